@@ -1,0 +1,61 @@
+# Quartier – zwei Befehle für alles:
+#   make run    installiert die Laufzeit, baut die Demo-Stadt (falls nötig) und startet die App
+#   make test   installiert die Testwerkzeuge (auch Debians chromium, als root) und führt alle Tests aus
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(PY) -m pip
+DB     ?= data/quartier.duckdb
+PORT   ?= 8501
+
+.PHONY: run test venv deps test-deps chromium node-deps lint check bench demo clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.deps: requirements.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: requirements-dev.txt requirements.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.deps
+
+deps: $(VENV)/.deps
+test-deps: $(VENV)/.test-deps chromium node-deps
+
+demo: deps
+	@test -f $(DB) || QUARTIER_DB=$(DB) $(PY) -m quartier demo
+
+run: deps demo
+	QUARTIER_DB=$(DB) $(PY) -m streamlit run app.py --server.port $(PORT)
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installiere Debians chromium für die Browser-Tests …"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	  else echo "Bitte 'sudo apt-get install chromium poppler-utils' ausführen (Browser-Tests)."; exit 1; fi; \
+	fi
+	@command -v pdftoppm >/dev/null || { [ "$$(id -u)" = "0" ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; } || true
+
+node-deps: node_modules/axe-core/axe.min.js
+
+node_modules/axe-core/axe.min.js: package.json
+	npm install --no-audit --no-fund --silent
+	@touch $@
+
+lint: $(VENV)/.test-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+test: test-deps lint
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+bench: test-deps
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Subcommands of ``python -m quartier``; each module has ``register(subparsers, common)``."""

@@ -1,0 +1,228 @@
+"""Indicator catalogue, current values, references (city, district) and small-number protection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from quartier import db
+from quartier.names import normalize
+from quartier.tables import TableError, read_table, write_table
+
+# File column -> table column.
+CATALOGUE_COLUMNS = {
+    "id": "id",
+    "name": "name",
+    "kurzname": "kurzname",
+    "einheit": "einheit",
+    "lieferant": "lieferant",
+    "richtung": "richtung",
+    "definition": "definition",
+    "zaehler": "zaehler_def",
+    "nenner": "nenner_def",
+    "min": "min_wert",
+    "max": "max_wert",
+    "handlungsfeld": "handlungsfeld",
+    "aliase": "aliase",
+}
+DIRECTION_WORDS = {
+    "higher": "higher", "hoeher": "higher", "höher": "higher", "hoch": "higher", "+": "higher",
+    "lower": "lower", "niedriger": "lower", "niedrig": "lower", "-": "lower",
+    "": None, "keine": None, "none": None,
+}
+DIRECTION_LABEL = {"higher": "höherer Wert = mehr Bedarf", "lower": "niedrigerer Wert = mehr Bedarf", None: "ohne Richtung"}
+MIN_CASES_DEFAULT = 3
+
+
+class CatalogueError(Exception):
+    pass
+
+
+def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
+    """Insert or update indicators from a catalogue file; return counts. Raises CatalogueError."""
+    try:
+        df = read_table(path)
+    except TableError as exc:
+        raise CatalogueError(str(exc)) from exc
+    cols = {normalize(c): c for c in df.columns}
+    missing = [c for c in ("id", "name") if c not in cols]
+    if missing:
+        raise CatalogueError(
+            f"{path}: Spalte(n) {', '.join(missing)} fehlen. Erwartet: {', '.join(CATALOGUE_COLUMNS)}."
+        )
+    rows = []
+    errors = []
+    for i, rec in enumerate(df.to_dict("records"), start=2):
+        def get(k, rec=rec):
+            return str(rec.get(cols.get(k, ""), "") or "").strip()
+
+        iid = get("id")
+        if not iid:
+            continue
+        direction_raw = get("richtung").lower()
+        if direction_raw not in DIRECTION_WORDS:
+            errors.append(f"Zeile {i}: Richtung {direction_raw!r} unbekannt (erlaubt: höher, niedriger oder leer).")
+            continue
+        row = {"id": iid, "name": get("name")}
+        for key in ("kurzname", "einheit", "lieferant", "definition", "zaehler", "nenner", "handlungsfeld"):
+            row[CATALOGUE_COLUMNS[key]] = get(key) or None
+        row["richtung"] = DIRECTION_WORDS[direction_raw]
+        for key in ("min", "max"):
+            txt = get(key).replace(",", ".")
+            try:
+                row[CATALOGUE_COLUMNS[key]] = float(txt) if txt else None
+            except ValueError:
+                errors.append(f"Zeile {i}: {key} {txt!r} ist keine Zahl.")
+        row["aliase"] = [a.strip() for a in get("aliase").split("|") if a.strip()]
+        row["sortierung"] = i
+        rows.append(row)
+    if errors:
+        raise CatalogueError(f"{path}: " + " ".join(errors))
+    new = updated = 0
+    with db.transaction(con) as cur:
+        existing = {r[0] for r in cur.execute("SELECT id FROM indikator").fetchall()}
+        for r in rows:
+            vals = [r["name"], r["kurzname"], r["einheit"], r["lieferant"], r["richtung"], r["definition"],
+                    r["zaehler_def"], r["nenner_def"], r["min_wert"], r["max_wert"], r["handlungsfeld"], r["sortierung"]]
+            if r["id"] in existing:
+                cur.execute(
+                    "UPDATE indikator SET name=?, kurzname=?, einheit=?, lieferant=?, richtung=?, definition=?,"
+                    " zaehler_def=?, nenner_def=?, min_wert=?, max_wert=?, handlungsfeld=?, sortierung=? WHERE id=?",
+                    vals + [r["id"]],
+                )
+                updated += 1
+            else:
+                cur.execute(
+                    "INSERT INTO indikator (name, kurzname, einheit, lieferant, richtung, definition, zaehler_def,"
+                    " nenner_def, min_wert, max_wert, handlungsfeld, sortierung, id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    vals + [r["id"]],
+                )
+                new += 1
+            cur.execute("DELETE FROM alias WHERE art='indikator' AND ziel_id=?", [r["id"]])
+            for a in [r["name"], r["kurzname"] or ""] + r["aliase"]:
+                if a:
+                    cur.execute(
+                        "INSERT INTO alias (art, alias_norm, ziel_id, alias) VALUES ('indikator', ?, ?, ?) "
+                        "ON CONFLICT DO NOTHING",
+                        [normalize(a), r["id"], a],
+                    )
+        db.audit(cur, user, "indikatoren_laden", str(path), json.dumps({"neu": new, "aktualisiert": updated}))
+    return {"new": new, "updated": updated}
+
+
+def catalogue(con) -> pd.DataFrame:
+    return db.query_df(con, "SELECT * FROM indikator ORDER BY sortierung NULLS LAST, id")
+
+
+def catalogue_file_frame(con) -> pd.DataFrame:
+    """The catalogue in the file format that :func:`load_catalogue` reads."""
+    ind = catalogue(con)
+    aliases = db.query_df(
+        con, "SELECT ziel_id, alias FROM alias WHERE art='indikator' ORDER BY alias"
+    )
+    out = pd.DataFrame({
+        "id": ind["id"],
+        "name": ind["name"],
+        "kurzname": ind["kurzname"],
+        "einheit": ind["einheit"],
+        "lieferant": ind["lieferant"],
+        "richtung": ind["richtung"].map({"higher": "höher", "lower": "niedriger"}).fillna(""),
+        "definition": ind["definition"],
+        "zaehler": ind["zaehler_def"],
+        "nenner": ind["nenner_def"],
+        "min": ind["min_wert"],
+        "max": ind["max_wert"],
+        "handlungsfeld": ind["handlungsfeld"],
+    })
+    def alias_list(row):
+        own = {row["name"], row["kurzname"]}
+        return "|".join(a for a in aliases.loc[aliases["ziel_id"] == row["id"], "alias"] if a not in own)
+    out["aliase"] = [alias_list(r) for r in out.to_dict("records")] if len(out) else []
+    return out
+
+
+def export_catalogue(con, path: str | Path, sep: str = ";") -> Path:
+    return write_table(catalogue_file_frame(con), path, sep=sep, sheet="Indikatoren")
+
+
+def areas(con) -> pd.DataFrame:
+    """Sozialräume with their Stadtbezirk (without geometry)."""
+    return db.query_df(
+        con,
+        "SELECT s.id, s.name, s.bezirk_id, b.name AS bezirk, b.nr AS bezirk_nr, s.centroid_lon, s.centroid_lat,"
+        " s.flaeche_km2 FROM sozialraum s LEFT JOIN stadtbezirk b ON b.id = s.bezirk_id ORDER BY b.nr, s.id",
+    )
+
+
+def bezirke(con) -> pd.DataFrame:
+    return db.query_df(con, "SELECT id, nr, name FROM stadtbezirk ORDER BY nr, name")
+
+
+def current_values(con, indicator_ids: list[str] | None = None, years: list[int] | None = None) -> pd.DataFrame:
+    """Current values (newest active Lieferung) with area and Lieferung information."""
+    where, params = [], []
+    if indicator_ids:
+        where.append("v.indikator_id IN (SELECT unnest(?))")
+        params.append(list(indicator_ids))
+    if years:
+        where.append("v.jahr IN (SELECT unnest(?))")
+        params.append([int(y) for y in years])
+    sql = (
+        "SELECT v.indikator_id, v.sozialraum_id, s.name AS sozialraum, s.bezirk_id, b.name AS bezirk, v.jahr,"
+        " v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id, l.dateiname AS lieferung,"
+        " l.lieferant, l.importiert_am"
+        " FROM messwert_aktuell v JOIN sozialraum s ON s.id = v.sozialraum_id"
+        " LEFT JOIN stadtbezirk b ON b.id = s.bezirk_id JOIN lieferung l ON l.id = v.lieferung_id"
+    )
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY v.indikator_id, s.bezirk_id, v.sozialraum_id, v.jahr"
+    return db.query_df(con, sql, params)
+
+
+def years(con) -> list[int]:
+    return [r[0] for r in con.cursor().execute("SELECT DISTINCT jahr FROM messwert_aktuell ORDER BY jahr").fetchall()]
+
+
+def rate_factor(unit: str | None) -> float:
+    """Factor from numerator/denominator to the indicator's unit."""
+    u = (unit or "").strip().lower()
+    if u == "%":
+        return 100.0
+    if "1.000" in u or "1000" in u or u == "‰":
+        return 1000.0
+    return 1.0
+
+
+def aggregate(values: pd.DataFrame, unit: str | None, by: list[str]) -> pd.DataFrame:
+    """Reference values from summed numerators and denominators (never means of rates).
+
+    Rows where any contributing area lacks numerator/denominator make the aggregate NaN, except for
+    count indicators (no denominator anywhere), which are summed.
+    """
+    f = rate_factor(unit)
+    df = values.copy()
+    has_den = df["nenner"].notna().any()
+    if not has_den:
+        g = df.groupby(by, dropna=False).agg(wert=("wert", lambda s: s.sum(min_count=1)), n=("wert", "size"))
+        g["zaehler"] = np.nan
+        g["nenner"] = np.nan
+        return g.reset_index()
+    g = df.groupby(by, dropna=False).agg(
+        zaehler=("zaehler", lambda s: s.sum(min_count=1)),
+        nenner=("nenner", lambda s: s.sum(min_count=1)),
+        fehlend=("nenner", lambda s: int(s.isna().sum())),
+        n=("nenner", "size"),
+    )
+    g["wert"] = np.where((g["fehlend"] == 0) & (g["nenner"] > 0), g["zaehler"] / g["nenner"] * f, np.nan)
+    return g.drop(columns="fehlend").reset_index()
+
+
+def min_cases(con) -> int:
+    try:
+        return int(db.get_setting(con, "min_fallzahl", str(MIN_CASES_DEFAULT)))
+    except (TypeError, ValueError):
+        return MIN_CASES_DEFAULT

@@ -1,0 +1,1 @@
+"""Streamlit glue: cached connection, cached loaders, shared widgets. The only place importing streamlit."""

@@ -1,0 +1,23 @@
+"""The page registry: every page that works, with its navigation section.
+
+Each entry: (file, title, icon, section, url_path). ``app.py`` builds ``st.navigation`` from it and
+the smoke tests run every entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    file: str
+    title: str
+    icon: str
+    section: str
+    url_path: str
+
+
+PAGES: list[PageSpec] = [
+    PageSpec("pages/uebersicht.py", "Übersicht", ":material/home:", "Überblick", "uebersicht"),
+]

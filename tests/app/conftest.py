@@ -1,0 +1,34 @@
+"""AppTest helpers: run the real app.py on a demo database and switch to a page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+@pytest.fixture
+def app_db(demo_copy, monkeypatch):
+    monkeypatch.setenv("QUARTIER_DB", str(demo_copy))
+    return demo_copy
+
+
+@pytest.fixture
+def run_page(app_db):
+    """Return a function that runs app.py, switches to ``page_file`` and returns the AppTest."""
+
+    def _run(page_file: str, query: dict | None = None, session: dict | None = None) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        for k, v in (session or {}).items():
+            at.session_state[k] = v
+        for k, v in (query or {}).items():
+            at.query_params[k] = v
+        at.run()
+        at.switch_page(page_file)
+        at.run()
+        return at
+
+    return _run

@@ -1,0 +1,115 @@
+"""The demo city and the core commands."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from quartier import db, demo, indicators
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "quartier", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_demo_content(demo_db):
+    con = db.connect(demo_db, read_only=True)
+    assert con.execute("SELECT count(*) FROM sozialraum").fetchone()[0] == 23
+    assert con.execute("SELECT count(*) FROM stadtbezirk").fetchone()[0] == 5
+    assert con.execute("SELECT count(*) FROM indikator").fetchone()[0] >= 15
+    years = [r[0] for r in con.execute("SELECT DISTINCT jahr FROM messwert_aktuell ORDER BY 1").fetchall()]
+    assert years[0] == 2015 and years[-1] == 2025
+    lieferanten = {r[0] for r in con.execute("SELECT DISTINCT lieferant FROM lieferung").fetchall()}
+    assert {"Jobcenter", "Einwohnerwesen", "Gesundheitsamt", "Schulverwaltung", "Jugendamt"} <= lieferanten
+    # numerators and denominators for every rate; the 2019 city rate near the published 26.92 %
+    v = indicators.current_values(con, ["sgb2_u18"], [2019])
+    rate = v["zaehler"].sum() / v["nenner"].sum() * 100
+    assert 22 < rate < 32
+    assert 30000 < v["nenner"].sum() < 37000
+    # poverty is higher along the B 7: Wehringhausen above a far-away area
+    w = v.set_index("sozialraum_id")["wert"]
+    assert w["M04"] > w["E02"]
+    con.close()
+
+
+def test_demo_is_deterministic():
+    g = demo.build_geometry()
+    a, b = demo.build_values(g), demo.build_values(g)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_demo_writes_real_excel_deliveries(demo_db):
+    folder = demo_db.parent / "lieferungen"
+    files = sorted(folder.iterdir())
+    assert len(files) == 5
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(folder / "jobcenter_sgb2_2015-2025.xlsx"))
+    rows = wb.get_sheet_by_name(wb.sheet_names[0]).to_python()
+    assert any("Stadt Hagen gesamt" in str(c) for r in rows for c in r)
+
+
+def test_demo_refuses_to_overwrite_without_force(demo_copy):
+    r = cli("demo", "--db", str(demo_copy))
+    assert r.returncode == 2 and "--force" in r.stderr
+
+
+def test_demo_command_json(tmp_path):
+    r = cli("demo", "--db", str(tmp_path / "d.duckdb"), "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["sozialraeume"] == 23 and out["seconds"] < 30
+
+
+def test_export_values_csv_and_xlsx(demo_copy, tmp_path):
+    out = tmp_path / "werte.csv"
+    r = cli("export", "values", "--db", str(demo_copy), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    df = pd.read_csv(out, sep=";", encoding="utf-8-sig")
+    assert list(df.columns[:7]) == ["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner", "gesperrt"]
+    assert len(df) == 15 * 23 * 11
+    xlsx = tmp_path / "werte.xlsx"
+    assert cli("export", "values", "--db", str(demo_copy), "--out", str(xlsx)).returncode == 0
+    assert len(pd.read_excel(xlsx)) == len(df)
+
+
+def test_indicator_catalogue_round_trip(demo_copy, tmp_path):
+    out = tmp_path / "ind.xlsx"
+    assert cli("indicators", "export", "--db", str(demo_copy), "--out", str(out)).returncode == 0
+    con = db.connect(demo_copy)
+    before = indicators.catalogue(con)
+    con.close()
+    r = cli("indicators", "load", str(out), "--db", str(demo_copy), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"file": str(out), "new": 0, "updated": len(before)}
+    con = db.connect(demo_copy)
+    after = indicators.catalogue(con)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_indicator_file_with_bad_direction_is_rejected(demo_copy, tmp_path):
+    f = tmp_path / "ind.csv"
+    f.write_text("id;name;richtung\nx1;Neu;seitwärts\n", encoding="utf-8")
+    r = cli("indicators", "load", str(f), "--db", str(demo_copy))
+    assert r.returncode == 1 and "Zeile 2" in r.stderr
+
+
+def test_usage_errors_exit_2_in_german():
+    r = cli("export")
+    assert r.returncode == 2
+    r = cli("--help")
+    assert "Aufruf:" in r.stdout and "Befehle" in r.stdout
+
+
+@pytest.mark.parametrize("text,expected", [(12.5, "12,5"), (1234.0, "1.234,0")])
+def test_number_format(text, expected):
+    from quartier import format as fmt
+
+    assert fmt.number(text) == expected
