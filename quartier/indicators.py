@@ -161,8 +161,13 @@ def bezirke(con) -> pd.DataFrame:
     return db.query_df(con, "SELECT id, nr, name FROM stadtbezirk ORDER BY nr, name")
 
 
-def current_values(con, indicator_ids: list[str] | None = None, years: list[int] | None = None) -> pd.DataFrame:
-    """Current values (newest active Lieferung) with area and Lieferung information."""
+def current_values(con, indicator_ids: list[str] | None = None, years: list[int] | None = None,
+                   actor=None) -> pd.DataFrame:
+    """Current values (newest active Lieferung) with area and Lieferung information.
+
+    With an ``actor`` who may not see raw values, small-number protection is applied
+    (:mod:`quartier.protection`). Without an actor the raw values are returned (core/CLI use).
+    """
     where, params = [], []
     if indicator_ids:
         where.append("v.indikator_id IN (SELECT unnest(?))")
@@ -180,7 +185,12 @@ def current_values(con, indicator_ids: list[str] | None = None, years: list[int]
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY v.indikator_id, s.bezirk_id, v.sozialraum_id, v.jahr"
-    return db.query_df(con, sql, params)
+    df = db.query_df(con, sql, params)
+    if actor is not None and not actor.can_see_raw:
+        from quartier.protection import protect_values
+
+        df = protect_values(df, min_cases(con))
+    return df
 
 
 def years(con) -> list[int]:
