@@ -1,0 +1,151 @@
+"""Map builders: classification, palettes (more need = darker), German legend, layer ids, payload size."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from quartier import db, indicators, maps
+
+VALUES = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0])
+
+
+def test_quantile_breaks_give_equal_counts():
+    cls = maps.classify(VALUES, "%", "higher", "quantile", 5)
+    assert len(cls.edges) == 6
+    assert [int((cls.classes == i).sum()) for i in range(5)] == [2, 2, 2, 2, 2]
+
+
+def test_equal_intervals_span_the_data():
+    edges = maps.class_breaks([0.0, 10.0, 2.0], "equal", 5)
+    assert edges == pytest.approx([0, 2, 4, 6, 8, 10])
+    # a value on a break belongs to the upper class, the maximum to the last class
+    assert list(maps.assign_classes([0, 2, 9.99, 10, np.nan], edges)) == [0, 1, 4, 4, -1]
+
+
+def test_fixed_breaks_from_indicator_range_and_from_setting():
+    assert maps.class_breaks([5.0, 7.0], "fixed", 4, vmin=0, vmax=100) == pytest.approx([0, 25, 50, 75, 100])
+    assert maps.class_breaks([5.0, 47.0], "fixed", breaks=[10, 20, 30]) == pytest.approx([5, 10, 20, 30, 47])
+
+
+def test_unknown_method_is_rejected():
+    with pytest.raises(ValueError, match="Klassifizierung"):
+        maps.class_breaks([1.0], "jenks")
+
+
+def test_identical_values_give_one_class():
+    edges = maps.class_breaks([3.0, 3.0, 3.0], "quantile", 5)
+    assert edges == [3.0, 3.0]
+    assert list(maps.assign_classes([3.0], edges)) == [0]
+
+
+@pytest.mark.parametrize("palette", list(maps.PALETTES))
+def test_more_need_is_darker_for_both_directions(palette):
+    higher = maps.class_colors(5, palette, "higher")
+    lum = [maps.luminance(c) for c in higher]
+    assert lum == sorted(lum, reverse=True), "höhere Klasse muss dunkler sein"
+    lower = maps.class_colors(5, palette, "lower")
+    assert [maps.luminance(c) for c in lower] == sorted(lum)  # lowest values darkest
+    # no class colour is confused with the grey of "keine Daten"/"gesperrt"
+    assert maps.MISSING_COLOR not in higher and maps.SUPPRESSED_COLOR not in higher
+
+
+def test_direction_lower_colours_low_values_dark():
+    cls = maps.classify(VALUES, "%", "lower", "quantile", 5)
+    low, high = cls.color_of(int(cls.classes[0])), cls.color_of(int(cls.classes[-1]))
+    assert maps.luminance(low) < maps.luminance(high)
+
+
+def test_legend_german_ranges_and_special_entries():
+    cls = maps.classify(pd.Series([1.5, 12.5, 1234.5]), "%", "higher", "equal", 2)
+    leg = maps.legend(cls, counts_suppressed=1, counts_missing=2)
+    labels = [e["label"] for e in leg]
+    assert labels[0] == "1,5 bis unter 618,0 %"
+    assert labels[1] == "618,0 bis 1.234,5 %"
+    assert leg[2]["kind"] == "suppressed" and "gesperrt" in labels[2] and leg[2]["count"] == 1
+    assert leg[3]["kind"] == "missing" and "keine Daten" in labels[3] and leg[3]["count"] == 2
+    html = maps.legend_html(leg, "SGB-II-Quote (%)")
+    assert "618,0 bis 1.234,5 %" in html and "keine Daten" in html and "rgb(" in html
+
+
+def test_legend_counts_are_integers_for_count_indicators():
+    cls = maps.classify(pd.Series([100.0, 2500.0]), "Anzahl", None, "equal", 2)
+    assert [e["label"] for e in maps.legend(cls)][:2] == ["100 bis unter 1.300", "1.300 bis 2.500"]
+
+
+@pytest.fixture(scope="module")
+def demo(demo_db):
+    con = db.connect(demo_db, read_only=True)
+    payload = maps.payload_from_db(con)
+    vals = indicators.current_values(con, ["sgb2_u18"])
+    areas = indicators.areas(con)
+    yield con, payload, vals, areas
+    con.close()
+
+
+def test_deck_has_layer_ids_and_no_basemap(demo):
+    con, payload, vals, areas = demo
+    frame = maps.map_frame(vals, areas, 2025, "%", "higher")
+    cls = maps.classify(frame["wert"], "%", "higher")
+    props = maps.area_properties(frame, cls, "Minderjährige", "%")
+    deck = maps.build_deck(payload, props, selected="M04", highlight=["M01", "M04"], axis="B 7")
+    spec = json.loads(deck.to_json())
+    ids = [layer["id"] for layer in spec["layers"]]
+    for lid in (maps.LAYER_AREAS, maps.LAYER_BEZIRKE, maps.LAYER_AXIS, maps.LAYER_AXIS_LABEL, maps.LAYER_LABELS,
+                maps.LAYER_SELECTED, maps.LAYER_HIGHLIGHT):
+        assert lid in ids
+    assert [la["id"] for la in spec["layers"] if la.get("pickable")] == [maps.LAYER_AREAS]
+    assert "mapStyle" not in spec and "mapProvider" not in spec  # readable offline
+    feats = spec["layers"][0]["data"]["features"]
+    assert len(feats) == 23
+    wh = next(f for f in feats if f["properties"]["id"] == "M04")["properties"]
+    assert wh["name"] == "Wehringhausen" and wh["rang"] == "1 von 23" and wh["wert_text"].endswith(" %")
+    assert wh["bezirk"] == "Hagen-Mitte" and "/" in wh["bruch"]
+    axis_label = next(la for la in spec["layers"] if la["id"] == maps.LAYER_AXIS_LABEL)
+    assert axis_label["data"][0]["text"] == "B 7"
+    assert len(deck.to_json()) < 100_000  # compact JSON, simplified geometry
+
+
+def test_basemap_is_optional(demo):
+    _, payload, _, _ = demo
+    deck = maps.build_deck(payload, {}, basemap=maps.CARTO_LIGHT)
+    assert json.loads(deck.to_json())["mapStyle"] == maps.CARTO_LIGHT
+
+
+def test_view_zooms_into_a_district(demo):
+    _, payload, _, _ = demo
+    city = maps.view_for_bounds(payload.bounds)
+    district = maps.view_for_bounds(payload.bezirk_bounds["hohenlimburg"])
+    assert district.zoom > city.zoom
+    minx, miny, maxx, maxy = payload.bezirk_bounds["hohenlimburg"]
+    assert minx < district.longitude < maxx and miny < district.latitude < maxy
+
+
+def test_suppressed_value_is_grey_and_marked(demo):
+    _, payload, vals, areas = demo
+    v = vals.copy()
+    mask = (v["sozialraum_id"] == "M04") & (v["jahr"] == 2025)
+    v.loc[mask, "gesperrt"] = True
+    v.loc[mask, ["wert", "zaehler"]] = np.nan
+    frame = maps.map_frame(v, areas, 2025, "%", "higher")
+    cls = maps.classify(frame["wert"], "%", "higher")
+    props = maps.area_properties(frame, cls, "x", "%")
+    assert props["M04"]["fill"] == maps.SUPPRESSED_COLOR
+    assert props["M04"]["wert_text"] == "•" and "gesperrt" in props["M04"]["hinweis"]
+    assert frame.set_index("sozialraum_id").loc["M04", "rang"] != frame.set_index("sozialraum_id").loc["M04", "rang"]
+
+
+def test_selection_event_to_id():
+    ids = ["A", "B", "C"]
+    ev = {"selection": {"indices": {maps.LAYER_AREAS: [1]},
+                        "objects": {maps.LAYER_AREAS: [{"type": "Feature", "properties": {"id": "B"}}]}}}
+    assert maps.selected_from_event(ev, valid_ids=ids) == "B"
+    assert maps.selected_from_event({"selection": {"indices": {maps.LAYER_AREAS: [2]}, "objects": {}}}, valid_ids=ids) == "C"
+    assert maps.selected_from_event({"selection": {"indices": {}, "objects": {}}}, valid_ids=ids) is None
+    assert maps.selected_from_event(None) is None
+    # a foreign layer or an unknown id never selects
+    assert maps.selected_from_event({"selection": {"indices": {"x": [0]}, "objects": {"x": [{"id": "A"}]}}}, valid_ids=ids) is None
+    assert maps.selected_from_event({"selection": {"objects": {maps.LAYER_AREAS: [{"properties": {"id": "Z"}}]}}}, valid_ids=ids) is None
