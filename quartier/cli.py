@@ -16,6 +16,7 @@ import sys
 
 COMMAND_MODULES = [
     "quartier.commands.core",
+    "quartier.commands.synth",
 ]
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
