@@ -373,4 +373,5 @@ def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | N
     with db.transaction(con) as tx:
         for lieferant, (_, ids) in LIEFERANTEN.items():
             _store_delivery(tx, paths[lieferant], lieferant, values[values["indikator_id"].isin(ids)])
+    __import__("quartier.index", fromlist=["index"]).ensure_demo_method(con)  # Handlungsbedarf: demo method
     return {"sozialraeume": len(g.areas), "indikatoren": len(ind), "werte": len(values), "lieferungen": len(paths)}
