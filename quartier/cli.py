@@ -17,6 +17,7 @@ import sys
 COMMAND_MODULES = [
     "quartier.commands.core",
     "quartier.commands.synth",
+    "quartier.commands.maps",
 ]
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
