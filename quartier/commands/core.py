@@ -44,6 +44,8 @@ def register(sub, common) -> None:
     pv = esub.add_parser("values", parents=[common], help="aktuelle Kennzahlen, eine Zeile je Indikator, Sozialraum und Jahr")
     pv.add_argument("--out", required=True, metavar="DATEI", help="Zieldatei (.csv oder .xlsx)")
     pv.add_argument("--sep", default=";", choices=[";", ","], help="Trennzeichen für CSV (Standard ;)")
+    pv.add_argument("--public", action="store_true",
+                    help="nur was Betrachtende sehen dürfen: mit Stadtbezirks- und Stadtzeilen, geschützte Werte leer und als gesperrt markiert")
     pv.set_defaults(func=cmd_export_values)
 
     p = sub.add_parser("demo", parents=[common], help="die Demo-Stadt Hagen aufbauen (Beispieldaten)",
@@ -105,10 +107,11 @@ def cmd_indicators_export(args) -> int:
 
 def cmd_export_values(args) -> int:
     con = db.connect(args.db)
-    from quartier.exports import values_frame
+    from quartier.exports import public_values_frame, values_frame
 
+    frame = public_values_frame(con) if getattr(args, "public", False) else values_frame(con)
     try:
-        out = write_table(values_frame(con), args.out, sep=args.sep, sheet="Kennzahlen")
+        out = write_table(frame, args.out, sep=args.sep, sheet="Kennzahlen")
     except TableError as exc:
         raise UsageError(str(exc)) from exc
     say(f"Kennzahlen geschrieben: {out}")
