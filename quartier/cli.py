@@ -17,7 +17,9 @@ import sys
 COMMAND_MODULES = [
     "quartier.commands.core",
     "quartier.commands.synth",
+    "quartier.commands.report",
     "quartier.commands.maps",
+    "quartier.commands.index",
 ]
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2

@@ -1,0 +1,341 @@
+"""District view data and the PDF report (city, Stadtbezirk, Sozialraum) on the real demo database.
+
+The PDFs are rendered with pdftoppm (pages must exist and not be blank) and read back with pdftotext
+(names, figures from the same core functions, umlauts, "Beispieldaten", page numbers, suppression).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from quartier import db, indicators, report
+from quartier import format as fmt
+from quartier.access import ADMIN, VIEWER, Actor
+from quartier.cli import main
+
+VIEWER_ACTOR = Actor("betrachtung", VIEWER)
+ADMIN_ACTOR = Actor("admin", ADMIN, raw_data=True)
+
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
+                                   reason="poppler-utils fehlt (make test installiert es)")
+
+
+def pdf_text(path: Path, layout: bool = False) -> str:
+    args = ["pdftotext", "-enc", "UTF-8"] + (["-layout"] if layout else []) + [str(path), "-"]
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def page_count(path: Path) -> int:
+    out = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+    return int(next(line.split()[-1] for line in out.splitlines() if line.startswith("Pages:")))
+
+
+@pytest.fixture(scope="module")
+def ro(demo_db):
+    con = db.connect(demo_db, read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def pdfs(ro, tmp_path_factory):
+    out = tmp_path_factory.mktemp("berichte")
+    haspe = report.bezirk_scope(ro, "haspe")
+    scopes = {"haspe": haspe, "stadt": report.city_scope(ro), "m04": report.sozialraum_scope(ro, "M04")}
+    for key, scope in scopes.items():
+        report.build_pdf(ro, scope, VIEWER_ACTOR, out / f"{key}.pdf")
+    return {key: out / f"{key}.pdf" for key in scopes}
+
+
+# ------------------------------------------------------------------------------------ core rules
+
+def test_trend_meaning_follows_direction():
+    assert report.trend_meaning(1.2, "higher") == ("↑", "steigt", "ungünstig")
+    assert report.trend_meaning(-1.2, "higher") == ("↓", "sinkt", "günstig")
+    assert report.trend_meaning(1.2, "lower") == ("↑", "steigt", "günstig")
+    assert report.trend_meaning(-0.5, "lower")[2] == "ungünstig"
+    assert report.trend_meaning(3.0, None) == ("↑", "steigt", None)
+    assert report.trend_meaning(0.01, "higher") == ("→", "unverändert", None)
+    assert report.trend_meaning(None, "higher")[2] is None
+
+
+def test_aggregate_with_a_protected_area_is_protected():
+    vals = pd.DataFrame({
+        "jahr": [2025, 2025, 2025, 2024, 2024],
+        "sozialraum_id": ["A", "B", "C", "A", "B"],
+        "wert": [10.0, np.nan, 30.0, 10.0, 20.0],
+        "zaehler": [10.0, np.nan, 30.0, 10.0, 20.0],
+        "nenner": [100.0, 50.0, 100.0, 100.0, 100.0],
+        "gesperrt": [False, True, False, False, False],
+    })
+    agg = report.aggregate_protected(vals, "%", ["jahr"]).set_index("jahr")
+    assert bool(agg.loc[2025, "gesperrt"]) and np.isnan(agg.loc[2025, "wert"])
+    assert not bool(agg.loc[2024, "gesperrt"]) and agg.loc[2024, "wert"] == pytest.approx(15.0)
+
+
+@pytest.mark.parametrize("key", ["eilpe-dahl", "Eilpe/Dahl", "EILPE DAHL", "eilpe_dahl", "4"])
+def test_bezirk_names_are_matched_tolerantly(ro, key):
+    s = report.bezirk_scope(ro, key)
+    assert s.id == "eilpe-dahl" and set(s.area_ids) == {"E01", "E02"}
+
+
+def test_unknown_bezirk_lists_valid_choices(ro):
+    with pytest.raises(report.ScopeError) as exc:
+        report.bezirk_scope(ro, "Atlantis")
+    assert "Atlantis" in str(exc.value) and "haspe (Haspe)" in exc.value.valid
+    with pytest.raises(report.ScopeError):
+        report.sozialraum_scope(ro, "Z99")
+    assert report.sozialraum_scope(ro, "wehringhausen").id == "M04"
+
+
+def test_district_summary_matches_recomputed_figures(ro):
+    s = report.district_summary(ro, "haspe", ADMIN_ACTOR)
+    head = s.headline.set_index("indikator_id")
+    # district SGB II u18 recomputed by hand from numerators and denominators of its Sozialräume
+    raw = indicators.current_values(ro, ["sgb2_u18"])
+    y = int(raw["jahr"].max())
+    part = raw[(raw["bezirk_id"] == "haspe") & (raw["jahr"] == y)]
+    expected = part["zaehler"].sum() / part["nenner"].sum() * 100
+    city = raw[raw["jahr"] == y]
+    assert head.loc["sgb2_u18", "wert"] == pytest.approx(expected)
+    assert head.loc["sgb2_u18", "stadt"] == pytest.approx(city["zaehler"].sum() / city["nenner"].sum() * 100)
+    assert head.loc["sgb2_u18", "wert_text"] == fmt.value(expected, "%")
+    prev = raw[(raw["bezirk_id"] == "haspe") & (raw["jahr"] == y - 1)]
+    change = expected - prev["zaehler"].sum() / prev["nenner"].sum() * 100
+    assert head.loc["sgb2_u18", "veraenderung"] == pytest.approx(change)
+    assert head.loc["sgb2_u18", "bewertung"] == ("ungünstig" if change > 0 else "günstig")
+    # ranking: all four Sozialräume of Haspe, rank 1 has the highest (most need) value
+    rk = s.ranking
+    assert set(rk["sozialraum_id"]) == {"S01", "S02", "S03", "S04"}
+    assert list(rk["wert"]) == sorted(rk["wert"], reverse=True)
+    assert list(rk["rang"]) == [1, 2, 3, 4]
+    assert "Rangfolge nach" in s.ranking_note
+    # development: district, city and the four Sozialräume for every year
+    dev = s.development[s.development["indikator_id"] == "sgb2_u18"]
+    assert {"Bezirk Haspe", "Gesamtstadt", "Haspe-Zentrum"} <= set(dev["gebiet"])
+    assert dev.groupby("gebiet")["jahr"].nunique().min() == raw["jahr"].nunique()
+
+
+def _protected_case(ro):
+    """(indicator, Sozialraum id, name, bezirk, year, raw value text) protected for viewers."""
+    raw = indicators.current_values(ro)
+    prot = indicators.current_values(ro, actor=VIEWER_ACTOR)
+    m = raw.merge(prot[["indikator_id", "sozialraum_id", "jahr", "gesperrt"]], on=["indikator_id", "sozialraum_id", "jahr"],
+                  suffixes=("", "_v"))
+    latest = m.groupby("indikator_id")["jahr"].transform("max")
+    cand = m[(m["jahr"] == latest) & m["gesperrt_v"] & ~m["gesperrt"] & m["wert"].notna()]
+    assert not cand.empty, "Die Demo-Daten sollten mindestens einen geschützten Wert enthalten"
+    r = cand.iloc[0]
+    unit = indicators.catalogue(ro).set_index("id").loc[r["indikator_id"], "einheit"]
+    return r["indikator_id"], r["sozialraum_id"], r["sozialraum"], r["bezirk_id"], int(r["jahr"]), fmt.value(r["wert"], unit)
+
+
+def test_protected_values_are_never_shown_to_viewers(ro):
+    iid, sid, _name, bez, _year, raw_text = _protected_case(ro)
+    scope = report.bezirk_scope(ro, bez)
+    viewer = report.area_table(ro, scope, VIEWER_ACTOR).set_index("gebiet")
+    admin = report.area_table(ro, scope, ADMIN_ACTOR).set_index("gebiet")
+    name = indicators.areas(ro).set_index("id").loc[sid, "name"]
+    assert admin.loc[name, iid] == raw_text
+    assert viewer.loc[name, iid] == fmt.SUPPRESSED
+    # secondary: the district total would reveal it, so it is protected as well
+    assert viewer.loc[f"Bezirk {scope.name}", iid] == fmt.SUPPRESSED
+    head = report.headline(ro, report.sozialraum_scope(ro, sid), VIEWER_ACTOR, ids=[iid]).iloc[0]
+    assert head["wert_text"] == fmt.SUPPRESSED and head["veraenderung_text"] == fmt.SUPPRESSED
+
+
+# ------------------------------------------------------------------------------------------ PDF
+
+@needs_poppler
+def test_pdf_pages_render_and_are_not_blank(pdfs, tmp_path):
+    for key, path in pdfs.items():
+        n = page_count(path)
+        assert n >= 5, key
+        subprocess.run(["pdftoppm", "-r", "50", "-png", str(path), str(tmp_path / key)], check=True)
+        pngs = sorted(tmp_path.glob(f"{key}-*.png"))
+        assert len(pngs) == n
+        for png in pngs:
+            img = np.asarray(Image.open(png).convert("L"))
+            assert (img < 200).mean() > 0.01, f"{png.name} ist (fast) leer"
+        # the map on page 1 is in colour (need classes)
+        rgb = np.asarray(Image.open(pngs[0]).convert("RGB")).astype(int)
+        assert ((np.abs(rgb[..., 0] - rgb[..., 2]) > 60).mean()) > 0.02
+
+
+@needs_poppler
+def test_district_pdf_text(pdfs, ro):
+    path = pdfs["haspe"]
+    text = pdf_text(path)
+    n = page_count(path)
+    assert "Bezirksbericht Haspe" in text and "Stadt Hagen" in text
+    for name in indicators.areas(ro).query("bezirk_id == 'haspe'")["name"]:
+        assert name in text
+    # figures shown on the page for the same selection, formatted by the same core function
+    s = report.district_summary(ro, "haspe", VIEWER_ACTOR)
+    for r in s.headline.to_dict("records"):
+        assert r["wert_text"] in text and r["stadt_text"] in text, r["name"]
+        assert r["trend_text"] in text
+    for r in s.ranking.to_dict("records"):
+        assert f"{r['rang_stadt_text']}" in text and r["wert_text"] in text
+    # umlauts, demo notice on every page, page numbers, data status, sources, annex
+    assert "Kennzahlen im Überblick" in text and "Sozialräume nach Handlungsbedarf" in text
+    assert "Schulabgänge ohne Abschluss" in text
+    assert "Sozialr?ume" not in text and "Ã" not in text
+    assert text.count("Beispieldaten – erfundene") == n
+    assert "Seite 1 von" in text and f"Seite {n} von {n}" in text
+    assert "Letzte Lieferung je Lieferant" in text and "Jobcenter" in text
+    assert "GeoBasis-DE" in text
+    assert "Anhang: Indikatoren und Definitionen" in text
+    assert "Die B 7 verläuft durch" in text
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+    assert "Bezirksbericht Haspe" in info and "Tagged:          yes" in info
+
+
+@needs_poppler
+def test_fonts_are_embedded(pdfs):
+    rows = subprocess.run(["pdffonts", str(pdfs["haspe"])], check=True, capture_output=True, text=True).stdout.splitlines()[2:]
+    assert rows
+    for row in rows:
+        assert row.split()[-5] == "yes", row  # column "emb"
+
+
+@needs_poppler
+def test_city_and_sozialraum_pdfs(pdfs, ro):
+    city = pdf_text(pdfs["stadt"])
+    assert "Stadtbericht Hagen" in city
+    for name in indicators.bezirke(ro)["name"]:
+        assert f"Bezirk {name}" in city
+    head = report.headline(ro, report.city_scope(ro), VIEWER_ACTOR)
+    for r in head.to_dict("records"):
+        assert r["wert_text"] in city
+    soz = pdf_text(pdfs["m04"])
+    assert "Sozialraumbericht Wehringhausen" in soz and "Bezirk Hagen-Mitte" in soz
+    head = report.headline(ro, report.sozialraum_scope(ro, "M04"), VIEWER_ACTOR)
+    for r in head.to_dict("records"):
+        assert r["wert_text"] in soz and r["bezirk_text"] in soz
+
+
+@needs_poppler
+def test_pdf_hides_protected_value_for_viewer_only(ro, tmp_path):
+    iid, sid, name, bez, _year, raw_text = _protected_case(ro)
+    scope = report.bezirk_scope(ro, bez)
+    v = tmp_path / "viewer.pdf"
+    a = tmp_path / "admin.pdf"
+    report.build_pdf(ro, scope, VIEWER_ACTOR, v)
+    report.build_pdf(ro, scope, ADMIN_ACTOR, a)
+
+    def rows(path):
+        return [ln for ln in pdf_text(path, layout=True).splitlines() if ln.strip().startswith(f"{sid} {name}")]
+
+    admin_rows, viewer_rows = rows(a), rows(v)
+    assert admin_rows and len(admin_rows) == len(viewer_rows)
+    admin_hits = sum(r.count(raw_text) for r in admin_rows)
+    viewer_hits = sum(r.count(raw_text) for r in viewer_rows)
+    assert admin_hits - viewer_hits >= 1
+    assert any(fmt.SUPPRESSED in r for r in viewer_rows)
+
+
+def _add_recommendations(con):
+    if not report._table_exists(con, "empfehlung"):
+        pytest.skip("Katalog der Handlungsempfehlungen (Migration 004) nicht vorhanden")
+    cur = con.cursor()
+    cur.execute("DELETE FROM empfehlung_verlauf")
+    cur.execute("DELETE FROM empfehlung_sozialraum")
+    cur.execute("DELETE FROM empfehlung")
+    rows = [
+        ("HE-T1", "Sprachförderung in Kitas ausbauen", "Sprache", "Sozialraum", "in Umsetzung", True, "2020-01-01", ["S01", "S02"]),
+        ("HE-T2", "Bewegungsangebote für Grundschüler", "Bewegung", "Sozialraum", "offen", True, "2099-01-01", ["S03"]),
+        ("HE-T3", "Interne Abstimmung Jobcenter", "Vernetzung", "Sozialraum", "in Planung", False, None, ["S01"]),
+        ("HE-T4", "Familienbüro Wehringhausen", "Vernetzung", "Sozialraum", "umgesetzt", True, "2020-01-01", ["M04"]),
+    ]
+    for rid, titel, feld, ebene, status, public, ende, areas in rows:
+        cur.execute("INSERT INTO empfehlung (id, titel, handlungsfeld, ebene, status, oeffentlich, ende_geplant, federfuehrung)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 'Jugendamt')", [rid, titel, feld, ebene, status, public, ende])
+        for a in areas:
+            cur.execute("INSERT INTO empfehlung_sozialraum VALUES (?, ?)", [rid, a])
+    cur.execute("INSERT INTO empfehlung_verlauf (empfehlung_id, feld, alt, neu, begruendung, benutzer, zeitpunkt)"
+                " VALUES ('HE-T1', 'status', 'offen', 'in Umsetzung', 'Start', 'test', '2026-03-10 10:00:00')")
+    cur.execute("INSERT INTO empfehlung_verlauf (empfehlung_id, feld, alt, neu, begruendung, benutzer, zeitpunkt)"
+                " VALUES ('HE-T2', 'status', NULL, 'offen', 'Anlage', 'test', '2025-01-10 10:00:00')")
+
+
+@needs_poppler
+def test_recommendations_with_changes_since_meeting(con, tmp_path):
+    _add_recommendations(con)
+    scope = report.bezirk_scope(con, "haspe")
+    recs, note = report.recommendations(con, scope, VIEWER_ACTOR, since=dt.date(2026, 1, 1))
+    assert note is None
+    assert list(recs["id"]) == ["HE-T1", "HE-T2"]          # internal HE-T3 hidden, M04 is elsewhere
+    r = recs.set_index("id")
+    assert bool(r.loc["HE-T1", "geaendert_seit"]) and not bool(r.loc["HE-T2", "geaendert_seit"])
+    assert "offen → in Umsetzung" in r.loc["HE-T1", "aenderungen"]
+    assert bool(r.loc["HE-T1", "ueberfaellig"]) and not bool(r.loc["HE-T2", "ueberfaellig"])
+    staff, _ = report.recommendations(con, scope, ADMIN_ACTOR)
+    assert "HE-T3" in set(staff["id"])
+    out = tmp_path / "haspe.pdf"
+    report.build_pdf(con, scope, VIEWER_ACTOR, out, since=dt.date(2026, 1, 1))
+    text = pdf_text(out)
+    assert "Sprachförderung in Kitas ausbauen" in text and "Familienbüro" not in text
+    assert "Interne Abstimmung" not in text
+    assert "1 seit dem 01.01.2026 geändert" in text
+
+
+def test_missing_font_gives_german_error(ro, tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "FONT_DIR", tmp_path)
+    with pytest.raises(report.ReportError, match="fonts-dejavu-core"):
+        report.build_pdf(ro, report.bezirk_scope(ro, "haspe"), VIEWER_ACTOR, tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()
+
+
+# ------------------------------------------------------------------------------------------ CLI
+
+@needs_poppler
+def test_cli_report(demo_db, tmp_path, capsys):
+    out = tmp_path / "haspe.pdf"
+    assert main(["report", "--db", str(demo_db), "--bezirk", "Haspe", "--out", str(out), "--json"]) == 0
+    assert out.exists() and out.read_bytes()[:5] == b"%PDF-"
+    assert '"scope": "bezirk"' in capsys.readouterr().out
+    assert "Bezirksbericht Haspe" in pdf_text(out)
+
+    out2 = tmp_path / "soz.pdf"
+    assert main(["report", "--db", str(demo_db), "--sozialraum", "wehringhausen", "--out", str(out2)]) == 0
+    assert "Sozialraumbericht Wehringhausen" in pdf_text(out2)
+
+
+def test_cli_report_usage_errors(demo_db, tmp_path, capsys):
+    out = tmp_path / "x.pdf"
+    assert main(["report", "--db", str(demo_db), "--bezirk", "Atlantis", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Atlantis" in err and "haspe (Haspe)" in err and "eilpe-dahl (Eilpe/Dahl)" in err
+    assert not out.exists()
+    assert main(["report", "--db", str(demo_db), "--stadt", "--out", str(tmp_path / "x.docx")]) == 2
+    assert ".pdf" in capsys.readouterr().err
+    assert main(["report", "--db", str(demo_db), "--stadt", "--out", str(out), "--seit", "morgen"]) == 2
+    assert "TT.MM.JJJJ" in capsys.readouterr().err
+    assert main(["report", "--db", str(tmp_path / "fehlt.duckdb"), "--stadt", "--out", str(out)]) == 2
+    with pytest.raises(SystemExit) as exc:  # neither --bezirk nor --stadt nor --sozialraum
+        main(["report", "--db", str(demo_db), "--out", str(out)])
+    assert exc.value.code == 2
+
+
+def test_cli_report_protects_small_numbers_by_default(demo_db, tmp_path, ro):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils fehlt")
+    iid, sid, name, bez, _year, raw_text = _protected_case(ro)
+    plain, raw = tmp_path / "p.pdf", tmp_path / "r.pdf"
+    assert main(["report", "--db", str(demo_db), "--bezirk", bez, "--out", str(plain)]) == 0
+    assert main(["report", "--db", str(demo_db), "--bezirk", bez, "--out", str(raw), "--rohwerte"]) == 0
+
+    def hits(p):
+        return sum(ln.count(raw_text) for ln in pdf_text(p, layout=True).splitlines()
+                   if ln.strip().startswith(f"{sid} {name}"))
+
+    assert hits(raw) - hits(plain) >= 1
