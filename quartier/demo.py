@@ -372,4 +372,5 @@ def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | N
     import_deliveries(con, paths)
     __import__("quartier.index", fromlist=["index"]).ensure_demo_method(con)  # Handlungsbedarf: demo method
     __import__("quartier.catalogue", fromlist=["catalogue"]).load_demo(con)  # Handlungsempfehlungen (Beispiel)
+    __import__("quartier.catalogue", fromlist=["catalogue"]).load_demo(con)  # Handlungsempfehlungen (Beispiel)
     return {"sozialraeume": len(g.areas), "indikatoren": len(ind), "werte": len(values), "lieferungen": len(paths)}
