@@ -20,4 +20,5 @@ class PageSpec:
 
 PAGES: list[PageSpec] = [
     PageSpec("pages/uebersicht.py", "Übersicht", ":material/home:", "Überblick", "uebersicht"),
+    PageSpec("pages/sozialraeume.py", "Sozialräume", ":material/query_stats:", "Analysen", "sozialraeume"),
 ]
