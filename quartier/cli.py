@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "quartier.commands.report",
     "quartier.commands.maps",
     "quartier.commands.index",
+    "quartier.commands.empfehlungen",
 ]
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
