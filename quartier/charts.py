@@ -1,0 +1,291 @@
+"""Pure chart builders: DataFrame -> ``alt.Chart`` (no Streamlit).
+
+German number formats come from the Vega-Lite ``locale`` config (decimal comma, thousands dot), tooltips
+carry text already formatted by :mod:`quartier.format`. Colours are colour-blind safe (Okabe-Ito);
+reference lines differ by dash pattern and are named in their own legend, suppressed years are gaps
+with a visible "•" mark, never zero and never interpolated.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from quartier import format as fmt
+
+# Okabe-Ito without yellow (too little contrast on white).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
+SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "wedge"]
+REF_COLOUR = "#3d3d3d"
+DASHES = [[6, 3], [2, 2], [10, 3, 2, 3], [1, 3], [12, 4]]
+GOOD_COLOUR, BAD_COLOUR, NEUTRAL_COLOUR = "#0072B2", "#D55E00", "#6b6b6b"
+GERMAN_LOCALE = {
+    "number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", "\u00a0€"]},
+    "time": {
+        "dateTime": "%A, der %e. %B %Y, %X", "date": "%d.%m.%Y", "time": "%H:%M:%S",
+        "periods": ["AM", "PM"],
+        "days": ["Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"],
+        "shortDays": ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"],
+        "months": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+                   "Oktober", "November", "Dezember"],
+        "shortMonths": ["Jan", "Feb", "Mrz", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"],
+    },
+}
+STATUS_MARK = {"gesperrt": fmt.SUPPRESSED, "fehlt": fmt.NOTHING}
+STATUS_TEXT = {"gesperrt": "gesperrt (Schutz kleiner Fallzahlen)", "fehlt": "kein Wert geliefert"}
+MAX_LEGEND = 12  # more Sozialräume than this: no colour legend, grey lines with tooltips
+LINE_HEIGHT = 280
+
+
+def german(chart):
+    """Apply the German number/time locale (used by axes, legends and vega-embed) to a chart."""
+    return chart.configure(locale=GERMAN_LOCALE)
+
+
+def unit_title(name: str, unit: str | None) -> str:
+    u = (unit or "").strip()
+    if not u:
+        return name
+    return f"{name} (in {u})" if u in ("%", "‰") else f"{name} ({u})"
+
+
+def axis_format(unit: str | None) -> str:
+    return ",.0f" if (unit or "").strip().lower() == "anzahl" else ",.1~f"
+
+
+def _ints(v) -> str:
+    return fmt.integer(v) if v is not None and not (isinstance(v, float) and np.isnan(v)) else fmt.NOTHING
+
+
+# --------------------------------------------------------------------------------------------
+# time series
+
+
+def line_frame(values: pd.DataFrame, refs: pd.DataFrame, indicator_id: str, unit: str | None,
+               city: str = "Stadt", bezirke: list[str] | None = None) -> pd.DataFrame:
+    """The data of one line chart (also its table and download): one row per series and year.
+
+    ``values`` are the Sozialraum rows of :func:`quartier.series.load_series`, ``refs`` its references;
+    the district references shown are those of ``bezirke`` (default: the districts of the areas shown).
+    """
+    v = values[values["indikator_id"] == indicator_id]
+    rows = pd.DataFrame({
+        "reihe": v["sozialraum"].astype(str) + " (" + v["sozialraum_id"].astype(str) + ")",
+        "art": "Sozialraum", "jahr": v["jahr"].astype(int), "wert": v["wert"].astype(float),
+        "zaehler": v["zaehler"].astype(float), "nenner": v["nenner"].astype(float), "status": v["status"],
+        "lieferung": v["lieferung"].fillna("") if "lieferung" in v else "",
+        "rang": v["rang"] if "rang" in v else np.nan, "n_rang": v["n_rang"] if "n_rang" in v else np.nan,
+    })
+    r = refs[refs["indikator_id"] == indicator_id]
+    wanted = set(bezirke) if bezirke is not None else set(v["bezirk_id"].dropna())
+    r = r[(r["ebene"] == "Stadt") | ((r["ebene"] == "Stadtbezirk") & r["bezirk_id"].isin(wanted))]
+    if len(r):
+        ref_rows = pd.DataFrame({
+            "reihe": np.where(r["ebene"] == "Stadt", f"{city} (Stadt)", "Bezirk " + r["name"].fillna("").astype(str)),
+            "art": r["ebene"].to_numpy(), "jahr": r["jahr"].astype(int).to_numpy(), "wert": r["wert"].astype(float).to_numpy(),
+            "zaehler": r["zaehler"].astype(float).to_numpy(), "nenner": r["nenner"].astype(float).to_numpy(),
+            "status": r["status"].to_numpy(), "lieferung": "Summe der Sozialräume", "rang": np.nan, "n_rang": np.nan,
+        })
+        rows = pd.concat([rows, ref_rows], ignore_index=True)
+    rows["wert_text"] = [fmt.value(w, unit, suppressed=(s == "gesperrt")) for w, s in zip(rows["wert"], rows["status"])]
+    rows["zaehler_text"] = [fmt.SUPPRESSED if s == "gesperrt" else _ints(z) for z, s in zip(rows["zaehler"], rows["status"])]
+    rows["nenner_text"] = [_ints(n) for n in rows["nenner"]]
+    rows["rang_text"] = [f"{int(a)} von {int(b)}" if pd.notna(a) and pd.notna(b) else fmt.NOTHING
+                         for a, b in zip(rows["rang"], rows["n_rang"])]
+    rows["status_text"] = rows["status"].map(STATUS_TEXT).fillna("Wert")
+    rows["marke"] = rows["status"].map(STATUS_MARK).fillna("")
+    return rows.sort_values(["art", "reihe", "jahr"]).reset_index(drop=True)
+
+
+def line_chart(frame: pd.DataFrame, title: str, unit: str | None, height: int = LINE_HEIGHT) -> alt.LayerChart:
+    """Lines per Sozialraum plus dashed city/district references; gaps for suppressed/missing years with
+    a "•"/"–" mark at the bottom; a click on the legend highlights a Sozialraum."""
+    tooltip = [
+        alt.Tooltip("reihe:N", title="Reihe"), alt.Tooltip("jahr:Q", title="Jahr", format="d"),
+        alt.Tooltip("wert_text:N", title="Wert"), alt.Tooltip("zaehler_text:N", title="Zähler"),
+        alt.Tooltip("nenner_text:N", title="Nenner"), alt.Tooltip("rang_text:N", title="Rang"),
+        alt.Tooltip("lieferung:N", title="Lieferung"),
+    ]
+    x = alt.X("jahr:Q", title="Jahr", axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True),
+              scale=alt.Scale(zero=False, nice=False))
+    y = alt.Y("wert:Q", title=unit_title(title, unit), axis=alt.Axis(format=axis_format(unit)),
+              scale=alt.Scale(zero=False))
+    base = alt.Chart(frame)
+    areas = frame[frame["art"] == "Sozialraum"]
+    names = list(dict.fromkeys(areas["reihe"]))
+    many = len(names) > MAX_LEGEND
+    highlight = alt.selection_point(name="hervorheben", fields=["reihe"], bind="legend")
+    colour = (alt.value("#8c8c8c") if many else
+              alt.Color("reihe:N", title="Sozialraum", scale=alt.Scale(domain=names, range=PALETTE),
+                        legend=alt.Legend(orient="bottom", columns=2, symbolType="stroke", labelLimit=260)))
+    shape = (alt.value("circle") if many else
+             alt.Shape("reihe:N", title="Sozialraum", scale=alt.Scale(domain=names, range=SHAPES)))
+    opacity = alt.condition(highlight, alt.value(1.0), alt.value(0.15))
+    sr = base.transform_filter(alt.datum.art == "Sozialraum")
+    lines = sr.mark_line(invalid="break-paths-filter-domains", strokeWidth=2.5).encode(
+        x=x, y=y, color=colour, opacity=opacity, detail="reihe:N", tooltip=tooltip)
+    points = sr.mark_point(filled=True, size=55, invalid="break-paths-filter-domains").encode(
+        x=x, y=y, color=colour, shape=shape, opacity=opacity, detail="reihe:N", tooltip=tooltip)
+    if not many:
+        lines = lines.add_params(highlight)
+    layers = [lines, points]
+    refs = frame[frame["art"] != "Sozialraum"]
+    if len(refs):
+        ref_names = list(dict.fromkeys(refs.sort_values("art", ascending=False)["reihe"]))
+        dash = alt.StrokeDash("reihe:N", title="Vergleichswert", scale=alt.Scale(domain=ref_names, range=DASHES[: len(ref_names)]),
+                              legend=alt.Legend(orient="bottom", symbolStrokeColor=REF_COLOUR, symbolType="stroke",
+                                                labelLimit=260))
+        rb = base.transform_filter(alt.datum.art != "Sozialraum")
+        layers.append(rb.mark_line(color=REF_COLOUR, strokeWidth=2, invalid="break-paths-filter-domains").encode(
+            x=x, y=y, strokeDash=dash, tooltip=tooltip))
+        layers.append(rb.mark_point(color=REF_COLOUR, size=25, filled=True, invalid="break-paths-filter-domains").encode(
+            x=x, y=y, detail="reihe:N", tooltip=tooltip))
+    gap_tip = [alt.Tooltip("reihe:N", title="Reihe"), alt.Tooltip("jahr:Q", title="Jahr", format="d"),
+               alt.Tooltip("status_text:N", title="Status")]
+    gap_mark = {"fontSize": 18, "fontWeight": "bold", "baseline": "bottom", "dy": -2}
+    if (areas["marke"] != "").any():
+        layers.append(sr.transform_filter(alt.datum.marke != "").mark_text(**gap_mark).encode(
+            x=x, y=alt.value(height), text="marke:N", color=colour, opacity=opacity, tooltip=gap_tip))
+    if len(refs) and (refs["marke"] != "").any():
+        layers.append(base.transform_filter((alt.datum.art != "Sozialraum") & (alt.datum.marke != "")).mark_text(
+            color=REF_COLOUR, **gap_mark).encode(x=x, y=alt.value(height), text="marke:N", tooltip=gap_tip))
+    chart = alt.layer(*layers).properties(height=height, width="container",
+                                          title=alt.Title(unit_title(title, unit), anchor="start"))
+    return chart.resolve_scale(color="shared")
+
+
+# --------------------------------------------------------------------------------------------
+# comparison
+
+
+def bar_frame(comp: pd.DataFrame, indicator_id: str, unit: str | None) -> pd.DataFrame:
+    """One row per Sozialraum for one indicator (from :func:`quartier.series.comparison`)."""
+    c = comp[comp["indikator_id"] == indicator_id].copy()
+    out = pd.DataFrame({
+        "sozialraum": c["sozialraum"].astype(str) + " (" + c["sozialraum_id"].astype(str) + ")",
+        "jahr": c["jahr"].astype(int), "wert": c["wert"].astype(float), "status": c["status"],
+        "zaehler": c["zaehler"].astype(float), "nenner": c["nenner"].astype(float),
+        "rang": c["rang"], "n_rang": c["n_rang"], "wert_stadt": c["wert_stadt"].astype(float),
+        "lieferung": c["lieferung"].fillna(""),
+    })
+    out["wert_text"] = [fmt.value(w, unit, suppressed=(s == "gesperrt")) for w, s in zip(out["wert"], out["status"])]
+    out["zaehler_text"] = [fmt.SUPPRESSED if s == "gesperrt" else _ints(z) for z, s in zip(out["zaehler"], out["status"])]
+    out["nenner_text"] = [_ints(n) for n in out["nenner"]]
+    out["rang_text"] = [f"{int(a)} von {int(b)}" if pd.notna(a) and pd.notna(b) else fmt.NOTHING
+                        for a, b in zip(out["rang"], out["n_rang"])]
+    out["marke"] = out["status"].map(STATUS_MARK).fillna("")
+    out["status_text"] = out["status"].map(STATUS_TEXT).fillna("Wert")
+    return out.reset_index(drop=True)
+
+
+def bar_chart(frame: pd.DataFrame, title: str, unit: str | None, richtung: str | None = None,
+              city: str = "Stadt") -> alt.LayerChart:
+    """Horizontal bars (most need on top), value labels, the city value as a labelled dashed rule;
+    suppressed areas get a "•" instead of a bar."""
+    desc = richtung != "lower"
+    order = frame.sort_values("wert", ascending=not desc, na_position="last")["sozialraum"].tolist()
+    y = alt.Y("sozialraum:N", title=None, sort=order, axis=alt.Axis(labelLimit=280))
+    x = alt.X("wert:Q", title=unit_title(title, unit), axis=alt.Axis(format=axis_format(unit)))
+    tooltip = [alt.Tooltip("sozialraum:N", title="Sozialraum"), alt.Tooltip("jahr:Q", title="Jahr", format="d"),
+               alt.Tooltip("wert_text:N", title="Wert"), alt.Tooltip("zaehler_text:N", title="Zähler"),
+               alt.Tooltip("nenner_text:N", title="Nenner"), alt.Tooltip("rang_text:N", title="Rang"),
+               alt.Tooltip("lieferung:N", title="Lieferung")]
+    base = alt.Chart(frame)
+    bars = base.mark_bar(color=PALETTE[0], invalid="filter").encode(x=x, y=y, tooltip=tooltip)
+    labels = base.mark_text(align="left", dx=4, fontSize=13).encode(x=alt.X("wert:Q"), y=y, text="wert_text:N")
+    layers = [bars, labels]
+    gaps = frame[frame["marke"] != ""]
+    if len(gaps):
+        layers.append(alt.Chart(gaps).mark_text(align="left", dx=4, fontSize=13).encode(
+            x=alt.value(0), y=y, text=alt.Text("status_text:N"),
+            tooltip=[alt.Tooltip("sozialraum:N", title="Sozialraum"), alt.Tooltip("status_text:N", title="Status")]))
+    city_val = frame["wert_stadt"].dropna()
+    if len(city_val):
+        cv = float(city_val.iloc[0])
+        rf = pd.DataFrame({"wert": [cv], "label": [f"{city}: {fmt.value(cv, unit)}"], "reihe": [f"{city} (Stadt)"]})
+        rb = alt.Chart(rf)
+        layers.append(rb.mark_rule(color=REF_COLOUR, strokeWidth=2).encode(
+            x="wert:Q",
+            strokeDash=alt.StrokeDash("reihe:N", title="Vergleichswert", scale=alt.Scale(range=DASHES[:1]),
+                                      legend=alt.Legend(orient="bottom", symbolStrokeColor=REF_COLOUR)),
+            tooltip=[alt.Tooltip("label:N", title="Vergleichswert")]))
+        layers.append(rb.mark_text(align="left", dx=4, dy=-6, baseline="bottom", color=REF_COLOUR, fontSize=12,
+                                   fontWeight="bold").encode(x="wert:Q", y=alt.value(0), text="label:N"))
+    n = max(1, len(frame))
+    return alt.layer(*layers).properties(width="container", height=max(120, 30 * n + 30),
+                                         title=alt.Title(unit_title(title, unit), anchor="start"))
+
+
+# --------------------------------------------------------------------------------------------
+# small multiples (profile)
+
+
+def multiples_frame(values: pd.DataFrame, refs: pd.DataFrame, meta: pd.DataFrame, city: str = "Stadt") -> pd.DataFrame:
+    """All indicators of one Sozialraum with the city reference; ``titel`` holds name and unit."""
+    frames = []
+    for iid, part in values.groupby("indikator_id", sort=False):
+        unit = meta.loc[iid, "einheit"] if iid in meta.index else None
+        name = meta.loc[iid, "kurzname"] if iid in meta.index and meta.loc[iid, "kurzname"] else iid
+        # a city total of a count says nothing next to one Sozialraum: only rates get the city line
+        own_refs = refs.iloc[0:0] if (unit or "").strip().lower() == "anzahl" else refs[refs["ebene"] == "Stadt"]
+        f = line_frame(part, own_refs, iid, unit, city=city, bezirke=[])
+        f["titel"] = unit_title(str(name), unit)
+        f["indikator_id"] = iid
+        frames.append(f)
+    if not frames:
+        return pd.DataFrame(columns=["titel", "indikator_id", "reihe", "art", "jahr", "wert", "wert_text", "marke"])
+    out = pd.concat(frames, ignore_index=True)
+    order = {iid: k for k, iid in enumerate(meta.index)}
+    out["_o"] = out["indikator_id"].map(order)
+    return out.sort_values(["_o", "art", "jahr"]).drop(columns="_o").reset_index(drop=True)
+
+
+def small_multiples(frame: pd.DataFrame, columns: int = 3, width: int = 220, height: int = 110) -> alt.FacetChart:
+    """One small line chart per indicator (independent y scales): the Sozialraum solid, the city dashed."""
+    tooltip = [alt.Tooltip("titel:N", title="Indikator"), alt.Tooltip("reihe:N", title="Reihe"),
+               alt.Tooltip("jahr:Q", title="Jahr", format="d"), alt.Tooltip("wert_text:N", title="Wert")]
+    x = alt.X("jahr:Q", title=None, axis=alt.Axis(format="d", tickCount=4, labelOverlap=True),
+              scale=alt.Scale(zero=False, nice=False))
+    y = alt.Y("wert:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=",~r", tickCount=4))
+    kinds = ["Sozialraum", "Stadt"]
+    dash = alt.StrokeDash("art:N", title="Reihe", scale=alt.Scale(domain=kinds, range=[[1, 0], [6, 3]]),
+                          legend=alt.Legend(orient="top", labelExpr="datum.label == 'Stadt' ? 'Gesamtstadt' : 'Sozialraum'"))
+    colour = alt.Color("art:N", scale=alt.Scale(domain=kinds, range=[PALETTE[0], REF_COLOUR]), legend=None)
+    base = alt.Chart()
+    line = base.mark_line(invalid="break-paths-filter-domains", point=alt.OverlayMarkDef(size=18)).encode(
+        x=x, y=y, strokeDash=dash, color=colour, tooltip=tooltip)
+    gaps = base.transform_filter(alt.datum.marke != "").mark_text(fontSize=14, baseline="bottom").encode(
+        x=x, y=alt.value(height), text="marke:N", tooltip=[alt.Tooltip("jahr:Q", title="Jahr", format="d"),
+                                                           alt.Tooltip("status_text:N", title="Status")])
+    return alt.layer(line, gaps, data=frame).properties(width=width, height=height).facet(
+        facet=alt.Facet("titel:N", title=None, sort=list(dict.fromkeys(frame["titel"])),
+                        header=alt.Header(labelFontSize=12, labelFontWeight="bold", labelLimit=width)),
+        columns=columns,
+    ).resolve_scale(y="independent")
+
+
+# --------------------------------------------------------------------------------------------
+# export
+
+
+def to_svg(chart) -> str:
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(chart.to_json(), format_locale="de-DE")
+
+
+def to_png(chart, scale: float = 2.0) -> bytes:
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_png(chart.to_json(), scale=scale, format_locale="de-DE")
+
+
+def export_width(chart, width: int = 760):
+    """Charts with ``width="container"`` need a fixed width for file export."""
+    spec = chart.copy(deep=True)
+    try:
+        spec = spec.properties(width=width)
+    except Exception:  # noqa: BLE001 - facet charts have no width of their own
+        return chart
+    return spec

@@ -1,0 +1,339 @@
+"""Streamlit glue for the page "Sozialräume": cached loaders, URL state, definitions, downloads."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from quartier import charts, indicators, series, tables
+from quartier import format as fmt
+from quartier.access import Actor
+from quartier.ui.common import data_stamp, get_con
+
+VIEWS = ["Zeitreihen", "Steckbrief", "Vergleich"]
+VIEW_SLUGS = {"zeitreihen": "Zeitreihen", "steckbrief": "Steckbrief", "vergleich": "Vergleich"}
+MODE_AREAS, MODE_DISTRICT = "Sozialräume", "Stadtbezirk"
+K_MODE, K_SR, K_BEZ, K_IND, K_VIEW, K_PROFILE, K_URL = (
+    "sr_modus", "sr_auswahl", "sr_bezirk", "sr_indikatoren", "sr_ansicht", "sr_steckbrief", "_sr_url")
+DEFAULT_INDICATORS = ["sgb2_u18"]
+
+
+def _actor_key(actor: Actor) -> tuple:
+    return (actor.name, actor.role, bool(actor.raw_data))
+
+
+def _actor(key: tuple) -> Actor:
+    return Actor(key[0], key[1], raw_data=key[2])
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _series(stamp: int, actor_key: tuple, indicator_ids: tuple, sozialraum_ids: tuple) -> series.SeriesData:
+    return series.load_series(get_con(), list(indicator_ids), list(sozialraum_ids), actor=_actor(actor_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _profile(stamp: int, actor_key: tuple, sozialraum_id: str):
+    return series.profile(get_con(), sozialraum_id, actor=_actor(actor_key))
+
+
+@st.cache_data(show_spinner=False)
+def _areas(stamp: int) -> pd.DataFrame:
+    return indicators.areas(get_con())
+
+
+@st.cache_data(show_spinner=False)
+def _bezirke(stamp: int) -> pd.DataFrame:
+    return indicators.bezirke(get_con())
+
+
+@st.cache_data(show_spinner=False)
+def _catalogue(stamp: int) -> pd.DataFrame:
+    return indicators.catalogue(get_con())
+
+
+def load_series(actor: Actor, indicator_ids: list[str], sozialraum_ids: list[str]) -> series.SeriesData:
+    return _series(data_stamp(), _actor_key(actor), tuple(indicator_ids), tuple(sozialraum_ids))
+
+
+def load_profile(actor: Actor, sozialraum_id: str):
+    return _profile(data_stamp(), _actor_key(actor), sozialraum_id)
+
+
+def areas() -> pd.DataFrame:
+    return _areas(data_stamp())
+
+
+def bezirke() -> pd.DataFrame:
+    return _bezirke(data_stamp())
+
+
+def catalogue() -> pd.DataFrame:
+    return _catalogue(data_stamp())
+
+
+# --------------------------------------------------------------------------------------------
+# URL state: ?sr=M04,S01&ind=sgb2_u18,seu_sprache  |  ?bezirk=haspe  |  &ansicht=vergleich
+
+
+def _url_key() -> tuple:
+    qp = st.query_params
+    return tuple(tuple(qp.get_all(k)) for k in ("sr", "ind", "bezirk", "ansicht"))
+
+
+def restore_from_url() -> list[str]:
+    """On first load or when the URL changed (a link from another page), put the URL's choice into the
+    widgets' state. Returns ids from the URL that do not exist."""
+    key = _url_key()
+    if st.session_state.get(K_URL) == key and K_IND in st.session_state:
+        return []
+    qp = st.query_params
+    shared = st.session_state.get("sel_indikator")
+    sel = series.resolve_selection(get_con(), sr=qp.get_all("sr"), ind=qp.get_all("ind"), bezirk=qp.get_all("bezirk"),
+                                   default_indicators=([shared] if shared else []) + DEFAULT_INDICATORS)
+    st.session_state[K_MODE] = MODE_DISTRICT if sel.bezirk else MODE_AREAS
+    if sel.bezirk:
+        st.session_state[K_BEZ] = sel.bezirk
+    st.session_state[K_SR] = sel.sozialraeume if not sel.bezirk else []
+    st.session_state[K_IND] = sel.indikatoren
+    view = VIEW_SLUGS.get(str(qp.get("ansicht", "")).lower())
+    if view is None:
+        view = "Steckbrief" if len(sel.sozialraeume) == 1 else "Zeitreihen"
+    st.session_state[K_VIEW] = view
+    if len(sel.sozialraeume) >= 1:
+        st.session_state[K_PROFILE] = sel.sozialraeume[0]
+    st.session_state[K_URL] = key
+    return sel.unbekannt
+
+
+def write_url(mode: str, srs: list[str], bezirk: str | None, inds: list[str], view: str) -> None:
+    params: dict[str, str] = {}
+    if mode == MODE_DISTRICT and bezirk:
+        params["bezirk"] = bezirk
+    elif srs:
+        params["sr"] = ",".join(srs)
+    if inds:
+        params["ind"] = ",".join(inds)
+    params["ansicht"] = view.lower()
+    current = {k: ",".join(st.query_params.get_all(k)) for k in st.query_params}
+    if current != params:
+        st.query_params.from_dict(params)
+    st.session_state[K_URL] = _url_key()
+
+
+# --------------------------------------------------------------------------------------------
+# rendering helpers
+
+
+def definition_md(meta_row: pd.Series) -> str:
+    def val(k):
+        v = meta_row.get(k)
+        return fmt.NOTHING if v is None or (isinstance(v, float) and pd.isna(v)) or v == "" else str(v)
+
+    return "\n".join([
+        f"**{val('name')}**",
+        "",
+        f"- **Definition:** {val('definition')}",
+        f"- **Zähler:** {val('zaehler_def')}",
+        f"- **Nenner:** {val('nenner_def')}",
+        f"- **Quelle (Lieferant):** {val('lieferant')}",
+        f"- **Einheit:** {val('einheit')}",
+        f"- **Richtung:** {indicators.DIRECTION_LABEL.get(meta_row.get('richtung') if pd.notna(meta_row.get('richtung')) else None)}",
+        f"- **Handlungsfeld:** {val('handlungsfeld')}",
+    ])
+
+
+def definition_popover(meta_row: pd.Series, container=None) -> None:
+    c = container or st
+    with c.popover(f"Definition: {meta_row.get('kurzname') or meta_row.get('name')}", icon=":material/info:"):
+        st.markdown(definition_md(meta_row))
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_")[:60] or "daten"
+
+
+def downloads(table: pd.DataFrame, chart, name: str, key: str) -> None:
+    """Download buttons: data as .xlsx/.csv (formula-neutralised), chart as SVG/PNG (built on click)."""
+    base = safe_name(name)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.download_button("Daten (.xlsx)", data=lambda: tables.to_xlsx_bytes({"Daten": table}), file_name=f"{base}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
+                       on_click="ignore", icon=":material/table:")
+    c2.download_button("Daten (.csv)", data=lambda: tables.to_csv_bytes(table), file_name=f"{base}.csv", mime="text/csv",
+                       key=f"{key}_csv", on_click="ignore", icon=":material/description:")
+    if chart is not None:
+        exp = charts.german(charts.export_width(chart))
+        c3.download_button("Grafik (.svg)", data=lambda: charts.to_svg(exp).encode("utf-8"), file_name=f"{base}.svg",
+                           mime="image/svg+xml", key=f"{key}_svg", on_click="ignore", icon=":material/image:")
+        c4.download_button("Grafik (.png)", data=lambda: charts.to_png(exp), file_name=f"{base}.png", mime="image/png",
+                           key=f"{key}_png", on_click="ignore", icon=":material/image:")
+
+
+def line_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The accessible table of a line chart (German text values)."""
+    t = frame[["reihe", "jahr", "wert_text", "zaehler_text", "nenner_text", "rang_text", "status_text", "lieferung"]].copy()
+    t.columns = ["Reihe", "Jahr", "Wert", "Zähler", "Nenner", "Rang", "Status", "Lieferung"]
+    t["Jahr"] = t["Jahr"].astype(str)
+    return t
+
+
+def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers (not text) for the download of a chart's data."""
+    cols = [c for c in ["indikator_id", "titel", "reihe", "art", "sozialraum", "jahr", "wert", "zaehler", "nenner",
+                        "status", "rang", "n_rang", "wert_stadt", "lieferung"] if c in frame.columns]
+    return frame[cols].rename(columns={"status": "status"})
+
+
+def trend_md(delta, richtung, unit, since: str) -> str:
+    """A change with arrow, sign and its meaning in words; coloured (blue good, orange bad) as a second carrier."""
+    t = series.trend(delta, richtung, unit)
+    if not t.richtung:
+        return f"{since}: {fmt.NOTHING}"
+    text = f"{t.symbol} {fmt.change(delta, unit)} {since} – {t.text}"
+    if t.bewertung == "verbessert":
+        return f":blue[{text}]"
+    if t.bewertung == "verschlechtert":
+        return f":orange[{text}]"
+    return text
+
+
+def show_chart(chart, alt_text: str) -> None:
+    st.altair_chart(charts.german(chart), width="stretch")
+    st.caption(alt_text)
+
+
+def line_summary(frame: pd.DataFrame, unit) -> str:
+    """Text alternative of a line chart: the latest value of every series and its change."""
+    parts = []
+    for name, part in frame.groupby("reihe", sort=False):
+        part = part.sort_values("jahr")
+        last = part.iloc[-1]
+        text = f"{name} {int(last['jahr'])}: {last['wert_text']}"
+        if last["rang_text"] != fmt.NOTHING:
+            text += f" (Rang {last['rang_text']})"
+        parts.append(text)
+    return "Letzte Werte – " + "; ".join(parts) + "." if parts else "Keine Werte."
+
+
+def bar_summary(frame: pd.DataFrame, unit, city: str) -> str:
+    parts = [f"{r['sozialraum']}: {r['wert_text']}" for r in frame.to_dict("records")]
+    cv = frame["wert_stadt"].dropna()
+    ref = f" Gesamtstadt {city}: {fmt.value(cv.iloc[0], unit)}." if len(cv) else ""
+    return f"Werte {int(frame['jahr'].iloc[0])} – " + "; ".join(parts) + "." + ref
+
+
+def population_block(pop: pd.DataFrame, city: str) -> None:
+    st.markdown("#### Bevölkerung und Altersstruktur")
+    have = pop.dropna(subset=["einwohner"]) if len(pop) else pop
+    if have.empty:
+        st.write("Keine Einwohnerzahlen geliefert (Kennzahlen `ew_gesamt` und `ew_u18`).")
+        return
+    last = have.iloc[-1]
+    y = int(last["jahr"])
+    c = st.columns(4)
+    c[0].metric(f"Einwohnerinnen und Einwohner {y}", fmt.integer(last["einwohner"]), border=True)
+    c[1].metric(f"unter 18 Jahren {y}", fmt.integer(last["unter_18"]), border=True)
+    c[2].metric(f"18 Jahre und älter {y}", fmt.integer(last["ab_18"]), border=True)
+    c[3].metric(f"Anteil unter 18 {y}", fmt.value(last["anteil_u18"], "%"), border=True,
+                delta=None if pd.isna(last["anteil_u18_stadt"]) else f"{city}: {fmt.value(last['anteil_u18_stadt'], '%')}",
+                delta_color="off", delta_arrow="off")
+    with st.expander("Tabelle: Bevölkerung je Jahr"):
+        t = pd.DataFrame({
+            "Jahr": pop["jahr"].astype(str), "Einwohner": pop["einwohner"].map(fmt.integer),
+            "unter 18": pop["unter_18"].map(fmt.integer), "18 und älter": pop["ab_18"].map(fmt.integer),
+            "Anteil unter 18": pop["anteil_u18"].map(lambda v: fmt.value(v, "%")),
+            f"Anteil unter 18 {city}": pop["anteil_u18_stadt"].map(lambda v: fmt.value(v, "%")),
+        })
+        st.dataframe(t, hide_index=True, width="stretch")
+
+
+def _rank_text(r) -> str:
+    if pd.isna(r.get("rang")) or pd.isna(r.get("n_rang")):
+        return "kein Rang" if r.get("richtung") not in ("higher", "lower") else f"Rang {fmt.NOTHING}"
+    return f"Rang {int(r['rang'])} von {int(r['n_rang'])}"
+
+
+def profile_cards(prof: pd.DataFrame, meta: pd.DataFrame, per_row: int = 3) -> None:
+    """One bordered card per indicator: latest value, rank, changes with arrow and meaning, references."""
+    recs = prof.to_dict("records")
+    for start in range(0, len(recs), per_row):
+        cols = st.columns(per_row)
+        for col, r in zip(cols, recs[start:start + per_row]):
+            unit = r["einheit"]
+            year = r["jahr"]
+            with col.container(border=True):
+                st.markdown(f"**{r['kurzname'] or r['name']}** ({year if year is not None else fmt.NOTHING})",
+                            help=definition_md(meta.loc[r["indikator_id"]]))
+                if r["status"] == series.STATUS_SUPPRESSED:
+                    st.markdown(f"### {fmt.SUPPRESSED} gesperrt")
+                elif r["status"] == series.STATUS_MISSING:
+                    st.markdown(f"### {fmt.NOTHING} kein Wert")
+                else:
+                    st.markdown(f"### {fmt.value(r['wert'], unit)}")
+                st.markdown(_rank_text(r))
+                y1 = f"ggü. {year - 1}" if year is not None else "ggü. Vorjahr"
+                y5 = f"ggü. {year - 5}" if year is not None else "ggü. 5 Jahren"
+                st.markdown(trend_md(r.get("aenderung_1"), r["richtung"], unit, y1) + "  \n"
+                            + trend_md(r.get("aenderung_5"), r["richtung"], unit, y5))
+                if (unit or "").strip().lower() != "anzahl":
+                    st.caption(f"Stadtbezirk: {fmt.value(r['wert_bezirk'], unit)} · Stadt: {fmt.value(r['wert_stadt'], unit)}")
+
+
+def profile_table(prof: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for r in prof.to_dict("records"):
+        unit = r["einheit"]
+        t1 = series.trend(r.get("aenderung_1"), r["richtung"], unit)
+        t5 = series.trend(r.get("aenderung_5"), r["richtung"], unit)
+        rows.append({
+            "Kennzahl": r["name"], "Jahr": str(r["jahr"]) if r["jahr"] is not None else fmt.NOTHING,
+            "Wert": fmt.value(r["wert"], unit, suppressed=r["status"] == series.STATUS_SUPPRESSED),
+            "Rang": _rank_text(r).replace("Rang ", ""),
+            "Änderung 1 Jahr": fmt.change(r.get("aenderung_1"), unit), "Bewertung 1 Jahr": t1.text,
+            "Änderung 5 Jahre": fmt.change(r.get("aenderung_5"), unit), "Bewertung 5 Jahre": t5.text,
+            "Stadtbezirk": fmt.value(r["wert_bezirk"], unit), "Stadt": fmt.value(r["wert_stadt"], unit),
+            "Lieferung": r.get("lieferung") or fmt.NOTHING,
+        })
+    return pd.DataFrame(rows)
+
+
+def recommendations_block(sozialraum_id: str, actor: Actor) -> None:
+    st.markdown("#### Handlungsempfehlungen")
+    recs = series.recommendations(get_con(), sozialraum_id, actor=actor)
+    if recs is None:
+        st.write("Der Katalog der Handlungsempfehlungen ist noch nicht eingerichtet.")
+        return
+    if len(recs) == 0:
+        st.write("Für diesen Sozialraum sind keine Handlungsempfehlungen erfasst.")
+        return
+    names = {"id": "Nr.", "titel": "Handlungsempfehlung", "handlungsfeld": "Handlungsfeld", "status": "Umsetzungsstand",
+             "fortschritt": "Fortschritt (%)", "federfuehrung": "Federführung", "ende_geplant": "Ende geplant"}
+    t = recs.rename(columns=names)
+    if "Ende geplant" in t:
+        t["Ende geplant"] = pd.to_datetime(t["Ende geplant"], errors="coerce").dt.strftime("%d.%m.%Y").fillna(fmt.NOTHING)
+    st.dataframe(t, hide_index=True, width="stretch")
+
+
+def comparison_table(comp: pd.DataFrame, meta: pd.DataFrame, city: str):
+    """Sozialräume x indicators (numbers, sortable) plus the column configuration with units."""
+    if comp.empty:
+        return pd.DataFrame(), {}
+    base = comp.drop_duplicates("sozialraum_id")[["sozialraum_id", "sozialraum", "bezirk"]]
+    wide = base.rename(columns={"sozialraum_id": "Nr.", "sozialraum": "Sozialraum", "bezirk": "Stadtbezirk"}).set_index("Nr.")
+    config = {}
+    city_row = {"Sozialraum": f"{city} (Stadt)", "Stadtbezirk": ""}
+    for iid, part in comp.groupby("indikator_id", sort=False):
+        unit = meta.loc[iid, "einheit"] if iid in meta.index else None
+        label = charts.unit_title(str(meta.loc[iid, "kurzname"] or meta.loc[iid, "name"]), unit)
+        wide[label] = part.set_index("sozialraum_id")["wert"].reindex(wide.index).to_numpy()
+        rank_label = f"Rang {meta.loc[iid, 'kurzname'] or iid}"
+        if meta.loc[iid, "richtung"] in ("higher", "lower"):
+            wide[rank_label] = part.set_index("sozialraum_id")["rang"].reindex(wide.index).to_numpy()
+            config[rank_label] = st.column_config.NumberColumn(rank_label, format="%d")
+        city_row[label] = part["wert_stadt"].iloc[0] if len(part) else None
+        config[label] = st.column_config.NumberColumn(label, format="localized",
+                                                      help=f"{meta.loc[iid, 'name']}; leer = gesperrt oder nicht geliefert")
+    out = pd.concat([wide.reset_index(), pd.DataFrame([{"Nr.": "", **city_row}])], ignore_index=True)
+    return out, config
