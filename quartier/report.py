@@ -112,31 +112,32 @@ def resolve_scope(con, kind: str, key: str | None = None) -> Scope:
 # -------------------------------------------------------------------------------------------- values
 
 def _values(con, actor, ids: list[str] | None = None) -> pd.DataFrame:
-    return indicators.current_values(con, ids, actor=actor)
+    """Sozialraum values plus Stadtbezirk and city totals, protected for ``actor``
+    (:func:`quartier.protection.protected_table`: primary and secondary suppression, so that the
+    totals shown next to a protected Sozialraum never reveal it). ``actor=None`` is the public view."""
+    from quartier import protection
+
+    return protection.protected_table(con, ids, actor=actor)
 
 
-def aggregate_protected(values: pd.DataFrame, unit: str | None, by: list[str]) -> pd.DataFrame:
-    """Like :func:`indicators.aggregate`, but a group containing a protected value is protected."""
-    if values.empty:
-        return pd.DataFrame(columns=[*by, "wert", "zaehler", "nenner", "n", "gesperrt"])
-    agg = indicators.aggregate(values, unit, by)
-    prot = values.assign(_g=values["gesperrt"].fillna(False).astype(bool)).groupby(by, dropna=False)["_g"].any()
-    agg = agg.merge(prot.rename("gesperrt").reset_index(), on=by, how="left")
-    agg["gesperrt"] = agg["gesperrt"].fillna(False).astype(bool)
-    agg.loc[agg["gesperrt"], ["wert", "zaehler"]] = np.nan
-    return agg
+AREA, DISTRICT, CITY = "Sozialraum", "Stadtbezirk", "Stadt"
 
 
-def _series(values: pd.DataFrame, unit: str | None, area_ids) -> pd.DataFrame:
-    """Yearly values of a set of areas (one area: its own values; several: aggregated)."""
-    part = values[values["sozialraum_id"].isin(list(area_ids))]
-    if part.empty:
-        return pd.DataFrame(columns=["jahr", "wert", "gesperrt"])
-    if len(set(area_ids)) == 1:
-        out = part[["jahr", "wert", "zaehler", "nenner", "gesperrt"]].copy()
-        out["gesperrt"] = out["gesperrt"].fillna(False).astype(bool)
-        return out.sort_values("jahr").reset_index(drop=True)
-    return aggregate_protected(part, unit, ["jahr"]).sort_values("jahr").reset_index(drop=True)
+def _key(scope: Scope) -> tuple[str, str | None]:
+    return {"stadt": (CITY, None), "bezirk": (DISTRICT, scope.id), "sozialraum": (AREA, scope.id)}[scope.kind]
+
+
+def _series(values: pd.DataFrame, key: tuple[str, str | None]) -> pd.DataFrame:
+    """Yearly values of one cell of the protected table: (level, Sozialraum/Stadtbezirk id or None)."""
+    level, ident = key
+    part = values[values["ebene"] == level]
+    if level == AREA:
+        part = part[part["sozialraum_id"] == ident]
+    elif level == DISTRICT:
+        part = part[part["stadtbezirk_id"] == ident]
+    out = part[["jahr", "wert", "zaehler", "nenner", "gesperrt"]].copy()
+    out["gesperrt"] = out["gesperrt"].fillna(False).astype(bool)
+    return out.sort_values("jahr").reset_index(drop=True)
 
 
 def trend_meaning(change: float | None, direction: str | None) -> tuple[str, str, str | None]:
@@ -185,11 +186,7 @@ def headline(con, scope: Scope, actor, year: int | None = None, ids: list[str] |
     cat = indicators.catalogue(con).set_index("id")
     wanted = [i for i in (ids or HEADLINE_IDS) if i in cat.index]
     vals = values if values is not None else _values(con, actor, wanted)
-    all_ids = tuple(indicators.areas(con)["id"])
-    bez_ids = None
-    if scope.kind == "sozialraum" and scope.bezirk_id:
-        a = indicators.areas(con)
-        bez_ids = tuple(a.loc[a["bezirk_id"] == scope.bezirk_id, "id"])
+    bez_ids = scope.kind == "sozialraum" and bool(scope.bezirk_id)
     rows = []
     for iid in wanted:
         v = vals[vals["indikator_id"] == iid]
@@ -197,7 +194,7 @@ def headline(con, scope: Scope, actor, year: int | None = None, ids: list[str] |
             continue
         unit, direction = cat.loc[iid, "einheit"], cat.loc[iid, "richtung"]
         direction = None if pd.isna(direction) else direction
-        s = _series(v, unit, scope.area_ids)
+        s = _series(v, _key(scope))
         y = _year_of(s, year)
         if y is None:
             continue
@@ -205,7 +202,7 @@ def headline(con, scope: Scope, actor, year: int | None = None, ids: list[str] |
         pw, pprot = _at(s, y - 1)
         change = None if (w is None or pw is None) else w - pw
         arrow, word, judgement = trend_meaning(change, direction)
-        city = _series(v, unit, all_ids)
+        city = _series(v, (CITY, None))
         cw, cprot = _at(city, y)
         row = {
             "indikator_id": iid, "name": cat.loc[iid, "name"], "kurzname": cat.loc[iid, "kurzname"] or cat.loc[iid, "name"],
@@ -218,7 +215,7 @@ def headline(con, scope: Scope, actor, year: int | None = None, ids: list[str] |
             "stadt_text": fmt.value(cw, unit, suppressed=cprot),
         }
         if bez_ids:
-            bw, bprot = _at(_series(v, unit, bez_ids), y)
+            bw, bprot = _at(_series(v, (DISTRICT, scope.bezirk_id)), y)
             row.update({"bezirk": bw, "bezirk_gesperrt": bprot, "bezirk_text": fmt.value(bw, unit, suppressed=bprot)})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -256,7 +253,7 @@ def need_ranking(con, scope: Scope, actor, year: int | None = None,
         return pd.DataFrame(columns=["rang", "sozialraum_id", "sozialraum", "wert", "wert_text", "rang_stadt"]), \
             "Keine Rangfolge möglich: kein Indikator mit Richtung vorhanden."
     vals = values if values is not None else _values(con, actor, [iid])
-    v = vals[vals["indikator_id"] == iid]
+    v = vals[(vals["indikator_id"] == iid) & (vals["ebene"] == AREA)]
     y = _year_of(v, year)
     v = v[v["jahr"] == y].copy()
     unit, direction = cat.loc[iid, "einheit"], cat.loc[iid, "richtung"]
@@ -289,7 +286,6 @@ def development(con, scope: Scope, actor, ids: list[str] | None = None, with_are
     wanted = [i for i in (ids or CHART_IDS) if i in cat.index]
     vals = values if values is not None else _values(con, actor, wanted)
     areas = indicators.areas(con)
-    all_ids = tuple(areas["id"])
     frames = []
     for iid in wanted:
         v = vals[vals["indikator_id"] == iid]
@@ -306,18 +302,17 @@ def development(con, scope: Scope, actor, ids: list[str] | None = None, with_are
             frames.append(f)
 
         if scope.kind == "sozialraum":
-            add(_series(v, unit, scope.area_ids), scope.name, "Sozialraum")
-            bez = tuple(areas.loc[areas["bezirk_id"] == scope.bezirk_id, "id"])
-            add(_series(v, unit, bez), f"Bezirk {scope.bezirk_name}", "Stadtbezirk")
+            add(_series(v, (AREA, scope.id)), scope.name, "Sozialraum")
+            add(_series(v, (DISTRICT, scope.bezirk_id)), f"Bezirk {scope.bezirk_name}", "Stadtbezirk")
         elif scope.kind == "bezirk":
-            add(_series(v, unit, scope.area_ids), f"Bezirk {scope.name}", "Stadtbezirk")
+            add(_series(v, (DISTRICT, scope.id)), f"Bezirk {scope.name}", "Stadtbezirk")
             if with_areas:
                 for r in areas[areas["bezirk_id"] == scope.id].to_dict("records"):
-                    add(_series(v, unit, (r["id"],)), r["name"], "Sozialraum")
+                    add(_series(v, (AREA, r["id"])), r["name"], "Sozialraum")
         else:
             for b in indicators.bezirke(con).to_dict("records"):
-                add(_series(v, unit, tuple(areas.loc[areas["bezirk_id"] == b["id"], "id"])), f"Bezirk {b['name']}", "Stadtbezirk")
-        add(_series(v, unit, all_ids), "Gesamtstadt", "Gesamtstadt")
+                add(_series(v, (DISTRICT, b["id"])), f"Bezirk {b['name']}", "Stadtbezirk")
+        add(_series(v, (CITY, None)), "Gesamtstadt", "Gesamtstadt")
     if not frames:
         return pd.DataFrame(columns=["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text"])
     out = pd.concat(frames, ignore_index=True)
@@ -334,15 +329,15 @@ def area_table(con, scope: Scope, actor, year: int | None = None, ids: list[str]
     vals = values if values is not None else _values(con, actor, wanted)
     areas = indicators.areas(con)
     rows_ids = list(scope.area_ids)
-    groups: list[tuple[str, str, tuple]] = [(a, areas.set_index("id").loc[a, "name"], (a,)) for a in rows_ids]
+    groups: list[tuple[str, str, tuple]] = [(a, areas.set_index("id").loc[a, "name"], (AREA, a)) for a in rows_ids]
     if scope.kind == "sozialraum" and scope.bezirk_id:
-        groups.append(("", f"Bezirk {scope.bezirk_name}", tuple(areas.loc[areas["bezirk_id"] == scope.bezirk_id, "id"])))
+        groups.append(("", f"Bezirk {scope.bezirk_name}", (DISTRICT, scope.bezirk_id)))
     elif scope.kind == "bezirk":
-        groups.append(("", f"Bezirk {scope.name}", scope.area_ids))
+        groups.append(("", f"Bezirk {scope.name}", (DISTRICT, scope.id)))
     elif scope.kind == "stadt":
-        for b in indicators.bezirke(con).to_dict("records"):
-            groups.append(("", f"Bezirk {b['name']}", tuple(areas.loc[areas["bezirk_id"] == b["id"], "id"])))
-    groups.append(("", "Gesamtstadt", tuple(areas["id"])))
+        for bz in indicators.bezirke(con).to_dict("records"):
+            groups.append(("", f"Bezirk {bz['name']}", (DISTRICT, bz["id"])))
+    groups.append(("", "Gesamtstadt", (CITY, None)))
     out = pd.DataFrame({"sozialraum_id": [g[0] for g in groups], "gebiet": [g[1] for g in groups]})
     for iid in wanted:
         v = vals[vals["indikator_id"] == iid]
@@ -350,7 +345,7 @@ def area_table(con, scope: Scope, actor, year: int | None = None, ids: list[str]
         y = _year_of(v, year)
         texts = []
         for _sid, _name, members in groups:
-            w, prot = _at(_series(v, unit, members), y)
+            w, prot = _at(_series(v, members), y)
             texts.append(fmt.value(w, unit, suppressed=prot))
         out[iid] = texts
         out[f"jahr_{iid}"] = y
@@ -503,6 +498,7 @@ def map_data(con, scope: Scope, actor, ranking: pd.DataFrame | None = None, year
         name = cat.loc[iid, "name"]
         unit = cat.loc[iid, "einheit"]
         v = _values(con, actor, [iid])
+        v = v[v["ebene"] == AREA]
         y = _year_of(v, year)
         v = v[v["jahr"] == y]
         ok = v[v["wert"].notna() & ~v["gesperrt"].fillna(False).astype(bool)]
