@@ -7,8 +7,6 @@ All values are invented ("Beispieldaten"), plausible in size (published 2019 fig
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -321,21 +319,21 @@ def write_deliveries(values: pd.DataFrame, names: dict[str, str], ind: pd.DataFr
     return paths
 
 
-def _store_delivery(cur, path: Path, lieferant: str, values: pd.DataFrame) -> int:
-    """Record one delivery and its values (used until the importer takes over)."""
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    lid = cur.execute(
-        "INSERT INTO lieferung (dateiname, sha256, lieferant, berichtsjahr, importiert_von, n_neu, n_gesperrt, bericht)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        [path.name, sha, lieferant, int(values["jahr"].max()), DEMO_USER, len(values), int(values["gesperrt"].sum()),
-         json.dumps({"errors": [], "warnings": []})],
-    ).fetchone()[0]
-    df = values[["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner", "gesperrt"]].copy()
-    df.insert(0, "lieferung_id", lid)
-    cur.register("demo_values", df)
-    cur.execute("INSERT INTO messwert SELECT * FROM demo_values")
-    cur.unregister("demo_values")
-    return lid
+def import_deliveries(con, paths: dict[str, Path]) -> list[dict]:
+    """Load the delivery files through the importer, as staff would (warnings are confirmed)."""
+    from quartier import ingest
+    from quartier.access import ADMIN, Actor
+
+    actor = Actor(DEMO_USER, ADMIN, raw_data=True)
+    reports = []
+    for lieferant in LIEFERANTEN:
+        path = paths[lieferant]
+        fa = ingest.analyse_file(con, path.read_bytes(), path.name, lieferant=lieferant)
+        if fa.errors:
+            first = fa.errors[0]
+            raise db.DatabaseError(f"Demo-Lieferung {path.name} wurde abgelehnt: {first.sheet} {first.cell} {first.message}")
+        reports.append(ingest.commit(con, fa, actor, confirm_warnings=True, lieferant=lieferant))
+    return reports
 
 
 def is_demo(con) -> bool:
@@ -370,9 +368,9 @@ def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | N
     values = build_values(g)
     names = dict(zip(g.areas["id"], g.areas["name"]))
     paths = write_deliveries(values, names, ind, out_dir or DEMO_DIR / "lieferungen")
-    with db.transaction(con) as tx:
-        for lieferant, (_, ids) in LIEFERANTEN.items():
-            _store_delivery(tx, paths[lieferant], lieferant, values[values["indikator_id"].isin(ids)])
+    progress("Lieferungen über den Importer einlesen …")
+    import_deliveries(con, paths)
     __import__("quartier.index", fromlist=["index"]).ensure_demo_method(con)  # Handlungsbedarf: demo method
     __import__("quartier.catalogue", fromlist=["catalogue"]).load_demo(con)  # Handlungsempfehlungen (Beispiel)
+    __import__("quartier.auth", fromlist=["auth"]).ensure_demo_accounts(con)  # Demo-Konten (README: Anmeldung)
     return {"sozialraeume": len(g.areas), "indikatoren": len(ind), "werte": len(values), "lieferungen": len(paths)}

@@ -1,0 +1,90 @@
+"""Matching Sozialräume and indicators by id, name, alias; suggestions ("Meinten Sie …?")."""
+
+from __future__ import annotations
+
+import difflib
+
+from quartier.names import normalize
+
+ARTS = ("sozialraum", "indikator")
+
+
+class Matcher:
+    """Known ids, names and aliases of Sozialräume and indicators, normalised for tolerant matching."""
+
+    def __init__(self, con, accepted: dict[tuple[str, str], str] | None = None):
+        cur = con.cursor()
+        self.labels: dict[str, dict[str, str]] = {"sozialraum": {}, "indikator": {}}
+        self.keys: dict[str, dict[str, str]] = {"sozialraum": {}, "indikator": {}}
+        self.units: dict[str, str | None] = {}
+        self.indicators: dict[str, dict] = {}
+        for sid, name in cur.execute("SELECT id, name FROM sozialraum ORDER BY id").fetchall():
+            self.labels["sozialraum"][sid] = name
+            self._add("sozialraum", sid, sid)
+            self._add("sozialraum", name, sid)
+        cols = ["id", "name", "kurzname", "einheit", "lieferant", "min_wert", "max_wert"]
+        for row in cur.execute(f"SELECT {', '.join(cols)} FROM indikator ORDER BY sortierung NULLS LAST, id").fetchall():  # noqa: S608
+            rec = dict(zip(cols, row))
+            self.indicators[rec["id"]] = rec
+            self.labels["indikator"][rec["id"]] = rec["name"]
+            self.units[rec["id"]] = rec["einheit"]
+            for text in (rec["id"], rec["name"], rec["kurzname"]):
+                if text:
+                    self._add("indikator", text, rec["id"])
+        for art, alias_norm, ziel in cur.execute("SELECT art, alias_norm, ziel_id FROM alias").fetchall():
+            if art in self.keys and ziel in self.labels[art]:
+                self.keys[art].setdefault(alias_norm, ziel)
+        self.accepted = dict(accepted or {})
+        for (art, text), ziel in self.accepted.items():
+            self.keys[art][normalize(text)] = ziel
+
+    def _add(self, art: str, text: str, ziel: str) -> None:
+        k = normalize(text)
+        if k:
+            self.keys[art].setdefault(k, ziel)
+
+    def match(self, art: str, text) -> str | None:
+        if text is None:
+            return None
+        if isinstance(text, float) and text.is_integer():
+            text = int(text)
+        return self.keys[art].get(normalize(text))
+
+    def suggest(self, art: str, text) -> str | None:
+        """The closest known id for an unknown name, or None."""
+        k = normalize(text)
+        if not k:
+            return None
+        hits = difflib.get_close_matches(k, list(self.keys[art]), n=1, cutoff=0.72)
+        if hits:
+            return self.keys[art][hits[0]]
+        # a known name contained in the text or the other way round ("Wehringhausen-Ost" -> Wehringhausen)
+        best = None
+        for key, ziel in self.keys[art].items():
+            if len(key) >= 6 and (key in k or k in key) and (best is None or len(key) > best[0]):
+                best = (len(key), ziel)
+        return best[1] if best else None
+
+    def label(self, art: str, ziel: str) -> str:
+        return self.labels[art].get(ziel, ziel)
+
+    def find_in_text(self, art: str, text: str) -> str | None:
+        """An indicator (or Sozialraum) whose name appears in a sheet name or title; the longest wins."""
+        k = normalize(text)
+        if not k:
+            return None
+        if k in self.keys[art]:
+            return self.keys[art][k]
+        best = None
+        for key, ziel in self.keys[art].items():
+            if len(key) >= 6 and key in k and (best is None or len(key) > best[0]):
+                best = (len(key), ziel)
+        return best[1] if best else None
+
+
+def remember_alias(cur, art: str, text: str, ziel: str) -> None:
+    """Store an accepted match so that the same spelling is recognised next time."""
+    cur.execute(
+        "INSERT INTO alias (art, alias_norm, ziel_id, alias) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [art, normalize(text), ziel, str(text)],
+    )

@@ -1,0 +1,160 @@
+"""Writing deliveries: commit all-or-nothing, withdraw, history, Lieferstatus, remembered mappings."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from quartier import access, db
+from quartier.ingest.match import remember_alias
+from quartier.ingest.pipeline import VALUE_COLUMNS, FileAnalysis
+from quartier.names import normalize
+
+
+class ImportRejected(Exception):
+    """The delivery cannot be written (errors, unconfirmed warnings); nothing was changed."""
+
+
+def commit(con, fa: FileAnalysis, actor, *, confirm_warnings: bool = False, lieferant: str | None = None) -> dict:
+    """Write the analysed file as one ``lieferung`` in one transaction; return the report.
+
+    Same sha256 as an active delivery: status ``duplicate``, nothing changes.
+    """
+    access.require(actor, access.EDITOR, "eine Lieferung importieren")
+    if fa.duplicate:
+        return fa.report("duplicate", fa.duplicate["lieferung_id"])
+    if not fa.readable or fa.errors:
+        raise ImportRejected(f"{fa.filename}: {len(fa.errors)} Fehler – die Datei wird nicht übernommen. "
+                             "Bitte die Fehler beheben und die Datei erneut liefern.")
+    if fa.values.empty:
+        raise ImportRejected(f"{fa.filename}: keine Werte zum Übernehmen.")
+    if fa.warnings and not confirm_warnings:
+        raise ImportRejected(f"{fa.filename}: {len(fa.warnings)} Warnung(en) müssen bestätigt werden, bevor die Lieferung "
+                             "übernommen wird.")
+    lieferant = lieferant or fa.lieferant or "unbekannt"
+    vals = fa.values[VALUE_COLUMNS].copy()
+    vals["jahr"] = vals["jahr"].astype("int64")
+    vals["gesperrt"] = vals["gesperrt"].astype(bool)
+    with db.transaction(con) as cur:
+        row = cur.execute("SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? "
+                          "AND status = 'aktiv' ORDER BY id LIMIT 1", [fa.sha256]).fetchone()
+        if row:
+            fa.duplicate = {"lieferung_id": row[0], "importiert_am": str(row[1])[:19], "importiert_von": row[2],
+                            "dateiname": row[3]}
+            return fa.report("duplicate", row[0])
+        cur.register("_imp_commit", vals)
+        counts = cur.execute(
+            "SELECT count(*) FILTER (WHERE a.lieferung_id IS NULL),"
+            " count(*) FILTER (WHERE a.lieferung_id IS NOT NULL AND NOT ("
+            "   a.wert IS NOT DISTINCT FROM i.wert AND a.zaehler IS NOT DISTINCT FROM i.zaehler"
+            "   AND a.nenner IS NOT DISTINCT FROM i.nenner AND a.gesperrt = i.gesperrt)),"
+            " count(*) FILTER (WHERE i.gesperrt)"
+            " FROM _imp_commit i LEFT JOIN messwert_aktuell a"
+            " ON a.indikator_id = i.indikator_id AND a.sozialraum_id = i.sozialraum_id AND a.jahr = i.jahr").fetchone()
+        n_new, n_changed, n_supp = (int(x or 0) for x in counts)
+        n_same = len(vals) - n_new - n_changed
+        report = fa.report("imported")
+        report["rows"] = {"new": n_new, "changed": n_changed, "unchanged": n_same, "suppressed": n_supp}
+        lid = cur.execute(
+            "INSERT INTO lieferung (dateiname, sha256, lieferant, berichtsjahr, importiert_von, n_neu, n_geaendert,"
+            " n_unveraendert, n_gesperrt, bericht) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [fa.filename, fa.sha256, lieferant, fa.berichtsjahr, actor.name, n_new, n_changed, n_same, n_supp,
+             json.dumps(report, ensure_ascii=False, default=str)],
+        ).fetchone()[0]
+        cur.execute("INSERT INTO messwert (lieferung_id, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt)"
+                    " SELECT ?, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt FROM _imp_commit", [lid])
+        cur.unregister("_imp_commit")
+        for (art, text), ziel in fa.accepted.items():
+            remember_alias(cur, art, text, ziel)
+        if fa.user_plans:
+            for plan in fa.plans:
+                for c in plan.columns:
+                    save_column(cur, lieferant, c.header, c.role, c.indikator_id, c.jahr, actor.name)
+        db.audit(cur, actor.name, "lieferung_importieren", f"lieferung:{lid}",
+                 json.dumps({"datei": fa.filename, "lieferant": lieferant, "sha256": fa.sha256, **report["rows"],
+                             "warnungen_bestaetigt": len(fa.warnings)}, ensure_ascii=False))
+    report["lieferung_id"] = lid
+    report["lieferant"] = lieferant
+    return report
+
+
+def save_column(cur, lieferant: str, header: str, role: str, indikator_id: str | None, jahr: int | None, user: str) -> None:
+    cur.execute(
+        "INSERT INTO import_spaltenzuordnung (lieferant, kopf_norm, kopf, rolle, indikator_id, jahr, geaendert_von)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lieferant, kopf_norm) DO UPDATE SET kopf = excluded.kopf,"
+        " rolle = excluded.rolle, indikator_id = excluded.indikator_id, jahr = excluded.jahr,"
+        " geaendert_von = excluded.geaendert_von, geaendert_am = now()::TIMESTAMP",
+        [lieferant, normalize(header), header, role, indikator_id, jahr, user],
+    )
+
+
+def accept_suggestion(con, actor, art: str, text: str, ziel_id: str) -> None:
+    """Remember an accepted "Meinten Sie …?" match at once (also done on commit)."""
+    access.require(actor, access.EDITOR, "einen Namensvorschlag übernehmen")
+    with db.transaction(con) as cur:
+        remember_alias(cur, art, text, ziel_id)
+        db.audit(cur, actor.name, "alias_uebernehmen", f"{art}:{ziel_id}", text)
+
+
+def withdraw(con, lieferung_id: int, actor, reason: str | None = None) -> dict:
+    """Withdraw a delivery: its values stop counting, the ones it superseded count again."""
+    access.require(actor, access.EDITOR, "eine Lieferung zurückziehen")
+    with db.transaction(con) as cur:
+        row = cur.execute("SELECT status, dateiname FROM lieferung WHERE id = ?", [int(lieferung_id)]).fetchone()
+        if row is None:
+            raise ImportRejected(f"Lieferung #{lieferung_id} gibt es nicht.")
+        if row[0] != "aktiv":
+            raise ImportRejected(f"Lieferung #{lieferung_id} ({row[1]}) ist bereits zurückgezogen.")
+        n = cur.execute("SELECT count(*) FROM messwert_aktuell WHERE lieferung_id = ?", [int(lieferung_id)]).fetchone()[0]
+        cur.execute("UPDATE lieferung SET status = 'zurueckgezogen', zurueckgezogen_am = current_timestamp,"
+                    " zurueckgezogen_von = ? WHERE id = ?", [actor.name, int(lieferung_id)])
+        back = cur.execute(
+            "SELECT count(*) FROM messwert m JOIN messwert_aktuell a USING (indikator_id, sozialraum_id, jahr)"
+            " WHERE m.lieferung_id = ? AND a.lieferung_id <> ?", [int(lieferung_id), int(lieferung_id)]).fetchone()[0]
+        db.audit(cur, actor.name, "lieferung_zurueckziehen", f"lieferung:{lieferung_id}",
+                 json.dumps({"datei": row[1], "grund": reason, "werte": n, "wieder_gueltig": back}, ensure_ascii=False))
+    return {"lieferung_id": int(lieferung_id), "dateiname": row[1], "werte_entfernt": int(n), "wieder_gueltig": int(back)}
+
+
+def history(con) -> pd.DataFrame:
+    """All deliveries, newest first."""
+    return db.query_df(
+        con,
+        "SELECT l.id, l.dateiname, l.lieferant, l.berichtsjahr, l.importiert_von, l.importiert_am, l.n_neu, l.n_geaendert,"
+        " l.n_unveraendert, l.n_gesperrt, l.status, l.zurueckgezogen_am, l.zurueckgezogen_von, l.sha256,"
+        " (SELECT count(*) FROM messwert m WHERE m.lieferung_id = l.id) AS n_werte,"
+        " (SELECT count(*) FROM messwert_aktuell a WHERE a.lieferung_id = l.id) AS n_aktuell"
+        " FROM lieferung l ORDER BY l.id DESC",
+    )
+
+
+def report_of(con, lieferung_id: int) -> dict:
+    row = con.cursor().execute("SELECT bericht FROM lieferung WHERE id = ?", [int(lieferung_id)]).fetchone()
+    if not row or not row[0]:
+        return {}
+    try:
+        return json.loads(row[0])
+    except ValueError:
+        return {}
+
+
+def lieferstatus(con, years: list[int] | None = None) -> pd.DataFrame:
+    """Per Lieferant, indicator and year: delivered (how many Sozialräume) or outstanding."""
+    if years is None:
+        row = con.cursor().execute("SELECT min(jahr), max(jahr) FROM messwert_aktuell").fetchone()
+        if row[0] is None:
+            return pd.DataFrame(columns=["lieferant", "indikator_id", "indikator", "jahr", "sozialraeume", "status"])
+        years = list(range(int(row[0]), int(row[1]) + 1))
+    return db.query_df(
+        con,
+        "WITH y AS (SELECT unnest(?::INTEGER[]) AS jahr),"
+        " n AS (SELECT indikator_id, jahr, count(*) AS sozialraeume, max(lieferung_id) AS lieferung_id"
+        "       FROM messwert_aktuell GROUP BY ALL)"
+        " SELECT coalesce(i.lieferant, 'ohne Lieferant') AS lieferant, i.id AS indikator_id, i.name AS indikator, y.jahr,"
+        " coalesce(n.sozialraeume, 0) AS sozialraeume, n.lieferung_id,"
+        " CASE WHEN n.sozialraeume IS NULL THEN 'ausstehend' ELSE 'geliefert' END AS status"
+        " FROM indikator i CROSS JOIN y LEFT JOIN n ON n.indikator_id = i.id AND n.jahr = y.jahr"
+        " ORDER BY lieferant, i.sortierung NULLS LAST, i.id, y.jahr",
+        [[int(y) for y in years]],
+    )

@@ -1,0 +1,99 @@
+"""German number parsing, vectorised: ``12,5``, ``12.5``, ``1.234``, ``12,5 %``, text numbers and marks.
+
+Marks as in official statistics: ``*``, ``.``, ``•`` = suppressed (stored as suppressed, never 0);
+``–``, ``-``, ``x`` = nothing / not sensible (no value, never 0).
+A dot followed by groups of exactly three digits (``1.234``, ``12.345,6``) is a thousands separator,
+as German spreadsheets write it; any other single dot is a decimal point (``12.5``, ``0.125``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+OK, EMPTY, SUPPRESSED, NOTHING, INVALID = 0, 1, 2, 3, 4
+SUPPRESSED_MARKS = ("*", ".", "•", "·", "(*)")
+NOTHING_MARKS = ("–", "-", "—", "x", "X")
+_THOUSANDS = r"^-?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$"
+
+
+def _is_number(v) -> bool:
+    t = type(v)
+    return (t is float or t is int) and not (t is float and v != v)
+
+
+def parse_numbers(values) -> tuple[np.ndarray, np.ndarray]:
+    """Return (float values, status codes) for a sequence of raw cell values."""
+    arr = values if isinstance(values, np.ndarray) and values.dtype == object else np.array(list(values), dtype=object)
+    n = len(arr)
+    out = np.full(n, np.nan)
+    status = np.full(n, EMPTY, dtype=np.int8)
+    if n == 0:
+        return out, status
+    kind = np.fromiter((0 if _is_number(v) else (1 if type(v) is str else (2 if v is None or v != v else 3)) for v in arr),
+                       dtype=np.int8, count=n)
+    num = kind == 0
+    if num.any():
+        out[num] = arr[num].astype(float)
+        status[num] = OK
+    status[kind == 3] = INVALID  # dates, booleans, errors
+    strs = kind == 1
+    if strs.any():
+        idx = np.flatnonzero(strs)
+        s = pd.Series(arr[idx], dtype=object).astype(str)
+        t = s.str.replace("\u00a0", "", regex=False).str.replace("\u202f", "", regex=False).str.strip()
+        st = np.full(len(t), INVALID, dtype=np.int8)
+        empty = (t == "").to_numpy()
+        supp = t.isin(SUPPRESSED_MARKS).to_numpy()
+        nothing = t.isin(NOTHING_MARKS).to_numpy()
+        st[empty] = EMPTY
+        st[supp] = SUPPRESSED
+        st[nothing] = NOTHING
+        rest = ~(empty | supp | nothing)
+        vals = np.full(len(t), np.nan)
+        if rest.any():
+            r = t[rest].str.replace(r"\s*(%|‰|v\.\s*H\.)$", "", regex=True).str.replace(" ", "", regex=False)
+            r = r.str.replace("−", "-", regex=False).str.replace("'", "", regex=False)
+            thousands = r.str.match(_THOUSANDS).to_numpy(dtype=bool)
+            cleaned = r.where(~thousands, r.str.replace(".", "", regex=False))
+            has_comma = cleaned.str.contains(",", regex=False).to_numpy(dtype=bool)
+            has_dot = cleaned.str.contains(".", regex=False).to_numpy(dtype=bool)
+            cleaned = cleaned.str.replace(",", ".", regex=False)
+            parsed = np.array(pd.to_numeric(cleaned, errors="coerce"), dtype=float)
+            bad = (has_comma & has_dot) | ~np.isfinite(parsed)
+            parsed[bad] = np.nan
+            sub = np.where(bad, INVALID, OK).astype(np.int8)
+            vals[rest] = parsed
+            st[rest] = sub
+        out[idx] = vals
+        status[idx] = st
+    return out, status
+
+
+def is_empty(values) -> np.ndarray:
+    """True where a raw cell is empty (None, NaN or blank text)."""
+    return np.fromiter((v is None or (type(v) is float and v != v) or (type(v) is str and not v.strip()) for v in values),
+                       dtype=bool, count=len(values))
+
+
+def cell_text(v) -> str:
+    """A raw cell as the user typed it (for messages)."""
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def col_letter(c: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
+    s = ""
+    c += 1
+    while c:
+        c, r = divmod(c - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def cell_address(row0: int, col0: int) -> str:
+    return f"{col_letter(col0)}{row0 + 1}"
