@@ -860,7 +860,7 @@ def method_description(method: dict, catalogue: pd.DataFrame, year: int | None =
     labels = dict(zip(catalogue["id"], catalogue["name"]))
     total = sum(i["weight"] for i in m["indicators"])
     rows = [
-        ("Methode", m["name"]), ("Version", m.get("version") or "nicht gespeichert"),
+        ("Methode", m["name"]), ("Version", str(m.get("version") or "nicht gespeichert")),
         ("Verfahren", "z-Wert-Index (standardisierte gewichtete Summe)" if m["kind"] == "zscore"
          else f"Punkteverfahren ({'Quintile' if m.get('points_scheme', 'quintile') == 'quintile' else 'Rangpunkte'}, 1–5 Punkte)"),
     ]
@@ -923,3 +923,44 @@ def export_xlsx(con, result: IndexResult, previous: IndexResult | None = None, p
         "Rangfolge": export_frame(table, result, cat),
         "Methode": method_description(result.method, cat, result.year, result.data_state, con),
     }, path)
+
+
+def with_weights(method: dict, weights: dict[str, float], directions: dict[str, str], **changes) -> dict:
+    """A copy of ``method`` with the indicators/weights of ``weights`` (weight 0 or empty = not used)
+    and other settings changed; the version is dropped when anything differs from ``method``."""
+    inds = [{"id": i, "weight": float(w), "direction": directions[i]}
+            for i, w in weights.items() if w is not None and not (isinstance(w, float) and math.isnan(w)) and w > 0]
+    m = {**method, "indicators": inds, **changes}
+    if m.get("kind") != "points":
+        m.pop("points_scheme", None)
+    if _core_json(m) != _core_json(method):
+        m["version"] = None
+    return m
+
+
+def display_table(table: pd.DataFrame, result: IndexResult, catalogue: pd.DataFrame) -> pd.DataFrame:
+    """The ranking table (:func:`ranking_table`) with German headers and German number texts for the page."""
+    from quartier.format import NOTHING, number
+
+    labels = indicator_labels(catalogue, result.indicator_ids)
+
+    def num(v, d=2):
+        return NOTHING if v is None or pd.isna(v) else number(v, d)
+
+    def change(v):
+        if v is None or pd.isna(v):
+            return NOTHING
+        return f"▲ +{int(v)}" if v > 0 else (f"▼ −{abs(int(v))}" if v < 0 else "± 0")
+
+    out = pd.DataFrame({
+        "Rang": table["rank"],
+        "Sozialraum": table["name"] + " (" + table["id"] + ")",
+        "Indexwert": [num(v) for v in table["value"]],
+        "Klasse": table["class"].fillna(NOTHING),
+        "Rang ggü. Vorjahr": [change(v) for v in table["rank_change"]],
+        "Dynamik": table["dynamics_class"].fillna(NOTHING),
+    })
+    for iid in result.indicator_ids:
+        out[labels[iid]] = [num(v) for v in table[f"c_{iid}"]]
+    out["Hinweise"] = table["flags"]
+    return out

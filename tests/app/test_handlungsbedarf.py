@@ -1,0 +1,112 @@
+"""The Handlungsbedarf page on the demo city (AppTest)."""
+
+import io
+import json
+
+from openpyxl import load_workbook
+
+from quartier import access, db
+from quartier import index as hb
+from quartier.ui.session import ACTOR_KEY
+
+PAGE = "pages/handlungsbedarf.py"
+STAFF = {ACTOR_KEY: access.Actor("planerin", access.EDITOR, raw_data=True)}
+
+
+def _core(path, year=2025, **changes):
+    con = db.connect(path)
+    try:
+        m = {**hb.get_method(con, hb.DEMO_METHOD_NAME), **changes}
+        res = hb.compute(con, m, year)
+        return res, hb.ranking_table(res, hb.previous_year(con, res.method, year))
+    finally:
+        con.close()
+
+
+def _frames(at):
+    return [d.value for d in at.dataframe]
+
+
+def test_page_shows_the_ranking_of_the_core(run_page, app_db):
+    at = run_page(PAGE, session=STAFF)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Handlungsbedarf"
+    assert at.selectbox(key="hb_methode").value == hb.DEMO_METHOD_NAME
+    assert at.selectbox(key="hb_jahr").value == 2025
+    res, table = _core(app_db)
+    ranking = _frames(at)[1]
+    assert list(ranking["Rang"]) == list(table["rank"])
+    assert list(ranking["Sozialraum"]) == [f"{n} ({i})" for n, i in zip(table["name"], table["id"])]
+    assert list(ranking["Klasse"])[:2] == list(table["class"])[:2]
+    # German number format and a contribution column per indicator (short names)
+    assert "," in ranking["Indexwert"].iloc[0] and "SGB II u18" in ranking.columns
+    md = " ".join(m.value for m in at.markdown)
+    assert "23 von 23 Sozialräumen bewertet" in md
+    top = table.iloc[0]["name"]
+    # explanation for the first area, in plain German
+    assert f"{top} hat den Indexwert" in md and "Den Wert erhöhen vor allem" in md
+    # the map has a text alternative; the matrix has a table; the note on limits is there
+    assert "Textfassung der Karte" in md and "Was der Index sagen kann" in " ".join(h.value for h in at.subheader)
+    assert "Wodurch entsteht der Wert?" in [h.value for h in at.subheader]
+    matrix = next(f for f in _frames(at) if "Status" in f.columns)
+    assert set(matrix["Status"]) == {"sehr hoch", "hoch", "mittel", "niedrig"}
+    robust = next(f for f in _frames(at) if "Rang ohne je 1 Indikator" in f.columns)
+    assert len(robust) == 23
+
+
+def test_choosing_year_area_and_method_settings(run_page, app_db):
+    at = run_page(PAGE, session=STAFF)
+    at.selectbox(key="hb_jahr").set_value(2019).run()
+    assert not at.exception
+    _, table = _core(app_db, 2019)
+    ranking = _frames(at)[1]
+    assert list(ranking["Rang"]) == list(table["rank"])
+    # rank change against the previous year is shown with an arrow and a sign
+    assert any(str(v).startswith(("▲", "▼", "±")) for v in ranking["Rang ggü. Vorjahr"])
+    last = table.iloc[-1]
+    at.selectbox(key="hb_sr").set_value(last["id"]).run()
+    assert any(m.value.startswith(f"{last['name']} hat den Indexwert") for m in at.markdown)
+    # the points method gives the points ranking of the core
+    at.selectbox(key=f"hb_verfahren_{hb.DEMO_METHOD_NAME}").set_value("points:quintile").run()
+    assert not at.exception
+    _, pts = _core(app_db, 2019, kind="points", points_scheme="quintile", cutoffs=hb.POINTS_DEFAULT_CUTOFFS)
+    assert list(_frames(at)[1]["Rang"]) == list(pts["rank"])
+    assert any("noch nicht gespeichert" in c.value for c in at.caption)
+    # a minimum population above every area leaves no area rated – and says why
+    at.number_input(key=f"hb_minpop_{hb.DEMO_METHOD_NAME}").set_value(1_000_000).run()
+    assert not at.exception
+    assert "0 von 23 Sozialräumen bewertet" in " ".join(m.value for m in at.markdown)
+
+
+def test_export_and_saving_for_staff(run_page, app_db):
+    at = run_page(PAGE, session=STAFF)
+    # the export is the core's xlsx: two sheets, ranking first
+    res, table = _core(app_db)
+    con = db.connect(app_db)
+    try:
+        data = hb.export_xlsx(con, res, hb.previous_year(con, res.method, 2025))
+    finally:
+        con.close()
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["Rangfolge", "Methode"]
+    assert [r[2] for r in wb["Rangfolge"].iter_rows(min_row=2, values_only=True)] == list(table["name"])
+    # staff can store the result with its data state
+    forms_buttons = [b for b in at.button if b.label == "Ergebnis mit Datenstand speichern"]
+    assert forms_buttons, [b.label for b in at.button]
+    forms_buttons[0].click().run()
+    assert not at.exception
+    assert any("gespeichert" in s.value for s in at.success)
+    con = db.connect(app_db)
+    try:
+        stored = hb.stored_results(con)
+        assert len(stored) == 1 and stored["gespeichert_von"].iat[0] == "planerin"
+        assert hb.reproduce(con, int(stored["id"].iat[0])).to_json() == hb.stored_result(con, int(stored["id"].iat[0]))
+        assert json.loads(stored["datenstand"].iat[0]) == res.data_state
+    finally:
+        con.close()
+
+
+def test_viewers_cannot_save(run_page):
+    at = run_page(PAGE, session={ACTOR_KEY: access.Actor("gast", access.VIEWER)})
+    assert not at.exception
+    assert not [b for b in at.button if "speichern" in b.label]
