@@ -39,8 +39,11 @@ LINE_HEIGHT = 280
 
 
 def german(chart):
-    """Apply the German number/time locale (used by axes, legends and vega-embed) to a chart."""
-    return chart.configure(locale=GERMAN_LOCALE)
+    """Apply the German number/time locale (axes, legends, text formats) and readable font sizes
+    (projector in a council meeting) to a chart."""
+    return chart.configure(locale=GERMAN_LOCALE).configure_axis(
+        labelFontSize=13, titleFontSize=14).configure_legend(labelFontSize=13, titleFontSize=13).configure_title(
+        fontSize=16).configure_header(labelFontSize=13)
 
 
 def unit_title(name: str, unit: str | None) -> str:
@@ -95,6 +98,8 @@ def line_frame(values: pd.DataFrame, refs: pd.DataFrame, indicator_id: str, unit
                          for a, b in zip(rows["rang"], rows["n_rang"])]
     rows["status_text"] = rows["status"].map(STATUS_TEXT).fillna("Wert")
     rows["marke"] = rows["status"].map(STATUS_MARK).fillna("")
+    # references get their own field so that the dash legend is not merged into the colour legend
+    rows["vergleich"] = np.where(rows["art"] != "Sozialraum", rows["reihe"], None)
     return rows.sort_values(["art", "reihe", "jahr"]).reset_index(drop=True)
 
 
@@ -133,14 +138,14 @@ def line_chart(frame: pd.DataFrame, title: str, unit: str | None, height: int = 
     refs = frame[frame["art"] != "Sozialraum"]
     if len(refs):
         ref_names = list(dict.fromkeys(refs.sort_values("art", ascending=False)["reihe"]))
-        dash = alt.StrokeDash("reihe:N", title="Vergleichswert", scale=alt.Scale(domain=ref_names, range=DASHES[: len(ref_names)]),
+        dash = alt.StrokeDash("vergleich:N", title="Vergleichswert", scale=alt.Scale(domain=ref_names, range=DASHES[: len(ref_names)]),
                               legend=alt.Legend(orient="bottom", symbolStrokeColor=REF_COLOUR, symbolType="stroke",
                                                 labelLimit=260))
         rb = base.transform_filter(alt.datum.art != "Sozialraum")
         layers.append(rb.mark_line(color=REF_COLOUR, strokeWidth=2, invalid="break-paths-filter-domains").encode(
             x=x, y=y, strokeDash=dash, tooltip=tooltip))
         layers.append(rb.mark_point(color=REF_COLOUR, size=25, filled=True, invalid="break-paths-filter-domains").encode(
-            x=x, y=y, detail="reihe:N", tooltip=tooltip))
+            x=x, y=y, detail="vergleich:N", tooltip=tooltip))
     gap_tip = [alt.Tooltip("reihe:N", title="Reihe"), alt.Tooltip("jahr:Q", title="Jahr", format="d"),
                alt.Tooltip("status_text:N", title="Status")]
     gap_mark = {"fontSize": 18, "fontWeight": "bold", "baseline": "bottom", "dy": -2}
@@ -151,6 +156,7 @@ def line_chart(frame: pd.DataFrame, title: str, unit: str | None, height: int = 
         layers.append(base.transform_filter((alt.datum.art != "Sozialraum") & (alt.datum.marke != "")).mark_text(
             color=REF_COLOUR, **gap_mark).encode(x=x, y=alt.value(height), text="marke:N", tooltip=gap_tip))
     chart = alt.layer(*layers).properties(height=height, width="container",
+                                          autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
                                           title=alt.Title(unit_title(title, unit), anchor="start"))
     return chart.resolve_scale(color="shared")
 
@@ -214,6 +220,7 @@ def bar_chart(frame: pd.DataFrame, title: str, unit: str | None, richtung: str |
                                    fontWeight="bold").encode(x="wert:Q", y=alt.value(0), text="label:N"))
     n = max(1, len(frame))
     return alt.layer(*layers).properties(width="container", height=max(120, 30 * n + 30),
+                                         autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
                                          title=alt.Title(unit_title(title, unit), anchor="start"))
 
 

@@ -454,16 +454,14 @@ def recommendations(con, sozialraum_id: str, actor=None) -> pd.DataFrame | None:
     tables do not exist yet. Prefers ``quartier.catalogue`` when it offers a listing function; users
     who may not see raw data only see public recommendations."""
     try:
-        from quartier import catalogue  # type: ignore[attr-defined]
-    except ImportError:
+        from quartier import catalogue
+    except ImportError:  # catalogue issue not merged: fall back to its tables below
         catalogue = None
-    for fn_name in ("for_sozialraum", "list_for_area", "recommendations_for"):
-        fn = getattr(catalogue, fn_name, None) if catalogue is not None else None
-        if callable(fn):
-            try:
-                return fn(con, sozialraum_id, actor=actor)
-            except TypeError:
-                continue
+    if catalogue is not None and hasattr(catalogue, "listing"):
+        df = catalogue.listing(con, actor=actor, sozialraum=[sozialraum_id])
+        cols = [c for c in ("id", "titel", "handlungsfeld", "status", "fortschritt", "federfuehrung", "ende_geplant",
+                            "ueberfaellig", "ohne_aktualisierung") if c in df.columns]
+        return df[cols].sort_values("id").reset_index(drop=True)
     have = {r[0] for r in con.cursor().execute(
         "SELECT table_name FROM information_schema.tables WHERE table_name IN ('empfehlung', 'empfehlung_sozialraum')"
     ).fetchall()}

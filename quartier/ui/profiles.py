@@ -200,7 +200,7 @@ def trend_md(delta, richtung, unit, since: str) -> str:
 
 
 def show_chart(chart, alt_text: str) -> None:
-    st.altair_chart(charts.german(chart), width="stretch")
+    st.altair_chart(charts.german(chart), width="stretch", theme=None)
     st.caption(alt_text)
 
 
@@ -310,7 +310,15 @@ def recommendations_block(sozialraum_id: str, actor: Actor) -> None:
         return
     names = {"id": "Nr.", "titel": "Handlungsempfehlung", "handlungsfeld": "Handlungsfeld", "status": "Umsetzungsstand",
              "fortschritt": "Fortschritt (%)", "federfuehrung": "Federführung", "ende_geplant": "Ende geplant"}
-    t = recs.rename(columns=names)
+    t = recs.copy()
+    flags = []
+    for col, word in (("ueberfaellig", "überfällig"), ("ohne_aktualisierung", "ohne Aktualisierung")):
+        if col in t:
+            flags.append(t[col].fillna(False).astype(bool).map(lambda b, w=word: w if b else ""))
+            t = t.drop(columns=col)
+    if flags:
+        t["Hinweis"] = [", ".join(x for x in xs if x) or fmt.NOTHING for xs in zip(*flags)]
+    t = t.rename(columns=names)
     if "Ende geplant" in t:
         t["Ende geplant"] = pd.to_datetime(t["Ende geplant"], errors="coerce").dt.strftime("%d.%m.%Y").fillna(fmt.NOTHING)
     st.dataframe(t, hide_index=True, width="stretch")
@@ -323,7 +331,7 @@ def comparison_table(comp: pd.DataFrame, meta: pd.DataFrame, city: str):
     base = comp.drop_duplicates("sozialraum_id")[["sozialraum_id", "sozialraum", "bezirk"]]
     wide = base.rename(columns={"sozialraum_id": "Nr.", "sozialraum": "Sozialraum", "bezirk": "Stadtbezirk"}).set_index("Nr.")
     config = {}
-    city_row = {"Sozialraum": f"{city} (Stadt)", "Stadtbezirk": ""}
+    city_row: dict = {"Sozialraum": f"{city} (Stadt)", "Stadtbezirk": ""}
     for iid, part in comp.groupby("indikator_id", sort=False):
         unit = meta.loc[iid, "einheit"] if iid in meta.index else None
         label = charts.unit_title(str(meta.loc[iid, "kurzname"] or meta.loc[iid, "name"]), unit)
@@ -332,6 +340,7 @@ def comparison_table(comp: pd.DataFrame, meta: pd.DataFrame, city: str):
         if meta.loc[iid, "richtung"] in ("higher", "lower"):
             wide[rank_label] = part.set_index("sozialraum_id")["rang"].reindex(wide.index).to_numpy()
             config[rank_label] = st.column_config.NumberColumn(rank_label, format="%d")
+            city_row[rank_label] = float("nan")
         city_row[label] = part["wert_stadt"].iloc[0] if len(part) else None
         config[label] = st.column_config.NumberColumn(label, format="localized",
                                                       help=f"{meta.loc[iid, 'name']}; leer = gesperrt oder nicht geliefert")
