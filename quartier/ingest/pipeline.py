@@ -184,7 +184,9 @@ def analyse(con, data: bytes, filename: str, *, lieferant: str | None = None, pl
         frame = _extract(plan, sheet.rows, matcher, fa)
         if frame is not None:
             frames.append(frame)
-    for sheet_name, cell in book.missing_formula_values:
+    used = {p.sheet: ({c.col for c in p.columns if c.role != "ignorieren"}, p.first_data_row) for p in fa.plans}
+    missing = [(s, c) for s, c in book.missing_formula_values if s in used and _in_table(c, *used[s])]
+    for sheet_name, cell in missing[:MAX_PER_RULE]:
         fa.findings.append(Finding(ERROR, "formel_ohne_wert", "Die Zelle enthält eine Formel ohne berechneten Wert. Bitte die "
                                    "Datei in Excel öffnen, neu berechnen lassen (F9), speichern und erneut liefern.", sheet_name, cell))
     if not fa.plans and not fa.errors:
@@ -201,6 +203,15 @@ def analyse(con, data: bytes, filename: str, *, lieferant: str | None = None, pl
     _validate(fa, recs, matcher)
     _finish(fa, con, matcher, lieferant)
     return fa
+
+
+def _in_table(cell: str, cols: set[int], first_row: int) -> bool:
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    row = int("".join(ch for ch in cell if ch.isdigit()) or 0) - 1
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return row >= first_row and (col - 1) in cols
 
 
 def _finish(fa: FileAnalysis, con, matcher: Matcher, lieferant: str | None) -> None:

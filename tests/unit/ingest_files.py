@@ -46,8 +46,6 @@ def zip_bomb_claim(size: int = 2 * 1024 ** 3) -> bytes:
         zf.writestr("[Content_Types].xml", b"<Types/>" * 10)
         zf.writestr("xl/worksheets/sheet1.xml", b"0" * 1000)
     data = bytearray(buf.getvalue())
-    pos = data.find(b"PK\x01\x02")
-    while pos != -1:  # central directory entries: uncompressed size at offset 24
-        data[pos + 24:pos + 28] = (size & 0xFFFFFFFF).to_bytes(4, "little")
-        pos = data.find(b"PK\x01\x02", pos + 4)
+    pos = data.rfind(b"PK\x01\x02")  # central directory entry of the sheet: uncompressed size at offset 24
+    data[pos + 24:pos + 28] = (size & 0xFFFFFFFF).to_bytes(4, "little")
     return bytes(data)
