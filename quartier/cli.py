@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "quartier.commands.maps",
     "quartier.commands.index",
     "quartier.commands.empfehlungen",
+    "quartier.commands.ingest",
 ]
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
