@@ -31,7 +31,6 @@ HEADLINE_IDS = ["sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote", "ohne_abschl
 CHART_IDS = ["sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote"]
 RANK_INDICATOR = "sgb2_u18"
 FONT_DIR = Path(os.environ.get("QUARTIER_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
-DONE_STATUS = ("umgesetzt", "verstetigt", "verworfen")
 # Okabe-Ito (colour-blind safe): favourable = blue, unfavourable = vermillion, neutral = grey.
 COLOR_GOOD, COLOR_BAD, COLOR_NEUTRAL = "#0072B2", "#D55E00", "#555555"
 # Need classes on the map, from least to most need (sequential, colour-blind safe, print-friendly).
@@ -233,19 +232,17 @@ def need_ranking(con, scope: Scope, actor, year: int | None = None,
                  values: pd.DataFrame | None = None) -> tuple[pd.DataFrame, str]:
     """The Sozialräume of the scope ranked by need (rank 1 = most need) and a sentence on the method.
 
-    Uses the saved method of :mod:`quartier.index` when that module is installed and offers
-    ``rank_for_report``; otherwise ranks by the indicator ``RANK_INDICATOR`` (oriented by its
-    direction). Protected values are not ranked. For a Sozialraum the ranking is its district's.
+    Uses the saved Handlungsbedarf method of :mod:`quartier.index` when one is saved; otherwise ranks
+    by the indicator ``RANK_INDICATOR`` (oriented by its direction; protected values are not ranked).
+    For a Sozialraum the ranking is its district's.
     """
     ids = scope.area_ids
     if scope.kind == "sozialraum" and scope.bezirk_id:
         a = indicators.areas(con)
         ids = tuple(a.loc[a["bezirk_id"] == scope.bezirk_id, "id"])
-    if importlib.util.find_spec("quartier.index") is not None:
-        from quartier import index as index_mod
-
-        if hasattr(index_mod, "rank_for_report"):  # pragma: no cover - depends on the index issue
-            return index_mod.rank_for_report(con, ids, actor=actor, year=year)
+    by_index = _index_ranking(con, ids, year)
+    if by_index is not None:
+        return by_index
     cat = indicators.catalogue(con).set_index("id")
     iid = RANK_INDICATOR if RANK_INDICATOR in cat.index else next(
         (i for i in cat.index if not pd.isna(cat.loc[i, "richtung"])), None)
@@ -261,6 +258,8 @@ def need_ranking(con, scope: Scope, actor, year: int | None = None,
     v["gesperrt"] = v["gesperrt"].fillna(False).astype(bool)
     ranked = v[v["wert"].notna() & ~v["gesperrt"]].sort_values("wert", ascending=asc)
     ranked["rang_stadt"] = range(1, len(ranked) + 1)
+    if ranked.empty:
+        ranked["rang_stadt"] = pd.Series(dtype=float)
     n_city = len(ranked)
     mine = v[v["sozialraum_id"].isin(ids)].merge(ranked[["sozialraum_id", "rang_stadt"]], on="sozialraum_id", how="left")
     mine = mine.sort_values(["rang_stadt", "sozialraum_id"], na_position="last").reset_index(drop=True)
@@ -271,8 +270,53 @@ def need_ranking(con, scope: Scope, actor, year: int | None = None,
     note = (f"Rangfolge nach „{cat.loc[iid, 'name']}“ {y} ({indicators.DIRECTION_LABEL.get(direction)}); "
             "ein gespeichertes Index-Verfahren für den Handlungsbedarf ist noch nicht eingerichtet. "
             "Gesperrte Werte werden nicht gereiht.")
-    cols = ["rang", "sozialraum_id", "sozialraum", "wert", "gesperrt", "wert_text", "rang_stadt", "rang_stadt_text", "jahr"]
+    mine["klasse"] = None
+    cols = ["rang", "sozialraum_id", "sozialraum", "wert", "gesperrt", "wert_text", "rang_stadt", "rang_stadt_text", "jahr", "klasse"]
     return mine[cols], note
+
+
+def _index_ranking(con, ids, year: int | None) -> tuple[pd.DataFrame, str] | None:
+    """Ranking by the saved Handlungsbedarf method of :mod:`quartier.index` (the demo's, else the first
+    saved one); None when there is no saved method or it cannot be computed."""
+    if importlib.util.find_spec("quartier.index") is None:
+        return None
+    from quartier import index as index_mod
+
+    try:
+        saved = index_mod.methods(con)
+        if saved is None or saved.empty:
+            return None
+        names = list(saved["name"])
+        name = index_mod.DEMO_METHOD_NAME if index_mod.DEMO_METHOD_NAME in names else names[0]
+        method = index_mod.get_method(con, name)
+        yrs = [y for y in index_mod.years_available(con, method) if year is None or y <= int(year)]
+        if not yrs:
+            return None
+        res = index_mod.compute(con, method, yrs[-1], with_robustness=False).to_json()
+    except Exception:  # noqa: BLE001 - a broken method must not break the report; fall back to one indicator
+        return None
+    rows = res["sozialraeume"]
+    n_rated = sum(1 for r in rows if r["rank"] is not None)
+    mine = [r for r in rows if r["id"] in set(ids)]
+    mine.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["id"]))
+    out = pd.DataFrame({
+        "rang": [i + 1 if r["rank"] is not None else None for i, r in enumerate(mine)],
+        "sozialraum_id": [r["id"] for r in mine],
+        "sozialraum": [r["name"] for r in mine],
+        "wert": [r["value"] for r in mine],
+        "gesperrt": [False] * len(mine),
+        "wert_text": [(f"{fmt.number(r['value'], 2)} ({r['class']})" if r["value"] is not None
+                       else (", ".join(r["flags"]) or fmt.NOTHING)) for r in mine],
+        "rang_stadt": [r["rank"] for r in mine],
+        "rang_stadt_text": [f"{r['rank']} von {n_rated}" if r["rank"] is not None else "nicht gereiht" for r in mine],
+        "jahr": res["year"],
+        "klasse": [r["class"] for r in mine],
+    })
+    m = res["method"]
+    note = (f"Rangfolge nach dem gespeicherten Verfahren „{m['name']}“ (Version {m.get('version')}, "
+            f"{'z-Werte' if m['kind'] == 'zscore' else 'Punkte'}, {len(m['indicators'])} Indikatoren) für {res['year']}: "
+            "Wert = Handlungsbedarfsindex (höher = mehr Bedarf) mit Klasse. Die Herleitung zeigt die Seite „Handlungsbedarf“.")
+    return out, note
 
 
 def development(con, scope: Scope, actor, ids: list[str] | None = None, with_areas: bool = True,
@@ -358,65 +402,55 @@ def _table_exists(con, name: str) -> bool:
     return bool(row and row[0])
 
 
+def _readable(field: str, text) -> str:
+    """A history value as German text (ISO dates -> TT.MM.JJJJ, lists with commas)."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return fmt.NOTHING
+    t = str(text)
+    try:
+        return dt.date.fromisoformat(t).strftime("%d.%m.%Y")
+    except ValueError:
+        return t.replace("|", ", ")
+
+
 def recommendations(con, scope: Scope, actor=None, since: dt.date | None = None) -> tuple[pd.DataFrame, str | None]:
-    """Handlungsempfehlungen for the scope's Sozialräume (and city-wide ones) with status and changes
-    since ``since``; a note when the catalogue is not available yet.
+    """Handlungsempfehlungen for the scope's Sozialräume (and the city-wide ones) with status, the
+    derived "überfällig" flag and the changes since ``since`` (e.g. the last meeting); a note instead
+    when the catalogue is not available.
 
-    Reads the tables of the catalogue issue (``empfehlung``, ``empfehlung_sozialraum``,
-    ``empfehlung_verlauf``). Internal recommendations only for users with at least the editing role;
-    retired ones are left out. ``ueberfaellig`` is derived: planned end passed and not done.
+    Built on :mod:`quartier.catalogue` (visibility: internal recommendations only for staff).
     """
-    cols = ["id", "titel", "handlungsfeld", "ebene", "status", "fortschritt", "federfuehrung", "ende_geplant",
-            "sozialraeume", "ueberfaellig", "geaendert_seit", "aenderungen"]
-    if not _table_exists(con, "empfehlung"):
+    cols = ["id", "titel", "handlungsfeld", "ebene", "status", "status_symbol", "fortschritt", "federfuehrung",
+            "ende_geplant", "sozialraeume", "ueberfaellig", "ohne_aktualisierung", "geaendert_seit", "aenderungen"]
+    if importlib.util.find_spec("quartier.catalogue") is None or not _table_exists(con, "empfehlung"):
         return pd.DataFrame(columns=cols), "Der Katalog der Handlungsempfehlungen ist noch nicht eingerichtet."
-    from quartier.access import EDITOR
+    from quartier import catalogue
 
-    internal_ok = actor is None or (hasattr(actor, "has") and actor.has(EDITOR))
-    df = db.query_df(
-        con,
-        "SELECT e.id, e.titel, e.handlungsfeld, e.ebene, e.status, e.fortschritt, e.federfuehrung, e.ende_geplant,"
-        " e.oeffentlich, string_agg(DISTINCT s.name, ', ' ORDER BY s.name) AS sozialraeume,"
-        " list(DISTINCT es.sozialraum_id) AS ids"
-        " FROM empfehlung e LEFT JOIN empfehlung_sozialraum es ON es.empfehlung_id = e.id"
-        " LEFT JOIN sozialraum s ON s.id = es.sozialraum_id"
-        " WHERE NOT e.ausgeschieden GROUP BY ALL ORDER BY e.id",
-    )
+    df = catalogue.listing(con, actor)
     if df.empty:
         return pd.DataFrame(columns=cols), "Noch keine Handlungsempfehlungen erfasst."
-    if not internal_ok:
-        df = df[df["oeffentlich"].astype(bool)]
-    mine = set(scope.area_ids)
     if scope.kind != "stadt":
-        keep = [(r["ebene"] == "stadtweit") or bool(mine & set(x for x in (r["ids"] if r["ids"] is not None else []) if x))
-                for r in df.to_dict("records")]
-        df = df[keep]
+        mine = set(scope.area_ids)
+        df = df[(df["ebene"] == "stadtweit") | df["sozialraeume"].map(lambda ids: bool(mine & set(ids)))]
     df = df.copy()
-    df.loc[df["ebene"] == "stadtweit", "sozialraeume"] = "stadtweit"
-    df["sozialraeume"] = df["sozialraeume"].fillna("–")
-    today = dt.date.today()
-    df["ueberfaellig"] = [
-        (not pd.isna(e)) and pd.Timestamp(e).date() < today and s not in DONE_STATUS
-        for e, s in zip(df["ende_geplant"], df["status"])
-    ]
+    df["sozialraeume"] = [("stadtweit" if e == "stadtweit" else (", ".join(n) or fmt.NOTHING))
+                          for e, n in zip(df["ebene"], df["sozialraum_namen"])]
+    df["status_symbol"] = df["status"].map(lambda st: catalogue.STATUS_BY_NAME[st].symbol if st in catalogue.STATUS_BY_NAME else "")
     changes: dict[str, list[str]] = {}
     if since is not None and len(df):
-        ch = db.query_df(
-            con,
-            "SELECT empfehlung_id, feld, alt, neu, zeitpunkt FROM empfehlung_verlauf"
-            " WHERE zeitpunkt >= ? AND empfehlung_id IN (SELECT unnest(?)) ORDER BY zeitpunkt, id",
-            [dt.datetime.combine(since, dt.time()), list(df["id"])],
-        )
+        ch = catalogue.changed_since(con, since, actor)
+        ch = ch[ch["empfehlung_id"].isin(set(df["id"]))].iloc[::-1]   # oldest first
         for r in ch.to_dict("records"):
             when = pd.Timestamp(r["zeitpunkt"]).strftime("%d.%m.%Y")
+            label = r["feld_label"]
             if r["alt"] is None or (isinstance(r["alt"], float) and math.isnan(r["alt"])):
-                text = f"{r['feld']}: {r['neu'] if r['neu'] is not None else '–'} ({when})"
+                text = f"{label}: {_readable(r['feld'], r['neu'])} ({when})"
             else:
-                text = f"{r['feld']}: {r['alt']} → {r['neu'] if r['neu'] is not None else '–'} ({when})"
+                text = f"{label}: {_readable(r['feld'], r['alt'])} → {_readable(r['feld'], r['neu'])} ({when})"
             changes.setdefault(r["empfehlung_id"], []).append(text)
     df["geaendert_seit"] = [rid in changes for rid in df["id"]]
     df["aenderungen"] = ["; ".join(changes.get(rid, [])) for rid in df["id"]]
-    return df[cols].reset_index(drop=True), None
+    return df[cols].sort_values("id").reset_index(drop=True), None
 
 
 def definitions(con, ids: list[str] | None = None) -> pd.DataFrame:
@@ -443,6 +477,7 @@ class Summary:
     since: dt.date | None = None
     year: int | None = None
     created: dt.datetime = field(default_factory=dt.datetime.now)
+    values: pd.DataFrame | None = None   # the protected table everything above was built from
 
 
 def summary(con, scope: Scope, actor, year: int | None = None, since: dt.date | None = None) -> Summary:
@@ -459,7 +494,7 @@ def summary(con, scope: Scope, actor, year: int | None = None, since: dt.date | 
         scope=scope, city=db.get_setting(con, "stadt", "Stadt") or "Stadt", demo=demo.is_demo(con),
         attribution=db.get_setting(con, "attribution"), headline=head, ranking=rank, ranking_note=note,
         development=dev, areas=table, recommendations=recs, recommendations_note=rec_note,
-        status=overview.delivery_status(con), since=since, year=year,
+        status=overview.delivery_status(con), since=since, year=year, values=vals,
     )
 
 
@@ -479,7 +514,7 @@ class MapData:
     indicator_name: str
 
 
-def map_data(con, scope: Scope, actor, ranking: pd.DataFrame | None = None, year: int | None = None) -> MapData:
+def map_data(con, scope: Scope, actor, values: pd.DataFrame | None = None, year: int | None = None) -> MapData:
     """Geometry (ETRS89/UTM 32N) of the scope's surroundings, need classes of the scope's areas
     (quartiles of the ranking indicator over the whole city), and the axes (B 7)."""
     from quartier import geo
@@ -497,8 +532,8 @@ def map_data(con, scope: Scope, actor, ranking: pd.DataFrame | None = None, year
     if iid:
         name = cat.loc[iid, "name"]
         unit = cat.loc[iid, "einheit"]
-        v = _values(con, actor, [iid])
-        v = v[v["ebene"] == AREA]
+        v = values if values is not None else _values(con, actor, [iid])
+        v = v[(v["ebene"] == AREA) & (v["indikator_id"] == iid)]
         y = _year_of(v, year)
         v = v[v["jahr"] == y]
         ok = v[v["wert"].notna() & ~v["gesperrt"].fillna(False).astype(bool)]
@@ -696,6 +731,12 @@ def _font_paths() -> tuple[Path, Path]:
     return regular, bold
 
 
+def _glyphs(font_path: Path) -> set[int]:
+    from fontTools.ttLib import TTFont
+
+    return set(TTFont(str(font_path), lazy=True).getBestCmap())
+
+
 def _status_text(df: pd.DataFrame) -> list[str]:
     out = []
     for r in df.to_dict("records"):
@@ -712,6 +753,7 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
     from fpdf.fonts import FontFace
 
     regular, bold = _font_paths()
+    glyphs = _glyphs(regular)
     sm = summ or summary(con, scope, actor, year, since)
     cat = indicators.catalogue(con).set_index("id")
     today = dt.date.today().strftime("%d.%m.%Y")
@@ -779,7 +821,7 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
     pdf.multi_cell(0, 6, f"{sub}\nErstellt am {today} für die Jugendhilfeplanung"
                    + (f"; Änderungen seit {since.strftime('%d.%m.%Y')}" if since else ""), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    md = map_data(con, scope, actor, year=year)
+    md = map_data(con, scope, actor, values=sm.values, year=year)
     png = map_png(md, height=860, label="id" if scope.kind == "stadt" else "name")
     alt_map = map_text(md, scope)
     pdf.image(io.BytesIO(png), x=pdf.l_margin, w=epw, alt_text=alt_map, title=f"Karte {scope.label}")
@@ -829,7 +871,8 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
                        headings_style=heading_style, line_height=5, padding=1.2) as t:
             pdf.set_font("DejaVu", "", 8.5)
             row = t.row()
-            for h in ("Rang", "Nr.", "Sozialraum", "Wert", "Rang in der Stadt"):
+            by_index = sm.ranking["klasse"].notna().any()
+            for h in ("Rang", "Nr.", "Sozialraum", "Index (Klasse)" if by_index else "Wert", "Rang in der Stadt"):
                 row.cell(h)
             for r in sm.ranking.to_dict("records"):
                 mark = FontFace(emphasis="BOLD") if scope.kind == "sozialraum" and r["sozialraum_id"] == scope.id else None
@@ -851,18 +894,16 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
                            "die Stadtbezirke") + " und die Gesamtstadt (gestrichelt). Gesperrte Jahre fehlen. "
              "Die Werte stehen in der Tabelle unter den Grafiken.", size=8.5)
         ids = [i for i in CHART_IDS if i in set(dev["indikator_id"])]
-        w_img = (epw - 4) / 2
-        for k, iid in enumerate(ids):
-            chart = chart_spec(dev, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"])
-            img = chart_png(chart)
-            if k % 2 == 0:
-                need_space(82)
-                y0 = pdf.get_y()
-            x = pdf.l_margin + (k % 2) * (w_img + 4)
-            info = pdf.image(io.BytesIO(img), x=x, y=y0, w=w_img,
-                             alt_text=f"Liniendiagramm {cat.loc[iid, 'name']}; Werte in der Tabelle „Entwicklung“.")
-            if k % 2 == 1 or k == len(ids) - 1:
-                pdf.set_y(y0 + info.rendered_height + 3)
+        charts = [chart_spec(dev, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"]) for iid in ids]
+        if charts:
+            import altair as alt
+
+            grid = alt.concat(*charts, columns=2).resolve_scale(color="shared")
+            img = chart_png(grid)
+            names = ", ".join(str(cat.loc[i, "name"]) for i in ids)
+            pdf.image(io.BytesIO(img), x=pdf.l_margin, w=epw,
+                      alt_text=f"Liniendiagramme: {names}; die Werte stehen in der Tabelle „Entwicklung als Tabelle“.")
+            pdf.ln(3)
         # table alternative: focus series and city, last 6 years
         focus_art = {"stadt": "Gesamtstadt", "bezirk": "Stadtbezirk", "sozialraum": "Sozialraum"}[scope.kind]
         yrs = sorted(dev["jahr"].unique())[-6:]
@@ -932,9 +973,10 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
         n_changed = int(recs["geaendert_seit"].sum())
         para(f"{len(recs)} Handlungsempfehlungen; " + (
             f"{n_changed} seit dem {since.strftime('%d.%m.%Y')} geändert (Spalte „Geändert“)." if since else
-            "ohne Stichtag für Änderungen.") + " „überfällig“: geplantes Ende überschritten und nicht abgeschlossen.",
+            "ohne Stichtag für Änderungen.") + " „überfällig“: geplantes Ende überschritten, Status noch offen, in "
+            "Planung oder in Umsetzung.",
             size=8.5)
-        with pdf.table(col_widths=(14, 58, 26, 36, 26, 20), text_align="LEFT", headings_style=heading_style,
+        with pdf.table(col_widths=(13, 49, 26, 32, 25, 35), text_align="LEFT", headings_style=heading_style,
                        line_height=4.4, padding=1) as t:
             pdf.set_font("DejaVu", "", 7.5)
             row = t.row()
@@ -946,8 +988,11 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
                 row.cell(str(r["titel"]) + (f"\nFederführung: {r['federfuehrung']}" if r["federfuehrung"] else ""))
                 row.cell(str(r["handlungsfeld"]))
                 row.cell(str(r["sozialraeume"]))
-                status = str(r["status"]) + (f" ({int(r['fortschritt'])} %)" if not pd.isna(r["fortschritt"]) else "")
-                row.cell(status + ("\nüberfällig" if r["ueberfaellig"] else ""))
+                sym = "".join(ch for ch in str(r["status_symbol"] or "") if ord(ch) in glyphs)
+                status = f"{sym} {r['status']}".strip() + (
+                    f" ({int(r['fortschritt'])} %)" if not pd.isna(r["fortschritt"]) else "")
+                row.cell(status + ("\nüberfällig" if r["ueberfaellig"] else "")
+                         + ("\nohne Aktualisierung" if r["ohne_aktualisierung"] else ""))
                 row.cell(("ja: " + r["aenderungen"]) if r["geaendert_seit"] else "nein")
 
     # --- data status and sources
