@@ -56,6 +56,7 @@ MISSING_COLOR = [225, 225, 225, 255]
 AXIS_COLOR = [200, 0, 90, 255]
 CORRIDOR_COLOR = [230, 97, 0]
 SELECTED_COLOR = [0, 0, 0, 255]
+FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 CARTO_LIGHT = "https://basemaps.cartocdn.com/gl/positron-gl-style/style.json"
 TOOLTIP_HTML = (
     "<b>{name}</b><br/>Stadtbezirk: {bezirk}<br/>{indikator}: <b>{wert_text}</b><br/>"
@@ -340,7 +341,7 @@ def payload_from_db(con, tolerance_m: float | None = None) -> GeometryPayload:
 # View and deck
 
 
-def view_for_bounds(bounds, width_px: int = 900, height_px: int = 560, padding: float = 0.08) -> pdk.ViewState:
+def view_for_bounds(bounds, width_px: int = 520, height_px: int = 540, padding: float = 0.04) -> pdk.ViewState:
     """A view state that fits ``bounds`` (minlon, minlat, maxlon, maxlat) into the given pixel size."""
     minx, miny, maxx, maxy = bounds
     lon = (minx + maxx) / 2
@@ -387,7 +388,7 @@ def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: s
     if corridor is not None and not corridor.is_empty:
         layers.append(pdk.Layer(
             "GeoJsonLayer", id=LAYER_CORRIDOR, data={"type": "Feature", "geometry": geometry_dict(corridor), "properties": {}},
-            pickable=False, stroked=True, filled=True, get_fill_color=CORRIDOR_COLOR + [45],
+            pickable=False, stroked=True, filled=True, get_fill_color=CORRIDOR_COLOR + [30],
             get_line_color=CORRIDOR_COLOR + [255], line_width_min_pixels=2, get_line_width=2))
     layers.append(pdk.Layer("GeoJsonLayer", id=LAYER_BEZIRKE,
                             data={"type": "FeatureCollection", "features": payload.bezirk_features},
@@ -427,16 +428,18 @@ def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: s
         text = [{"position": list(payload.centroids[i]), "text": area_props.get(i, {}).get("label", payload.names[i])}
                 for i in payload.ids]
         layers.append(pdk.Layer("TextLayer", id=LAYER_LABELS, data=text, pickable=False, get_position="position",
-                                get_text="text", get_size=12, size_units="pixels", get_color=[20, 20, 20, 255],
-                                background=True, get_background_color=[255, 255, 255, 200], background_padding=[2, 1],
-                                character_set="auto", get_text_anchor="'middle'", get_alignment_baseline="'center'"))
+                                get_text="text", get_size=12, size_units=pdk.types.String("pixels"), get_color=[20, 20, 20, 255],
+                                background=True, get_background_color=[255, 255, 255, 210], background_padding=[3, 1],
+                                character_set=pdk.types.String("auto"), get_text_anchor=pdk.types.String("middle"),
+                                get_alignment_baseline=pdk.types.String("center"), font_family=pdk.types.String(FONT)))
     if axes:
         layers.append(pdk.Layer("TextLayer", id=LAYER_AXIS_LABEL,
                                 data=[{"position": list(a["label"]), "text": n} for n, a in axes.items()],
                                 pickable=False, get_position="position", get_text="text", get_size=16,
-                                size_units="pixels", get_color=[255, 255, 255, 255], background=True,
-                                get_background_color=AXIS_COLOR, background_padding=[4, 2], character_set="auto",
-                                font_weight="bold", get_pixel_offset=[0, -14]))
+                                size_units=pdk.types.String("pixels"), get_color=[255, 255, 255, 255], background=True,
+                                get_background_color=AXIS_COLOR, background_padding=[5, 2],
+                                character_set=pdk.types.String("auto"), font_weight=pdk.types.String("bold"),
+                                font_family=pdk.types.String(FONT), get_pixel_offset=[0, -16]))
     return CompactDeck(
         layers=layers,
         initial_view_state=view or view_for_bounds(payload.bounds),
@@ -556,3 +559,111 @@ def selected_from_event(event, layer_id: str = LAYER_AREAS, valid_ids=None) -> s
         if 0 <= int(idx[0]) < len(ids):
             return ids[int(idx[0])]
     return None
+
+
+def next_selection(map_id: str | None, last_map_id: str | None, box_id: str | None) -> tuple[str | None, str | None]:
+    """Which Sozialraum is selected, from the map click and the (keyboard) select box.
+
+    A new click on the map (``map_id`` differs from the click seen last run) wins and is remembered;
+    otherwise the select box decides. Returns (selected id, map id to remember).
+    """
+    if map_id is not None and map_id != last_map_id:
+        return map_id, map_id
+    return box_id, map_id
+
+
+def summary_text(frame: pd.DataFrame, indicator_name: str, unit: str | None, year: int,
+                 city_value: float | None, city_suppressed: bool = False, direction: str | None = None, n: int = 3) -> str:
+    """A plain-language description of the map (text alternative)."""
+    dec = decimals_for(unit)
+    ok = frame[frame["wert"].notna()].sort_values("wert", ascending=False)
+    if ok.empty:
+        return f"Für „{indicator_name}“ liegen {year} keine darstellbaren Werte vor."
+
+    def lst(df):
+        return ", ".join(f"{r['sozialraum']} ({fmt.value(r['wert'], unit, dec)})" for r in df.to_dict("records"))
+
+    parts = [f"Die Karte zeigt „{indicator_name}“ {year} für {len(frame)} Sozialräume."]
+    parts.append(f"Die höchsten Werte haben {lst(ok.head(n))}.")
+    parts.append(f"Die niedrigsten Werte haben {lst(ok.tail(n).iloc[::-1])}.")
+    if city_suppressed:
+        parts.append(f"Der Wert der Gesamtstadt ist gesperrt ({fmt.SUPPRESSED}).")
+    elif city_value is not None and not pd.isna(city_value):
+        parts.append(f"Gesamtstadt: {fmt.value(city_value, unit, dec)}.")
+    if direction in ("higher", "lower"):
+        parts.append("Ein höherer Wert bedeutet mehr Bedarf." if direction == "higher"
+                     else "Ein niedrigerer Wert bedeutet mehr Bedarf.")
+    n_sup = int(frame["gesperrt"].sum())
+    n_missing = int((frame["wert"].isna() & ~frame["gesperrt"]).sum())
+    if n_sup:
+        parts.append(f"{n_sup} Sozialr{'aum ist' if n_sup == 1 else 'äume sind'} gesperrt (kleine Fallzahlen).")
+    if n_missing:
+        parts.append(f"Für {n_missing} Sozialr{'aum' if n_missing == 1 else 'äume'} fehlen Werte.")
+    return " ".join(parts)
+
+
+def map_table(frame: pd.DataFrame, cls: Classification, members: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The mapped values as a table (ids as columns, numbers numeric, so it sorts and exports well)."""
+    labels = {i: e["label"] for i, e in enumerate(legend(cls, always_special=False)) if e["kind"] == "class"}
+    out = pd.DataFrame({
+        "sozialraum_id": frame["sozialraum_id"],
+        "sozialraum": frame["sozialraum"],
+        "stadtbezirk": frame["bezirk"],
+        "wert": frame["wert"],
+        "zaehler": frame["zaehler"].where(~frame["gesperrt"]),
+        "nenner": frame["nenner"],
+        "gesperrt": frame["gesperrt"].map({True: "ja", False: "nein"}),
+        "rang": frame["rang"],
+        "veraenderung_vorjahr": frame["veraenderung"],
+        "klasse": ["gesperrt" if s else labels.get(int(c), "keine Daten")
+                   for c, s in zip(cls.classes, frame["gesperrt"])],
+    })
+    if members is not None:
+        m = members.set_index("sozialraum_id")
+        out["im_korridor"] = out["sozialraum_id"].map(m["in_corridor"]).map({True: "ja", False: "nein"})
+        out["flaechenanteil_korridor_prozent"] = (out["sozialraum_id"].map(m["area_share"]) * 100).round(1)
+        out["abstand_achse_m"] = out["sozialraum_id"].map(m["distance_m"]).round(0)
+    return out
+
+
+def unit_title(name: str, unit: str | None) -> str:
+    u = (unit or "").strip()
+    return f"{name} (in {u})" if u in ("%", "‰") else (f"{name} ({u})" if u else name)
+
+
+SETTING_BASEMAP = "karte_basiskarte"
+SETTING_BREAKS = "karte_grenzen."  # + indicator id: inner class breaks "10;20;30"
+
+
+def parse_breaks(text: str | None) -> list[float] | None:
+    """Inner class breaks from a setting such as "10; 20,5; 30" (German decimal comma allowed)."""
+    if not text or not text.strip():
+        return None
+    out = []
+    for part in text.replace("|", ";").split(";"):
+        p = part.strip().replace(",", ".")
+        if p:
+            try:
+                out.append(float(p))
+            except ValueError as exc:
+                raise ValueError(f"Klassengrenze {part.strip()!r} ist keine Zahl. Beispiel: 10; 20; 30") from exc
+    return sorted(set(out)) or None
+
+
+def save_map_settings(con, actor, *, basemap: str | None = None, indicator_id: str | None = None,
+                      breaks: str | None = None) -> None:
+    """Store the basemap URL (empty = none) and/or fixed breaks of one indicator (administration only)."""
+    from quartier import access, db
+
+    access.require(actor, access.ADMIN, "Karteneinstellungen ändern")
+    if basemap is not None and basemap.strip() and not basemap.strip().startswith("https://"):
+        raise ValueError("Die Adresse der Hintergrundkarte muss mit https:// beginnen (z. B. " + CARTO_LIGHT + ").")
+    if breaks is not None:
+        parse_breaks(breaks)
+    with db.transaction(con) as cur:
+        if basemap is not None:
+            db.set_setting(cur, SETTING_BASEMAP, basemap.strip())
+            db.audit(cur, actor.name, "karte_basiskarte", SETTING_BASEMAP, basemap.strip() or "(keine)")
+        if indicator_id is not None and breaks is not None:
+            db.set_setting(cur, SETTING_BREAKS + indicator_id, breaks.strip())
+            db.audit(cur, actor.name, "karte_klassengrenzen", indicator_id, breaks.strip() or "(keine)")

@@ -21,4 +21,5 @@ class PageSpec:
 PAGES: list[PageSpec] = [
     PageSpec("pages/uebersicht.py", "Übersicht", ":material/home:", "Überblick", "uebersicht"),
     PageSpec("pages/sozialraeume.py", "Sozialräume", ":material/query_stats:", "Analysen", "sozialraeume"),
+    PageSpec("pages/karte.py", "Karte", ":material/map:", "Analysen", "karte"),
 ]

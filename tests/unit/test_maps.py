@@ -149,3 +149,32 @@ def test_selection_event_to_id():
     # a foreign layer or an unknown id never selects
     assert maps.selected_from_event({"selection": {"indices": {"x": [0]}, "objects": {"x": [{"id": "A"}]}}}, valid_ids=ids) is None
     assert maps.selected_from_event({"selection": {"objects": {maps.LAYER_AREAS: [{"properties": {"id": "Z"}}]}}}, valid_ids=ids) is None
+
+
+def test_next_selection_map_click_wins_then_box():
+    # first run: nothing
+    assert maps.next_selection(None, None, None) == (None, None)
+    # click on the map selects M04 and is remembered
+    assert maps.next_selection("M04", None, "M01") == ("M04", "M04")
+    # next run, same map state: the select box (changed by keyboard) decides
+    assert maps.next_selection("M04", "M04", "H01") == ("H01", "M04")
+    # a new click wins again
+    assert maps.next_selection("E01", "M04", "H01") == ("E01", "E01")
+    # click cleared (click on empty map): the box keeps its value
+    assert maps.next_selection(None, "E01", "E01") == ("E01", None)
+
+
+def test_summary_text_and_table(demo):
+    _, payload, vals, areas = demo
+    frame = maps.map_frame(vals, areas, 2025, "%", "higher")
+    cls = maps.classify(frame["wert"], "%", "higher")
+    text = maps.summary_text(frame, "Minderjährige in SGB-II", "%", 2025, 27.04, direction="higher")
+    top = frame.sort_values("wert", ascending=False).iloc[0]
+    low = frame.sort_values("wert").iloc[0]
+    assert f"Die höchsten Werte haben {top['sozialraum']}" in text
+    assert f"Die niedrigsten Werte haben {low['sozialraum']}" in text
+    assert "Gesamtstadt: 27,0 %" in text
+    table = maps.map_table(frame, cls)
+    assert len(table) == 23 and table["wert"].dtype.kind == "f"
+    assert table.loc[table["sozialraum_id"] == top["sozialraum_id"], "rang"].iloc[0] == 1
+    assert table["klasse"].iloc[0].endswith("%")

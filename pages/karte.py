@@ -1,0 +1,206 @@
+"""Karte: choropleth of the Sozialräume for one indicator and year, and the corridor analysis along the axis."""
+
+import pandas as pd
+import streamlit as st
+
+from quartier import corridor, corridor_charts, maps
+from quartier import format as fmt
+from quartier.tables import to_csv_bytes, to_xlsx_bytes
+from quartier.ui import karte as ui
+from quartier.ui.common import attribution, page_header
+from quartier.ui.session import current_actor
+from quartier.ui.widgets import indicator_select, year_select
+
+page_header(
+    "Karte",
+    "Kennzahlen der Sozialräume auf der Karte, mit den Stadtbezirksgrenzen und der Achse. Ein Klick auf einen "
+    "Sozialraum (oder die Auswahl rechts) zeigt seine Kennzahlen. Darunter: der Korridor-Vergleich entlang der Achse "
+    "und eine sortierbare Tabelle als Alternative zur Karte.",
+)
+actor = current_actor()
+payload = ui.payload()
+if not payload.ids:
+    st.warning("Noch keine Gebiete eingerichtet. Bitte `python -m quartier demo` oder `python -m quartier init` ausführen.")
+    st.stop()
+
+ind_id = indicator_select()
+year = year_select(ind_id)
+if ind_id is None or year is None:
+    st.info("Bitte zuerst Kennzahlen importieren: ohne Werte kann die Karte nichts einfärben.")
+    st.stop()
+meta = ui.indicator_meta(ind_id)
+unit, direction, name = meta["einheit"], meta["richtung"], meta["name"]
+
+with st.sidebar:
+    st.markdown("**Kartendarstellung**")
+    method = st.selectbox("Klassenbildung", list(maps.METHODS), format_func=maps.METHODS.get, key="karte_methode")
+    k = st.slider("Anzahl der Klassen", 3, 7, 5, key="karte_klassen")
+    palette = st.selectbox("Farbschema (farbenblind-sicher)", list(maps.PALETTES), format_func=maps.PALETTE_LABELS.get,
+                           key="karte_palette")
+    bezirk_ids = ["__stadt__"] + list(payload.bezirk_bounds)
+    qp_bez = st.query_params.get("bezirk")
+    if qp_bez in bezirk_ids and "karte_bezirk" not in st.session_state:
+        st.session_state["karte_bezirk"] = qp_bez
+    bezirk = st.selectbox("Ausschnitt", bezirk_ids, key="karte_bezirk",
+                          format_func=lambda b: "Gesamtstadt" if b == "__stadt__" else payload.bezirk_names.get(b, b))
+    axis_names = sorted(payload.axes)
+    show_corridor = bool(axis_names) and st.toggle("Korridor auf der Karte zeigen", value=True, key="karte_korridor")
+    basemap_url = ui.basemap_setting()
+    basemap = basemap_url if basemap_url and st.toggle(
+        "Hintergrundkarte (Internet nötig)", value=False, key="karte_basiskarte",
+        help="Kacheln von einem Kartendienst; ohne Internet bleibt die Karte auch ohne sie lesbar.") else None
+
+# Corridor parameters (used by the map highlight and the analysis section)
+axis = None
+members = None
+if axis_names:
+    default_axis = "B 7" if "B 7" in axis_names else axis_names[0]
+    c1, c2, c3 = st.columns([1, 2, 2])
+    axis = c1.selectbox("Achse", axis_names, index=axis_names.index(default_axis), key="karte_achse")
+    width = c2.slider("Korridorbreite je Seite (m)", 250, 2000, 500, step=50, key="karte_breite",
+                      help="Abstand von der Achse, bis zu dem ein Gebiet zum Korridor zählt (gemessen in ETRS89/UTM 32N).")
+    share_pct = c3.slider("Mindestanteil der Fläche im Korridor (%)", 5, 100, 25, step=5, key="karte_anteil",
+                          help="Ein Sozialraum zählt zum Korridor, wenn mindestens dieser Anteil seiner Fläche im Korridor liegt.")
+    members = ui.members(axis, float(width), share_pct / 100)
+
+values = ui.values(ind_id, actor)
+frame = maps.map_frame(values, ui.areas(), int(year), unit, direction)
+cls = maps.classify(frame["wert"], unit, direction, method, k, palette,
+                    vmin=meta["min_wert"], vmax=meta["max_wert"], breaks=ui.fixed_breaks(ind_id))
+corridor_ids = set(members.loc[members["in_corridor"], "sozialraum_id"]) if members is not None else None
+props = maps.area_properties(frame, cls, name, unit, corridor_ids)
+
+# Selection: map click (state of the keyed chart from the last interaction), select box, or ?sr=ID
+map_state = st.session_state.get("karte_map")
+map_id = maps.selected_from_event(map_state, valid_ids=payload.ids)
+qp_sr = st.query_params.get("sr")
+if qp_sr in payload.names and "karte_sr" not in st.session_state:
+    st.session_state["karte_sr"] = qp_sr
+selected, last_map = maps.next_selection(map_id, st.session_state.get("karte_last_map"), st.session_state.get("karte_sr"))
+st.session_state["karte_last_map"] = last_map
+if selected is not None and selected != st.session_state.get("karte_sr"):
+    st.session_state["karte_sr"] = selected
+
+view = maps.view_for_bounds(payload.bounds if bezirk == "__stadt__" else payload.bezirk_bounds[bezirk])
+deck = maps.build_deck(
+    payload, props, axis=axis, selected=selected,
+    highlight=sorted(corridor_ids) if (show_corridor and corridor_ids) else (),
+    corridor=ui.corridor_band(axis, float(width)) if (show_corridor and axis) else None,
+    view=view, basemap=basemap,
+)
+
+st.subheader(f"{name} {year}")
+col_map, col_side = st.columns([3, 1.25], gap="medium")
+with col_map:
+    st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="karte_map", height=560,
+                    alt=f"Karte der Sozialräume: {name} {year}. Text und Tabelle unter der Karte beschreiben sie.")
+    st.caption(
+        f"Dicke dunkle Linien: Stadtbezirksgrenzen · rote Linie: {axis or 'Achse'}"
+        + (" · orange Band und orange Umrandung: Korridor und seine Sozialräume" if show_corridor and axis else "")
+        + " · schwarze Umrandung: ausgewählter Sozialraum. Ohne Hintergrundkarte lesbar."
+    )
+city = ui.city_value(ind_id, int(year), actor, unit)
+with col_side:
+    st.markdown(maps.legend_html(
+        maps.legend(cls, int(frame["gesperrt"].sum()), int((frame["wert"].isna() & ~frame["gesperrt"]).sum())),
+        maps.unit_title(name, unit),
+        note=("Dunkler = mehr Bedarf (höherer Wert)." if direction == "higher" else
+              "Dunkler = mehr Bedarf (niedrigerer Wert)." if direction == "lower" else "Dunkler = höherer Wert.")
+        + f" Klassen: {maps.METHODS[method].split(' (')[0]}.",
+    ), unsafe_allow_html=True)
+    st.selectbox("Sozialraum", payload.ids, key="karte_sr", index=None, placeholder="Sozialraum wählen …",
+                 format_func=lambda i: f"{payload.names[i]} ({i})")
+    if selected is not None:
+        ui.key_figures(selected, frame, members, unit, int(year), city, payload)
+    else:
+        st.caption("Auf der Karte einen Sozialraum anklicken oder hier auswählen.")
+
+st.markdown("**Beschreibung der Karte.** " + maps.summary_text(frame, name, unit, int(year), city["wert"],
+                                                                 city["gesperrt"], direction))
+
+if axis is not None:
+    st.subheader(f"Korridor entlang der {axis}")
+    res = corridor.analyse(ui.con(), ind_id, int(year), float(width), share_pct / 100, axis, actor=actor,
+                           geometry=ui.geometry(), values=values, members=members)
+    st.markdown(f"**{res.sentence}**")
+    dec = maps.decimals_for(unit)
+    m1, m2, m3 = st.columns(3)
+    m1.metric(f"Im Korridor ({res.inside['count']} Sozialräume)", fmt.value(res.inside["value"], unit, dec), border=True)
+    m2.metric(f"Übriges Stadtgebiet ({res.outside['count']})", fmt.value(res.outside["value"], unit, dec), border=True)
+    m3.metric("Differenz", fmt.change(res.difference, unit, dec) if res.difference is not None else fmt.NOTHING,
+              border=True)
+    if (unit or "").lower() != "anzahl":
+        st.caption("Werte im Korridor und im übrigen Stadtgebiet: Summe der Zähler geteilt durch Summe der Nenner "
+                   "(gewichtet nach dem Nenner, keine Mittelwerte von Quoten). Gesperrte Werte zählen nicht mit.")
+    c_sc, c_yr = st.columns(2)
+    with c_sc:
+        st.altair_chart(corridor_charts.scatter_chart(res), width="stretch")
+        r = res.fit["r"]
+        st.caption(
+            "Jeder Punkt ist ein Sozialraum; Dreiecke liegen im Korridor. "
+            + (f"Korrelation r = {fmt.number(r, 2)}: "
+               + ("höhere Werte nahe der Achse." if r < -0.1 else "höhere Werte fern der Achse." if r > 0.1
+                  else "kaum ein Zusammenhang mit dem Abstand.")
+               + f" Ausgleichsgerade: {fmt.change(res.fit['slope'] * 1000, unit, 2)} je km Abstand."
+               if r is not None else "Zu wenige Werte für eine Korrelation.")
+        )
+        with st.expander("Tabelle zum Streudiagramm"):
+            sc = corridor_charts.scatter_frame(res)[["sozialraum", "lage", "abstand_km", "wert"]]
+            st.dataframe(sc.rename(columns={"sozialraum": "Sozialraum", "lage": "Lage", "abstand_km": "Abstand (km)",
+                                            "wert": maps.unit_title(name, unit)}),
+                         hide_index=True, width="stretch",
+                         column_config={"Abstand (km)": st.column_config.NumberColumn(format="localized")})
+    years_df = corridor.over_years(ui.con(), ind_id, float(width), share_pct / 100, axis, actor=actor,
+                                   geometry=ui.geometry(), values=values, members=members)
+    with c_yr:
+        if len(years_df) > 1:
+            st.altair_chart(corridor_charts.years_chart(years_df, name, unit, axis, float(width)), width="stretch")
+        else:
+            st.caption("Für den Zeitverlauf braucht es Werte aus mindestens zwei Jahren.")
+        with st.expander("Tabelle zum Zeitverlauf"):
+            yt = years_df.assign(
+                innen=years_df["innen"].map(lambda v: fmt.value(v, unit, dec)),
+                aussen=years_df["aussen"].map(lambda v: fmt.value(v, unit, dec)),
+                differenz=years_df["differenz"].map(lambda v: fmt.change(v, unit, dec)),
+                r=years_df["r"].map(lambda v: fmt.number(v, 2)),
+            ).rename(columns={"jahr": "Jahr", "innen": "Korridor", "aussen": "Übriges Stadtgebiet",
+                              "differenz": "Differenz", "r": "Korrelation r", "gesperrt": "gesperrte Werte"})
+            st.dataframe(yt, hide_index=True, width="stretch")
+    st.download_button(
+        "Korridor-Ergebnis als Excel (.xlsx)", to_xlsx_bytes(corridor.result_tables(res, years_df)),
+        file_name=f"korridor_{axis.replace(' ', '')}_{ind_id}_{year}_{int(width)}m.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
+        icon=":material/download:",
+    )
+
+st.subheader("Tabelle der Kartenwerte")
+table = maps.map_table(frame, cls, members)
+st.caption("Zum Sortieren auf eine Spaltenüberschrift klicken. „gesperrt“: Wert aus Datenschutzgründen nicht "
+           f"ausgewiesen ({fmt.SUPPRESSED}).")
+st.dataframe(
+    table, hide_index=True, width="stretch", key="karte_tabelle",
+    column_config={
+        "sozialraum_id": st.column_config.TextColumn("Nr."),
+        "sozialraum": st.column_config.TextColumn("Sozialraum"),
+        "stadtbezirk": st.column_config.TextColumn("Stadtbezirk"),
+        "wert": st.column_config.NumberColumn(maps.unit_title(name, unit), format="localized"),
+        "zaehler": st.column_config.NumberColumn("Zähler", format="localized"),
+        "nenner": st.column_config.NumberColumn("Nenner", format="localized"),
+        "gesperrt": st.column_config.TextColumn("gesperrt"),
+        "rang": st.column_config.NumberColumn("Rang (1 = größter Bedarf)" if direction else "Rang (1 = höchster Wert)",
+                                              format="%d"),
+        "veraenderung_vorjahr": st.column_config.NumberColumn("Veränderung zum Vorjahr", format="localized"),
+        "klasse": st.column_config.TextColumn("Klasse"),
+        "im_korridor": st.column_config.TextColumn("im Korridor"),
+        "flaechenanteil_korridor_prozent": st.column_config.NumberColumn("Fläche im Korridor (%)", format="localized"),
+        "abstand_achse_m": st.column_config.NumberColumn("Abstand zur Achse (m)", format="localized"),
+    },
+)
+export = pd.concat([pd.DataFrame({"indikator_id": [ind_id] * len(table), "jahr": [int(year)] * len(table)}), table], axis=1)
+d1, d2 = st.columns(2)
+d1.download_button("Tabelle als Excel (.xlsx)", to_xlsx_bytes({"Karte": export}), file_name=f"karte_{ind_id}_{year}.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
+                   icon=":material/download:")
+d2.download_button("Tabelle als CSV", to_csv_bytes(export), file_name=f"karte_{ind_id}_{year}.csv", mime="text/csv",
+                   on_click="ignore", icon=":material/download:")
+attribution()

@@ -1,0 +1,98 @@
+"""Pure Altair builders for the corridor analysis (no streamlit): value vs distance, and the years."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from quartier import format as fmt
+from quartier.corridor import CorridorResult
+
+GERMAN_NUMBERS = {"number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", "\u00a0€"]}}
+INSIDE, OUTSIDE = "im Korridor", "übriges Stadtgebiet"
+COLOURS = {INSIDE: "#D55E00", OUTSIDE: "#0072B2"}  # Okabe-Ito: distinguishable with colour-vision deficiency
+SHAPES = {INSIDE: "triangle-up", OUTSIDE: "circle"}
+
+
+def _fmt_axis(unit: str | None) -> str:
+    return ",.0f" if (unit or "").lower() == "anzahl" else ",.1~f"
+
+
+def unit_title(name: str, unit: str | None) -> str:
+    u = (unit or "").strip()
+    return f"{name} (in {u})" if u == "%" else (f"{name} ({u})" if u else name)
+
+
+def scatter_frame(res: CorridorResult) -> pd.DataFrame:
+    """Points with a value (suppressed and missing values are not plotted)."""
+    dec = 0 if (res.unit or "").lower() == "anzahl" else 1
+    df = res.areas[~res.areas["gesperrt"] & res.areas["wert"].notna()].copy()
+    return pd.DataFrame({
+        "sozialraum": df["name"],
+        "abstand_km": df["distance_m"] / 1000,
+        "wert": df["wert"],
+        "lage": df["in_corridor"].map({True: INSIDE, False: OUTSIDE}),
+        "wert_text": df["wert"].map(lambda v: fmt.value(v, res.unit, dec)),
+        "abstand_text": df["distance_m"].map(lambda v: f"{fmt.integer(v)} m"),
+        "anteil_text": df["area_share"].map(lambda v: f"{fmt.integer(v * 100)} %"),
+    })
+
+
+def scatter_chart(res: CorridorResult, height: int = 320) -> alt.LayerChart:
+    """Value against the centroid's distance to the axis, with the least-squares line and r in the title."""
+    df = scatter_frame(res)
+    ytitle = unit_title("Wert", res.unit)
+    r = res.fit.get("r")
+    title = alt.TitleParams(f"{res.indicator_name} {res.year} nach Abstand zur {res.axis}",
+                            subtitle=f"Korrelation r = {fmt.number(r, 2)}, gestrichelt: Ausgleichsgerade" if r is not None
+                            else "zu wenige Werte für eine Korrelation")
+    base = alt.Chart(df)
+    points = base.mark_point(filled=True, size=90, opacity=0.9).encode(
+        x=alt.X("abstand_km:Q", title=f"Abstand des Mittelpunkts zur {res.axis} (km)",
+                axis=alt.Axis(format=",.1~f")),
+        y=alt.Y("wert:Q", title=ytitle, axis=alt.Axis(format=_fmt_axis(res.unit))),
+        color=alt.Color("lage:N", title="Lage", scale=alt.Scale(domain=list(COLOURS), range=list(COLOURS.values()))),
+        shape=alt.Shape("lage:N", title="Lage", scale=alt.Scale(domain=list(SHAPES), range=list(SHAPES.values()))),
+        tooltip=[alt.Tooltip("sozialraum:N", title="Sozialraum"), alt.Tooltip("wert_text:N", title="Wert"),
+                 alt.Tooltip("abstand_text:N", title="Abstand"), alt.Tooltip("anteil_text:N", title="Fläche im Korridor"),
+                 alt.Tooltip("lage:N", title="Lage")],
+    )
+    layers = [points]
+    if res.fit.get("slope") is not None and len(df):
+        x0, x1 = float(df["abstand_km"].min()), float(df["abstand_km"].max())
+        line = pd.DataFrame({"abstand_km": [x0, x1],
+                             "wert": [res.fit["intercept"] + res.fit["slope"] * x0 * 1000,
+                                      res.fit["intercept"] + res.fit["slope"] * x1 * 1000],
+                             "linie": ["Ausgleichsgerade"] * 2})
+        layers.append(alt.Chart(line).mark_line(color="#333333", strokeDash=[6, 3]).encode(
+            x="abstand_km:Q", y="wert:Q", detail="linie:N"))
+    return alt.layer(*layers).properties(title=title, height=height).configure(locale=GERMAN_NUMBERS)
+
+
+def years_frame(years: pd.DataFrame) -> pd.DataFrame:
+    long = years.melt(id_vars=["jahr"], value_vars=["innen", "aussen"], var_name="lage", value_name="wert")
+    long["lage"] = long["lage"].map({"innen": INSIDE, "aussen": OUTSIDE})
+    return long.dropna(subset=["wert"])
+
+
+def years_chart(years: pd.DataFrame, name: str, unit: str | None, axis: str, width_m: float,
+                height: int = 280) -> alt.Chart:
+    """Inside vs outside over the years: two lines that differ in colour AND dash and point shape."""
+    df = years_frame(years)
+    dec = 0 if (unit or "").lower() == "anzahl" else 1
+    df["wert_text"] = df["wert"].map(lambda v: fmt.value(v, unit, dec))
+    return alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("jahr:O", title="Jahr"),
+        y=alt.Y("wert:Q", title=unit_title("Wert", unit), axis=alt.Axis(format=_fmt_axis(unit)),
+                scale=alt.Scale(zero=False)),
+        color=alt.Color("lage:N", title="Lage", scale=alt.Scale(domain=list(COLOURS), range=list(COLOURS.values()))),
+        strokeDash=alt.StrokeDash("lage:N", title="Lage",
+                                  scale=alt.Scale(domain=[INSIDE, OUTSIDE], range=[[1, 0], [6, 3]])),
+        shape=alt.Shape("lage:N", title="Lage", scale=alt.Scale(domain=list(SHAPES), range=list(SHAPES.values()))),
+        tooltip=[alt.Tooltip("jahr:O", title="Jahr"), alt.Tooltip("lage:N", title="Lage"),
+                 alt.Tooltip("wert_text:N", title="Wert")],
+    ).properties(
+        title=alt.TitleParams(f"{name} im Zeitverlauf",
+                              subtitle=f"{fmt.integer(width_m)}-m-Korridor um die {axis} und übriges Stadtgebiet"),
+        height=height,
+    ).configure(locale=GERMAN_NUMBERS)

@@ -1,0 +1,174 @@
+"""Cached loaders and small renderers for the map page (and other pages that show the map)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from quartier import corridor, db, indicators, maps
+from quartier import format as fmt
+from quartier.ui.common import data_stamp, get_con
+from quartier.ui.pages import PAGES
+
+PROFILE_PAGE = "pages/sozialraeume.py"
+
+
+def con():
+    return get_con()
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _payload(stamp: int) -> maps.GeometryPayload:
+    return maps.payload_from_db(get_con())
+
+
+def payload() -> maps.GeometryPayload:
+    """Simplified geometry and GeoJSON payload, built once per data stamp (treat as read-only)."""
+    return _payload(data_stamp())
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _geometry(stamp: int) -> corridor.Geometry:
+    return corridor.load_geometry(get_con())
+
+
+def geometry() -> corridor.Geometry:
+    return _geometry(data_stamp())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _areas(stamp: int) -> pd.DataFrame:
+    return indicators.areas(get_con())
+
+
+def areas() -> pd.DataFrame:
+    return _areas(data_stamp())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _values(stamp: int, indicator_id: str, actor) -> pd.DataFrame:
+    return indicators.current_values(get_con(), [indicator_id], actor=actor)
+
+
+def values(indicator_id: str, actor) -> pd.DataFrame:
+    """All years of one indicator, with small-number protection for ``actor``."""
+    return _values(data_stamp(), indicator_id, actor)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _members(stamp: int, axis: str, width_m: float, share: float) -> pd.DataFrame:
+    g = geometry()
+    return corridor.membership(g.areas_m, g.ids, g.axes_m[axis], width_m, share)
+
+
+def members(axis: str, width_m: float, share: float) -> pd.DataFrame:
+    return _members(data_stamp(), axis, width_m, share)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _band(stamp: int, axis: str, width_m: float):
+    return corridor.corridor_polygon(geometry().axes_m[axis], width_m)
+
+
+def corridor_band(axis: str, width_m: float):
+    return _band(data_stamp(), axis, width_m)
+
+
+def indicator_meta(indicator_id: str) -> dict:
+    from quartier.ui.widgets import catalogue
+
+    cat = catalogue()
+    r = cat[cat["id"] == indicator_id].iloc[0]
+
+    def clean(v):
+        return None if pd.isna(v) else v
+
+    return {"name": str(r["name"]), "einheit": clean(r["einheit"]), "richtung": clean(r["richtung"]),
+            "min_wert": clean(r["min_wert"]), "max_wert": clean(r["max_wert"])}
+
+
+def basemap_setting() -> str | None:
+    return db.get_setting(get_con(), maps.SETTING_BASEMAP) or None
+
+
+def fixed_breaks(indicator_id: str) -> list[float] | None:
+    try:
+        return maps.parse_breaks(db.get_setting(get_con(), maps.SETTING_BREAKS + indicator_id))
+    except ValueError:
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _city_value(stamp: int, indicator_id: str, year: int, actor, unit: str | None) -> dict:
+    cn = get_con()
+    raw = indicators.current_values(cn, [indicator_id], [year])
+    if raw.empty:
+        return {"wert": None, "gesperrt": False}
+    if actor is None or actor.can_see_raw:
+        agg = indicators.aggregate(raw, unit, ["indikator_id"])
+        return {"wert": None if agg.empty or pd.isna(agg["wert"].iloc[0]) else float(agg["wert"].iloc[0]), "gesperrt": False}
+    from quartier import protection
+
+    table_fn = getattr(protection, "protected_table", None)
+    if table_fn is not None:
+        t = table_fn(cn, [indicator_id], [year], actor=actor)
+        city = t[t["ebene"] == getattr(protection, "LEVEL_CITY", "Stadt")]
+        if len(city):
+            c = city.iloc[0]
+            return {"wert": None if pd.isna(c["wert"]) else float(c["wert"]), "gesperrt": bool(c["gesperrt"])}
+    # Without a protected table: a city total next to one hidden area would reveal it.
+    protected = indicators.current_values(cn, [indicator_id], [year], actor=actor)
+    if protected["gesperrt"].any():
+        return {"wert": None, "gesperrt": True}
+    agg = indicators.aggregate(raw, unit, ["indikator_id"])
+    return {"wert": None if pd.isna(agg["wert"].iloc[0]) else float(agg["wert"].iloc[0]), "gesperrt": False}
+
+
+def city_value(indicator_id: str, year: int, actor, unit: str | None) -> dict:
+    return _city_value(data_stamp(), indicator_id, year, actor, unit)
+
+
+def profile_page_registered() -> bool:
+    return Path(PROFILE_PAGE).exists() and any(p.file == PROFILE_PAGE for p in PAGES)
+
+
+def key_figures(sid: str, frame: pd.DataFrame, members: pd.DataFrame | None, unit: str | None, year: int,
+                city: dict, payload: maps.GeometryPayload) -> None:
+    """Key figures of the selected Sozialraum beside the map."""
+    row = frame[frame["sozialraum_id"] == sid]
+    if row.empty:
+        return
+    r = row.iloc[0]
+    dec = maps.decimals_for(unit)
+    n_ranked = int(frame["rang"].notna().sum())
+    st.markdown(f"#### {r['sozialraum']}")
+    st.caption(f"Nr. {sid} · Stadtbezirk {r['bezirk'] or fmt.NOTHING}")
+    lines = [f"- **Wert {year}:** {fmt.value(r['wert'], unit, dec, suppressed=bool(r['gesperrt']))}"]
+    if r["gesperrt"]:
+        lines.append(f"- gesperrt ({fmt.SUPPRESSED}): kleine Fallzahl, aus Datenschutzgründen nicht ausgewiesen")
+    if not pd.isna(r["nenner"]):
+        z = fmt.SUPPRESSED if r["gesperrt"] or pd.isna(r["zaehler"]) else fmt.integer(r["zaehler"])
+        lines.append(f"- **Zähler / Nenner:** {z} / {fmt.integer(r['nenner'])}")
+        if maps.small_base(r["nenner"]):
+            lines.append("- Hinweis: kleine Basis, Wert mit Vorsicht lesen")
+    if not pd.isna(r["rang"]):
+        lines.append(f"- **Rang:** {int(r['rang'])} von {n_ranked}")
+    if r["veraenderung"] is not None and not pd.isna(r["veraenderung"]):
+        lines.append(f"- **Veränderung zu {int(r['vorjahr_jahr'])}:** {fmt.change(r['veraenderung'], unit, dec)}")
+    if city["gesperrt"]:
+        lines.append(f"- **Gesamtstadt:** {fmt.SUPPRESSED}")
+    elif city["wert"] is not None:
+        lines.append(f"- **Gesamtstadt:** {fmt.value(city['wert'], unit, dec)}")
+    if members is not None:
+        m = members[members["sozialraum_id"] == sid]
+        if len(m):
+            m = m.iloc[0]
+            lines.append(f"- **Korridor:** {'ja' if m['in_corridor'] else 'nein'} "
+                         f"({fmt.integer(m['area_share'] * 100)} % der Fläche, Mittelpunkt {fmt.integer(m['distance_m'])} m "
+                         "von der Achse)")
+    st.markdown("\n".join(lines))
+    if profile_page_registered():
+        st.page_link(PROFILE_PAGE, label=f"Profil von {r['sozialraum']}", icon=":material/arrow_forward:",
+                     query_params={"sr": sid})
