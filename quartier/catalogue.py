@@ -43,7 +43,7 @@ STATUSES: tuple[Status, ...] = (
     Status("verstetigt", "Die Maßnahme ist umgesetzt und dauerhaft gesichert (Regelangebot, Regelfinanzierung).",
            "#00563B", "★"),
     Status("zurückgestellt", "Die Umsetzung ist bewusst aufgeschoben (z. B. fehlende Mittel oder Personal); "
-           "sie soll später wieder aufgenommen werden.", "#E69F00", "⏸"),
+           "sie soll später wieder aufgenommen werden.", "#E69F00", "‖"),
     Status("verworfen", "Die Empfehlung wird nicht umgesetzt; die Begründung steht im Verlauf.", "#CC79A7", "✕"),
 )
 STATUS_NAMES: tuple[str, ...] = tuple(s.name for s in STATUSES)
@@ -700,7 +700,7 @@ def compare_snapshots(con, a_id: int, b_id: int, actor=None) -> pd.DataFrame:
 
 
 def _show(v) -> str:
-    if v is None:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
         return "–"
     if isinstance(v, (bool, np.bool_)):
         return "ja" if v else "nein"
