@@ -166,7 +166,7 @@ with t_map:
 with t_matrix:
     st.markdown("Welche Sozialräume sind stark belastet **und** entwickeln sich ungünstig? Zeilen: Status "
                 f"{year}, Spalten: Dynamik {res.dynamics_years[0]}–{res.dynamics_years[1]} (Veränderung der Indikatoren).")
-    st.altair_chart(hc.matrix_chart(hb.status_dynamics_counts(res), method["classes"], method["dynamics_classes"]),
+    st.vega_lite_chart(spec=hc.matrix_chart(hb.status_dynamics_counts(res), method["classes"], method["dynamics_classes"]),
                     width="stretch")
     st.dataframe(hb.status_dynamics_matrix(res), hide_index=True, width="stretch")
 
@@ -180,7 +180,7 @@ with t_explain:
     st.markdown(hb.explain(res, sid, cat))
     cf = hb.contributions_frame(res, sid, cat)
     if cf["Beitrag"].notna().any():
-        st.altair_chart(hc.contributions_chart(cf, f"Beiträge der Indikatoren – {labels[sid]}"), width="stretch")
+        st.vega_lite_chart(spec=hc.contributions_chart(cf, f"Beiträge der Indikatoren – {labels[sid]}"), width="stretch")
     show = cf.assign(
         Wert=[fmt.value(v, u) for v, u in zip(cf["Wert"], cf["Einheit"])],
         Gewicht=cf["Gewicht"].map(lambda v: fmt.number(v, 1)),
@@ -209,7 +209,7 @@ with t_robust:
     else:
         st.markdown("Keine Klasse hängt an einem einzelnen Indikator.")
     if len(rob):
-        st.altair_chart(hc.robustness_chart(table), width="stretch")
+        st.vega_lite_chart(spec=hc.robustness_chart(table), width="stretch")
     st.dataframe(pd.DataFrame({
         "Rang": rob["rank"], "Sozialraum": rob["name"], "Klasse": rob["class"],
         "Rang ohne je 1 Indikator": [f"{a}–{b}" for a, b in zip(rob["rank_loo_min"], rob["rank_loo_max"])],

@@ -325,27 +325,41 @@ def load_values(con, indicator_ids: list[str], years: list[int], lieferung_ids: 
 def rates(values: pd.DataFrame, units: dict[str, str | None]) -> pd.Series:
     """Rate per row: numerator/denominator × unit factor where both are delivered, else the value;
     NaN where suppressed at source."""
-    factor = values["indikator_id"].map(lambda i: indicators.rate_factor(units.get(i))).astype(float)
-    num = values["zaehler"].astype(float)
-    den = values["nenner"].astype(float)
-    r = np.where(num.notna() & den.notna() & (den > 0), num / den.where(den > 0) * factor, values["wert"].astype(float))
-    r = np.where(values["gesperrt"].fillna(False).astype(bool), np.nan, r)
+    codes, uniques = pd.factorize(values["indikator_id"])
+    factor = np.array([indicators.rate_factor(units.get(u)) for u in uniques] + [1.0])[codes]
+    num = values["zaehler"].to_numpy(dtype=float, na_value=np.nan)
+    den = values["nenner"].to_numpy(dtype=float, na_value=np.nan)
+    ok = ~np.isnan(num) & ~np.isnan(den) & (den > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(ok, num / np.where(ok, den, 1.0) * factor, values["wert"].to_numpy(dtype=float, na_value=np.nan))
+    r = np.where(values["gesperrt"].fillna(False).to_numpy(dtype=bool), np.nan, r)
     return pd.Series(r, index=values.index, dtype=float)
 
 
 def wide(values: pd.DataFrame, rate: pd.Series, area_ids: list[str], indicator_ids: list[str], year: int):
     """(rates n×K, suppressed n×K) for one year; NaN where nothing was delivered."""
+    return wide_years(values, rate, area_ids, indicator_ids, [year])[year]
+
+
+def wide_years(values: pd.DataFrame, rate: pd.Series, area_ids: list[str], indicator_ids: list[str],
+               years: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """{year: (rates n×K, suppressed n×K)}; the row positions are looked up once for all years."""
     n, k = len(area_ids), len(indicator_ids)
-    X = np.full((n, k), np.nan)
-    S = np.zeros((n, k), dtype=bool)
-    sel = (values["jahr"] == year).to_numpy()
-    if sel.any():
-        ai = pd.Index(area_ids).get_indexer(values["sozialraum_id"][sel])
-        ki = pd.Index(indicator_ids).get_indexer(values["indikator_id"][sel])
-        ok = (ai >= 0) & (ki >= 0)
-        X[ai[ok], ki[ok]] = rate.to_numpy()[sel][ok]
-        S[ai[ok], ki[ok]] = values["gesperrt"].fillna(False).astype(bool).to_numpy()[sel][ok]
-    return X, S
+    ai = pd.Index(area_ids).get_indexer(values["sozialraum_id"])
+    ki = pd.Index(indicator_ids).get_indexer(values["indikator_id"])
+    jahr = values["jahr"].to_numpy()
+    r = rate.to_numpy()
+    sup = values["gesperrt"].fillna(False).to_numpy(dtype=bool)
+    ok = (ai >= 0) & (ki >= 0)
+    out = {}
+    for y in years:
+        X = np.full((n, k), np.nan)
+        S = np.zeros((n, k), dtype=bool)
+        sel = ok & (jahr == y)
+        X[ai[sel], ki[sel]] = r[sel]
+        S[ai[sel], ki[sel]] = sup[sel]
+        out[int(y)] = (X, S)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -434,15 +448,20 @@ def composite(Z: np.ndarray, weights: np.ndarray, rated: np.ndarray, kind: str):
 
 
 def _min_ranks(V: np.ndarray) -> np.ndarray:
-    """Competition ranks per column (1 = highest value), NaN stays NaN."""
+    """Competition ranks per column (1 = highest value, ties share the best rank), NaN stays NaN."""
     V2 = V if V.ndim == 2 else V[:, None]
-    out = np.full(V2.shape, np.nan)
-    for j in range(V2.shape[1]):
-        col = V2[:, j]
-        ok = ~np.isnan(col)
-        s = np.sort(col[ok])
-        out[ok, j] = len(s) - np.searchsorted(s, col[ok], side="right") + 1
-    return out if V.ndim == 2 else out[:, 0]
+    nan = np.isnan(V2)
+    key = np.where(nan, np.inf, -V2)            # ascending sort of -V = descending V, NaN last
+    order = np.argsort(key, axis=0, kind="stable")
+    sv = np.take_along_axis(key, order, axis=0)
+    pos = np.broadcast_to(np.arange(1, len(V2) + 1, dtype=float)[:, None], sv.shape)
+    new_run = np.ones(sv.shape, dtype=bool)
+    new_run[1:] = sv[1:] != sv[:-1]
+    first = np.maximum.accumulate(np.where(new_run, pos, 0.0), axis=0)
+    ranks = np.empty_like(first)
+    np.put_along_axis(ranks, order, first, axis=0)
+    ranks[nan] = np.nan
+    return ranks if V.ndim == 2 else ranks[:, 0]
 
 
 def robustness(Z: np.ndarray, weights: np.ndarray, rated: np.ndarray, kind: str, cutoffs: list[float]) -> dict:
@@ -578,7 +597,11 @@ def evaluate(method: dict, year: int, area_ids: list[str], area_names: list[str]
             dyn_v, _ = composite(ZD, w, drated, m["kind"])
             dyn_k = np.where(~np.isnan(dyn_v), classify(dyn_v, m["dynamics_cutoffs"]), -1)
     rob = robustness(Z, w, rated, m["kind"], m["cutoffs"]) if with_robustness else None
-    for i in range(n):
+    n_miss = miss.sum(axis=1)
+    no_dyn = rated & (dyn_k < 0) & (X_from is not None)
+    single = rob["class_changes"].any(axis=1) if rob is not None else np.zeros(n, dtype=bool)
+    special = too_small | pop_missing | (n_miss > 0) | not_rated | no_dyn | single
+    for i in np.flatnonzero(special).tolist():
         f = flags[i]
         if too_small[i]:
             f.append(f"{FLAG_TOO_SMALL}: {_int(population[i])} Einwohner (Mindestzahl {_int(m['min_population'])})")
@@ -586,15 +609,15 @@ def evaluate(method: dict, year: int, area_ids: list[str], area_names: list[str]
         if pop_missing[i]:
             f.append(f"{FLAG_NOT_RATED}: {FLAG_NO_POPULATION} für {year} ({m['population_indicator']})")
             continue
-        for j in np.flatnonzero(miss[i]):
+        for j in np.flatnonzero(miss[i]).tolist():
             f.append(f"{FLAG_SUPPRESSED if suppressed[i, j] else FLAG_MISSING}: {ids[j]}")
         if not_rated[i]:
-            f.append(f"{FLAG_NOT_RATED}: {int(miss[i].sum())} von {k} Indikatoren fehlen (höchstens {_pct(m['max_missing_share'])})")
+            f.append(f"{FLAG_NOT_RATED}: {int(n_miss[i])} von {k} Indikatoren fehlen (höchstens {_pct(m['max_missing_share'])})")
             continue
-        if rated[i] and dyn_k[i] < 0 and X_from is not None:
+        if no_dyn[i]:
             f.append(FLAG_NO_DYNAMICS)
-        if rob is not None and rob["class_changes"][i].any():
-            names = ", ".join(ids[j] for j in np.flatnonzero(rob["class_changes"][i]))
+        if single[i]:
+            names = ", ".join(ids[j] for j in np.flatnonzero(rob["class_changes"][i]).tolist())
             f.append(f"{FLAG_SINGLE}: {names}")
     span = None
     if X_from is not None:
@@ -636,10 +659,9 @@ def compute(con, method: dict, year: int, lieferung_ids: list[int] | None = None
     vals = load_values(con, ids + ([pop_id] if pop_id and pop_id not in ids else []), years, lieferung_ids)
     areas = db.query_df(con, "SELECT id, name FROM sozialraum ORDER BY id")
     area_ids = list(areas["id"])
-    r = rates(vals, units)
-    X, S = wide(vals, r, area_ids, ids, int(year))
-    Xf, _ = wide(vals, r, area_ids, ids, y0)
-    Xt, _ = wide(vals, r, area_ids, ids, y1)
+    mats = wide_years(vals, rates(vals, units), area_ids, ids, years)
+    X, S = mats[int(year)]
+    Xf, Xt = mats[y0][0], mats[y1][0]
     pop = None
     if pop_id:
         pv = vals[(vals["indikator_id"] == pop_id) & (vals["jahr"] == int(year))]

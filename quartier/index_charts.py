@@ -6,7 +6,6 @@ for the need classes); the meaning is always also carried by text (signed labels
 
 from __future__ import annotations
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
@@ -19,54 +18,64 @@ GERMAN_NUMBERS = {"number": {"decimal": ",", "thousands": ".", "grouping": [3], 
 NO_CLASS_COLOR = [225, 225, 225, 255]
 
 
-def german(chart):
-    return chart.configure(locale=GERMAN_NUMBERS)
+def _records(df: pd.DataFrame) -> list[dict]:
+    return [{k: (None if isinstance(v, float) and np.isnan(v) else (v.item() if hasattr(v, "item") else v))
+             for k, v in r.items()} for r in df.to_dict("records")]
 
 
-def contributions_chart(frame: pd.DataFrame, title: str) -> alt.Chart:
-    """Horizontal bars of one area's contributions (from :func:`quartier.index.contributions_frame`)."""
+def _spec(title: str, data: pd.DataFrame, **body) -> dict:
+    """A Vega-Lite spec as a plain dict (no Altair objects: building and validating those costs
+    ~100 ms per chart and run; the page budget is 300 ms) with the German number locale."""
+    return {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "title": title,
+            "data": {"values": _records(data)}, "config": {"locale": GERMAN_NUMBERS}, **body}
+
+
+def contributions_chart(frame: pd.DataFrame, title: str) -> dict:
+    """Horizontal bars of one area's contributions (from :func:`quartier.index.contributions_frame`),
+    each bar labelled with its signed value; colour and label both say raise/lower."""
     df = frame[frame["Beitrag"].notna()].copy()
     df["Wirkung"] = np.where(df["Beitrag"] >= 0, "erhöht den Wert", "senkt den Wert")
     df["Beitrag_text"] = [("+" if v >= 0 else "−") + fmt.number(abs(v), 2) for v in df["Beitrag"]]
-    base = alt.Chart(df, title=title).encode(
-        y=alt.Y("Indikator:N", sort=alt.EncodingSortField("Beitrag", order="descending"), title=None),
-        tooltip=[alt.Tooltip("Indikator:N"), alt.Tooltip("Beitrag_text:N", title="Beitrag"), alt.Tooltip("Wirkung:N")],
-    )
-    bars = base.mark_bar().encode(
-        x=alt.X("Beitrag:Q", title="Beitrag zum Indexwert", axis=alt.Axis(format=",.2~f")),
-        color=alt.Color("Wirkung:N", scale=alt.Scale(domain=["erhöht den Wert", "senkt den Wert"], range=[RAISES, LOWERS]),
-                        legend=alt.Legend(title=None, orient="bottom")),
-    )
-    labels = (
-        base.transform_filter(alt.datum.Beitrag >= 0).mark_text(align="left", dx=4, color="#111")
-        .encode(x=alt.X("Beitrag:Q"), text="Beitrag_text:N")
-        + base.transform_filter(alt.datum.Beitrag < 0).mark_text(align="right", dx=-4, color="#111")
-        .encode(x=alt.X("Beitrag:Q"), text="Beitrag_text:N")
-    )
-    rule = base.mark_rule(color="#333").encode(x=alt.datum(0))
-    return german((bars + labels + rule).properties(height=max(120, 32 * len(df)), width="container"))
+    df = df[["Indikator", "Beitrag", "Wirkung", "Beitrag_text"]]
+    y = {"field": "Indikator", "type": "nominal", "title": None, "sort": {"field": "Beitrag", "order": "descending"}}
+    lo, hi = min(0.0, float(df["Beitrag"].min()) * 1.3), max(0.0, float(df["Beitrag"].max()) * 1.3)
+    x = {"field": "Beitrag", "type": "quantitative", "title": "Beitrag zum Indexwert", "axis": {"format": ",.2~f"},
+         "scale": {"domain": [lo, hi] if hi > lo else [-1, 1]}}
+    tooltip = [{"field": "Indikator"}, {"field": "Beitrag_text", "title": "Beitrag"}, {"field": "Wirkung"}]
+    return _spec(title, df, height=max(120, 32 * len(df)), layer=[
+        {"mark": "bar", "encoding": {"y": y, "x": x, "tooltip": tooltip, "color": {
+            "field": "Wirkung", "type": "nominal", "legend": {"title": None, "orient": "bottom"},
+            "scale": {"domain": ["erhöht den Wert", "senkt den Wert"], "range": [RAISES, LOWERS]}}}},
+        {"transform": [{"filter": "datum.Beitrag >= 0"}], "mark": {"type": "text", "align": "left", "dx": 4, "color": "#111"},
+         "encoding": {"y": y, "x": x, "text": {"field": "Beitrag_text"}}},
+        {"transform": [{"filter": "datum.Beitrag < 0"}], "mark": {"type": "text", "align": "right", "dx": -4, "color": "#111"},
+         "encoding": {"y": y, "x": x, "text": {"field": "Beitrag_text"}}},
+        {"mark": {"type": "rule", "color": "#333"}, "encoding": {"x": {"datum": 0, "type": "quantitative"}}},
+    ])
 
 
-def matrix_chart(counts: pd.DataFrame, classes: list[str], dyn_classes: list[str]) -> alt.Chart:
+def matrix_chart(counts: pd.DataFrame, classes: list[str], dyn_classes: list[str]) -> dict:
     """Heatmap status × dynamics with the count written in each cell (from ``status_dynamics_counts``)."""
-    base = alt.Chart(counts, title="Status × Dynamik (Anzahl Sozialräume)").encode(
-        x=alt.X("Dynamik:N", sort=list(dyn_classes), title="Dynamik", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("Status:N", sort=list(reversed(classes)), title="Status"),
-        tooltip=[alt.Tooltip("Status:N"), alt.Tooltip("Dynamik:N"), alt.Tooltip("Anzahl:Q"), alt.Tooltip("Sozialräume:N")],
-    )
-    rect = base.mark_rect(stroke="#fff").encode(
-        color=alt.Color("Anzahl:Q", scale=alt.Scale(scheme="orangered"), legend=alt.Legend(title="Anzahl")),
-    )
-    text = base.mark_text(fontSize=15, fontWeight="bold").encode(
-        text="Anzahl:Q",
-        color=alt.condition(alt.datum.Anzahl > counts["Anzahl"].max() / 2, alt.value("#fff"), alt.value("#111")),
-    )
-    return german((rect + text).properties(height=40 * len(classes) + 40))
+    enc = {
+        "x": {"field": "Dynamik", "type": "nominal", "sort": list(dyn_classes), "title": "Dynamik", "axis": {"labelAngle": 0}},
+        "y": {"field": "Status", "type": "nominal", "sort": list(reversed(classes)), "title": "Status"},
+        "tooltip": [{"field": "Status"}, {"field": "Dynamik"}, {"field": "Anzahl", "type": "quantitative"},
+                    {"field": "Sozialräume"}],
+    }
+    half = float(counts["Anzahl"].max()) / 2 if len(counts) else 0
+    return _spec("Status × Dynamik (Anzahl Sozialräume)", counts, height=40 * len(classes) + 40, encoding=enc, layer=[
+        {"mark": {"type": "rect", "stroke": "#fff"},
+         "encoding": {"color": {"field": "Anzahl", "type": "quantitative", "scale": {"scheme": "orangered"},
+                                "legend": {"title": "Anzahl"}}}},
+        {"mark": {"type": "text", "fontSize": 15, "fontWeight": "bold"},
+         "encoding": {"text": {"field": "Anzahl", "type": "quantitative"},
+                      "color": {"condition": {"test": f"datum.Anzahl > {half}", "value": "#fff"}, "value": "#111"}}},
+    ])
 
 
-def robustness_chart(table: pd.DataFrame) -> alt.Chart:
+def robustness_chart(table: pd.DataFrame) -> dict:
     """Rank ranges (leave one indicator out; weights ±50 %) with the rank as a point."""
-    df = table[table["rank"].notna()].copy()
+    df = table[table["rank"].notna()]
     rows = []
     for r in df.to_dict("records"):
         label = f"{r['name']} ({r['id']})"
@@ -74,20 +83,23 @@ def robustness_chart(table: pd.DataFrame) -> alt.Chart:
                      "von": int(r["rank_loo_min"]), "bis": int(r["rank_loo_max"])})
         rows.append({"Sozialraum": label, "Rang": int(r["rank"]), "Analyse": "Gewichte ±50 %",
                      "von": int(r["rank_weights_min"]), "bis": int(r["rank_weights_max"])})
-    long = pd.DataFrame(rows)
+    long = pd.DataFrame(rows, columns=["Sozialraum", "Rang", "Analyse", "von", "bis"])
     order = list(dict.fromkeys(long["Sozialraum"]))
-    y = alt.Y("Sozialraum:N", sort=order, title=None)
-    rules = alt.Chart(long).mark_rule(strokeWidth=4).encode(
-        y=y, x=alt.X("von:Q", title="Rang (1 = höchster Handlungsbedarf)", scale=alt.Scale(reverse=False)), x2="bis:Q",
-        color=alt.Color("Analyse:N", scale=alt.Scale(range=[LOWERS, RAISES]), legend=alt.Legend(title=None, orient="bottom")),
-        yOffset=alt.YOffset("Analyse:N"),
-        tooltip=[alt.Tooltip("Sozialraum:N"), alt.Tooltip("Analyse:N"), alt.Tooltip("Rang:Q"),
-                 alt.Tooltip("von:Q", title="bester Rang"), alt.Tooltip("bis:Q", title="schlechtester Rang")],
-    )
-    points = alt.Chart(long.drop_duplicates("Sozialraum")).mark_point(shape="diamond", size=70, filled=True, color="#111").encode(
-        y=y, x="Rang:Q", tooltip=[alt.Tooltip("Sozialraum:N"), alt.Tooltip("Rang:Q")],
-    )
-    return german((rules + points).properties(height=22 * len(order) + 30, title="Spannweite der Ränge"))
+    y = {"field": "Sozialraum", "type": "nominal", "sort": order, "title": None}
+    return _spec("Spannweite der Ränge", long, height=22 * len(order) + 30, layer=[
+        {"mark": {"type": "rule", "strokeWidth": 4}, "encoding": {
+            "y": y, "yOffset": {"field": "Analyse", "type": "nominal"},
+            "x": {"field": "von", "type": "quantitative", "title": "Rang (1 = höchster Handlungsbedarf)"},
+            "x2": {"field": "bis"},
+            "color": {"field": "Analyse", "type": "nominal", "scale": {"range": [LOWERS, RAISES]},
+                      "legend": {"title": None, "orient": "bottom"}},
+            "tooltip": [{"field": "Sozialraum"}, {"field": "Analyse"}, {"field": "Rang", "type": "quantitative"},
+                        {"field": "von", "title": "bester Rang"}, {"field": "bis", "title": "schlechtester Rang"}]}},
+        {"transform": [{"filter": "datum.Analyse == 'ohne je einen Indikator'"}],
+         "mark": {"type": "point", "shape": "diamond", "size": 70, "filled": True, "color": "#111"},
+         "encoding": {"y": y, "x": {"field": "Rang", "type": "quantitative"},
+                      "tooltip": [{"field": "Sozialraum"}, {"field": "Rang", "type": "quantitative"}]}},
+    ])
 
 
 def class_colors(result: hb.IndexResult) -> list[list[int]]:
