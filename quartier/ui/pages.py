@@ -22,6 +22,7 @@ PAGES: list[PageSpec] = [
     PageSpec("pages/uebersicht.py", "Übersicht", ":material/home:", "Überblick", "uebersicht"),
     PageSpec("pages/sozialraeume.py", "Sozialräume", ":material/query_stats:", "Analysen", "sozialraeume"),
     PageSpec("pages/karte.py", "Karte", ":material/map:", "Analysen", "karte"),
+    PageSpec("pages/handlungsbedarf.py", "Handlungsbedarf", ":material/priority_high:", "Analysen", "handlungsbedarf"),
     PageSpec("pages/empfehlungen.py", "Handlungsempfehlungen", ":material/checklist:", "Umsetzung", "empfehlungen"),
     PageSpec("pages/umsetzungsstand.py", "Umsetzungsstand", ":material/stacked_bar_chart:", "Umsetzung", "umsetzungsstand"),
 ]
