@@ -1,0 +1,57 @@
+"""AppTest: the Handlungsempfehlungen page filters via widgets and URL, and staff change a status with a justification."""
+
+from __future__ import annotations
+
+from quartier.access import EDITOR, VIEWER, Actor
+from quartier.ui.session import ACTOR_KEY
+
+PAGE = "pages/empfehlungen.py"
+STAFF = {ACTOR_KEY: Actor("m.schneider", EDITOR)}
+GUEST = {ACTOR_KEY: Actor("gast", VIEWER)}
+
+
+def table_ids(at) -> list[str]:
+    return list(at.dataframe[0].value["Nummer"])
+
+
+def test_filtering_by_text_and_field_updates_table_and_url(run_page):
+    at = run_page(PAGE, session=GUEST)
+    assert not at.exception
+    all_ids = table_ids(at)
+    assert len(all_ids) >= 25 and "HE-27" not in all_ids  # internal one hidden from viewers
+    assert not [s for s in at.subheader if s.value == "Bearbeitung"]
+    at.text_input(key="emp_q").input("Kümmerer").run()
+    assert table_ids(at) == ["HE-01", "HE-02"]
+    assert at.query_params["q"] == ["Kümmerer"] or at.query_params["q"] == "Kümmerer"
+    at.text_input(key="emp_q").input("").run()
+    at.multiselect(key="emp_feld").select("Sprache").run()
+    at.checkbox(key="emp_ueberfaellig").check().run()
+    assert table_ids(at) == ["HE-04"]
+    assert "ueberfaellig" in at.query_params
+
+
+def test_filters_are_read_from_the_url(run_page):
+    at = run_page(PAGE, session=GUEST, query={"sozialraum": "E01", "status": "offen,in Planung"})
+    assert not at.exception
+    ids = table_ids(at)
+    assert ids and set(ids) <= {"HE-25", "HE-29"}
+
+
+def test_staff_change_status_needs_justification_then_history_shows_it(run_page):
+    at = run_page(PAGE, session=STAFF)
+    assert not at.exception
+    at.selectbox(key="emp_id").select("HE-25").run()
+    assert any("HE-25" in s.value for s in at.subheader)
+    at.selectbox(key="emp_edit_status_HE-25").select("in Umsetzung")
+    save = next(b for b in at.button if b.label == "Änderungen speichern")
+    save.click().run()
+    assert any("Begründung" in e.value for e in at.error)
+    at.selectbox(key="emp_edit_status_HE-25").select("in Umsetzung")
+    at.text_area(key="emp_edit_reason_HE-25").input("Beide Stellen besetzt.")
+    next(b for b in at.button if b.label == "Änderungen speichern").click().run()
+    assert not at.exception
+    assert any("HE-25" in s.value and "gespeichert" in s.value for s in at.success)
+    row = at.dataframe[0].value.set_index("Nummer").loc["HE-25"]
+    assert "in Umsetzung" in row["Status"]
+    history = "\n".join(m.value for m in at.markdown)
+    assert "Status: in Planung → in Umsetzung" in history and "Beide Stellen besetzt." in history
