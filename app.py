@@ -1,21 +1,31 @@
-"""Quartier – Streamlit entry point: page config and navigation."""
+"""Quartier – Streamlit entry point: page config, login gate and the navigation the user's role may see."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from quartier.ui.auth import allowed, gate, sidebar_account
 from quartier.ui.common import city_name
 from quartier.ui.pages import PAGES
 
 st.set_page_config(page_title="Quartier", page_icon=":material/location_city:", layout="wide")
 
+actor = gate()  # shows the login page and stops while nobody is logged in
+
+visible = [spec for spec in PAGES if allowed(actor, spec.min_role)]
 sections: dict[str, list] = {}
-for i, spec in enumerate(PAGES):
-    sections.setdefault(spec.section, []).append(
-        st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=(i == 0))
-    )
+spec_of = {}
+for i, spec in enumerate(visible):
+    page = st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=(i == 0))
+    sections.setdefault(spec.section, []).append(page)
+    spec_of[id(page)] = spec
 
 nav = st.navigation(sections)
 with st.sidebar:
-    st.caption(f"Quartier · {city_name()}")
+    st.markdown(f"Quartier · {city_name()}")  # not st.caption: too little contrast on the sidebar colour
+sidebar_account(actor)
+spec = spec_of.get(id(nav))
+if spec is None or not allowed(actor, spec.min_role):  # second line of defence; the core checks every write
+    st.error("Diese Seite ist für Ihre Rolle nicht freigegeben.")
+    st.stop()
 nav.run()

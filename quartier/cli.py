@@ -16,6 +16,7 @@ import sys
 
 COMMAND_MODULES = [
     "quartier.commands.core",
+    "quartier.commands.access",
     "quartier.commands.synth",
     "quartier.commands.report",
     "quartier.commands.maps",

@@ -41,7 +41,15 @@ def city_name() -> str:
 
 
 def page_header(title: str, intro: str | None = None) -> None:
-    """Page heading, optional intro and the demo-data notice on every view."""
+    """Page heading, optional intro and the demo-data notice on every view.
+
+    Also the page-level access check: without a login, or below the page's ``min_role``, the page stops here.
+    """
+    import sys
+
+    from quartier.ui.session import guard_page
+
+    guard_page(sys._getframe(1).f_code.co_filename)
     st.title(title)
     if is_demo():
         st.info(DEMO_NOTICE, icon=":material/info:")

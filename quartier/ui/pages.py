@@ -1,12 +1,14 @@
 """The page registry: every page that works, with its navigation section.
 
-Each entry: (file, title, icon, section, url_path). ``app.py`` builds ``st.navigation`` from it and
+Each entry: (file, title, icon, section, url_path, min_role=VIEWER). ``app.py`` builds ``st.navigation`` from it and
 the smoke tests run every entry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from quartier.access import ADMIN, EDITOR, VIEWER  # noqa: F401 - EDITOR for staff pages
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,7 @@ class PageSpec:
     icon: str
     section: str
     url_path: str
+    min_role: str = VIEWER  # the navigation shows a page only to this role and above
 
 
 PAGES: list[PageSpec] = [
@@ -25,4 +28,5 @@ PAGES: list[PageSpec] = [
     PageSpec("pages/handlungsbedarf.py", "Handlungsbedarf", ":material/priority_high:", "Analysen", "handlungsbedarf"),
     PageSpec("pages/empfehlungen.py", "Handlungsempfehlungen", ":material/checklist:", "Umsetzung", "empfehlungen"),
     PageSpec("pages/umsetzungsstand.py", "Umsetzungsstand", ":material/stacked_bar_chart:", "Umsetzung", "umsetzungsstand"),
+    PageSpec("pages/audit.py", "Audit-Log", ":material/history:", "Verwaltung", "audit", ADMIN),
 ]

@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from quartier.access import ADMIN, Actor
+from quartier.ui.session import ACTOR_KEY
+
 APP = Path(__file__).resolve().parents[2] / "app.py"
+TEST_ADMIN = Actor("test-admin", ADMIN, raw_data=True)  # logged in for every page unless a test says otherwise
 
 
 @pytest.fixture
@@ -20,8 +24,11 @@ def app_db(demo_copy, monkeypatch):
 def run_page(app_db):
     """Return a function that runs app.py, switches to ``page_file`` and returns the AppTest."""
 
-    def _run(page_file: str, query: dict | None = None, session: dict | None = None) -> AppTest:
+    def _run(page_file: str, query: dict | None = None, session: dict | None = None, actor=TEST_ADMIN) -> AppTest:
+        """``actor``: who is logged in (default an administrator; ``None`` = nobody, the login page shows)."""
         at = AppTest.from_file(str(APP), default_timeout=60)
+        if actor is not None:
+            at.session_state[ACTOR_KEY] = actor
         for k, v in (session or {}).items():
             at.session_state[k] = v
         for k, v in (query or {}).items():

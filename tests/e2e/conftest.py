@@ -101,9 +101,34 @@ def wait_for_app(pg, timeout: float = 30_000) -> None:
     pg.wait_for_timeout(300)
 
 
-def open_page(pg, server, path: str = "") -> None:
+DEMO_LOGINS = {"admin": "demo-administration", "bearbeitung": "demo-bearbeitung", "betrachtung": "demo-betrachtung"}
+
+
+def login(pg, server, user: str = "admin", password: str | None = None, path: str = "") -> None:
+    """Open ``path`` and log in through the login form (demo accounts by default)."""
     pg.goto(f"{server['url']}/{path}")
     wait_for_app(pg)
+    if pg.get_by_text("Bitte zuerst anmelden").count():
+        # first run after a server start: Streamlit's old multipage mode ran the page directly
+        pg.goto(f"{server['url']}/")
+        wait_for_app(pg)
+        pg.goto(f"{server['url']}/{path}")
+        wait_for_app(pg)
+    pg.get_by_label("Benutzername").fill(user)
+    pg.get_by_label("Passwort", exact=True).fill(DEMO_LOGINS.get(user, "") if password is None else password)
+    pg.get_by_role("button", name="Anmelden").click()
+    wait_for_app(pg)
+
+
+def open_page(pg, server, path: str = "", user: str | None = "admin") -> None:
+    """Open a page; if the login form shows, log in (as ``user``, default the demo administrator).
+
+    A login lives in the browser session: every ``goto`` starts a new session, so it logs in again.
+    """
+    pg.goto(f"{server['url']}/{path}")
+    wait_for_app(pg)
+    if user and (pg.get_by_label("Benutzername").count() or pg.get_by_text("Bitte zuerst anmelden").count()):
+        login(pg, server, user, path=path)
 
 
 def assert_no_exception(pg) -> None:

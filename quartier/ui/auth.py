@@ -1,0 +1,155 @@
+"""Login gate, login page, logout and per-page role checks (Streamlit side of :mod:`quartier.auth`).
+
+Local accounts (default) or OIDC via ``st.login`` when ``.streamlit/secrets.toml`` has an ``[auth]``
+section; roles for OIDC users come from ``[quartier_roles]`` (see ``.streamlit/secrets.toml.example``).
+The logged-in Actor lives in ``st.session_state`` (server side); for local accounts it is re-read
+from the database on every run, so a deactivation or role change applies at once.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from quartier import auth
+from quartier.access import ADMIN, EDITOR, VIEWER, Actor
+from quartier.ui.common import DEMO_NOTICE, get_con, is_demo
+from quartier.ui.session import ACTOR_KEY
+
+LOGIN_KEY = "quartier_login"          # {"art": "lokal"|"oidc", "name": ...}
+FAIL_DELAY_S = 1.0                    # every failed attempt costs the caller a second
+ROLE_LABEL = {VIEWER: "Betrachtung", EDITOR: "Bearbeitung", ADMIN: "Administration"}
+
+
+def _secrets() -> dict:
+    try:
+        return {k: st.secrets[k] for k in st.secrets}
+    except Exception:  # noqa: BLE001 - no secrets.toml, or unreadable: local accounts
+        return {}
+
+
+def oidc_configured() -> bool:
+    return "auth" in _secrets()
+
+
+def _oidc_provider() -> str | None:
+    cfg = _secrets().get("quartier_roles") or {}
+    return cfg.get("provider") or None
+
+
+def logged_in() -> Actor | None:
+    """The Actor of this session (refreshed from the database for local accounts), else None."""
+    actor = st.session_state.get(ACTOR_KEY)
+    login = st.session_state.get(LOGIN_KEY)
+    if isinstance(actor, Actor) and isinstance(login, dict) and login.get("art") == "lokal":
+        fresh = auth.lookup(get_con(), login["name"])
+        if fresh is None:
+            logout(message="Ihr Konto wurde deaktiviert oder gelöscht. Bitte an die Administration wenden.")
+            return None
+        if fresh != actor:
+            st.session_state[ACTOR_KEY] = fresh
+        return fresh
+    if isinstance(actor, Actor):
+        return actor
+    if oidc_configured() and getattr(st.user, "is_logged_in", False):
+        claims = st.user.to_dict()
+        mapped = auth.oidc_actor(claims, dict(_secrets().get("quartier_roles") or {}), get_con())
+        if mapped is None:
+            return None
+        st.session_state[ACTOR_KEY] = mapped
+        st.session_state[LOGIN_KEY] = {"art": "oidc", "name": mapped.name}
+        return mapped
+    return None
+
+
+def logout(message: str | None = None) -> None:
+    was_oidc = (st.session_state.get(LOGIN_KEY) or {}).get("art") == "oidc"
+    for k in (ACTOR_KEY, LOGIN_KEY):
+        st.session_state.pop(k, None)
+    if message:
+        st.session_state["quartier_login_hinweis"] = message
+    if was_oidc:
+        st.logout()
+
+
+def login_page() -> None:
+    """The only page before login: a form for local accounts or the OIDC button."""
+    st.title("Anmeldung")  # not page_header: that one requires a login
+    if is_demo():
+        st.info(DEMO_NOTICE, icon=":material/info:")
+    st.markdown("Quartier zeigt kleinräumige Sozialdaten: bitte melden Sie sich an.")
+    hint = st.session_state.pop("quartier_login_hinweis", None)
+    if hint:
+        st.warning(hint)
+    if oidc_configured():
+        if getattr(st.user, "is_logged_in", False):
+            st.error(f"Das Konto {st.user.get('email') or st.user.get('name') or ''} hat in Quartier keine Rolle. "
+                     "Bitte bei der Administration eine Rolle beantragen.")
+            st.button("Abmelden", on_click=st.logout)
+            return
+        provider = _oidc_provider()
+        if st.button("Mit dem städtischen Konto anmelden", type="primary", icon=":material/login:"):
+            st.login(provider) if provider else st.login()
+        return
+    with st.form("anmeldung", enter_to_submit=True):
+        name = st.text_input("Benutzername", autocomplete="username", max_chars=100)
+        password = st.text_input("Passwort", type="password", autocomplete="current-password", max_chars=200)
+        submitted = st.form_submit_button("Anmelden", type="primary")
+    if submitted:
+        try:
+            actor = auth.authenticate(get_con(), name, password)
+        except auth.AuthError as exc:
+            time.sleep(FAIL_DELAY_S)
+            st.error(str(exc), icon=":material/lock:")
+        else:
+            st.session_state[ACTOR_KEY] = actor
+            st.session_state[LOGIN_KEY] = {"art": "lokal", "name": actor.name}
+            st.rerun()
+    if is_demo():
+        st.info("**Demo-Zugänge** (nur in der Demo-Datenbank): "
+                + " · ".join(f"`{n}` / `{p}` ({r})" for n, r, p in auth.DEMO_ACCOUNTS))
+
+
+def gate() -> Actor:
+    """Return the logged-in Actor; otherwise show the login page and stop the script.
+
+    Before the login every known page address shows the login form (no "page not found"); after the
+    login the same address is the real page, so the user lands where they wanted to go.
+    """
+    actor = logged_in()
+    if actor is not None:
+        return actor
+    from quartier.ui.pages import PAGES
+
+    pages = [st.Page(login_page, title="Anmeldung", icon=":material/login:", url_path="anmeldung", default=True)]
+    pages += [st.Page(login_page, title="Anmeldung", url_path=spec.url_path, visibility="hidden")
+              for spec in PAGES if spec.url_path != "anmeldung"]
+    nav = st.navigation(pages, position="hidden")
+    nav.run()
+    st.stop()
+    raise RuntimeError("unreachable")  # pragma: no cover
+
+
+def sidebar_account(actor: Actor) -> None:
+    """Who is logged in, with which role, and the logout button."""
+    with st.sidebar:
+        st.markdown(f"Angemeldet: **{actor.name}**  \nRolle: {ROLE_LABEL.get(actor.role, actor.role)}"
+                    + (" · Rohwerte" if actor.role == VIEWER and actor.raw_data else ""))
+        if st.button("Abmelden", icon=":material/logout:", key="quartier_abmelden"):
+            logout()
+            st.rerun()
+
+
+def allowed(actor: Actor | None, min_role: str) -> bool:
+    return actor is not None and actor.has(min_role)
+
+
+def require_role(min_role: str, action: str = "diese Seite") -> Actor:
+    """Page-level check: show a German error and stop unless the session's Actor has ``min_role``."""
+    actor = st.session_state.get(ACTOR_KEY)
+    if not allowed(actor, min_role):
+        st.error(f"Für {action} ist die Rolle „{ROLE_LABEL.get(min_role, min_role)}“ nötig. "
+                 "Bitte mit einem berechtigten Konto anmelden.", icon=":material/block:")
+        st.stop()
+    return actor
