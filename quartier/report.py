@@ -32,7 +32,7 @@ CHART_IDS = ["sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote"]
 RANK_INDICATOR = "sgb2_u18"
 FONT_DIR = Path(os.environ.get("QUARTIER_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
 # Okabe-Ito (colour-blind safe): favourable = blue, unfavourable = vermillion, neutral = grey.
-COLOR_GOOD, COLOR_BAD, COLOR_NEUTRAL = "#0072B2", "#D55E00", "#555555"
+COLOR_GOOD, COLOR_BAD, COLOR_NEUTRAL = "#0072B2", "#B34700", "#555555"  # contrast >= 4.5:1 on white
 # Need classes on the map, from least to most need (sequential, colour-blind safe, print-friendly).
 MAP_CLASS_COLORS = ["#fef0d9", "#fdcc8a", "#fc8d59", "#d7301f"]
 KIND_LABEL = {"stadt": "Gesamtstadt", "bezirk": "Stadtbezirk", "sozialraum": "Sozialraum"}

@@ -1,0 +1,220 @@
+"""Streamlit glue for the page "Mein Bezirk": cached loaders, map, cards and the presentation mode.
+
+All figures come from :mod:`quartier.report` (the same functions build the PDF).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import pandas as pd
+import streamlit as st
+
+from quartier import format as fmt
+from quartier import indicators, maps, report
+from quartier.ui.common import data_stamp, get_con
+
+QP_BEZIRK, QP_PRAES, QP_FOLIE, QP_SEIT = "bezirk", "praesentation", "folie", "seit"
+SLIDES = ["Überblick und Karte", "Kennzahlen", "Sozialräume nach Handlungsbedarf", "Entwicklung", "Handlungsempfehlungen"]
+TREND_COLOR = {"günstig": report.COLOR_GOOD, "ungünstig": report.COLOR_BAD}
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _bezirke(stamp: int) -> pd.DataFrame:
+    return indicators.bezirke(get_con())
+
+
+def bezirke() -> pd.DataFrame:
+    return _bezirke(data_stamp())
+
+
+def scope_from_param(value: str | None) -> str | None:
+    """The Stadtbezirk id for a URL value (id or name, tolerant), else None."""
+    if not value:
+        return None
+    try:
+        return report.bezirk_scope(get_con(), value).id
+    except report.ScopeError:
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _summary(stamp: int, bezirk_id: str, actor, since: dt.date | None) -> report.Summary:
+    return report.district_summary(get_con(), bezirk_id, actor, since=since)
+
+
+def summary(bezirk_id: str, actor, since: dt.date | None) -> report.Summary:
+    return _summary(data_stamp(), bezirk_id, actor, since)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _payload(stamp: int) -> maps.GeometryPayload:
+    return maps.payload_from_db(get_con())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _map_data(stamp: int, bezirk_id: str, actor) -> report.MapData:
+    con = get_con()
+    return report.map_data(con, report.bezirk_scope(con, bezirk_id), actor)
+
+
+def map_data(bezirk_id: str, actor) -> report.MapData:
+    return _map_data(data_stamp(), bezirk_id, actor)
+
+
+def _rgb(hex_color: str, alpha: int = 235) -> list[int]:
+    h = hex_color.lstrip("#")
+    return [int(h[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
+
+
+def deck(md: report.MapData, scope: report.Scope, height_px: int = 520, label_size: int | None = None):
+    """pydeck map zoomed to the district: its Sozialräume coloured by need class with labels, the
+    other areas pale, district boundaries and the axis (B 7) from :mod:`quartier.maps`."""
+    payload = _payload(data_stamp())
+    by_id = md.areas.set_index("id")
+    props = {}
+    for i in payload.ids:
+        inside = i in scope.area_ids
+        k = by_id.loc[i, "klasse"] if i in by_id.index else None
+        if inside:
+            fill = _rgb(report.MAP_CLASS_COLORS[int(k)]) if k is not None and not pd.isna(k) else [200, 200, 200, 235]
+        else:
+            fill = [240, 240, 240, 200]
+        props[i] = {"id": i, "name": payload.names[i], "fill": fill,
+                    "label": f"{payload.names[i]}\n{by_id.loc[i, 'wert_text']}" if inside else "",
+                    "wert_text": by_id.loc[i, "wert_text"] if i in by_id.index else fmt.NOTHING,
+                    "indikator": md.indicator_name}
+    bounds = payload.bezirk_bounds.get(scope.id, payload.bounds)
+    d = maps.build_deck(payload, props, view=maps.view_for_bounds(bounds, 900, height_px), labels=True,
+                        tooltip_html="<b>{name}</b><br/>{indikator}: <b>{wert_text}</b>")
+    if label_size:
+        for layer in d.layers:
+            if getattr(layer, "id", None) in (maps.LAYER_LABELS, maps.LAYER_AXIS_LABEL):
+                layer.get_size = label_size + (4 if layer.id == maps.LAYER_AXIS_LABEL else 0)
+    return d
+
+
+def legend_html(md: report.MapData, big: bool = False) -> str:
+    size = "26px" if big else "0.9em"
+    items = "".join(
+        f'<span style="display:inline-block;margin-right:1.2em"><span style="display:inline-block;width:1.4em;height:1em;'
+        f'background:{c};border:1px solid #222;vertical-align:middle"></span> {html.escape(t)}</span>'
+        for c, t in zip(report.MAP_CLASS_COLORS, md.classes))
+    items += ('<span style="display:inline-block"><span style="display:inline-block;width:1.4em;height:1em;'
+              'background:#c8c8c8;border:1px solid #222;vertical-align:middle"></span> gesperrt/keine Daten</span>')
+    return (f'<div style="font-size:{size}"><b>{html.escape(md.indicator_name)}</b> – Klassen (Quartile der Stadt), '
+            f'von wenig zu viel Bedarf. Kräftige Linie mit Beschriftung: {", ".join(html.escape(n) for n, _ in md.axes) or "Achse"}; '
+            'dicke dunkle Linien: Stadtbezirksgrenzen'
+            f'<br/>{items}</div>')
+
+
+def cards_html(head: pd.DataFrame, scope_label: str, big: bool = False) -> str:
+    """Headline cards: value, change, trend arrow coloured by the indicator's direction AND the words."""
+    cards = []
+    for r in head.to_dict("records"):
+        color = TREND_COLOR.get(r["bewertung"], report.COLOR_NEUTRAL)
+        cards.append(
+            '<div class="qb-card">'
+            f'<div class="qb-card-title">{html.escape(str(r["name"]))} ({r["jahr"]})</div>'
+            f'<div class="qb-card-value">{html.escape(r["wert_text"])}</div>'
+            f'<div class="qb-card-trend" style="color:{color}">{html.escape(r["trend_text"])}</div>'
+            f'<div class="qb-card-ref">ggü. Vorjahr: {html.escape(r["veraenderung_text"])} · '
+            f'Stadt: {html.escape(r["stadt_text"])}</div></div>'
+        )
+    cls = "qb-cards qb-big" if big else "qb-cards"
+    return f'<div class="{cls}" role="list" aria-label="Kennzahlen {html.escape(scope_label)}">' + \
+        "".join(c.replace('<div class="qb-card">', '<div class="qb-card" role="listitem">', 1) for c in cards) + "</div>"
+
+
+CARD_CSS = """
+<style>
+.qb-cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:0.8rem;margin-bottom:1rem}
+.qb-card{border:1px solid #888;border-radius:0.5rem;padding:0.7rem 0.9rem;background:#fff;color:#111}
+.qb-card-title{font-size:0.95rem;font-weight:600;min-height:2.6em}
+.qb-card-value{font-size:2rem;font-weight:700;margin:0.2rem 0}
+.qb-card-trend{font-weight:700}
+.qb-card-ref{font-size:0.9rem;color:#333}
+.qb-big{grid-template-columns:repeat(3,1fr);gap:1.4rem}
+.qb-big .qb-card{border:3px solid #000;padding:1.2rem}
+.qb-big .qb-card-title{font-size:30px;min-height:2.5em}
+.qb-big .qb-card-value{font-size:64px}
+.qb-big .qb-card-trend{font-size:32px}
+.qb-big .qb-card-ref{font-size:28px;color:#000}
+</style>
+"""
+
+PRESENTATION_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
+[data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] {display:none !important;}
+.stApp, .stApp [data-testid="stMarkdownContainer"] p, .stApp li, .stApp td, .stApp th, .stApp label {
+  font-size:28px !important; line-height:1.35; color:#000 !important;}
+.stApp {background:#fff !important;}
+.stApp h1 {font-size:56px !important; color:#000 !important;}
+.stApp h2 {font-size:48px !important; color:#000 !important;}
+.stApp h3 {font-size:40px !important; color:#000 !important;}
+.block-container {padding-top:1rem !important; max-width:100% !important;}
+.stApp button {font-size:28px !important; min-height:3rem; border:3px solid #000 !important;}
+.stApp button p {font-size:28px !important;}
+.stApp button:focus-visible {outline:4px solid #0072B2 !important; outline-offset:3px;}
+.qb-table {border-collapse:collapse; width:100%;}
+.qb-table th, .qb-table td {border:2px solid #000; padding:0.3em 0.5em; text-align:left;}
+.qb-table td.num, .qb-table th.num {text-align:right;}
+.qb-table th {background:#e6e6e6;}
+</style>
+"""
+
+
+def html_table(df: pd.DataFrame, numeric: tuple[str, ...] = (), caption: str | None = None) -> str:
+    head = "".join(f'<th scope="col" class="{"num" if c in numeric else ""}">{html.escape(str(c))}</th>' for c in df.columns)
+    rows = []
+    for r in df.itertuples(index=False):
+        cells = "".join(f'<td class="{"num" if c in numeric else ""}">{html.escape(str(v))}</td>' for c, v in zip(df.columns, r))
+        rows.append(f"<tr>{cells}</tr>")
+    cap = f"<caption style='text-align:left'>{html.escape(caption)}</caption>" if caption else ""
+    return f'<table class="qb-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def ranking_table(rank: pd.DataFrame) -> pd.DataFrame:
+    by_index = rank["klasse"].notna().any() if "klasse" in rank else False
+    out = pd.DataFrame({
+        "Rang": [fmt.NOTHING if r is None or pd.isna(r) else str(int(r)) for r in rank["rang"]],
+        "Nr.": rank["sozialraum_id"],
+        "Sozialraum": rank["sozialraum"],
+        "Index (Klasse)" if by_index else "Wert": rank["wert_text"],
+        "Rang in der Stadt": rank["rang_stadt_text"],
+    })
+    return out
+
+
+def development_table(dev: pd.DataFrame, indicator_id: str, years: int | None = None) -> pd.DataFrame:
+    d = dev[dev["indikator_id"] == indicator_id]
+    t = d.pivot_table(index="gebiet", columns="jahr", values="wert_text", aggfunc="first", sort=False)
+    t = t.reindex(list(dict.fromkeys(d["gebiet"])))
+    if years:
+        t = t[t.columns[-years:]]
+    t.columns = [str(c) for c in t.columns]
+    return t.reset_index().rename(columns={"gebiet": "Gebiet"}).fillna(fmt.NOTHING)
+
+
+def recommendations_table(recs: pd.DataFrame, since: dt.date | None) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "Nr.": recs["id"],
+        "Titel": recs["titel"],
+        "Handlungsfeld": recs["handlungsfeld"],
+        "Sozialräume": recs["sozialraeume"],
+        "Status": [f"{s} {t}".strip() + (f" ({int(p)} %)" if not pd.isna(p) else "")
+                   for s, t, p in zip(recs["status_symbol"], recs["status"], recs["fortschritt"])],
+        "Hinweis": [", ".join(x for x, on in (("überfällig", u), ("ohne Aktualisierung", o)) if on) or fmt.NOTHING
+                    for u, o in zip(recs["ueberfaellig"], recs["ohne_aktualisierung"])],
+    })
+    if since is not None:
+        out["Seit der letzten Sitzung geändert"] = [("ja: " + a) if g else "nein"
+                                                    for g, a in zip(recs["geaendert_seit"], recs["aenderungen"])]
+    return out
+
+
+def pdf_bytes(bezirk_id: str, actor, since: dt.date | None) -> bytes:
+    con = get_con()
+    return report.build_pdf(con, report.bezirk_scope(con, bezirk_id), actor, None, since=since)
