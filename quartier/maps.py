@@ -341,7 +341,7 @@ def payload_from_db(con, tolerance_m: float | None = None) -> GeometryPayload:
 # View and deck
 
 
-def view_for_bounds(bounds, width_px: int = 520, height_px: int = 540, padding: float = 0.04) -> pdk.ViewState:
+def view_for_bounds(bounds, width_px: int = 600, height_px: int = 540, padding: float = 0.04) -> pdk.ViewState:
     """A view state that fits ``bounds`` (minlon, minlat, maxlon, maxlat) into the given pixel size."""
     minx, miny, maxx, maxy = bounds
     lon = (minx + maxx) / 2
@@ -352,8 +352,9 @@ def view_for_bounds(bounds, width_px: int = 520, height_px: int = 540, padding: 
 
     dx = max(maxx - minx, 1e-6) * (1 + 2 * padding)
     dy = max(abs(merc_y(maxy) - merc_y(miny)), 1e-8) * (1 + 2 * padding)
-    zx = math.log2(width_px * 360 / (256 * dx))
-    zy = math.log2(height_px * 2 * math.pi / (256 * dy))
+    # deck.gl's web-mercator world is 512 px wide at zoom 0
+    zx = math.log2(width_px * 360 / (512 * dx))
+    zy = math.log2(height_px * 2 * math.pi / (512 * dy))
     zoom = max(1.0, min(16.0, min(zx, zy)))
     center_lat = math.degrees(2 * math.atan(math.exp((merc_y(maxy) + merc_y(miny)) / 2)) - math.pi / 2)
     return pdk.ViewState(longitude=lon, latitude=center_lat if maxy != miny else lat, zoom=round(zoom, 2),

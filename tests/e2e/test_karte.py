@@ -1,0 +1,60 @@
+"""In Chromium: click a Sozialraum on the deck.gl canvas of the map page and see its key figures."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+
+from quartier import db, maps
+from tests.e2e.conftest import assert_no_exception, open_page, screenshot, wait_for_app
+
+
+def _world_px(lon: float, lat: float, zoom: float) -> tuple[float, float]:
+    scale = 512 * 2 ** zoom / (2 * math.pi)  # deck.gl: 512 px world at zoom 0
+    x = scale * (math.radians(lon) + math.pi)
+    y = scale * (math.pi - math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
+    return x, y
+
+
+def _pixel_of(lon, lat, view, box) -> tuple[float, float]:
+    cx, cy = _world_px(view["longitude"], view["latitude"], view["zoom"])
+    px, py = _world_px(lon, lat, view["zoom"])
+    return box["x"] + box["width"] / 2 + (px - cx), box["y"] + box["height"] / 2 + (py - cy)
+
+
+def test_click_on_map_selects_sozialraum(page, server):
+    pg = page
+    open_page(pg, server, "karte")  # logs in as the demo administrator when the login gate asks
+    assert_no_exception(pg)
+    # a large Sozialraum far from the corridor; its stored representative point lies inside it.
+    # The server holds the database file: read a copy.
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = f"{tmp}/copy.duckdb"
+        shutil.copy(server["db"], copy)
+        c = db.connect(copy, read_only=True)
+        lon, lat, name = c.execute("SELECT centroid_lon, centroid_lat, name FROM sozialraum WHERE id = 'E01'").fetchone()
+        payload = maps.payload_from_db(c)
+        c.close()
+    view = json.loads(maps.view_for_bounds(payload.bounds).to_json())
+    canvas = pg.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+    canvas.wait_for(state="visible", timeout=30_000)
+    pg.wait_for_timeout(1500)  # deck.gl draws after the layout settles
+    box = canvas.bounding_box()
+    x, y = _pixel_of(lon, lat, view, box)
+    assert box["x"] < x < box["x"] + box["width"] and box["y"] < y < box["y"] + box["height"]
+    # hovering shows the tooltip with name, Stadtbezirk and value
+    pg.mouse.move(x, y)
+    pg.wait_for_timeout(500)
+    tip = pg.locator(".deck-tooltip")
+    assert name in tip.inner_text() and "Stadtbezirk" in tip.inner_text()
+    pg.mouse.click(x, y)
+    pg.wait_for_timeout(500)
+    wait_for_app(pg)
+    assert_no_exception(pg)
+    side = pg.locator("h4", has_text=name)
+    side.wait_for(timeout=15_000)
+    body = pg.locator('[data-testid="stMain"]').inner_text()
+    assert "Rang:" in body and "Zähler / Nenner:" in body and "Korridor:" in body
+    screenshot(pg, "karte_klick_E01")
