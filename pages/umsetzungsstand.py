@@ -36,8 +36,8 @@ cols[1].metric("umgesetzt oder verstetigt", int(df["status"].isin(cat.DONE).sum(
 cols[2].metric("⚠ überfällig", int(df["ueberfaellig"].sum()), border=True, help=cat.FLAG_DEFINITIONS["überfällig"])
 cols[3].metric(f"ohne Aktualisierung seit {months} Monaten", int(df["ohne_aktualisierung"].sum()), border=True,
                help=cat.FLAG_DEFINITIONS["ohne Aktualisierung"])
-st.markdown(" · ".join(f"{cu.status_badge(s.name)} **{int(counts.get(s.name, 0))}**" for s in cat.STATUSES),
-            unsafe_allow_html=True)
+st.markdown("Nach Status: " + " · ".join(f"{cu.status_badge(s.name)} **{int(counts.get(s.name, 0))}**"
+                                        for s in cat.STATUSES), unsafe_allow_html=True)
 st.caption(f"{len(df)} Empfehlungen, Stichtag {today:%d.%m.%Y}.")
 
 

@@ -789,6 +789,9 @@ def effect(con, rec_id: str, actor=None, years_before: int = 3) -> dict:
     return out
 
 
+SAME_DEVELOPMENT = 0.5  # difference of changes (in the indicator's unit) described as "about the same"
+
+
 def _f(v):
     return None if v is None or pd.isna(v) else float(v)
 
@@ -812,15 +815,18 @@ def _effect_statement(name, unit, direction, y0, before, after, periods, fmt) ->
             continue
         parts.append(f"{grp} von {fmt.value(p['vorher'], unit)} ({_span(before)}) auf {fmt.value(p['nachher'], unit)} "
                      f"({_span(after)}), {fmt.change(p['veraenderung'], unit)}")
-    text = f"{name}: " + "; ".join(parts) + "."
+    text = f"{name}: " + "; ".join(parts)
+    text = text if text.endswith(".") else text + "."
     t, r = periods.get("Ziel-Sozialräume"), periods.get("übrige Stadt")
     if t and r and t["veraenderung"] is not None and r["veraenderung"] is not None and direction in ("higher", "lower"):
         diff = t["veraenderung"] - r["veraenderung"]
         better = diff < 0 if direction == "higher" else diff > 0
-        if abs(diff) < 0.05:
-            text += " Die Ziel-Sozialräume haben sich etwa wie die übrige Stadt entwickelt."
+        if abs(diff) < SAME_DEVELOPMENT:
+            text += (" Die Ziel-Sozialräume haben sich etwa wie die übrige Stadt entwickelt "
+                     f"(Unterschied unter {fmt.number(SAME_DEVELOPMENT)}).")
         else:
-            text += (f" Die Ziel-Sozialräume haben sich um {fmt.change(diff, unit)} "
+            amount = fmt.change(abs(diff), unit).lstrip("+")
+            text += (f" Die Ziel-Sozialräume haben sich um {amount} "
                      f"{'günstiger' if better else 'ungünstiger'} entwickelt als die übrige Stadt "
                      "(gemessen an der Richtung des Indikators). Das ist eine Beschreibung, kein Wirkungsnachweis.")
     return text
