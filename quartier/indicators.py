@@ -218,17 +218,21 @@ def aggregate(values: pd.DataFrame, unit: str | None, by: list[str]) -> pd.DataF
     f = rate_factor(unit)
     df = values.copy()
     has_den = df["nenner"].notna().any()
+    # vectorised sums (sum(min_count=1): all-NaN groups stay NaN), no Python call per group
     if not has_den:
-        g = df.groupby(by, dropna=False).agg(wert=("wert", lambda s: s.sum(min_count=1)), n=("wert", "size"))
+        grp = df.groupby(by, dropna=False)
+        g = pd.DataFrame({"wert": grp["wert"].sum(min_count=1), "n": grp.size()})
         g["zaehler"] = np.nan
         g["nenner"] = np.nan
         return g.reset_index()
-    g = df.groupby(by, dropna=False).agg(
-        zaehler=("zaehler", lambda s: s.sum(min_count=1)),
-        nenner=("nenner", lambda s: s.sum(min_count=1)),
-        fehlend=("nenner", lambda s: int(s.isna().sum())),
-        n=("nenner", "size"),
-    )
+    df["_fehlend"] = df["nenner"].isna().astype(int)
+    grp = df.groupby(by, dropna=False)
+    g = pd.DataFrame({
+        "zaehler": grp["zaehler"].sum(min_count=1),
+        "nenner": grp["nenner"].sum(min_count=1),
+        "fehlend": grp["_fehlend"].sum(),
+        "n": grp.size(),
+    })
     g["wert"] = np.where((g["fehlend"] == 0) & (g["nenner"] > 0), g["zaehler"] / g["nenner"] * f, np.nan)
     return g.drop(columns="fehlend").reset_index()
 
