@@ -37,7 +37,8 @@ def contributions_chart(frame: pd.DataFrame, title: str) -> dict:
     df["Wirkung"] = np.where(df["Beitrag"] >= 0, "erhöht den Wert", "senkt den Wert")
     df["Beitrag_text"] = [("+" if v >= 0 else "−") + fmt.number(abs(v), 2) for v in df["Beitrag"]]
     df = df[["Indikator", "Beitrag", "Wirkung", "Beitrag_text"]]
-    y = {"field": "Indikator", "type": "nominal", "title": None, "sort": {"field": "Beitrag", "order": "descending"}}
+    y = {"field": "Indikator", "type": "nominal", "title": None, "sort": {"field": "Beitrag", "order": "descending"},
+         "axis": {"labelLimit": 260}}
     lo, hi = min(0.0, float(df["Beitrag"].min()) * 1.3), max(0.0, float(df["Beitrag"].max()) * 1.3)
     x = {"field": "Beitrag", "type": "quantitative", "title": "Beitrag zum Indexwert", "axis": {"format": ",.2~f"},
          "scale": {"domain": [lo, hi] if hi > lo else [-1, 1]}}
@@ -85,8 +86,8 @@ def robustness_chart(table: pd.DataFrame) -> dict:
                      "von": int(r["rank_weights_min"]), "bis": int(r["rank_weights_max"])})
     long = pd.DataFrame(rows, columns=["Sozialraum", "Rang", "Analyse", "von", "bis"])
     order = list(dict.fromkeys(long["Sozialraum"]))
-    y = {"field": "Sozialraum", "type": "nominal", "sort": order, "title": None}
-    return _spec("Spannweite der Ränge", long, height=22 * len(order) + 30, layer=[
+    y = {"field": "Sozialraum", "type": "nominal", "sort": order, "title": None, "axis": {"labelLimit": 320}}
+    return _spec("Spannweite der Ränge", long, height={"step": 11}, layer=[
         {"mark": {"type": "rule", "strokeWidth": 4}, "encoding": {
             "y": y, "yOffset": {"field": "Analyse", "type": "nominal"},
             "x": {"field": "von", "type": "quantitative", "title": "Rang (1 = höchster Handlungsbedarf)"},
