@@ -62,6 +62,8 @@ class FileAnalysis:
     user_plans: bool = False                              # mapping set by the user: remember it
     suggestions: list[dict] = field(default_factory=list)  # [{art, text, ziel_id, ziel}]
     headers: dict = field(default_factory=dict, repr=False)  # sheet -> {column index: header text}
+    state: tuple | None = field(default=None, repr=False)     # deliveries when compared (commit reuses the diff)
+    row_counts: dict | None = field(default=None, repr=False)
     matcher: Matcher | None = field(default=None, repr=False)
 
     @property
@@ -77,6 +79,8 @@ class FileAnalysis:
         return [f for f in self.findings if f.level == INFO]
 
     def counts(self) -> dict:
+        if self.row_counts is not None:
+            return dict(self.row_counts)
         v = self.values
         if v.empty or "status" not in v:
             return {"new": 0, "changed": 0, "unchanged": 0, "suppressed": 0}
@@ -192,8 +196,8 @@ def analyse(con, data: bytes, filename: str, *, lieferant: str | None = None, pl
     if not fa.plans and not fa.errors:
         fa.findings.append(Finding(ERROR, "keine_tabelle", "In der Datei wurde keine Tabelle mit Kennzahlen gefunden. Erwartet "
                                    "werden Spalten wie Sozialraum, Jahr, Kennzahl und Wert (siehe Vorlage)."))
-    recs = pd.concat(frames, ignore_index=True) if frames else None
-    if recs is None or recs.empty:
+    recs = _concat(frames) if frames else None
+    if recs is None or len(recs["row0"]) == 0:
         if fa.plans and not fa.errors:
             fa.findings.append(Finding(ERROR, "keine_daten", "Die Tabelle enthält nur Überschriften und keine Werte. "
                                        "Bitte die Datei mit Daten erneut liefern."))
@@ -224,23 +228,34 @@ def _finish(fa: FileAnalysis, con, matcher: Matcher, lieferant: str | None) -> N
 
 
 # ------------------------------------------------------------------------------------------------
-# extraction: one record per (row, indicator, year) group with its source cells
+# extraction: one record per (row, indicator, year) group with its source cells, as numpy columns
+
+_REC_KEYS = ("sheet", "row0", "sr_raw", "sr_col", "ind_raw", "ind_col", "jahr_raw", "jahr_col",
+             "wert_raw", "wert_col", "wert_kind", "zaehler_raw", "zaehler_col", "zaehler_kind",
+             "nenner_raw", "nenner_col", "nenner_kind")
 
 
-def _extract(plan: SheetPlan, rows: list[list], matcher: Matcher, fa: FileAnalysis) -> pd.DataFrame | None:
+def _extract(plan: SheetPlan, rows: list[list], matcher: Matcher, fa: FileAnalysis) -> dict | None:
     data = rows[plan.first_data_row:]
     n = len(data)
     if n == 0:
         fa.findings.append(Finding(ERROR, "keine_daten", f"Das Blatt „{plan.sheet}“ enthält nur Überschriften und keine Werte.",
                                    plan.sheet, V.cell_address(plan.header_row, 0)))
         return None
-    width = max(len(r) for r in data)
-    if any(len(r) != width for r in data):
+    widths = set(map(len, data))
+    width = max(widths)
+    if len(widths) > 1:
         data = [list(r) + [None] * (width - len(r)) for r in data]
-    columns = list(zip(*data))
+    grid = np.empty((n, width), dtype=object)
+    grid[:] = data
+    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def col(c: int) -> np.ndarray:
-        return np.array(columns[c], dtype=object) if c < width else np.full(n, None, dtype=object)
+    def col(c: int) -> tuple[np.ndarray, np.ndarray]:
+        """(raw values, kinds) of a column, computed once."""
+        if c not in cache:
+            arr = np.ascontiguousarray(grid[:, c]) if c < width else np.full(n, None, dtype=object)
+            cache[c] = (arr, V.classify(arr))
+        return cache[c]
 
     specs = [c for c in plan.columns if c.role != "ignorieren"]
     first = {}
@@ -249,18 +264,17 @@ def _extract(plan: SheetPlan, rows: list[list], matcher: Matcher, fa: FileAnalys
     sr_spec = first.get("sozialraum")
     label_specs = [c for c in specs if c.role in ("sozialraum", "bezeichnung")]
     measure_specs = [c for c in specs if c.role in MEASURES]
-    empty = {c.col: V.is_empty(col(c.col)) for c in specs}
     any_value = np.zeros(n, dtype=bool)
     for c in measure_specs:
-        any_value |= ~empty[c.col]
-    any_text = np.zeros(n, dtype=bool)
+        any_value |= col(c.col)[1] != V.K_EMPTY
+    any_text = any_value.copy()
     for c in specs:
-        any_text |= ~empty[c.col]
+        if c.role not in MEASURES:
+            any_text |= col(c.col)[1] != V.K_EMPTY
     # total rows ("Stadt Hagen gesamt", "Summe") by any label column
     total = np.zeros(n, dtype=bool)
     for c in label_specs:
-        arr = col(c.col)
-        codes, uniq = pd.factorize(pd.Series(arr, dtype=object))
+        codes, uniq = pd.factorize(col(c.col)[0])
         flags = np.array([_is_total(V.cell_text(u)) for u in uniq] + [False], dtype=bool)
         total |= flags[codes]
     absolute = np.arange(n) + plan.first_data_row
@@ -278,11 +292,16 @@ def _extract(plan: SheetPlan, rows: list[list], matcher: Matcher, fa: FileAnalys
         fa.findings.append(Finding(ERROR, "keine_daten", f"Das Blatt „{plan.sheet}“ enthält nur Überschriften und keine Werte.",
                                    plan.sheet, V.cell_address(plan.header_row, 0)))
         return None
-    idx = np.flatnonzero(keep)
-    rows_abs = absolute[idx]
+    every = bool(keep.all())
+    idx = None if every else np.flatnonzero(keep)
+    rows_abs = absolute if every else absolute[idx]
+    m = len(rows_abs)
 
-    def take(spec) -> np.ndarray:
-        return col(spec.col)[idx] if spec is not None else np.full(len(idx), None, dtype=object)
+    def take(spec, what: int = 0) -> np.ndarray:
+        if spec is None:
+            return np.full(m, None, dtype=object) if what == 0 else np.full(m, V.K_EMPTY, dtype=np.int8)
+        a = col(spec.col)[what]
+        return a if every else a[idx]
 
     sr_raw = take(sr_spec)
     ind_col, year_col = first.get("indikator"), first.get("jahr")
@@ -292,7 +311,7 @@ def _extract(plan: SheetPlan, rows: list[list], matcher: Matcher, fa: FileAnalys
         for c in measure_specs:
             if c.jahr is not None:
                 by.setdefault(c.jahr, {}).setdefault(c.role, c)
-        groups = [(c_ind, y, ms) for y, ms in by.items() for c_ind in [None]]
+        groups = [(None, y, ms) for y, ms in by.items()]
     elif plan.layout == "breit_indikator":
         by = {}
         for c in measure_specs:
@@ -310,43 +329,40 @@ def _extract(plan: SheetPlan, rows: list[list], matcher: Matcher, fa: FileAnalys
             ms[c.role] = c
         groups = [(None, None, ms)]
     blocks = []
-    m = len(idx)
     for g_ind, g_year, ms in groups:
         blk = {"sheet": np.full(m, plan.sheet, dtype=object), "row0": rows_abs, "sr_raw": sr_raw,
                "sr_col": np.full(m, sr_spec.col if sr_spec else -1)}
-        if g_ind is not None:
-            blk["ind_raw"] = np.full(m, g_ind, dtype=object)
-            blk["ind_fixed"] = np.ones(m, dtype=bool)
+        if g_ind is not None or ind_col is None:
+            blk["ind_raw"] = np.full(m, g_ind if g_ind is not None else plan.indikator_id, dtype=object)
             blk["ind_col"] = np.full(m, -1)
-        elif ind_col is not None:
-            blk["ind_raw"] = take(ind_col)
-            blk["ind_fixed"] = np.zeros(m, dtype=bool)
-            blk["ind_col"] = np.full(m, ind_col.col)
         else:
-            blk["ind_raw"] = np.full(m, plan.indikator_id, dtype=object)
-            blk["ind_fixed"] = np.ones(m, dtype=bool)
-            blk["ind_col"] = np.full(m, -1)
-        if g_year is not None:
-            blk["jahr_raw"] = np.full(m, float(g_year), dtype=object)
+            blk["ind_raw"] = take(ind_col)
+            blk["ind_col"] = np.full(m, ind_col.col)
+        if g_year is not None or year_col is None:
+            y = g_year if g_year is not None else plan.jahr
+            blk["jahr_raw"] = np.full(m, float(y) if y else None, dtype=object)
             blk["jahr_col"] = np.full(m, -1)
-        elif year_col is not None:
+        else:
             blk["jahr_raw"] = take(year_col)
             blk["jahr_col"] = np.full(m, year_col.col)
-        else:
-            blk["jahr_raw"] = np.full(m, float(plan.jahr) if plan.jahr else None, dtype=object)
-            blk["jahr_col"] = np.full(m, -1)
+        has_any = np.zeros(m, dtype=bool)
         for meas in MEASURES:
             spec = ms.get(meas)
             blk[meas + "_raw"] = take(spec)
+            blk[meas + "_kind"] = take(spec, 1)
             blk[meas + "_col"] = np.full(m, spec.col if spec else -1)
-        blocks.append(pd.DataFrame(blk))
-    out = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
+            has_any |= blk[meas + "_kind"] != V.K_EMPTY
+        if not has_any.all():  # e.g. an indicator column left empty for one area
+            blk = {k: v[has_any] for k, v in blk.items()}
+        blocks.append(blk)
     fa.headers[plan.sheet] = {c.col: c.header for c in plan.columns}
-    # drop groups where this row has no value at all (e.g. an indicator column left empty for one area)
-    has_any = np.zeros(len(out), dtype=bool)
-    for meas in MEASURES:
-        has_any |= ~V.is_empty(out[meas + "_raw"].to_numpy())
-    return out[has_any].reset_index(drop=True)
+    return _concat(blocks)
+
+
+def _concat(blocks: list[dict]) -> dict:
+    if len(blocks) == 1:
+        return blocks[0]
+    return {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
 
 
 def _is_total(text: str) -> bool:
@@ -361,7 +377,9 @@ def _is_total(text: str) -> bool:
 
 
 class _Emitter:
-    def __init__(self, fa: FileAnalysis, recs: pd.DataFrame):
+    """Turns masks over the records into findings with sheet, cell, column and value (capped per rule)."""
+
+    def __init__(self, fa: FileAnalysis, recs: dict):
         self.fa = fa
         self.recs = recs
         self.headers = fa.headers
@@ -369,21 +387,24 @@ class _Emitter:
     def header(self, sheet: str, c: int) -> str:
         return self.headers.get(sheet, {}).get(int(c), "") if c >= 0 else ""
 
+    def row(self, i: int) -> dict:
+        return {k: v[i] for k, v in self.recs.items()}
+
     def emit(self, mask: np.ndarray, level: str, rule: str, col_field: str, raw_field: str | None, message) -> int:
         idx = np.flatnonzero(mask)
-        for k, i in enumerate(idx[:MAX_PER_RULE]):
-            r = self.recs.iloc[i] if k < MAX_PER_RULE else None
+        for i in idx[:MAX_PER_RULE]:
+            r = self.row(i)
             c = int(r[col_field]) if col_field else -1
             cell = V.cell_address(int(r["row0"]), c) if c >= 0 else f"Zeile {int(r['row0']) + 1}"
             raw = V.cell_text(r[raw_field]) if raw_field else ""
             self.fa.findings.append(Finding(level, rule, message(r, i), r["sheet"], cell, self.header(r["sheet"], c), raw))
         if len(idx) > MAX_PER_RULE:
             self.fa.findings.append(Finding(level, rule, f"… und {len(idx) - MAX_PER_RULE} weitere Fälle dieser Art "
-                                            "(vollständig im Fehlerbericht nicht aufgeführt; bitte die Ursache oben beheben)."))
+                                            "(nicht einzeln aufgeführt; bitte die Ursache oben beheben)."))
         return len(idx)
 
 
-def _fmt(x: float) -> str:
+def _fmt(x) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "–"
     from quartier import format as fmt
@@ -391,123 +412,155 @@ def _fmt(x: float) -> str:
     return fmt.integer(x) if float(x).is_integer() else f"{x:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".").rstrip("0").rstrip(",")
 
 
-def _validate(fa: FileAnalysis, recs: pd.DataFrame, matcher: Matcher) -> None:
+def _match_codes(matcher: Matcher, art: str, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, list, list]:
+    """Factorise raw names once; return (codes, ids per unique, uniques, ids per row)."""
+    codes, uniq = pd.factorize(raw)
+    ids_u = np.array([matcher.match(art, V.cell_text(u)) for u in uniq] + [None], dtype=object)
+    return codes, ids_u, list(uniq), ids_u[codes]
+
+
+def _validate(fa: FileAnalysis, recs: dict, matcher: Matcher) -> None:
     em = _Emitter(fa, recs)
     # --- matching (per distinct spelling: one finding with the first cell and the count)
-    sr_codes, sr_uniq = pd.factorize(recs["sr_raw"])
-    sr_ids = np.array([matcher.match("sozialraum", V.cell_text(u)) for u in sr_uniq] + [None], dtype=object)[sr_codes]
-    fixed = recs["ind_fixed"].to_numpy()
-    ind_codes, ind_uniq = pd.factorize(recs["ind_raw"])
-    ind_match = np.array([matcher.match("indikator", V.cell_text(u)) for u in ind_uniq] + [None], dtype=object)
-    ind_ids = np.where(fixed, recs["ind_raw"].to_numpy(), ind_match[ind_codes])
-    ind_series = pd.Series(ind_ids, dtype=object)
-    for art, ids, raw_col, col_field, label in (("sozialraum", sr_ids, "sr_raw", "sr_col", "Sozialraum"),
-                                               ("indikator", ind_ids, "ind_raw", "ind_col", "Indikator")):
-        bad = pd.isna(ids)
-        if not bad.any():
+    sr_codes, sr_ids_u, sr_uniq, sr_ids = _match_codes(matcher, "sozialraum", recs["sr_raw"])
+    ind_codes, ind_ids_u, ind_uniq, ind_ids = _match_codes(matcher, "indikator", recs["ind_raw"])
+    for art, codes, ids_u, uniq, col_field, label in (
+            ("sozialraum", sr_codes, sr_ids_u, sr_uniq, "sr_col", "Sozialraum"),
+            ("indikator", ind_codes, ind_ids_u, ind_uniq, "ind_col", "Indikator")):
+        bad_u = [k for k in range(len(uniq) + 1) if ids_u[k] is None]
+        if not bad_u:
             continue
-        sub = recs[bad]
-        texts = sub[raw_col].map(V.cell_text)
-        for text, grp in sub.groupby(texts, sort=False):
-            r = grp.iloc[0]
+        counts = np.bincount(np.where(codes < 0, len(uniq), codes), minlength=len(uniq) + 1)
+        for k in bad_u:
+            if counts[k] == 0:
+                continue
+            i = int(np.flatnonzero(np.where(codes < 0, len(uniq), codes) == k)[0])
+            r = em.row(i)
+            text = V.cell_text(uniq[k]) if k < len(uniq) else ""
             c = int(r[col_field])
             cell = V.cell_address(int(r["row0"]), c) if c >= 0 else ""
             sug = matcher.suggest(art, text) if text else None
             if not text:
-                msg = f"{label} fehlt ({len(grp)} Zeile(n)). Bitte ausfüllen."
+                msg = f"{label} fehlt ({counts[k]} Zeile(n)). Bitte ausfüllen."
             elif sug:
-                msg = (f"{label} „{text}“ ist unbekannt ({len(grp)} Zeile(n)). Meinten Sie „{matcher.label(art, sug)}“ ({sug})? "
+                msg = (f"{label} „{text}“ ist unbekannt ({counts[k]} Zeile(n)). Meinten Sie „{matcher.label(art, sug)}“ ({sug})? "
                        "Vorschlag übernehmen oder den Namen in der Datei korrigieren.")
                 fa.suggestions.append({"art": art, "text": text, "ziel_id": sug, "ziel": matcher.label(art, sug)})
             else:
-                msg = (f"{label} „{text}“ ist unbekannt ({len(grp)} Zeile(n)). Bitte Nummer oder Namen wie in der Vorlage "
+                msg = (f"{label} „{text}“ ist unbekannt ({counts[k]} Zeile(n)). Bitte Nummer oder Namen wie in der Vorlage "
                        "verwenden oder den Namen im Katalog als Alias eintragen.")
             fa.findings.append(Finding(ERROR, f"unbekannt_{art}", msg, r["sheet"], cell, em.header(r["sheet"], c), text))
     # --- numbers
-    w, w_st = V.parse_numbers(recs["wert_raw"].to_numpy())
-    z, z_st = V.parse_numbers(recs["zaehler_raw"].to_numpy())
-    d, d_st = V.parse_numbers(recs["nenner_raw"].to_numpy())
-    y, y_st = V.parse_numbers(recs["jahr_raw"].to_numpy())
+    w, w_st = V.parse_numbers(recs["wert_raw"], recs["wert_kind"])
+    z, z_st = V.parse_numbers(recs["zaehler_raw"], recs["zaehler_kind"])
+    d, d_st = V.parse_numbers(recs["nenner_raw"], recs["nenner_kind"])
+    y, y_st = V.parse_numbers(recs["jahr_raw"])
     for st, name in ((w_st, "wert"), (z_st, "zaehler"), (d_st, "nenner")):
         em.emit(st == V.INVALID, ERROR, "keine_zahl", f"{name}_col", f"{name}_raw",
                 lambda r, i, name=name: f"„{V.cell_text(r[name + '_raw'])}“ ist keine Zahl. Bitte eine Zahl (z. B. 12,5 oder "
                 "1.234) oder ein Zeichen für gesperrte Werte (*, •, .) eintragen.")
     next_year = dt.date.today().year + 1
-    bad_year = (y_st != V.OK) | (y != np.round(y)) | (y < MIN_YEAR) | (y > next_year)
+    with np.errstate(invalid="ignore"):
+        bad_year = (y_st != V.OK) | (y != np.round(y)) | (y < MIN_YEAR) | (y > next_year)
     em.emit(bad_year, ERROR, "jahr", "jahr_col", "jahr_raw",
             lambda r, i: f"Jahr „{V.cell_text(r['jahr_raw'])}“ ist ungültig: erlaubt sind {MIN_YEAR} bis {next_year}. "
             "Bitte das Berichtsjahr prüfen.")
     gesperrt = (w_st == V.SUPPRESSED) | (z_st == V.SUPPRESSED) | ((w_st != V.OK) & (d_st == V.SUPPRESSED))
-    unit_of = {i: (u or "") for i, u in matcher.units.items()}
-    units = ind_series.map(unit_of).fillna("").to_numpy(dtype=object)
-    factor = ind_series.map({i: rate_factor(u) for i, u in unit_of.items()}).fillna(1.0).to_numpy(dtype=float)
-    is_count = ind_series.map({i: u.strip().lower() == "anzahl" for i, u in unit_of.items()}).fillna(False).to_numpy(dtype=bool)
+    # per-indicator attributes looked up once per distinct spelling, then spread by code
+    codes = np.where(ind_codes < 0, len(ind_uniq), ind_codes)
+
+    def attr(fn, dtype):
+        return np.array([fn(i) for i in ind_ids_u], dtype=dtype)[codes]
+
+    unit_u = [(matcher.units.get(i) or "") if isinstance(i, str) else "" for i in ind_ids_u]
+    units = np.array(unit_u, dtype=object)[codes]
+    factor = np.array([rate_factor(u) for u in unit_u], dtype=float)[codes]
+    is_count = np.array([u.strip().lower() == "anzahl" for u in unit_u], dtype=bool)[codes]
+    lo = attr(lambda i: _bound(matcher, i, "min_wert", -np.inf), float)
+    hi = attr(lambda i: _bound(matcher, i, "max_wert", np.inf), float)
     # count indicators: a value given only as "Anzahl" is the value
     z_only = is_count & (w_st != V.OK) & (z_st == V.OK)
-    w = np.where(z_only, z, w)
-    z = np.where(z_only, np.nan, z)
-    # a value derived from numerator/denominator when only those were delivered
-    derive = ~is_count & (w_st != V.OK) & ~gesperrt & (z_st == V.OK) & (d_st == V.OK) & (d > 0)
-    w = np.where(derive, z / np.where(d > 0, d, 1) * factor, w)
-    if derive.any():
-        fa.findings.append(Finding(INFO, "wert_berechnet", f"{int(derive.sum())} Wert(e) aus Zähler und Nenner berechnet, "
-                                   "weil die Wertespalte leer war."))
-    # --- plausibility
-    em.emit((z_st == V.OK) & (d_st == V.OK) & (z > d), ERROR, "zaehler_groesser_nenner", "zaehler_col", "zaehler_raw",
-            lambda r, i: f"Der Zähler {_fmt(z[i])} ist größer als der Nenner {_fmt(d[i])}. Bitte Zähler und Nenner prüfen "
-            "(vertauscht?).")
-    em.emit((z_st == V.OK) & (z < 0), ERROR, "negative_anzahl", "zaehler_col", "zaehler_raw",
-            lambda r, i: f"Negative Anzahl {_fmt(z[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
-    em.emit((d_st == V.OK) & (d < 0), ERROR, "negative_anzahl", "nenner_col", "nenner_raw",
-            lambda r, i: f"Negative Anzahl {_fmt(d[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
-    em.emit(is_count & (w_st == V.OK) & (w < 0), ERROR, "negative_anzahl", "wert_col", "wert_raw",
-            lambda r, i: f"Negative Anzahl {_fmt(w[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
-    lo = ind_series.map({i: _bound(matcher, i, "min_wert", -np.inf) for i in matcher.indicators}).fillna(-np.inf).to_numpy(dtype=float)
-    hi = ind_series.map({i: _bound(matcher, i, "max_wert", np.inf) for i in matcher.indicators}).fillna(np.inf).to_numpy(dtype=float)
-    out_of_range = ~np.isnan(w) & ((w < lo) | (w > hi)) & ~(is_count & (w < 0))
-    em.emit(out_of_range, ERROR, "unplausibel", "wert_col", "wert_raw",
-            lambda r, i: f"Der Wert {_fmt(w[i])} liegt außerhalb des plausiblen Bereichs {_fmt(lo[i])} bis {_fmt(hi[i])} "
-            f"({units[i]}) für „{matcher.label('indikator', ind_ids[i])}“. Bitte prüfen (Anteil 0,125 statt 12,5 %?).")
-    both = ~is_count & (w_st == V.OK) & (z_st == V.OK) & (d_st == V.OK) & (d > 0)
-    calc = np.where(both, z / np.where(d > 0, d, 1) * factor, np.nan)
-    contra = both & (np.abs(calc - w) > CONTRADICTION_TOLERANCE)
+    if z_only.any():
+        w = np.where(z_only, z, w)
+        z = np.where(z_only, np.nan, z)
+        w_st = np.where(z_only, V.OK, w_st)
+        z_st = np.where(z_only, V.EMPTY, z_st)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # a value derived from numerator/denominator when only those were delivered
+        derive = ~is_count & (w_st != V.OK) & ~gesperrt & (z_st == V.OK) & (d_st == V.OK) & (d > 0)
+        if derive.any():
+            w = np.where(derive, z / np.where(d > 0, d, 1) * factor, w)
+            fa.findings.append(Finding(INFO, "wert_berechnet", f"{int(derive.sum())} Wert(e) aus Zähler und Nenner berechnet, "
+                                       "weil die Wertespalte leer war."))
+        # --- plausibility
+        z_ok, d_ok, w_ok = z_st == V.OK, d_st == V.OK, w_st == V.OK
+        em.emit(z_ok & d_ok & (z > d), ERROR, "zaehler_groesser_nenner", "zaehler_col", "zaehler_raw",
+                lambda r, i: f"Der Zähler {_fmt(z[i])} ist größer als der Nenner {_fmt(d[i])}. Bitte Zähler und Nenner prüfen "
+                "(vertauscht?).")
+        em.emit(z_ok & (z < 0), ERROR, "negative_anzahl", "zaehler_col", "zaehler_raw",
+                lambda r, i: f"Negative Anzahl {_fmt(z[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
+        em.emit(d_ok & (d < 0), ERROR, "negative_anzahl", "nenner_col", "nenner_raw",
+                lambda r, i: f"Negative Anzahl {_fmt(d[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
+        em.emit(is_count & w_ok & (w < 0), ERROR, "negative_anzahl", "wert_col", "wert_raw",
+                lambda r, i: f"Negative Anzahl {_fmt(w[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
+        out_of_range = ~np.isnan(w) & ((w < lo) | (w > hi)) & ~(is_count & (w < 0))
+        em.emit(out_of_range, ERROR, "unplausibel", "wert_col", "wert_raw",
+                lambda r, i: f"Der Wert {_fmt(w[i])} liegt außerhalb des plausiblen Bereichs {_fmt(lo[i])} bis {_fmt(hi[i])} "
+                f"({units[i]}) für „{matcher.label('indikator', ind_ids[i])}“. Bitte prüfen (Anteil 0,125 statt 12,5 %?).")
+        both = ~is_count & w_ok & z_ok & d_ok & (d > 0)
+        calc = np.where(both, z / np.where(d > 0, d, 1) * factor, np.nan)
+        contra = both & (np.abs(calc - w) > CONTRADICTION_TOLERANCE)
     em.emit(contra, ERROR, "widerspruch_zaehler_nenner", "wert_col", "wert_raw",
             lambda r, i: f"Der Wert {_fmt(w[i])} passt nicht zu Zähler {_fmt(z[i])} und Nenner {_fmt(d[i])} "
             f"(ergibt {_fmt(round(calc[i], 2))}). Bitte Wert, Zähler und Nenner prüfen.")
     # --- the values as they would be stored
-    vals = pd.DataFrame({
-        "indikator_id": ind_ids, "sozialraum_id": sr_ids,
-        "jahr": np.where(bad_year, -1, np.nan_to_num(y, nan=-1)).astype(np.int64),
-        "wert": np.where(gesperrt & (w_st != V.OK), np.nan, w),
-        "zaehler": np.where(z_st == V.OK, z, np.nan),
-        "nenner": np.where(d_st == V.OK, d, np.nan),
-        "gesperrt": gesperrt,
-        "sheet": recs["sheet"].to_numpy(), "row0": recs["row0"].to_numpy(), "wert_col": recs["wert_col"].to_numpy(),
-    })
-    nothing = ~gesperrt & np.isnan(vals["wert"].to_numpy()) & np.isnan(vals["zaehler"].to_numpy()) & np.isnan(vals["nenner"].to_numpy())
-    nothing &= ~((w_st == V.INVALID) | (z_st == V.INVALID) | (d_st == V.INVALID))
+    wert = np.where(gesperrt & ~w_ok, np.nan, w)
+    zaehler = np.where(z_ok, z, np.nan)
+    nenner = np.where(d_ok, d, np.nan)
+    invalid = (w_st == V.INVALID) | (z_st == V.INVALID) | (d_st == V.INVALID)
+    nothing = ~gesperrt & np.isnan(wert) & np.isnan(zaehler) & np.isnan(nenner) & ~invalid
     if nothing.any():
         fa.findings.append(Finding(INFO, "ohne_wert", f"{int(nothing.sum())} Zelle(n) mit „–“ oder „x“ (nichts vorhanden / "
                                    "nicht sinnvoll): dafür wird kein Wert gespeichert."))
     valid = ~pd.isna(sr_ids) & ~pd.isna(ind_ids) & ~bad_year & ~nothing
-    key = vals[valid]
-    dup = key.duplicated(["indikator_id", "sozialraum_id", "jahr"], keep=False)
-    if dup.any():
-        dups = key[dup]
-        first_cell = {}
-        for r in dups.itertuples():
-            k = (r.indikator_id, r.sozialraum_id, r.jahr)
-            c = V.cell_address(int(r.row0), int(r.wert_col)) if r.wert_col >= 0 else f"Zeile {int(r.row0) + 1}"
-            if k not in first_cell:
-                first_cell[k] = (r.sheet, c)
-                continue
-            if sum(1 for f in fa.findings if f.rule == "doppelt") >= MAX_PER_RULE:
+    # duplicates on integer keys: (indicator, Sozialraum, year)
+    sr_num = _id_numbers(sr_ids_u)[np.where(sr_codes < 0, len(sr_uniq), sr_codes)]
+    ind_num = _id_numbers(ind_ids_u)[codes]
+    year_i = np.where(bad_year, 0, np.nan_to_num(y, nan=0)).astype(np.int64)
+    key = (ind_num * (len(sr_ids_u) + 1) + sr_num) * 4000 + year_i
+    vidx = np.flatnonzero(valid)
+    order = vidx[np.argsort(key[vidx], kind="stable")]
+    ks = key[order]
+    dup_later = order[1:][ks[1:] == ks[:-1]] if len(order) > 1 else np.zeros(0, dtype=np.int64)
+    if len(dup_later):
+        first_of = {}
+        for a, b in zip(order[:-1][ks[1:] == ks[:-1]], dup_later):
+            first_of.setdefault(int(b), first_of.get(int(a), int(a)))
+        for n_found, i in enumerate(sorted(first_of)):
+            if n_found >= MAX_PER_RULE:
                 break
-            fs, fc = first_cell[k]
-            fa.findings.append(Finding(ERROR, "doppelt", f"Sozialraum {r.sozialraum_id}, Indikator „{matcher.label('indikator', r.indikator_id)}“, "
-                                       f"Jahr {r.jahr} kommt doppelt vor (zuerst in Blatt „{fs}“, Zelle {fc}). Bitte eine der Zeilen löschen.",
-                                       r.sheet, c, em.header(r.sheet, int(r.wert_col)), _fmt(r.wert)))
-    fa.values = key.drop_duplicates(["indikator_id", "sozialraum_id", "jahr"]).reset_index(drop=True)
+            r, f0 = em.row(i), em.row(first_of[i])
+            c = int(r["wert_col"])
+            cell = V.cell_address(int(r["row0"]), c) if c >= 0 else f"Zeile {int(r['row0']) + 1}"
+            c0 = int(f0["wert_col"])
+            cell0 = V.cell_address(int(f0["row0"]), c0) if c0 >= 0 else f"Zeile {int(f0['row0']) + 1}"
+            fa.findings.append(Finding(ERROR, "doppelt", f"Sozialraum {sr_ids[i]}, Indikator „{matcher.label('indikator', ind_ids[i])}“, "
+                                       f"Jahr {year_i[i]} kommt doppelt vor (zuerst in Blatt „{f0['sheet']}“, Zelle {cell0}). "
+                                       "Bitte eine der Zeilen löschen.", r["sheet"], cell, em.header(r["sheet"], c), _fmt(wert[i])))
+        valid[dup_later] = False
+    keep = np.flatnonzero(valid)
+    fa.values = pd.DataFrame({
+        "indikator_id": pd.Series(ind_ids[keep], dtype=object), "sozialraum_id": pd.Series(sr_ids[keep], dtype=object),
+        "jahr": year_i[keep],
+        "wert": wert[keep], "zaehler": zaehler[keep], "nenner": nenner[keep], "gesperrt": gesperrt[keep],
+        "sheet": pd.Series(recs["sheet"][keep], dtype=object), "row0": recs["row0"][keep], "wert_col": recs["wert_col"][keep],
+    })
+
+
+def _id_numbers(ids_u: np.ndarray) -> np.ndarray:
+    """A small integer per distinct id (None -> -1), aligned with ``ids_u``."""
+    num: dict = {}
+    return np.array([num.setdefault(i, len(num)) if i is not None else -1 for i in ids_u], dtype=np.int64)
 
 
 def _bound(matcher: Matcher, iid, key: str, default: float) -> float:
@@ -517,7 +570,86 @@ def _bound(matcher: Matcher, iid, key: str, default: float) -> float:
 
 
 # ------------------------------------------------------------------------------------------------
-# comparison with the current values and the warnings that need it
+# comparison with the current values and the warnings that need it (in DuckDB)
+
+_OLD_SQL = (
+    "SELECT a.wert, a.zaehler, a.nenner, a.gesperrt, a.lieferung_id FROM _imp_vals i LEFT JOIN messwert_aktuell a"
+    " ON a.indikator_id = i.indikator_id AND a.sozialraum_id = i.sozialraum_id AND a.jahr = i.jahr ORDER BY i.pos"
+)
+_HIST_SQL = (
+    "SELECT a.indikator_id, a.sozialraum_id, a.jahr, a.wert FROM messwert_aktuell a"
+    " WHERE a.wert IS NOT NULL AND a.indikator_id IN (SELECT DISTINCT indikator_id FROM _imp_vals)"
+)
+
+
+def _jumps(v: pd.DataFrame, hist: dict, count_ids: set) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positions in ``v`` whose change against the previous year exceeds the usual spread of the indicator.
+
+    The usual spread is the standard deviation of year-on-year changes of that indicator over all
+    Sozialräume in the values already stored (or, with fewer than 20 such changes, including this delivery);
+    counts (unit "Anzahl") are compared as relative changes. Returns (positions, previous, limit, relative).
+    """
+    nv = len(v)
+    ind = np.concatenate([v["indikator_id"].to_numpy(object), np.asarray(hist["indikator_id"], dtype=object)])
+    sr = np.concatenate([v["sozialraum_id"].to_numpy(object), np.asarray(hist["sozialraum_id"], dtype=object)])
+    year = np.concatenate([v["jahr"].to_numpy(np.int64), np.asarray(hist["jahr"], dtype=np.int64)])
+    w = np.concatenate([v["wert"].to_numpy(float), np.asarray(hist["wert"], dtype=float)])
+    pos = np.concatenate([np.arange(nv), np.full(len(year) - nv, -1)])
+    ok = ~np.isnan(w)
+    ind, sr, year, w, pos = ind[ok], sr[ok], year[ok], w[ok], pos[ok]
+    if len(w) < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+    ic, iu = pd.factorize(ind)
+    sc, _ = pd.factorize(sr)
+    key = (ic.astype(np.int64) * (int(sc.max()) + 1) + sc) * 4000 + year
+    order = np.lexsort((pos < 0, key))            # per key the delivered value first
+    ks = key[order]
+    sel = order[np.r_[True, ks[1:] != ks[:-1]]]   # sorted by indicator, Sozialraum, year
+    pair, yr, w, pos, ic = key[sel] // 4000, key[sel] % 4000, w[sel], pos[sel], ic[sel]
+    consecutive = np.r_[False, (pair[1:] == pair[:-1]) & (yr[1:] - yr[:-1] == 1)]
+    prev = np.r_[np.nan, w[:-1]]
+    rel = np.array([i in count_ids for i in iu], dtype=bool)[ic]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diff = np.where(consecutive, np.where(rel, (w - prev) / np.abs(prev), w - prev), np.nan)
+    diff[~np.isfinite(diff)] = np.nan
+    k = len(iu)
+    have = ~np.isnan(diff)
+
+    def spread(mask):
+        cnt = np.bincount(ic[mask], minlength=k).astype(float)
+        s1 = np.bincount(ic[mask], weights=diff[mask], minlength=k)
+        s2 = np.bincount(ic[mask], weights=diff[mask] ** 2, minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = (s2 - s1 ** 2 / cnt) / (cnt - 1)
+        return cnt, np.sqrt(np.clip(np.nan_to_num(var, nan=0.0), 0, None))
+
+    old_cnt, old_sd = spread(have & (pos < 0) & np.r_[False, pos[:-1] < 0])
+    _, all_sd = spread(have)
+    sd = np.where(old_cnt >= 20, old_sd, all_sd)
+    lim = JUMP_SPREADS * sd[ic]
+    with np.errstate(invalid="ignore"):
+        jump = (pos >= 0) & have & (lim > 0) & (np.abs(diff) > lim)
+    return pos[jump], prev[jump], lim[jump], rel[jump]
+
+
+def _missing(v: pd.DataFrame, areas: list[str]) -> list[tuple[str, int, list[str]]]:
+    """(indicator, year, missing Sozialräume) for every indicator and year with fewer areas than the city has."""
+    if not areas or v.empty:
+        return []
+    ic, iu = pd.factorize(v["indikator_id"].to_numpy(object))
+    key = ic.astype(np.int64) * 4000 + v["jahr"].to_numpy(np.int64)
+    uk, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+    short = np.flatnonzero(cnt < len(areas))
+    if not len(short):
+        return []
+    sr = v["sozialraum_id"].to_numpy(object)
+    order = np.argsort(inv, kind="stable")
+    starts = np.r_[0, np.cumsum(cnt)[:-1]]
+    out = []
+    for g in short[:MAX_PER_RULE + 1]:
+        have = set(sr[order[starts[g]:starts[g] + cnt[g]]])
+        out.append((iu[uk[g] // 4000], int(uk[g] % 4000), [a for a in areas if a not in have]))
+    return out
 
 
 def compare(con, fa: FileAnalysis) -> None:
@@ -525,82 +657,77 @@ def compare(con, fa: FileAnalysis) -> None:
     v = fa.values
     if v.empty:
         return
+    reg = v[VALUE_COLUMNS].assign(pos=np.arange(len(v), dtype=np.int64))
     cur = con.cursor()
     try:
-        cur.register("_imp_vals", v[VALUE_COLUMNS])
-        old = cur.execute(
-            "SELECT i.indikator_id, i.sozialraum_id, i.jahr, a.wert AS alt_wert, a.zaehler AS alt_zaehler,"
-            " a.nenner AS alt_nenner, a.gesperrt AS alt_gesperrt, a.lieferung_id AS alt_lieferung"
-            " FROM _imp_vals i LEFT JOIN messwert_aktuell a"
-            " ON a.indikator_id = i.indikator_id AND a.sozialraum_id = i.sozialraum_id AND a.jahr = i.jahr").df()
-        hist = cur.execute(
-            "SELECT indikator_id, sozialraum_id, jahr, wert FROM messwert_aktuell"
-            " WHERE indikator_id IN (SELECT DISTINCT indikator_id FROM _imp_vals) AND wert IS NOT NULL").df()
+        cur.register("_imp_vals", reg)
+        old = cur.execute(_OLD_SQL).fetchnumpy()
+        hist = cur.execute(_HIST_SQL).fetchnumpy()
+        areas = [r[0] for r in cur.execute("SELECT id FROM sozialraum ORDER BY id").fetchall()]
+        fa.state = delivery_state(cur)
         cur.unregister("_imp_vals")
     finally:
         cur.close()
-    v = v.merge(old, on=["indikator_id", "sozialraum_id", "jahr"], how="left")
-    exists = v["alt_lieferung"].notna().to_numpy()
-    same = (_same(v["wert"], v["alt_wert"]) & _same(v["zaehler"], v["alt_zaehler"]) & _same(v["nenner"], v["alt_nenner"])
-            & (v["gesperrt"].to_numpy() == v["alt_gesperrt"].fillna(False).astype(bool).to_numpy()))
+    alt = {k: np.asarray(pd.array(old[c], dtype="Float64").to_numpy(dtype=float, na_value=np.nan))
+           for k, c in (("alt_wert", "wert"), ("alt_zaehler", "zaehler"), ("alt_nenner", "nenner"), ("alt_lieferung", "lieferung_id"))}
+    alt_g = np.asarray(pd.array(old["gesperrt"], dtype="boolean").fillna(False), dtype=bool)
+    exists = ~np.isnan(alt["alt_lieferung"])
+    same = (_same(v["wert"].to_numpy(float), alt["alt_wert"]) & _same(v["zaehler"].to_numpy(float), alt["alt_zaehler"])
+            & _same(v["nenner"].to_numpy(float), alt["alt_nenner"]) & (v["gesperrt"].to_numpy(bool) == alt_g))
+    for k, arr in alt.items():
+        v[k] = arr
+    v["alt_gesperrt"] = alt_g
     v["status"] = np.where(~exists, "neu", np.where(same, "unveraendert", "geaendert"))
-    fa.values = v
+    n_new, n_same = int((~exists).sum()), int((exists & same).sum())
+    fa.row_counts = {"new": n_new, "changed": len(v) - n_new - n_same, "unchanged": n_same,
+                     "suppressed": int(v["gesperrt"].to_numpy(bool).sum())}
     matcher = fa.matcher
-    label = (lambda i: matcher.label("indikator", i)) if matcher else str
-    em = _Emitter(fa, v)
-    changed = (v["status"] == "geaendert").to_numpy()
-    em.emit(changed, WARNING, "aenderung", "wert_col", None,
+
+    def label(i):
+        return matcher.label("indikator", i) if matcher else str(i)
+
+    recs = {k: v[k].to_numpy() for k in ("sheet", "row0", "wert_col", "indikator_id", "sozialraum_id", "jahr", "wert",
+                                         "alt_wert", "alt_lieferung")}
+    em = _Emitter(fa, recs)
+    em.emit((v["status"] == "geaendert").to_numpy(), WARNING, "aenderung", "wert_col", None,
             lambda r, i: f"Ändert einen bereits gelieferten Wert ({label(r['indikator_id'])}, {r['sozialraum_id']}, {r['jahr']}): "
             f"{_fmt(r['alt_wert'])} → {_fmt(r['wert'])} (bisher aus Lieferung #{int(r['alt_lieferung'])}). Bitte bestätigen, "
             "dass die Korrektur gewollt ist.")
-    # jumps against the previous year, compared with the usual year-on-year spread of the indicator
-    both = pd.concat([hist.assign(neu=False), v[["indikator_id", "sozialraum_id", "jahr", "wert"]].assign(neu=True)])
-    both = both.dropna(subset=["wert"]).sort_values("neu").drop_duplicates(["indikator_id", "sozialraum_id", "jahr"], keep="last")
-    both = both.sort_values(["indikator_id", "sozialraum_id", "jahr"])
-    prev_year = both.groupby(["indikator_id", "sozialraum_id"])["jahr"].shift()
-    prev = both.groupby(["indikator_id", "sozialraum_id"])["wert"].shift()
-    # counts (Einwohner) change in proportion to their size: compare relative changes there
     count_ids = {i for i, u in (matcher.units.items() if matcher else []) if (u or "").strip().lower() == "anzahl"}
-    rel = both["indikator_id"].isin(count_ids).to_numpy()
-    delta = (both["wert"] - prev).to_numpy(dtype=float)
-    safe_prev = np.where(prev.abs().to_numpy(dtype=float) > 0, prev.abs().to_numpy(dtype=float), np.nan)
-    both["diff"] = np.where((both["jahr"] - prev_year).to_numpy() == 1, np.where(rel, delta / safe_prev, delta), np.nan)
-    both["prev"] = prev
-    both["rel"] = rel
-    base = both[~both["neu"]] if both.loc[~both["neu"], "diff"].notna().sum() >= 20 else both
-    spread = base.groupby("indikator_id")["diff"].std()
-    both["limit"] = both["indikator_id"].map(spread * JUMP_SPREADS)
-    jumps = both[both["neu"] & both["diff"].notna() & both["limit"].notna() & (both["diff"].abs() > both["limit"])
-                 & (both["limit"] > 0)]
-    if not jumps.empty:
-        pos = v.reset_index().merge(jumps[["indikator_id", "sozialraum_id", "jahr", "prev", "limit", "rel"]],
-                                    on=["indikator_id", "sozialraum_id", "jahr"])
+    pos, prev, lim, rel = _jumps(v, hist, count_ids)
+    if len(pos):
+        info = {int(p): (float(pv), float(li), bool(re)) for p, pv, li, re in zip(pos, prev, lim, rel)}
         mask = np.zeros(len(v), dtype=bool)
-        mask[pos["index"].to_numpy()] = True
-        info = pos.set_index("index")
+        mask[pos] = True
         em.emit(mask, WARNING, "sprung_vorjahr", "wert_col", None,
                 lambda r, i: f"Großer Sprung ggü. dem Vorjahr ({label(r['indikator_id'])}, {r['sozialraum_id']}, {r['jahr']}): "
-                f"{_fmt(info.at[i, 'prev'])} → {_fmt(r['wert'])}; üblich sind Änderungen bis etwa ±{_limit_text(info.at[i, 'limit'], info.at[i, 'rel'])}. "
+                f"{_fmt(info[i][0])} → {_fmt(r['wert'])}; üblich sind Änderungen bis etwa ±{_limit_text(info[i][1], info[i][2])}. "
                 "Bitte prüfen.")
-    # Sozialräume missing for an indicator and year
-    areas = [r[0] for r in con.cursor().execute("SELECT id FROM sozialraum ORDER BY id").fetchall()]
-    if areas:
-        got = v.groupby(["indikator_id", "jahr"])["sozialraum_id"].agg(set)
-        for (iid, year), have in got.items():
-            missing = [a for a in areas if a not in have]
-            if missing:
-                shown = ", ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
-                fa.findings.append(Finding(WARNING, "sozialraeume_fehlen", f"Für „{label(iid)}“ {year} fehlen {len(missing)} von "
-                                           f"{len(areas)} Sozialräumen: {shown}. Bitte prüfen, ob die Lieferung vollständig ist."))
+    n_areas = len(areas)
+    missing = _missing(v, areas)
+    for k, (iid, year, fehlend) in enumerate(missing):
+        if k >= MAX_PER_RULE:
+            fa.findings.append(Finding(WARNING, "sozialraeume_fehlen", "… und weitere "
+                                       "Indikator-Jahr-Kombinationen mit fehlenden Sozialräumen."))
+            break
+        shown = ", ".join(fehlend[:8]) + (" …" if len(fehlend) > 8 else "")
+        fa.findings.append(Finding(WARNING, "sozialraeume_fehlen", f"Für „{label(iid)}“ {year} fehlen {len(fehlend)} von "
+                                   f"{n_areas} Sozialräumen: {shown}. Bitte prüfen, ob die Lieferung vollständig ist."))
+
+
+def delivery_state(cur) -> tuple:
+    """Changes whenever a delivery is added or withdrawn: a diff computed under the same state is still valid."""
+    return tuple(cur.execute("SELECT count(*), coalesce(max(id), 0), count(*) FILTER (WHERE status = 'aktiv') "
+                             "FROM lieferung").fetchall()[0])
 
 
 def _limit_text(limit: float, relative: bool) -> str:
     return f"{limit * 100:.1f} %".replace(".", ",") if relative else _fmt(round(float(limit), 1))
 
 
-def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
-    x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
-    return (np.isnan(x) & np.isnan(y)) | (np.abs(x - y) <= 1e-9 * np.maximum(1, np.abs(x)))
+def _same(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (np.isnan(x) & np.isnan(y)) | (np.abs(x - y) <= 1e-9 * np.maximum(1, np.abs(x)))
 
 
 def analyse_and_compare(con, data: bytes, filename: str, **kw) -> FileAnalysis:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
 
@@ -127,6 +128,12 @@ def read_book(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES) -> 
         raise FileRejected(f"Die Datei ist beschädigt oder kein lesbares Tabellenformat ({exc}). Bitte in Excel öffnen, "
                            "neu speichern und erneut liefern.", "beschaedigt") from exc
     book = RawBook([], kind="ods" if suffix_of(filename) == ".ods" else ("xls" if kind == "cfb" else "xlsx"))
+    # formulas without cached values: scanned from the sheet XML in a second thread while calamine parses
+    formulas: list = []
+    scan = None
+    if zf is not None and book.kind == "xlsx":
+        scan = threading.Thread(target=lambda: formulas.extend(_formulas_without_value(zf, data)), daemon=True)
+        scan.start()
     cells = 0
     try:
         for meta in wb.sheets_metadata:
@@ -153,8 +160,9 @@ def read_book(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES) -> 
                            "beschaedigt") from exc
     finally:
         wb.close()
-    if zf is not None and book.kind == "xlsx":
-        book.missing_formula_values = _formulas_without_value(zf, data)
+        if scan is not None:
+            scan.join()
+    book.missing_formula_values = formulas
     return book
 
 
@@ -194,9 +202,8 @@ def _formulas_without_value(zf: zipfile.ZipFile, data: bytes) -> list[tuple[str,
         sheet_files = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
         candidates = {}
         for n in sheet_files:
-            xml = zf.read(n)
-            if b"<f" in xml:
-                candidates[n] = xml
+            if _contains(zf, n, (b"<f>", b"<f ")):
+                candidates[n] = zf.read(n)
         if not candidates:
             return []
         wbxml = zf.read("xl/workbook.xml")
@@ -220,6 +227,20 @@ def _formulas_without_value(zf: zipfile.ZipFile, data: bytes) -> list[tuple[str,
         return out
     except (KeyError, zipfile.BadZipFile, OSError):
         return []
+
+
+def _contains(zf: zipfile.ZipFile, name: str, needles: tuple[bytes, ...], chunk: int = 1 << 20) -> bool:
+    """Stream a member and stop at the first needle (no full copy of a large sheet in memory)."""
+    tail = b""
+    with zf.open(name) as fh:
+        while True:
+            block = fh.read(chunk)
+            if not block:
+                return False
+            buf = tail + block
+            if any(nd in buf for nd in needles):
+                return True
+            tail = buf[-8:]
 
 
 def _unescape(s: str) -> str:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from quartier import access, db
 from quartier.ingest.match import remember_alias
-from quartier.ingest.pipeline import VALUE_COLUMNS, FileAnalysis
+from quartier.ingest.pipeline import VALUE_COLUMNS, FileAnalysis, delivery_state
 from quartier.names import normalize
 
 
@@ -38,20 +38,25 @@ def commit(con, fa: FileAnalysis, actor, *, confirm_warnings: bool = False, lief
     vals["gesperrt"] = vals["gesperrt"].astype(bool)
     with db.transaction(con) as cur:
         row = cur.execute("SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? "
-                          "AND status = 'aktiv' ORDER BY id LIMIT 1", [fa.sha256]).fetchone()
+                          "AND status = 'aktiv' ORDER BY id LIMIT 1", [fa.sha256]).fetchall()
         if row:
+            row = row[0]
             fa.duplicate = {"lieferung_id": row[0], "importiert_am": str(row[1])[:19], "importiert_von": row[2],
                             "dateiname": row[3]}
             return fa.report("duplicate", row[0])
         cur.register("_imp_commit", vals)
-        counts = cur.execute(
-            "SELECT count(*) FILTER (WHERE a.lieferung_id IS NULL),"
-            " count(*) FILTER (WHERE a.lieferung_id IS NOT NULL AND NOT ("
-            "   a.wert IS NOT DISTINCT FROM i.wert AND a.zaehler IS NOT DISTINCT FROM i.zaehler"
-            "   AND a.nenner IS NOT DISTINCT FROM i.nenner AND a.gesperrt = i.gesperrt)),"
-            " count(*) FILTER (WHERE i.gesperrt)"
-            " FROM _imp_commit i LEFT JOIN messwert_aktuell a"
-            " ON a.indikator_id = i.indikator_id AND a.sozialraum_id = i.sozialraum_id AND a.jahr = i.jahr").fetchone()
+        if fa.state is not None and fa.state == delivery_state(cur):
+            rc = fa.counts()
+            counts = (rc["new"], rc["changed"], rc["suppressed"])
+        else:  # another delivery came in between: count again against the values now current
+            counts = cur.execute(
+                "SELECT count(*) FILTER (WHERE a.lieferung_id IS NULL),"
+                " count(*) FILTER (WHERE a.lieferung_id IS NOT NULL AND NOT ("
+                "   a.wert IS NOT DISTINCT FROM i.wert AND a.zaehler IS NOT DISTINCT FROM i.zaehler"
+                "   AND a.nenner IS NOT DISTINCT FROM i.nenner AND a.gesperrt = i.gesperrt)),"
+                " count(*) FILTER (WHERE i.gesperrt)"
+                " FROM _imp_commit i LEFT JOIN messwert_aktuell a"
+                " ON a.indikator_id = i.indikator_id AND a.sozialraum_id = i.sozialraum_id AND a.jahr = i.jahr").fetchall()[0]
         n_new, n_changed, n_supp = (int(x or 0) for x in counts)
         n_same = len(vals) - n_new - n_changed
         report = fa.report("imported")

@@ -17,12 +17,54 @@ NOTHING_MARKS = ("–", "-", "—", "x", "X")
 _THOUSANDS = r"^-?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$"
 
 
-def _is_number(v) -> bool:
+K_NUM, K_EMPTY, K_STR, K_OTHER = 0, 1, 2, 3
+
+
+def _kind(v) -> int:
     t = type(v)
-    return (t is float or t is int) and not (t is float and v != v)
+    if t is float:
+        return K_NUM if v == v else K_EMPTY
+    if t is str:
+        return K_STR if v.strip() else K_EMPTY
+    if t is int:
+        return K_NUM
+    if v is None:
+        return K_EMPTY
+    if t is bool:
+        return K_OTHER
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return K_NUM if v == v else K_EMPTY
+    return K_OTHER
 
 
-def parse_numbers(values) -> tuple[np.ndarray, np.ndarray]:
+_NUMERIC_TYPES = ("floating", "integer", "mixed-integer-float", "decimal")
+
+
+def classify(values) -> np.ndarray:
+    """Number, empty, text or other (dates, booleans, errors) per raw cell.
+
+    Fast paths in C (pandas' type inference) for the usual columns: all numbers, all text, or numbers
+    with empty cells; anything else is classified cell by cell.
+    """
+    arr = values if isinstance(values, np.ndarray) and values.dtype == object else np.array(list(values), dtype=object)
+    n = len(arr)
+    if n == 0:
+        return np.zeros(0, dtype=np.int8)
+    null = pd.isna(arr)
+    blank = null | (arr == "")
+    rest = arr if not blank.any() else arr[~blank]
+    kinds = np.full(n, K_EMPTY, dtype=np.int8)
+    inferred = pd.api.types.infer_dtype(rest, skipna=False) if len(rest) else "empty"
+    if inferred in _NUMERIC_TYPES:
+        kinds[~blank] = K_NUM
+        return kinds
+    if inferred == "string":
+        kinds[~blank] = K_STR
+        return kinds
+    return np.fromiter(map(_kind, arr), dtype=np.int8, count=n)
+
+
+def parse_numbers(values, kind: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return (float values, status codes) for a sequence of raw cell values."""
     arr = values if isinstance(values, np.ndarray) and values.dtype == object else np.array(list(values), dtype=object)
     n = len(arr)
@@ -30,26 +72,27 @@ def parse_numbers(values) -> tuple[np.ndarray, np.ndarray]:
     status = np.full(n, EMPTY, dtype=np.int8)
     if n == 0:
         return out, status
-    kind = np.fromiter((0 if _is_number(v) else (1 if type(v) is str else (2 if v is None or v != v else 3)) for v in arr),
-                       dtype=np.int8, count=n)
-    num = kind == 0
+    if kind is None:
+        kind = classify(arr)
+    num = kind == K_NUM
+    if num.all():
+        return arr.astype(float), np.full(n, OK, dtype=np.int8)
     if num.any():
         out[num] = arr[num].astype(float)
         status[num] = OK
-    status[kind == 3] = INVALID  # dates, booleans, errors
-    strs = kind == 1
+    status[kind == K_OTHER] = INVALID  # dates, booleans, errors
+    strs = kind == K_STR
     if strs.any():
         idx = np.flatnonzero(strs)
-        s = pd.Series(arr[idx], dtype=object).astype(str)
-        t = s.str.replace("\u00a0", "", regex=False).str.replace("\u202f", "", regex=False).str.strip()
+        t = pd.Series(arr[idx], dtype=object).str.replace("\u00a0", "", regex=False).str.replace("\u202f", "", regex=False).str.strip()
         st = np.full(len(t), INVALID, dtype=np.int8)
-        empty = (t == "").to_numpy()
+        blank = (t == "").to_numpy(dtype=bool)
+        st[blank] = EMPTY
         supp = t.isin(SUPPRESSED_MARKS).to_numpy()
         nothing = t.isin(NOTHING_MARKS).to_numpy()
-        st[empty] = EMPTY
         st[supp] = SUPPRESSED
         st[nothing] = NOTHING
-        rest = ~(empty | supp | nothing)
+        rest = ~(supp | nothing | blank)
         vals = np.full(len(t), np.nan)
         if rest.any():
             r = t[rest].str.replace(r"\s*(%|‰|v\.\s*H\.)$", "", regex=True).str.replace(" ", "", regex=False)
@@ -62,9 +105,8 @@ def parse_numbers(values) -> tuple[np.ndarray, np.ndarray]:
             parsed = np.array(pd.to_numeric(cleaned, errors="coerce"), dtype=float)
             bad = (has_comma & has_dot) | ~np.isfinite(parsed)
             parsed[bad] = np.nan
-            sub = np.where(bad, INVALID, OK).astype(np.int8)
             vals[rest] = parsed
-            st[rest] = sub
+            st[rest] = np.where(bad, INVALID, OK).astype(np.int8)
         out[idx] = vals
         status[idx] = st
     return out, status
