@@ -120,8 +120,8 @@ st.markdown("**Beschreibung der Karte.** " + maps.summary_text(frame, name, unit
 
 if axis is not None:
     st.subheader(f"Korridor entlang der {axis}")
-    res = corridor.analyse(ui.con(), ind_id, int(year), float(width), share_pct / 100, axis, actor=actor,
-                           geometry=ui.geometry(), values=values, members=members)
+    res, years_df, scatter_spec, years_spec = ui.corridor_bundle(ind_id, int(year), axis, float(width),
+                                                                 share_pct / 100, actor)
     st.markdown(f"**{res.sentence}**")
     dec = maps.decimals_for(unit)
     m1, m2, m3 = st.columns(3)
@@ -134,7 +134,8 @@ if axis is not None:
                    "(gewichtet nach dem Nenner, keine Mittelwerte von Quoten). Gesperrte Werte zählen nicht mit.")
     c_sc, c_yr = st.columns(2)
     with c_sc:
-        st.altair_chart(corridor_charts.scatter_chart(res), width="stretch")
+        st.vega_lite_chart(spec=scatter_spec, width="stretch",
+                           alt="Streudiagramm: Wert je Sozialraum gegen den Abstand zur Achse; Tabelle darunter.")
         r = res.fit["r"]
         st.caption(
             "Jeder Punkt ist ein Sozialraum; Dreiecke liegen im Korridor. "
@@ -150,11 +151,10 @@ if axis is not None:
                                             "wert": maps.unit_title(name, unit)}),
                          hide_index=True, width="stretch",
                          column_config={"Abstand (km)": st.column_config.NumberColumn(format="localized")})
-    years_df = corridor.over_years(ui.con(), ind_id, float(width), share_pct / 100, axis, actor=actor,
-                                   geometry=ui.geometry(), values=values, members=members)
     with c_yr:
-        if len(years_df) > 1:
-            st.altair_chart(corridor_charts.years_chart(years_df, name, unit, axis, float(width)), width="stretch")
+        if years_spec is not None:
+            st.vega_lite_chart(spec=years_spec, width="stretch",
+                               alt="Liniendiagramm: Wert im Korridor und im übrigen Stadtgebiet je Jahr; Tabelle darunter.")
         else:
             st.caption("Für den Zeitverlauf braucht es Werte aus mindestens zwei Jahren.")
         with st.expander("Tabelle zum Zeitverlauf"):
@@ -167,7 +167,7 @@ if axis is not None:
                               "differenz": "Differenz", "r": "Korrelation r", "gesperrt": "gesperrte Werte"})
             st.dataframe(yt, hide_index=True, width="stretch")
     st.download_button(
-        "Korridor-Ergebnis als Excel (.xlsx)", to_xlsx_bytes(corridor.result_tables(res, years_df)),
+        "Korridor-Ergebnis als Excel (.xlsx)", lambda: to_xlsx_bytes(corridor.result_tables(res, years_df)),
         file_name=f"korridor_{axis.replace(' ', '')}_{ind_id}_{year}_{int(width)}m.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
         icon=":material/download:",
@@ -198,9 +198,9 @@ st.dataframe(
 )
 export = pd.concat([pd.DataFrame({"indikator_id": [ind_id] * len(table), "jahr": [int(year)] * len(table)}), table], axis=1)
 d1, d2 = st.columns(2)
-d1.download_button("Tabelle als Excel (.xlsx)", to_xlsx_bytes({"Karte": export}), file_name=f"karte_{ind_id}_{year}.xlsx",
+d1.download_button("Tabelle als Excel (.xlsx)", lambda: to_xlsx_bytes({"Karte": export}), file_name=f"karte_{ind_id}_{year}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
                    icon=":material/download:")
-d2.download_button("Tabelle als CSV", to_csv_bytes(export), file_name=f"karte_{ind_id}_{year}.csv", mime="text/csv",
+d2.download_button("Tabelle als CSV", lambda: to_csv_bytes(export), file_name=f"karte_{ind_id}_{year}.csv", mime="text/csv",
                    on_click="ignore", icon=":material/download:")
 attribution()

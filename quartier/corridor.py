@@ -279,25 +279,52 @@ def analyse(con, indicator_id: str, year: int, width_m: float, share: float = 0.
 def over_years(con, indicator_id: str, width_m: float, share: float = 0.25, axis: str | None = None, actor=None,
                geometry: Geometry | None = None, values: pd.DataFrame | None = None,
                members: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The comparison for every year with values: jahr, innen, aussen, differenz, r, gesperrt."""
+    """The comparison for every year with values: jahr, innen, aussen, differenz, r, gesperrt (vectorised)."""
     ind = _indicator(con, indicator_id)
-    g = geometry or load_geometry(con)
-    ax = pick_axis(g, axis)
-    if values is None:
-        values = indicators.current_values(con, [indicator_id], actor=actor)
-    if members is None:
-        members = membership(g.areas_m, g.ids, g.axes_m[ax], width_m, share)
+    if members is None or values is None:
+        g = geometry or load_geometry(con)
+        ax = pick_axis(g, axis)
+        if values is None:
+            values = indicators.current_values(con, [indicator_id], actor=actor)
+        if members is None:
+            members = membership(g.areas_m, g.ids, g.axes_m[ax], width_m, share)
+    v = values[values["indikator_id"] == indicator_id]
+    cols = ["jahr", "innen", "aussen", "differenz", "r", "gesperrt"]
+    if v.empty:
+        return pd.DataFrame(columns=cols)
+    m = members.set_index("sozialraum_id")
+    sid = v["sozialraum_id"].astype(str)
+    known = sid.isin(m.index).to_numpy()
+    inside = np.zeros(len(v), dtype=bool)
+    inside[known] = m.loc[sid[known], "in_corridor"].to_numpy(dtype=bool)
+    dist = np.full(len(v), np.nan)
+    dist[known] = m.loc[sid[known], "distance_m"].to_numpy(dtype=float)
+    hidden = v["gesperrt"].fillna(False).to_numpy(dtype=bool)
+    wert = pd.to_numeric(v["wert"], errors="coerce").to_numpy(dtype=float)
+    num = pd.to_numeric(v["zaehler"], errors="coerce").to_numpy(dtype=float)
+    den = pd.to_numeric(v["nenner"], errors="coerce").to_numpy(dtype=float)
+    has_den = bool(np.isfinite(den).any())
+    factor = indicators.rate_factor(ind["unit"])
+    years = v["jahr"].to_numpy(dtype=int)
     rows = []
-    for year, vy in values[values["indikator_id"] == indicator_id].groupby("jahr"):
-        inside, outside, df, s_in, s_out = compare(members, vy, ind["unit"])
-        usable = df[~df["gesperrt"] & df["wert"].notna()]
-        rows.append({
-            "jahr": int(year), "innen": inside["value"], "aussen": outside["value"],
-            "differenz": None if inside["value"] is None or outside["value"] is None else inside["value"] - outside["value"],
-            "r": fit_line(usable["distance_m"], usable["wert"])["r"],
-            "gesperrt": s_in + s_out,
-        })
-    return pd.DataFrame(rows, columns=["jahr", "innen", "aussen", "differenz", "r", "gesperrt"])
+    for year in np.unique(years):
+        sel = (years == year) & known
+        use = sel & ~hidden
+
+        def group(mask):
+            if has_den:
+                ok = mask & np.isfinite(num) & np.isfinite(den)
+                d = den[ok].sum()
+                return float(num[ok].sum() / d * factor) if ok.any() and d > 0 else None
+            ok = mask & np.isfinite(wert)
+            return float(wert[ok].sum()) if ok.any() else None
+
+        a, b = group(use & inside), group(use & ~inside)
+        ok = use & np.isfinite(wert)
+        rows.append({"jahr": int(year), "innen": a, "aussen": b,
+                     "differenz": None if a is None or b is None else a - b,
+                     "r": fit_line(dist[ok], wert[ok])["r"], "gesperrt": int((sel & hidden).sum())})
+    return pd.DataFrame(rows, columns=cols)
 
 
 def result_tables(res: CorridorResult, years: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:

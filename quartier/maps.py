@@ -467,29 +467,32 @@ def map_frame(values: pd.DataFrame, areas: pd.DataFrame, year: int, unit: str | 
     ``values``: rows of one indicator (any years) as from ``indicators.current_values``.
     Rank 1 = most need (respecting the direction; without a direction: highest value).
     """
-    cur = values[values["jahr"] == year].set_index("sozialraum_id")
-    prev_year = values.loc[values["jahr"] < year, "jahr"].max() if (values["jahr"] < year).any() else None
-    prev = values[values["jahr"] == prev_year].set_index("sozialraum_id") if prev_year is not None else None
-    rows = []
-    for a in areas.to_dict("records"):
-        sid = a["id"]
-        r = cur.loc[sid] if sid in cur.index else None
-        gesperrt = bool(r["gesperrt"]) if r is not None else False
-        wert = None if r is None or pd.isna(r["wert"]) or gesperrt else float(r["wert"])
-        pv = None
-        if prev is not None and sid in prev.index:
-            p = prev.loc[sid]
-            pv = None if pd.isna(p["wert"]) or bool(p["gesperrt"]) else float(p["wert"])
-        rows.append({
-            "sozialraum_id": sid, "sozialraum": a["name"], "bezirk": a.get("bezirk"),
-            "wert": wert, "zaehler": None if r is None or pd.isna(r["zaehler"]) else float(r["zaehler"]),
-            "nenner": None if r is None or pd.isna(r["nenner"]) else float(r["nenner"]),
-            "gesperrt": gesperrt, "vorjahr": pv, "vorjahr_jahr": prev_year,
-            "veraenderung": None if wert is None or pv is None else wert - pv,
-        })
-    df = pd.DataFrame(rows)
-    asc = direction == "lower"
-    df["rang"] = df["wert"].rank(ascending=asc, method="min")
+    ids = areas["id"].astype(str)
+    years = values["jahr"]
+    prev_year = int(years[years < year].max()) if (years < year).any() else None
+
+    def one(y):
+        cur = values[values["jahr"] == y].drop_duplicates("sozialraum_id").set_index("sozialraum_id")
+        return cur.reindex(ids)
+
+    cur = one(year)
+    hidden = cur["gesperrt"].fillna(False).astype(bool).to_numpy()
+    wert = pd.to_numeric(cur["wert"], errors="coerce").to_numpy(dtype=float, copy=True)
+    wert[hidden] = np.nan
+    if prev_year is not None:
+        prev = one(prev_year)
+        pv = pd.to_numeric(prev["wert"], errors="coerce").to_numpy(dtype=float, copy=True)
+        pv[prev["gesperrt"].fillna(False).astype(bool).to_numpy()] = np.nan
+    else:
+        pv = np.full(len(ids), np.nan)
+    df = pd.DataFrame({
+        "sozialraum_id": ids.to_numpy(), "sozialraum": areas["name"].to_numpy(),
+        "bezirk": areas["bezirk"].to_numpy() if "bezirk" in areas else None,
+        "wert": wert, "zaehler": pd.to_numeric(cur["zaehler"], errors="coerce").to_numpy(dtype=float),
+        "nenner": pd.to_numeric(cur["nenner"], errors="coerce").to_numpy(dtype=float),
+        "gesperrt": hidden, "vorjahr": pv, "vorjahr_jahr": prev_year, "veraenderung": wert - pv,
+    })
+    df["rang"] = df["wert"].rank(ascending=direction == "lower", method="min")
     return df
 
 
@@ -509,24 +512,25 @@ def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: st
         hint = []
         if r["gesperrt"]:
             hint.append("Wert gesperrt (kleine Fallzahl, Datenschutz)")
-        elif r["wert"] is None:
+        elif pd.isna(r["wert"]):
             hint.append("keine Daten")
         if small_base(r["nenner"]):
             hint.append(f"kleine Basis (Nenner {fmt.integer(r['nenner'])}): Wert mit Vorsicht lesen")
         if corridor_ids is not None and sid in corridor_ids:
             hint.append("im Korridor")
         bruch = fmt.NOTHING
-        if r["nenner"] is not None:
-            bruch = f"{fmt.integer(r['zaehler']) if r['zaehler'] is not None else fmt.SUPPRESSED} / {fmt.integer(r['nenner'])}"
+        if not pd.isna(r["nenner"]):
+            z = fmt.SUPPRESSED if r["gesperrt"] or pd.isna(r["zaehler"]) else fmt.integer(r["zaehler"])
+            bruch = f"{z} / {fmt.integer(r['nenner'])}"
         out[sid] = {
             "id": sid,
             "name": r["sozialraum"],
-            "bezirk": r["bezirk"] or fmt.NOTHING,
+            "bezirk": r["bezirk"] if isinstance(r["bezirk"], str) and r["bezirk"] else fmt.NOTHING,
             "indikator": indicator_name,
             "wert_text": fmt.value(r["wert"], unit, dec, suppressed=r["gesperrt"]),
             "bruch": bruch,
             "rang": f"{int(r['rang'])} von {n_ranked}" if not pd.isna(r["rang"]) else fmt.NOTHING,
-            "veraenderung": fmt.change(r["veraenderung"], unit, dec) if r["veraenderung"] is not None else fmt.NOTHING,
+            "veraenderung": fmt.change(r["veraenderung"], unit, dec),
             "hinweis": "; ".join(hint),
             "fill": cls.color_of(cidx, r["gesperrt"]),
             "label": r["sozialraum"],

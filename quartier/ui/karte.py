@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from quartier import corridor, db, indicators, maps
+from quartier import corridor, corridor_charts, db, indicators, maps
 from quartier import format as fmt
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.pages import PAGES
@@ -74,6 +74,24 @@ def _band(stamp: int, axis: str, width_m: float):
 
 def corridor_band(axis: str, width_m: float):
     return _band(data_stamp(), axis, width_m)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _corridor_bundle(stamp: int, indicator_id: str, year: int, axis: str, width_m: float, share: float, actor):
+    vals = values(indicator_id, actor)
+    mem = members(axis, width_m, share)
+    res = corridor.analyse(get_con(), indicator_id, year, width_m, share, axis, actor=actor, geometry=geometry(),
+                           values=vals, members=mem)
+    years = corridor.over_years(get_con(), indicator_id, width_m, share, axis, actor=actor, values=vals, members=mem)
+    scatter = corridor_charts.scatter_chart(res).to_dict(validate=False)
+    trend = (corridor_charts.years_chart(years, res.indicator_name, res.unit, axis, width_m).to_dict(validate=False)
+             if len(years) > 1 else None)
+    return res, years, scatter, trend
+
+
+def corridor_bundle(indicator_id: str, year: int, axis: str, width_m: float, share: float, actor):
+    """Corridor result, the years, and the two chart specs (Vega-Lite dicts), cached per data stamp."""
+    return _corridor_bundle(data_stamp(), indicator_id, int(year), axis, float(width_m), float(share), actor)
 
 
 def indicator_meta(indicator_id: str) -> dict:
