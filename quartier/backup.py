@@ -83,12 +83,16 @@ def snapshot(con, target: Path, db_path: Path | None = None) -> Path:  # noqa: D
     return target
 
 
-def before_write(con, db_path: str | os.PathLike | None = None, reason: str = "schreiben") -> Path:
+def before_write(con, db_path: str | os.PathLike | None = None, reason: str = "schreiben") -> Path | None:
     """Automatic backup before an import or withdrawal; keeps the newest N. Returns the backup file.
 
     Call it right before the write transaction (outside of it). ``db_path`` defaults to the
-    connection's file.
+    connection's file. Nothing to lose yet (no delivery stored) or ``backup_auto`` = 0: no backup, None.
     """
+    if db.get_setting(con, "backup_auto", "1") == "0":
+        return None
+    if not con.cursor().execute("SELECT count(*) FROM lieferung").fetchone()[0]:
+        return None
     src = Path(db_path) if db_path else database_file(con)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = backup_dir(con, src) / f"{src.stem}-{AUTO_PREFIX}-{stamp}-{_slug(reason)}.duckdb"

@@ -23,7 +23,7 @@ def register(sub, common) -> None:
 
     a = usub.add_parser("add", parents=[common], help="Benutzer anlegen")
     a.add_argument("name", metavar="NAME", help="Benutzername (Buchstaben, Ziffern, . _ @ + -)")
-    a.add_argument("--role", required=True, metavar="ROLLE", help="Betrachtung, Bearbeitung oder Administration")
+    a.add_argument("--role", required=True, metavar="ROLLE", help="Rolle: Betrachtung, Bearbeitung oder Administration")
     a.add_argument("--raw-data", action="store_true", help="darf auch Werte unter der Mindestfallzahl sehen (nur für Betrachtung relevant)")
     a.add_argument("--no-password", action="store_true", help="ohne lokales Passwort (nur Anmeldung über OIDC)")
     pw_opts(a)
