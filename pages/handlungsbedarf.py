@@ -241,9 +241,13 @@ with t_method:
                 st.success(f"Methode „{s['name']}“ gespeichert (Version {s['version']}).")
             except (hb.MethodError, access.PermissionDenied) as exc:
                 st.error(str(exc))
+        unsaved = method.get("version") is None
+        if unsaved:
+            st.info("Ein Ergebnis lässt sich nur mit einer gespeicherten Methode festhalten: bitte zuerst die "
+                    "geänderte Methode speichern.")
         with st.form("hb_store_result"):
             title = st.text_input("Titel des Ergebnisses (z. B. Vorlage)", value=f"Handlungsbedarf {year}")
-            ok2 = st.form_submit_button("Ergebnis mit Datenstand speichern")
+            ok2 = st.form_submit_button("Ergebnis mit Datenstand speichern", disabled=unsaved)
         if ok2:
             try:
                 rid = hb.store_result(get_con(), res, actor, title)

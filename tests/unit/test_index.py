@@ -377,7 +377,10 @@ def test_cli_store_reproduce_and_xlsx(demo_copy, tmp_path, capsys):
     assert rows[0][:5] == ("Rang", "sozialraum_id", "Sozialraum", "Indexwert", "Klasse")
     assert rows[1][0] == 1 and isinstance(rows[1][3], float)
     meth = {r[0]: r[1] for r in wb["Methode"].iter_rows(values_only=True)}
-    assert meth["Methode"] == index.DEMO_METHOD_NAME and "1, 2, 3, 4, 5" in meth["Datenstand (Lieferungen)"]
+    state = json.loads(run_cli(capsys, "index", "--db", str(demo_copy), "--year", "2025", "--json")[1])["data_state"]
+    assert len(state) == 5   # Jobcenter, Einwohnerwesen (population), Gesundheitsamt, Schulverwaltung, Jugendamt
+    assert meth["Methode"] == index.DEMO_METHOD_NAME
+    assert meth["Datenstand (Lieferungen)"].startswith(", ".join(map(str, state)))
     code, out, err = run_cli(capsys, "index", "--db", str(demo_copy), "--reproduce", "1", "--json")
     assert code == 0 and json.loads(out)["identical"] is True and "identisch" in err
 
@@ -387,3 +390,40 @@ def test_cli_help_is_german():
 
     r = subprocess.run([sys.executable, "-m", "quartier", "index", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and "Indexjahr" in r.stdout and "Aufruf:" in r.stdout
+
+
+def test_rank_points_and_fixed_dynamics_years(hand):
+    res = index.compute(hand, method(kind="points", points_scheme="rank", cutoffs=[2.0, 3.5, 4.25],
+                                     dynamics_years=[2023, 2024]), 2024)
+    # rank points 1 + 4 (r - 1) / (n - 1): A 1..5; B (lower) 5,3,4,1,2; C ties at mean rank 2.5 -> 2.5, 10 -> 5
+    # R1: 0.25*1 + 0.25*5 + 0.5*2.5 = 2.75; R5: 0.25*5 + 0.25*2 + 0.5*5 = 4.25
+    out = by_id(res)
+    assert out["R1"]["value"] == pytest.approx(2.75) and out["R5"]["value"] == pytest.approx(4.25)
+    assert res.dynamics_years == (2023, 2024) and res.method["dynamics_years"] == [2023, 2024]
+
+
+def test_weights_from_the_page_make_a_new_unsaved_method(hand):
+    m = index.save_method(hand, method(), EDITOR)
+    dirs = {"a": "higher", "b": "lower", "c": "higher"}
+    same = index.with_weights(m, {"a": 1, "b": 1, "c": 2}, dirs)
+    assert same["version"] == 1
+    changed = index.with_weights(m, {"a": 3, "b": 0, "c": 2}, dirs)
+    assert changed["version"] is None and [i["id"] for i in changed["indicators"]] == ["a", "c"]
+    assert index.save_method(hand, changed, EDITOR)["version"] == 2
+
+
+def test_map_properties_and_text_alternative(hand):
+    from quartier import index_charts
+
+    with db.transaction(hand) as cur:
+        cur.execute("UPDATE messwert SET wert = 100 WHERE indikator_id = 'ew' AND sozialraum_id = 'R1'")
+    res = index.compute(hand, method(), 2024)
+    props, legend = index_charts.map_properties(res)
+    assert props["R1"]["klasse"] == "keine Klasse" and props["R1"]["fill"] == index_charts.NO_CLASS_COLOR
+    assert "zu klein" in props["R1"]["hinweis"]
+    assert [e["count"] for e in legend] == [int((res.klass == k).sum()) for k in (3, 2, 1, 0)] + [1]
+    text = index_charts.map_text(res)
+    assert "**keine Klasse** (1): Raum 1" in text and "**sehr hoch**" in text
+    spec = index_charts.contributions_chart(index.contributions_frame(res, "R5", db.query_df(hand, "SELECT * FROM indikator")), "t")
+    labels = {r["Indikator"]: r["Beitrag_text"] for r in spec["data"]["values"]}
+    assert labels["C"].startswith("+")
