@@ -315,6 +315,12 @@ def build(con, n_areas: int, n_indicators: int, n_years: int, seed: int = 1, *, 
                                           "Gebiete, Namen und Werte sind erfunden.")
         db.audit(tx, actor.name, "synth_aufbauen", city, json.dumps({"parameter": params, "werte": n_values}))
     recs = _recommendations(con, g, cat, actor, seed)
+    try:  # the documented demo accounts (README), as in the demo city, if local login exists (issue 8)
+        from quartier.auth import ensure_demo_accounts
+    except ImportError:
+        pass
+    else:
+        ensure_demo_accounts(con)
     return {"sozialraeume": n_areas, "stadtbezirke": len(g.bezirke), "indikatoren": len(cat), "jahre": n_years,
             "werte": n_values, "gesperrt": n_suppressed, "lieferungen": len(lieferung_ids), "empfehlungen": recs,
             "seed": seed}

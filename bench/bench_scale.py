@@ -1,0 +1,544 @@
+"""Scale: page script times, 20 concurrent browser sessions, server memory and map payload at three sizes.
+
+Sizes: the demo city (23 Sozialräume x 15 indicators x 11 years) and synthetic cities of 1,000 and
+10,000 Sozialräume x 60 indicators x 20 years (``python -m quartier synth``; ``--quick``: demo and
+1,000 only, fewer repetitions). Synthetic databases are cached under ``$QUARTIER_BENCH_CACHE``
+(default ``/tmp/quartier_bench``) and copied before every use, so runs never change them.
+
+(a) every registered page (``quartier.ui.pages.PAGES``) through ``AppTest`` in a fresh process per
+    size: first (cold) run and the median of the repeated runs after it (warm caches, as a server
+    that is already running); (b) ``streamlit run app.py`` on a free loopback port and 20 browser
+    contexts of one Chromium opening the start page and then the map page at the same time, timed
+    until the script has finished without an exception; (c) peak RSS (VmHWM) of the AppTest process
+    and of the server after the sessions; (d) bytes of the pydeck spec the map page sends.
+
+Run alone: ``python -m bench.bench_scale [--quick]``; one size of (a): ``python -m bench.bench_scale
+pages DB.duckdb``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+CHROMIUM = os.environ.get("QUARTIER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
+CACHE = Path(os.environ.get("QUARTIER_BENCH_CACHE", "/tmp/quartier_bench"))
+SIZES_FULL = [("demo", None), ("1000", (1000, 60, 20)), ("10000", (10000, 60, 20))]
+SIZES_QUICK = [("demo", None), ("1000", (1000, 60, 20))]
+SESSIONS = 20
+REPEAT = 1  # run() repeats internally and returns lists of samples
+BUDGETS = {
+    "pages_demo_max_median_ms": 300,
+    "pages_10000_max_median_ms": 1500,
+    "sessions_demo_p95_s": 3.0,
+    "sessions_demo_errors": 0,
+    "ws_demo_p95_s": 3.0,
+    "ws_demo_errors": 0,
+    "server_10000_peak_rss_mb": 1024,
+}
+
+
+def _quick() -> bool:
+    return os.environ.get("QUARTIER_BENCH_QUICK") == "1"
+
+
+def _log(msg: str) -> None:
+    print(f"[bench_scale] {msg}", file=sys.stderr, flush=True)
+
+
+def vm_hwm_mb(pid: int | str = "self") -> float | None:
+    """Peak resident set size (VmHWM) of a process in MiB, from /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def percentile(xs: list[float], q: float) -> float:
+    """Linear-interpolated percentile (q in 0..100) of a non-empty list."""
+    s = sorted(xs)
+    if len(s) == 1:
+        return s[0]
+    pos = (len(s) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+# ------------------------------------------------------------------------------------------------
+# Databases
+
+
+def _build_db(label: str, size) -> tuple[Path, float | None]:
+    """A cached database for ``label``; returns (path, build seconds or None when cached)."""
+    from quartier import access, db
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    if size is None:
+        path = CACHE / "demo.duckdb"
+    else:
+        n, k, y = size
+        path = CACHE / f"synth_{n}_{k}_{y}_s1.duckdb"
+    if path.exists():
+        return path, None
+    tmp = path.with_suffix(".building")
+    tmp.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    con = db.connect(tmp)
+    try:
+        if size is None:
+            from quartier import demo
+
+            with tempfile.TemporaryDirectory() as out:
+                demo.build(con, force=True, out_dir=Path(out))
+        else:
+            from quartier import synth
+
+            synth.build(con, *size, seed=1, actor=access.cli_actor("bench"), force=True)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    secs = time.perf_counter() - t0
+    tmp.rename(path)
+    return path, secs
+
+
+def _copy(src: Path, dst_dir: Path) -> Path:
+    dst = dst_dir / src.name
+    shutil.copy(src, dst)
+    return dst
+
+
+# ------------------------------------------------------------------------------------------------
+# (a) Page script run times with AppTest (one process per size)
+
+
+def pages_worker(db_path: str, repeats: int) -> dict:
+    """In this process: every page once cold, then ``repeats`` warm runs; peak RSS at the end."""
+    os.environ["QUARTIER_DB"] = db_path
+    from streamlit.testing.v1 import AppTest
+
+    from quartier.access import ADMIN, Actor
+    from quartier.ui.pages import PAGES
+    from quartier.ui.session import ACTOR_KEY
+
+    out = {"pages": {}, "rss_start_mb": vm_hwm_mb()}
+    at = AppTest.from_file(str(APP), default_timeout=600)
+    at.session_state[ACTOR_KEY] = Actor("bench", ADMIN, raw_data=True)
+    t0 = time.perf_counter()
+    at.run()
+    first_ms = (time.perf_counter() - t0) * 1000  # the default page (PAGES[0]) with cold caches
+    for i, spec in enumerate(PAGES):
+        rec = {"title": spec.title, "file": spec.file}
+        try:
+            at.switch_page(spec.file)
+            t0 = time.perf_counter()
+            at.run()
+            rec["cold_ms"] = first_ms if i == 0 else (time.perf_counter() - t0) * 1000
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                at.run()
+                times.append((time.perf_counter() - t0) * 1000)
+            rec["warm_ms"] = times
+            rec["exceptions"] = [e.message[:300] for e in at.exception]
+            rec["titles"] = [t.value for t in at.title][:1]
+            decks = [len(el.proto.json.encode("utf-8")) for el in at.get("deck_gl_json_chart")
+                     if getattr(el, "proto", None) is not None]
+            if decks:
+                rec["deck_bytes"] = sum(decks)
+        except Exception as exc:  # noqa: BLE001 - report per page, keep going
+            rec["error"] = f"{type(exc).__name__}: {exc}"[:500]
+        out["pages"][spec.url_path] = rec
+    out["peak_rss_mb"] = vm_hwm_mb()
+    return out
+
+
+def _pages(db_src: Path, repeats: int, tmp: Path) -> dict:
+    db = _copy(db_src, tmp)
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_scale", "pages", str(db), "--repeats", str(repeats)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"AppTest-Lauf fehlgeschlagen: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------------------------
+# (b) Concurrent browser sessions against a real server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, db_path: Path, log_path: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, QUARTIER_DB=str(db_path))
+        self.log = open(log_path, "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+
+    def wait(self, timeout: float = 120) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Streamlit-Server beendet (Code {self.proc.returncode})")
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("Streamlit-Server antwortet nicht auf /_stcore/health")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+_DONE_JS = (
+    "() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
+    " if (!a || a.getAttribute('data-test-script-state') !== 'notRunning') return false;"
+    " if (document.querySelector('[data-testid=\"stException\"]')) return 'exception';"
+    " if (document.querySelector('input[type=\"password\"]')) return 'login';"
+    " return document.querySelector('h1') ? 'ok' : false; }"
+)
+
+
+async def _wait_done(pg, timeout_ms: float) -> str:
+    """Wait until the script run has finished; re-check shortly after, because Streamlit can report
+    ``notRunning`` between two runs (e.g. around st.rerun). Sets ``pg._done_at`` to the moment the final
+    state was first seen, so the re-check does not count towards the measured time."""
+    for _ in range(5):
+        handle = await pg.wait_for_function(_DONE_JS, timeout=timeout_ms, polling=50)
+        state = await handle.json_value()
+        seen = time.perf_counter()
+        await pg.wait_for_timeout(250)
+        if await pg.evaluate(_DONE_JS) == state:
+            pg._done_at = seen
+            return state
+    pg._done_at = time.perf_counter()
+    return state
+
+
+async def _login(pg, timeout_ms: float) -> str:
+    """Fill the app's login form (account from :func:`_login_account`) and wait for the first page."""
+    account = _login_account()
+    if account is None:
+        raise RuntimeError("Anmeldeformular erscheint: QUARTIER_BENCH_USER/QUARTIER_BENCH_PASSWORD setzen")
+    await pg.get_by_label("Benutzername").fill(account[0])
+    await pg.get_by_label("Passwort").fill(account[1])
+    await pg.get_by_label("Passwort").press("Enter")
+    await pg.wait_for_function("() => !document.querySelector('input[type=\"password\"]')", timeout=timeout_ms)
+    state = await _wait_done(pg, timeout_ms)
+    if state != "ok":
+        raise RuntimeError(f"Anmeldung fehlgeschlagen ({state})")
+    return state
+
+
+async def _session(browser, url: str, paths: list[str], timeout_ms: float) -> dict:
+    """One browser context: open the start page (logging in if asked), then go to the other pages by
+    the sidebar navigation, as a person does (a new page load would start a new session)."""
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="de-DE")
+    pg = await ctx.new_page()
+    rec: dict = {"times": {}, "errors": []}
+    try:
+        for i, path in enumerate(paths):
+            t0 = time.perf_counter()
+            if i == 0:
+                await pg.goto(f"{url}/{path}", wait_until="domcontentloaded", timeout=timeout_ms)
+                state = await _wait_done(pg, timeout_ms)
+                if state == "login":
+                    # Count loading the form and the run after submitting it (not the re-checks).
+                    t_form = pg._done_at - t0
+                    t_submit = time.perf_counter()
+                    state = await _login(pg, timeout_ms)
+                    rec["login"] = True
+                    t0 = t_submit - t_form
+            else:
+                await pg.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').first.click(timeout=timeout_ms)
+                await pg.wait_for_url(f"**/{path}", timeout=timeout_ms)
+                await pg.wait_for_timeout(50)
+                state = await _wait_done(pg, timeout_ms)
+            rec["times"][path] = pg._done_at - t0
+            if state != "ok":
+                rec["errors"].append(f"{path or '/'}: {state}")
+    except Exception as exc:  # noqa: BLE001 - counted as an error of this session
+        rec["errors"].append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+    finally:
+        await ctx.close()
+    return rec
+
+
+async def _sessions(url: str, paths: list[str], n: int, timeout_ms: float) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            # One warm-up visit (first script run compiles pages and fills caches), then n at once.
+            await _session(browser, url, paths, timeout_ms)
+            return list(await asyncio.gather(*(_session(browser, url, paths, timeout_ms) for _ in range(n))))
+        finally:
+            await browser.close()
+
+
+def _login_account() -> tuple[str, str] | None:
+    """The account the load clients log in with: QUARTIER_BENCH_USER/_PASSWORD, else the demo admin."""
+    if os.environ.get("QUARTIER_BENCH_PASSWORD"):
+        return os.environ.get("QUARTIER_BENCH_USER", "admin"), os.environ["QUARTIER_BENCH_PASSWORD"]
+    try:
+        from quartier.auth import DEMO_ACCOUNTS
+    except ImportError:
+        return None
+    wanted = os.environ.get("QUARTIER_BENCH_USER", "admin")
+    return next(((n, pw) for n, _, pw in DEMO_ACCOUNTS if n == wanted), None)
+
+
+async def _ws_run(ws, msg, timeout_s: float) -> dict:
+    """Send one BackMsg and read ForwardMsgs until a script run finishes (following st.rerun)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    out = {"bytes": 0, "exception": None, "status": None, "inputs": {}, "buttons": {}, "titles": []}
+    await ws.send(msg.SerializeToString())
+    while True:
+        data = await asyncio.wait_for(ws.recv(), timeout_s)
+        out["bytes"] += len(data)
+        fm = ForwardMsg()
+        fm.ParseFromString(data)
+        kind = fm.WhichOneof("type")
+        if kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+            el = fm.delta.new_element
+            etype = el.WhichOneof("type")
+            if etype == "exception" and out["exception"] is None:
+                out["exception"] = el.exception.message[:200]
+            elif etype == "text_input":
+                out["inputs"][el.text_input.label] = el.text_input.id
+            elif etype == "button":
+                out["buttons"][el.button.label] = el.button.id
+            elif etype == "heading":
+                out["titles"].append(el.heading.body)
+        elif kind == "script_finished":
+            status = ForwardMsg.ScriptFinishedStatus.Name(fm.script_finished)
+            if status == "FINISHED_EARLY_FOR_RERUN":  # st.rerun(): the next run follows on this connection
+                out.update(inputs={}, buttons={}, titles=[], exception=None)
+                continue
+            out["status"] = status
+            return out
+
+
+async def _ws_session(url: str, paths: list[str], timeout_s: float) -> dict:
+    """A headless Streamlit client: one websocket session that runs the given pages one after the other.
+
+    Measures what the server needs (time from the rerun request to ``script_finished``), without the
+    browser's rendering, which on a 2-core machine running 20 Chromium tabs dominates the wall time.
+    Logs in through the app's login form (widget states, as the browser sends them) if one appears.
+    """
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    def rerun(path: str, widgets: list | None = None) -> BackMsg:
+        msg = BackMsg()
+        msg.rerun_script.query_string = ""
+        msg.rerun_script.page_name = path
+        for w in widgets or []:
+            msg.rerun_script.widget_states.widgets.append(w)
+        return msg
+
+    rec: dict = {"times": {}, "errors": [], "bytes": {}}
+    ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+    try:
+        async with websockets.connect(ws_url, subprotocols=["streamlit"], origin=url, max_size=None,
+                                      open_timeout=timeout_s) as ws:
+            for i, path in enumerate(paths):
+                t0 = time.perf_counter()
+                r = await _ws_run(ws, rerun(path), timeout_s)
+                if i == 0 and "Passwort" in r["inputs"]:
+                    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+                    account = _login_account()
+                    if account is None:
+                        raise RuntimeError("Anmeldeformular, aber kein Konto (QUARTIER_BENCH_USER/_PASSWORD)")
+                    states = []
+                    for label, value in (("Benutzername", account[0]), ("Passwort", account[1])):
+                        w = WidgetState(id=r["inputs"][label])
+                        w.string_value = value
+                        states.append(w)
+                    states.append(WidgetState(id=r["buttons"]["Anmelden"], trigger_value=True))
+                    r = await _ws_run(ws, rerun(path, states), timeout_s)
+                    rec["login"] = True
+                    if "Passwort" in r["inputs"]:
+                        raise RuntimeError("Anmeldung abgelehnt")
+                rec["times"][path] = time.perf_counter() - t0
+                rec["bytes"][path] = r["bytes"]
+                if r["status"] != "FINISHED_SUCCESSFULLY":
+                    rec["errors"].append(f"{path or '/'}: {r['status']}")
+                if r["exception"]:
+                    rec["errors"].append(f"{path or '/'}: Exception {r['exception']}")
+    except Exception as exc:  # noqa: BLE001 - counted as an error of this session
+        rec["errors"].append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+    return rec
+
+
+async def _ws_sessions(url: str, paths: list[str], n: int, timeout_s: float) -> list[dict]:
+    await _ws_session(url, paths, timeout_s)  # warm-up, as for the browsers
+    return list(await asyncio.gather(*(_ws_session(url, paths, timeout_s) for _ in range(n))))
+
+
+def _cpu_seconds(pid: int) -> float:
+    f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _browser(db_src: Path, paths: list[str], tmp: Path, label: str) -> dict:
+    db = _copy(db_src, tmp)
+    server = Server(db, tmp / f"server_{label}.log")
+    try:
+        server.wait()
+        rss_idle = vm_hwm_mb(server.proc.pid)
+        cpu0 = _cpu_seconds(server.proc.pid)
+        t0 = time.perf_counter()
+        ws_recs = asyncio.run(_ws_sessions(server.url, paths, SESSIONS, 120))
+        ws_wall = time.perf_counter() - t0
+        ws_cpu = _cpu_seconds(server.proc.pid) - cpu0
+        t0 = time.perf_counter()
+        recs = asyncio.run(_sessions(server.url, paths, SESSIONS, 120_000))
+        wall = time.perf_counter() - t0
+        peak = vm_hwm_mb(server.proc.pid)
+    finally:
+        server.stop()
+    out = {"wall_s": wall, "rss_idle_mb": rss_idle, "peak_rss_mb": peak,
+           "errors": [e for r in recs for e in r["errors"]], "login": any(r.get("login") for r in recs),
+           "ws_wall_s": ws_wall, "ws_server_cpu_s": ws_cpu, "ws_errors": [e for r in ws_recs for e in r["errors"]],
+           "browser": {}, "ws": {}, "ws_bytes": {}}
+    for path in paths:
+        out["browser"][path] = [r["times"][path] for r in recs if path in r["times"]]
+        out["ws"][path] = [r["times"][path] for r in ws_recs if path in r["times"]]
+        out["ws_bytes"][path] = [r["bytes"][path] for r in ws_recs if path in r["bytes"]]
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def _map_page() -> str | None:
+    from quartier.ui.pages import PAGES
+
+    for spec in PAGES:
+        if "karte" in spec.url_path.lower() or "karte" in spec.file.lower():
+            return spec.url_path
+    return None
+
+
+def run(quick: bool | None = None) -> dict:
+    quick = _quick() if quick is None else quick
+    sizes = SIZES_QUICK if quick else SIZES_FULL
+    repeats = 3 if quick else 5
+    map_path = _map_page()
+    res: dict = {"sessions_n": SESSIONS, "map_page": map_path or "nicht registriert"}
+    with tempfile.TemporaryDirectory(prefix="qscale_") as tmpdir:
+        tmp = Path(tmpdir)
+        for label, size in sizes:
+            _log(f"Datenbank {label} …")
+            src, build_s = _build_db(label, size)
+            if build_s is not None:
+                res[f"build_{label}_s"] = build_s
+            res[f"db_{label}_mb"] = src.stat().st_size / 1e6
+            _log(f"Seiten {label} (AppTest) …")
+            try:
+                pages = _pages(src, repeats, tmp)
+                medians, problems = [], []
+                for url_path, rec in pages["pages"].items():
+                    if "error" in rec or rec.get("exceptions"):
+                        problems.append(f"{url_path}: {rec.get('error') or rec['exceptions'][0]}")
+                        continue
+                    res[f"page_{label}_{url_path}_cold_ms"] = rec["cold_ms"]
+                    res[f"page_{label}_{url_path}_ms"] = rec["warm_ms"]
+                    medians.append(statistics.median(rec["warm_ms"]))
+                    if "deck_bytes" in rec:
+                        res[f"map_{label}_{url_path}_deck_kb"] = rec["deck_bytes"] / 1024
+                res[f"pages_{label}_max_median_ms"] = max(medians) if medians else float("nan")
+                res[f"pages_{label}_failed"] = "; ".join(problems) if problems else "keine"
+                res[f"apptest_{label}_peak_rss_mb"] = pages["peak_rss_mb"]
+            except Exception as exc:  # noqa: BLE001
+                res[f"pages_{label}_failed"] = f"{type(exc).__name__}: {exc}"[:800]
+            if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
+                _log(f"{SESSIONS} Browser-Sitzungen {label} …")
+                paths = [""] + ([map_path] if map_path else [])
+                try:
+                    b = _browser(src, paths, tmp, label)
+                    for kind, prefix in (("browser", "sessions"), ("ws", "ws")):
+                        for path in paths:
+                            name = "start" if not path else "karte"
+                            ts = b[kind][path]
+                            if ts:
+                                res[f"{prefix}_{label}_{name}_p50_s"] = percentile(ts, 50)
+                                res[f"{prefix}_{label}_{name}_p95_s"] = percentile(ts, 95)
+                        n = min(len(b[kind][p]) for p in paths)
+                        per_session = [sum(b[kind][p][i] for p in paths) for i in range(n)]
+                        res[f"{prefix}_{label}_p95_s"] = percentile(per_session, 95) if per_session else float("nan")
+                    res[f"sessions_{label}_errors"] = len(b["errors"])
+                    if b["errors"]:
+                        res[f"sessions_{label}_error_list"] = "; ".join(sorted(set(b["errors"])))[:800]
+                    res[f"ws_{label}_errors"] = len(b["ws_errors"])
+                    if b["ws_errors"]:
+                        res[f"ws_{label}_error_list"] = "; ".join(sorted(set(b["ws_errors"])))[:800]
+                    res[f"sessions_{label}_wall_s"] = b["wall_s"]
+                    res[f"ws_{label}_wall_s"] = b["ws_wall_s"]
+                    res[f"ws_{label}_server_cpu_per_session_s"] = b["ws_server_cpu_s"] / SESSIONS
+                    for path in paths:
+                        if b["ws_bytes"][path]:
+                            name = "start" if not path else "karte"
+                            res[f"ws_{label}_{name}_kb"] = statistics.median(b["ws_bytes"][path]) / 1024
+                    res[f"server_{label}_idle_rss_mb"] = b["rss_idle_mb"]
+                    res[f"server_{label}_peak_rss_mb"] = b["peak_rss_mb"]
+                    if b["login"]:
+                        res["sessions_login"] = f"angemeldet als {(_login_account() or ('?',))[0]}"
+                except Exception as exc:  # noqa: BLE001
+                    res[f"sessions_{label}_failed"] = f"{type(exc).__name__}: {exc}"[:800]
+            else:
+                res["sessions_failed"] = f"Chromium fehlt unter {CHROMIUM}"
+    return res
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "pages":
+        repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else 5
+        print(json.dumps(pages_worker(argv[1], repeats)))
+        return 0
+    quick = "--quick" in argv
+    print(json.dumps(run(quick), indent=1, ensure_ascii=False, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
