@@ -1,0 +1,124 @@
+"""AppTest of the page "Mein Bezirk": district from the URL, figures from the report core, presentation mode."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from quartier import db, report
+from quartier.access import VIEWER, Actor
+
+PAGE = "pages/mein_bezirk.py"
+VIEWER_ACTOR = Actor("betrachtung", VIEWER)
+SESSION = {"quartier_actor": VIEWER_ACTOR}  # logged in as a viewer (the app has a login gate)
+
+
+def _md(at) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title])
+
+
+def _qp(at, key):
+    v = at.query_params.get(key)
+    return v[0] if isinstance(v, list) else v
+
+
+@pytest.fixture(scope="module")
+def haspe(demo_db):
+    con = db.connect(demo_db, read_only=True)
+    try:
+        yield report.district_summary(con, "haspe", VIEWER_ACTOR)
+    finally:
+        con.close()
+
+
+def test_district_from_url_shows_the_same_figures_as_the_report(run_page, haspe):
+    at = run_page(PAGE, query={"bezirk": "haspe"}, session=SESSION)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="mb_bezirk").value == "haspe"
+    text = _md(at)
+    assert "Mein Bezirk – Haspe" in text
+    assert "Beispieldaten" in "\n".join(i.value for i in at.info)
+    for r in haspe.headline.to_dict("records"):
+        assert r["wert_text"] in text and r["trend_text"] in text and r["stadt_text"] in text, r["name"]
+    # colour is not the only carrier: the cards say günstig/ungünstig in words
+    assert "(günstig)" in text or "(ungünstig)" in text
+    frames = [d.value for d in at.dataframe]
+    ranking = next(f for f in frames if "Rang in der Stadt" in f.columns)
+    assert list(ranking["Nr."]) == list(haspe.ranking["sozialraum_id"])
+    assert set(ranking["Sozialraum"]) == {"Haspe-Zentrum", "Westerbauer/Quambusch", "Hestert/Kettelbach", "Spielbrink/Geweke"}
+    recs = next(f for f in frames if "Seit der letzten Sitzung geändert" in f.columns)
+    assert list(recs["Nr."]) == list(haspe.recommendations["id"])
+    # map with its text alternative, chart with its table
+    assert len(at.get("deck_gl_json_chart")) == 1
+    assert "Die B 7 verläuft durch" in text
+    assert len(at.get("vega_lite_chart")) == 1
+    assert any("Bezirk Haspe" in set(f.get("Gebiet", [])) for f in frames)
+    assert _qp(at, "bezirk") == "haspe"
+
+
+@pytest.mark.parametrize("value", ["Eilpe/Dahl", "eilpe dahl", "EILPE-DAHL"])
+def test_district_names_in_the_url_are_tolerant(run_page, value):
+    at = run_page(PAGE, query={"bezirk": value}, session=SESSION)
+    assert not at.exception
+    assert at.selectbox(key="mb_bezirk").value == "eilpe-dahl"
+    assert "Mein Bezirk – Eilpe/Dahl" in _md(at)
+
+
+def test_unknown_district_says_which_exist(run_page):
+    at = run_page(PAGE, query={"bezirk": "Atlantis"}, session=SESSION)
+    assert not at.exception
+    warn = "\n".join(w.value for w in at.warning)
+    assert "Atlantis" in warn and "Haspe" in warn and "Hohenlimburg" in warn
+
+
+def test_changes_since_the_last_meeting(run_page, demo_db):
+    at = run_page(PAGE, query={"bezirk": "haspe"}, session=SESSION)
+    at.date_input(key="mb_seit").set_value(dt.date(2020, 1, 1)).run()
+    assert not at.exception
+    con = db.connect(demo_db, read_only=True)
+    try:
+        recs, _ = report.recommendations(con, report.bezirk_scope(con, "haspe"), VIEWER_ACTOR, dt.date(2020, 1, 1))
+    finally:
+        con.close()
+    n = int(recs["geaendert_seit"].sum())
+    assert n > 0
+    assert f"{n} seit der letzten Sitzung (01.01.2020) geändert" in _md(at)
+    at.checkbox(key="mb_nur_geaendert").check().run()
+    table = next(d.value for d in at.dataframe if "Seit der letzten Sitzung geändert" in d.value.columns)
+    assert len(table) == n and table["Seit der letzten Sitzung geändert"].str.startswith("ja").all()
+
+
+def test_presentation_mode_by_url_and_navigation(run_page, haspe):
+    at = run_page(PAGE, query={"bezirk": "haspe", "praesentation": "1"}, session=SESSION)
+    assert not at.exception, [e.value for e in at.exception]
+    text = _md(at)
+    assert 'data-testid="stSidebar"' in text and "display:none" in text   # sidebar hidden
+    assert "font-size:28px" in text and "font-size:56px" in text           # large type
+    assert "Folie 1 von 5: Überblick und Karte" in text
+    assert len(at.get("deck_gl_json_chart")) == 1
+    assert not at.dataframe  # no small grid tables on the projector
+    at.button(key="mb_next").click().run()
+    text = _md(at)
+    assert "Folie 2 von 5: Kennzahlen" in text and "qb-big" in text
+    for r in haspe.headline.to_dict("records"):
+        assert r["wert_text"] in text and r["trend_text"] in text
+    assert _qp(at, "folie") == "2" and _qp(at, "praesentation") == "1"
+    for _ in range(3):
+        at.button(key="mb_next").click().run()
+    assert "Folie 5 von 5: Handlungsempfehlungen" in _md(at)
+    assert at.button(key="mb_next").disabled
+    at.button(key="mb_prev").click().run()
+    assert "Folie 4 von 5: Entwicklung" in _md(at)
+    at.button(key="mb_end").click().run()
+    assert not at.exception
+    assert "Folie 4 von 5" not in _md(at) and at.toggle(key="mb_praes").value is False
+    assert _qp(at, "praesentation") is None
+
+
+def test_presentation_can_start_on_a_given_slide(run_page):
+    at = run_page(PAGE, query={"bezirk": "hagen-mitte", "praesentation": "1", "folie": "3"}, session=SESSION)
+    assert not at.exception
+    text = _md(at)
+    assert "Folie 3 von 5: Sozialräume nach Handlungsbedarf" in text
+    assert "Wehringhausen" in text and "qb-table" in text
