@@ -33,6 +33,15 @@ def _compute(stamp: int, method_json: str, year: int):
     return res, hb.previous_year(con, res.method, year)
 
 
+@st.cache_data(show_spinner=False)
+def _hidden(stamp: int, method_json: str, year: int, raw: bool) -> set:
+    """Cells whose raw value is protected for users without the right to see raw data."""
+    if raw:
+        return set()
+    res, _ = _compute(stamp, method_json, year)
+    return hb.protected_cells(get_con(), res, access.Actor("anzeige", access.VIEWER))
+
+
 @st.cache_resource(show_spinner=False)
 def _payload(stamp: int):
     return maps.payload_from_db(get_con())
@@ -178,17 +187,20 @@ with t_explain:
         st.session_state["hb_sr"] = order[0]
     sid = st.selectbox("Sozialraum", order, format_func=lambda s: f"{labels[s]} ({s})", key="hb_sr")
     st.markdown(hb.explain(res, sid, cat))
-    cf = hb.contributions_frame(res, sid, cat)
+    cf = hb.contributions_frame(res, sid, cat, _hidden(stamp, json.dumps(method, ensure_ascii=False), int(year), actor.can_see_raw))
     if cf["Beitrag"].notna().any():
         st.vega_lite_chart(spec=hc.contributions_chart(cf, f"Beiträge der Indikatoren – {labels[sid]}"), width="stretch")
     show = cf.assign(
-        Wert=[fmt.value(v, u) for v, u in zip(cf["Wert"], cf["Einheit"])],
+        Wert=[fmt.value(v, u, suppressed=g) for v, u, g in zip(cf["Wert"], cf["Einheit"], cf["gesperrt"])],
         Gewicht=cf["Gewicht"].map(lambda v: fmt.number(v, 1)),
         Beitrag=cf["Beitrag"].map(lambda v: fmt.NOTHING if pd.isna(v) else ("+" if v >= 0 else "−") + fmt.number(abs(v), 2)),
     )
     score_col = "Punktwert" if method["kind"] == "points" else "z-Wert"
-    show[score_col] = show[score_col].map(lambda v: fmt.number(v, 2))
-    st.dataframe(show.drop(columns=["id", "Einheit"]), hide_index=True, width="stretch")
+    show[score_col] = [fmt.SUPPRESSED if g else fmt.number(v, 2) for v, g in zip(show[score_col], cf["gesperrt"])]
+    st.dataframe(show.drop(columns=["id", "Einheit", "gesperrt"]), hide_index=True, width="stretch")
+    if cf["gesperrt"].any():
+        st.caption(f"{fmt.SUPPRESSED} = Wert aus Datenschutzgründen gesperrt (kleine Fallzahl); er geht mit seinem "
+                   "Beitrag in den Index ein, wird aber nicht angezeigt.")
     st.caption("z-Wert: Abstand zum Durchschnitt der bewerteten Sozialräume in Standardabweichungen, so gedreht, "
                "dass ein höherer z-Wert immer mehr Bedarf bedeutet. Beitrag: Gewichtsanteil × z-Wert, geteilt durch "
                "die Standardabweichung der Summe.")

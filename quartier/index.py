@@ -857,18 +857,36 @@ def _signed(v: float) -> str:
     return ("+" if v > 0 else "−") + number(abs(v), 2)
 
 
-def contributions_frame(result: IndexResult, area_id: str, catalogue: pd.DataFrame) -> pd.DataFrame:
-    """Per indicator for one area: label, rate, direction, score, weight, contribution."""
+def protected_cells(con, result: IndexResult, actor) -> set[tuple[str, str]]:
+    """(sozialraum_id, indikator_id) whose raw value ``actor`` may not see (small-number protection).
+
+    The index itself is computed from the delivered values for everyone (otherwise the ranking would
+    depend on who looks at it); only the raw rates and z-values of these cells are hidden on the page."""
+    if actor is None or getattr(actor, "can_see_raw", False):
+        return set()
+    v = indicators.current_values(con, result.indicator_ids, [result.year], actor)
+    v = v[v["gesperrt"].astype(bool)]
+    return set(zip(v["sozialraum_id"], v["indikator_id"]))
+
+
+def contributions_frame(result: IndexResult, area_id: str, catalogue: pd.DataFrame,
+                        hidden: set[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Per indicator for one area: label, rate, direction, score, weight, contribution; ``gesperrt`` marks
+    cells in ``hidden`` (their rate and score are left empty)."""
     i = int(np.flatnonzero(result.areas["id"] == area_id)[0])
     labels = indicator_labels(catalogue, result.indicator_ids)
     units = dict(zip(catalogue["id"], catalogue["einheit"]))
+    hidden = hidden or set()
     rows = []
     for j, ind in enumerate(result.method["indicators"]):
+        secret = (area_id, ind["id"]) in hidden
         rows.append({
             "id": ind["id"], "Indikator": labels[ind["id"]], "Einheit": units.get(ind["id"]),
-            "Wert": result.rates[i, j], "Richtung": "höher = mehr Bedarf" if ind["direction"] == "higher" else "niedriger = mehr Bedarf",
-            "Gewicht": ind["weight"], "Punktwert" if result.method["kind"] == "points" else "z-Wert": result.scores[i, j],
-            "Beitrag": result.contributions[i, j],
+            "Wert": np.nan if secret else result.rates[i, j],
+            "Richtung": "höher = mehr Bedarf" if ind["direction"] == "higher" else "niedriger = mehr Bedarf",
+            "Gewicht": ind["weight"],
+            "Punktwert" if result.method["kind"] == "points" else "z-Wert": np.nan if secret else result.scores[i, j],
+            "Beitrag": result.contributions[i, j], "gesperrt": secret,
         })
     return pd.DataFrame(rows)
 

@@ -106,7 +106,25 @@ def test_export_and_saving_for_staff(run_page, app_db):
         con.close()
 
 
-def test_viewers_cannot_save(run_page):
-    at = run_page(PAGE, session={ACTOR_KEY: access.Actor("gast", access.VIEWER)})
+def test_viewers_cannot_save_and_see_no_protected_values(run_page, app_db):
+    viewer = access.Actor("gast", access.VIEWER)
+    con = db.connect(app_db)
+    try:
+        res = hb.compute(con, hb.get_method(con, hb.DEMO_METHOD_NAME), 2025)
+        hidden = hb.protected_cells(con, res, viewer)
+        assert hidden and not hb.protected_cells(con, res, STAFF[ACTOR_KEY])
+        short_names = hb.indicator_labels(db.query_df(con, "SELECT * FROM indikator"), res.indicator_ids)
+    finally:
+        con.close()
+    sid, iid = sorted(hidden)[0]
+    at = run_page(PAGE, session={ACTOR_KEY: viewer, "hb_sr": sid})
     assert not at.exception
     assert not [b for b in at.button if "speichern" in b.label]
+    expl = next(f for f in _frames(at) if "Beitrag" in f.columns and "Richtung" in f.columns)
+    short = short_names[iid]
+    row = expl[expl["Indikator"] == short].iloc[0]
+    assert row["Wert"] == "•" and row["z-Wert"] == "•" and row["Beitrag"] != "•"
+    # staff see the value
+    at = run_page(PAGE, session={**STAFF, "hb_sr": sid})
+    expl = next(f for f in _frames(at) if "Beitrag" in f.columns and "Richtung" in f.columns)
+    assert expl[expl["Indikator"] == short].iloc[0]["Wert"] != "•"
