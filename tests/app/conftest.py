@@ -34,6 +34,8 @@ def run_page(app_db):
         for k, v in (query or {}).items():
             at.query_params[k] = v
         at.run()
+        if actor is None:
+            return at  # nobody logged in: every address shows the login page
         at.switch_page(page_file)
         at.run()
         return at
