@@ -253,6 +253,20 @@ def _save_method_cur(cur, m: dict, user: str) -> dict:
     return saved
 
 
+def check_version(con, method: dict) -> tuple[dict, str | None]:
+    """A method whose ``version`` does not match the saved version of that name (content differs, or
+    no such version) is treated as unsaved: returns (method with version None, German note)."""
+    if method.get("version") is None:
+        return method, None
+    row = con.cursor().execute("SELECT methode FROM index_methode WHERE name = ? AND version = ?",
+                               [method["name"], int(method["version"])]).fetchone()
+    if row and _core_json(json.loads(row[0])) == _core_json(method):
+        return method, None
+    why = "weicht vom Inhalt der gespeicherten Version ab" if row else "ist nicht gespeichert"
+    return ({**method, "version": None},
+            f"Methode „{method['name']}“ Version {method['version']} {why}: sie wird als ungespeicherte Methode gerechnet.")
+
+
 def methods(con) -> pd.DataFrame:
     """Saved methods, the latest version of each name: name, version, erstellt_von, erstellt_am, methode (dict)."""
     df = db.query_df(

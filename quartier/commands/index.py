@@ -63,9 +63,13 @@ def _method(con, args) -> dict:
     if args.method_file:
         obj = read_method_file(args.method_file)
         try:
-            return hb.validate_method(obj, _catalogue(con))
+            m = hb.validate_method(obj, _catalogue(con))
         except hb.MethodError as exc:
             raise Rejected(f"Methodendatei {args.method_file}: {exc}") from exc
+        m, note = hb.check_version(con, m)
+        if note:
+            say(f"Hinweis: {note}")
+        return m
     name = args.method
     if not name:
         saved = hb.methods(con)

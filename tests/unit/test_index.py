@@ -352,6 +352,11 @@ def test_cli_method_files(demo_copy, tmp_path, capsys):
     assert code == 0 and "Version 2" in err
     code, out, _ = run_cli(capsys, "index", "--db", str(demo_copy), "--year", "2024", "--method-file", str(f), "--json")
     assert code == 0 and json.loads(out)["method"]["indicators"][0]["weight"] == 5.0
+    # a file claiming version 1 with other content is not passed off as version 1
+    m["version"] = 1
+    f.write_text(json.dumps(m), encoding="utf-8")
+    code, out, err = run_cli(capsys, "index", "--db", str(demo_copy), "--year", "2024", "--method-file", str(f), "--json")
+    assert code == 0 and json.loads(out)["method"]["version"] is None and "weicht" in err
     # bad files: exit 2 for unreadable, 1 for rejected, with German messages naming the problem
     bad = tmp_path / "kaputt.json"
     bad.write_text('{"name": "x",', encoding="utf-8")
