@@ -73,34 +73,47 @@ def line_frame(values: pd.DataFrame, refs: pd.DataFrame, indicator_id: str, unit
     the district references shown are those of ``bezirke`` (default: the districts of the areas shown).
     """
     v = values[values["indikator_id"] == indicator_id]
-    rows = pd.DataFrame({
-        "reihe": v["sozialraum"].astype(str) + " (" + v["sozialraum_id"].astype(str) + ")",
-        "art": "Sozialraum", "jahr": v["jahr"].astype(int), "wert": v["wert"].astype(float),
-        "zaehler": v["zaehler"].astype(float), "nenner": v["nenner"].astype(float), "status": v["status"],
-        "lieferung": v["lieferung"].fillna("") if "lieferung" in v else "",
-        "rang": v["rang"] if "rang" in v else np.nan, "n_rang": v["n_rang"] if "n_rang" in v else np.nan,
-    })
     r = refs[refs["indikator_id"] == indicator_id]
+    return series_rows(v, r, {indicator_id: unit}, city=city, bezirke=bezirke)
+
+
+def series_rows(v: pd.DataFrame, r: pd.DataFrame, units: dict, city: str = "Stadt",
+                bezirke: list[str] | None = None) -> pd.DataFrame:
+    """Rows of line charts for one or more indicators (``indikator_id`` kept), formatted in German."""
+    n = len(v)
+    rows = pd.DataFrame({
+        "indikator_id": v["indikator_id"].to_numpy(),
+        "reihe": (v["sozialraum"].astype(str) + " (" + v["sozialraum_id"].astype(str) + ")").to_numpy(),
+        "art": np.full(n, "Sozialraum", dtype=object), "jahr": v["jahr"].astype(int).to_numpy(),
+        "wert": v["wert"].astype(float).to_numpy(), "zaehler": v["zaehler"].astype(float).to_numpy(),
+        "nenner": v["nenner"].astype(float).to_numpy(), "status": v["status"].to_numpy(),
+        "lieferung": (v["lieferung"].fillna("").to_numpy() if "lieferung" in v else np.full(n, "", dtype=object)),
+        "rang": (v["rang"].astype(float).to_numpy() if "rang" in v else np.full(n, np.nan)),
+        "n_rang": (v["n_rang"].astype(float).to_numpy() if "n_rang" in v else np.full(n, np.nan)),
+    })
     wanted = set(bezirke) if bezirke is not None else set(v["bezirk_id"].dropna())
     r = r[(r["ebene"] == "Stadt") | ((r["ebene"] == "Stadtbezirk") & r["bezirk_id"].isin(wanted))]
     if len(r):
         ref_rows = pd.DataFrame({
+            "indikator_id": r["indikator_id"].to_numpy(),
             "reihe": np.where(r["ebene"] == "Stadt", f"{city} (Stadt)", "Bezirk " + r["name"].fillna("").astype(str)),
             "art": r["ebene"].to_numpy(), "jahr": r["jahr"].astype(int).to_numpy(), "wert": r["wert"].astype(float).to_numpy(),
             "zaehler": r["zaehler"].astype(float).to_numpy(), "nenner": r["nenner"].astype(float).to_numpy(),
             "status": r["status"].to_numpy(), "lieferung": "Summe der Sozialräume", "rang": np.nan, "n_rang": np.nan,
         })
-        rows = pd.concat([rows, ref_rows], ignore_index=True)
-    rows["wert_text"] = [fmt.value(w, unit, suppressed=(s == "gesperrt")) for w, s in zip(rows["wert"], rows["status"])]
-    rows["zaehler_text"] = [fmt.SUPPRESSED if s == "gesperrt" else _ints(z) for z, s in zip(rows["zaehler"], rows["status"])]
-    rows["nenner_text"] = [_ints(n) for n in rows["nenner"]]
-    rows["rang_text"] = [f"{int(a)} von {int(b)}" if pd.notna(a) and pd.notna(b) else fmt.NOTHING
+        rows = pd.concat([rows, ref_rows], ignore_index=True) if n else ref_rows
+    unit_of = [units.get(i) for i in rows["indikator_id"]]
+    sup = (rows["status"] == "gesperrt").to_numpy()
+    rows["wert_text"] = [fmt.value(w, u, suppressed=bool(g)) for w, u, g in zip(rows["wert"], unit_of, sup)]
+    rows["zaehler_text"] = [fmt.SUPPRESSED if g else _ints(z) for z, g in zip(rows["zaehler"], sup)]
+    rows["nenner_text"] = [_ints(x) for x in rows["nenner"]]
+    rows["rang_text"] = [f"{int(a)} von {int(b)}" if a == a and b == b else fmt.NOTHING
                          for a, b in zip(rows["rang"], rows["n_rang"])]
     rows["status_text"] = rows["status"].map(STATUS_TEXT).fillna("Wert")
     rows["marke"] = rows["status"].map(STATUS_MARK).fillna("")
     # references get their own field so that the dash legend is not merged into the colour legend
     rows["vergleich"] = np.where(rows["art"] != "Sozialraum", rows["reihe"], None)
-    return rows.sort_values(["art", "reihe", "jahr"]).reset_index(drop=True)
+    return rows.sort_values(["indikator_id", "art", "reihe", "jahr"]).reset_index(drop=True)
 
 
 def line_chart(frame: pd.DataFrame, title: str, unit: str | None, height: int = LINE_HEIGHT) -> alt.LayerChart:
@@ -229,20 +242,17 @@ def bar_chart(frame: pd.DataFrame, title: str, unit: str | None, richtung: str |
 
 
 def multiples_frame(values: pd.DataFrame, refs: pd.DataFrame, meta: pd.DataFrame, city: str = "Stadt") -> pd.DataFrame:
-    """All indicators of one Sozialraum with the city reference; ``titel`` holds name and unit."""
-    frames = []
-    for iid, part in values.groupby("indikator_id", sort=False):
-        unit = meta.loc[iid, "einheit"] if iid in meta.index else None
-        name = meta.loc[iid, "kurzname"] if iid in meta.index and meta.loc[iid, "kurzname"] else iid
-        # a city total of a count says nothing next to one Sozialraum: only rates get the city line
-        own_refs = refs.iloc[0:0] if (unit or "").strip().lower() == "anzahl" else refs[refs["ebene"] == "Stadt"]
-        f = line_frame(part, own_refs, iid, unit, city=city, bezirke=[])
-        f["titel"] = unit_title(str(name), unit)
-        f["indikator_id"] = iid
-        frames.append(f)
-    if not frames:
+    """All indicators of one Sozialraum with the city reference; ``titel`` holds name and unit.
+    A city total of a count says nothing next to one Sozialraum: only rates get the city line."""
+    units = {i: (meta.loc[i, "einheit"] if i in meta.index else None) for i in values["indikator_id"].unique()}
+    rate_ids = [i for i, u in units.items() if (u or "").strip().lower() != "anzahl"]
+    city_refs = refs[(refs["ebene"] == "Stadt") & refs["indikator_id"].isin(rate_ids)]
+    if values.empty:
         return pd.DataFrame(columns=["titel", "indikator_id", "reihe", "art", "jahr", "wert", "wert_text", "marke"])
-    out = pd.concat(frames, ignore_index=True)
+    out = series_rows(values, city_refs, units, city=city, bezirke=[])
+    titles = {i: unit_title(str(meta.loc[i, "kurzname"] if i in meta.index and meta.loc[i, "kurzname"] else i), units[i])
+              for i in units}
+    out["titel"] = out["indikator_id"].map(titles)
     order = {iid: k for k, iid in enumerate(meta.index)}
     out["_o"] = out["indikator_id"].map(order)
     return out.sort_values(["_o", "art", "jahr"]).drop(columns="_o").reset_index(drop=True)
@@ -276,16 +286,27 @@ def small_multiples(frame: pd.DataFrame, columns: int = 3, width: int = 220, hei
 # export
 
 
+def spec(chart) -> dict:
+    """The Vega-Lite spec with inline data, without Altair's 5,000-row limit (a district of 500
+    Sozialräume over 20 years has 10,000 points)."""
+    with alt.data_transformers.disable_max_rows():
+        return chart.to_dict()
+
+
 def to_svg(chart) -> str:
+    import json
+
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(chart.to_json(), format_locale="de-DE")
+    return vlc.vegalite_to_svg(json.dumps(spec(chart)), format_locale="de-DE")
 
 
 def to_png(chart, scale: float = 2.0) -> bytes:
+    import json
+
     import vl_convert as vlc
 
-    return vlc.vegalite_to_png(chart.to_json(), scale=scale, format_locale="de-DE")
+    return vlc.vegalite_to_png(json.dumps(spec(chart)), scale=scale, format_locale="de-DE")
 
 
 def export_width(chart, width: int = 760):

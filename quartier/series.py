@@ -114,7 +114,7 @@ def indicator_years(con, indicator_ids: list[str]) -> dict[str, list[int]]:
     df = db.query_df(
         con,
         "SELECT indikator_id, min(jahr) AS a, max(jahr) AS b FROM messwert_aktuell"
-        " WHERE indikator_id IN (SELECT unnest(?)) GROUP BY indikator_id",
+        " WHERE list_contains(?, indikator_id) GROUP BY indikator_id",
         [list(indicator_ids)],
     )
     return {r["indikator_id"]: list(range(int(r["a"]), int(r["b"]) + 1)) for r in df.to_dict("records")}
@@ -148,7 +148,7 @@ def _references_raw(con, indicator_ids: list[str], years: list[int] | None) -> p
         " CASE WHEN count(v.zaehler) = count(*) AND count(v.nenner) = count(*) THEN sum(v.nenner) END AS nenner,"
         " sum(v.wert) AS wert, count(v.nenner) AS n_nenner"
         " FROM messwert_aktuell v JOIN sozialraum s ON s.id = v.sozialraum_id"
-        " WHERE v.indikator_id IN (SELECT unnest($1)) AND ($2 IS NULL OR v.jahr IN (SELECT unnest($2))) GROUP BY ALL",
+        " WHERE list_contains($1, v.indikator_id) AND ($2 IS NULL OR list_contains($2, v.jahr)) GROUP BY ALL",
         params,
     )
     cat = indicators.catalogue(con).set_index("id")
@@ -335,6 +335,52 @@ class SeriesData:
     n_areas: int              # number of Sozialräume in the city
 
 
+_AREA_VALUES_SQL = (
+    "SELECT v.indikator_id, v.sozialraum_id, v.jahr, v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id,"
+    " l.dateiname AS lieferung, l.lieferant, l.importiert_am"
+    " FROM messwert_aktuell v JOIN lieferung l ON l.id = v.lieferung_id"
+    " WHERE list_contains($1, v.indikator_id) AND list_contains($2, v.sozialraum_id)"
+    " AND ($3 IS NULL OR list_contains($3, v.jahr))"
+)
+# list_contains(?, col) instead of col IN (SELECT unnest(?)): the filter then reaches the scan below
+# the messwert_aktuell window (about 15x faster on 840,000 values).
+# Rank among all Sozialräume, computed in SQL for users who see raw values (the same rule as
+# rank_values: no rank for suppressed or empty values or indicators without direction; ties share the
+# best rank); only the rows of the chosen areas come back.
+_RANKS_SQL = (
+    "WITH v AS (SELECT m.indikator_id, m.sozialraum_id, m.jahr,"
+    " CASE WHEN i.richtung = 'higher' THEN -round(m.wert, 9) ELSE round(m.wert, 9) END AS k"
+    " FROM messwert_aktuell m JOIN indikator i ON i.id = m.indikator_id"
+    " WHERE list_contains($1, m.indikator_id) AND ($3 IS NULL OR list_contains($3, m.jahr))"
+    " AND m.wert IS NOT NULL AND NOT m.gesperrt AND i.richtung IN ('higher', 'lower')),"
+    " r AS (SELECT *, rank() OVER (PARTITION BY indikator_id, jahr ORDER BY k) AS rang,"
+    " count(*) OVER (PARTITION BY indikator_id, jahr) AS n_rang FROM v)"
+    " SELECT indikator_id, sozialraum_id, jahr, rang::DOUBLE AS rang, n_rang::DOUBLE AS n_rang FROM r"
+    " WHERE list_contains($2, sozialraum_id)"
+)
+
+
+def _chosen_values(con, ids: list[str], sozialraum_ids: list[str], years: list[int] | None, actor,
+                   meta: pd.DataFrame) -> pd.DataFrame:
+    """Values of the chosen areas with ``rang``/``n_rang`` among all areas.
+
+    Users who may see raw values: filtered and ranked in SQL (only the chosen areas' rows leave the
+    database). Others: every area is loaded because protection (primary and secondary suppression)
+    works on whole tables; ranks then follow what the user sees."""
+    yrs = [int(y) for y in years] if years else None
+    if _raw_view(actor):
+        params = [list(ids), list(sozialraum_ids), yrs]
+        v = db.query_df(con, _AREA_VALUES_SQL, params)
+        v["gesperrt"] = v["gesperrt"].fillna(False).astype(bool)
+        v.loc[v["gesperrt"], "wert"] = np.nan
+        v["status"] = _status(v)
+        r = db.query_df(con, _RANKS_SQL, params)
+        return v.merge(r, on=["indikator_id", "sozialraum_id", "jahr"], how="left")
+    allv = all_values(con, ids, years, actor=actor)
+    ranked = rank_values(allv, meta["richtung"].to_dict())
+    return ranked[ranked["sozialraum_id"].isin(sozialraum_ids)]
+
+
 def load_series(con, indicator_ids: list[str], sozialraum_ids: list[str], actor=None,
                 years: list[int] | None = None) -> SeriesData:
     """Series of the chosen Sozialräume and indicators over all years, with ranks among all
@@ -344,12 +390,10 @@ def load_series(con, indicator_ids: list[str], sozialraum_ids: list[str], actor=
     areas = indicators.areas(con)
     if not ids:
         return SeriesData(pd.DataFrame(columns=VALUE_COLUMNS), pd.DataFrame(columns=REF_COLUMNS), meta, len(areas))
-    allv = all_values(con, ids, years, actor=actor)
-    ranked = rank_values(allv, meta["richtung"].to_dict())
+    chosen = _chosen_values(con, ids, list(sozialraum_ids), years, actor, meta)
     yrs = indicator_years(con, ids)
     if years:
         yrs = {k: [y for y in v if y in set(years)] for k, v in yrs.items()}
-    chosen = ranked[ranked["sozialraum_id"].isin(sozialraum_ids)]
     vals = complete_grid(chosen, list(sozialraum_ids), yrs, areas)
     vals = add_changes(vals)
     refs = references(con, ids, years, actor=actor)
