@@ -1,0 +1,24 @@
+"""Daten-Import: Lieferungen (Excel/CSV) hochladen, Zuordnung prüfen, Vorschau, Übernahme in einem Schritt."""
+
+import streamlit as st
+
+from quartier import ingest
+from quartier.ui import imports as ui
+from quartier.ui.common import page_header
+
+page_header(
+    "Daten-Import",
+    "Lieferdateien der Ämter und des Jobcenters hierher ziehen. Quartier erkennt Tabelle, Layout und Spalten, prüft jeden "
+    "Wert und zeigt, was sich ändern würde. **Geschrieben wird erst nach Ihrer Bestätigung** – und nur die ganze Datei.",
+)
+files = st.file_uploader(
+    "Lieferdateien (.xlsx, .xlsm, .xls, .ods, .csv)", type=ui.UPLOAD_TYPES, accept_multiple_files=True, key="import_upload",
+    max_upload_size=ingest.MAX_UPLOAD_BYTES // (1024 * 1024),
+    help="Mehrere Dateien gleichzeitig möglich. CSV mit ; oder , getrennt, UTF-8 oder Windows-1252. Makros werden ignoriert.",
+)
+if not files:
+    st.info("Noch keine Datei ausgewählt. Tipp: Die Excel-Vorlage enthält eine Anleitung und Auswahllisten für "
+            "Sozialräume und Kennzahlen.", icon=":material/upload_file:")
+    ui.template_button("tpl_import")
+for i, f in enumerate(files or []):
+    ui.render_file(f, i)

@@ -1,0 +1,224 @@
+"""Streamlit glue for the pages "Daten-Import" and "Lieferungen": one uploaded file at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pandas as pd
+import streamlit as st
+
+from quartier import access, ingest
+from quartier import format as fmt
+from quartier.ingest.detect import LAYOUT_LABELS, ROLE_LABELS, SheetPlan
+from quartier.ingest.pipeline import known_lieferanten
+from quartier.ingest.template import error_report_xlsx, findings_csv, write_template
+from quartier.ui.common import data_stamp, get_con
+from quartier.ui.session import current_actor
+
+UPLOAD_TYPES = ["xlsx", "xlsm", "xls", "ods", "csv"]
+STATE = "import_state"          # per file (sha256): lieferant, plans, accepted, result
+STATUS_LABELS = {"neu": "neu", "geaendert": "geändert", "unveraendert": "unverändert"}
+ROLE_BY_LABEL = {v: k for k, v in ROLE_LABELS.items()}
+
+
+def _state(sha: str) -> dict:
+    return st.session_state.setdefault(STATE, {}).setdefault(sha, {"plans": None, "accepted": {}, "result": None})
+
+
+@st.cache_data(show_spinner=False, max_entries=20)
+def _analyse(stamp: int, data: bytes, name: str, lieferant: str | None, plans_json: str | None,
+             accepted_json: str) -> ingest.FileAnalysis:
+    plans = {k: SheetPlan.from_dict(v) for k, v in json.loads(plans_json).items()} if plans_json else None
+    accepted = {tuple(k.split("\x1f", 1)): v for k, v in json.loads(accepted_json).items()}
+    return ingest.analyse_file(get_con(), data, name, lieferant=lieferant, plans=plans, accepted=accepted)
+
+
+@st.cache_data(show_spinner=False)
+def _indicators(stamp: int) -> dict[str, str]:
+    rows = get_con().cursor().execute("SELECT id, name FROM indikator ORDER BY sortierung NULLS LAST, id").fetchall()
+    return dict(rows)
+
+
+def template_button(key: str, lieferant: str | None = None) -> None:
+    st.download_button("Excel-Vorlage herunterladen", write_template(get_con(), lieferant=lieferant),
+                       file_name="Quartier_Vorlage_Lieferung.xlsx", key=key, icon=":material/download:",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def render_file(uploaded, idx: int) -> None:
+    """Analysis, mapping, suggestions, preview and the confirm button for one uploaded file."""
+    data = uploaded.getvalue()
+    sha = hashlib.sha256(data).hexdigest()
+    stt = _state(sha)
+    stamp = data_stamp()
+    with st.container(border=True):
+        st.subheader(f"Datei {idx + 1}: {uploaded.name}")
+        if stt["result"]:
+            _show_result(stt["result"])
+            return
+        lieferanten = known_lieferanten(get_con())
+        with st.spinner(f"{uploaded.name} wird gelesen und geprüft …"):
+            fa = _analyse(stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt))
+        if fa.duplicate:
+            d = fa.duplicate
+            st.warning(f"Diese Datei wurde bereits am {d['importiert_am']} von {d['importiert_von']} importiert "
+                       f"(Lieferung #{d['lieferung_id']}, „{d['dateiname']}“). Es wird nichts geändert.",
+                       icon=":material/content_copy:")
+            return
+        if not fa.readable:
+            st.error(fa.errors[0].message, icon=":material/error:")
+            return
+        options = sorted(set(lieferanten) | ({fa.lieferant} if fa.lieferant else set()))
+        chosen = st.selectbox("Lieferant (liefernde Stelle)", options, index=options.index(fa.lieferant) if fa.lieferant in options else None,
+                              accept_new_options=True, key=f"lf_{sha}", placeholder="Stelle wählen oder eingeben",
+                              help="Erkannt aus dem Dateinamen oder den gelieferten Indikatoren; eine gemerkte Spaltenzuordnung gilt je Lieferant.")
+        if chosen and chosen != stt.get("lieferant") and chosen != fa.lieferant:
+            stt["lieferant"] = chosen
+            st.rerun()
+        _mapping_editor(fa, stt, sha)
+        _suggestions(fa, stt, sha)
+        _preview(fa, data, sha)
+        _confirm(fa, stt, sha, chosen or fa.lieferant)
+
+
+def _accepted_json(stt: dict) -> str:
+    return json.dumps({f"{a}\x1f{t}": v for (a, t), v in stt["accepted"].items()}, sort_keys=True)
+
+
+def _mapping_editor(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
+    inds = _indicators(data_stamp())
+    with st.expander("Erkannte Tabellen und Spaltenzuordnung (ändern, falls nötig)", expanded=bool(fa.errors)):
+        if not fa.plans:
+            st.write("Keine Tabelle erkannt.")
+        for p in fa.plans:
+            where = f"Kopfzeile in Zeile {p.header_row + 1}" + (" und " + str(p.header_row + 2) if p.header_rows == 2 else "")
+            extra = []
+            if p.indikator_id:
+                extra.append(f"Indikator aus Blattname/Titel: {inds.get(p.indikator_id, p.indikator_id)}")
+            if p.jahr:
+                extra.append(f"Jahr aus Blattname/Titel: {p.jahr}")
+            st.markdown(f"**Blatt „{p.sheet}“** – Layout {LAYOUT_LABELS[p.layout]}; {where}" + ("; " + "; ".join(extra) if extra else ""))
+            frame = pd.DataFrame([{"Spalte": c.letter, "Überschrift": c.header, "Zuordnung": ROLE_LABELS[c.role],
+                                   "Indikator": c.indikator_id or "", "Jahr": c.jahr} for c in p.columns])
+            edited = st.data_editor(
+                frame, key=f"map_{sha}_{p.sheet}", hide_index=True, width="stretch", disabled=["Spalte", "Überschrift"],
+                column_config={
+                    "Zuordnung": st.column_config.SelectboxColumn("Zuordnung", options=list(ROLE_LABELS.values()), required=True),
+                    "Indikator": st.column_config.SelectboxColumn("Indikator", options=[""] + list(inds),
+                                                                  help="bei Spalten je Indikator"),
+                    "Jahr": st.column_config.NumberColumn("Jahr", min_value=1990, max_value=2100, step=1, format="%d",
+                                                          help="bei Spalten je Jahr"),
+                })
+            changed = _edited_plan(p, edited)
+            if changed is not None:
+                plans = json.loads(stt["plans"]) if stt["plans"] else {}
+                plans[p.sheet] = changed.to_dict()
+                stt["plans"] = json.dumps(plans, sort_keys=True)
+                st.rerun()
+        if fa.plans:
+            st.caption("Eine geänderte Zuordnung wird beim Übernehmen für diesen Lieferanten gemerkt.")
+
+
+def _edited_plan(p: SheetPlan, edited: pd.DataFrame) -> SheetPlan | None:
+    new = SheetPlan.from_dict(p.to_dict())
+    diff = False
+    for c, row in zip(new.columns, edited.to_dict("records")):
+        role = ROLE_BY_LABEL.get(row["Zuordnung"], c.role)
+        ind = row["Indikator"] or None
+        year = None if row["Jahr"] is None or pd.isna(row["Jahr"]) else int(row["Jahr"])
+        if (role, ind, year) != (c.role, c.indikator_id, c.jahr):
+            c.role, c.indikator_id, c.jahr = role, ind, year
+            diff = True
+    if diff:
+        new.indikator_id = None if new.layout != p.layout else new.indikator_id
+        return new
+    return None
+
+
+def _suggestions(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
+    if not fa.suggestions:
+        return
+    st.markdown("**Vorschläge für unbekannte Namen** – übernommene Vorschläge werden für künftige Lieferungen gemerkt.")
+    for k, s in enumerate(fa.suggestions):
+        art = "Sozialraum" if s["art"] == "sozialraum" else "Indikator"
+        if st.checkbox(f"{art} „{s['text']}“ ist „{s['ziel']}“ ({s['ziel_id']})", key=f"sug_{sha}_{k}"):
+            stt["accepted"][(s["art"], s["text"])] = s["ziel_id"]
+            st.rerun()
+
+
+def _preview(fa: ingest.FileAnalysis, data: bytes, sha: str) -> None:
+    c = fa.counts()
+    cols = st.columns(4)
+    for col, (label, n) in zip(cols, (("neu", c["new"]), ("geändert", c["changed"]), ("unverändert", c["unchanged"]),
+                                      ("gesperrt", c["suppressed"]))):
+        col.metric(f"Werte {label}", fmt.integer(n), border=True)
+    if fa.lieferant or fa.berichtsjahr:
+        st.caption(f"Berichtsjahr {fa.berichtsjahr or '–'} · {len(fa.values)} Werte aus {len(fa.plans)} Tabellenblatt/-blättern")
+    ch = fa.changes()
+    if len(ch):
+        with st.expander(f"Geänderte Werte ({fmt.integer(len(ch))}): bisher → neu"):
+            show = pd.DataFrame({"Indikator": ch["indikator_id"], "Sozialraum": ch["sozialraum_id"], "Jahr": ch["jahr"],
+                                 "bisher": ch["alt_wert"].map(lambda x: fmt.number(x)), "neu": ch["wert"].map(lambda x: fmt.number(x)),
+                                 "aus Lieferung": ch["alt_lieferung"].map(lambda x: f"#{int(x)}")})
+            st.dataframe(show.head(500), hide_index=True, width="stretch")
+    cov = fa.coverage()
+    if not cov.empty:
+        with st.expander("Abdeckung: gelieferte Sozialräume je Indikator und Jahr"):
+            cov = cov.copy()
+            cov.columns = [str(c) for c in cov.columns]
+            st.dataframe(cov, width="stretch")
+    ff = fa.findings_frame()
+    if len(ff):
+        n_e, n_w = len(fa.errors), len(fa.warnings)
+        st.markdown(f"**Prüfergebnis:** {n_e} Fehler, {n_w} Warnungen, {len(fa.infos)} Hinweise")
+        st.dataframe(ff.drop(columns=["Datei"]), hide_index=True, width="stretch",
+                     column_config={"Meldung": st.column_config.TextColumn("Meldung", width="large")})
+        d1, d2 = st.columns(2)
+        stem = fa.filename.rsplit(".", 1)[0]
+        d1.download_button("Prüfbericht als Excel (Zellen markiert)", error_report_xlsx(fa, data), file_name=f"{stem}_Pruefbericht.xlsx",
+                           key=f"rep_x_{sha}", icon=":material/download:",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        d2.download_button("Prüfbericht als CSV", findings_csv(fa), file_name=f"{stem}_Pruefbericht.csv", key=f"rep_c_{sha}",
+                           icon=":material/download:", mime="text/csv")
+    else:
+        st.success("Keine Auffälligkeiten gefunden.", icon=":material/check_circle:")
+
+
+def _confirm(fa: ingest.FileAnalysis, stt: dict, sha: str, lieferant: str | None) -> None:
+    if fa.errors:
+        st.error(f"{len(fa.errors)} Fehler: die Datei kann so nicht übernommen werden. Bitte die Fehler in der Datei beheben "
+                 "(Prüfbericht herunterladen) oder die Zuordnung oben korrigieren und die Datei erneut hochladen.",
+                 icon=":material/block:")
+        return
+    if fa.values.empty:
+        return
+    ok = True
+    if fa.warnings:
+        ok = st.checkbox(f"Ich habe die {len(fa.warnings)} Warnung(en) geprüft und möchte die Lieferung trotzdem übernehmen.",
+                         key=f"warn_{sha}")
+    if st.button("Lieferung übernehmen", type="primary", key=f"commit_{sha}", disabled=not ok or not lieferant,
+                 icon=":material/task_alt:"):
+        progress = st.progress(0.1, text="Werte werden in einer Transaktion geschrieben …")
+        try:
+            res = ingest.commit(get_con(), fa, current_actor(), confirm_warnings=ok, lieferant=lieferant)
+        except (ingest.ImportRejected, access.PermissionDenied) as exc:
+            progress.empty()
+            st.error(str(exc), icon=":material/error:")
+            return
+        progress.progress(1.0, text="Fertig.")
+        stt["result"] = res
+        st.rerun()
+    if not lieferant:
+        st.caption("Bitte zuerst den Lieferanten wählen.")
+
+
+def _show_result(res: dict) -> None:
+    r = res["rows"]
+    if res["status"] == "duplicate":
+        st.info(f"Bereits importiert als Lieferung #{res['lieferung_id']}. Nichts geändert.", icon=":material/content_copy:")
+        return
+    st.success(f"Übernommen als Lieferung #{res['lieferung_id']} ({res.get('lieferant') or 'ohne Lieferant'}): "
+               f"{fmt.integer(r['new'])} neu, {fmt.integer(r['changed'])} geändert, {fmt.integer(r['unchanged'])} unverändert, "
+               f"{fmt.integer(r['suppressed'])} gesperrt. Rückgängig machen: Seite „Lieferungen“ › zurückziehen.",
+               icon=":material/task_alt:")
