@@ -122,3 +122,14 @@ def test_small_multiples_one_panel_per_indicator_city_only_for_rates():
     spec = charts.small_multiples(f).to_dict()
     assert spec["facet"]["field"] == "titel" and spec["resolve"]["scale"]["y"] == "independent"
     assert json.dumps(spec).count("break-paths-filter-domains") >= 1
+
+
+def test_large_district_spec_has_no_row_limit():
+    values, refs = _values()
+    many = pd.concat([values.assign(sozialraum_id=f"X{i:03d}", sozialraum=f"Gebiet {i}") for i in range(500)], ignore_index=True)
+    f = charts.line_frame(many, refs, "q", "%")
+    spec = charts.spec(charts.german(charts.line_chart(f, "Testquote", "%")))
+    assert sum(len(d) for d in spec["datasets"].values()) >= 500 * 6
+    # more areas than the legend can hold: grey lines without a colour legend
+    lines = [lyr for lyr in spec["layer"] if lyr["mark"]["type"] == "line" and "strokeDash" not in lyr["encoding"]]
+    assert lines[0]["encoding"]["color"] == {"value": "#8c8c8c"}

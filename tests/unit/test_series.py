@@ -238,3 +238,17 @@ def test_demo_profile_has_recommendations_and_all_indicators(con):
     recs = series.recommendations(con, "M04", actor=Actor("gast", VIEWER))
     assert recs is not None and len(recs) > 0
     assert {"id", "titel", "status"} <= set(recs.columns)
+
+
+def test_sql_ranks_for_raw_view_match_the_pandas_rule(small):
+    ids = ["quote", "vorsorge", "ew_gesamt"]
+    meta = series._meta(small, ids)
+    areas = ["a1", "a2", "b1", "b2"]
+    in_sql = series._chosen_values(small, ids, areas, None, ADMIN_ACTOR, meta)
+    in_pandas = series.rank_values(series.all_values(small, ids), meta["richtung"].to_dict())
+    keys = ["indikator_id", "sozialraum_id", "jahr"]
+    both = in_sql[keys + ["rang", "n_rang"]].merge(in_pandas[keys + ["rang", "n_rang"]], on=keys, suffixes=("_sql", "_pd"))
+    assert len(both) == len(in_pandas) > 50
+    for col in ("rang", "n_rang"):
+        a, b = both[f"{col}_sql"].to_numpy(dtype=float), both[f"{col}_pd"].to_numpy(dtype=float)
+        assert np.array_equal(np.isnan(a), np.isnan(b)) and np.allclose(a[~np.isnan(a)], b[~np.isnan(b)])
