@@ -86,7 +86,7 @@ deck = maps.build_deck(
     payload, props, axis=axis, selected=selected,
     highlight=sorted(corridor_ids) if (show_corridor and corridor_ids) else (),
     corridor=ui.corridor_band(axis, float(width)) if (show_corridor and axis) else None,
-    view=view, basemap=basemap,
+    view=view, basemap=basemap, tooltip_html=maps.tooltip_html(name),
 )
 
 st.subheader(f"{name} {year}")

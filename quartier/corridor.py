@@ -27,6 +27,26 @@ class CorridorError(Exception):
     """Unusable request (unknown indicator, year or axis); German message."""
 
 
+def _transform_many(geoms, src: str, dst: str) -> np.ndarray:
+    """Reproject an array of geometries with one vectorised pyproj call (much faster than one by one)."""
+    arr = np.asarray(geoms, dtype=object)
+    t = geo._transformer(src, dst)
+
+    def f(xy):
+        x, y = t.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(arr, f)
+
+
+def to_metric_many(geoms) -> np.ndarray:
+    return _transform_many(geoms, "EPSG:4326", geo.METRIC_CRS)
+
+
+def to_wgs84_many(geoms) -> np.ndarray:
+    return _transform_many(geoms, geo.METRIC_CRS, "EPSG:4326")
+
+
 @dataclass
 class Geometry:
     """Sozialräume and axes in the metric CRS."""
@@ -47,7 +67,7 @@ def load_geometry(con) -> Geometry:
         ids=ids,
         names=dict(zip(ids, df["name"].astype(str))),
         bezirk={i: (None if pd.isna(b) else str(b)) for i, b in zip(ids, df["bezirk"])},
-        areas_m=[geo.to_metric(geo.geom_from_text(t)) for t in df["geometry"]],
+        areas_m=list(to_metric_many(shapely.from_geojson(df["geometry"].tolist()))),
         axes_m={str(n): geo.to_metric(geo.geom_from_text(t)) for n, t in zip(ax["name"], ax["geometry"])},
     )
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from quartier import format as fmt
 from quartier.corridor import CorridorResult
+from quartier.indicators import rate_factor
 
 GERMAN_NUMBERS = {"number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", "\u00a0€"]}}
 INSIDE, OUTSIDE = "im Korridor", "übriges Stadtgebiet"
@@ -38,14 +39,47 @@ def scatter_frame(res: CorridorResult) -> pd.DataFrame:
     })
 
 
+MAX_POINTS = 1500
+
+
+def binned_frame(res: CorridorResult, bins: int = 60) -> pd.DataFrame:
+    """For large cities: areas grouped into distance classes of equal count; value weighted by the denominator."""
+    a = res.areas[~res.areas["gesperrt"] & res.areas["wert"].notna()].copy()
+    a["klasse"] = pd.qcut(a["distance_m"].rank(method="first"), bins, labels=False)
+    has_den = a["nenner"].notna().all() and a["zaehler"].notna().all()
+    g = a.groupby(["klasse"], observed=True)
+    out = pd.DataFrame({
+        "abstand_km": g["distance_m"].mean() / 1000,
+        "wert": g["zaehler"].sum() / g["nenner"].sum() * rate_factor(res.unit) if has_den else g["wert"].mean(),
+        "n": g.size(),
+        "innen": g["in_corridor"].mean(),
+    }).reset_index(drop=True)
+    dec = 0 if (res.unit or "").lower() == "anzahl" else 1
+    out["lage"] = (out["innen"] >= 0.5).map({True: INSIDE, False: OUTSIDE})
+    out["sozialraum"] = out["n"].map(lambda n: f"{fmt.integer(n)} Sozialräume")
+    out["wert_text"] = out["wert"].map(lambda v: fmt.value(v, res.unit, dec))
+    out["abstand_text"] = out["abstand_km"].map(lambda v: f"{fmt.integer(v * 1000)} m (Mittel)")
+    out["anteil_text"] = out["innen"].map(lambda v: f"{fmt.integer(v * 100)} % der Gebiete im Korridor")
+    return out
+
+
 def scatter_chart(res: CorridorResult, height: int = 320) -> alt.LayerChart:
-    """Value against the centroid's distance to the axis, with the least-squares line and r in the title."""
+    """Value against the centroid's distance to the axis, with the least-squares line and r in the title.
+
+    More than ``MAX_POINTS`` areas are drawn as distance classes (each point = equally many areas); r and
+    the line still come from all areas.
+    """
     df = scatter_frame(res)
+    binned = len(df) > MAX_POINTS
+    if binned:
+        df = binned_frame(res)
     ytitle = unit_title("Wert", res.unit)
     r = res.fit.get("r")
-    title = alt.TitleParams(f"{res.indicator_name} {res.year} nach Abstand zur {res.axis}",
-                            subtitle=f"Korrelation r = {fmt.number(r, 2)}, gestrichelt: Ausgleichsgerade" if r is not None
-                            else "zu wenige Werte für eine Korrelation")
+    sub = (f"Korrelation r = {fmt.number(r, 2)}, gestrichelt: Ausgleichsgerade" if r is not None
+           else "zu wenige Werte für eine Korrelation")
+    if binned:
+        sub += f"; je Punkt {fmt.integer(len(scatter_frame(res)) / len(df))} Sozialräume (Abstandsklassen)"
+    title = alt.TitleParams(f"{res.indicator_name} {res.year} nach Abstand zur {res.axis}", subtitle=sub)
     base = alt.Chart(df)
     points = base.mark_point(filled=True, size=90, opacity=0.9).encode(
         x=alt.X("abstand_km:Q", title=f"Abstand des Mittelpunkts zur {res.axis} (km)",

@@ -59,9 +59,15 @@ SELECTED_COLOR = [0, 0, 0, 255]
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 CARTO_LIGHT = "https://basemaps.cartocdn.com/gl/positron-gl-style/style.json"
 TOOLTIP_HTML = (
-    "<b>{name}</b><br/>Stadtbezirk: {bezirk}<br/>{indikator}: <b>{wert_text}</b><br/>"
+    "<b>{name}</b><br/>Stadtbezirk: {bezirk}<br/>%s: <b>{wert_text}</b><br/>"
     "Zähler/Nenner: {bruch}<br/>Rang: {rang}<br/>Veränderung zum Vorjahr: {veraenderung}<br/>{hinweis}"
 )
+
+
+def tooltip_html(indicator_name: str) -> str:
+    """The tooltip template; the indicator name is written once here, not into every feature."""
+    safe = escape(indicator_name).replace("{", "(").replace("}", ")")
+    return TOOLTIP_HTML % safe
 
 
 def hex_to_rgb(h: str, alpha: int = 255) -> list[int]:
@@ -243,6 +249,15 @@ def geometry_dict(geom, nd: int = 5) -> dict:
     return {"type": m["type"], "coordinates": _round_coords(m["coordinates"], nd)}
 
 
+def geometry_dicts(geoms, nd: int = 5) -> list[dict]:
+    """Vectorised :func:`geometry_dict` for many geometries (rounding and GeoJSON writing in C)."""
+    arr = np.asarray(geoms, dtype=object)
+    if not len(arr):
+        return []
+    rounded = shapely.transform(arr, lambda xy: np.round(xy, nd))
+    return [json.loads(t) for t in shapely.to_geojson(rounded)]
+
+
 def tolerance_for(n_areas: int) -> float:
     """Simplification tolerance in metres: small for a real city, coarser for thousands of areas."""
     if n_areas <= 200:
@@ -282,21 +297,29 @@ def prepare_geometry(areas: pd.DataFrame, bezirke: pd.DataFrame | None = None, a
     ``axes``: name, geometry.
     """
     tol = tolerance_for(len(areas)) if tolerance_m is None else tolerance_m
-    geoms_w = [geo.geom_from_text(t) for t in areas["geometry"]]
-    geoms_m = shapely.simplify(np.array([geo.to_metric(g) for g in geoms_w], dtype=object), tol, preserve_topology=True)
-    simple_w = [geo.to_wgs84(g) for g in geoms_m]
+    from quartier.corridor import to_metric_many, to_wgs84_many
+
+    geoms_w = shapely.from_geojson(areas["geometry"].tolist())
+    full_m = to_metric_many(geoms_w)
+    geoms_m = shapely.simplify(full_m, tol, preserve_topology=True)
+    simple_w = list(to_wgs84_many(geoms_m))
     ids = [str(i) for i in areas["id"]]
     names = dict(zip(ids, areas["name"].astype(str)))
     bezirk_col = areas["bezirk_id"] if "bezirk_id" in areas else pd.Series([None] * len(areas))
     bezirk_of = {i: (None if pd.isna(b) else str(b)) for i, b in zip(ids, bezirk_col)}
     centroids = {}
-    for i, gm, rec in zip(ids, geoms_m, areas.to_dict("records")):
-        lon, lat = rec.get("centroid_lon"), rec.get("centroid_lat")
-        if lon is None or lat is None or pd.isna(lon) or pd.isna(lat):
-            p = geo.to_wgs84(gm.representative_point())
-            lon, lat = p.x, p.y
+    lons = pd.to_numeric(areas["centroid_lon"], errors="coerce").to_numpy(dtype=float) if "centroid_lon" in areas \
+        else np.full(len(ids), np.nan)
+    lats = pd.to_numeric(areas["centroid_lat"], errors="coerce").to_numpy(dtype=float) if "centroid_lat" in areas \
+        else np.full(len(ids), np.nan)
+    missing = ~(np.isfinite(lons) & np.isfinite(lats))
+    if missing.any():
+        reps = to_wgs84_many(shapely.point_on_surface(geoms_m[missing]))
+        lons[missing], lats[missing] = shapely.get_x(reps), shapely.get_y(reps)
+    for i, lon, lat in zip(ids, lons, lats):
         centroids[i] = (float(lon), float(lat))
-    area_bounds = {i: tuple(g.bounds) for i, g in zip(ids, simple_w)}
+    bnds = shapely.bounds(np.asarray(simple_w, dtype=object))
+    area_bounds = {i: tuple(b) for i, b in zip(ids, bnds.tolist())}
     bezirk_names: dict[str, str] = {}
     bezirk_features, bezirk_bounds = [], {}
     bz_geom: dict[str, object] = {}
@@ -321,10 +344,10 @@ def prepare_geometry(areas: pd.DataFrame, bezirke: pd.DataFrame | None = None, a
             lp = geo.to_wgs84(gm.interpolate(0.5, normalized=True)) if gm.geom_type == "LineString" else \
                 geo.to_wgs84(gm.representative_point())
             axes_out[str(r["name"])] = {"geometry": geometry_dict(g), "label": (lp.x, lp.y), "wgs84": g, "metric": gm}
-    allb = shapely.union_all(simple_w).bounds if simple_w else (0, 0, 0, 0)
-    return GeometryPayload(ids, names, bezirk_of, bezirk_names, [geometry_dict(g) for g in simple_w], centroids,
-                           area_bounds, bezirk_features, bezirk_bounds, axes_out, tuple(allb),
-                           dict(zip(ids, [geo.to_metric(g) for g in geoms_w])))
+    allb = (float(bnds[:, 0].min()), float(bnds[:, 1].min()), float(bnds[:, 2].max()), float(bnds[:, 3].max())) \
+        if len(simple_w) else (0.0, 0.0, 0.0, 0.0)
+    return GeometryPayload(ids, names, bezirk_of, bezirk_names, geometry_dicts(simple_w), centroids,
+                           area_bounds, bezirk_features, bezirk_bounds, axes_out, allb, dict(zip(ids, full_m)))
 
 
 def payload_from_db(con, tolerance_m: float | None = None) -> GeometryPayload:
@@ -371,7 +394,7 @@ class CompactDeck(pdk.Deck):
 def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: str | None = None,
                selected: str | None = None, highlight: list[str] | tuple = (), corridor=None,
                view: pdk.ViewState | None = None, labels: bool | None = None, basemap: str | None = None,
-               tooltip_html: str = TOOLTIP_HTML) -> pdk.Deck:
+               tooltip_html: str | None = None) -> pdk.Deck:
     """The choropleth deck.
 
     ``area_props``: id -> feature properties; must contain ``fill`` ([r, g, b, a]) and the fields of
@@ -446,7 +469,7 @@ def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: s
         initial_view_state=view or view_for_bounds(payload.bounds),
         map_provider="carto" if basemap else None,
         map_style=basemap or None,
-        tooltip={"html": tooltip_html, "style": {"backgroundColor": "#ffffff", "color": "#111111",
+        tooltip={"html": tooltip_html or TOOLTIP_HTML % "Wert", "style": {"backgroundColor": "#ffffff", "color": "#111111",
                                                  "border": "1px solid #333", "fontSize": "14px", "padding": "6px"}},
     )
 
@@ -526,7 +549,6 @@ def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: st
             "id": sid,
             "name": r["sozialraum"],
             "bezirk": r["bezirk"] if isinstance(r["bezirk"], str) and r["bezirk"] else fmt.NOTHING,
-            "indikator": indicator_name,
             "wert_text": fmt.value(r["wert"], unit, dec, suppressed=r["gesperrt"]),
             "bruch": bruch,
             "rang": f"{int(r['rang'])} von {n_ranked}" if not pd.isna(r["rang"]) else fmt.NOTHING,
