@@ -465,15 +465,16 @@ def _min_ranks(V: np.ndarray) -> np.ndarray:
     """Competition ranks per column (1 = highest value, ties share the best rank), NaN stays NaN."""
     V2 = V if V.ndim == 2 else V[:, None]
     nan = np.isnan(V2)
-    key = np.where(nan, np.inf, -V2)            # ascending sort of -V = descending V, NaN last
-    order = np.argsort(key, axis=0, kind="stable")
-    sv = np.take_along_axis(key, order, axis=0)
-    pos = np.broadcast_to(np.arange(1, len(V2) + 1, dtype=float)[:, None], sv.shape)
+    key = np.ascontiguousarray(np.where(nan, np.inf, -V2).T)   # rows = columns of V; NaN sorts last
+    order = np.argsort(key, axis=1, kind="stable")
+    sv = np.take_along_axis(key, order, axis=1)
     new_run = np.ones(sv.shape, dtype=bool)
-    new_run[1:] = sv[1:] != sv[:-1]
-    first = np.maximum.accumulate(np.where(new_run, pos, 0.0), axis=0)
+    new_run[:, 1:] = sv[:, 1:] != sv[:, :-1]
+    pos = np.arange(1, sv.shape[1] + 1, dtype=float)
+    first = np.maximum.accumulate(np.where(new_run, pos, 0.0), axis=1)
     ranks = np.empty_like(first)
-    np.put_along_axis(ranks, order, first, axis=0)
+    np.put_along_axis(ranks, order, first, axis=1)
+    ranks = ranks.T
     ranks[nan] = np.nan
     return ranks if V.ndim == 2 else ranks[:, 0]
 
