@@ -23,6 +23,7 @@ class PageSpec:
 
 PAGES: list[PageSpec] = [
     PageSpec("pages/uebersicht.py", "Übersicht", ":material/home:", "Überblick", "uebersicht"),
+    PageSpec("pages/mein_bezirk.py", "Mein Bezirk", ":material/location_city:", "Überblick", "mein-bezirk"),
     PageSpec("pages/sozialraeume.py", "Sozialräume", ":material/query_stats:", "Analysen", "sozialraeume"),
     PageSpec("pages/karte.py", "Karte", ":material/map:", "Analysen", "karte"),
     PageSpec("pages/handlungsbedarf.py", "Handlungsbedarf", ":material/priority_high:", "Analysen", "handlungsbedarf"),
