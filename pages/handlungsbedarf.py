@@ -42,6 +42,11 @@ def _hidden(stamp: int, method_json: str, year: int, raw: bool) -> set:
     return hb.protected_cells(get_con(), res, access.Actor("anzeige", access.VIEWER))
 
 
+@st.cache_data(show_spinner=False)
+def _stored(stamp: int):
+    return hb.stored_results(get_con())
+
+
 @st.cache_resource(show_spinner=False)
 def _payload(stamp: int):
     return maps.payload_from_db(get_con())
@@ -242,6 +247,24 @@ with t_method:
                        icon=":material/download:")
     st.caption("Dieselbe Rangfolge auf der Kommandozeile: `python -m quartier index --year "
                f"{year} --method-file methode.json --json`")
+    stored = _stored(stamp)
+    if len(stored):
+        st.subheader("Gespeicherte Ergebnisse")
+        st.dataframe(pd.DataFrame({
+            "Nr.": stored["id"], "Titel": stored["titel"].fillna(""), "Methode": stored["methode_name"],
+            "Version": stored["methode_version"], "Jahr": stored["jahr"],
+            "Lieferungen": stored["datenstand"].map(lambda t: ", ".join(map(str, json.loads(t)))),
+            "gespeichert von": stored["gespeichert_von"], "am": stored["gespeichert_am"].dt.strftime("%d.%m.%Y %H:%M"),
+        }), hide_index=True, width="stretch")
+        rc1, rc2 = st.columns([2, 1])
+        rid = rc1.selectbox("Ergebnis nachrechnen (aus genau seinen Lieferungen)", list(stored["id"]), key="hb_reproduce",
+                            format_func=lambda i: f"Nr. {i}")
+        if rc2.button("Nachrechnen", key="hb_reproduce_btn"):
+            again = hb.reproduce(get_con(), int(rid)).to_json()
+            if again == hb.stored_result(get_con(), int(rid)):
+                st.success(f"Ergebnis Nr. {rid} nachgerechnet: identisch mit dem gespeicherten Ergebnis.")
+            else:
+                st.error(f"Ergebnis Nr. {rid} weicht beim Nachrechnen ab – bitte die Datenbank prüfen.")
     if actor.has(access.EDITOR):
         st.subheader("Speichern (Fachplanung)")
         with st.form("hb_save_method"):

@@ -104,6 +104,11 @@ def test_export_and_saving_for_staff(run_page, app_db):
         assert json.loads(stored["datenstand"].iat[0]) == res.data_state
     finally:
         con.close()
+    # the page lists it and reproduces it from exactly its Lieferungen
+    at.run()
+    assert any("Nr." in f.columns and len(f) == 1 for f in _frames(at))
+    at.button(key="hb_reproduce_btn").click().run()
+    assert any("identisch" in s.value for s in at.success)
 
 
 def test_viewers_cannot_save_and_see_no_protected_values(run_page, app_db):
