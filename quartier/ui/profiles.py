@@ -200,7 +200,7 @@ def trend_md(delta, richtung, unit, since: str) -> str:
 
 
 def show_chart(chart, alt_text: str) -> None:
-    st.altair_chart(charts.german(chart), width="stretch", theme=None)
+    st.altair_chart(charts.german(chart), width="stretch", theme=None, alt=alt_text)
     st.caption(alt_text)
 
 
