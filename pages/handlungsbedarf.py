@@ -260,11 +260,14 @@ with t_method:
         rid = rc1.selectbox("Ergebnis nachrechnen (aus genau seinen Lieferungen)", list(stored["id"]), key="hb_reproduce",
                             format_func=lambda i: f"Nr. {i}")
         if rc2.button("Nachrechnen", key="hb_reproduce_btn"):
-            again = hb.reproduce(get_con(), int(rid)).to_json()
-            if again == hb.stored_result(get_con(), int(rid)):
-                st.success(f"Ergebnis Nr. {rid} nachgerechnet: identisch mit dem gespeicherten Ergebnis.")
-            else:
-                st.error(f"Ergebnis Nr. {rid} weicht beim Nachrechnen ab – bitte die Datenbank prüfen.")
+            try:
+                same = hb.reproduce(get_con(), int(rid)).to_json() == hb.stored_result(get_con(), int(rid))
+                if same:
+                    st.success(f"Ergebnis Nr. {rid} nachgerechnet: identisch mit dem gespeicherten Ergebnis.")
+                else:
+                    st.error(f"Ergebnis Nr. {rid} weicht beim Nachrechnen ab – bitte die Datenbank prüfen.")
+            except hb.MethodError as exc:
+                st.error(str(exc))
     if actor.has(access.EDITOR):
         st.subheader("Speichern (Fachplanung)")
         with st.form("hb_save_method"):

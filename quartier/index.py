@@ -745,6 +745,14 @@ def stored_result(con, result_id: int) -> dict:
 def reproduce(con, result_id: int) -> IndexResult:
     """Recompute a stored result from exactly the Lieferungen it used, with the stored method version."""
     stored = stored_result(con, result_id)
+    have = {r[0] for r in con.cursor().execute(
+        "SELECT id FROM lieferung WHERE id IN (SELECT unnest(?))", [[int(i) for i in stored["data_state"]]]).fetchall()}
+    gone = [i for i in stored["data_state"] if i not in have]
+    if gone:
+        raise MethodError(
+            f"Ergebnis Nr. {result_id} lässt sich nicht nachrechnen: Lieferung(en) {', '.join(map(str, gone))} gibt es "
+            "in dieser Datenbank nicht mehr (z. B. nach `demo --force` oder dem Einrichten einer neuen Stadt)."
+        )
     return compute(con, stored["method"], int(stored["year"]), lieferung_ids=stored["data_state"])
 
 

@@ -162,7 +162,10 @@ def _reproduce(con, args) -> int:
         stored = hb.stored_result(con, args.reproduce)
     except hb.MethodError as exc:
         raise UsageError(str(exc)) from exc
-    again = hb.reproduce(con, args.reproduce).to_json()
+    try:
+        again = hb.reproduce(con, args.reproduce).to_json()
+    except hb.MethodError as exc:
+        raise Rejected(str(exc)) from exc
     same = again == stored
     if args.json:
         emit_json({"id": args.reproduce, "identical": same, "result": again})

@@ -291,6 +291,16 @@ def test_stored_result_is_reproduced_after_a_later_delivery(con):
     again = index.reproduce(con, rid).to_json()
     assert again == stored
     assert json.dumps(again, ensure_ascii=False) == json.dumps(stored, ensure_ascii=False)
+    # withdrawing the correction changes nothing for the stored result; deleting a used Lieferung is named
+    with db.transaction(con) as cur:
+        cur.execute("UPDATE lieferung SET status = 'zurueckgezogen' WHERE id = ?", [lid])
+    assert index.reproduce(con, rid).to_json() == stored
+    used = stored["data_state"][0]
+    with db.transaction(con) as cur:
+        cur.execute("DELETE FROM messwert WHERE lieferung_id = ?", [used])
+        cur.execute("DELETE FROM lieferung WHERE id = ?", [used])
+    with pytest.raises(index.MethodError, match=f"Lieferung\\(en\\) {used} gibt es"):
+        index.reproduce(con, rid)
 
 
 def test_demo_ships_a_saved_method(demo_db):
