@@ -25,7 +25,7 @@ if full.empty:
                                                            if can_edit else ""))
 areas, _ = cu.lookups()
 visible = cat.visible(full, actor)
-filters = cu.filter_widgets(visible, areas)
+filters = cu.filter_widgets(visible, areas, can_edit)
 view = cat.filter_frame(visible, **filters)
 
 c1, c2 = st.columns([3, 1])

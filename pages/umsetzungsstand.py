@@ -124,20 +124,21 @@ else:
         "angelegt von": snaps["erstellt_von"],
         "angelegt am": snaps["erstellt_am"].map(lambda v: pd.Timestamp(v).strftime("%d.%m.%Y %H:%M")),
     }), hide_index=True, width="stretch")
-    names = dict(zip(snaps["id"], snaps["name"]))
-    ids = list(snaps["id"])
-    if len(ids) >= 2:
+    ids = dict(zip(snaps["name"], snaps["id"]))   # names are unique
+    names = list(snaps["name"])
+    if len(names) >= 2:
         c1, c2 = st.columns(2)
-        a = c1.selectbox("Vergleich: älterer Stand (A)", ids, index=1, format_func=names.get, key="ust_cmp_a")
-        b = c2.selectbox("mit neuerem Stand (B)", ids, index=0, format_func=names.get, key="ust_cmp_b")
-        diff = cat.compare_snapshots(con, a, b, actor)
+        a = c1.selectbox("Vergleich: älterer Stand (A)", names, index=1, key="ust_cmp_a")
+        b = c2.selectbox("mit neuerem Stand (B)", names, index=0, key="ust_cmp_b")
+        diff = cat.compare_snapshots(con, ids[a], ids[b], actor)
         if diff.empty:
             st.write("Die beiden Berichtsstände unterscheiden sich nicht.")
         else:
-            st.markdown(f"**{diff['id'].nunique()} Empfehlungen** unterscheiden sich zwischen „{names[a]}“ und „{names[b]}“.")
-            st.dataframe(diff.rename(columns={"id": "Nummer", "titel": "Titel", "feld": "Feld", "a": names[a], "b": names[b]}),
+            st.markdown(f"**{diff['id'].nunique()} Empfehlungen** unterscheiden sich zwischen „{a}“ und „{b}“.")
+            st.dataframe(diff.rename(columns={"id": "Nummer", "titel": "Titel", "feld": "Feld", "a": f"A: {a}", "b": f"B: {b}"}),
                          hide_index=True, width="stretch")
-    pick = st.selectbox("Berichtsstand herunterladen", ids, format_func=names.get, key="ust_dl_pick")
-    snap = cat.load_snapshot(con, pick, actor)
-    st.download_button("Als Excel herunterladen", to_xlsx_bytes({"Berichtsstand": snap}), file_name=f"berichtsstand_{pick}.xlsx",
+    pick = st.selectbox("Berichtsstand herunterladen", names, key="ust_dl_pick")
+    snap = cat.load_snapshot(con, ids[pick], actor)
+    st.download_button("Als Excel herunterladen", to_xlsx_bytes({"Berichtsstand": snap}),
+                       file_name=f"berichtsstand_{ids[pick]}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ust_dl")

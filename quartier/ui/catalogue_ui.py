@@ -10,8 +10,8 @@ import streamlit as st
 from quartier import catalogue as cat
 from quartier import catalogue_charts as charts
 from quartier import catalogue_io as cio
+from quartier import db, indicators
 from quartier import format as fmt
-from quartier import indicators
 from quartier.access import PermissionDenied
 from quartier.ui.common import data_stamp, get_con
 
@@ -27,22 +27,24 @@ FILTERS = {
     "emp_status": ("status", "list"),
     "emp_ueberfaellig": ("ueberfaellig", "bool"),
     "emp_veraltet": ("ohne_aktualisierung", "bool"),
+    "emp_retired": ("ausgeschiedene", "bool"),
     "emp_ansicht": ("ansicht", "text"),
     "emp_id": ("id", "text"),
 }
 
 
+# The database path is part of every cache key: the write stamp alone is only unique within one database.
 @st.cache_data(show_spinner=False)
-def _catalogue(stamp: int, today: date) -> pd.DataFrame:
+def _catalogue(path: str, stamp: int, today: date) -> pd.DataFrame:
     return cat.catalogue_frame(get_con(), today)
 
 
 def catalogue(today: date) -> pd.DataFrame:
-    return _catalogue(data_stamp(), today)
+    return _catalogue(str(db.db_path()), data_stamp(), today)
 
 
 @st.cache_data(show_spinner=False)
-def _lookups(stamp: int):
+def _lookups(path: str, stamp: int):
     con = get_con()
     areas = indicators.areas(con)
     ind = indicators.catalogue(con)
@@ -50,7 +52,7 @@ def _lookups(stamp: int):
 
 
 def lookups():
-    return _lookups(data_stamp())
+    return _lookups(str(db.db_path()), data_stamp())
 
 
 def flash(msg: str) -> None:
@@ -104,7 +106,7 @@ def write_url() -> None:
         st.query_params.from_dict(out)
 
 
-def filter_widgets(df: pd.DataFrame, areas: pd.DataFrame) -> dict:
+def filter_widgets(df: pd.DataFrame, areas: pd.DataFrame, can_edit: bool = False) -> dict:
     feld_opts = sorted(set(df["handlungsfeld"].dropna()) | set(cat.HANDLUNGSFELDER))
     sr_names = dict(zip(areas["id"], areas["name"]))
     bez = areas.dropna(subset=["bezirk_id"]).drop_duplicates("bezirk_id")
@@ -124,14 +126,17 @@ def filter_widgets(df: pd.DataFrame, areas: pd.DataFrame) -> dict:
                        placeholder="alle")
         c5.multiselect("Stadtbezirk", list(bez_names), format_func=lambda b: bez_names[b], key="emp_bez", placeholder="alle")
         c6.multiselect("Federführung", ff_opts, key="emp_ff", placeholder="alle")
-        c7, c8 = st.columns(2)
+        c7, c8, c9 = st.columns(3)
         c7.checkbox("nur überfällige", key="emp_ueberfaellig", help=cat.FLAG_DEFINITIONS["überfällig"])
         c8.checkbox("nur ohne Aktualisierung", key="emp_veraltet", help=cat.FLAG_DEFINITIONS["ohne Aktualisierung"])
+        if can_edit:
+            c9.checkbox("auch ausgeschiedene zeigen", key="emp_retired")
     return {
         "text": st.session_state.get("emp_q"), "handlungsfeld": st.session_state.get("emp_feld"),
         "sozialraum": st.session_state.get("emp_sr"), "bezirk": st.session_state.get("emp_bez"),
         "federfuehrung": st.session_state.get("emp_ff"), "status": st.session_state.get("emp_status"),
         "overdue": bool(st.session_state.get("emp_ueberfaellig")), "stale": bool(st.session_state.get("emp_veraltet")),
+        "include_retired": bool(can_edit and st.session_state.get("emp_retired")),
     }
 
 
@@ -408,8 +413,7 @@ def render_edit(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> None:
         except (cat.CatalogueError, PermissionDenied) as exc:
             st.error(str(exc), icon=":material/error:")
         else:
-            flash(f"{rid} ist ausgeschieden.")
-            st.session_state.pop("emp_id", None)
+            flash(f"{rid} ist ausgeschieden; mit „auch ausgeschiedene zeigen“ bleibt sie samt Verlauf sichtbar.")
             st.rerun()
 
 

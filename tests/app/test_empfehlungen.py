@@ -55,3 +55,37 @@ def test_staff_change_status_needs_justification_then_history_shows_it(run_page)
     assert "in Umsetzung" in row["Status"]
     history = "\n".join(m.value for m in at.markdown)
     assert "Status: in Planung → in Umsetzung" in history and "Beide Stellen besetzt." in history
+
+
+def test_staff_retire_hides_from_catalogue_until_asked(run_page):
+    at = run_page(PAGE, session=STAFF)
+    at.selectbox(key="emp_id").select("HE-29").run()
+    next(b for b in at.button if b.label == "Ausscheiden").click().run()
+    assert any("Begründung" in e.value for e in at.error)
+    at.text_input(key="emp_retire_reason_HE-29").input("In HE-09 aufgegangen.")
+    next(b for b in at.button if b.label == "Ausscheiden").click().run()
+    assert not at.exception
+    assert "HE-29" not in table_ids(at)
+    at.checkbox(key="emp_retired").check().run()
+    assert "HE-29" in table_ids(at)
+    assert "ausgeschieden" in at.dataframe[0].value.set_index("Nummer").at["HE-29", "Hinweise"]
+
+
+def test_umsetzungsstand_snapshot_create_and_compare(run_page):
+    guest = run_page("pages/umsetzungsstand.py", session=GUEST)
+    assert not guest.exception
+    assert not [b for b in guest.button if b.label == "Berichtsstand anlegen"]
+    at = run_page("pages/umsetzungsstand.py", session=STAFF)
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Empfehlungen"] == "30"
+    at.text_input(key="ust_snap_name").input("JHA Test")
+    next(b for b in at.button if b.label == "Berichtsstand anlegen").click().run()
+    assert not at.exception
+    assert any("JHA Test" in s.value for s in at.success)
+    names = at.selectbox(key="ust_cmp_b").options
+    assert "JHA Test" in names and "Bericht JHA März 2025" in names
+    at.selectbox(key="ust_cmp_a").select("Bericht JHA März 2025").run()
+    at.selectbox(key="ust_cmp_b").select("JHA Test").run()
+    diff = at.dataframe[-1].value
+    assert "HE-06" in set(diff["Nummer"])  # umgesetzt in March 2025, verstetigt since September 2025
