@@ -69,16 +69,15 @@ def scatter_chart(res: CorridorResult, height: int = 320) -> alt.LayerChart:
     More than ``MAX_POINTS`` areas are drawn as distance classes (each point = equally many areas); r and
     the line still come from all areas.
     """
-    df = scatter_frame(res)
-    binned = len(df) > MAX_POINTS
-    if binned:
-        df = binned_frame(res)
+    n_points = int((~res.areas["gesperrt"] & res.areas["wert"].notna()).sum())
+    binned = n_points > MAX_POINTS
+    df = binned_frame(res) if binned else scatter_frame(res)
     ytitle = unit_title("Wert", res.unit)
     r = res.fit.get("r")
     sub = (f"Korrelation r = {fmt.number(r, 2)}, gestrichelt: Ausgleichsgerade" if r is not None
            else "zu wenige Werte für eine Korrelation")
     if binned:
-        sub += f"; je Punkt {fmt.integer(len(scatter_frame(res)) / len(df))} Sozialräume (Abstandsklassen)"
+        sub += f"; je Punkt rund {fmt.integer(n_points / len(df))} Sozialräume (Abstandsklassen)"
     title = alt.TitleParams(f"{res.indicator_name} {res.year} nach Abstand zur {res.axis}", subtitle=sub)
     base = alt.Chart(df)
     points = base.mark_point(filled=True, size=90, opacity=0.9).encode(

@@ -523,39 +523,81 @@ def small_base(nenner, threshold: float = 50) -> bool:
     return nenner is not None and not pd.isna(nenner) and 0 < float(nenner) < threshold
 
 
+_DE = str.maketrans({",": ".", ".": ","})
+
+
+def _num_texts(values: np.ndarray, decimals: int) -> list[str]:
+    """German number texts for many values at once (same output as :func:`quartier.format.number`)."""
+    fmt_spec = f"{{:,.{decimals}f}}"
+    return [fmt.NOTHING if not np.isfinite(v) else fmt_spec.format(v).translate(_DE) for v in values]
+
+
+def _value_texts(values: np.ndarray, unit: str | None, decimals: int) -> list[str]:
+    u = (unit or "").strip()
+    if u.lower() == "anzahl":
+        return _num_texts(values, 0)
+    suffix = " %" if u == "%" else (f" {u}" if u else "")
+    return [t if t == fmt.NOTHING else t + suffix for t in _num_texts(values, decimals)]
+
+
+def _change_texts(values: np.ndarray, unit: str | None, decimals: int) -> list[str]:
+    u = (unit or "").strip()
+    suffix = " Pp." if u == "%" else (f" {u}" if u and u.lower() != "anzahl" else "")
+    texts = _num_texts(np.abs(values), 0 if u.lower() == "anzahl" else decimals)
+    return [t if t == fmt.NOTHING else ("+" if v > 0 else "−" if v < 0 else "±") + t + suffix
+            for t, v in zip(texts, values)]
+
+
 def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: str, unit: str | None,
                     corridor_ids: set[str] | None = None) -> dict[str, dict]:
-    """Feature properties per Sozialraum: fill colour, label and tooltip texts (plain text; escaped later)."""
+    """Feature properties per Sozialraum: fill colour, label and tooltip texts (plain text; escaped later).
+
+    Column-wise (10,000 areas in well under a second); texts equal those of :mod:`quartier.format`.
+    """
     dec = decimals_for(unit)
+    n = len(frame)
     n_ranked = int(frame["rang"].notna().sum())
+    ids = frame["sozialraum_id"].astype(str).tolist()
+    names = frame["sozialraum"].astype(str).tolist()
+    bez = [b if isinstance(b, str) and b else fmt.NOTHING for b in frame["bezirk"].tolist()]
+    hidden = frame["gesperrt"].to_numpy(dtype=bool)
+    wert = frame["wert"].to_numpy(dtype=float)
+    num = frame["zaehler"].to_numpy(dtype=float)
+    den = frame["nenner"].to_numpy(dtype=float)
+    rang = frame["rang"].to_numpy(dtype=float)
+    wert_t = _value_texts(wert, unit, dec)
+    change_t = _change_texts(frame["veraenderung"].to_numpy(dtype=float), unit, dec)
+    num_t = _num_texts(num, 0)
+    den_t = _num_texts(den, 0)
+    classes = cls.classes if len(cls.classes) == n else np.full(n, -1)
+    small = np.isfinite(den) & (den > 0) & (den < 50)
     out = {}
-    for i, r in enumerate(frame.to_dict("records")):
-        sid = r["sozialraum_id"]
-        cidx = int(cls.classes[i]) if i < len(cls.classes) else -1
+    for i in range(n):
         hint = []
-        if r["gesperrt"]:
+        if hidden[i]:
             hint.append("Wert gesperrt (kleine Fallzahl, Datenschutz)")
-        elif pd.isna(r["wert"]):
+        elif not np.isfinite(wert[i]):
             hint.append("keine Daten")
-        if small_base(r["nenner"]):
-            hint.append(f"kleine Basis (Nenner {fmt.integer(r['nenner'])}): Wert mit Vorsicht lesen")
-        if corridor_ids is not None and sid in corridor_ids:
+        if small[i]:
+            hint.append(f"kleine Basis (Nenner {den_t[i]}): Wert mit Vorsicht lesen")
+        if corridor_ids is not None and ids[i] in corridor_ids:
             hint.append("im Korridor")
-        bruch = fmt.NOTHING
-        if not pd.isna(r["nenner"]):
-            z = fmt.SUPPRESSED if r["gesperrt"] or pd.isna(r["zaehler"]) else fmt.integer(r["zaehler"])
-            bruch = f"{z} / {fmt.integer(r['nenner'])}"
-        out[sid] = {
-            "id": sid,
-            "name": r["sozialraum"],
-            "bezirk": r["bezirk"] if isinstance(r["bezirk"], str) and r["bezirk"] else fmt.NOTHING,
-            "wert_text": fmt.value(r["wert"], unit, dec, suppressed=r["gesperrt"]),
+        if np.isfinite(den[i]):
+            z = fmt.SUPPRESSED if hidden[i] or not np.isfinite(num[i]) else num_t[i]
+            bruch = f"{z} / {den_t[i]}"
+        else:
+            bruch = fmt.NOTHING
+        out[ids[i]] = {
+            "id": ids[i],
+            "name": names[i],
+            "bezirk": bez[i],
+            "wert_text": fmt.SUPPRESSED if hidden[i] else wert_t[i],
             "bruch": bruch,
-            "rang": f"{int(r['rang'])} von {n_ranked}" if not pd.isna(r["rang"]) else fmt.NOTHING,
-            "veraenderung": fmt.change(r["veraenderung"], unit, dec),
+            "rang": f"{int(rang[i])} von {n_ranked}" if np.isfinite(rang[i]) else fmt.NOTHING,
+            "veraenderung": change_t[i],
             "hinweis": "; ".join(hint),
-            "fill": cls.color_of(cidx, r["gesperrt"]),
-            "label": r["sozialraum"],
+            "fill": cls.color_of(int(classes[i]), bool(hidden[i])),
+            "label": names[i],
         }
     return out
 

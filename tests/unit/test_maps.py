@@ -178,3 +178,13 @@ def test_summary_text_and_table(demo):
     assert len(table) == 23 and table["wert"].dtype.kind == "f"
     assert table.loc[table["sozialraum_id"] == top["sozialraum_id"], "rang"].iloc[0] == 1
     assert table["klasse"].iloc[0].endswith("%")
+
+
+@pytest.mark.parametrize("unit", ["%", "je 1.000", "Anzahl", None])
+def test_vectorised_texts_equal_format_module(unit):
+    from quartier import format as fmt
+
+    vals = np.array([0.0, 1.25, -3.45, 1234.5, 98765.25, np.nan, -0.04])
+    dec = maps.decimals_for(unit)
+    assert maps._value_texts(vals, unit, dec) == [fmt.value(v, unit, dec) for v in vals]
+    assert maps._change_texts(vals, unit, dec) == [fmt.change(v, unit, dec) for v in vals]
