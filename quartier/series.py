@@ -361,7 +361,7 @@ _RANKS_SQL = (
 
 
 def _chosen_values(con, ids: list[str], sozialraum_ids: list[str], years: list[int] | None, actor,
-                   meta: pd.DataFrame) -> pd.DataFrame:
+                   meta: pd.DataFrame, rank_years: list[int] | None = None) -> pd.DataFrame:
     """Values of the chosen areas with ``rang``/``n_rang`` among all areas.
 
     Users who may see raw values: filtered and ranked in SQL (only the chosen areas' rows leave the
@@ -374,7 +374,7 @@ def _chosen_values(con, ids: list[str], sozialraum_ids: list[str], years: list[i
         v["gesperrt"] = v["gesperrt"].fillna(False).astype(bool)
         v.loc[v["gesperrt"], "wert"] = np.nan
         v["status"] = _status(v)
-        r = db.query_df(con, _RANKS_SQL, params)
+        r = db.query_df(con, _RANKS_SQL, [list(ids), list(sozialraum_ids), rank_years or yrs])
         return v.merge(r, on=["indikator_id", "sozialraum_id", "jahr"], how="left")
     allv = all_values(con, ids, years, actor=actor)
     ranked = rank_values(allv, meta["richtung"].to_dict())
@@ -382,21 +382,30 @@ def _chosen_values(con, ids: list[str], sozialraum_ids: list[str], years: list[i
 
 
 def load_series(con, indicator_ids: list[str], sozialraum_ids: list[str], actor=None,
-                years: list[int] | None = None) -> SeriesData:
-    """Series of the chosen Sozialräume and indicators over all years, with ranks among all
-    Sozialräume, changes over 1 and 5 years and the city/district references."""
+                years: list[int] | None = None, rank_latest_only: bool = False) -> SeriesData:
+    """Series of the chosen Sozialräume and indicators over all years (every year from an indicator's
+    first to its last delivery, gaps included), with ranks among all Sozialräume (only in each
+    indicator's latest year with ``rank_latest_only``), changes over 1 and 5 years and the
+    city/district references."""
     meta = _meta(con, indicator_ids)
     ids = [i for i in indicator_ids if i in meta.index]
     areas = indicators.areas(con)
     if not ids:
         return SeriesData(pd.DataFrame(columns=VALUE_COLUMNS), pd.DataFrame(columns=REF_COLUMNS), meta, len(areas))
-    chosen = _chosen_values(con, ids, list(sozialraum_ids), years, actor, meta)
-    yrs = indicator_years(con, ids)
+    refs = references(con, ids, years, actor=actor)
+    # the years of each indicator follow from its references (one row per year with any value)
+    span = refs.groupby("indikator_id")["jahr"].agg(["min", "max"]) if len(refs) else pd.DataFrame(columns=["min", "max"])
+    yrs = {i: list(range(int(span.loc[i, "min"]), int(span.loc[i, "max"]) + 1)) for i in ids if i in span.index}
     if years:
         yrs = {k: [y for y in v if y in set(years)] for k, v in yrs.items()}
+    rank_years = sorted({v[-1] for v in yrs.values() if v}) if rank_latest_only else None
+    chosen = _chosen_values(con, ids, list(sozialraum_ids), years, actor, meta, rank_years)
+    if rank_latest_only:
+        last = {k: v[-1] for k, v in yrs.items() if v}
+        off = chosen["jahr"] != chosen["indikator_id"].map(last)
+        chosen.loc[off, ["rang", "n_rang"]] = np.nan
     vals = complete_grid(chosen, list(sozialraum_ids), yrs, areas)
     vals = add_changes(vals)
-    refs = references(con, ids, years, actor=actor)
     return SeriesData(vals.reset_index(drop=True), refs, meta, len(areas))
 
 
@@ -416,8 +425,9 @@ def profile(con, sozialraum_id: str, actor=None, indicator_ids: list[str] | None
     and the full series (for small multiples)."""
     meta = _meta(con, indicator_ids)
     ids = list(meta.index)
-    data = load_series(con, ids, [sozialraum_id], actor=actor)
-    latest = latest_years(con, ids)
+    data = load_series(con, ids, [sozialraum_id], actor=actor, rank_latest_only=True)
+    span = data.refs.groupby("indikator_id")["jahr"].max() if len(data.refs) else pd.Series(dtype=int)
+    latest = {i: int(span[i]) for i in ids if i in span.index}
     v = data.values
     rows = []
     area = indicators.areas(con).set_index("id")
