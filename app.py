@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from quartier.ui.a11y import fix_nav_semantics
 from quartier.ui.auth import allowed, gate, sidebar_account
 from quartier.ui.common import city_name
 from quartier.ui.pages import PAGES
@@ -24,6 +25,8 @@ nav = st.navigation(sections)
 with st.sidebar:
     st.markdown(f"Quartier · {city_name()}")  # not st.caption: too little contrast on the sidebar colour
 sidebar_account(actor)
+with st.sidebar:
+    fix_nav_semantics()
 spec = spec_of.get(id(nav))
 if spec is None or not allowed(actor, spec.min_role):  # second line of defence; the core checks every write
     st.error("Diese Seite ist für Ihre Rolle nicht freigegeben.")

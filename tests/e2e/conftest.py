@@ -117,6 +117,8 @@ def login(pg, server, user: str = "admin", password: str | None = None, path: st
     pg.get_by_label("Benutzername").fill(user)
     pg.get_by_label("Passwort", exact=True).fill(DEMO_LOGINS.get(user, "") if password is None else password)
     pg.get_by_role("button", name="Anmelden").click()
+    # logged in (sidebar shows the account) or refused (error message)
+    pg.get_by_text("Angemeldet:").or_(pg.locator('[data-testid="stAlertContentError"]')).first.wait_for(timeout=30_000)
     wait_for_app(pg)
 
 
