@@ -357,8 +357,18 @@ def hints(rec: dict) -> list[str]:
 # Validation and writing
 
 
-def validate(con, rec: dict) -> list[str]:
-    """Errors (German) for a complete record."""
+def known_ids(con) -> tuple[set[str], set[str]]:
+    """Ids of the Sozialräume and indicators (for validation)."""
+    cur = con.cursor()
+    try:
+        return ({r[0] for r in cur.execute("SELECT id FROM sozialraum").fetchall()},
+                {r[0] for r in cur.execute("SELECT id FROM indikator").fetchall()})
+    finally:
+        cur.close()
+
+
+def validate(con, rec: dict, known: tuple[set[str], set[str]] | None = None) -> list[str]:
+    """Errors (German) for a complete record; ``known`` = :func:`known_ids` (read when not given)."""
     errs = []
     for k in REQUIRED:
         if not rec.get(k):
@@ -375,12 +385,7 @@ def validate(con, rec: dict) -> list[str]:
     for a, b in (("beginn_geplant", "ende_geplant"), ("beginn_ist", "ende_ist")):
         if rec.get(a) and rec.get(b) and rec[b] < rec[a]:
             errs.append(f"{FIELDS[b][0]} ({rec[b]:%d.%m.%Y}) liegt vor {FIELDS[a][0]} ({rec[a]:%d.%m.%Y}).")
-    cur = con.cursor()
-    try:
-        known_sr = {r[0] for r in cur.execute("SELECT id FROM sozialraum").fetchall()}
-        known_ind = {r[0] for r in cur.execute("SELECT id FROM indikator").fetchall()}
-    finally:
-        cur.close()
+    known_sr, known_ind = known or known_ids(con)
     bad = [s for s in rec.get("sozialraeume") or [] if s not in known_sr]
     if bad:
         errs.append(f"Sozialraum {', '.join(bad)} unbekannt: bitte die Nummer aus der Gebietsliste verwenden.")

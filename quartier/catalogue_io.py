@@ -362,6 +362,7 @@ def analyse(con, sheet: Sheet, filename: str) -> tuple[ImportResult, list[dict]]
         res.status = "rejected"
         return res, []
     lk = _Lookup(con)
+    known = (set(lk.areas), set(lk.inds))
     cur = con.cursor()
     try:
         existing = cat._records(cur)
@@ -438,7 +439,7 @@ def analyse(con, sheet: Sheet, filename: str) -> tuple[ImportResult, list[dict]]
                 row_errors += 1
         if row_errors:
             continue
-        for msg in cat.validate(con, merged):
+        for msg in cat.validate(con, merged, known):
             _err(res, sheet, cell_of("id"), ID_LABEL, rid, "pruefung", f"{rid}: {msg}")
             row_errors += 1
         if row_errors:
