@@ -89,3 +89,35 @@ def test_umsetzungsstand_snapshot_create_and_compare(run_page):
     at.selectbox(key="ust_cmp_b").select("JHA Test").run()
     diff = at.dataframe[-1].value
     assert "HE-06" in set(diff["Nummer"])  # umgesetzt in March 2025, verstetigt since September 2025
+
+
+def test_staff_upload_status_updates_preview_then_commit(run_page, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Empfehlungen"
+    ws.append(["Nummer", "Status", "Fortschritt %", "Begründung"])
+    ws.append(["HE-14", "in Planung", 10, "Konzept mit dem Integrationszentrum begonnen."])
+    ws.append(["HE-29", "in Umsetzung", None, None])  # status change without justification
+    path = tmp_path / "status.xlsx"
+    wb.save(path)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    at = run_page(PAGE, session=STAFF)
+    at.file_uploader(key="emp_upload").set_value(("status.xlsx", path.read_bytes(), xlsx)).run()
+    assert not at.exception
+    assert any("nicht übernommen" in e.value for e in at.error)
+    errors = next(d.value for d in at.dataframe if "Zelle" in d.value.columns)
+    assert list(errors["Zelle"]) == ["B3"]
+    assert not [b for b in at.button if b.label == "Alle Änderungen übernehmen"]
+
+    ws.delete_rows(3)
+    wb.save(path)
+    at.file_uploader(key="emp_upload").set_value(("status.xlsx", path.read_bytes(), xlsx)).run()
+    assert any("1 geändert" in m.value for m in at.markdown)
+    assert "in Planung" not in at.dataframe[0].value.set_index("Nummer").at["HE-14", "Status"]
+    next(b for b in at.button if b.label == "Alle Änderungen übernehmen").click().run()
+    assert not at.exception
+    assert any("1 geändert übernommen" in s.value for s in at.success)
+    assert "in Planung" in at.dataframe[0].value.set_index("Nummer").at["HE-14", "Status"]
