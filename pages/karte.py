@@ -5,6 +5,7 @@ import streamlit as st
 
 from quartier import corridor, corridor_charts, maps
 from quartier import format as fmt
+from quartier.access import ADMIN, PermissionDenied
 from quartier.tables import to_csv_bytes, to_xlsx_bytes
 from quartier.ui import karte as ui
 from quartier.ui.common import attribution, page_header
@@ -203,4 +204,20 @@ d1.download_button("Tabelle als Excel (.xlsx)", lambda: to_xlsx_bytes({"Karte": 
                    icon=":material/download:")
 d2.download_button("Tabelle als CSV", lambda: to_csv_bytes(export), file_name=f"karte_{ind_id}_{year}.csv", mime="text/csv",
                    on_click="ignore", icon=":material/download:")
+if actor.has(ADMIN):
+    with st.expander("Karteneinstellungen (Administration)"):
+        with st.form("karte_einstellungen"):
+            url = st.text_input("Hintergrundkarte (Adresse eines Kartenstils, leer = keine)", value=basemap_url or "",
+                                placeholder=maps.CARTO_LIGHT,
+                                help="Nur in Netzen mit Internetzugang sinnvoll; die Karte ist auch ohne lesbar.")
+            brk = st.text_input(f"Feste Klassengrenzen für „{name}“ (z. B. 10; 20; 30; leer = aus dem Wertebereich)",
+                                value=";".join(fmt.number(b, 1) for b in (ui.fixed_breaks(ind_id) or [])))
+            if st.form_submit_button("Speichern"):
+                try:
+                    maps.save_map_settings(ui.con(), actor, basemap=url, indicator_id=ind_id, breaks=brk)
+                except (ValueError, PermissionDenied) as exc:
+                    st.error(str(exc))
+                else:
+                    st.success("Gespeichert.")
+                    st.rerun()
 attribution()

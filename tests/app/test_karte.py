@@ -117,3 +117,23 @@ def test_viewer_sees_suppressed_values_marked(run_page):
     feats = _deck(at)["layers"][0]["data"]["features"]
     grey = [f for f in feats if f["properties"]["fill"] == maps.SUPPRESSED_COLOR]
     assert len(grey) == n_hidden and all(f["properties"]["wert_text"] == "•" for f in grey)
+
+
+def test_admin_sets_fixed_breaks_and_basemap(run_page):
+    at = run_page(PAGE, session=ADMIN_SESSION)
+    next(t for t in at.text_input if t.label.startswith("Feste Klassengrenzen")).set_value("15; 30")
+    next(t for t in at.text_input if t.label.startswith("Hintergrundkarte")).set_value(maps.CARTO_LIGHT)
+    next(b for b in at.button if b.label == "Speichern").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.sidebar.selectbox(key="karte_methode").set_value("fixed").run()
+    legend = next(m.value for m in at.markdown if "Legende" in m.value)
+    assert "15,0 bis unter 30,0 %" in legend
+    # the basemap is offered now, but stays off until switched on
+    assert "mapStyle" not in _deck(at)
+    at.sidebar.toggle(key="karte_basiskarte").set_value(True).run()
+    assert _deck(at)["mapStyle"] == maps.CARTO_LIGHT
+
+
+def test_viewer_has_no_settings(run_page):
+    at = run_page(PAGE, session=VIEWER_SESSION)
+    assert not any(t.label.startswith("Feste Klassengrenzen") for t in at.text_input)

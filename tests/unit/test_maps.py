@@ -188,3 +188,19 @@ def test_vectorised_texts_equal_format_module(unit):
     dec = maps.decimals_for(unit)
     assert maps._value_texts(vals, unit, dec) == [fmt.value(v, unit, dec) for v in vals]
     assert maps._change_texts(vals, unit, dec) == [fmt.change(v, unit, dec) for v in vals]
+
+
+def test_map_settings_need_admin_and_are_audited(con):
+    from quartier.access import ADMIN, EDITOR, Actor, PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        maps.save_map_settings(con, Actor("ed", EDITOR), basemap=maps.CARTO_LIGHT)
+    with pytest.raises(ValueError, match="https://"):
+        maps.save_map_settings(con, Actor("ad", ADMIN), basemap="http://tiles.example/style.json")
+    with pytest.raises(ValueError, match="keine Zahl"):
+        maps.save_map_settings(con, Actor("ad", ADMIN), indicator_id="sgb2_u18", breaks="10; zwanzig")
+    maps.save_map_settings(con, Actor("ad", ADMIN), basemap=maps.CARTO_LIGHT, indicator_id="sgb2_u18", breaks="10; 20,5; 30")
+    assert db.get_setting(con, maps.SETTING_BASEMAP) == maps.CARTO_LIGHT
+    assert maps.parse_breaks(db.get_setting(con, maps.SETTING_BREAKS + "sgb2_u18")) == [10.0, 20.5, 30.0]
+    actions = [r[0] for r in con.execute("SELECT aktion FROM audit_log WHERE benutzer = 'ad' ORDER BY id").fetchall()]
+    assert actions == ["karte_basiskarte", "karte_klassengrenzen"]
