@@ -193,32 +193,31 @@ def _references_raw(con, indicator_ids: list[str], years: list[int] | None) -> p
     return out[REF_COLUMNS]
 
 
-def _references_protected(con, indicator_ids: list[str], years: list[int] | None, actor) -> pd.DataFrame:
-    """References for viewers: totals with primary and secondary suppression (``protection``)."""
+def _protected(con, indicator_ids: list[str], years: list[int] | None, actor) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For viewers: one pass of ``protection.protected_table`` (primary and secondary suppression on
+    whole tables) gives both the Sozialraum values (``VALUE_COLUMNS`` without Lieferung details) and the
+    city/district references (``REF_COLUMNS``)."""
     from quartier import protection
 
-    if hasattr(protection, "protected_table"):
-        t = protection.protected_table(con, list(indicator_ids), years, actor=actor)
-        t = t[t["ebene"] != "Sozialraum"].copy()
-        out = pd.DataFrame({
-            "indikator_id": t["indikator_id"], "ebene": t["ebene"], "bezirk_id": t["stadtbezirk_id"],
-            "name": t["stadtbezirk"], "jahr": t["jahr"].astype(int), "wert": t["wert"], "zaehler": t["zaehler"],
-            "nenner": t["nenner"], "n": np.nan, "gesperrt": t["gesperrt"].astype(bool),
-        })
-        out["status"] = _status(out)
-        return out[REF_COLUMNS].reset_index(drop=True)
-    # Older protection module: a total containing any protected cell is suppressed as well.
-    raw = _references_raw(con, indicator_ids, years)
-    shown = all_values(con, indicator_ids, years, actor=actor)
-    hidden = shown[shown["gesperrt"]]
-    bad_city = set(zip(hidden["indikator_id"], hidden["jahr"]))
-    bad_bez = set(zip(hidden["indikator_id"], hidden["bezirk_id"], hidden["jahr"]))
-    mask = [((r.indikator_id, r.jahr) in bad_city) if r.ebene == LEVEL_CITY else ((r.indikator_id, r.bezirk_id, r.jahr) in bad_bez)
-            for r in raw.itertuples()]
-    raw.loc[mask, ["wert", "zaehler"]] = np.nan
-    raw.loc[mask, "gesperrt"] = True
-    raw["status"] = _status(raw)
-    return raw
+    t = protection.protected_table(con, list(indicator_ids), years, actor=actor)
+    t["jahr"] = t["jahr"].astype(int)
+    t["gesperrt"] = t["gesperrt"].astype(bool)
+    sr = t[t["ebene"] == protection.LEVEL_AREA]
+    vals = pd.DataFrame({
+        "indikator_id": sr["indikator_id"], "sozialraum_id": sr["sozialraum_id"], "sozialraum": sr["sozialraum"],
+        "bezirk_id": sr["stadtbezirk_id"], "bezirk": sr["stadtbezirk"], "jahr": sr["jahr"], "wert": sr["wert"],
+        "zaehler": sr["zaehler"], "nenner": sr["nenner"], "gesperrt": sr["gesperrt"],
+    })
+    vals.loc[vals["gesperrt"], "wert"] = np.nan
+    vals["status"] = _status(vals)
+    tot = t[t["ebene"] != protection.LEVEL_AREA]
+    refs = pd.DataFrame({
+        "indikator_id": tot["indikator_id"], "ebene": tot["ebene"], "bezirk_id": tot["stadtbezirk_id"],
+        "name": tot["stadtbezirk"], "jahr": tot["jahr"], "wert": tot["wert"], "zaehler": tot["zaehler"],
+        "nenner": tot["nenner"], "n": np.nan, "gesperrt": tot["gesperrt"],
+    })
+    refs["status"] = _status(refs)
+    return vals.reset_index(drop=True), refs[REF_COLUMNS].reset_index(drop=True)
 
 
 def references(con, indicator_ids: list[str], years: list[int] | None = None, actor=None) -> pd.DataFrame:
@@ -227,7 +226,7 @@ def references(con, indicator_ids: list[str], years: list[int] | None = None, ac
         return pd.DataFrame(columns=REF_COLUMNS)
     if _raw_view(actor):
         return _references_raw(con, indicator_ids, years)
-    return _references_protected(con, indicator_ids, years, actor)
+    return _protected(con, indicator_ids, years, actor)[1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -361,7 +360,8 @@ _RANKS_SQL = (
 
 
 def _chosen_values(con, ids: list[str], sozialraum_ids: list[str], years: list[int] | None, actor,
-                   meta: pd.DataFrame, rank_years: list[int] | None = None) -> pd.DataFrame:
+                   meta: pd.DataFrame, rank_years: list[int] | None = None,
+                   protected: pd.DataFrame | None = None) -> pd.DataFrame:
     """Values of the chosen areas with ``rang``/``n_rang`` among all areas.
 
     Users who may see raw values: filtered and ranked in SQL (only the chosen areas' rows leave the
@@ -376,9 +376,14 @@ def _chosen_values(con, ids: list[str], sozialraum_ids: list[str], years: list[i
         v["status"] = _status(v)
         r = db.query_df(con, _RANKS_SQL, [list(ids), list(sozialraum_ids), rank_years or yrs])
         return v.merge(r, on=["indikator_id", "sozialraum_id", "jahr"], how="left")
-    allv = all_values(con, ids, years, actor=actor)
+    allv = protected if protected is not None else all_values(con, ids, years, actor=actor)
     ranked = rank_values(allv, meta["richtung"].to_dict())
-    return ranked[ranked["sozialraum_id"].isin(sozialraum_ids)]
+    chosen = ranked[ranked["sozialraum_id"].isin(sozialraum_ids)].copy()
+    if "lieferung" not in chosen.columns:  # where each value came from (not protected information)
+        src = db.query_df(con, _AREA_VALUES_SQL, [list(ids), list(sozialraum_ids), yrs])
+        chosen = chosen.merge(src[["indikator_id", "sozialraum_id", "jahr", "lieferung_id", "lieferung", "lieferant",
+                                   "importiert_am"]], on=["indikator_id", "sozialraum_id", "jahr"], how="left")
+    return chosen
 
 
 def load_series(con, indicator_ids: list[str], sozialraum_ids: list[str], actor=None,
@@ -392,14 +397,18 @@ def load_series(con, indicator_ids: list[str], sozialraum_ids: list[str], actor=
     areas = indicators.areas(con)
     if not ids:
         return SeriesData(pd.DataFrame(columns=VALUE_COLUMNS), pd.DataFrame(columns=REF_COLUMNS), meta, len(areas))
-    refs = references(con, ids, years, actor=actor)
+    protected = None
+    if _raw_view(actor):
+        refs = _references_raw(con, ids, years)
+    else:
+        protected, refs = _protected(con, ids, years, actor)
     # the years of each indicator follow from its references (one row per year with any value)
     span = refs.groupby("indikator_id")["jahr"].agg(["min", "max"]) if len(refs) else pd.DataFrame(columns=["min", "max"])
     yrs = {i: list(range(int(span.loc[i, "min"]), int(span.loc[i, "max"]) + 1)) for i in ids if i in span.index}
     if years:
         yrs = {k: [y for y in v if y in set(years)] for k, v in yrs.items()}
     rank_years = sorted({v[-1] for v in yrs.values() if v}) if rank_latest_only else None
-    chosen = _chosen_values(con, ids, list(sozialraum_ids), years, actor, meta, rank_years)
+    chosen = _chosen_values(con, ids, list(sozialraum_ids), years, actor, meta, rank_years, protected)
     if rank_latest_only:
         last = {k: v[-1] for k, v in yrs.items() if v}
         off = chosen["jahr"] != chosen["indikator_id"].map(last)

@@ -205,8 +205,9 @@ def test_viewer_sees_small_numbers_suppressed_and_not_recoverable(small):
     city = _row(shown.refs, ebene="Stadt", jahr=2024)
     visible = shown.values[(shown.values["jahr"] == 2024) & shown.values["zaehler"].notna()]
     assert math.isnan(city["zaehler"]) or len(visible) <= 2
-    # other years are unaffected
+    # other years are unaffected; every value still names its Lieferung
     assert _row(shown.values, sozialraum_id="b1", jahr=2023)["status"] == "wert"
+    assert _row(shown.values, sozialraum_id="b2", jahr=2024)["lieferung"] == "test.xlsx"
 
 
 def test_comparison_uses_latest_year_and_city_value(small):
