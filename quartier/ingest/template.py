@@ -57,8 +57,8 @@ def write_template(con, path: str | Path | None = None, lieferant: str | None = 
     for i, line in enumerate(INSTRUCTIONS, start=1):
         ws.cell(row=i, column=1, value=line)
     ws["A1"].font = Font(bold=True, size=14)
-    ws.cell(row=len(INSTRUCTIONS) + 2, column=1, value=f"{city} – Vorlage erstellt am {dt.date.today():%d.%m.%Y}"
-            + (f" für {lieferant}" if lieferant else ""))
+    ws.cell(row=len(INSTRUCTIONS) + 2, column=1, value=neutralise(f"{city} – Vorlage erstellt am {dt.date.today():%d.%m.%Y}"
+            + (f" für {lieferant}" if lieferant else "")))
     ws.column_dimensions["A"].width = 120
 
     data = wb.create_sheet("Daten")
@@ -77,7 +77,7 @@ def write_template(con, path: str | Path | None = None, lieferant: str | None = 
     for i in range(max(len(areas), len(inds))):
         a = areas[i] if i < len(areas) else ("", "")
         ind = inds[i] if i < len(inds) else ("", "", "", "")
-        lists.append([a[0], a[1], "", ind[1], ind[0], ind[2], ind[3]])
+        lists.append([neutralise(v) for v in (a[0], a[1], "", ind[1], ind[0], ind[2], ind[3])])
     lists.sheet_state = "hidden"
 
     last = TEMPLATE_ROWS + 1

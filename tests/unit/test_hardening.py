@@ -1,0 +1,136 @@
+"""Hardening: every spreadsheet export neutralises formula injection (=, +, -, @, tab, CR at the start of a
+text cell), configuration limits uploads and keeps XSRF on, secrets are ignored and an example exists."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from quartier import db
+from quartier.access import ADMIN, Actor
+from quartier.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+POISON = {
+    "indikator": "=HYPERLINK(http://angreifer.example)",
+    "definition": "+SUM(1;1)",
+    "sozialraum": "@SUM(A1:A9)",
+    "sozialraum2": "-2+3",
+    "lieferung": "=cmd|/C calc!A0",
+    "audit": "=1+1",
+    "empfehlung": "@WEBSERVICE(http://angreifer.example)",
+}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "."))
+        return True
+    except ValueError:
+        return False
+
+
+def unsafe_cells(data: bytes, name: str) -> list[str]:
+    """Cells a spreadsheet would run as a formula."""
+    bad = []
+    if name.endswith(".csv"):
+        text = data.decode("utf-8-sig")
+        sep = ";" if text.splitlines()[0].count(";") >= text.splitlines()[0].count(",") else ","
+        for row in csv.reader(io.StringIO(text), delimiter=sep):
+            bad += [c for c in row if c.startswith(DANGEROUS) and not _is_number(c)]
+    else:
+        wb = load_workbook(io.BytesIO(data))
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith(DANGEROUS)):
+                        bad.append(f"{ws.title}!{c.coordinate}: {c.value!r}")
+    return bad
+
+
+def poisoned_texts(data: bytes, name: str) -> int:
+    """How many poisoned texts (neutralised) the file contains: the export must really carry them."""
+    if name.endswith(".csv"):
+        text = data.decode("utf-8-sig")
+    else:
+        wb = load_workbook(io.BytesIO(data))
+        text = "\n".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None)
+    return sum(text.count("'" + p) for p in POISON.values())
+
+
+@pytest.fixture
+def poisoned(demo_copy):
+    c = db.connect(demo_copy)
+    with db.transaction(c) as cur:
+        cur.execute("UPDATE indikator SET name = ?, definition = ? WHERE id = 'sgb2_u18'", [POISON["indikator"], POISON["definition"]])
+        cur.execute("UPDATE sozialraum SET name = ? WHERE id = 'M04'", [POISON["sozialraum"]])
+        cur.execute("UPDATE sozialraum SET name = ? WHERE id = 'N01'", [POISON["sozialraum2"]])
+        cur.execute("UPDATE lieferung SET dateiname = ? WHERE id = (SELECT max(id) FROM lieferung)", [POISON["lieferung"]])
+        cur.execute("UPDATE empfehlung SET titel = ? WHERE id = (SELECT min(id) FROM empfehlung)", [POISON["empfehlung"]])
+        db.audit(cur, "angreifer", "test", POISON["audit"], POISON["audit"])
+    c.close()
+    return demo_copy
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_cli_exports_neutralise_formulas(poisoned, tmp_path, suffix):
+    dbf = str(poisoned)
+    files = {
+        "values": ["export", "values"],
+        "public": ["export", "values", "--public"],
+        "catalogue": ["indicators", "export"],
+        "audit": ["audit"],
+        "empfehlungen": ["empfehlungen", "export"],
+    }
+    for key, argv in files.items():
+        out = tmp_path / f"{key}{suffix}"
+        assert main([*argv, "--db", dbf, "--out", str(out)]) == 0, key
+        data = out.read_bytes()
+        assert unsafe_cells(data, out.name) == [], key
+        assert poisoned_texts(data, out.name) > 0, f"{key}: Testdaten fehlen im Export"
+
+
+def test_core_export_functions_neutralise_formulas(poisoned):
+    from quartier import catalogue_io, index
+    from quartier.ingest import template
+
+    c = db.connect(poisoned)
+    try:
+        outputs = {"empfehlungen.xlsx": catalogue_io.export_xlsx(c), "vorlage.xlsx": template.write_template(c)}
+        method = index.get_method(c, index.methods(c)["name"].iloc[0])
+        year = c.cursor().execute("SELECT max(jahr) FROM messwert_aktuell").fetchone()[0]
+        outputs["rangfolge.xlsx"] = index.export_xlsx(c, index.compute(c, method, year))
+        from quartier import audit
+        from quartier.tables import to_csv_bytes, to_xlsx_bytes
+
+        log = audit.export_frame(audit.entries(c, Actor("a", ADMIN)))
+        outputs["audit.csv"] = to_csv_bytes(log)
+        outputs["audit.xlsx"] = to_xlsx_bytes({"Audit-Log": log})
+    finally:
+        c.close()
+    for name, data in outputs.items():
+        assert unsafe_cells(data, name) == [], name
+    assert poisoned_texts(outputs["audit.csv"], "audit.csv") >= 2
+
+
+def test_streamlit_config_limits_uploads_and_keeps_xsrf():
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert cfg["server"]["enableXsrfProtection"] is True
+    assert cfg["server"]["maxUploadSize"] <= 50
+    assert cfg["client"]["showErrorDetails"] in ("none", False)
+
+
+def test_secrets_are_ignored_and_the_example_holds_no_secret():
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert ".streamlit/secrets.toml" in ignored
+    example = ROOT / ".streamlit" / "secrets.toml.example"
+    cfg = tomllib.loads(example.read_text(encoding="utf-8"))
+    assert cfg["auth"]["cookie_secret"].startswith("HIER-") and cfg["auth"]["client_secret"].startswith("HIER-")
+    assert cfg["quartier_roles"]["claim"]
+    assert not (ROOT / ".streamlit" / "secrets.toml").exists() or ".streamlit/secrets.toml" in ignored
