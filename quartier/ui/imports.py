@@ -171,7 +171,7 @@ def _preview(fa: ingest.FileAnalysis, data: bytes, sha: str) -> None:
     ff = fa.findings_frame()
     if len(ff):
         n_e, n_w = len(fa.errors), len(fa.warnings)
-        st.markdown(f"**Prüfergebnis:** {n_e} Fehler, {n_w} Warnungen, {len(fa.infos)} Hinweise")
+        st.markdown(f"**Prüfergebnis:** {n_e} Fehler, {n_w} Warnung(en), {len(fa.infos)} Hinweis(e)")
         st.dataframe(ff.drop(columns=["Datei"]), hide_index=True, width="stretch",
                      column_config={"Meldung": st.column_config.TextColumn("Meldung", width="large")})
         d1, d2 = st.columns(2)
