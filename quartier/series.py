@@ -524,7 +524,8 @@ def recommendations(con, sozialraum_id: str, actor=None) -> pd.DataFrame | None:
         df = catalogue.listing(con, actor=actor, sozialraum=[sozialraum_id])
         cols = [c for c in ("id", "titel", "handlungsfeld", "status", "fortschritt", "federfuehrung", "ende_geplant",
                             "ueberfaellig", "ohne_aktualisierung") if c in df.columns]
-        return df[cols].sort_values("id").reset_index(drop=True)
+        out = df[cols]
+        return (out.sort_values("id") if "id" in cols else out).reset_index(drop=True)
     have = {r[0] for r in con.cursor().execute(
         "SELECT table_name FROM information_schema.tables WHERE table_name IN ('empfehlung', 'empfehlung_sozialraum')"
     ).fetchall()}

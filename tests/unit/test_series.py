@@ -253,3 +253,8 @@ def test_sql_ranks_for_raw_view_match_the_pandas_rule(small):
     for col in ("rang", "n_rang"):
         a, b = both[f"{col}_sql"].to_numpy(dtype=float), both[f"{col}_pd"].to_numpy(dtype=float)
         assert np.array_equal(np.isnan(a), np.isnan(b)) and np.allclose(a[~np.isnan(a)], b[~np.isnan(b)])
+
+
+def test_recommendations_empty_catalogue_is_an_empty_list(small):
+    recs = series.recommendations(small, "a1", actor=VIEWER_ACTOR)
+    assert recs is not None and len(recs) == 0
