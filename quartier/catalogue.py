@@ -783,17 +783,25 @@ def effect(con, rec_id: str, actor=None, years_before: int = 3) -> dict:
             periods[grp] = {
                 "vorher": None if pb is None or pb.empty else _f(pb["wert"].iloc[0]),
                 "nachher": None if pa is None or pa.empty else _f(pa["wert"].iloc[0]),
+                "basis_vorher": None if pb is None or pb.empty else _f(pb["nenner"].iloc[0]),
+                "basis_nachher": None if pa is None or pa.empty else _f(pa["nenner"].iloc[0]),
             }
             periods[grp]["veraenderung"] = (None if periods[grp]["vorher"] is None or periods[grp]["nachher"] is None
                                             else periods[grp]["nachher"] - periods[grp]["vorher"])
         statement = _effect_statement(meta["name"], unit, direction, y0, before_years, after_years, periods, fmt)
+        small = [g for g, p in periods.items()
+                 if any(b is not None and b < SMALL_BASE for b in (p["basis_vorher"], p["basis_nachher"]))]
+        if small:
+            statement += (f" Achtung: kleine Basis ({', '.join(small)}: weniger als {SMALL_BASE} Fälle im Nenner je "
+                          "Zeitraum) – schon wenige Fälle verschieben den Wert deutlich.")
         out["indikatoren"].append({
-            "id": iid, "name": meta["name"], "einheit": unit, "richtung": direction, "reihe": series,
+            "id": iid, "name": meta["name"], "kurzname": meta["kurzname"] or meta["name"], "einheit": unit, "richtung": direction, "reihe": series,
             "vorher_jahre": before_years, "nachher_jahre": after_years, "perioden": periods, "aussage": statement,
         })
     return out
 
 
+SMALL_BASE = 100        # pooled denominator below this is flagged as a small base
 SAME_DEVELOPMENT = 0.5  # difference of changes (in the indicator's unit) described as "about the same"
 
 
@@ -826,6 +834,7 @@ def _effect_statement(name, unit, direction, y0, before, after, periods, fmt) ->
     if t and r and t["veraenderung"] is not None and r["veraenderung"] is not None and direction in ("higher", "lower"):
         diff = t["veraenderung"] - r["veraenderung"]
         better = diff < 0 if direction == "higher" else diff > 0
+        se = _se_of_difference(unit, t, r)
         if abs(diff) < SAME_DEVELOPMENT:
             text += (" Die Ziel-Sozialräume haben sich etwa wie die übrige Stadt entwickelt "
                      f"(Unterschied unter {fmt.number(SAME_DEVELOPMENT)}).")
@@ -833,8 +842,31 @@ def _effect_statement(name, unit, direction, y0, before, after, periods, fmt) ->
             amount = fmt.change(abs(diff), unit).lstrip("+")
             text += (f" Die Ziel-Sozialräume haben sich um {amount} "
                      f"{'günstiger' if better else 'ungünstiger'} entwickelt als die übrige Stadt "
-                     "(gemessen an der Richtung des Indikators). Das ist eine Beschreibung, kein Wirkungsnachweis.")
+                     "(gemessen an der Richtung des Indikators).")
+            if se is not None and abs(diff) < 2 * se:
+                text += (" Der Unterschied liegt innerhalb der Zufallsschwankung, die bei diesen Fallzahlen zu erwarten ist "
+                         f"(grobe Abschätzung: ±{fmt.change(2 * se, unit).lstrip('+')}).")
+            elif se is not None:
+                text += (" Er ist größer als die bei diesen Fallzahlen zu erwartende Zufallsschwankung (grobe Abschätzung: "
+                         f"±{fmt.change(2 * se, unit).lstrip('+')}) – ein Hinweis, aber kein Beleg für eine Wirkung.")
+            text += " Das ist eine Beschreibung, kein Wirkungsnachweis."
     return text
+
+
+def _se_of_difference(unit, t: dict, r: dict) -> float | None:
+    """Rough standard error of (change in target) - (change in rest) for a rate with pooled bases; None for counts."""
+    f = {"%": 100.0}.get((unit or "").strip(), 1000.0 if "1.000" in (unit or "") else None)
+    if f is None:
+        return None
+    var = 0.0
+    for p in (t, r):
+        for k in ("vorher", "nachher"):
+            v, n = p[k], p[f"basis_{k}"]
+            if v is None or not n:
+                return None
+            q = min(max(v / f, 0.0), 1.0)
+            var += q * (1 - q) / n * f * f
+    return var ** 0.5
 
 
 # --------------------------------------------------------------------------------------------

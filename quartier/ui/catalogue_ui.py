@@ -347,13 +347,14 @@ def render_effect(rid: str, actor) -> None:
                     f"{eff['start_jahr']} gilt als Übergangsjahr und zählt weder zu vorher noch zu nachher.")
     for item in eff["indikatoren"]:
         st.markdown(f"**{item['name']}**")
-        st.altair_chart(charts.indicator_lines(item["reihe"], item["name"], item["einheit"], eff["start_jahr"]),
+        st.altair_chart(charts.indicator_lines(item["reihe"], item["kurzname"], item["einheit"], eff["start_jahr"]),
                         width="stretch", theme=None, height=330)
         rows = []
         for grp, p in item["perioden"].items():
             rows.append({"Gebiet": grp, f"vorher ({cat._span(item['vorher_jahre'])})": fmt.value(p["vorher"], item["einheit"]),
                          f"nachher ({cat._span(item['nachher_jahre'])})": fmt.value(p["nachher"], item["einheit"]),
-                         "Veränderung": fmt.change(p["veraenderung"], item["einheit"])})
+                         "Veränderung": fmt.change(p["veraenderung"], item["einheit"]),
+                         "Basis vorher": fmt.integer(p["basis_vorher"]), "Basis nachher": fmt.integer(p["basis_nachher"])})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         st.markdown(item["aussage"])
 

@@ -121,3 +121,18 @@ def test_staff_upload_status_updates_preview_then_commit(run_page, tmp_path):
     assert not at.exception
     assert any("1 geändert übernommen" in s.value for s in at.success)
     assert "in Planung" in at.dataframe[0].value.set_index("Nummer").at["HE-14", "Status"]
+
+
+def test_wirkungsblick_page_compares_and_states_limits(run_page):
+    at = run_page("pages/wirkungsblick.py", session=GUEST, query={"id": "HE-09"})
+    assert not at.exception
+    assert at.selectbox(key="wb_id").value == "HE-09"
+    assert any("nicht zeigen" in i.value for i in at.info)
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Übergewicht bei der Schuleingangsuntersuchung: Ziel-Sozialräume von" in text
+    assert "kein Wirkungsnachweis" in text or "etwa wie die übrige Stadt" in text
+    table = at.dataframe[0].value
+    assert list(table["Gebiet"]) == ["Ziel-Sozialräume", "übrige Stadt"]
+    options = at.selectbox(key="wb_id").options
+    assert any(o.startswith("HE-04") for o in options)
+    assert not any(o.startswith("HE-27") for o in options)  # internal, hidden from viewers

@@ -349,6 +349,16 @@ def test_effect_compares_target_areas_with_rest_of_city(con):
     assert "nicht zeigen" in eff["grenzen"]
 
 
+def test_effect_states_small_numbers_and_random_variation(con):
+    he09 = cat.effect(con, "HE-09", STAFF)["indikatoren"][0]  # one Sozialraum, a school-entry cohort
+    p = he09["perioden"]["Ziel-Sozialräume"]
+    assert p["basis_vorher"] < 300 and p["basis_nachher"] < 300
+    assert "innerhalb der Zufallsschwankung" in he09["aussage"]
+    he01 = next(i for i in cat.effect(con, "HE-01", STAFF)["indikatoren"] if i["id"] == "sgb2_u15")
+    assert "größer als die bei diesen Fallzahlen zu erwartende Zufallsschwankung" in he01["aussage"]
+    assert "kein Beleg" in he01["aussage"]
+
+
 def test_effect_without_start_or_citywide(con):
     eff = cat.effect(con, "HE-10", STAFF)  # city-wide
     assert set(eff["indikatoren"][0]["reihe"]["gruppe"]) == {"Gesamtstadt"}
