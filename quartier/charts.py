@@ -232,7 +232,8 @@ def bar_chart(frame: pd.DataFrame, title: str, unit: str | None, richtung: str |
         layers.append(rb.mark_text(align="left", dx=4, dy=-6, baseline="bottom", color=REF_COLOUR, fontSize=12,
                                    fontWeight="bold").encode(x="wert:Q", y=alt.value(0), text="label:N"))
     n = max(1, len(frame))
-    return alt.layer(*layers).properties(width="container", height=max(120, 30 * n + 30),
+    per_bar = 30 if n <= 20 else (18 if n <= 60 else 10)
+    return alt.layer(*layers).properties(width="container", height=max(120, per_bar * n + 30),
                                          autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
                                          title=alt.Title(unit_title(title, unit), anchor="start"))
 

@@ -204,24 +204,41 @@ def show_chart(chart, alt_text: str) -> None:
     st.caption(alt_text)
 
 
-def line_summary(frame: pd.DataFrame, unit) -> str:
-    """Text alternative of a line chart: the latest value of every series and its change."""
-    parts = []
-    for name, part in frame.groupby("reihe", sort=False):
-        part = part.sort_values("jahr")
-        last = part.iloc[-1]
-        text = f"{name} {int(last['jahr'])}: {last['wert_text']}"
-        if last["rang_text"] != fmt.NOTHING:
-            text += f" (Rang {last['rang_text']})"
-        parts.append(text)
-    return "Letzte Werte – " + "; ".join(parts) + "." if parts else "Keine Werte."
+def line_summary(frame: pd.DataFrame, unit, limit: int = charts.MAX_LEGEND) -> str:
+    """Text alternative of a line chart: the latest value of every series (with many Sozialräume: the
+    references and the three highest and lowest values)."""
+    def text(r) -> str:
+        out = f"{r['reihe']} {int(r['jahr'])}: {r['wert_text']}"
+        return out + (f" (Rang {r['rang_text']})" if r["rang_text"] != fmt.NOTHING else "")
+
+    if frame.empty:
+        return "Keine Werte."
+    last = frame.sort_values("jahr").groupby("reihe", sort=False).tail(1)
+    areas_last = last[last["art"] == "Sozialraum"]
+    refs_last = last[last["art"] != "Sozialraum"]
+    if len(areas_last) <= limit:
+        return "Letzte Werte – " + "; ".join(text(r) for r in last.to_dict("records")) + "."
+    ok = areas_last[areas_last["wert"].notna()].sort_values("wert", ascending=False)
+    parts = [f"{len(areas_last)} Sozialräume"]
+    if len(ok):
+        parts.append("höchste: " + ", ".join(text(r) for r in ok.head(3).to_dict("records")))
+        parts.append("niedrigste: " + ", ".join(text(r) for r in ok.tail(3).to_dict("records")))
+    parts += [text(r) for r in refs_last.to_dict("records")]
+    return "Letzte Werte – " + "; ".join(parts) + ". Alle Werte in der Tabelle."
 
 
-def bar_summary(frame: pd.DataFrame, unit, city: str) -> str:
-    parts = [f"{r['sozialraum']}: {r['wert_text']}" for r in frame.to_dict("records")]
+def bar_summary(frame: pd.DataFrame, unit, city: str, limit: int = charts.MAX_LEGEND) -> str:
+    rows = frame.to_dict("records")
+    if len(rows) > limit:
+        ok = frame[frame["wert"].notna()].sort_values("wert", ascending=False).to_dict("records")
+        rows = ok[:3] + ok[-3:] if len(ok) > 6 else ok
+        head = f"{len(frame)} Sozialräume, höchste und niedrigste Werte – "
+    else:
+        head = "Werte – "
+    parts = [f"{r['sozialraum']}: {r['wert_text']}" for r in rows]
     cv = frame["wert_stadt"].dropna()
     ref = f" Gesamtstadt {city}: {fmt.value(cv.iloc[0], unit)}." if len(cv) else ""
-    return f"Werte {int(frame['jahr'].iloc[0])} – " + "; ".join(parts) + "." + ref
+    return f"{int(frame['jahr'].iloc[0])}: " + head + "; ".join(parts) + "." + ref
 
 
 def population_block(pop: pd.DataFrame, city: str) -> None:

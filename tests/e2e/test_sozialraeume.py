@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import assert_no_exception, axe_violations, open_page, screenshot, wait_for_app
-
-
-def _login_if_needed(pg) -> None:
-    """The app has a login gate: log in with the documented demo viewer account when it is shown."""
-    if pg.get_by_role("heading", name="Anmeldung").count() == 0:
-        return
-    from quartier import auth
-
-    name, _role, password = next(a for a in auth.DEMO_ACCOUNTS if a[0] == "betrachtung")
-    pg.get_by_label("Benutzername").fill(name)
-    pg.get_by_label("Passwort").fill(password)
-    pg.get_by_role("button", name="Anmelden").click()
-    pg.wait_for_timeout(500)
-    wait_for_app(pg)
+from tests.e2e.conftest import assert_no_exception, axe_violations, open_page, screenshot
 
 
 def test_profile_of_wehringhausen(server, page):
-    open_page(page, server, "sozialraeume?sr=M04")
-    _login_if_needed(page)
+    open_page(page, server, "sozialraeume?sr=M04", user="betrachtung")  # a viewer: protected values
     assert_no_exception(page)
     heading = page.get_by_role("heading", name="Steckbrief Wehringhausen (M04)")
     heading.wait_for(timeout=30_000)
@@ -41,7 +26,6 @@ def test_profile_of_wehringhausen(server, page):
 
 def test_time_series_of_a_district(server, page):
     open_page(page, server, "sozialraeume?bezirk=haspe&ind=sgb2_u18")
-    _login_if_needed(page)
     assert_no_exception(page)
     page.get_by_role("heading", name="Minderjährige in SGB-II-Bedarfsgemeinschaften").wait_for(timeout=30_000)
     page.wait_for_selector(".vega-embed canvas, .vega-embed svg", timeout=30_000)
