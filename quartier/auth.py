@@ -285,3 +285,51 @@ def oidc_actor(claims: dict, config: dict | None, con=None) -> Actor | None:
     if role is None:
         return None
     return Actor(name, role, raw_data=False)
+
+
+# ------------------------------------------------------------------------------------------ settings
+
+# Security-relevant settings an administrator may change in the app: key -> (label, minimum, maximum, default)
+SECURITY_SETTINGS = {
+    "min_fallzahl": ("Mindestfallzahl (Werte darunter werden für Betrachtende gesperrt)", 1, 50, 3),
+    "min_nenner": ("Mindestnenner (Quoten auf kleinerer Basis werden gesperrt)", 1, 1000, 10),
+    "login_max_fehlversuche": ("Fehlversuche bis zur Sperre", 1, 20, MAX_FAILED_DEFAULT),
+    "login_sperre_minuten": ("Sperrdauer nach zu vielen Fehlversuchen (Minuten)", 1, 1440, LOCK_MINUTES_DEFAULT),
+    "backup_anzahl": ("Aufbewahrte automatische Sicherungen", 1, 100, 10),
+}
+
+
+def security_settings(con) -> dict[str, int]:
+    out = {}
+    for key, (_label, lo, hi, default) in SECURITY_SETTINGS.items():
+        try:
+            out[key] = min(hi, max(lo, int(db.get_setting(con, key, str(default)))))
+        except (TypeError, ValueError):
+            out[key] = default
+    return out
+
+
+def save_security_settings(con, actor: Actor, values: dict) -> dict[str, tuple]:
+    """Store changed security settings (administration only); returns {key: (old, new)} of the changes."""
+    require(actor, ADMIN, "Sicherheitseinstellungen ändern")
+    current = security_settings(con)
+    changes = {}
+    for key, value in values.items():
+        if key not in SECURITY_SETTINGS:
+            raise AuthError(f"Unbekannte Einstellung „{key}“.")
+        label, lo, hi, _ = SECURITY_SETTINGS[key]
+        try:
+            v = int(value)
+        except (TypeError, ValueError) as exc:
+            raise AuthError(f"{label}: bitte eine ganze Zahl eingeben.") from exc
+        if not lo <= v <= hi:
+            raise AuthError(f"{label}: erlaubt sind {lo} bis {hi}.")
+        if v != current[key]:
+            changes[key] = (current[key], v)
+    if changes:
+        with db.transaction(con) as cur:
+            for key, (_old, new) in changes.items():
+                db.set_setting(cur, key, str(new))
+            db.audit(cur, actor.name, "einstellungen_aendern", "sicherheit",
+                     json.dumps({k: {"alt": o, "neu": n} for k, (o, n) in changes.items()}, ensure_ascii=False))
+    return changes

@@ -101,6 +101,19 @@ def before_write(con, db_path: str | os.PathLike | None = None, reason: str = "s
     return target
 
 
+def manual(con, actor, db_path: str | os.PathLike | None = None) -> Path:
+    """A backup on request (administration), e.g. from the app while it holds the database open."""
+    from quartier.access import ADMIN, require
+
+    require(actor, ADMIN, "eine Sicherung anlegen")
+    src = Path(db_path) if db_path else database_file(con)
+    target = backup_dir(con, src) / f"{src.stem}-{datetime.now():%Y%m%d-%H%M%S}.duckdb"
+    snapshot(con, target, src)
+    with db.transaction(con) as cur:
+        db.audit(cur, actor.name, "sicherung_anlegen", str(target), None)
+    return target
+
+
 def prune(directory: Path, stem: str, keep: int) -> list[Path]:
     """Delete all but the newest ``keep`` automatic backups of database ``stem``."""
     files = sorted(Path(directory).glob(f"{stem}-{AUTO_PREFIX}-*.duckdb"), key=lambda p: p.name)

@@ -80,3 +80,28 @@ def test_staff_pages_are_registered_with_roles():
     for path in ("daten-import", "lieferungen"):
         if path in roles:
             assert roles[path] in ("Bearbeitung", "Administration")
+
+
+def test_admin_creates_user_and_changes_settings_in_the_app(run_page, app_db):
+    from quartier import auth, db
+
+    at = run_page("pages/benutzer.py")
+    assert not at.exception and at.title[0].value == "Benutzer und Sicherheit"
+    at.text_input(key="bn_name").input("neu.person")
+    at.selectbox(key="bn_rolle").select("Bearbeitung")
+    at.text_input(key="bn_pw1").input("ein-gutes-passwort")
+    at.text_input(key="bn_pw2").input("ein-gutes-passwort")
+    at.button(key="FormSubmitter:benutzer_neu-Konto anlegen").click().run()
+    assert not at.exception
+    assert any("angelegt" in s.value for s in at.success), [e.value for e in at.error]
+    at.number_input(key="sich_min_fallzahl").set_value(5)
+    at.button(key="FormSubmitter:sicherheit-Einstellungen speichern").click().run()
+    assert any("gespeichert" in s.value for s in at.success)
+    c = db.connect(app_db)
+    try:
+        assert auth.authenticate(c, "neu.person", "ein-gutes-passwort").role == "Bearbeitung"
+        assert auth.security_settings(c)["min_fallzahl"] == 5
+        actions = [r[0] for r in c.cursor().execute("SELECT aktion FROM audit_log ORDER BY id DESC LIMIT 3").fetchall()]
+        assert "benutzer_anlegen" in actions and "einstellungen_aendern" in actions
+    finally:
+        c.close()
