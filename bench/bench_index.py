@@ -9,6 +9,9 @@
     ``AppTest`` (app.py with the navigation, as a logged-in editor) on the demo city; warm = repeated runs
     with the caches filled, as on a running server. The demo database is built once into
     ``$QUARTIER_BENCH_CACHE`` (default ``/tmp/quartier_bench``) and copied.
+(c) ``index_db_10000x<K>_compute_s``: :func:`quartier.index.compute` end to end on the synthetic city of
+    ``bench_scale`` (10,000 Sozialräume x 60 indicators x 20 years, ``quartier.synth``; built once and
+    cached), with every indicator that has a direction.
 
 Run alone: ``python -m bench.bench_index``.
 """
@@ -140,10 +143,56 @@ def bench_page(repeat: int = 7) -> dict:
     return {"page_demo_cold_ms": cold, "page_demo_warm_ms": warm, "page_uebersicht_warm_ms": ref}
 
 
+def _synth_db(n: int, k: int = N_IND, y: int = 20) -> Path:
+    """The synthetic city of bench_scale (same cache file name), built once."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"synth_{n}_{k}_{y}_s1.duckdb"
+    if not path.exists():
+        from quartier import access, db, synth
+
+        tmp = path.with_suffix(".tmp.duckdb")
+        con = db.connect(tmp)
+        synth.build(con, n, k, y, seed=1, actor=access.cli_actor("bench"), force=True)
+        con.close()
+        tmp.rename(path)
+    return path
+
+
+def bench_db(n: int, repeat: int = 3) -> dict:
+    """``index.compute`` end to end (query, rates, matrices, index, robustness) on a synthetic DuckDB city
+    with every indicator that has a direction."""
+    from quartier import db, indicators
+    from quartier import index as hb
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_index_db_"))
+    try:
+        shutil.copy(_synth_db(n), tmp / "synth.duckdb")
+        con = db.connect(tmp / "synth.duckdb")
+        cat = indicators.catalogue(con)
+        ids = list(cat.loc[cat["richtung"].notna(), "id"])
+        year = max(indicators.years(con))
+        m = {"name": "Benchmark", "indicators": [{"id": i, "weight": 1} for i in ids]}
+        times, cpu, load = [], [], []
+        for _ in range(repeat):
+            t, c = time.perf_counter(), time.process_time()
+            res = hb.compute(con, m, year)
+            times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+            t = time.perf_counter()
+            hb.load_values(con, ids + ["ew_gesamt"], [year - 2, year])
+            load.append(time.perf_counter() - t)
+        con.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {f"index_db_{n}x{len(ids)}_compute_s": times, f"index_db_{n}x{len(ids)}_compute_cpu_s": cpu,
+            f"index_db_{n}x{len(ids)}_query_only_s": load, f"index_db_{n}_rated_areas": int((res.klass >= 0).sum())}
+
+
 def run() -> dict:
     quick = os.environ.get("QUARTIER_BENCH_QUICK") == "1"
     out = bench_core(3 if quick else 7)
     out.update(bench_page(3 if quick else 7))
+    out.update(bench_db(1000 if quick else 10_000))
     return out
 
 
