@@ -129,12 +129,12 @@ def _key(scope: Scope) -> tuple[str, str | None]:
 def _series(values: pd.DataFrame, key: tuple[str, str | None]) -> pd.DataFrame:
     """Yearly values of one cell of the protected table: (level, Sozialraum/Stadtbezirk id or None)."""
     level, ident = key
-    part = values[values["ebene"] == level]
+    mask = values["ebene"].to_numpy() == level
     if level == AREA:
-        part = part[part["sozialraum_id"] == ident]
+        mask &= values["sozialraum_id"].to_numpy() == ident
     elif level == DISTRICT:
-        part = part[part["stadtbezirk_id"] == ident]
-    out = part[["jahr", "wert", "zaehler", "nenner", "gesperrt"]].copy()
+        mask &= values["stadtbezirk_id"].to_numpy() == ident
+    out = values.loc[mask, ["jahr", "wert", "zaehler", "nenner", "gesperrt"]].copy()
     out["gesperrt"] = out["gesperrt"].fillna(False).astype(bool)
     return out.sort_values("jahr").reset_index(drop=True)
 
@@ -480,15 +480,20 @@ class Summary:
     values: pd.DataFrame | None = None   # the protected table everything above was built from
 
 
-def summary(con, scope: Scope, actor, year: int | None = None, since: dt.date | None = None) -> Summary:
+def summary(con, scope: Scope, actor, year: int | None = None, since: dt.date | None = None,
+            with_table: bool = True) -> Summary:
+    """Everything a view or report of ``scope`` shows. ``with_table=False`` skips the table of all
+    indicators per Sozialraum (the PDF needs it, the page does not) and loads only the indicators
+    shown on the page."""
     from quartier import demo
 
     cat_ids = list(indicators.catalogue(con)["id"])
-    vals = _values(con, actor, None)
+    wanted = None if with_table else [i for i in dict.fromkeys(HEADLINE_IDS + CHART_IDS + [RANK_INDICATOR]) if i in cat_ids]
+    vals = _values(con, actor, wanted)
     head = headline(con, scope, actor, year, values=vals)
     rank, note = need_ranking(con, scope, actor, year, values=vals)
     dev = development(con, scope, actor, values=vals)
-    table = area_table(con, scope, actor, year, ids=cat_ids, values=vals)
+    table = area_table(con, scope, actor, year, ids=cat_ids, values=vals) if with_table else pd.DataFrame()
     recs, rec_note = recommendations(con, scope, actor, since)
     return Summary(
         scope=scope, city=db.get_setting(con, "stadt", "Stadt") or "Stadt", demo=demo.is_demo(con),
@@ -498,9 +503,10 @@ def summary(con, scope: Scope, actor, year: int | None = None, since: dt.date | 
     )
 
 
-def district_summary(con, bezirk_id: str, actor, year: int | None = None, since: dt.date | None = None) -> Summary:
+def district_summary(con, bezirk_id: str, actor, year: int | None = None, since: dt.date | None = None,
+                     with_table: bool = True) -> Summary:
     """Everything the district view shows, for one Stadtbezirk (id or tolerant name)."""
-    return summary(con, bezirk_scope(con, bezirk_id), actor, year, since)
+    return summary(con, bezirk_scope(con, bezirk_id), actor, year, since, with_table)
 
 
 # ---------------------------------------------------------------------------------------------- map

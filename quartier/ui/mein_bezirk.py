@@ -41,7 +41,7 @@ def scope_from_param(value: str | None) -> str | None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _summary(stamp: int, bezirk_id: str, actor, since: dt.date | None) -> report.Summary:
-    return report.district_summary(get_con(), bezirk_id, actor, since=since)
+    return report.district_summary(get_con(), bezirk_id, actor, since=since, with_table=False)
 
 
 def summary(bezirk_id: str, actor, since: dt.date | None) -> report.Summary:

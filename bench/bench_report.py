@@ -1,0 +1,60 @@
+"""Reports (PDF) and the district view on the demo city.
+
+``district_summary_ms``   ``report.district_summary`` for Haspe as a viewer (protected table, index ranking,
+                          development, recommendations) – what the page "Mein Bezirk" computes uncached;
+``pdf_bezirk_ms``, ``pdf_stadt_ms``, ``pdf_sozialraum_ms``   ``report.build_pdf`` for Haspe, the city and M04
+                          (map SVG -> PNG and the charts through vl-convert included);
+``pdf_bezirk_kb``         size of the district PDF.
+Medians of ``REPEAT`` runs after one warm-up (vl-convert starts its JavaScript engine on the first call).
+No budget is set in issue 9; these numbers are for comparison over time.
+
+Run alone: ``python -m bench.bench_report``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+REPEAT = 3
+
+
+def _median_ms(fn, repeat: int = REPEAT) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def run() -> dict:
+    from quartier import db, demo, report
+    from quartier.access import VIEWER, Actor
+
+    actor = Actor("bench", VIEWER)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "demo.duckdb"
+        con = db.connect(path)
+        demo.build(con, out_dir=Path(tmp) / "lieferungen")
+        haspe = report.bezirk_scope(con, "haspe")
+        city = report.city_scope(con)
+        m04 = report.sozialraum_scope(con, "M04")
+        out = Path(tmp) / "x.pdf"
+        report.build_pdf(con, haspe, actor, out)  # warm-up
+        res = {
+            "district_summary_ms": _median_ms(lambda: report.district_summary(con, "haspe", actor)),
+            "pdf_bezirk_ms": _median_ms(lambda: report.build_pdf(con, haspe, actor, out)),
+            "pdf_stadt_ms": _median_ms(lambda: report.build_pdf(con, city, actor, out)),
+            "pdf_sozialraum_ms": _median_ms(lambda: report.build_pdf(con, m04, actor, out)),
+        }
+        res["pdf_bezirk_kb"] = round(len(report.build_pdf(con, haspe, actor, None)) / 1024, 1)
+        con.close()
+    return res
+
+
+if __name__ == "__main__":
+    for k, v in run().items():
+        print(f"{k}: {v}")
