@@ -93,6 +93,9 @@ def before_write(con, db_path: str | os.PathLike | None = None, reason: str = "s
         return None
     if not con.cursor().execute("SELECT count(*) FROM lieferung").fetchone()[0]:
         return None
+    if db_path is None and not con.cursor().execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]:
+        return None  # in-memory database (tests): nothing on disk to protect
     src = Path(db_path) if db_path else database_file(con)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = backup_dir(con, src) / f"{src.stem}-{AUTO_PREFIX}-{stamp}-{_slug(reason)}.duckdb"

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from quartier import access, db
+from quartier import access, backup, db
 from quartier.ingest.match import remember_alias
 from quartier.ingest.pipeline import VALUE_COLUMNS, FileAnalysis, delivery_state
 from quartier.names import normalize
@@ -33,6 +33,7 @@ def commit(con, fa: FileAnalysis, actor, *, confirm_warnings: bool = False, lief
         raise ImportRejected(f"{fa.filename}: {len(fa.warnings)} Warnung(en) müssen bestätigt werden, bevor die Lieferung "
                              "übernommen wird.")
     lieferant = lieferant or fa.lieferant or "unbekannt"
+    _backup(con, f"Import {fa.filename}")
     vals = fa.values[VALUE_COLUMNS].copy()
     vals["jahr"] = vals["jahr"].astype("int64")
     vals["gesperrt"] = vals["gesperrt"].astype(bool)
@@ -84,6 +85,15 @@ def commit(con, fa: FileAnalysis, actor, *, confirm_warnings: bool = False, lief
     return report
 
 
+def _backup(con, reason: str) -> None:
+    """Automatic backup before every import and withdrawal (quartier.backup); no backup, no write."""
+    try:
+        backup.before_write(con, reason=reason)
+    except (backup.BackupError, OSError) as exc:
+        raise ImportRejected(f"Die Sicherung vor dem Schreiben ist fehlgeschlagen ({exc}); es wurde nichts geändert. "
+                             "Bitte Speicherplatz und das Sicherungsverzeichnis prüfen.") from exc
+
+
 def save_column(cur, lieferant: str, header: str, role: str, indikator_id: str | None, jahr: int | None, user: str) -> None:
     cur.execute(
         "INSERT INTO import_spaltenzuordnung (lieferant, kopf_norm, kopf, rolle, indikator_id, jahr, geaendert_von)"
@@ -105,6 +115,7 @@ def accept_suggestion(con, actor, art: str, text: str, ziel_id: str) -> None:
 def withdraw(con, lieferung_id: int, actor, reason: str | None = None) -> dict:
     """Withdraw a delivery: its values stop counting, the ones it superseded count again."""
     access.require(actor, access.EDITOR, "eine Lieferung zurückziehen")
+    _backup(con, f"Rueckzug Lieferung {lieferung_id}")
     with db.transaction(con) as cur:
         row = cur.execute("SELECT status, dateiname FROM lieferung WHERE id = ?", [int(lieferung_id)]).fetchone()
         if row is None:

@@ -121,3 +121,23 @@ def test_no_automatic_backup_when_nothing_to_lose_or_switched_off(empty_con, con
     with db.transaction(con) as cur:
         db.set_setting(cur, "backup_auto", "0")
     assert backup.before_write(con, reason="Import") is None
+
+
+def test_import_and_withdrawal_back_up_first(con, demo_copy):
+    """The importer calls backup.before_write: the backup holds the state just before each write."""
+    from quartier import ingest
+    from tests.unit.ingest_files import long_rows, xlsx
+
+    editor = Actor("pruefer", "Bearbeitung")
+    folder = demo_copy.parent / "backups"
+    n_before = con.cursor().execute("SELECT count(*) FROM lieferung").fetchone()[0]
+    path = xlsx(demo_copy.parent / "korrektur.xlsx", {"D": long_rows([(2025, "M01", "sgb2_u18", 1, 100, 1.0)])})
+    fa = ingest.analyse_file(con, path.read_bytes(), path.name)
+    rep = ingest.commit(con, fa, editor, confirm_warnings=True)
+    made = sorted(folder.glob("*-auto-*.duckdb"))
+    assert len(made) == 1 and "import-korrektur-xlsx" in made[0].name
+    assert backup.check(made[0])["tabellen"]["lieferung"] == n_before
+    ingest.withdraw(con, rep["lieferung_id"], editor)
+    made = sorted(folder.glob("*-auto-*.duckdb"))
+    assert len(made) == 2 and "rueckzug-lieferung" in made[-1].name
+    assert backup.check(made[-1])["tabellen"]["lieferung"] == n_before + 1
