@@ -78,7 +78,7 @@ def scatter_chart(res: CorridorResult, height: int = 320) -> alt.LayerChart:
            else "zu wenige Werte für eine Korrelation")
     if binned:
         sub += f"; je Punkt rund {fmt.integer(n_points / len(df))} Sozialräume (Abstandsklassen)"
-    title = alt.TitleParams(f"{res.indicator_name} {res.year} nach Abstand zur {res.axis}", subtitle=sub)
+    title = alt.TitleParams(f"Wert {res.year} und Abstand zur {res.axis}", subtitle=sub)
     base = alt.Chart(df)
     points = base.mark_point(filled=True, size=90, opacity=0.9).encode(
         x=alt.X("abstand_km:Q", title=f"Abstand des Mittelpunkts zur {res.axis} (km)",
@@ -125,7 +125,6 @@ def years_chart(years: pd.DataFrame, name: str, unit: str | None, axis: str, wid
         tooltip=[alt.Tooltip("jahr:O", title="Jahr"), alt.Tooltip("lage:N", title="Lage"),
                  alt.Tooltip("wert_text:N", title="Wert")],
     ).properties(
-        title=alt.TitleParams(f"{name} im Zeitverlauf",
-                              subtitle=f"{fmt.integer(width_m)}-m-Korridor um die {axis} und übriges Stadtgebiet"),
+        title=alt.TitleParams("Zeitverlauf", subtitle=f"{fmt.integer(width_m)}-m-Korridor um die {axis} und übriges Stadtgebiet"),
         height=height,
     ).configure(locale=GERMAN_NUMBERS)

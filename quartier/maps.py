@@ -281,6 +281,7 @@ class GeometryPayload:
     axes: dict[str, dict]                  # name -> {"geometry": dict, "label": (lon, lat), "wgs84": geom}
     bounds: tuple[float, float, float, float]
     metric_areas: dict[str, object] = field(default_factory=dict)  # id -> UTM geometry (for corridors)
+    area_km2: dict[str, float] = field(default_factory=dict)
 
     def area_features(self, props: dict[str, dict] | None = None) -> list[dict]:
         props = props or {}
@@ -347,7 +348,8 @@ def prepare_geometry(areas: pd.DataFrame, bezirke: pd.DataFrame | None = None, a
     allb = (float(bnds[:, 0].min()), float(bnds[:, 1].min()), float(bnds[:, 2].max()), float(bnds[:, 3].max())) \
         if len(simple_w) else (0.0, 0.0, 0.0, 0.0)
     return GeometryPayload(ids, names, bezirk_of, bezirk_names, geometry_dicts(simple_w), centroids,
-                           area_bounds, bezirk_features, bezirk_bounds, axes_out, allb, dict(zip(ids, full_m)))
+                           area_bounds, bezirk_features, bezirk_bounds, axes_out, allb, dict(zip(ids, full_m)),
+                           dict(zip(ids, (shapely.area(full_m) / 1e6).tolist())))
 
 
 def payload_from_db(con, tolerance_m: float | None = None) -> GeometryPayload:
@@ -449,13 +451,16 @@ def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: s
     if labels is None:
         labels = len(payload.ids) <= 300
     if labels:
-        text = [{"position": list(payload.centroids[i]), "text": area_props.get(i, {}).get("label", payload.names[i])}
-                for i in payload.ids]
+        # larger areas keep their label when labels would overlap (deck.gl CollisionFilterExtension)
+        text = [{"position": list(payload.centroids[i]), "text": area_props.get(i, {}).get("label", payload.names[i]),
+                 "prio": round(payload.area_km2.get(i, 0.0), 3)} for i in payload.ids]
         layers.append(pdk.Layer("TextLayer", id=LAYER_LABELS, data=text, pickable=False, get_position="position",
                                 get_text="text", get_size=12, size_units=pdk.types.String("pixels"), get_color=[20, 20, 20, 255],
                                 background=True, get_background_color=[255, 255, 255, 210], background_padding=[3, 1],
                                 character_set=pdk.types.String("auto"), get_text_anchor=pdk.types.String("middle"),
-                                get_alignment_baseline=pdk.types.String("center"), font_family=pdk.types.String(FONT)))
+                                get_alignment_baseline=pdk.types.String("center"), font_family=pdk.types.String(FONT),
+                                extensions=[{"@@type": "CollisionFilterExtension"}], collision_enabled=True,
+                                get_collision_priority="prio", collision_test_props={"sizeScale": 1.15}))
     if axes:
         layers.append(pdk.Layer("TextLayer", id=LAYER_AXIS_LABEL,
                                 data=[{"position": list(a["label"]), "text": n} for n, a in axes.items()],
@@ -466,9 +471,14 @@ def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: s
                                 font_family=pdk.types.String(FONT), get_pixel_offset=[0, -16]))
     return CompactDeck(
         layers=layers,
+        # no zoom by mouse wheel: the page must scroll past the map; zoom with +/-, double click or keyboard
+        views=[pdk.View(type="MapView", controller={"scrollZoom": False, "doubleClickZoom": True, "keyboard": True,
+                                                      "dragPan": True, "touchZoom": True})],
         initial_view_state=view or view_for_bounds(payload.bounds),
+        # Without a basemap: pydeck's default style sentinel and no provider, so Streamlit neither draws nor
+        # requests any tiles or style (map_style=None would make Streamlit fetch Carto's style anyway).
         map_provider="carto" if basemap else None,
-        map_style=basemap or None,
+        **({"map_style": basemap} if basemap else {}),
         tooltip={"html": tooltip_html or TOOLTIP_HTML % "Wert", "style": {"backgroundColor": "#ffffff", "color": "#111111",
                                                  "border": "1px solid #333", "fontSize": "14px", "padding": "6px"}},
     )
@@ -682,7 +692,7 @@ def map_table(frame: pd.DataFrame, cls: Classification, members: pd.DataFrame | 
         "zaehler": frame["zaehler"].where(~frame["gesperrt"]),
         "nenner": frame["nenner"],
         "gesperrt": frame["gesperrt"].map({True: "ja", False: "nein"}),
-        "rang": frame["rang"],
+        "rang": frame["rang"].astype("Int64"),
         "veraenderung_vorjahr": frame["veraenderung"],
         "klasse": ["gesperrt" if s else labels.get(int(c), "keine Daten")
                    for c, s in zip(cls.classes, frame["gesperrt"])],
