@@ -7,7 +7,7 @@ import streamlit as st
 
 from quartier import catalogue as cat
 from quartier import catalogue_charts as charts
-from quartier.access import EDITOR, PermissionDenied
+from quartier.access import ADMIN, EDITOR, PermissionDenied
 from quartier.tables import to_xlsx_bytes
 from quartier.ui import catalogue_ui as cu
 from quartier.ui.common import get_con, page_header
@@ -28,6 +28,22 @@ df = cat.filter_frame(cat.visible(cu.catalogue(today), actor))
 if df.empty:
     st.info("Noch keine Handlungsempfehlungen erfasst.")
     st.stop()
+areas, _ = cu.lookups()
+bez = areas.dropna(subset=["bezirk_id"]).drop_duplicates("bezirk_id")
+bez_names = dict(zip(bez["bezirk_id"], bez["bezirk"]))
+if "ust_bezirk" not in st.session_state and st.query_params.get("bezirk") in bez_names:
+    st.session_state["ust_bezirk"] = st.query_params["bezirk"]
+bezirk = st.selectbox("Stadtbezirk", ["", *bez_names], key="ust_bezirk",
+                      format_func=lambda b: bez_names.get(b, "ganze Stadt (mit stadtweiten Empfehlungen)"))
+if bezirk:
+    df = cat.filter_frame(df, bezirk=[bezirk])
+    st.query_params["bezirk"] = bezirk
+    if df.empty:
+        st.info(f"Für {bez_names[bezirk]} gibt es keine sozialraumbezogenen Empfehlungen.")
+        st.stop()
+    st.caption(f"Nur Empfehlungen für Sozialräume in {bez_names[bezirk]}; stadtweite Empfehlungen sind ausgeblendet.")
+elif "bezirk" in st.query_params:
+    del st.query_params["bezirk"]
 
 counts = df["status"].value_counts()
 cols = st.columns(4)
@@ -97,6 +113,21 @@ else:
         "Begründung": ch["begruendung"], "Wer": ch["benutzer"],
     })
     st.dataframe(show, hide_index=True, width="stretch")
+
+if actor.has(ADMIN):
+    with st.expander("Einstellung: Frist „ohne Aktualisierung“"):
+        with st.form("ust_frist"):
+            n = st.number_input("Monate ohne Änderung, ab denen eine Empfehlung als „ohne Aktualisierung“ gilt",
+                                min_value=1, max_value=60, value=months, step=1, key="ust_frist_monate")
+            go_frist = st.form_submit_button("Speichern")
+        if go_frist:
+            try:
+                cat.set_stale_months(con, actor, int(n))
+            except (cat.CatalogueError, PermissionDenied) as exc:
+                st.error(str(exc), icon=":material/error:")
+            else:
+                cu.flash(f"Frist auf {int(n)} Monate gesetzt.")
+                st.rerun()
 
 st.subheader("Berichtsstände")
 st.markdown("Ein Berichtsstand friert den ganzen Katalog zu einem Stichtag ein (auch rückwirkend: spätere Änderungen "

@@ -136,3 +136,19 @@ def test_wirkungsblick_page_compares_and_states_limits(run_page):
     options = at.selectbox(key="wb_id").options
     assert any(o.startswith("HE-04") for o in options)
     assert not any(o.startswith("HE-27") for o in options)  # internal, hidden from viewers
+
+
+def test_umsetzungsstand_district_filter_and_stale_setting(run_page):
+    at = run_page("pages/umsetzungsstand.py", session={ACTOR_KEY: Actor("admin", "Administration")},
+                  query={"bezirk": "haspe"})
+    assert not at.exception
+    assert at.selectbox(key="ust_bezirk").value == "haspe"
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Empfehlungen"] == "7"  # the seven recommendations for S01 Haspe-Zentrum
+    stale_before = int(labels["ohne Aktualisierung seit 6 Monaten"])
+    at.number_input(key="ust_frist_monate").set_value(24)
+    next(b for b in at.button if b.label == "Speichern").click().run()
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert "ohne Aktualisierung seit 24 Monaten" in labels
+    assert int(labels["ohne Aktualisierung seit 24 Monaten"]) < stale_before
