@@ -41,9 +41,11 @@ LINE_HEIGHT = 280
 def german(chart):
     """Apply the German number/time locale (axes, legends, text formats) and readable font sizes
     (projector in a council meeting) to a chart."""
-    return chart.configure(locale=GERMAN_LOCALE).configure_axis(
-        labelFontSize=13, titleFontSize=14).configure_legend(labelFontSize=13, titleFontSize=13).configure_title(
-        fontSize=16).configure_header(labelFontSize=13)
+    # one configure() call: every configure_* call copies the whole chart including its data
+    return chart.configure(
+        locale=GERMAN_LOCALE, axis={"labelFontSize": 13, "titleFontSize": 14},
+        legend={"labelFontSize": 13, "titleFontSize": 13}, title={"fontSize": 16}, header={"labelFontSize": 13},
+    )
 
 
 def unit_title(name: str, unit: str | None) -> str:

@@ -157,38 +157,38 @@ def _references_raw(con, indicator_ids: list[str], years: list[int] | None) -> p
     sums["bezirk_key"] = sums["bezirk_id"].fillna("")
     has_den = sums.groupby("indikator_id")["n_nenner"].transform("sum") > 0
     sums["klasse"] = np.where(has_den, "rate:" + sums["indikator_id"].map(cat["einheit"]).fillna("").astype(str), "count")
+    # The district sums twice: once per district, once all together for the city (group "").
+    stacked = pd.concat([
+        sums.assign(ebene=LEVEL_DISTRICT, gruppe=sums["bezirk_key"]),
+        sums.assign(ebene=LEVEL_CITY, gruppe=""),
+    ], ignore_index=True)
+    stacked = stacked[(stacked["ebene"] == LEVEL_CITY) | (stacked["gruppe"] != "")]
+    by = ["indikator_id", "ebene", "gruppe", "jahr"]
     frames = []
     # One aggregate() call per kind (counts, or rates of one unit): the factor and the count/rate rule
     # of aggregate() hold for the whole call.
-    for klasse, part in sums.groupby("klasse", sort=False):
+    for klasse, part in stacked.groupby("klasse", sort=False):
         is_count = klasse == "count"
         unit = None if is_count else klasse.split(":", 1)[1]
         part = part.copy()
         if is_count:
             part["zaehler"] = np.nan
             part["nenner"] = np.nan
-        for level, by in ((LEVEL_DISTRICT, ["indikator_id", "bezirk_key", "jahr"]), (LEVEL_CITY, ["indikator_id", "jahr"])):
-            if level == LEVEL_DISTRICT and not part["bezirk_id"].notna().any():
-                continue
-            counts = part.groupby(by)["n_sr"].sum().rename("n").reset_index()
-            if not is_count and not part["nenner"].notna().any():
-                agg = counts.copy()
-                agg["wert"] = agg["zaehler"] = agg["nenner"] = np.nan
-            else:
-                agg = indicators.aggregate(part, unit, by).drop(columns="n").merge(counts, on=by, how="left")
-            agg["ebene"] = level
-            if level == LEVEL_DISTRICT:
-                agg = agg[agg["bezirk_key"] != ""].copy()
-                agg["bezirk_id"] = agg["bezirk_key"]
-                agg["name"] = agg["bezirk_id"].map(bez_names).fillna(agg["bezirk_id"])
-            else:
-                agg["bezirk_id"] = None
-                agg["name"] = None
-            agg["gesperrt"] = False
-            frames.append(agg)
+        counts = part.groupby(by)["n_sr"].sum().rename("n").reset_index()
+        if not is_count and not part["nenner"].notna().any():
+            agg = counts.copy()
+            agg["wert"] = agg["zaehler"] = agg["nenner"] = np.nan
+        else:
+            agg = indicators.aggregate(part, unit, by).drop(columns="n").merge(counts, on=by, how="left")
+        frames.append(agg)
     if not frames:
         return pd.DataFrame(columns=REF_COLUMNS)
     out = pd.concat(frames, ignore_index=True)
+    district = out["ebene"] == LEVEL_DISTRICT
+    out["bezirk_id"] = out["gruppe"].where(district, None)
+    out["name"] = out["bezirk_id"].map(bez_names).where(district, None)
+    out.loc[district & out["name"].isna(), "name"] = out["bezirk_id"]
+    out["gesperrt"] = False
     out["status"] = np.where(out["wert"].notna(), STATUS_OK, STATUS_MISSING)
     return out[REF_COLUMNS]
 
@@ -438,33 +438,33 @@ def profile(con, sozialraum_id: str, actor=None, indicator_ids: list[str] | None
     span = data.refs.groupby("indikator_id")["jahr"].max() if len(data.refs) else pd.Series(dtype=int)
     latest = {i: int(span[i]) for i in ids if i in span.index}
     v = data.values
-    rows = []
     area = indicators.areas(con).set_index("id")
     bez = area.loc[sozialraum_id, "bezirk_id"] if sozialraum_id in area.index else None
     refs = data.refs
-    for iid in ids:
-        m = meta.loc[iid]
-        year = latest.get(iid)
-        rec = {"indikator_id": iid, "name": m["name"], "kurzname": m["kurzname"], "einheit": m["einheit"],
-               "richtung": m["richtung"], "handlungsfeld": m["handlungsfeld"], "jahr": year}
-        row = v[(v["indikator_id"] == iid) & (v["jahr"] == year)] if year is not None else v.iloc[0:0]
-        if len(row):
-            r = row.iloc[0]
-            for c in ("wert", "zaehler", "nenner", "status", "lieferung", "aenderung_1", "aenderung_5", "rang", "n_rang"):
-                rec[c] = r[c]
-        else:
-            rec.update(status=STATUS_MISSING)
-        ref = refs[(refs["indikator_id"] == iid) & (refs["jahr"] == year)]
-        city = ref[ref["ebene"] == LEVEL_CITY]
-        dist = ref[(ref["ebene"] == LEVEL_DISTRICT) & (ref["bezirk_id"] == bez)]
-        rec["wert_stadt"] = city["wert"].iloc[0] if len(city) else np.nan
-        rec["wert_bezirk"] = dist["wert"].iloc[0] if len(dist) else np.nan
-        for k in CHANGE_SPANS:
-            t = trend(rec.get(f"aenderung_{k}"), m["richtung"], m["einheit"])
-            rec[f"trend_{k}"] = t.symbol
-            rec[f"bewertung_{k}"] = t.bewertung
-        rows.append(rec)
-    return pd.DataFrame(rows, columns=PROFILE_COLUMNS), data
+    # one row per indicator (catalogue order), its latest year, the area's row of that year, references
+    base = meta.reset_index()[["id", "name", "kurzname", "einheit", "richtung", "handlungsfeld"]].rename(
+        columns={"id": "indikator_id"})
+    base["jahr"] = base["indikator_id"].map(latest).astype("Int64")
+    cols = ["wert", "zaehler", "nenner", "status", "lieferung", "aenderung_1", "aenderung_5", "rang", "n_rang"]
+    own = v[["indikator_id", "jahr"] + [c for c in cols if c in v.columns]].copy()
+    own["jahr"] = own["jahr"].astype("Int64")
+    out = base.merge(own, on=["indikator_id", "jahr"], how="left")
+    for c in cols:
+        if c not in out.columns:
+            out[c] = np.nan
+    out["status"] = out["status"].fillna(STATUS_MISSING)
+    r = refs[["indikator_id", "ebene", "bezirk_id", "jahr", "wert"]].copy()
+    r["jahr"] = r["jahr"].astype("Int64")
+    city = r[r["ebene"] == LEVEL_CITY][["indikator_id", "jahr", "wert"]].rename(columns={"wert": "wert_stadt"})
+    dist = r[(r["ebene"] == LEVEL_DISTRICT) & (r["bezirk_id"] == bez)][["indikator_id", "jahr", "wert"]].rename(
+        columns={"wert": "wert_bezirk"})
+    out = out.merge(city, on=["indikator_id", "jahr"], how="left").merge(dist, on=["indikator_id", "jahr"], how="left")
+    for k in CHANGE_SPANS:
+        ts = [trend(d, rr, u) for d, rr, u in zip(out[f"aenderung_{k}"], out["richtung"], out["einheit"])]
+        out[f"trend_{k}"] = [t.symbol for t in ts]
+        out[f"bewertung_{k}"] = [t.bewertung for t in ts]
+    out["jahr"] = [int(y) if pd.notna(y) else None for y in out["jahr"]]
+    return out[PROFILE_COLUMNS], data
 
 
 def population(data: SeriesData | None = None, con=None, sozialraum_id: str | None = None, actor=None) -> pd.DataFrame:
