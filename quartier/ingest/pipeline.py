@@ -258,6 +258,18 @@ def _extract(plan: SheetPlan, rows: list[list], matcher: Matcher, fa: FileAnalys
         return cache[c]
 
     specs = [c for c in plan.columns if c.role != "ignorieren"]
+    if not fa.user_plans:  # numbers under a header nobody recognised: never drop them silently
+        for c in plan.columns:
+            if c.role == "ignorieren" and c.col < width and (col(c.col)[1] == V.K_NUM).any():
+                sug = matcher.suggest("indikator", c.header.split(" | ")[0])
+                hint = (f" Meinten Sie „{matcher.label('indikator', sug)}“ ({sug})?" if sug else "")
+                if sug:
+                    fa.suggestions.append({"art": "indikator", "text": c.header.split(" | ")[0], "ziel_id": sug,
+                                           "ziel": matcher.label("indikator", sug)})
+                fa.findings.append(Finding(WARNING, "spalte_nicht_zugeordnet",
+                                           f"Die Spalte „{c.header}“ enthält Zahlen, wurde aber keiner Kennzahl zugeordnet und "
+                                           f"wird nicht übernommen.{hint} Bitte die Zuordnung prüfen.",
+                                           plan.sheet, V.cell_address(plan.header_row, c.col), c.header))
     first = {}
     for c in specs:
         first.setdefault(c.role, c)

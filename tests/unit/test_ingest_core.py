@@ -236,3 +236,28 @@ def test_imported_demo_equals_build_values(demo_db):
         assert ((a.isna() & b.isna()) | ((a - b).abs() < 1e-9)).all(), c
     assert (m["gesperrt_e"].astype(bool) == m["gesperrt_g"].astype(bool)).all()
     assert isinstance(got, pd.DataFrame)
+
+
+def test_unrecognised_number_column_is_reported_with_suggestion(con, tmp_path):
+    rows = [["Nr.", "Sozialraum", "Einwohnerinnen und Einwohner", "Einwohner unter 18 Jahrn"],
+            ["M01", "Zentrum/Remberg", 12000, 2000]]
+    path = xlsx(tmp_path / "ew_2026.xlsx", {"2026": rows})
+    fa = analyse(con, path)
+    f = next(f for f in fa.warnings if f.rule == "spalte_nicht_zugeordnet")
+    assert f.cell == "D1" and "Meinten Sie „Einwohner unter 18 Jahren“ (ew_u18)?" in f.message
+    assert fa.values["indikator_id"].tolist() == ["ew_gesamt"]
+    fa = analyse(con, path, accepted={("indikator", "Einwohner unter 18 Jahrn"): "ew_u18"})
+    assert sorted(fa.values["indikator_id"]) == ["ew_gesamt", "ew_u18"]
+
+
+def test_ods_xlsm_and_comma_csv(con, tmp_path):
+    frame = pd.DataFrame({"Jahr": [2026], "Sozialraum": ["Wehringhausen"], "Kennzahl": ["kita_u3"], "Wert": [31.5]})
+    ods = tmp_path / "jugendamt.ods"
+    frame.to_excel(ods, engine="odf", index=False)
+    xlsm = xlsx(tmp_path / "jugendamt.xlsm", {"D": [list(frame.columns), list(frame.iloc[0])]})
+    csv = tmp_path / "jugendamt.csv"
+    csv.write_text('Jahr,Sozialraum,Kennzahl,Wert\n2026,Wehringhausen,kita_u3,"31,5"\n', encoding="utf-8")
+    for path in (ods, xlsm, csv):
+        fa = analyse(con, path)
+        assert not fa.errors, (path.name, fa.findings_frame().to_string())
+        assert fa.values[["indikator_id", "sozialraum_id", "jahr", "wert"]].values.tolist() == [["kita_u3", "M04", 2026, 31.5]]
