@@ -802,7 +802,7 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
     def h1(text):
         pdf.start_section(text, level=0)
         pdf.set_font("DejaVu", "B", 15)
-        pdf.multi_cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 8, text, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
 
     def para(text, size=9.5, style=""):
@@ -846,12 +846,14 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
              "mit der Gesamtstadt. Die Bewertung des Trends folgt der Richtung des Indikators "
              "(z. B. ist eine sinkende SGB-II-Quote günstig). Quoten größerer Gebiete aus der Summe der Zähler und Nenner.")
         has_bez = "bezirk_text" in head.columns
-        widths = (58, 12, 24, 24, 38, 24) if not has_bez else (50, 11, 22, 22, 33, 21, 21)
+        widths = ((70, 14, 30, 28, 38) if scope.kind == "stadt" else
+                  (58, 12, 24, 24, 38, 24) if not has_bez else (47, 10, 24, 22, 29, 25, 23))
         with pdf.table(col_widths=widths, text_align=("LEFT", "CENTER", "RIGHT", "RIGHT", "LEFT", "RIGHT", "RIGHT")[:len(widths)],
                        headings_style=heading_style, line_height=5, padding=1.2) as t:
-            pdf.set_font("DejaVu", "", 8.5)
-            hdr = ["Indikator", "Jahr", scope.label if scope.kind != "stadt" else sm.city, "ggü. Vorjahr", "Trend"]
-            hdr += ([f"Bezirk {scope.bezirk_name}"] if has_bez else []) + ([ref_label] if scope.kind != "stadt" else ["–"])
+            pdf.set_font("DejaVu", "", 8 if has_bez else 8.5)
+            own = {"stadt": sm.city, "bezirk": scope.label, "sozialraum": "Sozialraum"}[scope.kind]
+            hdr = ["Indikator", "Jahr", own, "ggü. Vorjahr", "Trend"]
+            hdr += (["Stadtbezirk"] if has_bez else []) + ([ref_label] if scope.kind != "stadt" else [])
             row = t.row()
             for h in hdr:
                 row.cell(h)
@@ -865,7 +867,8 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
                 row.cell(r["trend_text"], style=FontFace(color=color, emphasis="BOLD" if r["bewertung"] else None))
                 if has_bez:
                     row.cell(r["bezirk_text"])
-                row.cell(r["stadt_text"] if scope.kind != "stadt" else "")
+                if scope.kind != "stadt":
+                    row.cell(r["stadt_text"])
         pdf.ln(3)
 
     # --- ranking
@@ -873,7 +876,7 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
         need_space(40)
         h1("Sozialräume nach Handlungsbedarf" + (f" im Stadtbezirk {scope.bezirk_name}" if scope.kind == "sozialraum" else ""))
         para(sm.ranking_note, size=8.5)
-        with pdf.table(col_widths=(14, 18, 80, 30, 38), text_align=("CENTER", "LEFT", "LEFT", "RIGHT", "RIGHT"),
+        with pdf.table(col_widths=(14, 16, 76, 36, 38), text_align=("CENTER", "LEFT", "LEFT", "RIGHT", "RIGHT"),
                        headings_style=heading_style, line_height=5, padding=1.2) as t:
             pdf.set_font("DejaVu", "", 8.5)
             row = t.row()
@@ -916,7 +919,7 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
         need_space(60)
         pdf.set_font("DejaVu", "B", 10)
         pdf.cell(0, 6, "Entwicklung als Tabelle", new_x="LMARGIN", new_y="NEXT")
-        with pdf.table(col_widths=(70, 30) + (14,) * len(yrs), text_align=("LEFT", "LEFT") + ("RIGHT",) * len(yrs),
+        with pdf.table(col_widths=(52, 44) + (14,) * len(yrs), text_align=("LEFT", "LEFT") + ("RIGHT",) * len(yrs),
                        headings_style=heading_style, line_height=4.6, padding=1) as t:
             pdf.set_font("DejaVu", "", 7.5)
             row = t.row()
