@@ -99,12 +99,13 @@ class _Table:
         self.B = len(self.districts)
         self.city = self.S + self.B
         n = self.S + self.B + 1
+        pos = {d: self.S + j for j, d in enumerate(self.districts)}
         self.parent = np.full(n, -1)
-        for i, d in enumerate(district_of):
-            self.parent[i] = self.S + self.districts.index(d) if d is not None else self.city
-        for j in range(self.B):
-            self.parent[self.S + j] = self.city
-        self.children = {a: [i for i in range(n) if self.parent[i] == a] for a in range(self.S, n)}
+        self.parent[: self.S] = [pos[d] if d is not None else self.city for d in district_of]
+        self.parent[self.S: self.city] = self.city
+        self.children: dict[int, list[int]] = {a: [] for a in range(self.S, n)}
+        for i, p in enumerate(self.parent[: self.city].tolist()):
+            self.children[p].append(i)
         self.num = np.full(n, np.nan)
         self.den = np.full(n, np.nan)
         self.num[: self.S] = num
@@ -119,15 +120,20 @@ class _Table:
         self.min_cases, self.min_den = min_cases, min_den
 
     def primary(self, source_flags) -> None:
-        for i in range(len(self.num)):
-            if i < self.S and source_flags[i]:
+        src = np.zeros(len(self.num), dtype=bool)
+        src[: self.S] = np.asarray(source_flags, dtype=bool)
+        unknown = np.isnan(self.num)
+        unknown[: self.S] = False
+        small = np.isfinite(self.num) & (self.num > 0) & (self.num < self.min_cases)
+        small_den = np.isfinite(self.num) & np.isfinite(self.den) & (self.den > 0) & (self.den < self.min_den)
+        for i in np.flatnonzero(src | unknown | small | small_den).tolist():
+            if src[i]:
                 self.reason[i] = REASON_SOURCE
-            elif np.isnan(self.num[i]):
-                if i >= self.S:
-                    self.reason[i] = REASON_UNKNOWN
-            elif _small(self.num[i], self.min_cases):
+            elif unknown[i]:
+                self.reason[i] = REASON_UNKNOWN
+            elif small[i]:
                 self.reason[i] = REASON_CASES
-            elif _small(self.den[i], self.min_den):
+            else:
                 self.reason[i] = REASON_DENOMINATOR
 
     @property
@@ -167,19 +173,21 @@ class _Table:
                 out.append(cell)
         return out
 
-    def _candidates(self, cell: int) -> list[int]:
-        """Visible cells that could protect ``cell``: siblings (smallest positive first), parent, others."""
+    def _candidates(self, cell: int, rest: bool = False) -> list[int]:
+        """Visible cells that could protect ``cell``: siblings (smallest positive first) and the parent;
+        with ``rest`` all other visible cells (only needed when those do not help)."""
         hidden = set(self.hidden)
-        p = self.parent[cell]
+        p = int(self.parent[cell])
 
         def key(i):
             v = self.num[i]
             return (0 if (np.isfinite(v) and v > 0) else 1, v if np.isfinite(v) else np.inf, i)
 
+        if rest:
+            near = set(self.children.get(p, [])) | {p, cell}
+            return sorted((i for i in range(len(self.num)) if i not in hidden and i not in near), key=key)
         sib = sorted((i for i in self.children.get(p, []) if i != cell and i not in hidden), key=key)
-        out = sib + ([p] if p >= 0 and p not in hidden else [])
-        rest = sorted((i for i in range(len(self.num)) if i not in hidden and i not in out and i != cell), key=key)
-        return out + rest
+        return sib + ([p] if p >= 0 and p not in hidden else [])
 
     def secondary(self) -> None:
         for _ in range(len(self.num) + 1):
@@ -187,8 +195,13 @@ class _Table:
             target = None
             if rec:
                 cell = rec[0]
-                cands = self._candidates(cell)
-                target = next((c for c in cands if cell not in self.recoverable(self.hidden + [c])), cands[0] if cands else None)
+                near = self._candidates(cell)
+                target = next((c for c in near if cell not in self.recoverable(self.hidden + [c])), None)
+                if target is None:
+                    far = self._candidates(cell, rest=True)
+                    target = next((c for c in far[:200] if cell not in self.recoverable(self.hidden + [c])), None)
+                    if target is None:
+                        target = (near or far or [None])[0]
             else:
                 target = self._small_residual()
             if target is None:
@@ -227,7 +240,11 @@ def _tables(values: pd.DataFrame, min_cases: int, min_den: int, units: dict | No
     for (iid, year), t in values.groupby(["indikator_id", "jahr"], sort=False):
         num, is_count = _numerators(t, units.get(iid))
         den = np.full(len(t), np.nan) if is_count else pd.to_numeric(t["nenner"], errors="coerce").to_numpy(dtype=float)
-        districts = [None if pd.isna(d) else d for d in (t["bezirk_id"] if "bezirk_id" in t else [None] * len(t))]
+        if "bezirk_id" in t:
+            b = t["bezirk_id"].astype(object)
+            districts = b.where(b.notna(), None).tolist()
+        else:
+            districts = [None] * len(t)
         src = t["gesperrt"].fillna(False).astype(bool).to_numpy()
         yield iid, year, t.index, protect_table_cells(num, den, districts, src, min_cases, min_den), is_count
 
