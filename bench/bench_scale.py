@@ -226,28 +226,36 @@ class Server:
 
 
 _DONE_JS = (
-    "() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
+    "(prev) => { const a = document.querySelector('[data-testid=\"stApp\"]');"
     " if (!a || a.getAttribute('data-test-script-state') !== 'notRunning') return false;"
     " if (document.querySelector('[data-testid=\"stException\"]')) return 'exception';"
-    " if (document.querySelector('input[type=\"password\"]')) return 'login';"
-    " return document.querySelector('h1') ? 'ok' : false; }"
+    " const h = document.querySelector('h1'); const t = h ? h.innerText.trim() : '';"
+    " if (document.querySelector('input[type=\"password\"]') || t === 'Anmeldung') return 'login';"
+    " return (t && t !== prev) ? 'ok' : false; }"
 )
 
 
-async def _wait_done(pg, timeout_ms: float) -> str:
-    """Wait until the script run has finished; re-check shortly after, because Streamlit can report
-    ``notRunning`` between two runs (e.g. around st.rerun). Sets ``pg._done_at`` to the moment the final
-    state was first seen, so the re-check does not count towards the measured time."""
+async def _wait_done(pg, timeout_ms: float, prev_title: str = "") -> str:
+    """Wait until the script run has finished and a page title other than ``prev_title`` shows.
+
+    Re-checks shortly after, because Streamlit can report ``notRunning`` between two runs (around
+    st.rerun, or while the browser is still rendering under load). Sets ``pg._done_at`` to the moment
+    the final state was first seen, so the re-check does not count towards the measured time."""
+    state = "timeout"
     for _ in range(5):
-        handle = await pg.wait_for_function(_DONE_JS, timeout=timeout_ms, polling=50)
+        handle = await pg.wait_for_function(_DONE_JS, arg=prev_title, timeout=timeout_ms, polling=50)
         state = await handle.json_value()
         seen = time.perf_counter()
         await pg.wait_for_timeout(250)
-        if await pg.evaluate(_DONE_JS) == state:
+        if await pg.evaluate(_DONE_JS, prev_title) == state:
             pg._done_at = seen
             return state
     pg._done_at = time.perf_counter()
     return state
+
+
+async def _title(pg) -> str:
+    return await pg.evaluate("() => { const h = document.querySelector('h1'); return h ? h.innerText.trim() : ''; }")
 
 
 async def _login(pg, timeout_ms: float) -> str:
@@ -258,8 +266,9 @@ async def _login(pg, timeout_ms: float) -> str:
     await pg.get_by_label("Benutzername").fill(account[0])
     await pg.get_by_label("Passwort").fill(account[1])
     await pg.get_by_label("Passwort").press("Enter")
-    await pg.wait_for_function("() => !document.querySelector('input[type=\"password\"]')", timeout=timeout_ms)
-    state = await _wait_done(pg, timeout_ms)
+    await pg.wait_for_function("() => { const h = document.querySelector('h1');"
+                               " return !!h && h.innerText.trim() !== 'Anmeldung'; }", timeout=timeout_ms)
+    state = await _wait_done(pg, timeout_ms, prev_title="Anmeldung")
     if state != "ok":
         raise RuntimeError(f"Anmeldung fehlgeschlagen ({state})")
     return state
@@ -285,15 +294,18 @@ async def _session(browser, url: str, paths: list[str], timeout_ms: float) -> di
                     rec["login"] = True
                     t0 = t_submit - t_form
             else:
+                before = await _title(pg)
                 await pg.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').first.click(timeout=timeout_ms)
-                await pg.wait_for_url(f"**/{path}", timeout=timeout_ms)
-                await pg.wait_for_timeout(50)
-                state = await _wait_done(pg, timeout_ms)
+                state = await _wait_done(pg, timeout_ms, prev_title=before)
             rec["times"][path] = pg._done_at - t0
             if state != "ok":
                 rec["errors"].append(f"{path or '/'}: {state}")
     except Exception as exc:  # noqa: BLE001 - counted as an error of this session
         rec["errors"].append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        shots = os.environ.get("QUARTIER_BENCH_SHOTS")
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            await pg.screenshot(path=str(Path(shots) / f"fehler_{id(rec)}.png"))
     finally:
         await ctx.close()
     return rec
