@@ -211,3 +211,15 @@ def test_cli_export_geometry(demo_db, tmp_path):
     assert wh["properties"]["name"] == "Wehringhausen" and wh["properties"]["stadtbezirk"] == "Hagen-Mitte"
     lon, lat = wh["geometry"]["coordinates"][0][0][:2] if wh["geometry"]["type"] == "Polygon" else wh["geometry"]["coordinates"][0][0][0][:2]
     assert 7.3 < lon < 7.7 and 51.2 < lat < 51.5  # WGS84
+
+
+def test_cli_corridor_text_and_bad_share(demo_db, tmp_path):
+    p = cli("corridor", "--db", str(demo_db), "--indicator", "sgb2_u15", "--year", "2025", "--width", "1000")
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.startswith("Im 1.000-m-Korridor um die B 7")
+    assert "Wehringhausen" in p.stdout and " m " in p.stdout
+    p = cli("corridor", "--db", str(demo_db), "--indicator", "sgb2_u15", "--year", "2025", "--width", "500",
+            "--share", "25")
+    assert p.returncode == 2 and "zwischen 0 und 1" in p.stderr
+    p = cli("export", "geometry", "--db", str(demo_db), "--out", str(tmp_path / "x.shp"))
+    assert p.returncode == 2 and ".geojson" in p.stderr
