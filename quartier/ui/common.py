@@ -23,8 +23,14 @@ def get_con():
 
 
 def data_stamp() -> int:
-    """Changes with every write (every write is audited): use it as a cache key."""
-    row = get_con().cursor().execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()
+    """Changes with every write (every write is audited): use it as a cache key.
+
+    Logins are audited too but change no data: they must not empty every cache (nor let failed
+    attempts do so), so they do not count.
+    """
+    row = get_con().cursor().execute(
+        "SELECT coalesce(max(id), 0) FROM audit_log WHERE aktion NOT IN ('anmeldung', 'anmeldung_fehlgeschlagen')"
+    ).fetchone()
     return int(row[0])
 
 

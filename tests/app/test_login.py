@@ -105,3 +105,19 @@ def test_admin_creates_user_and_changes_settings_in_the_app(run_page, app_db):
         assert "benutzer_anlegen" in actions and "einstellungen_aendern" in actions
     finally:
         c.close()
+
+
+def test_logins_do_not_invalidate_data_caches(app_db):
+    """Failed or successful logins are audited but must not change the cache key of the data."""
+    from quartier import auth, db
+    from quartier.ui.common import data_stamp, get_con
+
+    con = get_con()
+    before = data_stamp()
+    with pytest.raises(auth.AuthError):
+        auth.authenticate(con, "admin", "falsch-falsch-falsch")
+    auth.authenticate(con, "admin", "demo-administration")
+    assert data_stamp() == before
+    with db.transaction(con) as cur:
+        db.audit(cur, "test", "einstellungen_aendern", None, None)
+    assert data_stamp() > before
