@@ -68,6 +68,10 @@ def _sync_url() -> None:
                 del st.query_params[k]
 
 
+def _sync_since() -> None:
+    st.query_params[mb.QP_SEIT] = st.session_state["mb_seit"].isoformat() if st.session_state["mb_seit"] else ""
+
+
 def _step(delta: int) -> None:
     st.session_state["mb_folie"] = min(max(st.session_state["mb_folie"] + delta, 0), len(mb.SLIDES) - 1)
     _sync_url()
@@ -82,7 +86,7 @@ if not present:
     c1, c2, c3 = st.columns([2, 1.4, 1.2], vertical_alignment="bottom")
     c1.selectbox("Stadtbezirk", list(names), format_func=names.get, key="mb_bezirk", on_change=_sync_url)
     c2.date_input("Letzte Sitzung (Änderungen seit)", key="mb_seit", format="DD.MM.YYYY",
-                  max_value=dt.date.today())
+                  max_value=dt.date.today(), on_change=_sync_since)
     c3.toggle("Präsentationsmodus", key="mb_praes", on_change=_sync_url,
               help="Große Schrift, hoher Kontrast, eine Folie je Thema; weiter mit der Pfeiltaste → oder dem Knopf „Weiter“.")
     if qp.get(mb.QP_BEZIRK) != st.session_state["mb_bezirk"]:

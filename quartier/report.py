@@ -842,7 +842,7 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
     if head.empty:
         para("Für dieses Gebiet liegen noch keine Kennzahlen vor.")
     else:
-        para(f"Werte von {scope.label} im letzten Berichtsjahr, Veränderung gegenüber dem Vorjahr und Vergleich "
+        para(f"Werte von {scope.label} im Berichtsjahr (Spalte „Jahr“), Veränderung gegenüber dem Vorjahr und Vergleich "
              "mit der Gesamtstadt. Die Bewertung des Trends folgt der Richtung des Indikators "
              "(z. B. ist eine sinkende SGB-II-Quote günstig). Quoten größerer Gebiete aus der Summe der Zähler und Nenner.")
         has_bez = "bezirk_text" in head.columns

@@ -84,6 +84,7 @@ def test_changes_since_the_last_meeting(run_page, demo_db):
     n = int(recs["geaendert_seit"].sum())
     assert n > 0
     assert f"{n} seit der letzten Sitzung (01.01.2020) geändert" in _md(at)
+    assert _qp(at, "seit") == "2020-01-01"  # the meeting date goes into the link as well
     at.checkbox(key="mb_nur_geaendert").check().run()
     table = next(d.value for d in at.dataframe if "Seit der letzten Sitzung geändert" in d.value.columns)
     assert len(table) == n and table["Seit der letzten Sitzung geändert"].str.startswith("ja").all()
@@ -114,6 +115,13 @@ def test_presentation_mode_by_url_and_navigation(run_page, haspe):
     assert not at.exception
     assert "Folie 4 von 5" not in _md(at) and at.toggle(key="mb_praes").value is False
     assert _qp(at, "praesentation") is None
+
+
+def test_meeting_date_from_the_url(run_page):
+    at = run_page(PAGE, query={"bezirk": "haspe", "seit": "2020-01-01"}, session=SESSION)
+    assert not at.exception
+    assert at.date_input(key="mb_seit").value == dt.date(2020, 1, 1)
+    assert "seit der letzten Sitzung (01.01.2020) geändert" in _md(at)
 
 
 def test_presentation_can_start_on_a_given_slide(run_page):
