@@ -345,8 +345,9 @@ def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | N
 
     The deliveries are written to ``out_dir`` (default ``data/demo/lieferungen``).
     """
-    cur = con.cursor()
-    n_areas = cur.execute("SELECT count(*) FROM sozialraum").fetchone()[0]
+    # fetchall on a throw-away cursor: a half-read result would keep a transaction open, and a later
+    # CHECKPOINT (the automatic backup before each import) would then fail
+    n_areas = con.cursor().execute("SELECT count(*) FROM sozialraum").fetchall()[0][0]
     if n_areas and not force:
         raise db.DatabaseError(
             "Die Datenbank enthält schon Gebiete. `demo --force` ersetzt alles durch die Beispieldaten."

@@ -261,3 +261,11 @@ def test_ods_xlsm_and_comma_csv(con, tmp_path):
         fa = analyse(con, path)
         assert not fa.errors, (path.name, fa.findings_frame().to_string())
         assert fa.values[["indikator_id", "sozialraum_id", "jahr", "wert"]].values.tolist() == [["kita_u3", "M04", 2026, 31.5]]
+
+
+def test_demo_rebuild_over_existing_data_goes_through_importer_with_backups(con, tmp_path):
+    # regression: a half-read cursor in build() kept a transaction open and the backup's CHECKPOINT failed
+    res = demo.build(con, force=True, out_dir=tmp_path / "lieferungen")
+    assert res["lieferungen"] == 5
+    rows = con.cursor().execute("SELECT count(*), count(DISTINCT sha256), min(status), max(status) FROM lieferung").fetchall()[0]
+    assert rows == (5, 5, "aktiv", "aktiv")
