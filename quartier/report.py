@@ -252,6 +252,10 @@ def need_ranking(con, scope: Scope, actor, year: int | None = None,
     vals = values if values is not None else _values(con, actor, [iid])
     v = vals[(vals["indikator_id"] == iid) & (vals["ebene"] == AREA)]
     y = _year_of(v, year)
+    if y is None:
+        return pd.DataFrame(columns=["rang", "sozialraum_id", "sozialraum", "wert", "gesperrt", "wert_text", "rang_stadt",
+                                     "rang_stadt_text", "jahr", "klasse"]), \
+            "Noch keine Werte für eine Rangfolge nach Handlungsbedarf vorhanden."
     v = v[v["jahr"] == y].copy()
     unit, direction = cat.loc[iid, "einheit"], cat.loc[iid, "richtung"]
     asc = direction == "lower"
@@ -759,6 +763,9 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
     from fpdf.fonts import FontFace
 
     regular, bold = _font_paths()
+    if not scope.area_ids:
+        raise ReportError("Es sind noch keine Sozialräume eingerichtet: erst `python -m quartier demo` oder "
+                          "`python -m quartier init` ausführen.")
     glyphs = _glyphs(regular)
     sm = summ or summary(con, scope, actor, year, since)
     cat = indicators.catalogue(con).set_index("id")
@@ -872,7 +879,9 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
         pdf.ln(3)
 
     # --- ranking
-    if len(sm.ranking):
+    if not len(sm.ranking):
+        para(sm.ranking_note, size=8.5)
+    else:
         need_space(40)
         h1("Sozialräume nach Handlungsbedarf" + (f" im Stadtbezirk {scope.bezirk_name}" if scope.kind == "sozialraum" else ""))
         para(sm.ranking_note, size=8.5)
@@ -949,9 +958,12 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
     pdf.add_page()
     h1("Kennzahlen der Sozialräume")
     at = sm.areas
-    ids_all = [c for c in at.columns if c in cat.index]
-    para("Jeweils das letzte Berichtsjahr des Indikators (in der Kopfzeile). "
-         f"„{fmt.SUPPRESSED}“ = gesperrt (kleine Fallzahl), „{fmt.NOTHING}“ = kein Wert.", size=8.5)
+    ids_all = [c for c in at.columns if c in cat.index and not pd.isna(at[f"jahr_{c}"].iloc[0])]
+    if not ids_all:
+        para("Noch keine Kennzahlen geliefert.")
+    else:
+        para("Jeweils das letzte Berichtsjahr des Indikators (in der Kopfzeile). "
+             f"„{fmt.SUPPRESSED}“ = gesperrt (kleine Fallzahl), „{fmt.NOTHING}“ = kein Wert.", size=8.5)
     per = 5
     for start in range(0, len(ids_all), per):
         chunk = ids_all[start:start + per]

@@ -7,6 +7,7 @@ The PDFs are rendered with pdftoppm (pages must exist and not be blank) and read
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -277,6 +278,19 @@ def test_recommendations_with_changes_since_meeting(con, tmp_path):
     assert "Sprachförderung in Kitas ausbauen" in text and "Familienbüro" not in text
     assert "Interne Abstimmung" not in text
     assert "1 seit dem 01.01.2026 geändert" in text
+
+
+@needs_poppler
+def test_report_without_values_and_without_areas(con, empty_con, tmp_path):
+    con.cursor().execute("DELETE FROM messwert")
+    out = tmp_path / "leer.pdf"
+    report.build_pdf(con, report.bezirk_scope(con, "haspe"), VIEWER_ACTOR, out)
+    text = pdf_text(out)
+    assert "Für dieses Gebiet liegen noch keine Kennzahlen vor." in text
+    assert "Noch keine Werte für eine Rangfolge" in text and "Noch keine Kennzahlen geliefert." in text
+    assert not re.search(r"\b(None|nan|NaN)\b", text)
+    with pytest.raises(report.ReportError, match="keine Sozialräume"):
+        report.build_pdf(empty_con, report.city_scope(empty_con), VIEWER_ACTOR, tmp_path / "x.pdf")
 
 
 def test_missing_font_gives_german_error(ro, tmp_path, monkeypatch):
