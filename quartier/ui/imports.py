@@ -20,6 +20,7 @@ UPLOAD_TYPES = ["xlsx", "xlsm", "xls", "ods", "csv"]
 STATE = "import_state"          # per file (sha256): lieferant, plans, accepted, result
 STATUS_LABELS = {"neu": "neu", "geaendert": "geändert", "unveraendert": "unverändert"}
 ROLE_BY_LABEL = {v: k for k, v in ROLE_LABELS.items()}
+NONE = "–"  # shown for "no indicator / no year" in the mapping table
 
 
 def _state(sha: str) -> dict:
@@ -100,15 +101,15 @@ def _mapping_editor(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
                 extra.append(f"Jahr aus Blattname/Titel: {p.jahr}")
             st.markdown(f"**Blatt „{p.sheet}“** – Layout {LAYOUT_LABELS[p.layout]}; {where}" + ("; " + "; ".join(extra) if extra else ""))
             frame = pd.DataFrame([{"Spalte": c.letter, "Überschrift": c.header, "Zuordnung": ROLE_LABELS[c.role],
-                                   "Indikator": c.indikator_id or "", "Jahr": c.jahr} for c in p.columns])
+                                   "Indikator": c.indikator_id or NONE, "Jahr": str(c.jahr) if c.jahr else NONE} for c in p.columns])
             edited = st.data_editor(
                 frame, key=f"map_{sha}_{p.sheet}", hide_index=True, width="stretch", disabled=["Spalte", "Überschrift"],
                 column_config={
                     "Zuordnung": st.column_config.SelectboxColumn("Zuordnung", options=list(ROLE_LABELS.values()), required=True),
-                    "Indikator": st.column_config.SelectboxColumn("Indikator", options=[""] + list(inds),
-                                                                  help="bei Spalten je Indikator"),
-                    "Jahr": st.column_config.NumberColumn("Jahr", min_value=1990, max_value=2100, step=1, format="%d",
-                                                          help="bei Spalten je Jahr"),
+                    "Indikator": st.column_config.SelectboxColumn("Indikator", options=[NONE] + list(inds),
+                                                                  help="bei Spalten je Indikator (breit nach Indikator)"),
+                    "Jahr": st.column_config.TextColumn("Jahr", help="bei Spalten je Jahr (breit nach Jahr), z. B. 2025",
+                                                        validate=r"^(–|19[9]\d|20\d\d)$"),
                 })
             changed = _edited_plan(p, edited)
             if changed is not None:
@@ -125,8 +126,9 @@ def _edited_plan(p: SheetPlan, edited: pd.DataFrame) -> SheetPlan | None:
     diff = False
     for c, row in zip(new.columns, edited.to_dict("records")):
         role = ROLE_BY_LABEL.get(row["Zuordnung"], c.role)
-        ind = row["Indikator"] or None
-        year = None if row["Jahr"] is None or pd.isna(row["Jahr"]) else int(row["Jahr"])
+        ind = None if row["Indikator"] in (None, "", NONE) or pd.isna(row["Indikator"]) else row["Indikator"]
+        txt = "" if row["Jahr"] is None or pd.isna(row["Jahr"]) else str(row["Jahr"]).strip()
+        year = int(txt) if txt.isdigit() else None
         if (role, ind, year) != (c.role, c.indikator_id, c.jahr):
             c.role, c.indikator_id, c.jahr = role, ind, year
             diff = True
