@@ -213,7 +213,10 @@ def aggregate(values: pd.DataFrame, unit: str | None, by: list[str]) -> pd.DataF
     """Reference values from summed numerators and denominators (never means of rates).
 
     Rows where any contributing area lacks numerator/denominator make the aggregate NaN, except for
-    count indicators (no denominator anywhere), which are summed.
+    count indicators (no denominator anywhere), which are summed (NaN when a count is missing). A
+    protected (suppressed) value has no numerator: an aggregate over it is NaN, never a rate from the
+    visible numerators over all denominators (which would be too low); use
+    ``protection.protected_table`` for the district and city values a viewer may see.
     """
     f = rate_factor(unit)
     df = values.copy()
@@ -222,10 +225,11 @@ def aggregate(values: pd.DataFrame, unit: str | None, by: list[str]) -> pd.DataF
     if not has_den:
         grp = df.groupby(by, dropna=False)
         g = pd.DataFrame({"wert": grp["wert"].sum(min_count=1), "n": grp.size()})
+        g.loc[grp["wert"].count() < g["n"], "wert"] = np.nan  # a missing or protected count: total unknown
         g["zaehler"] = np.nan
         g["nenner"] = np.nan
         return g.reset_index()
-    df["_fehlend"] = df["nenner"].isna().astype(int)
+    df["_fehlend"] = (df["nenner"].isna() | df["zaehler"].isna()).astype(int)
     grp = df.groupby(by, dropna=False)
     g = pd.DataFrame({
         "zaehler": grp["zaehler"].sum(min_count=1),

@@ -281,3 +281,17 @@ def test_raw_export_still_unprotected(demo_copy, tmp_path):
     assert "ebene" not in df.columns
     z = df.loc[df["zaehler"] != "", "zaehler"].astype(float)
     assert ((z > 0) & (z < 3)).any()
+
+
+def test_aggregate_over_protected_values_is_unknown_not_too_low(con):
+    """Summing the visible numerators over all denominators would understate the rate: NaN instead."""
+    v = indicators.current_values(con, ["ohne_abschluss"], [2025], actor=VIEWER_ACTOR)
+    assert v["gesperrt"].any()
+    city = indicators.aggregate(v, "%", ["jahr"])
+    assert city["wert"].isna().all()
+    raw = indicators.current_values(con, ["ohne_abschluss"], [2025])
+    ok = indicators.aggregate(raw, "%", ["jahr"])
+    assert ok["wert"].iloc[0] == pytest.approx(ok["zaehler"].iloc[0] / ok["nenner"].iloc[0] * 100)
+    # the protected table gives viewers the true city value (it is not derivable to a single area)
+    t = protection.protected_table(con, ["ohne_abschluss"], [2025], actor=VIEWER_ACTOR)
+    assert row(t, "Stadt")["wert"] == pytest.approx(round(ok["wert"].iloc[0], 2))
