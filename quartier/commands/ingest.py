@@ -99,9 +99,19 @@ def _os_error(exc: OSError) -> str:
     return f"Datei kann nicht gelesen werden ({exc})."
 
 
+JSON_KEYS = ("file", "status", "lieferung_id", "rows", "errors", "warnings")
+
+
 def _emit(args, out: dict) -> None:
     if args.json:
-        emit_json(out)
+        obj = {k: out.get(k) for k in JSON_KEYS}
+        obj["warnings"] = list(obj["warnings"] or [])
+        if out.get("duplicate_of"):
+            d = out["duplicate_of"]
+            obj["warnings"].append({"sheet": "", "cell": "", "column": "", "value": "", "rule": "duplikat",
+                                    "message": f"Dieselbe Datei wurde am {d['importiert_am']} von {d['importiert_von']} "
+                                               f"importiert (Lieferung #{d['lieferung_id']}); nichts geändert."})
+        emit_json(obj)
         return
     status = {"imported": "übernommen", "dry-run": "geprüft (nichts geschrieben)", "rejected": "ABGELEHNT",
               "duplicate": "bereits importiert"}[out["status"]]

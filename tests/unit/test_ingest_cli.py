@@ -33,7 +33,7 @@ def test_import_json_statuses_and_exit_codes(demo_copy, tmp_path):
     r = cli("import", good, "--dry-run", "--json", "--db", demo_copy)
     assert r.returncode == 0, r.stderr
     (out,) = lines(r.stdout)
-    assert KEYS <= set(out) and out["status"] == "dry-run" and out["lieferung_id"] is None
+    assert set(out) == KEYS and out["status"] == "dry-run" and out["lieferung_id"] is None
     assert out["rows"] == {"new": 1, "changed": 0, "unchanged": 0, "suppressed": 0}
     assert "sozialraeume_fehlen" in {w["rule"] for w in out["warnings"]}  # warnings reported, not blocking
     # --strict turns the warning into a rejection
@@ -43,7 +43,7 @@ def test_import_json_statuses_and_exit_codes(demo_copy, tmp_path):
     r = cli("import", good, bad, tmp_path / "fehlt.xlsx", "--json", "--user", "anna", "--db", demo_copy)
     assert r.returncode == 2, r.stderr
     a, b, c = lines(r.stdout)
-    assert a["status"] == "imported" and isinstance(a["lieferung_id"], int)
+    assert a["status"] == "imported" and isinstance(a["lieferung_id"], int) and set(a) == set(b) == set(c) == KEYS
     assert b["status"] == "rejected" and b["errors"][0]["cell"] == "B8" and "unbekannt" in b["errors"][0]["message"]
     assert set(b["errors"][0]) == {"sheet", "cell", "column", "value", "rule", "message"}
     assert c["status"] == "rejected" and "nicht gefunden" in c["errors"][0]["message"]
@@ -54,9 +54,10 @@ def test_import_json_statuses_and_exit_codes(demo_copy, tmp_path):
     r = cli("import", good, "--json", "--db", demo_copy)
     d = lines(r.stdout)[0]
     assert r.returncode == 0 and d["status"] == "duplicate" and d["lieferung_id"] == a["lieferung_id"]
+    assert d["warnings"][-1]["rule"] == "duplikat" and "importiert (Lieferung #" in d["warnings"][-1]["message"]
     con = db.connect(demo_copy, read_only=True)
     who = con.execute("SELECT importiert_von FROM lieferung WHERE id=?", [a["lieferung_id"]]).fetchone()[0]
-    n = con.execute("SELECT count(*) FROM lieferung WHERE sha256=?", [a["sha256"]]).fetchone()[0]
+    n = con.execute("SELECT count(*) FROM lieferung WHERE dateiname='gut.xlsx'").fetchone()[0]
     con.close()
     assert who == "anna" and n == 1
     # withdraw via CLI; list shows it withdrawn
