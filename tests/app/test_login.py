@@ -121,3 +121,44 @@ def test_logins_do_not_invalidate_data_caches(app_db):
     with db.transaction(con) as cur:
         db.audit(cur, "test", "einstellungen_aendern", None, None)
     assert data_stamp() > before
+
+
+OIDC_SECRETS = {
+    "auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "q",
+             "client_secret": "s", "server_metadata_url": "https://login.stadt.example/.well-known/openid-configuration"},
+    "quartier_roles": {"claim": "groups", "map": {"jhp-planung": "Bearbeitung"}, "users": {"chefin@stadt.example": "Administration"}},
+}
+
+
+def _oidc_app(user: dict):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=60)
+    for k, v in OIDC_SECRETS.items():
+        at.secrets[k] = v
+    at.user = user
+    at.run()
+    return at
+
+
+def test_oidc_login_button_and_role_mapping(app_db):
+    at = _oidc_app({"is_logged_in": False})
+    assert not at.exception
+    assert not at.text_input and [b.label for b in at.button] == ["Mit dem städtischen Konto anmelden"]
+    at = _oidc_app({"is_logged_in": True, "email": "p.planer@stadt.example", "groups": ["jhp-planung"]})
+    assert not at.exception
+    assert at.session_state[ACTOR_KEY] == Actor("p.planer@stadt.example", EDITOR)
+    with pytest.raises(ValueError):
+        at.switch_page("pages/audit.py")
+    at = _oidc_app({"is_logged_in": True, "email": "chefin@stadt.example", "groups": []})
+    assert at.session_state[ACTOR_KEY].role == "Administration"
+
+
+def test_oidc_user_without_role_gets_no_access(app_db):
+    at = _oidc_app({"is_logged_in": True, "email": "fremd@example.org", "groups": ["andere"]})
+    assert not at.exception
+    assert ACTOR_KEY not in at.session_state
+    assert any("keine Rolle" in e.value for e in at.error)
+    assert not at.metric
