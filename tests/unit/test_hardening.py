@@ -134,3 +134,19 @@ def test_secrets_are_ignored_and_the_example_holds_no_secret():
     assert cfg["auth"]["cookie_secret"].startswith("HIER-") and cfg["auth"]["client_secret"].startswith("HIER-")
     assert cfg["quartier_roles"]["claim"]
     assert not (ROOT / ".streamlit" / "secrets.toml").exists() or ".streamlit/secrets.toml" in ignored
+
+
+def test_no_code_changes_or_deletes_audit_entries():
+    """The audit log is append-only: no module of the app updates, deletes or drops its entries."""
+    import re
+
+    pattern = re.compile(r"(update|delete\s+from|truncate|drop\s+table)\s+(if\s+exists\s+)?\"?audit_log", re.IGNORECASE)
+    offenders = []
+    for path in [*ROOT.joinpath("quartier").rglob("*.py"), *ROOT.joinpath("pages").glob("*.py"), ROOT / "app.py"]:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if pattern.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{n}")
+    assert offenders == []
+    from quartier import db
+
+    assert "INSERT INTO audit_log" in Path(db.__file__).read_text(encoding="utf-8")
