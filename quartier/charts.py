@@ -41,9 +41,11 @@ LINE_HEIGHT = 280
 def german(chart):
     """Apply the German number/time locale (axes, legends, text formats) and readable font sizes
     (projector in a council meeting) to a chart."""
-    # one configure() call: every configure_* call copies the whole chart including its data
+    # one configure() call: every configure_* call copies the whole chart including its data.
+    # Marks are hidden from screen readers (aria false): the chart has an alt text and a table beside it;
+    # thousands of unlabelled mark items would only be noise (and fail axe "svg-img-alt").
     return chart.configure(
-        locale=GERMAN_LOCALE, axis={"labelFontSize": 13, "titleFontSize": 14},
+        locale=GERMAN_LOCALE, mark={"aria": False}, axis={"labelFontSize": 13, "titleFontSize": 14},
         legend={"labelFontSize": 13, "titleFontSize": 13}, title={"fontSize": 16}, header={"labelFontSize": 13},
     )
 
@@ -141,7 +143,8 @@ def line_chart(frame: pd.DataFrame, title: str, unit: str | None, height: int = 
                         legend=alt.Legend(orient="bottom", columns=2, symbolType="stroke", labelLimit=260)))
     shape = (alt.value("circle") if many else
              alt.Shape("reihe:N", title="Sozialraum", scale=alt.Scale(domain=names, range=SHAPES)))
-    opacity = alt.condition(highlight, alt.value(1.0), alt.value(0.15))
+    # the highlight selection exists only with a legend; many grey lines are drawn half transparent
+    opacity = alt.value(0.45) if many else alt.condition(highlight, alt.value(1.0), alt.value(0.15))
     sr = base.transform_filter(alt.datum.art == "Sozialraum")
     lines = sr.mark_line(invalid="break-paths-filter-domains", strokeWidth=2.5).encode(
         x=x, y=y, color=colour, opacity=opacity, detail="reihe:N", tooltip=tooltip)

@@ -250,7 +250,7 @@ def population_block(pop: pd.DataFrame, city: str) -> None:
     last = have.iloc[-1]
     y = int(last["jahr"])
     c = st.columns(4)
-    c[0].metric(f"Einwohnerinnen und Einwohner {y}", fmt.integer(last["einwohner"]), border=True)
+    c[0].metric(f"Bevölkerung {y}", fmt.integer(last["einwohner"]), border=True)
     c[1].metric(f"unter 18 Jahren {y}", fmt.integer(last["unter_18"]), border=True)
     c[2].metric(f"18 Jahre und älter {y}", fmt.integer(last["ab_18"]), border=True)
     c[3].metric(f"Anteil unter 18 {y}", fmt.value(last["anteil_u18"], "%"), border=True,

@@ -32,7 +32,7 @@ def test_profile_from_url_single_area(run_page):
     assert "Rang 1 von 23" in text  # Wehringhausen leads several need indicators in the demo
     assert "verbessert" in text or "verschlechtert" in text  # the meaning in words, not only by colour
     metrics = {m.label: m.value for m in at.metric}
-    pop = next(v for k, v in metrics.items() if k.startswith("Einwohnerinnen und Einwohner"))
+    pop = next(v for k, v in metrics.items() if k.startswith("Bevölkerung"))
     assert "." in pop and "," not in pop  # German thousands separator
     assert any(k.startswith("Anteil unter 18") and v.endswith("%") for k, v in metrics.items())
     # the small multiples chart plus its table; the recommendations table with status

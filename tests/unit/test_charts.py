@@ -70,6 +70,7 @@ def test_line_chart_spec_gap_not_interpolated_references_dashed_in_legend():
     assert {t["title"] for t in lines[0]["encoding"]["tooltip"]} >= {"Wert", "Zähler", "Nenner", "Lieferung"}
     assert spec["config"]["locale"]["number"]["decimal"] == ","
     assert spec["config"]["locale"]["number"]["thousands"] == "."
+    assert spec["config"]["mark"]["aria"] is False  # the alt text and the table carry the content
     assert "(in %)" in layers[0]["encoding"]["y"]["title"]
     # legend click highlights a Sozialraum
     assert any(p.get("bind") == "legend" for p in spec.get("params", []) + [p for lyr in layers for p in lyr.get("params", [])])
@@ -133,3 +134,6 @@ def test_large_district_spec_has_no_row_limit():
     # more areas than the legend can hold: grey lines without a colour legend
     lines = [lyr for lyr in spec["layer"] if lyr["mark"]["type"] == "line" and "strokeDash" not in lyr["encoding"]]
     assert lines[0]["encoding"]["color"] == {"value": "#8c8c8c"}
+    # the spec must render (no reference to a selection that only exists with a legend)
+    assert "hervorheben" not in json.dumps(spec)
+    assert "<svg" in charts.to_svg(charts.german(charts.export_width(charts.line_chart(f, "Testquote", "%"))))
