@@ -50,16 +50,21 @@ def logged_in() -> Actor | None:
         if fresh != actor:
             st.session_state[ACTOR_KEY] = fresh
         return fresh
-    if isinstance(actor, Actor):
-        return actor
+    if isinstance(actor, Actor) and not (isinstance(login, dict) and login.get("art") == "oidc"):
+        return actor  # set by a test or another trusted caller
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         claims = st.user.to_dict()
         mapped = auth.oidc_actor(claims, dict(_secrets().get("quartier_roles") or {}), get_con())
-        if mapped is None:
+        if mapped is None:  # no role (any more) or deactivated: re-checked on every run
+            for k in (ACTOR_KEY, LOGIN_KEY):
+                st.session_state.pop(k, None)
             return None
         st.session_state[ACTOR_KEY] = mapped
         st.session_state[LOGIN_KEY] = {"art": "oidc", "name": mapped.name}
         return mapped
+    if isinstance(login, dict) and login.get("art") == "oidc":  # logged out at the identity provider
+        for k in (ACTOR_KEY, LOGIN_KEY):
+            st.session_state.pop(k, None)
     return None
 
 
