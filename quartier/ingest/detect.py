@@ -16,7 +16,7 @@ from quartier.ingest.match import Matcher
 from quartier.ingest.values import cell_text, col_letter
 from quartier.names import normalize
 
-ROLES = ("sozialraum", "bezeichnung", "indikator", "jahr", "wert", "zaehler", "nenner", "ignorieren")
+ROLES = ("sozialraum", "bezeichnung", "indikator", "jahr", "wert", "zaehler", "nenner", "gesperrt", "ignorieren")
 ROLE_LABELS = {
     "sozialraum": "Sozialraum (Nr. oder Name)",
     "bezeichnung": "Sozialraum-Name (nur Beschriftung)",
@@ -25,6 +25,7 @@ ROLE_LABELS = {
     "wert": "Wert",
     "zaehler": "Zähler (Anzahl)",
     "nenner": "Nenner (Basis)",
+    "gesperrt": "Sperrvermerk (1/ja = gesperrt)",
     "ignorieren": "ignorieren",
 }
 LAYOUT_LABELS = {
@@ -41,6 +42,7 @@ _SR_ID = {"nr", "nummer", "id", "sozialraumnr", "sozialraumnummer", "sozialraumi
           "gebietsnummer", "schluessel", "sozialraumschluessel", "kennung", "lfdnr"}
 _SR_NAME = {"sozialraum", "sozialraumname", "gebiet", "gebietsname", "quartier", "wohnsozialraum", "sozialraumbezeichnung",
             "bezeichnung", "name", "stadtteil", "sozialraeume"}
+_SUPP = {"gesperrt", "sperrvermerk", "geheimhaltung", "gesperrtjanein"}
 _IND = {"kennzahl", "indikator", "indikatorid", "merkmal", "kennziffer", "indikatorname", "kennzahlname", "kennzahlid"}
 
 
@@ -84,6 +86,8 @@ def key_role(label) -> str | None:
         return "sozialraum"
     if k in _SR_NAME:
         return "bezeichnung"
+    if k in _SUPP:
+        return "gesperrt"
     if k in _IND:
         return "indikator"
     return None

@@ -26,6 +26,7 @@ MAX_PER_RULE = 200
 MIN_YEAR = 1990
 CONTRADICTION_TOLERANCE = 0.51   # in the indicator's unit (rounding to whole percent still passes)
 JUMP_SPREADS = 4.0               # a jump larger than 4 standard deviations of the usual year-on-year change
+_TRUE = {"1", "ja", "j", "x", "true", "wahr", "gesperrt", "yes"}
 _TOTAL_WORDS = ("summe", "gesamt", "insgesamt", "gesamtstadt", "total", "stadtgesamt")
 
 VALUE_COLUMNS = ["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner", "gesperrt"]
@@ -230,10 +231,6 @@ def _finish(fa: FileAnalysis, con, matcher: Matcher, lieferant: str | None) -> N
 # ------------------------------------------------------------------------------------------------
 # extraction: one record per (row, indicator, year) group with its source cells, as numpy columns
 
-_REC_KEYS = ("sheet", "row0", "sr_raw", "sr_col", "ind_raw", "ind_col", "jahr_raw", "jahr_col",
-             "wert_raw", "wert_col", "wert_kind", "zaehler_raw", "zaehler_col", "zaehler_kind",
-             "nenner_raw", "nenner_col", "nenner_kind")
-
 
 def _extract(plan: SheetPlan, rows: list[list], matcher: Matcher, fa: FileAnalysis) -> dict | None:
     data = rows[plan.first_data_row:]
@@ -279,6 +276,8 @@ def _extract(plan: SheetPlan, rows: list[list], matcher: Matcher, fa: FileAnalys
     any_value = np.zeros(n, dtype=bool)
     for c in measure_specs:
         any_value |= col(c.col)[1] != V.K_EMPTY
+    if "gesperrt" in first and plan.layout == "lang":  # a row that only says "gesperrt" still delivers
+        any_value |= _truthy(col(first["gesperrt"].col)[0])
     any_text = any_value.copy()
     for c in specs:
         if c.role not in MEASURES:
@@ -357,7 +356,9 @@ def _extract(plan: SheetPlan, rows: list[list], matcher: Matcher, fa: FileAnalys
         else:
             blk["jahr_raw"] = take(year_col)
             blk["jahr_col"] = np.full(m, year_col.col)
-        has_any = np.zeros(m, dtype=bool)
+        supp_spec = first.get("gesperrt") if plan.layout == "lang" else None
+        blk["gesperrt_flag"] = _truthy(take(supp_spec)) if supp_spec else np.zeros(m, dtype=bool)
+        has_any = blk["gesperrt_flag"].copy()
         for meas in MEASURES:
             spec = ms.get(meas)
             blk[meas + "_raw"] = take(spec)
@@ -369,6 +370,12 @@ def _extract(plan: SheetPlan, rows: list[list], matcher: Matcher, fa: FileAnalys
         blocks.append(blk)
     fa.headers[plan.sheet] = {c.col: c.header for c in plan.columns}
     return _concat(blocks)
+
+
+def _truthy(raw: np.ndarray) -> np.ndarray:
+    codes, uniq = pd.factorize(raw)
+    flags = [normalize(V.cell_text(u)) in _TRUE or V.cell_text(u).strip() in ("*", "•") for u in uniq]
+    return np.array(flags + [False], dtype=bool)[np.where(codes < 0, len(uniq), codes)]
 
 
 def _concat(blocks: list[dict]) -> dict:
@@ -478,6 +485,7 @@ def _validate(fa: FileAnalysis, recs: dict, matcher: Matcher) -> None:
             lambda r, i: f"Jahr „{V.cell_text(r['jahr_raw'])}“ ist ungültig: erlaubt sind {MIN_YEAR} bis {next_year}. "
             "Bitte das Berichtsjahr prüfen.")
     gesperrt = (w_st == V.SUPPRESSED) | (z_st == V.SUPPRESSED) | ((w_st != V.OK) & (d_st == V.SUPPRESSED))
+    gesperrt = gesperrt | recs["gesperrt_flag"]  # a Sperrvermerk column (1/ja/x/*), e.g. from `export values`
     # per-indicator attributes looked up once per distinct spelling, then spread by code
     codes = np.where(ind_codes < 0, len(ind_uniq), ind_codes)
 

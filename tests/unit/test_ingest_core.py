@@ -269,3 +269,15 @@ def test_demo_rebuild_over_existing_data_goes_through_importer_with_backups(con,
     assert res["lieferungen"] == 5
     rows = con.cursor().execute("SELECT count(*), count(DISTINCT sha256), min(status), max(status) FROM lieferung").fetchall()[0]
     assert rows == (5, 5, "aktiv", "aktiv")
+
+
+def test_sperrvermerk_column_round_trip(con, tmp_path):
+    rows = [["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner", "gesperrt"],
+            ["sgb2_u18", "M01", 2026, None, None, 40, 1], ["sgb2_u18", "M02", 2026, 25.0, 10, 40, 0],
+            ["ew_gesamt", "M03", 2026, None, None, None, "ja"]]
+    fa = analyse(con, xlsx(tmp_path / "export.xlsx", {"Kennzahlen": rows}))
+    assert not fa.errors, fa.findings_frame().to_string()
+    got = fa.values.set_index(["indikator_id", "sozialraum_id"])
+    assert bool(got.loc[("sgb2_u18", "M01"), "gesperrt"]) and got.loc[("sgb2_u18", "M01"), "nenner"] == 40
+    assert not bool(got.loc[("sgb2_u18", "M02"), "gesperrt"]) and got.loc[("sgb2_u18", "M02"), "wert"] == 25.0
+    assert bool(got.loc[("ew_gesamt", "M03"), "gesperrt"]) and np.isnan(got.loc[("ew_gesamt", "M03"), "wert"])
