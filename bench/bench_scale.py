@@ -4,6 +4,8 @@ Sizes: the demo city (23 Sozialräume x 15 indicators x 11 years) and synthetic 
 10,000 Sozialräume x 60 indicators x 20 years (``python -m quartier synth``; ``--quick``: demo and
 1,000 only, fewer repetitions). Synthetic databases are cached under ``$QUARTIER_BENCH_CACHE``
 (default ``/tmp/quartier_bench``) and copied before every use, so runs never change them.
+``QUARTIER_BENCH_SIZES=demo,1000,10000`` picks sizes; ``QUARTIER_BENCH_USER``/``_PASSWORD`` the account
+the load clients log in with (default: the demo administrator).
 
 (a) every registered page (``quartier.ui.pages.PAGES``) through ``AppTest`` in a fresh process per
     size: first (cold) run and the median of the repeated runs after it (warm caches, as a server
@@ -167,6 +169,8 @@ def pages_worker(db_path: str, repeats: int) -> dict:
         except Exception as exc:  # noqa: BLE001 - report per page, keep going
             rec["error"] = f"{type(exc).__name__}: {exc}"[:500]
         out["pages"][spec.url_path] = rec
+        _log(f"  {spec.url_path}: kalt {rec.get('cold_ms', float('nan')):.0f} ms, warm "
+             f"{', '.join(f'{x:.0f}' for x in rec.get('warm_ms', []))} ms {rec.get('error') or ''}")
     out["peak_rss_mb"] = vm_hwm_mb()
     return out
 
@@ -474,7 +478,10 @@ def _map_page() -> str | None:
 def run(quick: bool | None = None) -> dict:
     quick = _quick() if quick is None else quick
     sizes = SIZES_QUICK if quick else SIZES_FULL
-    repeats = 3 if quick else 5
+    only = [x.strip() for x in os.environ.get("QUARTIER_BENCH_SIZES", "").split(",") if x.strip()]
+    if only:  # e.g. QUARTIER_BENCH_SIZES=10000: only these sizes (labels demo, 1000, 10000)
+        sizes = [sz for sz in SIZES_FULL if sz[0] in only]
+    repeats = 3
     map_path = _map_page()
     res: dict = {"sessions_n": SESSIONS, "map_page": map_path or "nicht registriert"}
     with tempfile.TemporaryDirectory(prefix="qscale_") as tmpdir:
