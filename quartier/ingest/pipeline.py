@@ -153,9 +153,17 @@ def analyse(con, data: bytes, filename: str, *, lieferant: str | None = None, pl
                       user_plans=bool(plans))
     row = con.cursor().execute(
         "SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? AND status = 'aktiv' "
-        "ORDER BY id LIMIT 1", [fa.sha256]).fetchone()
+        "ORDER BY id LIMIT 1", [fa.sha256]).fetchall()
+    row = row[0] if row else None
     if row:
         fa.duplicate = {"lieferung_id": row[0], "importiert_am": str(row[1])[:19], "importiert_von": row[2], "dateiname": row[3]}
+    else:
+        gone = con.cursor().execute("SELECT id, importiert_am, zurueckgezogen_am FROM lieferung WHERE sha256 = ? "
+                                    "AND status = 'zurueckgezogen' ORDER BY id DESC LIMIT 1", [fa.sha256]).fetchall()
+        if gone:
+            fa.findings.append(Finding(INFO, "frueher_zurueckgezogen", f"Dieselbe Datei war schon Lieferung #{gone[0][0]} "
+                                       f"(importiert {str(gone[0][1])[:16]}, zurückgezogen {str(gone[0][2])[:16]}); sie kann "
+                                       "erneut übernommen werden."))
     try:
         book = book or read_book(data, filename, max_bytes)
     except FileRejected as exc:
@@ -369,7 +377,43 @@ def _extract(plan: SheetPlan, rows: list[list], matcher: Matcher, fa: FileAnalys
             blk = {k: v[has_any] for k, v in blk.items()}
         blocks.append(blk)
     fa.headers[plan.sheet] = {c.col: c.header for c in plan.columns}
+    if total.any():
+        _check_totals(plan, fa, groups, col, total, keep, absolute, first)
     return _concat(blocks)
+
+
+def _check_totals(plan: SheetPlan, fa: FileAnalysis, groups, col, total, keep, absolute, first) -> None:
+    """A total row ("Stadt Hagen gesamt") is compared with the sum of the Sozialräume above it (counts only)."""
+    ind_col, year_col = first.get("indikator"), first.get("jahr")
+    t_idx, k_idx = np.flatnonzero(total), np.flatnonzero(keep)
+
+    def key_of(idx):
+        parts = []
+        for spec in (ind_col, year_col):
+            parts.append(pd.Series(col(spec.col)[0][idx], dtype=object).map(V.cell_text).to_numpy() if spec else np.full(len(idx), ""))
+        return np.array([f"{a}\x1f{b}" for a, b in zip(*parts)], dtype=object)
+
+    t_key, k_key = key_of(t_idx), key_of(k_idx)
+    for _g_ind, _g_year, ms in groups:
+        for meas in ("zaehler", "nenner"):
+            spec = ms.get(meas)
+            if spec is None:
+                continue
+            tv, tst = V.parse_numbers(col(spec.col)[0][t_idx])
+            kv, kst = V.parse_numbers(col(spec.col)[0][k_idx])
+            for i, (val, st, key) in enumerate(zip(tv, tst, t_key)):
+                if st != V.OK:
+                    continue
+                sel = k_key == key
+                if not sel.any() or (kst[sel] != V.OK).any():
+                    continue  # suppressed or missing parts: the sum cannot be checked
+                got = float(kv[sel].sum())
+                if abs(got - val) > 0.5:
+                    fa.findings.append(Finding(
+                        WARNING, "summe_abweichend",
+                        f"Die Summenzeile nennt {_fmt(val)}, die Sozialräume darüber ergeben zusammen {_fmt(got)}. Bitte prüfen, "
+                        "ob Sozialräume fehlen oder doppelt sind.", plan.sheet, V.cell_address(int(absolute[t_idx[i]]), spec.col),
+                        spec.header, _fmt(val)))
 
 
 def _truthy(raw: np.ndarray) -> np.ndarray:

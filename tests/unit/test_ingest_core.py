@@ -182,6 +182,9 @@ def test_change_needs_confirmation_duplicate_and_withdraw(con, tmp_path):
     assert hist.loc[hist["id"] == rep["lieferung_id"], "status"].item() == "zurueckgezogen"
     with pytest.raises(ingest.ImportRejected, match="bereits zurückgezogen"):
         ingest.withdraw(con, rep["lieferung_id"], EDITOR)
+    # the withdrawn file may come again (and says so)
+    again = analyse(con, path)
+    assert again.duplicate is None and any(f.rule == "frueher_zurueckgezogen" for f in again.infos)
 
 
 def test_viewer_may_not_import_or_withdraw(con, tmp_path):
@@ -281,3 +284,33 @@ def test_sperrvermerk_column_round_trip(con, tmp_path):
     assert bool(got.loc[("sgb2_u18", "M01"), "gesperrt"]) and got.loc[("sgb2_u18", "M01"), "nenner"] == 40
     assert not bool(got.loc[("sgb2_u18", "M02"), "gesperrt"]) and got.loc[("sgb2_u18", "M02"), "wert"] == 25.0
     assert bool(got.loc[("ew_gesamt", "M03"), "gesperrt"]) and np.isnan(got.loc[("ew_gesamt", "M03"), "wert"])
+
+
+def test_total_row_is_checked_against_the_sum(con, tmp_path):
+    rows = long_rows([
+        (2026, "Zentrum/Remberg", SGB, 10, 100, 10.0), (2026, "Wehringhausen", SGB, 20, 100, 20.0),
+        (2026, "Stadt Hagen gesamt", SGB, 30, 250, 12.0),
+    ])
+    fa = analyse(con, xlsx(tmp_path / "summe.xlsx", {"Daten": rows}))
+    assert not fa.errors
+    (w,) = [f for f in fa.warnings if f.rule == "summe_abweichend"]
+    assert w.cell == "E10" and "250" in w.message and "200" in w.message
+    assert len(fa.values) == 2  # the total itself is never stored
+
+
+def test_formula_with_cached_value_is_read_as_its_value(con, tmp_path):
+    import zipfile
+
+    src = xlsx(tmp_path / "f.xlsx", {"Daten": long_rows([(2026, "M01", "sgb2_u18", 10, 40, "=D8/E8*100")])})
+    out = tmp_path / "berechnet.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                assert b"<f>D8/E8*100</f><v></v>" in data or b"<f>D8/E8*100</f><v />" in data
+                data = data.replace(b"<f>D8/E8*100</f><v></v>", b"<f>D8/E8*100</f><v>25</v>")
+                data = data.replace(b"<f>D8/E8*100</f><v />", b"<f>D8/E8*100</f><v>25</v>")
+            zout.writestr(item, data)
+    fa = analyse(con, out)
+    assert not fa.errors, fa.findings_frame().to_string()
+    assert fa.values["wert"].tolist() == [25.0]
