@@ -138,11 +138,11 @@ def show_development(big: bool = False) -> None:
     else:
         iid = st.selectbox("Indikator", ids, format_func=lambda i: cat.loc[i, "name"], key="mb_entw")
     chart = report.chart_spec(sm.development, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"],
-                              width=1500 if big else 700, height=520 if big else 320)
+                              width=1250 if big else 620, height=400 if big else 300, legend_orient="right")
     if big:
         chart = chart.configure_axis(labelFontSize=24, titleFontSize=24).configure_legend(
-            labelFontSize=24, symbolSize=300, columns=3).configure_title(fontSize=30)
-    st.altair_chart(chart, width="content",
+            labelFontSize=24, symbolSize=300, labelColor="#000000").configure_title(fontSize=30)
+    st.altair_chart(chart, width="content", height=(400 if big else 300) + 80,
                     alt=f"Liniendiagramm {cat.loc[iid, 'name']} über die Jahre; die Werte stehen in der Tabelle.")
     table = mb.development_table(sm.development, iid, years=5 if big else None)
     if big:
@@ -164,7 +164,7 @@ if present:
     nav[3].button("Präsentation beenden", key="mb_end", on_click=_stop_presenting, width="stretch")
     st.markdown(f"## {mb.SLIDES[k]} – Stadtbezirk {scope.name}")
     if k == 0:
-        show_map(540, big=True)
+        show_map(470, big=True)
     elif k == 1:
         st.markdown(mb.cards_html(sm.headline, scope.name, big=True), unsafe_allow_html=True)
         st.markdown(f"Farbe **und** Text zeigen die Bewertung: günstig (blau), ungünstig (orange). "

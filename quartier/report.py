@@ -693,7 +693,8 @@ def map_text(md: MapData, scope: Scope) -> str:
 
 # ------------------------------------------------------------------------------------------- charts
 
-def chart_spec(dev: pd.DataFrame, indicator_id: str, title: str, unit: str | None, width: int = 380, height: int = 210):
+def chart_spec(dev: pd.DataFrame, indicator_id: str, title: str, unit: str | None, width: int = 380, height: int = 210,
+               legend_orient: str = "bottom"):
     """Altair line chart of one indicator over the years (scope bold, city dashed, areas thin)."""
     import altair as alt
 
@@ -713,7 +714,8 @@ def chart_spec(dev: pd.DataFrame, indicator_id: str, title: str, unit: str | Non
         x=alt.X("jahr:O", title="Jahr", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("wert:Q", title=ytitle, axis=alt.Axis(format=",.0f" if (unit or "").lower() == "anzahl" else ",.1f")),
         color=alt.Color("gebiet:N", title=None, scale=alt.Scale(domain=domain, range=rng),
-                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=260)),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=260) if legend_orient == "bottom"
+                        else alt.Legend(orient=legend_orient, labelLimit=320)),
         strokeDash=alt.condition(alt.datum.gebiet == "Gesamtstadt", alt.value([6, 4]), alt.value([1, 0])),
         strokeWidth=alt.StrokeWidth("betont:Q", legend=None, scale=alt.Scale(domain=[1, 3], range=[1.2, 3.5])),
     )
