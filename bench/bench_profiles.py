@@ -6,13 +6,17 @@
     ``demo_series_core_ms``    Zeitreihen of two Sozialräume x two indicators (loaders + line charts);
     ``demo_page_cold_ms``      the page script through ``AppTest`` (app.py, navigation, logged in) for
                                ``?sr=M04`` with empty caches; ``demo_page_warm_ms`` with filled caches.
+    ``demo_profile_core_viewer_ms`` the same for a viewer (small-number protection on every table).
 (b) Synthetic city: one Stadtbezirk of 500 Sozialräume (plus two districts of 100) x 60 indicators x 20
     years (840,000 values, 1 % suppressed at source, 1 % missing), generated here with numpy and inserted
     through a registered DataFrame:
     ``district500_series_core_ms``   ``?bezirk=gross`` Zeitreihen for two indicators (500 lines each);
     ``district500_profile_core_ms``  Steckbrief of one Sozialraum with all 60 indicators (ranks among 700);
     ``district500_compare_core_ms``  Vergleich of the 500 Sozialräume for two indicators;
-    ``district500_page_cold_ms``     the page script for ``?bezirk=gross`` through AppTest, empty caches.
+    ``district500_page_cold_ms``     the page script for ``?bezirk=gross`` through AppTest, empty caches;
+    ``district500_profile_page_cold_ms`` the page for ``?sr=<area>`` (Steckbrief), empty caches;
+    ``district500_*_viewer_ms``      profile and series for a viewer (one run each: dominated by
+                                     ``protection.protected_table`` on 60 x 20 tables of 700 areas).
 
 Run alone: ``python -m bench.bench_profiles`` (writes bench/RESULTS_profiles.md).
 """
@@ -196,7 +200,7 @@ def _page(db_path: Path, query: dict, repeat: int):
 
 def bench_demo(repeat: int) -> dict:
     from quartier import db
-    from quartier.access import ADMIN, Actor
+    from quartier.access import ADMIN, VIEWER, Actor
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_profiles_"))
     path = tmp / "demo.duckdb"
@@ -208,6 +212,7 @@ def bench_demo(repeat: int) -> dict:
         _put(out, "demo_profile_core_ms", _ms(lambda: _profile_core(con, actor, "M04", "Hagen"), repeat))
         _put(out, "demo_series_core_ms",
              _ms(lambda: _series_core(con, actor, ["sgb2_u18", "seu_sprache"], ["M04", "S01"], "Hagen"), repeat))
+        _put(out, "demo_profile_core_viewer_ms", _ms(lambda: _profile_core(con, Actor("gast", VIEWER), "M04", "Hagen"), repeat))
         con.close()
         cold, warm = _page(path, {"sr": "M04"}, repeat)
         _put(out, "demo_page_cold_ms", cold)
@@ -219,7 +224,7 @@ def bench_demo(repeat: int) -> dict:
 
 def bench_district(repeat: int) -> dict:
     from quartier import db
-    from quartier.access import ADMIN, Actor
+    from quartier.access import ADMIN, VIEWER, Actor
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_profiles_big_"))
     path = tmp / "synth.duckdb"
@@ -235,6 +240,11 @@ def bench_district(repeat: int) -> dict:
         _put(out, "district500_profile_core_ms", _ms(lambda: _profile_core(con, actor, big[0], "Synthetikstadt"), repeat))
         _put(out, "district500_compare_core_ms",
              _ms(lambda: _compare_core(con, actor, ["i01", "i02"], big, "Synthetikstadt"), repeat))
+        # a viewer: small-number protection (primary and secondary) on every table of the profile
+        viewer = Actor("bench", VIEWER)
+        _put(out, "district500_profile_core_viewer_ms", _ms(lambda: _profile_core(con, viewer, big[0], "Synthetikstadt"), 1))
+        _put(out, "district500_series_core_viewer_ms",
+             _ms(lambda: _series_core(con, viewer, ["i01", "i02"], big, "Synthetikstadt"), 1))
         con.close()
         cold, warm = _page(path, {"bezirk": "gross", "ind": "i01,i02"}, repeat)
         _put(out, "district500_page_cold_ms", cold)
