@@ -27,9 +27,10 @@ def guard_page(page_file: str) -> Actor:
     """
     from pathlib import Path
 
+    from quartier.ui.auth import logged_in
     from quartier.ui.pages import PAGES
 
-    actor = st.session_state.get(ACTOR_KEY)
+    actor = logged_in()  # re-read from the database: a deactivation or role change applies at once
     root = Path(__file__).resolve().parents[2]
     here = Path(page_file).resolve()
     spec = next((p for p in PAGES if (root / p.file).resolve() == here), None)

@@ -162,3 +162,20 @@ def test_oidc_user_without_role_gets_no_access(app_db):
     assert ACTOR_KEY not in at.session_state
     assert any("keine Rolle" in e.value for e in at.error)
     assert not at.metric
+
+
+def test_deactivation_and_role_change_apply_to_running_sessions(run_page):
+    from quartier import auth
+    from quartier.ui.common import get_con
+
+    at = run_page("pages/uebersicht.py", actor=None)
+    _login(at, "bearbeitung", "demo-bearbeitung")
+    assert at.session_state[ACTOR_KEY].role == EDITOR
+    root = Actor("root", "Administration")
+    auth.set_role(get_con(), root, "bearbeitung", "Betrachtung")
+    at.run()
+    assert at.session_state[ACTOR_KEY].role == VIEWER
+    auth.set_disabled(get_con(), root, "bearbeitung")
+    at.run()
+    assert ACTOR_KEY not in at.session_state
+    assert not at.metric and any("anmelden" in e.value for e in at.error)
