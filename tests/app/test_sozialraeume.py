@@ -100,3 +100,16 @@ def test_viewer_without_raw_rights_gets_the_page(run_page):
     # raw numerators below the minimum case count never appear for a viewer
     shown = table.loc[table["Zähler"] != "•", "Zähler"].str.replace(".", "", regex=False)
     assert all(int(z) >= 3 or int(z) == 0 for z in shown if z != "–")
+
+
+def test_a_new_link_in_the_same_session_wins_over_the_old_choice(run_page):
+    """The map links with ?sr=ID: a changed address replaces the choice kept in the session."""
+    at = run_page(PAGE, query={"sr": "M04,S01", "ind": "sgb2_u18"}, session=STAFF)
+    assert at.radio(key="sr_ansicht").value == "Zeitreihen"
+    at.query_params.clear()
+    at.query_params["sr"] = "E01"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="sr_auswahl").value == ["E01"]
+    assert at.radio(key="sr_ansicht").value == "Steckbrief"
+    assert "Steckbrief Eilpe/Delstern/Selbecke (E01)" in [s.value for s in at.subheader]
