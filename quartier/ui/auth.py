@@ -112,6 +112,8 @@ def login_page() -> None:
             st.session_state[LOGIN_KEY] = {"art": "lokal", "name": actor.name}
             st.rerun()
     if is_demo():
+        if auth.users(get_con()).empty:  # a demo database built before accounts existed
+            auth.ensure_demo_accounts(get_con())
         st.info("**Demo-Zugänge** (nur in der Demo-Datenbank): "
                 + " · ".join(f"`{n}` / `{p}` ({r})" for n, r, p in auth.DEMO_ACCOUNTS))
 

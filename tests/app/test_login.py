@@ -179,3 +179,31 @@ def test_deactivation_and_role_change_apply_to_running_sessions(run_page):
     at.run()
     assert ACTOR_KEY not in at.session_state
     assert not at.metric and any("anmelden" in e.value for e in at.error)
+
+
+def test_old_demo_database_without_accounts_gets_the_demo_accounts(run_page, app_db):
+    import duckdb
+
+    c = duckdb.connect(str(app_db))
+    c.execute("DELETE FROM benutzer")
+    c.close()
+    at = run_page("pages/uebersicht.py", actor=None)
+    _login(at, "admin", "demo-administration")
+    assert at.session_state[ACTOR_KEY].role == "Administration"
+
+
+def test_no_accounts_are_created_outside_demo(run_page, app_db):
+    import duckdb
+
+    c = duckdb.connect(str(app_db))
+    c.execute("DELETE FROM benutzer")
+    c.execute("UPDATE einstellung SET wert = '0' WHERE schluessel = 'demo'")
+    c.close()
+    at = run_page("pages/uebersicht.py", actor=None)
+    _login(at, "admin", "demo-administration")
+    assert ACTOR_KEY not in at.session_state
+    c = duckdb.connect(str(app_db))
+    try:
+        assert c.execute("SELECT count(*) FROM benutzer").fetchone()[0] == 0
+    finally:
+        c.close()
