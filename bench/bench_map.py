@@ -158,7 +158,8 @@ def bench_functions(db_path: Path, repeat: int) -> dict:
             "n_areas": len(payload.ids), "inside": out["inside"]}
 
 
-def bench_page(db_path: Path, repeat: int, page: str = "pages/karte.py") -> tuple[float, list[float]]:
+def bench_page(db_path: Path, repeat: int, page: str = "pages/karte.py",
+               expect_areas: int | None = None) -> tuple[float, list[float]]:
     """(cold ms, warm ms list) of ``page`` through AppTest as a logged-in administrator."""
     from streamlit.testing.v1 import AppTest
 
@@ -179,6 +180,12 @@ def bench_page(db_path: Path, repeat: int, page: str = "pages/karte.py") -> tupl
         cold = (time.perf_counter() - t) * 1000
         if at.exception:
             raise RuntimeError(f"Seite mit Fehler: {[e.value for e in at.exception]}")
+        if page.endswith("karte.py"):
+            import json
+
+            feats = json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"][0]["data"]["features"]
+            if expect_areas is not None and len(feats) != expect_areas:
+                raise RuntimeError(f"Karte zeigt {len(feats)} statt {expect_areas} Sozialräume")
         warm = []
         for _ in range(repeat):
             t = time.perf_counter()
@@ -206,7 +213,7 @@ def run() -> dict:
     rep = 3 if quick else 15
     demo = _demo_db()
     out: dict = {}
-    cold, warm = bench_page(demo, rep)
+    cold, warm = bench_page(demo, rep, expect_areas=23)
     out["page_demo_cold_ms"] = cold
     out["page_demo_warm_ms"] = warm
     _, ref = bench_page(demo, rep, "pages/uebersicht.py")
@@ -225,7 +232,7 @@ def run() -> dict:
         "synth_deck_json_mb": s["json_mb"],
         "synth_in_corridor_count": s["inside"],
     })
-    cold, warm = bench_page(synth, 2 if quick else 7)
+    cold, warm = bench_page(synth, 2 if quick else 7, expect_areas=s["n_areas"])
     out["page_synth_cold_s"] = cold / 1000
     out["page_synth_warm_s"] = [w / 1000 for w in warm]
     return out

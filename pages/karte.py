@@ -52,8 +52,7 @@ with st.sidebar:
         help="Kacheln von einem Kartendienst; ohne Internet bleibt die Karte auch ohne sie lesbar.") else None
 
 # Corridor parameters (used by the map highlight and the analysis section)
-axis = None
-members = None
+axis = width = share_pct = None
 if axis_names:
     default_axis = "B 7" if "B 7" in axis_names else axis_names[0]
     c1, c2, c3 = st.columns([1, 2, 2])
@@ -62,14 +61,6 @@ if axis_names:
                       help="Abstand von der Achse, bis zu dem ein Gebiet zum Korridor zählt (gemessen in ETRS89/UTM 32N).")
     share_pct = c3.slider("Mindestanteil der Fläche im Korridor (%)", 5, 100, 25, step=5, key="karte_anteil",
                           help="Ein Sozialraum zählt zum Korridor, wenn mindestens dieser Anteil seiner Fläche im Korridor liegt.")
-    members = ui.members(axis, float(width), share_pct / 100)
-
-values = ui.values(ind_id, actor)
-frame = maps.map_frame(values, ui.areas(), int(year), unit, direction)
-cls = maps.classify(frame["wert"], unit, direction, method, k, palette,
-                    vmin=meta["min_wert"], vmax=meta["max_wert"], breaks=ui.fixed_breaks(ind_id))
-corridor_ids = set(members.loc[members["in_corridor"], "sozialraum_id"]) if members is not None else None
-props = maps.area_properties(frame, cls, name, unit, corridor_ids)
 
 # Selection: map click (state of the keyed chart from the last interaction), select box, or ?sr=ID
 map_state = st.session_state.get("karte_map")
@@ -82,12 +73,9 @@ st.session_state["karte_last_map"] = last_map
 if selected is not None and selected != st.session_state.get("karte_sr"):
     st.session_state["karte_sr"] = selected
 
-view = maps.view_for_bounds(payload.bounds if bezirk == "__stadt__" else payload.bezirk_bounds[bezirk])
-deck = maps.build_deck(
-    payload, props, axis=axis, selected=selected,
-    highlight=sorted(corridor_ids) if (show_corridor and corridor_ids) else (),
-    corridor=ui.corridor_band(axis, float(width)) if (show_corridor and axis) else None,
-    view=view, basemap=basemap, tooltip_html=maps.tooltip_html(name),
+frame, cls, members, deck = ui.map_view(
+    ind_id, int(year), actor, method, k, palette, axis, width, None if share_pct is None else share_pct / 100,
+    show_corridor, selected, bezirk, basemap,
 )
 
 st.subheader(f"{name} {year}")
@@ -98,7 +86,7 @@ with col_map:
     st.caption(
         f"Dicke dunkle Linien: Stadtbezirksgrenzen · rote Linie: {axis or 'Achse'}"
         + (" · orange Band und orange Umrandung: Korridor und seine Sozialräume" if show_corridor and axis else "")
-        + " · schwarze Umrandung: ausgewählter Sozialraum. Ohne Hintergrundkarte lesbar."
+        + " · schwarz-weiße Umrandung: ausgewählter Sozialraum. Ohne Hintergrundkarte lesbar."
     )
 city = ui.city_value(ind_id, int(year), actor, unit)
 with col_side:

@@ -387,9 +387,22 @@ def view_for_bounds(bounds, width_px: int = 600, height_px: int = 540, padding: 
 
 
 class CompactDeck(pdk.Deck):
-    """A pydeck Deck whose JSON is compact (pydeck indents by 2, which triples large payloads)."""
+    """A pydeck Deck whose JSON is compact (pydeck indents by 2, which triples large payloads).
+
+    Call :meth:`freeze` once the deck is complete: the JSON is then computed once and reused (a cached deck
+    costs nothing on the next script run).
+    """
+
+    _frozen_json: str | None = None
+
+    def freeze(self) -> CompactDeck:
+        self._frozen_json = None
+        self._frozen_json = self.to_json()
+        return self
 
     def to_json(self):
+        if self._frozen_json is not None:
+            return self._frozen_json
         return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
 
 
@@ -444,6 +457,11 @@ def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: s
                                 line_width_min_pixels=5, get_line_width=5))
     if selected in payload.names:
         i = payload.ids.index(selected)
+        # white casing under a black line: the selection differs from the (dark) district boundaries
+        layers.append(pdk.Layer("GeoJsonLayer", id=LAYER_SELECTED + "-rand",
+                                data={"type": "Feature", "geometry": payload.area_geoms[i], "properties": {"id": selected}},
+                                pickable=False, stroked=True, filled=False, get_line_color=[255, 255, 255, 255],
+                                line_width_min_pixels=8, get_line_width=8))
         layers.append(pdk.Layer("GeoJsonLayer", id=LAYER_SELECTED,
                                 data={"type": "Feature", "geometry": payload.area_geoms[i], "properties": {"id": selected}},
                                 pickable=False, stroked=True, filled=False, get_line_color=SELECTED_COLOR,

@@ -94,6 +94,42 @@ def corridor_bundle(indicator_id: str, year: int, axis: str, width_m: float, sha
     return _corridor_bundle(data_stamp(), indicator_id, int(year), axis, float(width_m), float(share), actor)
 
 
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: int, palette: str,
+              breaks: tuple | None, axis: str | None, width_m: float | None, share: float | None,
+              show_corridor: bool, selected: str | None, bezirk: str, basemap: str | None):
+    meta = indicator_meta(indicator_id)
+    unit, direction, name = meta["einheit"], meta["richtung"], meta["name"]
+    pl = payload()
+    frame = maps.map_frame(values(indicator_id, actor), areas(), year, unit, direction)
+    cls = maps.classify(frame["wert"], unit, direction, method, k, palette, vmin=meta["min_wert"],
+                        vmax=meta["max_wert"], breaks=list(breaks) if breaks else None)
+    mem = members(axis, width_m, share) if axis else None
+    corridor_ids = set(mem.loc[mem["in_corridor"], "sozialraum_id"]) if mem is not None else None
+    props = maps.area_properties(frame, cls, name, unit, corridor_ids)
+    view = maps.view_for_bounds(pl.bounds if bezirk not in pl.bezirk_bounds else pl.bezirk_bounds[bezirk])
+    deck = maps.build_deck(
+        pl, props, axis=axis, selected=selected,
+        highlight=sorted(corridor_ids) if (show_corridor and corridor_ids) else (),
+        corridor=corridor_band(axis, width_m) if (show_corridor and axis) else None,
+        view=view, basemap=basemap, tooltip_html=maps.tooltip_html(name),
+    ).freeze()
+    return frame, cls, mem, deck
+
+
+def map_view(indicator_id: str, year: int, actor, method: str, k: int, palette: str, axis: str | None,
+             width_m: float | None, share: float | None, show_corridor: bool, selected: str | None, bezirk: str,
+             basemap: str | None):
+    """(frame, classification, corridor membership, deck with frozen JSON), cached per input and data stamp.
+
+    Treat the results as read-only: they are shared between script runs.
+    """
+    breaks = fixed_breaks(indicator_id)
+    return _map_view(data_stamp(), indicator_id, int(year), actor, method, int(k), palette,
+                     tuple(breaks) if breaks else None, axis, None if width_m is None else float(width_m),
+                     None if share is None else float(share), bool(show_corridor), selected, bezirk, basemap)
+
+
 def indicator_meta(indicator_id: str) -> dict:
     from quartier.ui.widgets import catalogue
 
