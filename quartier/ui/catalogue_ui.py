@@ -318,7 +318,13 @@ def render_indicators(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> Non
         for sid in rec["sozialraeume"]:
             s = v[v["sozialraum_id"] == sid][["jahr", "wert", "zaehler", "nenner", "gesperrt"]].assign(gruppe=names.get(sid, sid))
             parts.append(s)
-        city = indicators.aggregate(v, m["einheit"], ["jahr"]).assign(gruppe="Gesamtstadt", gesperrt=False)
+        if actor is not None and actor.can_see_raw:
+            city = indicators.aggregate(v, m["einheit"], ["jahr"]).assign(gruppe="Gesamtstadt", gesperrt=False)
+        else:  # viewers: the city value as protected_table publishes it (protected areas still count in it)
+            from quartier.protection import LEVEL_CITY, protected_table
+
+            t = protected_table(con, [iid], None, actor=actor)
+            city = t[t["ebene"] == LEVEL_CITY].assign(gruppe="Gesamtstadt")
         parts.append(city[["jahr", "wert", "zaehler", "nenner", "gesperrt", "gruppe"]])
         series = pd.concat(parts, ignore_index=True)
         st.markdown(f"**{m['name']}** ({m['einheit']}; {indicators.DIRECTION_LABEL.get(m['richtung'], '')})")

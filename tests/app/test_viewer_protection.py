@@ -29,3 +29,17 @@ def test_map_table_for_viewer_and_staff(run_page):
     staff = run_page("pages/karte.py", session=SEL)            # administrator (raw values)
     zs = pd.to_numeric(_map_table(staff)["zaehler"], errors="coerce")
     assert ((zs > 0) & (zs < 3)).any()
+
+
+def test_recommendation_indicator_table_gives_viewers_the_city_value(run_page):
+    """HE-06 is linked to ohne_abschluss (many protected areas): the city value is still shown (from the
+    protected table), protected areas show •, no small numerator appears."""
+    from quartier.ui.session import ACTOR_KEY
+
+    at = run_page("pages/empfehlungen.py", session={ACTOR_KEY: Actor("gast", VIEWER)}, actor=Actor("gast", VIEWER))
+    at.selectbox(key="emp_id").select("HE-06").run()
+    assert not at.exception
+    tables = [d.value for d in at.dataframe if "Gesamtstadt" in d.value.columns]
+    assert tables, "Kennzahlentabelle fehlt"
+    city = pd.concat(tables)["Gesamtstadt"]
+    assert city.str.contains(r"\d", regex=True).all()  # a number in every year, never empty or •
