@@ -5,6 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from quartier import report
+from quartier.access import VIEWER, Actor
 from quartier.ui import mein_bezirk as mb
 from quartier.ui.common import attribution, city_name, page_header
 from quartier.ui.session import current_actor
@@ -194,8 +195,16 @@ else:
     st.subheader("Handlungsempfehlungen")
     show_recommendations()
     st.subheader("Bezirksbericht")
+    pdf_actor = actor
+    if actor.can_see_raw:
+        protect = st.checkbox("Für Gremien: kleine Fallzahlen sperren (wie für Betrachtende)", value=True,
+                              key="mb_pdf_schutz",
+                              help="Ohne Sperre enthält der Bericht Werte aus kleinen Fallzahlen und ist auf jeder "
+                                   "Seite als „Interner Bericht“ gekennzeichnet.")
+        if protect:
+            pdf_actor = Actor(actor.name, VIEWER)
     st.download_button(
-        "Bezirksbericht als PDF herunterladen", data=lambda: mb.pdf_bytes(bezirk_id, actor, since),
+        "Bezirksbericht als PDF herunterladen", data=lambda: mb.pdf_bytes(bezirk_id, pdf_actor, since),
         file_name=f"bezirksbericht_{bezirk_id}_{dt.date.today():%Y-%m-%d}.pdf", mime="application/pdf",
         icon=":material/picture_as_pdf:", key="mb_pdf",
         help="A4, mit Karte, Kennzahlen, Grafiken, Handlungsempfehlungen, Datenstand und Definitionen. "

@@ -35,6 +35,7 @@ FONT_DIR = Path(os.environ.get("QUARTIER_FONT_DIR", "/usr/share/fonts/truetype/d
 COLOR_GOOD, COLOR_BAD, COLOR_NEUTRAL = "#0072B2", "#B34700", "#555555"  # contrast >= 4.5:1 on white
 # Need classes on the map, from least to most need (sequential, colour-blind safe, print-friendly).
 MAP_CLASS_COLORS = ["#fef0d9", "#fdcc8a", "#fc8d59", "#d7301f"]
+INTERNAL_NOTE = "Interner Bericht: enthält Werte aus kleinen Fallzahlen – nicht veröffentlichen"
 KIND_LABEL = {"stadt": "Gesamtstadt", "bezirk": "Stadtbezirk", "sozialraum": "Sozialraum"}
 
 
@@ -760,7 +761,10 @@ def _status_text(df: pd.DataFrame) -> list[str]:
 
 def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year: int | None = None,
               since: dt.date | None = None, summ: Summary | None = None) -> bytes:
-    """The report of ``scope`` (city, Stadtbezirk or Sozialraum) as PDF bytes; written to ``out_path`` if given."""
+    """The report of ``scope`` (city, Stadtbezirk or Sozialraum) as PDF bytes; written to ``out_path`` if given.
+
+    Built for ``actor``: for users who may see raw values every page says "Interner Bericht" (small
+    numbers are not protected); for everyone else protected values are "•"."""
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
@@ -770,6 +774,7 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
                           "`python -m quartier init` ausführen.")
     glyphs = _glyphs(regular)
     sm = summ or summary(con, scope, actor, year, since)
+    internal = bool(getattr(actor, "can_see_raw", False))
     cat = indicators.catalogue(con).set_index("id")
     today = dt.date.today().strftime("%d.%m.%Y")
     title = f"{scope.title} {scope.label}" if scope.kind != "stadt" else f"Stadtbericht {sm.city}"
@@ -783,6 +788,13 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
                 self.set_text_color(90, 60, 0)
                 self.cell(0, 6, "Beispieldaten – erfundene bzw. angenäherte Zahlen, keine amtlichen Angaben",
                           align="C", fill=True, new_x="LMARGIN", new_y="NEXT")
+                self.set_text_color(0, 0, 0)
+                self.ln(2)
+            if internal:
+                self.set_font("DejaVu", "B", 9)
+                self.set_fill_color(255, 225, 225)
+                self.set_text_color(140, 0, 0)
+                self.cell(0, 6, INTERNAL_NOTE, align="C", fill=True, new_x="LMARGIN", new_y="NEXT")
                 self.set_text_color(0, 0, 0)
                 self.ln(2)
 

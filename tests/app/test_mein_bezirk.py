@@ -130,3 +130,13 @@ def test_presentation_can_start_on_a_given_slide(run_page):
     text = _md(at)
     assert "Folie 3 von 5: Sozialräume nach Handlungsbedarf" in text
     assert "Wehringhausen" in text and "qb-table" in text
+
+
+def test_pdf_protection_choice_only_for_staff(run_page):
+    from quartier.access import ADMIN
+
+    at = run_page(PAGE, query={"bezirk": "haspe"}, session={"quartier_actor": Actor("planung", ADMIN, raw_data=True)})
+    assert not at.exception
+    assert at.checkbox(key="mb_pdf_schutz").value is True  # reports for council bodies are protected by default
+    viewer = run_page(PAGE, query={"bezirk": "haspe"}, session=SESSION)
+    assert "mb_pdf_schutz" not in [c.key for c in viewer.checkbox]

@@ -227,6 +227,8 @@ def test_pdf_hides_protected_value_for_viewer_only(ro, tmp_path):
     def rows(path):
         return [ln for ln in pdf_text(path, layout=True).splitlines() if ln.strip().startswith(f"{sid} {name}")]
 
+    assert pdf_text(a).count(report.INTERNAL_NOTE) == page_count(a)
+    assert report.INTERNAL_NOTE not in pdf_text(v)
     admin_rows, viewer_rows = rows(a), rows(v)
     assert admin_rows and len(admin_rows) == len(viewer_rows)
     admin_hits = sum(r.count(raw_text) for r in admin_rows)
