@@ -166,7 +166,7 @@ def line_chart(frame: pd.DataFrame, title: str, unit: str | None, height: int = 
             x=x, y=y, detail="vergleich:N", tooltip=tooltip))
     gap_tip = [alt.Tooltip("reihe:N", title="Reihe"), alt.Tooltip("jahr:Q", title="Jahr", format="d"),
                alt.Tooltip("status_text:N", title="Status")]
-    gap_mark = {"fontSize": 18, "fontWeight": "bold", "baseline": "bottom", "dy": -2}
+    gap_mark = {"fontSize": 24, "fontWeight": "bold", "baseline": "bottom", "dy": 2}
     if (areas["marke"] != "").any():
         layers.append(sr.transform_filter(alt.datum.marke != "").mark_text(**gap_mark).encode(
             x=x, y=alt.value(height), text="marke:N", color=colour, opacity=opacity, tooltip=gap_tip))
