@@ -245,9 +245,18 @@ def _indicator(con, indicator_id: str) -> dict:
 
 def compare(members: pd.DataFrame, values_year: pd.DataFrame, unit: str | None) -> tuple[dict, dict, pd.DataFrame, int, int]:
     """Join membership with one year's values; weighted inside/outside (suppressed left out)."""
-    v = values_year[["sozialraum_id", "wert", "zaehler", "nenner", "gesperrt"]]
-    df = members.merge(v, on="sozialraum_id", how="left")
-    df["gesperrt"] = df["gesperrt"].fillna(False).astype(bool)
+    v = values_year.drop_duplicates("sozialraum_id")
+    pos = {s: i for i, s in enumerate(v["sozialraum_id"].tolist())}
+    idx = np.fromiter((pos.get(s, -1) for s in members["sozialraum_id"].tolist()), dtype=np.int64, count=len(members))
+    ok = idx >= 0
+    df = members.copy()
+    for col in ("wert", "zaehler", "nenner"):
+        arr = np.full(len(df), np.nan)
+        arr[ok] = pd.to_numeric(v[col], errors="coerce").to_numpy(dtype=float)[idx[ok]]
+        df[col] = arr
+    hid = np.zeros(len(df), dtype=bool)
+    hid[ok] = v["gesperrt"].fillna(False).to_numpy(dtype=bool)[idx[ok]]
+    df["gesperrt"] = hid
     usable = df[~df["gesperrt"]]
     inside = weighted(usable[usable["in_corridor"]], unit)
     outside = weighted(usable[~usable["in_corridor"]], unit)
@@ -312,13 +321,13 @@ def over_years(con, indicator_id: str, width_m: float, share: float = 0.25, axis
     cols = ["jahr", "innen", "aussen", "differenz", "r", "gesperrt"]
     if v.empty:
         return pd.DataFrame(columns=cols)
-    m = members.set_index("sozialraum_id")
-    sid = v["sozialraum_id"].astype(str)
-    known = sid.isin(m.index).to_numpy()
+    pos = {s: i for i, s in enumerate(members["sozialraum_id"].tolist())}
+    idx = np.fromiter((pos.get(s, -1) for s in v["sozialraum_id"].tolist()), dtype=np.int64, count=len(v))
+    known = idx >= 0
     inside = np.zeros(len(v), dtype=bool)
-    inside[known] = m.loc[sid[known], "in_corridor"].to_numpy(dtype=bool)
+    inside[known] = members["in_corridor"].to_numpy(dtype=bool)[idx[known]]
     dist = np.full(len(v), np.nan)
-    dist[known] = m.loc[sid[known], "distance_m"].to_numpy(dtype=float)
+    dist[known] = members["distance_m"].to_numpy(dtype=float)[idx[known]]
     hidden = v["gesperrt"].fillna(False).to_numpy(dtype=bool)
     wert = pd.to_numeric(v["wert"], errors="coerce").to_numpy(dtype=float)
     num = pd.to_numeric(v["zaehler"], errors="coerce").to_numpy(dtype=float)

@@ -716,10 +716,18 @@ def map_table(frame: pd.DataFrame, cls: Classification, members: pd.DataFrame | 
                    for c, s in zip(cls.classes, frame["gesperrt"])],
     })
     if members is not None:
-        m = members.set_index("sozialraum_id")
-        out["im_korridor"] = out["sozialraum_id"].map(m["in_corridor"]).map({True: "ja", False: "nein"})
-        out["flaechenanteil_korridor_prozent"] = (out["sozialraum_id"].map(m["area_share"]) * 100).round(1)
-        out["abstand_achse_m"] = out["sozialraum_id"].map(m["distance_m"]).round(0)
+        pos = {s: i for i, s in enumerate(members["sozialraum_id"].tolist())}
+        idx = np.fromiter((pos.get(s, -1) for s in out["sozialraum_id"].tolist()), dtype=np.int64, count=len(out))
+        ok = idx >= 0
+
+        def pick(col, fill):
+            arr = np.full(len(out), fill, dtype=object if isinstance(fill, str) else float)
+            arr[ok] = members[col].to_numpy()[idx[ok]]
+            return arr
+
+        out["im_korridor"] = np.where(pick("in_corridor", np.nan) == 1, "ja", "nein")
+        out["flaechenanteil_korridor_prozent"] = np.round(pick("area_share", np.nan) * 100, 1)
+        out["abstand_achse_m"] = np.round(pick("distance_m", np.nan), 0)
     return out
 
 
