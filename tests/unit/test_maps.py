@@ -204,3 +204,28 @@ def test_map_settings_need_admin_and_are_audited(con):
     assert maps.parse_breaks(db.get_setting(con, maps.SETTING_BREAKS + "sgb2_u18")) == [10.0, 20.5, 30.0]
     actions = [r[0] for r in con.execute("SELECT aktion FROM audit_log WHERE benutzer = 'ad' ORDER BY id").fetchall()]
     assert actions == ["karte_basiskarte", "karte_klassengrenzen"]
+
+
+def test_map_table_exports_to_real_xlsx_and_csv(demo, tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    from quartier import corridor
+    from quartier.tables import to_csv_bytes, to_xlsx_bytes
+
+    con, payload, vals, areas = demo
+    frame = maps.map_frame(vals, areas, 2025, "%", "higher")
+    cls = maps.classify(frame["wert"], "%", "higher")
+    g = corridor.load_geometry(con)
+    members = corridor.membership(g.areas_m, g.ids, g.axes_m["B 7"], 500, 0.25)
+    table = maps.map_table(frame, cls, members)
+    path = tmp_path / "karte.xlsx"
+    to_xlsx_bytes({"Karte": table}, path)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Karte").to_python()
+    header, body = rows[0], rows[1:]
+    assert header[:4] == ["sozialraum_id", "sozialraum", "stadtbezirk", "wert"]
+    assert {"im_korridor", "abstand_achse_m"} <= set(header)
+    wh = next(r for r in body if r[0] == "M04")
+    assert isinstance(wh[3], float) and wh[header.index("im_korridor")] in ("ja", "nein")
+    assert sum(r[header.index("im_korridor")] == "ja" for r in body) == int(members["in_corridor"].sum())
+    csv = to_csv_bytes(table)
+    assert csv.startswith(b"\xef\xbb\xbf") and b";" in csv.splitlines()[0]
