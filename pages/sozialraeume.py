@@ -81,6 +81,7 @@ def steckbrief() -> None:
         st.session_state[ui.K_PROFILE] = srs[0]
     sr = st.selectbox("Steckbrief für", srs, format_func=lambda s: area_label.get(s, s), key=ui.K_PROFILE) \
         if len(srs) > 1 else srs[0]
+    st.caption("Der Steckbrief zeigt alle Kennzahlen; die Auswahl der Indikatoren gilt für Zeitreihen und Vergleich.")
     prof, pdata = ui.load_profile(actor, sr)
     row = areas.set_index("id").loc[sr]
     st.subheader(f"Steckbrief {row['name']} ({sr})")

@@ -339,10 +339,18 @@ def recommendations_block(sozialraum_id: str, actor: Actor) -> None:
             t = t.drop(columns=col)
     if flags:
         t["Hinweis"] = [", ".join(x for x in xs if x) or fmt.NOTHING for xs in zip(*flags)]
+    try:  # the catalogue's status symbols (a second carrier besides the word)
+        from quartier.catalogue import STATUS_BY_NAME
+    except ImportError:
+        STATUS_BY_NAME = {}
+    if "status" in t:
+        t["status"] = [f"{STATUS_BY_NAME[x].symbol} {x}" if x in STATUS_BY_NAME else x for x in t["status"]]
     t = t.rename(columns=names)
     if "Ende geplant" in t:
         t["Ende geplant"] = pd.to_datetime(t["Ende geplant"], errors="coerce").dt.strftime("%d.%m.%Y").fillna(fmt.NOTHING)
     st.dataframe(t, hide_index=True, width="stretch")
+    counts = recs["status"].value_counts() if "status" in recs else pd.Series(dtype=int)
+    st.caption(f"{len(recs)} Handlungsempfehlungen: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ".")
 
 
 def comparison_table(comp: pd.DataFrame, meta: pd.DataFrame, city: str):

@@ -40,6 +40,9 @@ def test_profile_from_url_single_area(run_page):
     frames = [d.value for d in at.dataframe]
     recs = next(f for f in frames if "Umsetzungsstand" in f.columns)
     assert len(recs) > 0 and recs["Nr."].str.startswith("HE-").all()
+    # status as symbol and word (not colour only)
+    assert recs["Umsetzungsstand"].str[0].isin(["○", "◔", "◑", "●", "★", "‖", "✕"]).all()
+    assert any("Handlungsempfehlungen:" in c.value for c in at.caption)
     assert _qp(at, "ansicht") == "steckbrief" and _qp(at, "sr") == "M04"
 
 
