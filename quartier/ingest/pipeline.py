@@ -197,15 +197,12 @@ def analyse(con, data: bytes, filename: str, *, lieferant: str | None = None, pl
         frame = _extract(plan, sheet.rows, matcher, fa)
         if frame is not None:
             frames.append(frame)
-    used = {p.sheet: ({c.col for c in p.columns if c.role != "ignorieren"}, p.first_data_row) for p in fa.plans}
-    missing = [(s, c) for s, c in book.missing_formula_values if s in used and _in_table(c, *used[s])]
-    for sheet_name, cell in missing[:MAX_PER_RULE]:
-        fa.findings.append(Finding(ERROR, "formel_ohne_wert", "Die Zelle enthält eine Formel ohne berechneten Wert. Bitte die "
-                                   "Datei in Excel öffnen, neu berechnen lassen (F9), speichern und erneut liefern.", sheet_name, cell))
+    recs = _concat(frames) if frames else None
+    if recs is None or len(recs["row0"]) == 0 or fa.errors or _empty_where_expected(recs):
+        _formula_findings(fa, book)
     if not fa.plans and not fa.errors:
         fa.findings.append(Finding(ERROR, "keine_tabelle", "In der Datei wurde keine Tabelle mit Kennzahlen gefunden. Erwartet "
                                    "werden Spalten wie Sozialraum, Jahr, Kennzahl und Wert (siehe Vorlage)."))
-    recs = _concat(frames) if frames else None
     if recs is None or len(recs["row0"]) == 0:
         if fa.plans and not fa.errors:
             fa.findings.append(Finding(ERROR, "keine_daten", "Die Tabelle enthält nur Überschriften und keine Werte. "
@@ -216,6 +213,22 @@ def analyse(con, data: bytes, filename: str, *, lieferant: str | None = None, pl
     _validate(fa, recs, matcher)
     _finish(fa, con, matcher, lieferant)
     return fa
+
+
+def _empty_where_expected(recs: dict) -> bool:
+    """Cells read as empty although a value belongs there (a formula without cached value reads as empty)."""
+    w_empty = (recs["wert_col"] >= 0) & (recs["wert_kind"] == V.K_EMPTY)
+    zn_empty = ((recs["zaehler_col"] >= 0) & (recs["zaehler_kind"] == V.K_EMPTY)
+                & (recs["nenner_col"] >= 0) & (recs["nenner_kind"] != V.K_EMPTY))
+    return bool((w_empty | zn_empty).any())
+
+
+def _formula_findings(fa: FileAnalysis, book: RawBook) -> None:
+    used = {p.sheet: ({c.col for c in p.columns if c.role != "ignorieren"}, p.first_data_row) for p in fa.plans}
+    missing = [(s, c) for s, c in book.formulas_without_value() if s in used and _in_table(c, *used[s])]
+    for sheet_name, cell in missing[:MAX_PER_RULE]:
+        fa.findings.append(Finding(ERROR, "formel_ohne_wert", "Die Zelle enthält eine Formel ohne berechneten Wert. Bitte die "
+                                   "Datei in Excel öffnen, neu berechnen lassen (F9), speichern und erneut liefern.", sheet_name, cell))
 
 
 def _in_table(cell: str, cols: set[int], first_row: int) -> bool:
@@ -741,7 +754,7 @@ def compare(con, fa: FileAnalysis) -> None:
     for k, arr in alt.items():
         v[k] = arr
     v["alt_gesperrt"] = alt_g
-    v["status"] = np.where(~exists, "neu", np.where(same, "unveraendert", "geaendert"))
+    v["status"] = pd.Categorical.from_codes(np.where(~exists, 0, np.where(same, 2, 1)), categories=["neu", "geaendert", "unveraendert"])
     n_new, n_same = int((~exists).sum()), int((exists & same).sum())
     fa.row_counts = {"new": n_new, "changed": len(v) - n_new - n_same, "unchanged": n_same,
                      "suppressed": int(v["gesperrt"].to_numpy(bool).sum())}

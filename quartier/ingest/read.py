@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 import zipfile
 from dataclasses import dataclass, field
 
@@ -42,8 +41,18 @@ class RawSheet:
 class RawBook:
     sheets: list[RawSheet]
     infos: list[str] = field(default_factory=list)
-    missing_formula_values: list[tuple[str, str]] = field(default_factory=list)  # (sheet, cell)
     kind: str = "xlsx"
+    zip_file: zipfile.ZipFile | None = field(default=None, repr=False)
+    _formulas: list | None = field(default=None, repr=False)
+
+    def formulas_without_value(self) -> list[tuple[str, str]]:
+        """(sheet, cell) of formula cells without a cached value (xlsx/xlsm only), scanned on first use.
+
+        The scan decompresses the sheet XML again, so the pipeline only asks when a cell it needs was empty.
+        """
+        if self._formulas is None:
+            self._formulas = _formulas_without_value(self.zip_file) if self.zip_file is not None and self.kind == "xlsx" else []
+        return self._formulas
 
 
 def suffix_of(filename: str) -> str:
@@ -128,12 +137,7 @@ def read_book(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES) -> 
         raise FileRejected(f"Die Datei ist beschädigt oder kein lesbares Tabellenformat ({exc}). Bitte in Excel öffnen, "
                            "neu speichern und erneut liefern.", "beschaedigt") from exc
     book = RawBook([], kind="ods" if suffix_of(filename) == ".ods" else ("xls" if kind == "cfb" else "xlsx"))
-    # formulas without cached values: scanned from the sheet XML in a second thread while calamine parses
-    formulas: list = []
-    scan = None
-    if zf is not None and book.kind == "xlsx":
-        scan = threading.Thread(target=lambda: formulas.extend(_formulas_without_value(zf, data)), daemon=True)
-        scan.start()
+    book.zip_file = zf
     cells = 0
     try:
         for meta in wb.sheets_metadata:
@@ -160,9 +164,6 @@ def read_book(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES) -> 
                            "beschaedigt") from exc
     finally:
         wb.close()
-        if scan is not None:
-            scan.join()
-    book.missing_formula_values = formulas
     return book
 
 
@@ -195,7 +196,7 @@ _VALUE_RE = re.compile(rb"<v(?: [^>]*)?>[^<]+</v>")
 _CELL_F_RE = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*>((?:(?!</c>).)*?<f[ >/](?:(?!</c>).)*?)</c>', re.S)
 
 
-def _formulas_without_value(zf: zipfile.ZipFile, data: bytes) -> list[tuple[str, str]]:
+def _formulas_without_value(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
     """Formula cells with no cached value (the file was never calculated); only xlsx/xlsm."""
     try:
         names = zf.namelist()

@@ -50,17 +50,17 @@ def classify(values) -> np.ndarray:
     n = len(arr)
     if n == 0:
         return np.zeros(0, dtype=np.int8)
-    null = pd.isna(arr)
-    blank = null | (arr == "")
-    rest = arr if not blank.any() else arr[~blank]
-    kinds = np.full(n, K_EMPTY, dtype=np.int8)
-    inferred = pd.api.types.infer_dtype(rest, skipna=False) if len(rest) else "empty"
-    if inferred in _NUMERIC_TYPES:
-        kinds[~blank] = K_NUM
-        return kinds
-    if inferred == "string":
-        kinds[~blank] = K_STR
-        return kinds
+    inferred = pd.api.types.infer_dtype(arr, skipna=True)
+    if inferred in _NUMERIC_TYPES:  # numbers and NaN/None only
+        return np.where(pd.isna(arr), K_EMPTY, K_NUM).astype(np.int8)
+    if inferred == "string":        # text and NaN/None only
+        return np.where(pd.isna(arr) | (arr == ""), K_EMPTY, K_STR).astype(np.int8)
+    if inferred == "empty":
+        return np.full(n, K_EMPTY, dtype=np.int8)
+    blank = pd.isna(arr) | (arr == "")
+    rest = arr[~blank]
+    if pd.api.types.infer_dtype(rest, skipna=False) in _NUMERIC_TYPES:  # numbers with empty text cells
+        return np.where(blank, K_EMPTY, K_NUM).astype(np.int8)
     return np.fromiter(map(_kind, arr), dtype=np.int8, count=n)
 
 
