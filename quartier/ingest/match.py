@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import difflib
+from functools import lru_cache
 
-from quartier.names import normalize
+from quartier.names import normalize as _normalize
+
+
+@lru_cache(maxsize=65536)
+def normalize(text) -> str:
+    """quartier.names.normalize, cached: the same names come again in every file and on every rerun."""
+    return _normalize(text)
 
 ARTS = ("sozialraum", "indikator")
 
