@@ -168,7 +168,11 @@ def _preview(fa: ingest.FileAnalysis, data: bytes, sha: str) -> None:
     if not cov.empty:
         with st.expander("Abdeckung: gelieferte Sozialräume je Indikator und Jahr"):
             cov = cov.copy()
+            names = _indicators(data_stamp())
+            cov.index = [names.get(i, i) for i in cov.index]
+            cov.index.name = "Indikator"
             cov.columns = [str(c) for c in cov.columns]
+            st.caption("Zahl = gelieferte Sozialräume; 0 = für dieses Jahr nicht geliefert.")
             st.dataframe(cov, width="stretch")
     ff = fa.findings_frame()
     if len(ff):
