@@ -29,6 +29,7 @@ PAGES: list[PageSpec] = [
     PageSpec("pages/handlungsbedarf.py", "Handlungsbedarf", ":material/priority_high:", "Analysen", "handlungsbedarf"),
     PageSpec("pages/empfehlungen.py", "Handlungsempfehlungen", ":material/checklist:", "Umsetzung", "empfehlungen"),
     PageSpec("pages/umsetzungsstand.py", "Umsetzungsstand", ":material/stacked_bar_chart:", "Umsetzung", "umsetzungsstand"),
+    PageSpec("pages/wirkungsblick.py", "Wirkungsblick", ":material/trending_down:", "Umsetzung", "wirkungsblick"),
     PageSpec("pages/daten_import.py", "Daten-Import", ":material/upload_file:", "Daten", "daten-import", EDITOR),
     PageSpec("pages/lieferungen.py", "Lieferungen", ":material/inventory_2:", "Daten", "lieferungen", EDITOR),
     PageSpec("pages/audit.py", "Audit-Log", ":material/history:", "Verwaltung", "audit", ADMIN),
