@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from quartier.ui.a11y import fix_nav_semantics
@@ -9,7 +11,9 @@ from quartier.ui.auth import allowed, gate, sidebar_account
 from quartier.ui.common import city_name
 from quartier.ui.pages import PAGES
 
-st.set_page_config(page_title="Quartier", page_icon=":material/location_city:", layout="wide")
+# A local icon: a material icon here would make the browser fetch it from the internet.
+ICON = Path(__file__).resolve().parent / "data" / "quartier-icon.png"
+st.set_page_config(page_title="Quartier", page_icon=str(ICON), layout="wide")
 
 actor = gate()  # shows the login page and stops while nobody is logged in
 
