@@ -21,8 +21,9 @@ import pandas as pd
 
 from quartier import access, db
 from quartier import catalogue as cat
+from quartier.ingest.values import col_letter
 from quartier.names import normalize
-from quartier.tables import FORMULA_START, to_xlsx_bytes, write_table
+from quartier.tables import FORMULA_START, decode_csv, to_xlsx_bytes, write_table
 
 SHEET = "Empfehlungen"
 ID_LABEL = "Nummer"
@@ -71,16 +72,6 @@ class ImportResult:
         return {"file": self.file, "status": self.status,
                 "counts": {"new": self.new, "changed": self.changed, "unchanged": self.unchanged},
                 "errors": self.errors, "warnings": self.warnings, "preview": self.preview}
-
-
-def col_letter(i: int) -> str:
-    """0-based column index -> Excel letters."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,12 +148,7 @@ def read_sheet(source, filename: str | None = None) -> Sheet:
     else:
         data = bytes(source)
     if suffix == ".csv":
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252")
-        first = text.splitlines()[0] if text else ""
-        sep = ";" if first.count(";") >= first.count(",") else ","
+        text, sep = decode_csv(data)
         table = list(csv.reader(io.StringIO(text), delimiter=sep))
         sheet_name = Path(name).name
     elif suffix in (".xlsx", ".xlsm", ".ods", ".xls"):

@@ -94,6 +94,16 @@ def _plain(v):
     return v
 
 
+def decode_csv(raw: bytes) -> tuple[str, str]:
+    """CSV bytes as departments send them (UTF-8 with or without BOM, else Windows-1252) -> (text, separator)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    first = text.splitlines()[0] if text else ""
+    return text, (";" if first.count(";") >= first.count(",") else ",")
+
+
 def read_table(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
     """Read a simple header-first table from .csv (``;`` or ``,``, UTF-8 or Windows-1252) or .xlsx."""
     p = Path(path)
@@ -101,13 +111,7 @@ def read_table(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
         raise TableError(f"Datei {p} nicht gefunden.")
     suffix = p.suffix.lower()
     if suffix == ".csv":
-        raw = p.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252")
-        first = text.splitlines()[0] if text else ""
-        sep = ";" if first.count(";") >= first.count(",") else ","
+        text, sep = decode_csv(p.read_bytes())
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
         from python_calamine import CalamineWorkbook
