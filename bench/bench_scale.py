@@ -142,7 +142,7 @@ def pages_worker(db_path: str, repeats: int) -> dict:
     from quartier.ui.session import ACTOR_KEY
 
     out = {"pages": {}, "rss_start_mb": vm_hwm_mb()}
-    at = AppTest.from_file(str(APP), default_timeout=600)
+    at = AppTest.from_file(str(APP), default_timeout=float(os.environ.get("QUARTIER_BENCH_PAGE_TIMEOUT", "600")))
     at.session_state[ACTOR_KEY] = Actor("bench", ADMIN, raw_data=True)
     t0 = time.perf_counter()
     at.run()
