@@ -185,3 +185,31 @@ def test_user_help_is_german(capsys):
         main(["user", "add", "--help"])
     text = capsys.readouterr().out
     assert "Aufruf:" in text and "Passwort" in text and "Rolle" in text
+
+
+def test_concurrent_logins_all_counted(empty_con):
+    """The Argon2 check runs outside the write lock (so simultaneous logins do not queue behind each
+    other's hashing); wrong guesses made at the same moment must still all count towards the lockout."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with db.transaction(empty_con) as cur:
+        db.set_setting(cur, "login_max_fehlversuche", "4")
+    auth.add_user(empty_con, ADMIN_ACTOR, "ziel", "Betrachtung", PW)
+    auth.add_user(empty_con, ADMIN_ACTOR, "gast", "Betrachtung", PW)
+    t0 = datetime(2026, 1, 5, 9, 0)
+
+    def guess(i):
+        try:
+            auth.authenticate(empty_con, "ziel", f"geraten-{i}-xxxx", now=t0)
+        except auth.AuthError as exc:
+            return str(exc)
+        return "angemeldet"
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(guess, range(4)))
+        good = list(pool.map(lambda _: auth.authenticate(empty_con, "gast", PW, now=t0).name, range(4)))
+    assert answers == ["Benutzername oder Passwort ist falsch."] * 4
+    assert good == ["gast"] * 4
+    assert len(audit_rows(empty_con, "anmeldung_fehlgeschlagen")) == 4
+    with pytest.raises(auth.AuthError, match="Zu viele Fehlversuche"):  # the 4 parallel guesses locked it
+        auth.authenticate(empty_con, "ziel", PW, now=t0 + timedelta(minutes=1))
