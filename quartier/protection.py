@@ -90,35 +90,113 @@ def _small(x: float, limit: int) -> bool:
     return bool(np.isfinite(x) and 0 < x < limit)
 
 
-class _Table:
-    """Cells of one table: areas 0..S-1, districts S..S+B-1, city S+B."""
+# reason codes (index into _REASONS); 0 = visible
+_R_NONE, _R_SOURCE, _R_UNKNOWN, _R_CASES, _R_DEN, _R_SECONDARY = range(6)
+_REASONS = np.array([None, REASON_SOURCE, REASON_UNKNOWN, REASON_CASES, REASON_DENOMINATOR, REASON_SECONDARY],
+                    dtype=object)
 
-    def __init__(self, num, den, district_of, min_cases: int, min_den: int):
-        self.S = len(num)
-        self.districts = sorted({d for d in district_of if d is not None}, key=str)
-        self.B = len(self.districts)
-        self.city = self.S + self.B
-        n = self.S + self.B + 1
-        pos = {d: self.S + j for j, d in enumerate(self.districts)}
-        self.parent = np.full(n, -1)
-        self.parent[: self.S] = [pos[d] if d is not None else self.city for d in district_of]
-        self.parent[self.S: self.city] = self.city
-        self.children: dict[int, list[int]] = {a: [] for a in range(self.S, n)}
-        for i, p in enumerate(self.parent[: self.city].tolist()):
-            self.children[p].append(i)
+
+class _Table:
+    """Cells of one table: areas 0..S-1, districts S..S+B-1, city S+B.
+
+    The sum relations form a two-level tree (areas -> Stadtbezirk -> city; areas without a
+    Stadtbezirk hang directly below the city). For such a tree the linear recoverability test
+    ("the unit vector of a hidden cell lies in the row space of the relations restricted to the
+    hidden cells") reduces to counts, which is what makes secondary suppression cheap:
+
+    * an area of district d is recoverable iff it is the only hidden area of d and either d is
+      visible or the city relation is "closed" (city visible, no other hidden part of the city whose
+      own parts are hidden as well);
+    * an area without a district is recoverable iff it is the only hidden such area, the city is
+      visible and no hidden district has hidden areas;
+    * a district is recoverable iff none of its areas is hidden or the city relation is closed
+      apart from it;
+    * the city is recoverable iff no area without a district is hidden and no hidden district has
+      hidden areas.
+
+    ``tests/unit/test_protection_equivalence.py`` checks this against the matrix-rank version.
+    """
+
+    def __init__(self, num, den, district_of, min_cases: int, min_den: int, *, grp=None, districts=None):
+        num = np.asarray(num, dtype=float)
+        den = np.asarray(den, dtype=float)
+        self.S = S = len(num)
+        if grp is None:
+            dist = pd.Series(list(district_of), dtype=object)
+            districts = sorted({d for d in dist.tolist() if d is not None and d == d}, key=str)
+            pos = {d: j for j, d in enumerate(districts)}
+            grp = dist.map(pos).fillna(-1).to_numpy(dtype=np.int64)
+        self.districts = list(districts)
+        self.grp = np.asarray(grp, dtype=np.int64)  # district index per area, -1 = directly below the city
+        self.B = B = len(self.districts)
+        self.city = city = S + B
+        n = S + B + 1
+        self.parent = np.full(n, -1, dtype=np.int64)
+        self.parent[:S] = np.where(self.grp >= 0, S + self.grp, city)
+        self.parent[S:city] = city
         self.num = np.full(n, np.nan)
         self.den = np.full(n, np.nan)
-        self.num[: self.S] = num
-        self.den[: self.S] = den
-        for a in list(range(self.S, self.S + self.B)) + [self.city]:  # districts before the city
-            kids = self.children[a]
-            vals = self.num[kids]
-            self.num[a] = vals.sum() if len(kids) and np.isfinite(vals).all() else np.nan
-            dens = self.den[kids]
-            self.den[a] = dens.sum() if len(kids) and np.isfinite(dens).all() else np.nan
-        self.reason: list[str | None] = [None] * n
+        self.num[:S] = num
+        self.den[:S] = den
+        in_d = self.grp >= 0
+        g = self.grp[in_d]
+        for arr in (self.num, self.den):
+            vals = arr[:S][in_d]
+            fin = np.isfinite(vals)
+            sums = np.bincount(g[fin], weights=vals[fin], minlength=B)
+            bad = np.bincount(g[~fin], minlength=B) > 0
+            arr[S:city] = np.where(bad, np.nan, sums)
+            kids = np.concatenate([arr[:S][~in_d], arr[S:city]])
+            arr[city] = kids.sum() if len(kids) and np.isfinite(kids).all() else np.nan
+        self.code = np.zeros(n, dtype=np.int8)
         self.min_cases, self.min_den = min_cases, min_den
+        self._cand = None
 
+    def _prepare(self) -> None:
+        """Candidate order (smallest positive numerator first, then the others, then index) and the
+        children of every total; only needed when a table has hidden cells."""
+        if self._cand is not None:
+            return
+        n, S, B, city = len(self.num), self.S, self.B, self.city
+        v = self.num
+        pos_v = np.isfinite(v) & (v > 0)
+        self._order = np.lexsort((np.arange(n), np.where(np.isfinite(v), v, np.inf), np.where(pos_v, 0, 1)))
+        self._rank = np.empty(n, dtype=np.int64)
+        self._rank[self._order] = np.arange(n)
+        in_d = self.grp >= 0
+        by = np.argsort(np.where(in_d, self.grp, B), kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(self.grp[in_d], minlength=B))])
+        self._kids_of_d = [by[bounds[j]:bounds[j + 1]] for j in range(B)]
+        self._kids_of_city = np.concatenate([np.flatnonzero(~in_d), np.arange(S, city)]).astype(np.int64)
+        self._cand = True
+
+    # ------------------------------------------------------------------ compatibility views
+    @property
+    def reason(self) -> list[str | None]:
+        return _REASONS[self.code].tolist()
+
+    @property
+    def hidden(self) -> list[int]:
+        return np.flatnonzero(self.code).tolist()
+
+    @property
+    def children(self) -> dict[int, list[int]]:
+        self._prepare()
+        out = {a: [] for a in range(self.S, self.city + 1)}
+        for j, kids in enumerate(self._kids_of_d):
+            out[self.S + j] = kids.tolist()
+        out[self.city] = self._kids_of_city.tolist()
+        return out
+
+    def _kids(self, a: int) -> np.ndarray:
+        self._prepare()
+        if a == self.city:
+            return self._kids_of_city
+        if self.S <= a < self.city:
+            return self._kids_of_d[a - self.S]
+        return np.zeros(0, dtype=np.int64)
+
+    # ------------------------------------------------------------------ primary
     def primary(self, source_flags) -> None:
         src = np.zeros(len(self.num), dtype=bool)
         src[: self.S] = np.asarray(source_flags, dtype=bool)
@@ -126,103 +204,155 @@ class _Table:
         unknown[: self.S] = False
         small = np.isfinite(self.num) & (self.num > 0) & (self.num < self.min_cases)
         small_den = np.isfinite(self.num) & np.isfinite(self.den) & (self.den > 0) & (self.den < self.min_den)
-        for i in np.flatnonzero(src | unknown | small | small_den).tolist():
-            if src[i]:
-                self.reason[i] = REASON_SOURCE
-            elif unknown[i]:
-                self.reason[i] = REASON_UNKNOWN
-            elif small[i]:
-                self.reason[i] = REASON_CASES
+        code = np.select([src, unknown, small, small_den], [_R_SOURCE, _R_UNKNOWN, _R_CASES, _R_DEN], _R_NONE)
+        self.code = code.astype(np.int8)
+
+    # ------------------------------------------------------------------ recoverability by counts
+    def _state(self):
+        hid = self.code != 0
+        S, B = self.S, self.B
+        ha = hid[:S]
+        in_d = self.grp >= 0
+        h_area = np.bincount(self.grp[ha & in_d], minlength=B) if B else np.zeros(0, dtype=np.int64)
+        U = int((ha & ~in_d).sum())
+        Ch = bool(hid[self.city])
+        K = int((hid[S:self.city] & (h_area > 0)).sum())
+        return hid, h_area, U, Ch, K
+
+    def _rec_cell(self, x: int, hid, h_area, U: int, Ch: bool, K: int) -> bool:
+        S, city = self.S, self.city
+        if x < S:
+            j = int(self.grp[x])
+            if j < 0:
+                return U == 1 and not Ch and K == 0
+            return h_area[j] == 1 and (not hid[S + j] or (not Ch and U == 0 and K == 1))
+        if x < city:
+            return h_area[x - S] == 0 or (not Ch and U == 0 and K == 1)
+        return U == 0 and K == 0
+
+    def _rec_after(self, x: int, c: int, hid, h_area, U: int, Ch: bool, K: int) -> bool:
+        """Whether ``x`` is recoverable once ``c`` is hidden as well."""
+        S, city = self.S, self.city
+        hid = hid.copy()
+        hid[c] = True
+        if c < S:
+            j = int(self.grp[c])
+            if j < 0:
+                U += 1
             else:
-                self.reason[i] = REASON_DENOMINATOR
-
-    @property
-    def hidden(self) -> list[int]:
-        return [i for i, r in enumerate(self.reason) if r is not None]
-
-    def _matrix(self, hidden: list[int]) -> np.ndarray:
-        col = {c: k for k, c in enumerate(hidden)}
-        rows = []
-        for a, kids in self.children.items():
-            if not kids:
-                continue
-            row = np.zeros(len(hidden))
-            if a in col:
-                row[col[a]] += 1
-            for c in kids:
-                if c in col:
-                    row[col[c]] -= 1
-            if row.any():
-                rows.append(row)
-        return np.array(rows) if rows else np.zeros((0, len(hidden)))
+                h_area = h_area.copy()
+                h_area[j] += 1
+                if hid[S + j] and h_area[j] == 1:
+                    K += 1
+        elif c < city:
+            if h_area[c - S] > 0:
+                K += 1
+        else:
+            Ch = True
+        return self._rec_cell(x, hid, h_area, U, Ch, K)
 
     def recoverable(self, hidden: list[int] | None = None) -> list[int]:
         """Hidden cells whose value follows from the visible cells and the sum relations."""
-        hidden = self.hidden if hidden is None else hidden
-        if not hidden:
-            return []
-        a = self._matrix(hidden)
-        if a.shape[0] == 0:
-            return []
-        rank = np.linalg.matrix_rank(a)
-        out = []
-        for k, cell in enumerate(hidden):
-            e = np.zeros(len(hidden))
-            e[k] = 1
-            if np.linalg.matrix_rank(np.vstack([a, e])) == rank:
-                out.append(cell)
+        if hidden is not None:
+            saved = self.code
+            code = np.zeros_like(saved)
+            code[np.asarray(hidden, dtype=np.int64)] = 1
+            self.code = code
+            try:
+                return self.recoverable()
+            finally:
+                self.code = saved
+        return np.flatnonzero(self._rec_mask(*self._state())).tolist()
+
+    def _rec_mask(self, hid, h_area, U, Ch, K) -> np.ndarray:
+        S, city = self.S, self.city
+        closed1 = (not Ch) and U == 0 and K == 1
+        out = np.zeros(len(hid), dtype=bool)
+        g = self.grp
+        in_d = g >= 0
+        gi = np.where(in_d, g, 0)
+        if self.B:
+            ok_d = (h_area[gi] == 1) & (~hid[S + gi] | closed1)
+        else:
+            ok_d = np.zeros(S, dtype=bool)
+        ok_u = U == 1 and not Ch and K == 0
+        out[:S] = hid[:S] & np.where(in_d, ok_d, ok_u)
+        out[S:city] = hid[S:city] & ((h_area == 0) | closed1)
+        out[city] = hid[city] and U == 0 and K == 0
         return out
 
+    # ------------------------------------------------------------------ secondary
     def _candidates(self, cell: int, rest: bool = False) -> list[int]:
         """Visible cells that could protect ``cell``: siblings (smallest positive first) and the parent;
         with ``rest`` all other visible cells (only needed when those do not help)."""
-        hidden = set(self.hidden)
+        self._prepare()
+        hid = self.code != 0
         p = int(self.parent[cell])
-
-        def key(i):
-            v = self.num[i]
-            return (0 if (np.isfinite(v) and v > 0) else 1, v if np.isfinite(v) else np.inf, i)
-
+        kids = self._kids(p) if p >= 0 else np.zeros(0, dtype=np.int64)
         if rest:
-            near = set(self.children.get(p, [])) | {p, cell}
-            return sorted((i for i in range(len(self.num)) if i not in hidden and i not in near), key=key)
-        sib = sorted((i for i in self.children.get(p, []) if i != cell and i not in hidden), key=key)
-        return sib + ([p] if p >= 0 and p not in hidden else [])
+            excl = hid.copy()
+            excl[kids] = True
+            excl[cell] = True
+            if p >= 0:
+                excl[p] = True
+            order = self._order
+            return order[~excl[order]].tolist()
+        sib = kids[(kids != cell) & ~hid[kids]]
+        sib = sib[np.argsort(self._rank[sib], kind="stable")].tolist()
+        return sib + ([p] if p >= 0 and not hid[p] else [])
 
     def secondary(self) -> None:
+        if not self.code.any():
+            return
+        self._prepare()
         for _ in range(len(self.num) + 1):
-            rec = self.recoverable()
+            state = self._state()
+            rec = np.flatnonzero(self._rec_mask(*state))
             target = None
-            if rec:
-                cell = rec[0]
+            if len(rec):
+                cell = int(rec[0])
                 near = self._candidates(cell)
-                target = next((c for c in near if cell not in self.recoverable(self.hidden + [c])), None)
+                target = next((c for c in near if not self._rec_after(cell, c, *state)), None)
                 if target is None:
                     far = self._candidates(cell, rest=True)
-                    target = next((c for c in far[:200] if cell not in self.recoverable(self.hidden + [c])), None)
+                    target = next((c for c in far[:200] if not self._rec_after(cell, c, *state)), None)
                     if target is None:
                         target = (near or far or [None])[0]
             else:
-                target = self._small_residual()
+                target = self._small_residual(state)
             if target is None:
                 return
-            self.reason[target] = REASON_SECONDARY
+            self.code[target] = _R_SECONDARY
 
-    def _small_residual(self) -> int | None:
+    def _small_residual(self, state=None) -> int | None:
         """A visible total whose hidden parts sum to a small number: return a part to hide as well."""
-        hidden = set(self.hidden)
-        for a, kids in self.children.items():
-            if a in hidden or not kids:
-                continue
-            hid = [c for c in kids if c in hidden]
-            if not hid:
-                continue
-            visible = [c for c in kids if c not in hidden]
-            residual = self.num[a] - np.nansum(self.num[visible]) if visible else self.num[a]
-            if _small(residual, self.min_cases):
-                cands = [c for c in self._candidates(hid[0]) if c in visible]
-                if cands:
-                    return cands[0]
+        hid = (state or self._state())[0]
+        self._prepare()
+        S, B, city = self.S, self.B, self.city
+        num0 = np.where(np.isfinite(self.num), self.num, 0.0)
+        in_d = self.grp >= 0
+        res_d = np.full(B, np.nan)
+        ok_d = np.zeros(B, dtype=bool)
+        if B:
+            g = self.grp[in_d]
+            h = hid[:S][in_d]
+            n_hid = np.bincount(g[h], minlength=B)
+            n_vis = np.bincount(g[~h], minlength=B)
+            vis_sum = np.bincount(g[~h], weights=num0[:S][in_d][~h], minlength=B)
+            res_d = self.num[S:city] - vis_sum
+            ok_d = ~hid[S:city] & (n_hid > 0) & (n_vis > 0) & np.isfinite(res_d) & (res_d > 0) & (res_d < self.min_cases)
+        for j in np.flatnonzero(ok_d).tolist():
+            kids = self._kids_of_d[j]
+            vis = kids[~hid[kids]]
+            return int(vis[np.argmin(self._rank[vis])])
+        if not hid[city]:
+            kids = self._kids_of_city
+            h = hid[kids]
+            if h.any() and (~h).any():
+                residual = self.num[city] - num0[kids[~h]].sum()
+                if _small(residual, self.min_cases):
+                    vis = kids[~h]
+                    return int(vis[np.argmin(self._rank[vis])])
         return None
 
 
@@ -234,19 +364,92 @@ def protect_table_cells(num, den, district_of, source_flags, min_cases: int, min
     return t
 
 
-def _tables(values: pd.DataFrame, min_cases: int, min_den: int, units: dict | None):
-    """Yield (indicator, year, row index, _Table, is_count) for every indicator/year in ``values``."""
+def _numerators_arr(wert, zaehler, nenner, src, unit: str | None) -> tuple[np.ndarray, bool]:
+    """``_numerators`` on plain arrays of one table."""
+    is_count = _is_count_unit(unit) or (np.isnan(nenner).all() and np.isnan(zaehler).all() and unit is None)
+    if is_count:
+        num = np.where(np.isnan(zaehler), wert, zaehler)
+    else:
+        derived = np.round(wert * nenner / _factor(unit))
+        num = np.where(np.isnan(zaehler), derived, zaehler)
+    return np.where(src, np.nan, num), is_count
+
+
+class _Protected:
+    """Result of protecting every indicator/year table of a frame of Sozialraum values.
+
+    ``table``: table number per row of ``values`` (-1: no indicator/year), numbered in order of first
+    appearance; ``area_code``: reason code per row; ``totals``: one row per Stadtbezirk total and city
+    total of each table (columns ``tab, pos, indikator_id, jahr, stadtbezirk_id, num, den, code,
+    is_count, factor``).
+    """
+
+    def __init__(self, table, area_code, totals):
+        self.table, self.area_code, self.totals = table, area_code, totals
+
+
+def _protect_all(values: pd.DataFrame, min_cases: int, min_den: int, units: dict | None) -> _Protected:
+    """Primary and secondary suppression on every indicator/year table of ``values``.
+
+    The numerators, district codes and the grouping are computed once for the whole frame; each table
+    then costs a few numpy operations, and the iterative secondary suppression runs only on tables
+    that have a hidden cell after primary suppression.
+    """
     units = units or {}
-    for (iid, year), t in values.groupby(["indikator_id", "jahr"], sort=False):
-        num, is_count = _numerators(t, units.get(iid))
-        den = np.full(len(t), np.nan) if is_count else pd.to_numeric(t["nenner"], errors="coerce").to_numpy(dtype=float)
-        if "bezirk_id" in t:
-            b = t["bezirk_id"].astype(object)
-            districts = b.where(b.notna(), None).tolist()
-        else:
-            districts = [None] * len(t)
-        src = t["gesperrt"].fillna(False).astype(bool).to_numpy()
-        yield iid, year, t.index, protect_table_cells(num, den, districts, src, min_cases, min_den), is_count
+    n = len(values)
+    tab = values.groupby(["indikator_id", "jahr"], sort=False).ngroup().to_numpy(dtype=float)
+    tab = np.where(np.isnan(tab), -1, tab).astype(np.int64)
+    area_code = np.zeros(n, dtype=np.int8)
+    n_tab = int(tab.max()) + 1 if n else 0
+    wert = pd.to_numeric(values["wert"], errors="coerce").to_numpy(dtype=float)
+    zaehler = pd.to_numeric(values["zaehler"], errors="coerce").to_numpy(dtype=float)
+    nenner = pd.to_numeric(values["nenner"], errors="coerce").to_numpy(dtype=float)
+    src = values["gesperrt"].fillna(False).astype(bool).to_numpy()
+    if "bezirk_id" in values:
+        b = values["bezirk_id"].astype(object)
+        codes, uniq = pd.factorize(b.where(b.notna(), None))
+        uniq = list(uniq)
+        perm = np.empty(len(uniq), dtype=np.int64)
+        srt = sorted(range(len(uniq)), key=lambda i: str(uniq[i]))
+        perm[srt] = np.arange(len(uniq))
+        gcode = np.where(codes >= 0, perm[np.maximum(codes, 0)] if len(uniq) else -1, -1)
+        names = [uniq[i] for i in srt]
+    else:
+        gcode = np.full(n, -1, dtype=np.int64)
+        names = []
+    iids = values["indikator_id"].to_numpy(dtype=object)
+    years = values["jahr"].to_numpy()
+    order = np.argsort(tab, kind="stable")
+    bounds = np.searchsorted(tab[order], np.arange(n_tab + 1))
+    cols = {k: [] for k in ("tab", "pos", "indikator_id", "jahr", "stadtbezirk_id", "num", "den", "code",
+                            "is_count", "factor")}
+    for k in range(n_tab):
+        rows = order[bounds[k]:bounds[k + 1]]
+        iid, year = iids[rows[0]], years[rows[0]]
+        unit = units.get(iid)
+        num, is_count = _numerators_arr(wert[rows], zaehler[rows], nenner[rows], src[rows], unit)
+        den = np.full(len(rows), np.nan) if is_count else nenner[rows]
+        g = gcode[rows]
+        present = np.unique(g[g >= 0])
+        local = np.where(g >= 0, np.searchsorted(present, g), -1)
+        t = _Table(num, den, None, min_cases, min_den, grp=local, districts=[names[j] for j in present])
+        t.primary(src[rows])
+        t.secondary()
+        area_code[rows] = t.code[: t.S]
+        m = t.B + 1
+        cols["tab"].append(np.full(m, k))
+        cols["pos"].append(np.arange(m))
+        cols["indikator_id"] += [iid] * m
+        cols["jahr"].append(np.full(m, year))
+        cols["stadtbezirk_id"] += t.districts + [None]
+        cols["num"].append(t.num[t.S:])
+        cols["den"].append(t.den[t.S:])
+        cols["code"].append(t.code[t.S:])
+        cols["is_count"].append(np.full(m, is_count))
+        cols["factor"].append(np.full(m, _factor(unit)))
+    totals = {c: (np.concatenate(v) if v and isinstance(v[0], np.ndarray) else np.array(v, dtype=object))
+              for c, v in cols.items()}
+    return _Protected(tab, area_code, totals)
 
 
 def primary_mask(values: pd.DataFrame, min_cases: int, min_denominator: int = MIN_DENOMINATOR_DEFAULT) -> pd.Series:
@@ -273,11 +476,9 @@ def protect_values(values: pd.DataFrame, min_cases: int, min_denominator: int = 
     out["sperrgrund"] = None
     if out.empty:
         return out
-    for _iid, _year, idx, t, _is_count in _tables(out, min_cases, min_denominator, units):
-        hide = [r is not None for r in t.reason[: t.S]]
-        rows = idx[np.array(hide, dtype=bool)]
-        out.loc[rows, "gesperrt"] = True
-        out.loc[rows, "sperrgrund"] = PUBLIC_REASON
+    res = _protect_all(out, min_cases, min_denominator, units)
+    hide = (res.area_code != 0) & (res.table >= 0)
+    out.loc[hide, "gesperrt"] = True
     out.loc[out["gesperrt"], ["wert", "zaehler"]] = np.nan
     out.loc[out["gesperrt"], "sperrgrund"] = PUBLIC_REASON
     return out
@@ -316,50 +517,55 @@ def protected_table(con, indicator_ids: list[str] | None = None, years: list[int
     min_cases, min_den = settings(con)
     units = _units(con)
     bez_names = dict(indicators.bezirke(con)[["id", "name"]].itertuples(index=False, name=None))
-    records = []
-    for iid, year, idx, t, is_count in _tables(raw, min_cases, min_den, units):
-        f = _factor(units.get(iid))
-        rows = raw.loc[idx]
-        for k, r in enumerate(rows.to_dict("records")):
-            rec = {"ebene": LEVEL_AREA, "indikator_id": iid, "jahr": int(year), "stadtbezirk_id": r.get("bezirk_id"),
-                   "stadtbezirk": r.get("bezirk"), "sozialraum_id": r["sozialraum_id"], "sozialraum": r.get("sozialraum"),
-                   "wert": r["wert"], "zaehler": r["zaehler"], "nenner": r["nenner"]}
-            records.append(_finish(rec, t.reason[k], raw_view))
-        for j, d in enumerate(t.districts + [None]):
-            cell = t.S + j
-            agg = t.num[cell]
-            if is_count:
-                wert, zaehler, nenner = agg, np.nan, np.nan
-            else:
-                den = t.den[cell]
-                wert = round(agg / den * f, 2) if np.isfinite(agg) and np.isfinite(den) and den > 0 else np.nan
-                zaehler, nenner = agg, den
-            level = LEVEL_CITY if d is None else LEVEL_DISTRICT
-            rec = {"ebene": level, "indikator_id": iid, "jahr": int(year), "stadtbezirk_id": d,
-                   "stadtbezirk": bez_names.get(d) if d is not None else None, "sozialraum_id": None,
-                   "sozialraum": None, "wert": wert, "zaehler": zaehler, "nenner": nenner}
-            records.append(_finish(rec, t.reason[cell], raw_view))
-    out = pd.DataFrame.from_records(records, columns=TABLE_COLUMNS)
-    out["gesperrt"] = out["gesperrt"].astype(bool)
-    return out
+    res = _protect_all(raw, min_cases, min_den, units)
+    keep = res.table >= 0
+    r = raw[keep].reset_index(drop=True)
 
+    def col(name):
+        return r[name] if name in r else pd.Series([None] * len(r), dtype=object)
 
-def _finish(rec: dict, reason: str | None, raw_view: bool) -> dict:
+    areas = pd.DataFrame({
+        "ebene": LEVEL_AREA, "indikator_id": r["indikator_id"], "jahr": r["jahr"].astype(np.int64),
+        "stadtbezirk_id": col("bezirk_id"), "stadtbezirk": col("bezirk"), "sozialraum_id": r["sozialraum_id"],
+        "sozialraum": col("sozialraum"), "wert": pd.to_numeric(r["wert"], errors="coerce").astype(float),
+        "zaehler": pd.to_numeric(r["zaehler"], errors="coerce").astype(float),
+        "nenner": pd.to_numeric(r["nenner"], errors="coerce").astype(float),
+    }, index=r.index)
+    tt = res.totals
+    m = len(tt["tab"])
+    agg, den, is_count = tt["num"].astype(float), tt["den"].astype(float), tt["is_count"].astype(bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(np.isfinite(agg) & np.isfinite(den) & (den > 0), np.round(agg / den * tt["factor"].astype(float), 2), np.nan)
+    dist = tt["stadtbezirk_id"].tolist()
+    is_city = np.array([d is None for d in dist], dtype=bool)
+    totals = pd.DataFrame({
+        "ebene": np.where(is_city, LEVEL_CITY, LEVEL_DISTRICT).tolist(), "indikator_id": tt["indikator_id"].tolist(),
+        "jahr": tt["jahr"].astype(np.int64), "stadtbezirk_id": dist,
+        "stadtbezirk": [bez_names.get(d) if d is not None else None for d in dist],
+        "sozialraum_id": [None] * m, "sozialraum": [None] * m,
+        "wert": np.where(is_count, agg, rate), "zaehler": np.where(is_count, np.nan, agg),
+        "nenner": np.where(is_count, np.nan, den),
+    })
+    for c in ("ebene", "indikator_id", "stadtbezirk_id", "stadtbezirk", "sozialraum_id", "sozialraum"):
+        if isinstance(areas[c].dtype, pd.StringDtype) and totals[c].dtype != areas[c].dtype:
+            totals[c] = totals[c].astype(areas[c].dtype)
+    # the order of the former record loop: per table its Sozialräume, then Stadtbezirke, then the city
+    tab = np.concatenate([res.table[keep], tt["tab"].astype(np.int64)])
+    part = np.concatenate([np.zeros(len(r), dtype=np.int64), np.ones(m, dtype=np.int64)])
+    pos = np.concatenate([np.arange(len(r)), tt["pos"].astype(np.int64)])
+    order = np.lexsort((pos, part, tab))
+    code = np.concatenate([res.area_code[keep], tt["code"].astype(np.int8)])[order]
+    out = pd.concat([areas, totals], ignore_index=True).take(order).reset_index(drop=True)
+    blank = np.isin(code, [_R_SOURCE, _R_UNKNOWN]) if raw_view else code != _R_NONE
     if raw_view:
-        rec["gesperrt"] = reason == REASON_SOURCE
-        rec["sperrgrund"] = reason
-        if reason in (REASON_SOURCE, REASON_UNKNOWN):
-            rec["wert"] = rec["zaehler"] = np.nan
-        return rec
-    if reason is None:
-        rec["gesperrt"] = False
-        rec["sperrgrund"] = None
-    elif reason == REASON_UNKNOWN:
-        rec["gesperrt"] = False
-        rec["sperrgrund"] = REASON_UNKNOWN
-        rec["wert"] = rec["zaehler"] = np.nan
+        gesperrt = code == _R_SOURCE
+        reason = _REASONS[code]
     else:
-        rec["gesperrt"] = True
-        rec["sperrgrund"] = PUBLIC_REASON
-        rec["wert"] = rec["zaehler"] = np.nan
-    return rec
+        gesperrt = (code != _R_NONE) & (code != _R_UNKNOWN)
+        reason = np.full(len(code), None, dtype=object)
+        reason[code == _R_UNKNOWN] = REASON_UNKNOWN
+        reason[gesperrt] = PUBLIC_REASON
+    out.loc[blank, ["wert", "zaehler"]] = np.nan
+    out["gesperrt"] = gesperrt
+    out["sperrgrund"] = reason.tolist()
+    return out[TABLE_COLUMNS]
