@@ -5,7 +5,8 @@ Sizes: the demo city (23 Sozialräume x 15 indicators x 11 years) and synthetic 
 1,000 only, fewer repetitions). Synthetic databases are cached under ``$QUARTIER_BENCH_CACHE``
 (default ``/tmp/quartier_bench``) and copied before every use, so runs never change them.
 ``QUARTIER_BENCH_SIZES=demo,1000,10000`` picks sizes; ``QUARTIER_BENCH_USER``/``_PASSWORD`` the account
-the load clients log in with (default: the demo administrator).
+the load clients log in with (default: the demo administrator). ``QUARTIER_BENCH_PARTS=pages,ws,browser``
+picks parts (default all): ``ws`` alone re-measures the concurrent sessions with websocket clients only.
 
 (a) every registered page (``quartier.ui.pages.PAGES``) through ``AppTest`` in a fresh process per
     size: first (cold) run and the median of the repeated runs after it (warm caches, as a server
@@ -52,6 +53,12 @@ BUDGETS = {
     "ws_demo_errors": 0,
     "server_10000_peak_rss_mb": 1024,
 }
+
+
+def _parts() -> set[str]:
+    """``QUARTIER_BENCH_PARTS``: pages (AppTest), ws (websocket clients), browser (Chromium); default all."""
+    raw = os.environ.get("QUARTIER_BENCH_PARTS", "")
+    return {x.strip() for x in raw.split(",") if x.strip()} or {"pages", "ws", "browser"}
 
 
 def _quick() -> bool:
@@ -435,7 +442,8 @@ def _cpu_seconds(pid: int) -> float:
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _browser(db_src: Path, paths: list[str], tmp: Path, label: str) -> dict:
+def _browser(db_src: Path, paths: list[str], tmp: Path, label: str, parts: set[str] | None = None) -> dict:
+    parts = parts or {"ws", "browser"}
     db = _copy(db_src, tmp)
     server = Server(db, tmp / f"server_{label}.log")
     try:
@@ -443,11 +451,11 @@ def _browser(db_src: Path, paths: list[str], tmp: Path, label: str) -> dict:
         rss_idle = vm_hwm_mb(server.proc.pid)
         cpu0 = _cpu_seconds(server.proc.pid)
         t0 = time.perf_counter()
-        ws_recs = asyncio.run(_ws_sessions(server.url, paths, SESSIONS, 120))
+        ws_recs = asyncio.run(_ws_sessions(server.url, paths, SESSIONS, 120)) if "ws" in parts else []
         ws_wall = time.perf_counter() - t0
         ws_cpu = _cpu_seconds(server.proc.pid) - cpu0
         t0 = time.perf_counter()
-        recs = asyncio.run(_sessions(server.url, paths, SESSIONS, 120_000))
+        recs = asyncio.run(_sessions(server.url, paths, SESSIONS, 120_000)) if "browser" in parts else []
         wall = time.perf_counter() - t0
         peak = vm_hwm_mb(server.proc.pid)
     finally:
@@ -455,7 +463,7 @@ def _browser(db_src: Path, paths: list[str], tmp: Path, label: str) -> dict:
     out = {"wall_s": wall, "rss_idle_mb": rss_idle, "peak_rss_mb": peak,
            "errors": [e for r in recs for e in r["errors"]], "login": any(r.get("login") for r in recs),
            "ws_wall_s": ws_wall, "ws_server_cpu_s": ws_cpu, "ws_errors": [e for r in ws_recs for e in r["errors"]],
-           "browser": {}, "ws": {}, "ws_bytes": {}}
+           "browser": {}, "ws": {}, "ws_bytes": {}, "parts": parts}
     for path in paths:
         out["browser"][path] = [r["times"][path] for r in recs if path in r["times"]]
         out["ws"][path] = [r["times"][path] for r in ws_recs if path in r["times"]]
@@ -464,6 +472,10 @@ def _browser(db_src: Path, paths: list[str], tmp: Path, label: str) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------
+
+
+class _Skipped(Exception):
+    """A part left out through QUARTIER_BENCH_PARTS."""
 
 
 def _map_page() -> str | None:
@@ -482,6 +494,7 @@ def run(quick: bool | None = None) -> dict:
     if only:  # e.g. QUARTIER_BENCH_SIZES=10000: only these sizes (labels demo, 1000, 10000)
         sizes = [sz for sz in SIZES_FULL if sz[0] in only]
     repeats = 3
+    parts = _parts()
     map_path = _map_page()
     res: dict = {"sessions_n": SESSIONS, "map_page": map_path or "nicht registriert"}
     with tempfile.TemporaryDirectory(prefix="qscale_") as tmpdir:
@@ -494,6 +507,8 @@ def run(quick: bool | None = None) -> dict:
             res[f"db_{label}_mb"] = src.stat().st_size / 1e6
             _log(f"Seiten {label} (AppTest) …")
             try:
+                if "pages" not in parts:
+                    raise _Skipped
                 pages = _pages(src, repeats, tmp)
                 medians, problems = [], []
                 for url_path, rec in pages["pages"].items():
@@ -508,14 +523,20 @@ def run(quick: bool | None = None) -> dict:
                 res[f"pages_{label}_max_median_ms"] = max(medians) if medians else float("nan")
                 res[f"pages_{label}_failed"] = "; ".join(problems) if problems else "keine"
                 res[f"apptest_{label}_peak_rss_mb"] = pages["peak_rss_mb"]
+            except _Skipped:
+                pass
             except Exception as exc:  # noqa: BLE001
                 res[f"pages_{label}_failed"] = f"{type(exc).__name__}: {exc}"[:800]
-            if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
+            if not parts & {"ws", "browser"}:
+                continue
+            if shutil.which(CHROMIUM) or Path(CHROMIUM).exists() or "browser" not in parts:
                 _log(f"{SESSIONS} Browser-Sitzungen {label} …")
                 paths = [""] + ([map_path] if map_path else [])
                 try:
-                    b = _browser(src, paths, tmp, label)
+                    b = _browser(src, paths, tmp, label, parts)
                     for kind, prefix in (("browser", "sessions"), ("ws", "ws")):
+                        if kind not in parts:
+                            continue
                         for path in paths:
                             name = "start" if not path else "karte"
                             ts = b[kind][path]
@@ -525,15 +546,17 @@ def run(quick: bool | None = None) -> dict:
                         n = min(len(b[kind][p]) for p in paths)
                         per_session = [sum(b[kind][p][i] for p in paths) for i in range(n)]
                         res[f"{prefix}_{label}_p95_s"] = percentile(per_session, 95) if per_session else float("nan")
-                    res[f"sessions_{label}_errors"] = len(b["errors"])
-                    if b["errors"]:
-                        res[f"sessions_{label}_error_list"] = "; ".join(sorted(set(b["errors"])))[:800]
-                    res[f"ws_{label}_errors"] = len(b["ws_errors"])
-                    if b["ws_errors"]:
-                        res[f"ws_{label}_error_list"] = "; ".join(sorted(set(b["ws_errors"])))[:800]
-                    res[f"sessions_{label}_wall_s"] = b["wall_s"]
-                    res[f"ws_{label}_wall_s"] = b["ws_wall_s"]
-                    res[f"ws_{label}_server_cpu_per_session_s"] = b["ws_server_cpu_s"] / SESSIONS
+                    if "browser" in parts:
+                        res[f"sessions_{label}_errors"] = len(b["errors"])
+                        if b["errors"]:
+                            res[f"sessions_{label}_error_list"] = "; ".join(sorted(set(b["errors"])))[:800]
+                        res[f"sessions_{label}_wall_s"] = b["wall_s"]
+                    if "ws" in parts:
+                        res[f"ws_{label}_errors"] = len(b["ws_errors"])
+                        if b["ws_errors"]:
+                            res[f"ws_{label}_error_list"] = "; ".join(sorted(set(b["ws_errors"])))[:800]
+                        res[f"ws_{label}_wall_s"] = b["ws_wall_s"]
+                        res[f"ws_{label}_server_cpu_per_session_s"] = b["ws_server_cpu_s"] / SESSIONS
                     for path in paths:
                         if b["ws_bytes"][path]:
                             name = "start" if not path else "karte"

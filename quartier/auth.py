@@ -8,7 +8,9 @@ never reveal whether an account exists. Passwords are never stored, logged or ec
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -35,6 +37,7 @@ DEMO_ACCOUNTS = (
 )
 _HASHER = PasswordHasher()  # Argon2id with the library's recommended parameters
 _DUMMY_HASH = _HASHER.hash("kein-konto-vorhanden")
+_HASH_SLOTS = threading.BoundedSemaphore(max(1, min(4, os.cpu_count() or 1)))
 
 
 class AuthError(Exception):
@@ -67,10 +70,13 @@ def check_password(password: str) -> None:
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
-    try:
-        return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    # At most one check per core at a time: each Argon2id run takes 64 MiB (the library default) and a
+    # core; twenty simultaneous logins would otherwise need 1.3 GB at once and finish no sooner.
+    with _HASH_SLOTS:
+        try:
+            return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
 
 def _limits(con) -> tuple[int, int]:
