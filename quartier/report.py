@@ -356,8 +356,16 @@ def development(con, scope: Scope, actor, ids: list[str] | None = None, with_are
         elif scope.kind == "bezirk":
             add(_series(v, (DISTRICT, scope.id)), f"Bezirk {scope.name}", "Stadtbezirk")
             if with_areas:
-                for r in areas[areas["bezirk_id"] == scope.id].to_dict("records"):
-                    add(_series(v, (AREA, r["id"])), r["name"], "Sozialraum")
+                # all Sozialräume of the district at once, in the order of ``areas`` and by year (what
+                # ``_series`` per area gave; filtering all rows once per area took seconds at 500 areas)
+                own = areas[areas["bezirk_id"] == scope.id]
+                order = {a: k for k, a in enumerate(own["id"])}
+                ar = v[(v["ebene"].to_numpy() == AREA) & v["sozialraum_id"].isin(list(order)).to_numpy()]
+                if len(ar):
+                    ar = ar.assign(_pos=ar["sozialraum_id"].map(order)).sort_values(["_pos", "jahr"], kind="stable")
+                    s_all = ar[["jahr", "wert", "gesperrt"]].copy()
+                    s_all["gesperrt"] = s_all["gesperrt"].fillna(False).astype(bool)
+                    add(s_all, ar["sozialraum_id"].map(dict(zip(own["id"], own["name"]))).to_numpy(), "Sozialraum")
         else:
             for b in indicators.bezirke(con).to_dict("records"):
                 add(_series(v, (DISTRICT, b["id"])), f"Bezirk {b['name']}", "Stadtbezirk")
