@@ -12,6 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("QUARTIER_CHROMIUM", "/usr/bin/chromium")
@@ -114,11 +116,26 @@ def login(pg, server, user: str = "admin", password: str | None = None, path: st
         wait_for_app(pg)
         pg.goto(f"{server['url']}/{path}")
         wait_for_app(pg)
-    pg.get_by_label("Benutzername").fill(user)
-    pg.get_by_label("Passwort", exact=True).fill(DEMO_LOGINS.get(user, "") if password is None else password)
-    pg.get_by_role("button", name="Anmelden").click()
-    # logged in (sidebar shows the account) or refused (error message)
-    pg.get_by_text("Angemeldet:").or_(pg.locator('[data-testid="stAlertContentError"]')).first.wait_for(timeout=30_000)
+    secret = DEMO_LOGINS.get(user, "") if password is None else password
+    done = pg.get_by_text("Angemeldet:").or_(pg.locator('[data-testid="stAlertContentError"]')).first
+    for attempt in range(3):
+        # On a loaded machine the form can be re-rendered while Playwright types; then the submit carries
+        # empty fields and nothing happens. Check the typed values, and submit again if no answer comes.
+        name_field = pg.get_by_label("Benutzername")
+        pass_field = pg.get_by_label("Passwort", exact=True)
+        name_field.fill(user)
+        pass_field.fill(secret)
+        expect(name_field).to_have_value(user)
+        expect(pass_field).to_have_value(secret)
+        pg.get_by_role("button", name="Anmelden").click()
+        try:
+            # logged in (sidebar shows the account) or refused (error message)
+            done.wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            wait_for_app(pg)
     wait_for_app(pg)
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from quartier.ui.pages import PAGES
-from tests.e2e.conftest import assert_no_exception, axe_violations, open_page, screenshot
+from tests.e2e.conftest import assert_no_exception, axe_violations, open_page, screenshot, wait_for_app
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.url_path for p in PAGES])
@@ -19,11 +19,12 @@ def test_page_in_browser(server, page, spec):
 
 
 def test_navigation_reaches_every_page(server, page):
+    """An administrator reaches every page through the sidebar, in one browser session."""
     open_page(page, server)
+    assert page.get_by_text("Angemeldet:").first.is_visible(), "Anmeldung fehlgeschlagen"
     for spec in PAGES[1:]:
-        page.get_by_role("link", name=spec.title).first.click()
+        page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=spec.title).first.click()
         page.wait_for_url(f"**/{spec.url_path}**")
-        from tests.e2e.conftest import wait_for_app
-
         wait_for_app(page)
         assert_no_exception(page)
+        assert page.locator("h1").first.is_visible()
