@@ -75,15 +75,8 @@ def _numerators(t: pd.DataFrame, unit: str | None) -> tuple[np.ndarray, bool]:
     wert = pd.to_numeric(t["wert"], errors="coerce").to_numpy(dtype=float)
     zaehler = pd.to_numeric(t["zaehler"], errors="coerce").to_numpy(dtype=float)
     nenner = pd.to_numeric(t["nenner"], errors="coerce").to_numpy(dtype=float)
-    is_count = _is_count_unit(unit) or (np.isnan(nenner).all() and np.isnan(zaehler).all() and unit is None)
-    if is_count:
-        num = np.where(np.isnan(zaehler), wert, zaehler)
-    else:
-        derived = np.round(wert * nenner / _factor(unit))
-        num = np.where(np.isnan(zaehler), derived, zaehler)
     src = t["gesperrt"].fillna(False).astype(bool).to_numpy()
-    num = np.where(src, np.nan, num)
-    return num, is_count
+    return _numerators_arr(wert, zaehler, nenner, src, unit)
 
 
 def _small(x: float, limit: int) -> bool:
