@@ -8,7 +8,9 @@ with the current values. :mod:`quartier.ingest.store` writes it.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -806,9 +808,26 @@ def _same(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (np.isnan(x) & np.isnan(y)) | (np.abs(x - y) <= 1e-9 * np.maximum(1, np.abs(x)))
 
 
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while a sheet's hundred thousand small row lists are alive.
+
+    They hold no reference cycles, but every collection of the oldest generation walks all of them again
+    (about 15 % of a 100,000-row import). Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def analyse_and_compare(con, data: bytes, filename: str, **kw) -> FileAnalysis:
-    fa = analyse(con, data, filename, **kw)
-    compare(con, fa)
+    with _gc_paused():
+        fa = analyse(con, data, filename, **kw)
+        compare(con, fa)
     return fa
 
 
