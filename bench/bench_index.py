@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.common import demo_db
+
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("QUARTIER_BENCH_CACHE", "/tmp/quartier_bench"))
 REPEAT = 1
@@ -91,15 +93,7 @@ def bench_core(repeat: int = 5) -> dict:
 
 
 def _demo_db() -> Path:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / "demo_index.duckdb"
-    if not path.exists():
-        from quartier import db, demo
-
-        con = db.connect(path)
-        demo.build(con, out_dir=CACHE / "demo_index_lieferungen")
-        con.close()
-    return path
+    return demo_db(CACHE, "demo_index")
 
 
 def bench_page(repeat: int = 7) -> dict:

@@ -33,6 +33,8 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, MultiPoint, box
 
+from bench.common import demo_db
+
 ROOT = Path(__file__).resolve().parents[1]
 # own directory: other benchmarks clean up /tmp/quartier_bench
 CACHE = Path(os.environ.get("QUARTIER_BENCH_MAP_CACHE", "/tmp/quartier_bench_map"))
@@ -199,15 +201,7 @@ def bench_page(db_path: Path, repeat: int, page: str = "pages/karte.py",
 
 
 def _demo_db() -> Path:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / "demo_map.duckdb"
-    if not path.exists():
-        from quartier import db, demo
-
-        con = db.connect(path)
-        demo.build(con, out_dir=CACHE / "demo_map_lieferungen")
-        con.close()
-    return path
+    return demo_db(CACHE, "demo_map")
 
 
 def run() -> dict:

@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.common import demo_db
+
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("QUARTIER_BENCH_CACHE", "/tmp/quartier_bench"))
 REPEAT = 1
@@ -47,15 +49,7 @@ GEOM = '{"type": "Point", "coordinates": [7.47, 51.36]}'
 
 
 def _demo_db() -> Path:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / "demo_profiles.duckdb"
-    if not path.exists():
-        from quartier import db, demo
-
-        con = db.connect(path)
-        demo.build(con, out_dir=CACHE / "demo_profiles_lieferungen")
-        con.close()
-    return path
+    return demo_db(CACHE, "demo_profiles")
 
 
 def build_synthetic(path: Path, seed: int = 5) -> dict:

@@ -1,0 +1,18 @@
+"""Helpers shared by the benchmark modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def demo_db(cache: Path, name: str) -> Path:
+    """A demo database built once into ``cache`` (``<name>.duckdb``); benchmarks copy it before writing."""
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"{name}.duckdb"
+    if not path.exists():
+        from quartier import db, demo
+
+        con = db.connect(path)
+        demo.build(con, out_dir=cache / f"{name}_lieferungen")
+        con.close()
+    return path
