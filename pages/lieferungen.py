@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from quartier import access, ingest
+from quartier import access, indicators, ingest
 from quartier import format as fmt
 from quartier.ui import imports as ui
 from quartier.ui.common import data_stamp, get_con, page_header
@@ -71,11 +71,11 @@ with tab_hist:
         st.success(st.session_state.pop("lief_flash"), icon=":material/undo:")
 
 with tab_status:
-    row = get_con().cursor().execute("SELECT min(jahr), max(jahr) FROM messwert_aktuell").fetchall()[0]
-    if row[0] is None:
+    delivered = indicators.years(get_con())
+    if not delivered:
         st.info("Noch keine Werte geliefert.")
     else:
-        lo, hi = int(row[0]), int(row[1]) + 1
+        lo, hi = delivered[0], delivered[-1] + 1
         y0, y1 = st.select_slider("Jahre", options=list(range(lo, hi + 1)), value=(max(lo, hi - 4), hi), key="lief_years")
         st_df = _status(data_stamp(), tuple(range(y0, y1 + 1)))
         st_df["Stand"] = [f"✓ {n}" if s == "geliefert" else "– ausstehend" for s, n in zip(st_df["status"], st_df["sozialraeume"])]
