@@ -8,31 +8,35 @@ import streamlit as st
 
 from quartier.ui.a11y import fix_nav_semantics
 from quartier.ui.auth import allowed, gate, sidebar_account
-from quartier.ui.common import city_name
+from quartier.ui.common import begin_run, city_name, end_run
 from quartier.ui.pages import PAGES
 
 # A local icon: a material icon here would make the browser fetch it from the internet.
 ICON = Path(__file__).resolve().parent / "data" / "quartier-icon.png"
 st.set_page_config(page_title="Quartier", page_icon=str(ICON), layout="wide")
 
-actor = gate()  # shows the login page and stops while nobody is logged in
+begin_run()  # per-run lookups (connection, data stamp, settings) once per run
+try:
+    actor = gate()  # shows the login page and stops while nobody is logged in
 
-visible = [spec for spec in PAGES if allowed(actor, spec.min_role)]
-sections: dict[str, list] = {}
-spec_of = {}
-for i, spec in enumerate(visible):
-    page = st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=(i == 0))
-    sections.setdefault(spec.section, []).append(page)
-    spec_of[id(page)] = spec
+    visible = [spec for spec in PAGES if allowed(actor, spec.min_role)]
+    sections: dict[str, list] = {}
+    spec_of = {}
+    for i, spec in enumerate(visible):
+        page = st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=(i == 0))
+        sections.setdefault(spec.section, []).append(page)
+        spec_of[id(page)] = spec
 
-nav = st.navigation(sections)
-with st.sidebar:
-    st.markdown(f"Quartier · {city_name()}")  # not st.caption: too little contrast on the sidebar colour
-sidebar_account(actor)
-with st.sidebar:
-    fix_nav_semantics()
-spec = spec_of.get(id(nav))
-if spec is None or not allowed(actor, spec.min_role):  # second line of defence; the core checks every write
-    st.error("Diese Seite ist für Ihre Rolle nicht freigegeben.")
-    st.stop()
-nav.run()
+    nav = st.navigation(sections)
+    with st.sidebar:
+        st.markdown(f"Quartier · {city_name()}")  # not st.caption: too little contrast on the sidebar colour
+    sidebar_account(actor)
+    with st.sidebar:
+        fix_nav_semantics()
+    spec = spec_of.get(id(nav))
+    if spec is None or not allowed(actor, spec.min_role):  # second line of defence; the core checks every write
+        st.error("Diese Seite ist für Ihre Rolle nicht freigegeben.")
+        st.stop()
+    nav.run()
+finally:
+    end_run()

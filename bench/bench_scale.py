@@ -419,8 +419,8 @@ async def _ws_session(url: str, paths: list[str], timeout_s: float) -> dict:
                     states.append(WidgetState(id=r["buttons"]["Anmelden"], trigger_value=True))
                     r = await _ws_run(ws, rerun(path, states), timeout_s)
                     rec["login"] = True
-                    if "Passwort" in r["inputs"]:
-                        raise RuntimeError("Anmeldung abgelehnt")
+                    if "Passwort" in r["inputs"] or "Anmeldung" in r["titles"] or not r["titles"]:
+                        raise RuntimeError("Anmeldung abgelehnt oder Seite nicht gezeigt")
                 rec["times"][path] = time.perf_counter() - t0
                 rec["bytes"][path] = r["bytes"]
                 if r["status"] != "FINISHED_SUCCESSFULLY":

@@ -163,6 +163,10 @@ def lookup(con, name: str) -> Actor | None:
     return Actor(u["name"], u["rolle"], raw_data=bool(u["rohdaten"]))
 
 
+def has_accounts(con) -> bool:
+    return bool(con.cursor().execute("SELECT count(*) FROM benutzer").fetchone()[0])
+
+
 def users(con) -> pd.DataFrame:
     """All accounts without password hashes."""
     return db.query_df(

@@ -17,6 +17,12 @@ import duckdb
 
 DEFAULT_DB = Path("data") / "quartier.duckdb"
 _WRITE_LOCK = threading.RLock()
+_generation = 0  # commits through transaction() in this process; lets callers notice their own writes
+
+
+def generation() -> int:
+    """A number that grows with every commit through :func:`transaction` in this process."""
+    return _generation
 
 
 class DatabaseError(Exception):
@@ -99,6 +105,7 @@ def schema_version(con) -> int:
 @contextmanager
 def transaction(con) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short write transaction on its own cursor, behind the process-wide write lock."""
+    global _generation
     with _WRITE_LOCK:
         cur = con.cursor()
         cur.execute("BEGIN TRANSACTION")
@@ -109,6 +116,7 @@ def transaction(con) -> Iterator[duckdb.DuckDBPyConnection]:
             raise
         else:
             cur.execute("COMMIT")
+            _generation += 1
         finally:
             cur.close()
 

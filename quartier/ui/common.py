@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from types import MappingProxyType
+
 import streamlit as st
 
 from quartier import db
@@ -17,9 +20,51 @@ def _connection(path: str):
     return db.connect(path)
 
 
+# Per script run: app.py calls begin_run() first and end_run() last. In between, the connection, the
+# data stamp and the settings are looked up once instead of on every call (a page asks for them ten to
+# twenty times; each lookup is a DuckDB query or a cache hash). A commit in this process (db.generation)
+# makes the next data_stamp() ask again, so a page that writes and then reads sees its own write.
+_run = threading.local()
+
+
+def begin_run() -> None:
+    _run.memo = {}
+
+
+def end_run() -> None:
+    _run.memo = None
+
+
+def _memo() -> dict | None:
+    return getattr(_run, "memo", None)
+
+
+def per_run(key, compute):
+    """``compute()`` once per script run (every call outside a run of app.py computes afresh)."""
+    memo = _memo()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def get_con():
     """The process-wide DuckDB connection (use ``con.cursor()`` or quartier functions per query)."""
-    return _connection(str(db.db_path()))
+    memo = _memo()
+    if memo is not None and "con" in memo:
+        return memo["con"]
+    con = _connection(str(db.db_path()))
+    if memo is not None:
+        memo["con"] = con
+    return con
+
+
+def _query_stamp() -> int:
+    row = get_con().cursor().execute(
+        "SELECT coalesce(max(id), 0) FROM audit_log WHERE aktion NOT IN ('anmeldung', 'anmeldung_fehlgeschlagen')"
+    ).fetchone()
+    return int(row[0])
 
 
 def data_stamp() -> int:
@@ -28,14 +73,25 @@ def data_stamp() -> int:
     Logins are audited too but change no data: they must not empty every cache (nor let failed
     attempts do so), so they do not count.
     """
-    row = get_con().cursor().execute(
-        "SELECT coalesce(max(id), 0) FROM audit_log WHERE aktion NOT IN ('anmeldung', 'anmeldung_fehlgeschlagen')"
-    ).fetchone()
-    return int(row[0])
+    memo = _memo()
+    if memo is None:
+        return _query_stamp()
+    gen = db.generation()
+    if memo.get("stamp_gen") != gen:
+        memo["stamp"], memo["stamp_gen"] = _query_stamp(), gen
+    return memo["stamp"]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _settings(path: str, stamp: int) -> MappingProxyType:
+    # Every settings write is audited, so the data stamp changes with it. Read-only: shared by sessions.
+    cur = get_con().cursor()
+    return MappingProxyType(dict(cur.execute("SELECT schluessel, wert FROM einstellung").fetchall()))
 
 
 def setting(key: str, default: str | None = None) -> str | None:
-    return db.get_setting(get_con(), key, default)
+    value = _settings(str(db.db_path()), data_stamp()).get(key)
+    return default if value is None else value
 
 
 def is_demo() -> bool:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from quartier import corridor, corridor_charts, db, indicators, maps
+from quartier import corridor, corridor_charts, indicators, maps
 from quartier import format as fmt
-from quartier.ui.common import data_stamp, get_con
+from quartier.ui.common import data_stamp, get_con, setting
 from quartier.ui.pages import PAGES
 
 PROFILE_PAGE = "pages/sozialraeume.py"
@@ -144,12 +144,12 @@ def indicator_meta(indicator_id: str) -> dict:
 
 
 def basemap_setting() -> str | None:
-    return db.get_setting(get_con(), maps.SETTING_BASEMAP) or None
+    return setting(maps.SETTING_BASEMAP) or None
 
 
 def fixed_breaks(indicator_id: str) -> list[float] | None:
     try:
-        return maps.parse_breaks(db.get_setting(get_con(), maps.SETTING_BREAKS + indicator_id))
+        return maps.parse_breaks(setting(maps.SETTING_BREAKS + indicator_id))
     except ValueError:
         return None
 
