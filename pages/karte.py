@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from quartier import corridor, corridor_charts, maps
+from quartier import corridor, maps
 from quartier import format as fmt
 from quartier.access import ADMIN, PermissionDenied
 from quartier.tables import to_csv_bytes, to_xlsx_bytes
@@ -73,10 +73,11 @@ st.session_state["karte_last_map"] = last_map
 if selected is not None and selected != st.session_state.get("karte_sr"):
     st.session_state["karte_sr"] = selected
 
-frame, cls, members, deck = ui.map_view(
+view = ui.map_view(
     ind_id, int(year), actor, method, k, palette, axis, width, None if share_pct is None else share_pct / 100,
     show_corridor, selected, bezirk, basemap,
 )
+frame, members, deck, city = view.frame, view.members, view.deck, view.city
 
 st.subheader(f"{name} {year}")
 col_map, col_side = st.columns([3, 1.25], gap="medium")
@@ -88,15 +89,8 @@ with col_map:
         + (" · orange Band und orange Umrandung: Korridor und seine Sozialräume" if show_corridor and axis else "")
         + " · schwarz-weiße Umrandung: ausgewählter Sozialraum. Ohne Hintergrundkarte lesbar."
     )
-city = ui.city_value(ind_id, int(year), actor, unit)
 with col_side:
-    st.markdown(maps.legend_html(
-        maps.legend(cls, int(frame["gesperrt"].sum()), int((frame["wert"].isna() & ~frame["gesperrt"]).sum())),
-        maps.unit_title(name, unit),
-        note=("Dunkler = mehr Bedarf (höherer Wert)." if direction == "higher" else
-              "Dunkler = mehr Bedarf (niedrigerer Wert)." if direction == "lower" else "Dunkler = höherer Wert.")
-        + f" Klassen: {maps.METHODS[method].split(' (')[0]}.",
-    ), unsafe_allow_html=True)
+    st.markdown(view.legend_html, unsafe_allow_html=True)
     st.selectbox("Sozialraum", payload.ids, key="karte_sr", index=None, placeholder="Sozialraum wählen …",
                  format_func=lambda i: f"{payload.names[i]} ({i})")
     if selected is not None:
@@ -104,13 +98,12 @@ with col_side:
     else:
         st.caption("Auf der Karte einen Sozialraum anklicken oder hier auswählen.")
 
-st.markdown("**Beschreibung der Karte.** " + maps.summary_text(frame, name, unit, int(year), city["wert"],
-                                                                 city["gesperrt"], direction))
+st.markdown("**Beschreibung der Karte.** " + view.summary)
 
 if axis is not None:
     st.subheader(f"Korridor entlang der {axis}")
-    res, years_df, scatter_spec, years_spec = ui.corridor_bundle(ind_id, int(year), axis, float(width),
-                                                                 share_pct / 100, actor)
+    cv = ui.corridor_bundle(ind_id, int(year), axis, float(width), share_pct / 100, actor)
+    res, years_df = cv.result, cv.years
     st.markdown(f"**{res.sentence}**")
     dec = maps.decimals_for(unit)
     m1, m2, m3 = st.columns(3)
@@ -123,7 +116,7 @@ if axis is not None:
                    "(gewichtet nach dem Nenner, keine Mittelwerte von Quoten). Gesperrte Werte zählen nicht mit.")
     c_sc, c_yr = st.columns(2)
     with c_sc:
-        st.vega_lite_chart(spec=scatter_spec, width="stretch",
+        st.vega_lite_chart(spec=cv.scatter_spec, width="stretch",
                            alt="Streudiagramm: Wert je Sozialraum gegen den Abstand zur Achse; Tabelle darunter.")
         r = res.fit["r"]
         st.caption(
@@ -135,26 +128,16 @@ if axis is not None:
                if r is not None else "Zu wenige Werte für eine Korrelation.")
         )
         with st.expander("Tabelle zum Streudiagramm"):
-            sc = corridor_charts.scatter_frame(res)[["sozialraum", "lage", "abstand_km", "wert"]]
-            st.dataframe(sc.rename(columns={"sozialraum": "Sozialraum", "lage": "Lage", "abstand_km": "Abstand (km)",
-                                            "wert": maps.unit_title(name, unit)}),
-                         hide_index=True, width="stretch",
+            st.dataframe(cv.scatter_table, hide_index=True, width="stretch",
                          column_config={"Abstand (km)": st.column_config.NumberColumn(format="localized")})
     with c_yr:
-        if years_spec is not None:
-            st.vega_lite_chart(spec=years_spec, width="stretch",
+        if cv.years_spec is not None:
+            st.vega_lite_chart(spec=cv.years_spec, width="stretch",
                                alt="Liniendiagramm: Wert im Korridor und im übrigen Stadtgebiet je Jahr; Tabelle darunter.")
         else:
             st.caption("Für den Zeitverlauf braucht es Werte aus mindestens zwei Jahren.")
         with st.expander("Tabelle zum Zeitverlauf"):
-            yt = years_df.assign(
-                innen=years_df["innen"].map(lambda v: fmt.value(v, unit, dec)),
-                aussen=years_df["aussen"].map(lambda v: fmt.value(v, unit, dec)),
-                differenz=years_df["differenz"].map(lambda v: fmt.change(v, unit, dec)),
-                r=years_df["r"].map(lambda v: fmt.number(v, 2)),
-            ).rename(columns={"jahr": "Jahr", "innen": "Korridor", "aussen": "Übriges Stadtgebiet",
-                              "differenz": "Differenz", "r": "Korrelation r", "gesperrt": "gesperrte Werte"})
-            st.dataframe(yt, hide_index=True, width="stretch")
+            st.dataframe(cv.years_table, hide_index=True, width="stretch")
     st.download_button(
         "Korridor-Ergebnis als Excel (.xlsx)", lambda: to_xlsx_bytes(corridor.result_tables(res, years_df)),
         file_name=f"korridor_{axis.replace(' ', '')}_{ind_id}_{year}_{int(width)}m.xlsx",
@@ -163,11 +146,11 @@ if axis is not None:
     )
 
 st.subheader("Tabelle der Kartenwerte")
-table = maps.map_table(frame, cls, members)
+table = view.table
 st.caption("Zum Sortieren auf eine Spaltenüberschrift klicken. „gesperrt“: Wert aus Datenschutzgründen nicht "
            f"ausgewiesen ({fmt.SUPPRESSED}).")
 st.dataframe(
-    table, hide_index=True, width="stretch", key="karte_tabelle",
+    view.table_arrow, hide_index=True, width="stretch", key="karte_tabelle",
     column_config={
         "sozialraum_id": st.column_config.TextColumn("Nr."),
         "sozialraum": st.column_config.TextColumn("Sozialraum"),
@@ -185,12 +168,18 @@ st.dataframe(
         "abstand_achse_m": st.column_config.NumberColumn("Abstand zur Achse (m)", format="localized"),
     },
 )
-export = pd.concat([pd.DataFrame({"indikator_id": [ind_id] * len(table), "jahr": [int(year)] * len(table)}), table], axis=1)
+
+
+def export() -> pd.DataFrame:  # built only when a download is clicked
+    return pd.concat([pd.DataFrame({"indikator_id": [ind_id] * len(table), "jahr": [int(year)] * len(table)}), table],
+                     axis=1)
+
+
 d1, d2 = st.columns(2)
-d1.download_button("Tabelle als Excel (.xlsx)", lambda: to_xlsx_bytes({"Karte": export}), file_name=f"karte_{ind_id}_{year}.xlsx",
+d1.download_button("Tabelle als Excel (.xlsx)", lambda: to_xlsx_bytes({"Karte": export()}), file_name=f"karte_{ind_id}_{year}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
                    icon=":material/download:")
-d2.download_button("Tabelle als CSV", lambda: to_csv_bytes(export), file_name=f"karte_{ind_id}_{year}.csv", mime="text/csv",
+d2.download_button("Tabelle als CSV", lambda: to_csv_bytes(export()), file_name=f"karte_{ind_id}_{year}.csv", mime="text/csv",
                    on_click="ignore", icon=":material/download:")
 if actor.has(ADMIN):
     with st.expander("Karteneinstellungen (Administration)"):

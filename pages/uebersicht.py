@@ -4,13 +4,14 @@ import streamlit as st
 
 from quartier import format as fmt
 from quartier import overview
-from quartier.ui.common import attribution, city_name, data_stamp, get_con, page_header
+from quartier.ui.common import arrow, attribution, city_name, data_stamp, get_con, page_header
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _load(stamp: int, city: str):
     """Everything the page shows, formatted once per data stamp (20 sessions opening the start page
-    at once each only render it: the grouping and German number formatting are not repeated)."""
+    at once each only render it: the grouping, German number formatting and the conversion of the
+    tables are not repeated). Shared between sessions: read-only."""
     con = get_con()
     pop, head, status = overview.latest_population(con), overview.headline(con), overview.delivery_status(con)
     if pop.empty:
@@ -52,7 +53,7 @@ def _load(stamp: int, city: str):
             "lieferant": "Lieferant", "letztes_jahr": "Letztes Berichtsjahr", "indikatoren": "Indikatoren",
             "dateiname": "Letzte Lieferung", "importiert_am": "Importiert am", "importiert_von": "Importiert von",
         })
-    return cards, intro, districts, table, status
+    return cards, intro, districts, arrow(table), (None if status.empty else arrow(status))
 
 
 page_header(f"Übersicht – {city_name()}")
@@ -84,7 +85,7 @@ with st.expander("Tabelle: Sozialräume mit Einwohnerzahl"):
     st.dataframe(table, hide_index=True, width="stretch")
 
 st.subheader("Datenstand")
-if status.empty:
+if status is None:
     st.write("Noch keine Lieferungen importiert.")
 else:
     st.dataframe(status, hide_index=True, width="stretch")

@@ -90,7 +90,9 @@ def _settings(path: str, stamp: int) -> MappingProxyType:
 
 
 def setting(key: str, default: str | None = None) -> str | None:
-    value = _settings(str(db.db_path()), data_stamp()).get(key)
+    stamp = data_stamp()
+    values = per_run(("einstellungen", stamp), lambda: _settings(str(db.db_path()), stamp))
+    value = values.get(key)
     return default if value is None else value
 
 
@@ -100,6 +102,14 @@ def is_demo() -> bool:
 
 def city_name() -> str:
     return setting("stadt", "Stadt") or "Stadt"
+
+
+def arrow(df):
+    """A table converted once (inside a cache) for ``st.dataframe``: a pandas frame is converted again on
+    every run."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(df, preserve_index=False)
 
 
 def page_header(title: str, intro: str | None = None) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from quartier import corridor, corridor_charts, indicators, maps
 from quartier import format as fmt
-from quartier.ui.common import data_stamp, get_con, setting
+from quartier.ui.common import arrow, data_stamp, get_con, setting
 from quartier.ui.pages import PAGES
 
 PROFILE_PAGE = "pages/sozialraeume.py"
@@ -76,7 +78,7 @@ def corridor_band(axis: str, width_m: float):
     return _band(data_stamp(), axis, width_m)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _corridor_bundle(stamp: int, indicator_id: str, year: int, axis: str, width_m: float, share: float, actor):
     vals = values(indicator_id, actor)
     mem = members(axis, width_m, share)
@@ -86,12 +88,47 @@ def _corridor_bundle(stamp: int, indicator_id: str, year: int, axis: str, width_
     scatter = corridor_charts.scatter_chart(res).to_dict(validate=False)
     trend = (corridor_charts.years_chart(years, res.indicator_name, res.unit, axis, width_m).to_dict(validate=False)
              if len(years) > 1 else None)
-    return res, years, scatter, trend
+    meta = indicator_meta(indicator_id)
+    name, unit = meta["name"], meta["einheit"]
+    dec = maps.decimals_for(unit)
+    sc = corridor_charts.scatter_frame(res)[["sozialraum", "lage", "abstand_km", "wert"]]
+    scatter_table = sc.rename(columns={"sozialraum": "Sozialraum", "lage": "Lage", "abstand_km": "Abstand (km)",
+                                       "wert": maps.unit_title(name, unit)})
+    years_table = years.assign(
+        innen=years["innen"].map(lambda v: fmt.value(v, unit, dec)),
+        aussen=years["aussen"].map(lambda v: fmt.value(v, unit, dec)),
+        differenz=years["differenz"].map(lambda v: fmt.change(v, unit, dec)),
+        r=years["r"].map(lambda v: fmt.number(v, 2)),
+    ).rename(columns={"jahr": "Jahr", "innen": "Korridor", "aussen": "Übriges Stadtgebiet",
+                      "differenz": "Differenz", "r": "Korrelation r", "gesperrt": "gesperrte Werte"})
+    return CorridorView(res, years, scatter, trend, arrow(scatter_table), arrow(years_table))
 
 
-def corridor_bundle(indicator_id: str, year: int, axis: str, width_m: float, share: float, actor):
-    """Corridor result, the years, and the two chart specs (Vega-Lite dicts), cached per data stamp."""
+class CorridorView(NamedTuple):
+    result: corridor.CorridorResult
+    years: pd.DataFrame
+    scatter_spec: dict
+    years_spec: dict | None
+    scatter_table: pa.Table
+    years_table: pa.Table
+
+
+def corridor_bundle(indicator_id: str, year: int, axis: str, width_m: float, share: float, actor) -> CorridorView:
+    """Corridor result, the years, the two chart specs (Vega-Lite dicts) and their tables, cached per data
+    stamp and shared between sessions: treat as read-only."""
     return _corridor_bundle(data_stamp(), indicator_id, int(year), axis, float(width_m), float(share), actor)
+
+
+class MapView(NamedTuple):
+    frame: pd.DataFrame
+    cls: maps.Classification
+    members: pd.DataFrame | None
+    deck: object
+    city: dict
+    table: pd.DataFrame
+    table_arrow: pa.Table
+    summary: str
+    legend_html: str
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
@@ -114,15 +151,26 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
         corridor=corridor_band(axis, width_m) if (show_corridor and axis) else None,
         view=view, basemap=basemap, tooltip_html=maps.tooltip_html(name),
     ).freeze()
-    return frame, cls, mem, deck
+    city = city_value(indicator_id, year, actor, unit)
+    table = maps.map_table(frame, cls, mem)
+    summary = maps.summary_text(frame, name, unit, year, city["wert"], city["gesperrt"], direction)
+    legend_html = maps.legend_html(
+        maps.legend(cls, int(frame["gesperrt"].sum()), int((frame["wert"].isna() & ~frame["gesperrt"]).sum())),
+        maps.unit_title(name, unit),
+        note=("Dunkler = mehr Bedarf (höherer Wert)." if direction == "higher" else
+              "Dunkler = mehr Bedarf (niedrigerer Wert)." if direction == "lower" else "Dunkler = höherer Wert.")
+        + f" Klassen: {maps.METHODS[method].split(' (')[0]}.",
+    )
+    return MapView(frame, cls, mem, deck, city, table, arrow(table), summary, legend_html)
 
 
 def map_view(indicator_id: str, year: int, actor, method: str, k: int, palette: str, axis: str | None,
              width_m: float | None, share: float | None, show_corridor: bool, selected: str | None, bezirk: str,
              basemap: str | None):
-    """(frame, classification, corridor membership, deck with frozen JSON), cached per input and data stamp.
+    """Everything the map block shows (frame, classes, corridor membership, deck with frozen JSON, city value,
+    table, text alternative, legend), cached per input and data stamp.
 
-    Treat the results as read-only: they are shared between script runs.
+    Treat the results as read-only: they are shared between script runs and sessions.
     """
     breaks = fixed_breaks(indicator_id)
     return _map_view(data_stamp(), indicator_id, int(year), actor, method, int(k), palette,
@@ -131,6 +179,12 @@ def map_view(indicator_id: str, year: int, actor, method: str, k: int, palette: 
 
 
 def indicator_meta(indicator_id: str) -> dict:
+    """Name, unit, direction and plausible range of one indicator (read-only, cached per data stamp)."""
+    return _indicator_meta(data_stamp(), indicator_id)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _indicator_meta(stamp: int, indicator_id: str) -> dict:
     from quartier.ui.widgets import catalogue
 
     cat = catalogue()
