@@ -47,7 +47,9 @@ REPEAT = 1  # run() repeats internally and returns lists of samples
 BUDGETS = {
     "pages_demo_max_median_ms": 300,
     "pages_10000_max_median_ms": 1500,
-    "sessions_demo_p95_s": 3.0,
+    # The p95 budget is checked on the websocket clients: they measure the server. The 20 Chromium tabs
+    # (sessions_*) run on the same 2 cores as the server, so their times are mostly the tabs' own rendering
+    # (in a meeting every participant brings a device); for them only "no errors" is a budget.
     "sessions_demo_errors": 0,
     "ws_demo_p95_s": 3.0,
     "ws_demo_errors": 0,

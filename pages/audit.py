@@ -45,8 +45,8 @@ st.dataframe(shown.head(2000), hide_index=True, width="stretch")
 if len(df) > 2000:
     st.caption("Angezeigt werden die neuesten 2.000 Einträge; der Export enthält alle gefilterten Einträge.")
 e1, e2 = st.columns(2)
-e1.download_button("Als Excel (.xlsx) herunterladen", to_xlsx_bytes({"Audit-Log": audit.export_frame(df)}),
-                   file_name=f"audit-log-{today:%Y%m%d}.xlsx", icon=":material/download:",
+e1.download_button("Als Excel (.xlsx) herunterladen", lambda: to_xlsx_bytes({"Audit-Log": audit.export_frame(df)}),
+                   file_name=f"audit-log-{today:%Y%m%d}.xlsx", icon=":material/download:", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-e2.download_button("Als CSV herunterladen", to_csv_bytes(audit.export_frame(df)), file_name=f"audit-log-{today:%Y%m%d}.csv",
-                   mime="text/csv", icon=":material/download:")
+e2.download_button("Als CSV herunterladen", lambda: to_csv_bytes(audit.export_frame(df)), file_name=f"audit-log-{today:%Y%m%d}.csv",
+                   mime="text/csv", icon=":material/download:", on_click="ignore")

@@ -97,12 +97,12 @@ bezirk_id = st.session_state["mb_bezirk"]
 since = st.session_state["mb_seit"]
 sm = mb.summary(bezirk_id, actor, since)
 scope = sm.scope
-md = mb.map_data(bezirk_id, actor)
+md = mb.map_data(bezirk_id, actor, sm.values)
 since_text = since.strftime("%d.%m.%Y") if since else None
 
 
 def show_map(height: int, big: bool = False) -> None:
-    st.pydeck_chart(mb.deck(md, scope, height, label_size=22 if big else None), height=height, key=f"mb_map_{height}",
+    st.pydeck_chart(mb.map_deck(bezirk_id, actor, md, scope, height, label_size=22 if big else None), height=height, key=f"mb_map_{height}",
                     alt=f"Karte des Stadtbezirks {scope.name}; die Beschreibung steht unter der Karte.")
     st.markdown(mb.legend_html(md, big), unsafe_allow_html=True)
     st.markdown(report.map_text(md, scope))

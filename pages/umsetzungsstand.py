@@ -169,7 +169,7 @@ else:
             st.dataframe(diff.rename(columns={"id": "Nummer", "titel": "Titel", "feld": "Feld", "a": f"A: {a}", "b": f"B: {b}"}),
                          hide_index=True, width="stretch")
     pick = st.selectbox("Berichtsstand herunterladen", names, key="ust_dl_pick")
-    snap = cat.load_snapshot(con, ids[pick], actor)
-    st.download_button("Als Excel herunterladen", to_xlsx_bytes({"Berichtsstand": snap}),
+    st.download_button("Als Excel herunterladen", on_click="ignore",
+                       data=lambda: to_xlsx_bytes({"Berichtsstand": cat.load_snapshot(con, ids[pick], actor)}),
                        file_name=f"berichtsstand_{ids[pick]}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ust_dl")

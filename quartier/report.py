@@ -539,7 +539,11 @@ def map_data(con, scope: Scope, actor, values: pd.DataFrame | None = None, year:
     from quartier import geo
 
     geo_df = db.query_df(con, "SELECT id, name, bezirk_id, geometry FROM sozialraum ORDER BY id")
-    geo_df["geom"] = [geo.to_metric(geo.geom_from_text(t)) for t in geo_df["geometry"]]
+    import shapely
+
+    from quartier.corridor import to_metric_many
+
+    geo_df["geom"] = list(to_metric_many(shapely.from_geojson(geo_df["geometry"].tolist())))
     geo_df = geo_df.drop(columns="geometry")
     geo_df["in_scope"] = geo_df["id"].isin(scope.area_ids)
     cat = indicators.catalogue(con).set_index("id")
@@ -562,27 +566,27 @@ def map_data(con, scope: Scope, actor, values: pd.DataFrame | None = None, year:
             classes = [f"{fmt.number(edges[i])} bis {fmt.number(edges[i + 1])}" for i in range(4)]
             if cat.loc[iid, "richtung"] == "lower":
                 classes = classes[::-1]
-            by_id = v.set_index("sozialraum_id")
+            lower = cat.loc[iid, "richtung"] == "lower"
+            by_id = {sid: (w, bool(g) if not pd.isna(g) else False)
+                     for sid, w, g in zip(v["sozialraum_id"], v["wert"], v["gesperrt"])}
             kl, txt = [], []
             for sid in geo_df["id"]:
-                if sid not in by_id.index:
+                if sid not in by_id:
                     kl.append(None)
                     txt.append(fmt.NOTHING)
                     continue
-                r = by_id.loc[sid]
-                if bool(r["gesperrt"]) or pd.isna(r["wert"]):
+                w, locked = by_id[sid]
+                if locked or pd.isna(w):
                     kl.append(None)
                 else:
-                    k = int(np.searchsorted(q, r["wert"], side="right"))
-                    kl.append(3 - k if cat.loc[iid, "richtung"] == "lower" else k)
-                txt.append(fmt.value(r["wert"], unit, suppressed=bool(r["gesperrt"])))
+                    k = int(np.searchsorted(q, w, side="right"))
+                    kl.append(3 - k if lower else k)
+                txt.append(fmt.value(w, unit, suppressed=locked))
             geo_df["klasse"], geo_df["wert_text"] = kl, txt
             name = f"{name} {y}"
     axes = [(r["name"], geo.to_metric(geo.geom_from_text(r["geometry"])))
             for r in db.query_df(con, "SELECT name, geometry FROM achse ORDER BY name").to_dict("records")]
     focus = geo_df[geo_df["in_scope"]] if geo_df["in_scope"].any() else geo_df
-    import shapely
-
     minx, miny, maxx, maxy = shapely.union_all(list(focus["geom"])).bounds
     pad = max(maxx - minx, maxy - miny) * 0.06 + 200
     return MapData(geo_df, axes, (minx - pad, miny - pad, maxx + pad, maxy + pad), classes, name)

@@ -484,7 +484,8 @@ def render_staff_tools(view: pd.DataFrame, full: pd.DataFrame, actor) -> None:
                 flash(f"{rid} angelegt.")
                 st.rerun()
     with st.expander("Excel: Katalog herunterladen oder Änderungen hochladen"):
-        st.download_button("Katalog als Excel herunterladen", cio.export_xlsx(con), file_name="handlungsempfehlungen.xlsx",
+        st.download_button("Katalog als Excel herunterladen", lambda: cio.export_xlsx(con), file_name="handlungsempfehlungen.xlsx",
+                           on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="emp_export")
         st.caption("Dasselbe Format wird wieder eingelesen. Für Statusmeldungen genügen die Spalten Nummer, Status, "
                    "Fortschritt % und Begründung.")

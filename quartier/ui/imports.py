@@ -42,7 +42,7 @@ def _indicators(stamp: int) -> dict[str, str]:
 
 
 def template_button(key: str, lieferant: str | None = None) -> None:
-    st.download_button("Excel-Vorlage herunterladen", write_template(get_con(), lieferant=lieferant),
+    st.download_button("Excel-Vorlage herunterladen", lambda: write_template(get_con(), lieferant=lieferant), on_click="ignore",
                        file_name="Quartier_Vorlage_Lieferung.xlsx", key=key, icon=":material/download:",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

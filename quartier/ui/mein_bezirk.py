@@ -39,7 +39,7 @@ def scope_from_param(value: str | None) -> str | None:
         return None
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)  # shared between sessions: read-only
 def _summary(stamp: int, bezirk_id: str, actor, since: dt.date | None) -> report.Summary:
     return report.district_summary(get_con(), bezirk_id, actor, since=since, with_table=False)
 
@@ -53,14 +53,16 @@ def _payload(stamp: int) -> maps.GeometryPayload:
     return maps.payload_from_db(get_con())
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _map_data(stamp: int, bezirk_id: str, actor) -> report.MapData:
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _map_data(stamp: int, bezirk_id: str, actor, _values: pd.DataFrame | None) -> report.MapData:
     con = get_con()
-    return report.map_data(con, report.bezirk_scope(con, bezirk_id), actor)
+    return report.map_data(con, report.bezirk_scope(con, bezirk_id), actor, values=_values)
 
 
-def map_data(bezirk_id: str, actor) -> report.MapData:
-    return _map_data(data_stamp(), bezirk_id, actor)
+def map_data(bezirk_id: str, actor, values: pd.DataFrame | None = None) -> report.MapData:
+    """Map of the district; ``values``: the protected values the page's summary already loaded (for the
+    same data stamp and actor), so they are not loaded twice."""
+    return _map_data(data_stamp(), bezirk_id, actor, values)
 
 
 def _rgb(hex_color: str, alpha: int = 235) -> list[int]:
@@ -72,19 +74,21 @@ def deck(md: report.MapData, scope: report.Scope, height_px: int = 520, label_si
     """pydeck map zoomed to the district: its Sozialräume coloured by need class with labels, the
     other areas pale, district boundaries and the axis (B 7) from :mod:`quartier.maps`."""
     payload = _payload(data_stamp())
-    by_id = md.areas.set_index("id")
+    klasse = dict(zip(md.areas["id"], md.areas["klasse"]))
+    wert_text = dict(zip(md.areas["id"], md.areas["wert_text"]))
+    in_scope = set(scope.area_ids)
     props = {}
     for i in payload.ids:
-        inside = i in scope.area_ids
-        k = by_id.loc[i, "klasse"] if i in by_id.index else None
+        inside = i in in_scope
+        k = klasse.get(i)
         if inside:
             fill = _rgb(report.MAP_CLASS_COLORS[int(k)]) if k is not None and not pd.isna(k) else [200, 200, 200, 235]
         else:
             fill = [240, 240, 240, 200]
+        text = wert_text.get(i, fmt.NOTHING)
         props[i] = {"id": i, "name": payload.names[i], "fill": fill,
-                    "label": f"{payload.names[i]}\n{by_id.loc[i, 'wert_text']}" if inside else "",
-                    "wert_text": by_id.loc[i, "wert_text"] if i in by_id.index else fmt.NOTHING,
-                    "indikator": md.indicator_name}
+                    "label": f"{payload.names[i]}\n{text}" if inside else "",
+                    "wert_text": text, "indikator": md.indicator_name}
     bounds = payload.bezirk_bounds.get(scope.id, payload.bounds)
     d = maps.build_deck(payload, props, view=maps.view_for_bounds(bounds, 900, height_px), labels=True,
                         tooltip_html="<b>{name}</b><br/>{indikator}: <b>{wert_text}</b>")
@@ -93,6 +97,17 @@ def deck(md: report.MapData, scope: report.Scope, height_px: int = 520, label_si
             if getattr(layer, "id", None) in (maps.LAYER_LABELS, maps.LAYER_AXIS_LABEL):
                 layer.get_size = label_size + (4 if layer.id == maps.LAYER_AXIS_LABEL else 0)
     return d
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _frozen_deck(stamp: int, bezirk_id: str, actor, height_px: int, label_size: int | None, _md, _scope):
+    return deck(_md, _scope, height_px, label_size).freeze()
+
+
+def map_deck(bezirk_id: str, actor, md: report.MapData, scope: report.Scope, height_px: int = 520,
+             label_size: int | None = None):
+    """:func:`deck` with its JSON built once per data stamp, district, actor and size (read-only)."""
+    return _frozen_deck(data_stamp(), bezirk_id, actor, height_px, label_size, md, scope)
 
 
 def legend_html(md: report.MapData, big: bool = False) -> str:
