@@ -248,6 +248,9 @@ def render(results: list[BenchResult], machine: dict[str, str], command: str, qu
         missing_b = [b for b in budgets.values() if b[4] is None]
         if missing_b:
             lines += ["", "Budgets ohne Messwert: " + ", ".join(f"`{b[0]}`" for b in missing_b)]
+    notes = BENCH_DIR / "NOTES.md"  # the hand-written reading of the numbers (causes, fixes, sizing) stays
+    if notes.exists():
+        lines += ["", notes.read_text(encoding="utf-8").strip()]
     return "\n".join(lines) + "\n"
 
 

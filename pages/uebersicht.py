@@ -6,6 +6,8 @@ from quartier import format as fmt
 from quartier import overview
 from quartier.ui.common import arrow, attribution, city_name, data_stamp, get_con, page_header
 
+LIST_LIMIT = 300  # up to this many Sozialräume, each district lists its areas by name
+
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _load(stamp: int, city: str):
@@ -36,12 +38,16 @@ def _load(stamp: int, city: str):
         sozialraeume=("sozialraum", "size"), einwohner=("einwohner", "sum")
     ).reset_index()
     districts = []
+    long_lists = len(pop) > LIST_LIMIT  # a Kreis with thousands of areas: the names only in the table below
     for b in bez.to_dict("records"):
         part = pop[pop["stadtbezirk"] == b["stadtbezirk"]]
         districts.append((
             f"**{b['stadtbezirk'] or 'ohne Bezirk'}**  \n{fmt.integer(b['einwohner'])} Einw. · {b['sozialraeume']} Sozialräume",
+            "" if long_lists else
             "\n".join(f"- {r['sozialraum']} ({fmt.integer(r['einwohner'])})" for r in part.to_dict("records")),
         ))
+    if long_lists:
+        intro += f" Die {fmt.integer(len(pop))} Sozialräume stehen in der Tabelle unter den Stadtbezirken."
     table = pop.assign(
         Einwohner=pop["einwohner"].map(fmt.integer), Fläche=pop["flaeche_km2"].map(lambda v: f"{fmt.number(v, 2)} km²")
     )[["stadtbezirk", "sozialraum_id", "sozialraum", "Einwohner", "Fläche"]]
@@ -79,7 +85,8 @@ cols = st.columns(max(1, len(districts)))
 for col, (head_md, list_md) in zip(cols, districts):
     with col:
         st.markdown(head_md)
-        st.markdown(list_md)
+        if list_md:
+            st.markdown(list_md)
 
 with st.expander("Tabelle: Sozialräume mit Einwohnerzahl"):
     st.dataframe(table, hide_index=True, width="stretch")

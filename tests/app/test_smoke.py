@@ -26,3 +26,27 @@ def test_overview_shows_city_figures(run_page):
     md = " ".join(m.value for m in at.markdown)
     assert "5 Stadtbezirke" in md and "23 Sozialräumen" in md
     assert "Wehringhausen" in md
+
+
+def test_overview_of_a_large_city_lists_areas_only_in_the_table(tmp_path, monkeypatch):
+    """With hundreds of Sozialräume the start page names them in the table, not in one list per district."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from quartier import access, db, synth
+    from quartier.ui.session import ACTOR_KEY
+
+    path = tmp_path / "gross.duckdb"
+    con = db.connect(path)
+    synth.build(con, 320, 2, 2, seed=3, actor=access.cli_actor("test"), force=True)
+    con.close()
+    monkeypatch.setenv("QUARTIER_DB", str(path))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=60)
+    at.session_state[ACTOR_KEY] = access.Actor("test-admin", access.ADMIN, raw_data=True)
+    at.run()
+    assert not at.exception
+    md = " ".join(m.value for m in at.markdown)
+    assert "320 Sozialräumen" in md and "stehen in der Tabelle" in md
+    assert not any(m.value.startswith("- ") for m in at.markdown)  # no per-district name lists
+    assert len(at.dataframe[0].value) == 320
