@@ -187,7 +187,7 @@ def current_values(con, indicator_ids: list[str] | None = None, years: list[int]
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY v.indikator_id, s.bezirk_id, v.sozialraum_id, v.jahr"
-    df = db.query_df(con, sql, params)
+    df = db.query_arrow_df(con, sql, params)
     if actor is not None and not actor.can_see_raw:
         from quartier.protection import protect
 

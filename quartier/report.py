@@ -123,6 +123,27 @@ def _values(con, actor, ids: list[str] | None = None) -> pd.DataFrame:
 AREA, DISTRICT, CITY = "Sozialraum", "Stadtbezirk", "Stadt"
 
 
+def scope_values(con, actor, ids: list[str], scope: Scope) -> pd.DataFrame:
+    """:func:`_values` for a district or Sozialraum view: one indicator at a time, keeping the
+    Sozialraum rows of the scope's areas only (all areas of ``RANK_INDICATOR``, which ranks against
+    the city), and every Stadtbezirk and city row.
+
+    The protection is computed per indicator and year anyway, so the kept cells are the same as in
+    the whole table; at 10,000 Sozialräume the district view then holds a few MB instead of 170 MB,
+    and the peak while loading is a seventh.
+    """
+    keep = set(scope.area_ids)
+    parts = []
+    for iid in ids:
+        t = _values(con, actor, [iid])
+        if iid != RANK_INDICATOR:
+            t = t[(t["ebene"] != AREA) | t["sozialraum_id"].isin(keep)]
+        parts.append(t)
+    if not parts:
+        return _values(con, actor, [])
+    return pd.concat(parts, ignore_index=True)
+
+
 def _key(scope: Scope) -> tuple[str, str | None]:
     return {"stadt": (CITY, None), "bezirk": (DISTRICT, scope.id), "sozialraum": (AREA, scope.id)}[scope.kind]
 
@@ -502,7 +523,8 @@ def summary(con, scope: Scope, actor, year: int | None = None, since: dt.date | 
 
     cat_ids = list(indicators.catalogue(con)["id"])
     wanted = None if with_table else [i for i in dict.fromkeys(HEADLINE_IDS + CHART_IDS + [RANK_INDICATOR]) if i in cat_ids]
-    vals = _values(con, actor, wanted)
+    vals = _values(con, actor, wanted) if with_table or scope.kind == "stadt" else \
+        scope_values(con, actor, wanted, scope)
     head = headline(con, scope, actor, year, values=vals)
     rank, note = need_ranking(con, scope, actor, year, values=vals)
     dev = development(con, scope, actor, values=vals)

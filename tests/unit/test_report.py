@@ -346,3 +346,26 @@ def test_cli_report_protects_small_numbers_by_default(demo_db, tmp_path, ro):
                    if ln.strip().startswith(f"{sid} {name}"))
 
     assert hits(raw) - hits(plain) >= 1
+
+
+@pytest.mark.parametrize("actor", [VIEWER_ACTOR, ADMIN_ACTOR], ids=["viewer", "admin"])
+def test_scope_values_keep_exactly_the_cells_of_the_whole_table(ro, actor):
+    """The district view loads one indicator at a time and keeps only its own areas: every kept cell
+    (value, protection) is the cell of the whole protected table, and no total is lost."""
+    scope = report.bezirk_scope(ro, "Haspe")
+    ids = [i for i in dict.fromkeys(report.HEADLINE_IDS + report.CHART_IDS + [report.RANK_INDICATOR])]
+    whole = report._values(ro, actor, ids)
+    part = report.scope_values(ro, actor, ids, scope)
+    keys = ["ebene", "indikator_id", "jahr", "stadtbezirk_id", "sozialraum_id"]
+    expected = whole[(whole["ebene"] != report.AREA) | whole["sozialraum_id"].isin(scope.area_ids)
+                     | (whole["indikator_id"] == report.RANK_INDICATOR)]
+    a = expected.sort_values(keys).reset_index(drop=True)
+    b = part.sort_values(keys).reset_index(drop=True)
+    assert len(b) < len(whole) and len(a) == len(b)
+    for col in ["wert", "zaehler", "nenner", "gesperrt"]:
+        assert a[col].fillna(-1).tolist() == b[col].fillna(-1).tolist(), col
+    if actor is VIEWER_ACTOR:
+        assert b["gesperrt"].any()  # the demo has protected cells: the comparison covers them
+    # the district view built from it equals the one built from the whole table
+    full = report.headline(ro, scope, actor, values=whole)
+    assert report.headline(ro, scope, actor, values=part).equals(full)
