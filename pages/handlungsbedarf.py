@@ -10,6 +10,7 @@ from quartier import format as fmt
 from quartier import index as hb
 from quartier import index_charts as hc
 from quartier.ui.common import attribution, data_stamp, get_con, page_header
+from quartier.ui.karte import payload as shared_payload
 from quartier.ui.session import current_actor
 
 KINDS = {"zscore": "z-Wert-Index (Standard)", "points:quintile": "Punkte nach Quintilen", "points:rank": "Rangpunkte"}
@@ -33,7 +34,7 @@ def _compute(stamp: int, method_json: str, year: int):
     return res, hb.previous_year(con, res.method, year)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=8)  # shared between sessions: read-only
 def _tables(stamp: int, method_json: str, year: int):
     """Ranking table, its German display version, the robustness chart and the map properties of one
     result: derived once per (data state, method, year), not on every rerun (10,000 Sozialräume: ~2 s)."""
@@ -41,6 +42,15 @@ def _tables(stamp: int, method_json: str, year: int):
     cat, _ = _base(stamp)
     table = hb.ranking_table(res, prev)
     return table, hb.display_table(table, res, cat), hc.robustness_chart(table), hc.map_properties(res)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _deck(stamp: int, method_json: str, year: int):
+    """The index map with its JSON built once per (data state, method, year); read-only."""
+    _, _, _, (props, _) = _tables(stamp, method_json, year)
+    payload = shared_payload()  # the same simplified geometry as the map pages (one copy per process)
+    return maps.build_deck(payload, props, tooltip_html=hc.TOOLTIP,
+                           view=maps.view_for_bounds(payload.bounds, width_px=640, height_px=520)).freeze()
 
 
 @st.cache_data(show_spinner=False)
@@ -55,11 +65,6 @@ def _hidden(stamp: int, method_json: str, year: int, raw: bool) -> set:
 @st.cache_data(show_spinner=False)
 def _stored(stamp: int):
     return hb.stored_results(get_con())
-
-
-@st.cache_resource(show_spinner=False)
-def _payload(stamp: int):
-    return maps.payload_from_db(get_con())
 
 
 @st.cache_data(show_spinner=False)
@@ -176,9 +181,7 @@ with t_rank:
     )
 
 with t_map:
-    payload = _payload(stamp)
-    deck = maps.build_deck(payload, props, tooltip_html=hc.TOOLTIP,
-                           view=maps.view_for_bounds(payload.bounds, width_px=640, height_px=520))
+    deck = _deck(stamp, method_json, int(year))
     mc1, mc2 = st.columns([3, 1])
     with mc1:
         st.pydeck_chart(deck, height=520, key="hb_karte")

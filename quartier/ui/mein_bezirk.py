@@ -48,11 +48,6 @@ def summary(bezirk_id: str, actor, since: dt.date | None) -> report.Summary:
     return _summary(data_stamp(), bezirk_id, actor, since)
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _payload(stamp: int) -> maps.GeometryPayload:
-    return maps.payload_from_db(get_con())
-
-
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _map_data(stamp: int, bezirk_id: str, actor, _values: pd.DataFrame | None) -> report.MapData:
     con = get_con()
@@ -73,7 +68,9 @@ def _rgb(hex_color: str, alpha: int = 235) -> list[int]:
 def deck(md: report.MapData, scope: report.Scope, height_px: int = 520, label_size: int | None = None):
     """pydeck map zoomed to the district: its Sozialräume coloured by need class with labels, the
     other areas pale, district boundaries and the axis (B 7) from :mod:`quartier.maps`."""
-    payload = _payload(data_stamp())
+    from quartier.ui.karte import payload as shared_payload
+
+    payload = shared_payload()  # one copy of the simplified geometry for all map pages
     klasse = dict(zip(md.areas["id"], md.areas["klasse"]))
     wert_text = dict(zip(md.areas["id"], md.areas["wert_text"]))
     in_scope = set(scope.area_ids)
