@@ -10,10 +10,15 @@ picks parts (default all): ``ws`` alone re-measures the concurrent sessions with
 
 (a) every registered page (``quartier.ui.pages.PAGES``) through ``AppTest`` in a fresh process per
     size: first (cold) run and the median of the repeated runs after it (warm caches, as a server
-    that is already running); (b) ``streamlit run app.py`` on a free loopback port and 20 browser
-    contexts of one Chromium opening the start page and then the map page at the same time, timed
-    until the script has finished without an exception; (c) peak RSS (VmHWM) of the AppTest process
-    and of the server after the sessions; (d) bytes of the pydeck spec the map page sends.
+    that is already running); (b) ``streamlit run app.py`` on a free loopback port: three waves of
+    20 websocket clients (the Streamlit protocol, logging in through the form in the same second)
+    opening the start page and then the map page (p50/p95 per wave: the server's answer times and its
+    CPU per session), then one session that visits every page once (``tour_*_first_s``: first visit
+    after an import, cold caches), then 20 browser contexts of one Chromium doing the same as the
+    websocket clients, timed until the script has finished without an exception (they share the 2 cores
+    with the server, so their times are mostly the tabs' rendering); (c) peak RSS (VmHWM) of the AppTest
+    process and of the server after all of this (every page's caches filled); (d) bytes of the pydeck
+    spec the map page sends.
 
 Run alone: ``python -m bench.bench_scale [--quick]``; one size of (a): ``python -m bench.bench_scale
 pages DB.duckdb``.
@@ -444,18 +449,23 @@ def _cpu_seconds(pid: int) -> float:
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _browser(db_src: Path, paths: list[str], tmp: Path, label: str, parts: set[str] | None = None) -> dict:
+def _browser(db_src: Path, paths: list[str], tmp: Path, label: str, parts: set[str] | None = None,
+             waves_n: int = 3) -> dict:
     parts = parts or {"ws", "browser"}
     db = _copy(db_src, tmp)
     server = Server(db, tmp / f"server_{label}.log")
     try:
         server.wait()
         rss_idle = vm_hwm_mb(server.proc.pid)
-        cpu0 = _cpu_seconds(server.proc.pid)
-        t0 = time.perf_counter()
-        ws_recs = asyncio.run(_ws_sessions(server.url, paths, SESSIONS, 120)) if "ws" in parts else []
-        ws_wall = time.perf_counter() - t0
-        ws_cpu = _cpu_seconds(server.proc.pid) - cpu0
+        waves = []  # repeated waves of 20 websocket sessions: median and spread of their p95
+        for _ in range(waves_n if "ws" in parts else 0):
+            cpu0, t0 = _cpu_seconds(server.proc.pid), time.perf_counter()
+            ws_recs = asyncio.run(_ws_sessions(server.url, paths, SESSIONS, 120))
+            waves.append({"recs": ws_recs, "wall_s": time.perf_counter() - t0,
+                          "cpu_s": _cpu_seconds(server.proc.pid) - cpu0})
+        # Then one session visits every page (first visit = cold caches after an import): the server then
+        # holds every page's caches, so the peak memory below covers a server in full use.
+        tour = asyncio.run(_ws_session(server.url, [""] + [p for p in _all_pages() if p], 900)) if "ws" in parts else None
         t0, cpu0 = time.perf_counter(), _cpu_seconds(server.proc.pid)
         recs = asyncio.run(_sessions(server.url, paths, SESSIONS, 120_000)) if "browser" in parts else []
         wall = time.perf_counter() - t0
@@ -463,14 +473,16 @@ def _browser(db_src: Path, paths: list[str], tmp: Path, label: str, parts: set[s
         peak = vm_hwm_mb(server.proc.pid)
     finally:
         server.stop()
-    out = {"wall_s": wall, "server_cpu_s": browser_cpu, "rss_idle_mb": rss_idle, "peak_rss_mb": peak,
+    out = {"tour": tour, "wall_s": wall, "server_cpu_s": browser_cpu, "rss_idle_mb": rss_idle, "peak_rss_mb": peak,
            "errors": [e for r in recs for e in r["errors"]], "login": any(r.get("login") for r in recs),
-           "ws_wall_s": ws_wall, "ws_server_cpu_s": ws_cpu, "ws_errors": [e for r in ws_recs for e in r["errors"]],
-           "browser": {}, "ws": {}, "ws_bytes": {}, "parts": parts}
+           "ws_wall_s": [w["wall_s"] for w in waves], "ws_server_cpu_s": [w["cpu_s"] for w in waves],
+           "ws_errors": [e for w in waves for r in w["recs"] for e in r["errors"]],
+           "browser": {}, "ws_waves": [], "ws_bytes": {}, "parts": parts}
     for path in paths:
         out["browser"][path] = [r["times"][path] for r in recs if path in r["times"]]
-        out["ws"][path] = [r["times"][path] for r in ws_recs if path in r["times"]]
-        out["ws_bytes"][path] = [r["bytes"][path] for r in ws_recs if path in r["bytes"]]
+        out["ws_bytes"][path] = [r["bytes"][path] for w in waves for r in w["recs"] if path in r["bytes"]]
+    for w in waves:
+        out["ws_waves"].append({path: [r["times"][path] for r in w["recs"] if path in r["times"]] for path in paths})
     return out
 
 
@@ -479,6 +491,12 @@ def _browser(db_src: Path, paths: list[str], tmp: Path, label: str, parts: set[s
 
 class _Skipped(Exception):
     """A part left out through QUARTIER_BENCH_PARTS."""
+
+
+def _all_pages() -> list[str]:
+    from quartier.ui.pages import PAGES
+
+    return [spec.url_path for spec in PAGES]
 
 
 def _map_page() -> str | None:
@@ -536,19 +554,22 @@ def run(quick: bool | None = None) -> dict:
                 _log(f"{SESSIONS} Browser-Sitzungen {label} …")
                 paths = [""] + ([map_path] if map_path else [])
                 try:
-                    b = _browser(src, paths, tmp, label, parts)
-                    for kind, prefix in (("browser", "sessions"), ("ws", "ws")):
-                        if kind not in parts:
-                            continue
+                    b = _browser(src, paths, tmp, label, parts, waves_n=1 if quick else 3)
+                    groups = ([("sessions", [b["browser"]])] if "browser" in parts else []) + \
+                        ([("ws", b["ws_waves"])] if "ws" in parts else [])
+                    for prefix, wave_list in groups:  # one value per wave: the runner reports median and spread
                         for path in paths:
                             name = "start" if not path else "karte"
-                            ts = b[kind][path]
-                            if ts:
-                                res[f"{prefix}_{label}_{name}_p50_s"] = percentile(ts, 50)
-                                res[f"{prefix}_{label}_{name}_p95_s"] = percentile(ts, 95)
-                        n = min(len(b[kind][p]) for p in paths)
-                        per_session = [sum(b[kind][p][i] for p in paths) for i in range(n)]
-                        res[f"{prefix}_{label}_p95_s"] = percentile(per_session, 95) if per_session else float("nan")
+                            for q in (50, 95):
+                                vals = [percentile(w[path], q) for w in wave_list if w[path]]
+                                if vals:
+                                    res[f"{prefix}_{label}_{name}_p{q}_s"] = vals if len(vals) > 1 else vals[0]
+                        p95s = []
+                        for w in wave_list:
+                            n = min(len(w[p]) for p in paths)
+                            per_session = [sum(w[p][i] for p in paths) for i in range(n)]
+                            p95s.append(percentile(per_session, 95) if per_session else float("nan"))
+                        res[f"{prefix}_{label}_p95_s"] = p95s if len(p95s) > 1 else p95s[0]
                     if "browser" in parts:
                         res[f"sessions_{label}_errors"] = len(b["errors"])
                         if b["errors"]:
@@ -562,7 +583,13 @@ def run(quick: bool | None = None) -> dict:
                         if b["ws_errors"]:
                             res[f"ws_{label}_error_list"] = "; ".join(sorted(set(b["ws_errors"])))[:800]
                         res[f"ws_{label}_wall_s"] = b["ws_wall_s"]
-                        res[f"ws_{label}_server_cpu_per_session_s"] = b["ws_server_cpu_s"] / SESSIONS
+                        res[f"ws_{label}_server_cpu_per_session_s"] = [c / (SESSIONS + 1) for c in b["ws_server_cpu_s"]]
+                        tour = b.get("tour") or {}
+                        for page, secs in (tour.get("times") or {}).items():
+                            if page:
+                                res[f"tour_{label}_{page}_first_s"] = secs
+                        if tour.get("errors"):
+                            res[f"tour_{label}_errors"] = "; ".join(tour["errors"])[:800]
                     for path in paths:
                         if b["ws_bytes"][path]:
                             name = "start" if not path else "karte"
