@@ -63,9 +63,10 @@ BUDGETS = {
 
 
 def _parts() -> set[str]:
-    """``QUARTIER_BENCH_PARTS``: pages (AppTest), ws (websocket clients), browser (Chromium); default all."""
+    """``QUARTIER_BENCH_PARTS``: pages (AppTest), ws (websocket clients), browser (Chromium), multi (the
+    websocket waves against two instances, demo city only); default all."""
     raw = os.environ.get("QUARTIER_BENCH_PARTS", "")
-    return {x.strip() for x in raw.split(",") if x.strip()} or {"pages", "ws", "browser"}
+    return {x.strip() for x in raw.split(",") if x.strip()} or {"pages", "ws", "browser", "multi"}
 
 
 def _quick() -> bool:
@@ -444,6 +445,38 @@ async def _ws_sessions(url: str, paths: list[str], n: int, timeout_s: float) -> 
     return list(await asyncio.gather(*(_ws_session(url, paths, timeout_s) for _ in range(n))))
 
 
+async def _ws_sessions_spread(urls: list[str], paths: list[str], n: int, timeout_s: float) -> list[dict]:
+    """n sessions at once, dealt round-robin to the instances (as a proxy with sticky sessions would)."""
+    for url in urls:
+        await _ws_session(url, paths, timeout_s)  # warm-up of every instance
+    return list(await asyncio.gather(*(_ws_session(urls[i % len(urls)], paths, timeout_s) for i in range(n))))
+
+
+def _multi(db_src: Path, paths: list[str], tmp: Path, instances: int = 2, waves_n: int = 3) -> dict:
+    """The websocket waves against ``instances`` servers (each on its own copy of the database, as
+    read-only instances would be): what one more process per core gives."""
+    servers = []
+    try:
+        for i in range(instances):
+            d = tmp / f"multi_{i}"
+            d.mkdir(exist_ok=True)
+            servers.append(Server(_copy(db_src, d), tmp / f"server_multi_{i}.log"))
+        for srv in servers:
+            srv.wait()
+        urls = [srv.url for srv in servers]
+        p95s, errors = [], []
+        for _ in range(waves_n):
+            recs = asyncio.run(_ws_sessions_spread(urls, paths, SESSIONS, 120))
+            errors += [e for r in recs for e in r["errors"]]
+            per_session = [sum(r["times"].get(p, float("nan")) for p in paths) for r in recs if not r["errors"]]
+            p95s.append(percentile(per_session, 95) if per_session else float("nan"))
+        peaks = [vm_hwm_mb(srv.proc.pid) or 0.0 for srv in servers]
+    finally:
+        for srv in servers:
+            srv.stop()
+    return {"p95": p95s, "errors": errors, "peak_rss_mb": sum(peaks)}
+
+
 def _cpu_seconds(pid: int) -> float:
     f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
@@ -549,8 +582,8 @@ def run(quick: bool | None = None) -> dict:
             except Exception as exc:  # noqa: BLE001
                 res[f"pages_{label}_failed"] = f"{type(exc).__name__}: {exc}"[:800]
             if not parts & {"ws", "browser"}:
-                continue
-            if shutil.which(CHROMIUM) or Path(CHROMIUM).exists() or "browser" not in parts:
+                pass
+            elif shutil.which(CHROMIUM) or Path(CHROMIUM).exists() or "browser" not in parts:
                 _log(f"{SESSIONS} Browser-Sitzungen {label} …")
                 paths = [""] + ([map_path] if map_path else [])
                 try:
@@ -602,6 +635,15 @@ def run(quick: bool | None = None) -> dict:
                     res[f"sessions_{label}_failed"] = f"{type(exc).__name__}: {exc}"[:800]
             else:
                 res["sessions_failed"] = f"Chromium fehlt unter {CHROMIUM}"
+            if "multi" in parts and label == "demo":
+                _log(f"{SESSIONS} Websocket-Sitzungen auf 2 Instanzen {label} …")
+                try:
+                    m = _multi(src, [""] + ([map_path] if map_path else []), tmp, 2, 1 if quick else 3)
+                    res[f"ws2_{label}_p95_s"] = m["p95"] if len(m["p95"]) > 1 else m["p95"][0]
+                    res[f"ws2_{label}_errors"] = len(m["errors"])
+                    res[f"ws2_{label}_servers_peak_rss_mb"] = m["peak_rss_mb"]
+                except Exception as exc:  # noqa: BLE001
+                    res[f"ws2_{label}_failed"] = f"{type(exc).__name__}: {exc}"[:800]
     return res
 
 
