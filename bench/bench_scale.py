@@ -13,11 +13,12 @@ picks parts (default all): ``ws`` alone re-measures the concurrent sessions with
     that is already running); (b) ``streamlit run app.py`` on a free loopback port: three waves of
     20 websocket clients (the Streamlit protocol, logging in through the form in the same second)
     opening the start page and then the map page (p50/p95 per wave: the server's answer times and its
-    CPU per session), then one session that visits every page once (``tour_*_first_s``: first visit
-    after an import, cold caches), then 20 browser contexts of one Chromium doing the same as the
-    websocket clients, timed until the script has finished without an exception (they share the 2 cores
-    with the server, so their times are mostly the tabs' rendering); (c) peak RSS (VmHWM) of the AppTest
-    process and of the server after all of this (every page's caches filled); (d) bytes of the pydeck
+    CPU per session), then 20 browser contexts of one Chromium doing the same, timed until the script
+    has finished without an exception (they share the 2 cores with the server, so their times are mostly
+    the tabs' rendering), then one session that visits every page once (``tour_*_first_s``: first visit
+    after an import, cold caches); (c) peak RSS (VmHWM) of the AppTest
+    process and of the server after these sessions (``server_*_peak_rss_mb``), and again after the tour and
+    one more wave (``server_*_full_use_peak_rss_mb``: every page's caches filled); (d) bytes of the pydeck
     spec the map page sends.
 
 Run alone: ``python -m bench.bench_scale [--quick]``; one size of (a): ``python -m bench.bench_scale
@@ -496,17 +497,21 @@ def _browser(db_src: Path, paths: list[str], tmp: Path, label: str, parts: set[s
             ws_recs = asyncio.run(_ws_sessions(server.url, paths, SESSIONS, 120))
             waves.append({"recs": ws_recs, "wall_s": time.perf_counter() - t0,
                           "cpu_s": _cpu_seconds(server.proc.pid) - cpu0})
-        # Then one session visits every page (first visit = cold caches after an import): the server then
-        # holds every page's caches, so the peak memory below covers a server in full use.
-        tour = asyncio.run(_ws_session(server.url, [""] + [p for p in _all_pages() if p], 900)) if "ws" in parts else None
         t0, cpu0 = time.perf_counter(), _cpu_seconds(server.proc.pid)
         recs = asyncio.run(_sessions(server.url, paths, SESSIONS, 120_000)) if "browser" in parts else []
         wall = time.perf_counter() - t0
         browser_cpu = _cpu_seconds(server.proc.pid) - cpu0
-        peak = vm_hwm_mb(server.proc.pid)
+        peak = vm_hwm_mb(server.proc.pid)  # the sessions of the issue: start page and map
+        # Then one session visits every page (first visit = cold caches after an import) and one more wave
+        # of websocket sessions follows: the peak of a server in full use, with every page's caches filled.
+        tour, full_peak = None, None
+        if "ws" in parts:
+            tour = asyncio.run(_ws_session(server.url, [""] + [p for p in _all_pages() if p], 900))
+            asyncio.run(_ws_sessions(server.url, paths, SESSIONS, 120))
+            full_peak = vm_hwm_mb(server.proc.pid)
     finally:
         server.stop()
-    out = {"tour": tour, "wall_s": wall, "server_cpu_s": browser_cpu, "rss_idle_mb": rss_idle, "peak_rss_mb": peak,
+    out = {"tour": tour, "full_peak_rss_mb": full_peak, "wall_s": wall, "server_cpu_s": browser_cpu, "rss_idle_mb": rss_idle, "peak_rss_mb": peak,
            "errors": [e for r in recs for e in r["errors"]], "login": any(r.get("login") for r in recs),
            "ws_wall_s": [w["wall_s"] for w in waves], "ws_server_cpu_s": [w["cpu_s"] for w in waves],
            "ws_errors": [e for w in waves for r in w["recs"] for e in r["errors"]],
@@ -629,6 +634,8 @@ def run(quick: bool | None = None) -> dict:
                             res[f"ws_{label}_{name}_kb"] = statistics.median(b["ws_bytes"][path]) / 1024
                     res[f"server_{label}_idle_rss_mb"] = b["rss_idle_mb"]
                     res[f"server_{label}_peak_rss_mb"] = b["peak_rss_mb"]
+                    if b.get("full_peak_rss_mb"):
+                        res[f"server_{label}_full_use_peak_rss_mb"] = b["full_peak_rss_mb"]
                     if b["login"]:
                         res["sessions_login"] = f"angemeldet als {(_login_account() or ('?',))[0]}"
                 except Exception as exc:  # noqa: BLE001
