@@ -51,13 +51,7 @@ def per_run(key, compute):
 
 def get_con():
     """The process-wide DuckDB connection (use ``con.cursor()`` or quartier functions per query)."""
-    memo = _memo()
-    if memo is not None and "con" in memo:
-        return memo["con"]
-    con = _connection(str(db.db_path()))
-    if memo is not None:
-        memo["con"] = con
-    return con
+    return per_run("con", lambda: _connection(str(db.db_path())))
 
 
 def _query_stamp() -> int:

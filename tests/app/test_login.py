@@ -36,6 +36,9 @@ def test_login_form_wrong_then_right_password(run_page):
     assert not at.exception
     actor = at.session_state[ACTOR_KEY]
     assert actor == Actor("betrachtung", VIEWER, raw_data=False)
+    # the page is shown in the same run as the login, and the password does not stay in the session
+    assert at.title[0].value.startswith("Übersicht")
+    assert "anmeldung_passwort" not in at.session_state or at.session_state["anmeldung_passwort"] == ""
     sidebar = " ".join(m.value for m in at.sidebar.markdown)
     assert "betrachtung" in sidebar and "Betrachtung" in sidebar
 
