@@ -42,8 +42,13 @@ with st.sidebar:
     qp_bez = st.query_params.get("bezirk")
     if qp_bez in bezirk_ids and "karte_bezirk" not in st.session_state:
         st.session_state["karte_bezirk"] = qp_bez
+    if ui.large_city(payload) and "karte_bezirk" not in st.session_state:
+        st.session_state["karte_bezirk"] = bezirk_ids[1]  # thousands of areas: start with one district
     bezirk = st.selectbox("Ausschnitt", bezirk_ids, key="karte_bezirk",
                           format_func=lambda b: "Gesamtstadt" if b == "__stadt__" else payload.bezirk_names.get(b, b))
+    if ui.large_city(payload):
+        st.caption(f"{fmt.integer(len(payload.ids))} Sozialräume: die Karte zeigt je Stadtbezirk nur dessen "
+                   "Sozialräume; „Gesamtstadt“ zeichnet alle (lädt länger). Die Tabelle unten enthält immer alle.")
     axis_names = sorted(payload.axes)
     show_corridor = bool(axis_names) and st.toggle("Korridor auf der Karte zeigen", value=True, key="karte_korridor")
     basemap_url = ui.basemap_setting()
@@ -148,7 +153,9 @@ if axis is not None:
 st.subheader("Tabelle der Kartenwerte")
 table = view.table
 st.caption("Zum Sortieren auf eine Spaltenüberschrift klicken. „gesperrt“: Wert aus Datenschutzgründen nicht "
-           f"ausgewiesen ({fmt.SUPPRESSED}).")
+           f"ausgewiesen ({fmt.SUPPRESSED})."
+           + (f" Gezeigt: die {fmt.integer(view.table_arrow.num_rows)} Sozialräume des Ausschnitts; die Downloads "
+              f"enthalten alle {fmt.integer(len(table))}." if view.table_arrow.num_rows < len(table) else ""))
 st.dataframe(
     view.table_arrow, hide_index=True, width="stretch", key="karte_tabelle",
     column_config={

@@ -283,10 +283,10 @@ class GeometryPayload:
     metric_areas: dict[str, object] = field(default_factory=dict)  # id -> UTM geometry (for corridors)
     area_km2: dict[str, float] = field(default_factory=dict)
 
-    def area_features(self, props: dict[str, dict] | None = None) -> list[dict]:
+    def area_features(self, props: dict[str, dict] | None = None, only: set[str] | None = None) -> list[dict]:
         props = props or {}
         return [{"type": "Feature", "geometry": g, "properties": props.get(i, {"id": i, "name": self.names[i]})}
-                for i, g in zip(self.ids, self.area_geoms)]
+                for i, g in zip(self.ids, self.area_geoms) if only is None or i in only]
 
 
 def prepare_geometry(areas: pd.DataFrame, bezirke: pd.DataFrame | None = None, axes: pd.DataFrame | None = None,
@@ -409,15 +409,16 @@ class CompactDeck(pdk.Deck):
 def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: str | None = None,
                selected: str | None = None, highlight: list[str] | tuple = (), corridor=None,
                view: pdk.ViewState | None = None, labels: bool | None = None, basemap: str | None = None,
-               tooltip_html: str | None = None) -> pdk.Deck:
+               tooltip_html: str | None = None, only: set[str] | None = None) -> pdk.Deck:
     """The choropleth deck.
 
     ``area_props``: id -> feature properties; must contain ``fill`` ([r, g, b, a]) and the fields of
     ``tooltip_html``. ``highlight``: ids outlined (e.g. the corridor's Sozialräume); ``corridor``: a
     WGS84 polygon drawn as a translucent band; ``axis``: the axis drawn (default: all axes).
-    Without ``basemap`` no tiles are needed (map_provider None).
+    Without ``basemap`` no tiles are needed (map_provider None). ``only``: draw just these Sozialräume (a
+    Stadtbezirk of a large city); district boundaries and axes stay complete.
     """
-    features = payload.area_features(area_props)
+    features = payload.area_features(area_props, only)
     layers = [
         pdk.Layer("GeoJsonLayer", id=LAYER_AREAS, data={"type": "FeatureCollection", "features": features},
                   pickable=True, stroked=True, filled=True, get_fill_color="properties.fill",
@@ -433,7 +434,7 @@ def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: s
                             data={"type": "FeatureCollection", "features": payload.bezirk_features},
                             pickable=False, stroked=True, filled=False, get_line_color=[30, 30, 30, 255],
                             line_width_min_pixels=3, get_line_width=3))
-    hl = [i for i in highlight if i in payload.names]
+    hl = [i for i in highlight if i in payload.names and (only is None or i in only)]
     if hl:
         idx = {i: n for n, i in enumerate(payload.ids)}
         layers.append(pdk.Layer(
@@ -466,12 +467,13 @@ def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: s
                                 data={"type": "Feature", "geometry": payload.area_geoms[i], "properties": {"id": selected}},
                                 pickable=False, stroked=True, filled=False, get_line_color=SELECTED_COLOR,
                                 line_width_min_pixels=4, get_line_width=4))
+    shown = payload.ids if only is None else [i for i in payload.ids if i in only]
     if labels is None:
-        labels = len(payload.ids) <= 300
+        labels = len(shown) <= 300
     if labels:
         # larger areas keep their label when labels would overlap (deck.gl CollisionFilterExtension)
         text = [{"position": list(payload.centroids[i]), "text": area_props.get(i, {}).get("label", payload.names[i]),
-                 "prio": round(payload.area_km2.get(i, 0.0), 3)} for i in payload.ids]
+                 "prio": round(payload.area_km2.get(i, 0.0), 3)} for i in shown]
         layers.append(pdk.Layer("TextLayer", id=LAYER_LABELS, data=text, pickable=False, get_position="position",
                                 get_text="text", get_size=12, size_units=pdk.types.String("pixels"), get_color=[20, 20, 20, 255],
                                 background=True, get_background_color=[255, 255, 255, 210], background_padding=[3, 1],

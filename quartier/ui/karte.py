@@ -125,8 +125,8 @@ class MapView(NamedTuple):
     members: pd.DataFrame | None
     deck: object
     city: dict
-    table: pd.DataFrame
-    table_arrow: pa.Table
+    table: pd.DataFrame     # every Sozialraum (downloads)
+    table_arrow: pa.Table   # the rows shown: those of the map (one district of a large city)
     summary: str
     legend_html: str
 
@@ -145,8 +145,9 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
     corridor_ids = set(mem.loc[mem["in_corridor"], "sozialraum_id"]) if mem is not None else None
     props = maps.area_properties(frame, cls, name, unit, corridor_ids)
     view = maps.view_for_bounds(pl.bounds if bezirk not in pl.bezirk_bounds else pl.bezirk_bounds[bezirk])
+    only = district_only(pl, bezirk)
     deck = maps.build_deck(
-        pl, props, axis=axis, selected=selected,
+        pl, props, axis=axis, selected=selected, only=only,
         highlight=sorted(corridor_ids) if (show_corridor and corridor_ids) else (),
         corridor=corridor_band(axis, width_m) if (show_corridor and axis) else None,
         view=view, basemap=basemap, tooltip_html=maps.tooltip_html(name),
@@ -161,7 +162,23 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
               "Dunkler = mehr Bedarf (niedrigerer Wert)." if direction == "lower" else "Dunkler = höherer Wert.")
         + f" Klassen: {maps.METHODS[method].split(' (')[0]}.",
     )
-    return MapView(frame, cls, mem, deck, city, table, arrow(table), summary, legend_html)
+    shown = table if only is None else table[table["sozialraum_id"].isin(only)]  # downloads keep all rows
+    return MapView(frame, cls, mem, deck, city, table, arrow(shown), summary, legend_html)
+
+
+DISTRICT_MAP_FROM = 2000  # from this many Sozialräume a district view sends only its own areas
+
+
+def large_city(pl: maps.GeometryPayload) -> bool:
+    """Thousands of Sozialräume: the map opens on one Stadtbezirk (the whole area is MBs per page view)."""
+    return len(pl.ids) >= DISTRICT_MAP_FROM and bool(pl.bezirk_bounds)
+
+
+def district_only(pl: maps.GeometryPayload, bezirk: str | None) -> set[str] | None:
+    """The Sozialräume a district view of a large city draws (None: all)."""
+    if not large_city(pl) or bezirk not in pl.bezirk_bounds:
+        return None
+    return {i for i in pl.ids if pl.bezirk_of.get(i) == bezirk}
 
 
 def map_view(indicator_id: str, year: int, actor, method: str, k: int, palette: str, axis: str | None,

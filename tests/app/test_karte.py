@@ -137,3 +137,28 @@ def test_admin_sets_fixed_breaks_and_basemap(run_page):
 def test_viewer_has_no_settings(run_page):
     at = run_page(PAGE, session=VIEWER_SESSION)
     assert not any(t.label.startswith("Feste Klassengrenzen") for t in at.text_input)
+
+
+def test_large_city_map_opens_on_one_district(run_page, monkeypatch):
+    """With thousands of Sozialräume the map and its table start on one Stadtbezirk and send only its areas;
+    the downloads keep all of them, and "Gesamtstadt" draws everything (the demo stands in, with a lowered
+    threshold)."""
+    from quartier.ui import karte as ui
+
+    monkeypatch.setattr(ui, "DISTRICT_MAP_FROM", 10)
+    at = run_page(PAGE, session=ADMIN_SESSION)
+    assert not at.exception, [e.value for e in at.exception]
+    bezirk = at.sidebar.selectbox(key="karte_bezirk").value
+    assert bezirk != "__stadt__"
+    assert any("je Stadtbezirk nur dessen" in c.value for c in at.sidebar.caption)
+
+    def area_ids(spec):
+        layer = next(la for la in spec["layers"] if la["id"] == maps.LAYER_AREAS)
+        return {f["properties"]["id"] for f in layer["data"]["features"]}
+
+    shown = area_ids(_deck(at))
+    assert 0 < len(shown) < 23
+    assert set(at.dataframe[-1].value["sozialraum_id"]) == shown  # the table: the district's rows ...
+    assert any("die Downloads enthalten alle 23" in c.value for c in at.caption)  # ... the downloads: all
+    at.sidebar.selectbox(key="karte_bezirk").set_value("__stadt__").run()
+    assert len(area_ids(_deck(at))) == 23 and len(at.dataframe[-1].value) == 23
