@@ -11,7 +11,7 @@ import streamlit as st
 
 from quartier import corridor, corridor_charts, indicators, maps
 from quartier import format as fmt
-from quartier.ui.common import arrow, data_stamp, get_con, setting
+from quartier.ui.common import arrow, data_stamp, get_con, setting, view_of
 from quartier.ui.pages import PAGES
 
 PROFILE_PAGE = "pages/sozialraeume.py"
@@ -56,7 +56,7 @@ def _values(stamp: int, indicator_id: str, actor) -> pd.DataFrame:
 
 def values(indicator_id: str, actor) -> pd.DataFrame:
     """All years of one indicator, with small-number protection for ``actor``."""
-    return _values(data_stamp(), indicator_id, actor)
+    return _values(data_stamp(), indicator_id, view_of(actor))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -116,7 +116,7 @@ class CorridorView(NamedTuple):
 def corridor_bundle(indicator_id: str, year: int, axis: str, width_m: float, share: float, actor) -> CorridorView:
     """Corridor result, the years, the two chart specs (Vega-Lite dicts) and their tables, cached per data
     stamp and shared between sessions: treat as read-only."""
-    return _corridor_bundle(data_stamp(), indicator_id, int(year), axis, float(width_m), float(share), actor)
+    return _corridor_bundle(data_stamp(), indicator_id, int(year), axis, float(width_m), float(share), view_of(actor))
 
 
 class MapView(NamedTuple):
@@ -190,7 +190,7 @@ def map_view(indicator_id: str, year: int, actor, method: str, k: int, palette: 
     Treat the results as read-only: they are shared between script runs and sessions.
     """
     breaks = fixed_breaks(indicator_id)
-    return _map_view(data_stamp(), indicator_id, int(year), actor, method, int(k), palette,
+    return _map_view(data_stamp(), indicator_id, int(year), view_of(actor), method, int(k), palette,
                      tuple(breaks) if breaks else None, axis, None if width_m is None else float(width_m),
                      None if share is None else float(share), bool(show_corridor), selected, bezirk, basemap)
 
@@ -252,7 +252,7 @@ def _city_value(stamp: int, indicator_id: str, year: int, actor, unit: str | Non
 
 
 def city_value(indicator_id: str, year: int, actor, unit: str | None) -> dict:
-    return _city_value(data_stamp(), indicator_id, year, actor, unit)
+    return _city_value(data_stamp(), indicator_id, year, view_of(actor), unit)
 
 
 def profile_page_registered() -> bool:

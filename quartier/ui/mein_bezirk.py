@@ -13,7 +13,7 @@ import streamlit as st
 
 from quartier import format as fmt
 from quartier import indicators, maps, report
-from quartier.ui.common import data_stamp, get_con
+from quartier.ui.common import data_stamp, get_con, view_of
 
 QP_BEZIRK, QP_PRAES, QP_FOLIE, QP_SEIT = "bezirk", "praesentation", "folie", "seit"
 SLIDES = ["Überblick und Karte", "Kennzahlen", "Sozialräume nach Handlungsbedarf", "Entwicklung", "Handlungsempfehlungen"]
@@ -45,7 +45,7 @@ def _summary(stamp: int, bezirk_id: str, actor, since: dt.date | None) -> report
 
 
 def summary(bezirk_id: str, actor, since: dt.date | None) -> report.Summary:
-    return _summary(data_stamp(), bezirk_id, actor, since)
+    return _summary(data_stamp(), bezirk_id, view_of(actor), since)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -57,7 +57,7 @@ def _map_data(stamp: int, bezirk_id: str, actor, _values: pd.DataFrame | None) -
 def map_data(bezirk_id: str, actor, values: pd.DataFrame | None = None) -> report.MapData:
     """Map of the district; ``values``: the protected values the page's summary already loaded (for the
     same data stamp and actor), so they are not loaded twice."""
-    return _map_data(data_stamp(), bezirk_id, actor, values)
+    return _map_data(data_stamp(), bezirk_id, view_of(actor), values)
 
 
 def _rgb(hex_color: str, alpha: int = 235) -> list[int]:
@@ -104,7 +104,7 @@ def _frozen_deck(stamp: int, bezirk_id: str, actor, height_px: int, label_size: 
 def map_deck(bezirk_id: str, actor, md: report.MapData, scope: report.Scope, height_px: int = 520,
              label_size: int | None = None):
     """:func:`deck` with its JSON built once per data stamp, district, actor and size (read-only)."""
-    return _frozen_deck(data_stamp(), bezirk_id, actor, height_px, label_size, md, scope)
+    return _frozen_deck(data_stamp(), bezirk_id, view_of(actor), height_px, label_size, md, scope)
 
 
 def legend_html(md: report.MapData, big: bool = False) -> str:

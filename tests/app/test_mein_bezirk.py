@@ -140,3 +140,26 @@ def test_pdf_protection_choice_only_for_staff(run_page):
     assert at.checkbox(key="mb_pdf_schutz").value is True  # reports for council bodies are protected by default
     viewer = run_page(PAGE, query={"bezirk": "haspe"}, session=SESSION)
     assert "mb_pdf_schutz" not in [c.key for c in viewer.checkbox]
+
+
+def test_viewers_share_one_cached_view_people_do_not_matter(run_page, monkeypatch):
+    """Twenty Bezirksvertreter logged in as themselves share the cached district view (by role and raw-data
+    right, not by name); an editor, who may see more, gets their own."""
+    from quartier import report
+    from quartier.access import EDITOR, VIEWER, Actor
+    from quartier.ui import mein_bezirk as mb
+    from quartier.ui.common import view_of
+
+    assert view_of(Actor("anna", VIEWER)) == view_of(Actor("bernd", VIEWER))
+    assert view_of(Actor("anna", VIEWER)) != view_of(Actor("anna", VIEWER, raw_data=True))
+    calls = []
+    real = report.district_summary
+    monkeypatch.setattr(report, "district_summary", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
+    mb._summary.clear()
+    for name in ("anna", "bernd", "carla"):
+        at = run_page("pages/mein_bezirk.py", actor=Actor(name, VIEWER))
+        assert not at.exception, [e.value for e in at.exception]
+    assert len(calls) == 1 and calls[0].role == VIEWER
+    at = run_page("pages/mein_bezirk.py", actor=Actor("dora", EDITOR))
+    assert not at.exception
+    assert len(calls) == 2 and calls[1].role == EDITOR
