@@ -4,8 +4,9 @@ Sizes: the demo city (23 Sozialräume x 15 indicators x 11 years) and synthetic 
 10,000 Sozialräume x 60 indicators x 20 years (``python -m quartier synth``; ``--quick``: demo and
 1,000 only, fewer repetitions). Synthetic databases are cached under ``$QUARTIER_BENCH_CACHE``
 (default ``/tmp/quartier_bench``) and copied before every use, so runs never change them.
-``QUARTIER_BENCH_SIZES=demo,1000,10000`` picks sizes; ``QUARTIER_BENCH_USER``/``_PASSWORD`` the account
-the load clients log in with (default: the demo administrator). ``QUARTIER_BENCH_PARTS=pages,ws,browser``
+``QUARTIER_BENCH_SIZES=demo,1000,10000`` picks sizes. The load clients log in with 21 own accounts of the
+role Betrachtung (bv01 ... bv21, created in the copy of the database), as the members of a Bezirksvertretung
+would; ``QUARTIER_BENCH_USER``/``_PASSWORD`` make them all use one given account instead. ``QUARTIER_BENCH_PARTS=pages,ws,browser``
 picks parts (default all): ``ws`` alone re-measures the concurrent sessions with websocket clients only.
 
 (a) every registered page (``quartier.ui.pages.PAGES``) through ``AppTest`` in a fresh process per
@@ -344,8 +345,41 @@ async def _sessions(url: str, paths: list[str], n: int, timeout_ms: float) -> li
             await browser.close()
 
 
+BENCH_PASSWORD = "bench-bezirksvertretung"
+_accounts: list[tuple[str, str]] = []  # the viewer accounts of the server under test, dealt round-robin
+_next = [0]
+_admin_only = [False]
+
+
+def _prepare_accounts(db_path: Path, n: int) -> None:
+    """n own accounts of the role Betrachtung in the database copy (bv01, bv02, ...): as in a meeting, every
+    Bezirksvertreter logs in as themselves (each login checks its own Argon2id hash; small-number
+    protection applies). ``QUARTIER_BENCH_USER``/``_PASSWORD`` replace them by one given account."""
+    from quartier import access, auth, db
+
+    _accounts.clear()
+    _next[0] = 0
+    if os.environ.get("QUARTIER_BENCH_PASSWORD") or os.environ.get("QUARTIER_BENCH_USER"):
+        return
+    con = db.connect(db_path)
+    try:
+        existing = set(auth.users(con)["name"])
+        for i in range(1, n + 1):
+            name = f"bv{i:02d}"
+            if name not in existing:
+                auth.add_user(con, access.cli_actor("bench"), name, access.VIEWER, BENCH_PASSWORD)
+            _accounts.append((name, BENCH_PASSWORD))
+    finally:
+        con.close()
+
+
 def _login_account() -> tuple[str, str] | None:
-    """The account the load clients log in with: QUARTIER_BENCH_USER/_PASSWORD, else the demo admin."""
+    """The account the next load client logs in with: the prepared viewer accounts in turn, else
+    QUARTIER_BENCH_USER/_PASSWORD, else the demo admin (also for the tour over every page)."""
+    if _accounts and not _admin_only[0]:
+        account = _accounts[_next[0] % len(_accounts)]
+        _next[0] += 1
+        return account
     if os.environ.get("QUARTIER_BENCH_PASSWORD"):
         return os.environ.get("QUARTIER_BENCH_USER", "admin"), os.environ["QUARTIER_BENCH_PASSWORD"]
     try:
@@ -461,7 +495,9 @@ def _multi(db_src: Path, paths: list[str], tmp: Path, instances: int = 2, waves_
         for i in range(instances):
             d = tmp / f"multi_{i}"
             d.mkdir(exist_ok=True)
-            servers.append(Server(_copy(db_src, d), tmp / f"server_multi_{i}.log"))
+            copy = _copy(db_src, d)
+            _prepare_accounts(copy, SESSIONS + 1)
+            servers.append(Server(copy, tmp / f"server_multi_{i}.log"))
         for srv in servers:
             srv.wait()
         urls = [srv.url for srv in servers]
@@ -487,6 +523,7 @@ def _browser(db_src: Path, paths: list[str], tmp: Path, label: str, parts: set[s
              waves_n: int = 3) -> dict:
     parts = parts or {"ws", "browser"}
     db = _copy(db_src, tmp)
+    _prepare_accounts(db, SESSIONS + 1)
     server = Server(db, tmp / f"server_{label}.log")
     try:
         server.wait()
@@ -506,7 +543,11 @@ def _browser(db_src: Path, paths: list[str], tmp: Path, label: str, parts: set[s
         # of websocket sessions follows: the peak of a server in full use, with every page's caches filled.
         tour, full_peak = None, None
         if "ws" in parts:
-            tour = asyncio.run(_ws_session(server.url, [""] + [p for p in _all_pages() if p], 900))
+            _admin_only[0] = True  # the tour needs the staff pages: the demo administrator
+            try:
+                tour = asyncio.run(_ws_session(server.url, [""] + [p for p in _all_pages() if p], 900))
+            finally:
+                _admin_only[0] = False
             asyncio.run(_ws_sessions(server.url, paths, SESSIONS, 120))
             full_peak = vm_hwm_mb(server.proc.pid)
     finally:
@@ -637,7 +678,8 @@ def run(quick: bool | None = None) -> dict:
                     if b.get("full_peak_rss_mb"):
                         res[f"server_{label}_full_use_peak_rss_mb"] = b["full_peak_rss_mb"]
                     if b["login"]:
-                        res["sessions_login"] = f"angemeldet als {(_login_account() or ('?',))[0]}"
+                        res["sessions_login"] = (f"{len(_accounts)} eigene Konten der Rolle Betrachtung (bv01 …)"
+                                                 if _accounts else "ein Konto: " + str((_login_account() or ("?",))[0]))
                 except Exception as exc:  # noqa: BLE001
                     res[f"sessions_{label}_failed"] = f"{type(exc).__name__}: {exc}"[:800]
             else:
