@@ -49,8 +49,11 @@ def _synth_10k() -> Path | None:
 
 
 def run(quick: bool = False) -> dict:
-    from quartier import auth, backup, db, demo, indicators, protection
+    from quartier import db
     from quartier.access import Actor
+    from quartier.admin import auth, backup
+    from quartier.demo import hagen as demo
+    from quartier.values import indicators, protection
 
     quick = quick or os.environ.get("QUARTIER_BENCH_QUICK") == "1"
     out: dict = {}

@@ -21,10 +21,10 @@ N = 1000
 def run() -> dict:
     from openpyxl import Workbook
 
-    from quartier import catalogue as cat
-    from quartier import catalogue_io as cio
     from quartier import db
     from quartier.access import EDITOR, Actor
+    from quartier.actions import catalogue as cat
+    from quartier.actions import excel as cio
 
     actor = Actor("bench", EDITOR)
     out: dict = {"empfehlungen": N}

@@ -37,7 +37,8 @@ def _base_db() -> Path:
     path = CACHE / "import_base.duckdb"
     if path.exists():
         return path
-    from quartier import db, indicators
+    from quartier import db
+    from quartier.values import indicators
 
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

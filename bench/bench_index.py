@@ -59,7 +59,7 @@ def synthetic(n: int = N_AREAS, k: int = N_IND, seed: int = 3):
 
 
 def bench_core(repeat: int = 5) -> dict:
-    from quartier import index as hb
+    from quartier.need import index as hb
 
     method, X, sup, pop, X_from, X_to = synthetic()
     m = hb.validate_method(method)
@@ -110,7 +110,7 @@ def bench_page(repeat: int = 7) -> dict:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.session_state[ACTOR_KEY] = Actor("bench", EDITOR, raw_data=True)
         at.run()
-        at.switch_page("pages/handlungsbedarf.py")
+        at.switch_page("views/handlungsbedarf.py")
         t = time.perf_counter()
         at.run()
         cold = (time.perf_counter() - t) * 1000
@@ -125,7 +125,7 @@ def bench_page(repeat: int = 7) -> dict:
         base = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         base.session_state[ACTOR_KEY] = Actor("bench", EDITOR, raw_data=True)
         base.run()
-        base.switch_page("pages/uebersicht.py")
+        base.switch_page("views/uebersicht.py")
         base.run()
         ref = []
         for _ in range(repeat):
@@ -142,7 +142,8 @@ def _synth_db(n: int, k: int = N_IND, y: int = 20) -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"synth_{n}_{k}_{y}_s1.duckdb"
     if not path.exists():
-        from quartier import access, db, synth
+        from quartier import access, db
+        from quartier.demo import synth
 
         tmp = path.with_suffix(".tmp.duckdb")
         con = db.connect(tmp)
@@ -155,8 +156,9 @@ def _synth_db(n: int, k: int = N_IND, y: int = 20) -> Path:
 def bench_db(n: int, repeat: int = 3) -> dict:
     """``index.compute`` end to end (query, rates, matrices, index, robustness) on a synthetic DuckDB city
     with every indicator that has a direction."""
-    from quartier import db, indicators
-    from quartier import index as hb
+    from quartier import db
+    from quartier.need import index as hb
+    from quartier.values import indicators
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_index_db_"))
     try:

@@ -50,7 +50,7 @@ X0, Y0, W, H = 380_000.0, 5_680_000.0, 24_000.0, 16_000.0
 
 def synthetic_city(n: int = N_SYNTH, seed: int = 11):
     """(areas list of geo.Area in WGS84, axis in WGS84, values DataFrame) for ``n`` Voronoi areas."""
-    from quartier import geo
+    from quartier.areas import geometry as geo
 
     rng = np.random.default_rng(seed)
     pts = np.column_stack([X0 + rng.random(n) * W, Y0 + rng.random(n) * H])
@@ -85,7 +85,7 @@ def synthetic_city(n: int = N_SYNTH, seed: int = 11):
 def synthetic_db(path: Path, n: int = N_SYNTH) -> Path:
     """A DuckDB file with the synthetic city (built once into the cache directory)."""
     from quartier import db
-    from quartier.setup import replace_geometry
+    from quartier.areas.init import replace_geometry
 
     if path.exists():
         return path
@@ -115,7 +115,7 @@ def synthetic_db(path: Path, n: int = N_SYNTH) -> Path:
 
 
 def render_once(con, payload, geometry, values, areas, members, band, indicator_id="sgb2_u18", year=None) -> dict:
-    from quartier import corridor, corridor_charts, maps
+    from quartier.areas import corridor, corridor_charts, maps
 
     year = int(values["jahr"].max()) if year is None else year
     frame = maps.map_frame(values, areas, year, "%", "higher")
@@ -136,7 +136,9 @@ def render_once(con, payload, geometry, values, areas, members, band, indicator_
 
 def bench_functions(db_path: Path, repeat: int) -> dict:
     """Cold geometry preparation, corridor membership and warm per-run work on one database."""
-    from quartier import corridor, db, indicators, maps
+    from quartier import db
+    from quartier.areas import corridor, maps
+    from quartier.values import indicators
 
     con = db.connect(db_path, read_only=True)
     try:
@@ -162,7 +164,7 @@ def bench_functions(db_path: Path, repeat: int) -> dict:
             "n_areas": len(payload.ids), "inside": out["inside"]}
 
 
-def bench_page(db_path: Path, repeat: int, page: str = "pages/karte.py",
+def bench_page(db_path: Path, repeat: int, page: str = "views/karte.py",
                expect_areas: int | None = None, session: dict | None = None) -> tuple[float, list[float]]:
     """(cold ms, warm ms list) of ``page`` through AppTest as a logged-in administrator; ``session``: widget
     states to start with (e.g. ``{"karte_bezirk": "__stadt__"}`` for the whole city)."""
@@ -215,7 +217,7 @@ def run() -> dict:
     cold, warm = bench_page(demo, rep, expect_areas=23)
     out["page_demo_cold_ms"] = cold
     out["page_demo_warm_ms"] = warm
-    _, ref = bench_page(demo, rep, "pages/uebersicht.py")
+    _, ref = bench_page(demo, rep, "views/uebersicht.py")
     out["page_uebersicht_warm_ms"] = ref
     f = bench_functions(demo, rep)
     out["render_demo_uncached_ms"] = [t * 1000 for t in f["render_s"]]

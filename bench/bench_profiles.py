@@ -134,7 +134,7 @@ def _put(out: dict, key: str, measured: tuple[list[float], list[float]]) -> None
 
 
 def _series_core(con, actor, inds, srs, city):
-    from quartier import charts, series
+    from quartier.values import charts, series
 
     data = series.load_series(con, inds, srs, actor=actor)
     for iid in inds:
@@ -144,7 +144,7 @@ def _series_core(con, actor, inds, srs, city):
 
 
 def _profile_core(con, actor, sr, city):
-    from quartier import charts, series
+    from quartier.values import charts, series
 
     prof, data = series.profile(con, sr, actor=actor)
     series.population(data)
@@ -153,7 +153,7 @@ def _profile_core(con, actor, sr, city):
 
 
 def _compare_core(con, actor, inds, srs, city):
-    from quartier import charts, series
+    from quartier.values import charts, series
 
     data = series.load_series(con, inds, srs, actor=actor)
     comp = series.comparison(data)
@@ -177,7 +177,7 @@ def _page(db_path: Path, query: dict, repeat: int):
     for k, v in query.items():
         at.query_params[k] = v
     at.run()
-    at.switch_page("pages/sozialraeume.py")
+    at.switch_page("views/sozialraeume.py")
     at.run()
     if at.exception:
         raise RuntimeError(f"Seite mit Fehler: {[e.value for e in at.exception]}")

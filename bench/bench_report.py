@@ -31,8 +31,10 @@ def _median_ms(fn, repeat: int = REPEAT) -> float:
 
 
 def run() -> dict:
-    from quartier import db, demo, report
+    from quartier import db
     from quartier.access import VIEWER, Actor
+    from quartier.demo import hagen as demo
+    from quartier.reports import report
 
     actor = Actor("bench", VIEWER)
     with tempfile.TemporaryDirectory() as tmp:

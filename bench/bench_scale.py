@@ -123,12 +123,12 @@ def _build_db(label: str, size) -> tuple[Path, float | None]:
     con = db.connect(tmp)
     try:
         if size is None:
-            from quartier import demo
+            from quartier.demo import hagen as demo
 
             with tempfile.TemporaryDirectory() as out:
                 demo.build(con, force=True, out_dir=Path(out))
         else:
-            from quartier import synth
+            from quartier.demo import synth
 
             synth.build(con, *size, seed=1, actor=access.cli_actor("bench"), force=True)
         con.execute("CHECKPOINT")
@@ -355,7 +355,8 @@ def _prepare_accounts(db_path: Path, n: int) -> None:
     """n own accounts of the role Betrachtung in the database copy (bv01, bv02, ...): as in a meeting, every
     Bezirksvertreter logs in as themselves (each login checks its own Argon2id hash; small-number
     protection applies). ``QUARTIER_BENCH_USER``/``_PASSWORD`` replace them by one given account."""
-    from quartier import access, auth, db
+    from quartier import access, db
+    from quartier.admin import auth
 
     _accounts.clear()
     _next[0] = 0
@@ -383,7 +384,7 @@ def _login_account() -> tuple[str, str] | None:
     if os.environ.get("QUARTIER_BENCH_PASSWORD"):
         return os.environ.get("QUARTIER_BENCH_USER", "admin"), os.environ["QUARTIER_BENCH_PASSWORD"]
     try:
-        from quartier.auth import DEMO_ACCOUNTS
+        from quartier.admin.auth import DEMO_ACCOUNTS
     except ImportError:
         return None
     wanted = os.environ.get("QUARTIER_BENCH_USER", "admin")

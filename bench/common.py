@@ -10,7 +10,8 @@ def demo_db(cache: Path, name: str) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / f"{name}.duckdb"
     if not path.exists():
-        from quartier import db, demo
+        from quartier import db
+        from quartier.demo import hagen as demo
 
         con = db.connect(path)
         demo.build(con, out_dir=cache / f"{name}_lieferungen")

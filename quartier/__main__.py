@@ -1,5 +1,5 @@
 import sys
 
-from quartier.cli import main
+from quartier.cli.base import main
 
 sys.exit(main())

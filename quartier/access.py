@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from quartier.errors import QuartierError
+
 VIEWER, EDITOR, ADMIN = "Betrachtung", "Bearbeitung", "Administration"
 ROLES = (VIEWER, EDITOR, ADMIN)
 _RANK = {VIEWER: 0, EDITOR: 1, ADMIN: 2}
 
 
-class PermissionDenied(Exception):
+class PermissionDenied(QuartierError):
     """The caller's role does not allow this action (German message)."""
 
 

@@ -15,6 +15,10 @@ from pathlib import Path
 
 import duckdb
 
+from quartier.errors import QuartierError
+
+Con = duckdb.DuckDBPyConnection  # the connection type every core function takes
+
 DEFAULT_DB = Path("data") / "quartier.duckdb"
 _WRITE_LOCK = threading.RLock()
 _generation = 0  # commits through transaction() in this process; lets callers notice their own writes
@@ -25,7 +29,7 @@ def generation() -> int:
     return _generation
 
 
-class DatabaseError(Exception):
+class DatabaseError(QuartierError):
     """A database problem with a German message meant for the user."""
 
 

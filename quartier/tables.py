@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from quartier.errors import QuartierError
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class TableError(Exception):
+class TableError(QuartierError):
     """Unreadable table; German message."""
 
 

@@ -14,7 +14,8 @@ SHARED_GEODATA = ROOT.parent / "shared" / "geodata"
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """A demo database (read it, do not write: use ``demo_copy`` for that)."""
-    from quartier import db, demo
+    from quartier import db
+    from quartier.demo import hagen as demo
 
     base = tmp_path_factory.mktemp("demo")
     path = base / "demo.duckdb"

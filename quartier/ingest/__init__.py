@@ -8,7 +8,6 @@ call these functions.
 from quartier.ingest.detect import LAYOUT_LABELS, ROLE_LABELS, ROLES, ColumnSpec, SheetPlan
 from quartier.ingest.pipeline import ERROR, INFO, WARNING, FileAnalysis, Finding, analyse, compare
 from quartier.ingest.pipeline import analyse_and_compare as analyse_file
-from quartier.ingest.read import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, FileRejected
 from quartier.ingest.store import (
     ImportRejected,
     accept_suggestion,
@@ -18,6 +17,7 @@ from quartier.ingest.store import (
     report_of,
     withdraw,
 )
+from quartier.uploads import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, FileRejected
 
 __all__ = [
     "ALLOWED_SUFFIXES", "ERROR", "INFO", "LAYOUT_LABELS", "MAX_UPLOAD_BYTES", "ROLES", "ROLE_LABELS", "WARNING",

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from quartier.indicators import rate_factor
 from quartier.ingest import values as V
 from quartier.ingest.detect import MEASURES, ROLE_LABELS, SheetPlan, finish_plan, plan_sheet
 from quartier.ingest.match import Matcher, normalize
-from quartier.ingest.read import MAX_UPLOAD_BYTES, FileRejected, RawBook, read_book
+from quartier.uploads import MAX_UPLOAD_BYTES, FileRejected, RawBook, read_book
+from quartier.values.indicators import rate_factor
 
 ERROR, WARNING, INFO = "fehler", "warnung", "info"
 MAX_PER_RULE = 200

@@ -6,13 +6,15 @@ import json
 
 import pandas as pd
 
-from quartier import access, backup, db
+from quartier import access, db
+from quartier.admin import backup
+from quartier.errors import QuartierError
 from quartier.ingest.match import remember_alias
 from quartier.ingest.pipeline import VALUE_COLUMNS, FileAnalysis, delivery_state
 from quartier.names import normalize
 
 
-class ImportRejected(Exception):
+class ImportRejected(QuartierError):
     """The delivery cannot be written (errors, unconfirmed warnings); nothing was changed."""
 
 

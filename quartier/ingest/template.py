@@ -8,8 +8,8 @@ from pathlib import Path
 
 from quartier import db
 from quartier.ingest.pipeline import ERROR, WARNING, FileAnalysis
-from quartier.ingest.read import FileRejected, read_book
 from quartier.tables import neutralise, to_csv_bytes
+from quartier.uploads import FileRejected, read_book
 
 TEMPLATE_COLUMNS = ["Jahr", "Sozialraum-Nr.", "Sozialraum", "Kennzahl", "Zähler", "Nenner", "Wert"]
 TEMPLATE_ROWS = 5000

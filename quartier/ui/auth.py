@@ -12,8 +12,8 @@ import time
 
 import streamlit as st
 
-from quartier import auth
 from quartier.access import ADMIN, EDITOR, VIEWER, Actor
+from quartier.admin import auth
 from quartier.ui.common import DEMO_NOTICE, get_con, is_demo, per_run
 from quartier.ui.session import ACTOR_KEY
 

@@ -9,12 +9,13 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from quartier import corridor, corridor_charts, indicators, maps
 from quartier import format as fmt
+from quartier.areas import corridor, corridor_charts, maps
 from quartier.ui.common import arrow, data_stamp, get_con, setting, view_of
 from quartier.ui.pages import PAGES
+from quartier.values import indicators
 
-PROFILE_PAGE = "pages/sozialraeume.py"
+PROFILE_PAGE = "views/sozialraeume.py"
 
 
 def con():
@@ -234,7 +235,7 @@ def _city_value(stamp: int, indicator_id: str, year: int, actor, unit: str | Non
     if actor is None or actor.can_see_raw:
         agg = indicators.aggregate(raw, unit, ["indikator_id"])
         return {"wert": None if agg.empty or pd.isna(agg["wert"].iloc[0]) else float(agg["wert"].iloc[0]), "gesperrt": False}
-    from quartier import protection
+    from quartier.values import protection
 
     table_fn = getattr(protection, "protected_table", None)
     if table_fn is not None:

@@ -12,8 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from quartier import format as fmt
-from quartier import indicators, maps, report
+from quartier.areas import maps
+from quartier.reports import report
 from quartier.ui.common import data_stamp, get_con, view_of
+from quartier.values import indicators
 
 QP_BEZIRK, QP_PRAES, QP_FOLIE, QP_SEIT = "bezirk", "praesentation", "folie", "seit"
 SLIDES = ["Überblick und Karte", "Kennzahlen", "Sozialräume nach Handlungsbedarf", "Entwicklung", "Handlungsempfehlungen"]

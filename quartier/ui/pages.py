@@ -22,16 +22,16 @@ class PageSpec:
 
 
 PAGES: list[PageSpec] = [
-    PageSpec("pages/uebersicht.py", "Übersicht", ":material/home:", "Überblick", "uebersicht"),
-    PageSpec("pages/mein_bezirk.py", "Mein Bezirk", ":material/location_city:", "Überblick", "mein-bezirk"),
-    PageSpec("pages/sozialraeume.py", "Sozialräume", ":material/query_stats:", "Analysen", "sozialraeume"),
-    PageSpec("pages/karte.py", "Karte", ":material/map:", "Analysen", "karte"),
-    PageSpec("pages/handlungsbedarf.py", "Handlungsbedarf", ":material/priority_high:", "Analysen", "handlungsbedarf"),
-    PageSpec("pages/empfehlungen.py", "Handlungsempfehlungen", ":material/checklist:", "Umsetzung", "empfehlungen"),
-    PageSpec("pages/umsetzungsstand.py", "Umsetzungsstand", ":material/stacked_bar_chart:", "Umsetzung", "umsetzungsstand"),
-    PageSpec("pages/wirkungsblick.py", "Wirkungsblick", ":material/trending_down:", "Umsetzung", "wirkungsblick"),
-    PageSpec("pages/daten_import.py", "Daten-Import", ":material/upload_file:", "Daten", "daten-import", EDITOR),
-    PageSpec("pages/lieferungen.py", "Lieferungen", ":material/inventory_2:", "Daten", "lieferungen", EDITOR),
-    PageSpec("pages/audit.py", "Audit-Log", ":material/history:", "Verwaltung", "audit", ADMIN),
-    PageSpec("pages/benutzer.py", "Benutzer und Sicherheit", ":material/manage_accounts:", "Verwaltung", "benutzer", ADMIN),
+    PageSpec("views/uebersicht.py", "Übersicht", ":material/home:", "Überblick", "uebersicht"),
+    PageSpec("views/mein_bezirk.py", "Mein Bezirk", ":material/location_city:", "Überblick", "mein-bezirk"),
+    PageSpec("views/sozialraeume.py", "Sozialräume", ":material/query_stats:", "Analysen", "sozialraeume"),
+    PageSpec("views/karte.py", "Karte", ":material/map:", "Analysen", "karte"),
+    PageSpec("views/handlungsbedarf.py", "Handlungsbedarf", ":material/priority_high:", "Analysen", "handlungsbedarf"),
+    PageSpec("views/empfehlungen.py", "Handlungsempfehlungen", ":material/checklist:", "Umsetzung", "empfehlungen"),
+    PageSpec("views/umsetzungsstand.py", "Umsetzungsstand", ":material/stacked_bar_chart:", "Umsetzung", "umsetzungsstand"),
+    PageSpec("views/wirkungsblick.py", "Wirkungsblick", ":material/trending_down:", "Umsetzung", "wirkungsblick"),
+    PageSpec("views/daten_import.py", "Daten-Import", ":material/upload_file:", "Daten", "daten-import", EDITOR),
+    PageSpec("views/lieferungen.py", "Lieferungen", ":material/inventory_2:", "Daten", "lieferungen", EDITOR),
+    PageSpec("views/audit.py", "Audit-Log", ":material/history:", "Verwaltung", "audit", ADMIN),
+    PageSpec("views/benutzer.py", "Benutzer und Sicherheit", ":material/manage_accounts:", "Verwaltung", "benutzer", ADMIN),
 ]

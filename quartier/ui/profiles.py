@@ -7,10 +7,11 @@ import re
 import pandas as pd
 import streamlit as st
 
-from quartier import charts, indicators, series, tables
 from quartier import format as fmt
+from quartier import tables
 from quartier.access import Actor
 from quartier.ui.common import data_stamp, get_con
+from quartier.values import charts, indicators, series
 
 VIEWS = ["Zeitreihen", "Steckbrief", "Vergleich"]
 VIEW_SLUGS = {"zeitreihen": "Zeitreihen", "steckbrief": "Steckbrief", "vergleich": "Vergleich"}
@@ -340,7 +341,7 @@ def recommendations_block(sozialraum_id: str, actor: Actor) -> None:
     if flags:
         t["Hinweis"] = [", ".join(x for x in xs if x) or fmt.NOTHING for xs in zip(*flags)]
     try:  # the catalogue's status symbols (a second carrier besides the word)
-        from quartier.catalogue import STATUS_BY_NAME
+        from quartier.actions.catalogue import STATUS_BY_NAME
     except ImportError:
         STATUS_BY_NAME = {}
     if "status" in t:

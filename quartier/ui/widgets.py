@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from quartier import indicators
 from quartier.ui.common import data_stamp, get_con
+from quartier.values import indicators
 
 INDICATOR_KEY = "sel_indikator"
 YEAR_KEY = "sel_jahr"

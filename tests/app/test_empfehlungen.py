@@ -5,7 +5,7 @@ from __future__ import annotations
 from quartier.access import EDITOR, VIEWER, Actor
 from quartier.ui.session import ACTOR_KEY
 
-PAGE = "pages/empfehlungen.py"
+PAGE = "views/empfehlungen.py"
 STAFF = {ACTOR_KEY: Actor("m.schneider", EDITOR)}
 GUEST = {ACTOR_KEY: Actor("gast", VIEWER)}
 
@@ -72,10 +72,10 @@ def test_staff_retire_hides_from_catalogue_until_asked(run_page):
 
 
 def test_umsetzungsstand_snapshot_create_and_compare(run_page):
-    guest = run_page("pages/umsetzungsstand.py", session=GUEST)
+    guest = run_page("views/umsetzungsstand.py", session=GUEST)
     assert not guest.exception
     assert not [b for b in guest.button if b.label == "Berichtsstand anlegen"]
-    at = run_page("pages/umsetzungsstand.py", session=STAFF)
+    at = run_page("views/umsetzungsstand.py", session=STAFF)
     assert not at.exception
     labels = {m.label: m.value for m in at.metric}
     assert labels["Empfehlungen"] == "30"
@@ -124,7 +124,7 @@ def test_staff_upload_status_updates_preview_then_commit(run_page, tmp_path):
 
 
 def test_wirkungsblick_page_compares_and_states_limits(run_page):
-    at = run_page("pages/wirkungsblick.py", session=GUEST, query={"id": "HE-09"})
+    at = run_page("views/wirkungsblick.py", session=GUEST, query={"id": "HE-09"})
     assert not at.exception
     assert at.selectbox(key="wb_id").value == "HE-09"
     assert any("nicht zeigen" in i.value for i in at.info)
@@ -139,7 +139,7 @@ def test_wirkungsblick_page_compares_and_states_limits(run_page):
 
 
 def test_umsetzungsstand_district_filter_and_stale_setting(run_page):
-    at = run_page("pages/umsetzungsstand.py", session={ACTOR_KEY: Actor("admin", "Administration")},
+    at = run_page("views/umsetzungsstand.py", session={ACTOR_KEY: Actor("admin", "Administration")},
                   query={"bezirk": "haspe"})
     assert not at.exception
     assert at.selectbox(key="ust_bezirk").value == "haspe"

@@ -6,10 +6,10 @@ import json
 from openpyxl import load_workbook
 
 from quartier import access, db
-from quartier import index as hb
+from quartier.need import index as hb
 from quartier.ui.session import ACTOR_KEY
 
-PAGE = "pages/handlungsbedarf.py"
+PAGE = "views/handlungsbedarf.py"
 STAFF = {ACTOR_KEY: access.Actor("planerin", access.EDITOR, raw_data=True)}
 
 

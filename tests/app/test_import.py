@@ -26,7 +26,7 @@ def test_upload_preview_confirm_and_duplicate(run_page, app_db, tmp_path):
     path = xlsx(tmp_path / "jobcenter_2026.xlsx", {"Daten": long_rows([
         (2026, "Zentrum/Remberg", SGB, 10, 100, "10,0"), (2026, "Wehringhausen", SGB, "*", 80, "*"),
         (2025, "M01", SGB, 1, 100, 1.0)])})
-    at = run_page("pages/daten_import.py", actor=STAFF)
+    at = run_page("views/daten_import.py", actor=STAFF)
     assert not at.exception
     uploader = at.file_uploader[0]
     assert uploader.accept_multiple_files and set(uploader.allowed_type) >= {".xlsx", ".csv"}
@@ -54,7 +54,7 @@ def test_upload_preview_confirm_and_duplicate(run_page, app_db, tmp_path):
     con.close()
     assert row == ("Jobcenter", "pruefer", 2, 1, 1) and val == (10.0,)
     # the same file again in a new session: shown as already imported, no button
-    at = run_page("pages/daten_import.py", actor=STAFF)
+    at = run_page("views/daten_import.py", actor=STAFF)
     at.file_uploader[0].set_value((path.name, path.read_bytes(), XLSX))
     at.run(timeout=120)
     assert "bereits am" in texts(at) and "Lieferung #6" in texts(at)
@@ -63,7 +63,7 @@ def test_upload_preview_confirm_and_duplicate(run_page, app_db, tmp_path):
 
 def test_errors_block_and_suggestion_can_be_accepted(run_page, tmp_path):
     path = xlsx(tmp_path / "fehler.xlsx", {"Daten": long_rows([(2026, "Wehringhausn", SGB, 10, 100, 10.0)])})
-    at = run_page("pages/daten_import.py", actor=STAFF)
+    at = run_page("views/daten_import.py", actor=STAFF)
     at.file_uploader[0].set_value((path.name, path.read_bytes(), XLSX))
     at.run(timeout=120)
     assert "die Datei kann so nicht übernommen werden" in texts(at)
@@ -76,7 +76,7 @@ def test_errors_block_and_suggestion_can_be_accepted(run_page, tmp_path):
 
 
 def test_lieferungen_history_status_and_withdraw(run_page, app_db):
-    at = run_page("pages/lieferungen.py", actor=STAFF)
+    at = run_page("views/lieferungen.py", actor=STAFF)
     assert not at.exception, at.exception
     assert any("ausstehend" in m.value for m in at.markdown)  # Lieferstatus explains its symbols
     at.selectbox(key="lief_sel").set_value(1)
@@ -98,6 +98,6 @@ def test_lieferungen_history_status_and_withdraw(run_page, app_db):
 
 
 def test_viewer_does_not_get_the_import_pages(run_page):
-    for page in ("pages/daten_import.py", "pages/lieferungen.py"):
+    for page in ("views/daten_import.py", "views/lieferungen.py"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             run_page(page, actor=Actor("gast", VIEWER))  # not in the navigation of a viewer

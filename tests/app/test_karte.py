@@ -6,11 +6,13 @@ import json
 
 import pytest
 
-from quartier import db, indicators, maps
+from quartier import db
 from quartier.access import ADMIN, VIEWER, Actor
+from quartier.areas import maps
 from quartier.ui.session import ACTOR_KEY
+from quartier.values import indicators
 
-PAGE = "pages/karte.py"
+PAGE = "views/karte.py"
 ADMIN_SESSION = {ACTOR_KEY: Actor("test-admin", ADMIN, raw_data=True)}
 VIEWER_SESSION = {ACTOR_KEY: Actor("test-gast", VIEWER)}
 

@@ -18,7 +18,7 @@ def _login(at, user: str, password: str):
 
 
 def test_nobody_logged_in_sees_only_the_login_form(run_page):
-    at = run_page("pages/uebersicht.py", actor=None)
+    at = run_page("views/uebersicht.py", actor=None)
     assert not at.exception
     assert at.title[0].value == "Anmeldung"
     assert [t.label for t in at.text_input] == ["Benutzername", "Passwort"]
@@ -28,7 +28,7 @@ def test_nobody_logged_in_sees_only_the_login_form(run_page):
 
 
 def test_login_form_wrong_then_right_password(run_page):
-    at = run_page("pages/uebersicht.py", actor=None)
+    at = run_page("views/uebersicht.py", actor=None)
     _login(at, "betrachtung", "falsch-falsch-falsch")
     assert any("falsch" in e.value for e in at.error)
     assert at.text_input[1].value == ""  # a wrong password does not stay in the form (nor in the session)
@@ -44,8 +44,8 @@ def test_login_form_wrong_then_right_password(run_page):
 
 def test_viewer_navigation_has_no_admin_page(run_page):
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        run_page("pages/audit.py", actor=Actor("bv", VIEWER))
-    at = run_page("pages/uebersicht.py", actor=Actor("bv", VIEWER))
+        run_page("views/audit.py", actor=Actor("bv", VIEWER))
+    at = run_page("views/uebersicht.py", actor=Actor("bv", VIEWER))
     assert not at.exception and at.title[0].value.startswith("Übersicht")
 
 
@@ -55,7 +55,7 @@ def test_page_guard_blocks_a_directly_run_staff_page(app_db):
 
     from streamlit.testing.v1 import AppTest
 
-    page = Path(__file__).resolve().parents[2] / "pages" / "audit.py"
+    page = Path(__file__).resolve().parents[2] / "views" / "audit.py"
     at = AppTest.from_file(str(page), default_timeout=60)
     at.run()
     assert any("anmelden" in e.value for e in at.error) and not at.dataframe
@@ -66,7 +66,7 @@ def test_page_guard_blocks_a_directly_run_staff_page(app_db):
 
 
 def test_admin_sees_audit_log_with_exports(run_page):
-    at = run_page("pages/audit.py")
+    at = run_page("views/audit.py")
     assert not at.exception
     assert at.title[0].value == "Audit-Log"
     assert at.dataframe and len(at.dataframe[0].value) > 0
@@ -85,9 +85,10 @@ def test_staff_pages_are_registered_with_roles():
 
 
 def test_admin_creates_user_and_changes_settings_in_the_app(run_page, app_db):
-    from quartier import auth, db
+    from quartier import db
+    from quartier.admin import auth
 
-    at = run_page("pages/benutzer.py")
+    at = run_page("views/benutzer.py")
     assert not at.exception and at.title[0].value == "Benutzer und Sicherheit"
     at.text_input(key="bn_name").input("neu.person")
     at.selectbox(key="bn_rolle").select("Bearbeitung")
@@ -111,7 +112,8 @@ def test_admin_creates_user_and_changes_settings_in_the_app(run_page, app_db):
 
 def test_logins_do_not_invalidate_data_caches(app_db):
     """Failed or successful logins are audited but must not change the cache key of the data."""
-    from quartier import auth, db
+    from quartier import db
+    from quartier.admin import auth
     from quartier.ui.common import data_stamp, get_con
 
     con = get_con()
@@ -153,7 +155,7 @@ def test_oidc_login_button_and_role_mapping(app_db):
     assert not at.exception
     assert at.session_state[ACTOR_KEY] == Actor("p.planer@stadt.example", EDITOR)
     with pytest.raises(ValueError):
-        at.switch_page("pages/audit.py")
+        at.switch_page("views/audit.py")
     at = _oidc_app({"is_logged_in": True, "email": "chefin@stadt.example", "groups": []})
     assert at.session_state[ACTOR_KEY].role == "Administration"
 
@@ -167,10 +169,10 @@ def test_oidc_user_without_role_gets_no_access(app_db):
 
 
 def test_deactivation_and_role_change_apply_to_running_sessions(run_page):
-    from quartier import auth
+    from quartier.admin import auth
     from quartier.ui.common import get_con
 
-    at = run_page("pages/uebersicht.py", actor=None)
+    at = run_page("views/uebersicht.py", actor=None)
     _login(at, "bearbeitung", "demo-bearbeitung")
     assert at.session_state[ACTOR_KEY].role == EDITOR
     root = Actor("root", "Administration")
@@ -180,7 +182,9 @@ def test_deactivation_and_role_change_apply_to_running_sessions(run_page):
     auth.set_disabled(get_con(), root, "bearbeitung")
     at.run()
     assert ACTOR_KEY not in at.session_state
-    assert not at.metric and any("anmelden" in e.value for e in at.error)
+    # back on the login page, told why (no page content, no figures)
+    assert not at.metric and at.title[0].value == "Anmeldung"
+    assert any("deaktiviert" in w.value for w in at.warning)
 
 
 def test_old_demo_database_without_accounts_gets_the_demo_accounts(run_page, app_db):
@@ -189,7 +193,7 @@ def test_old_demo_database_without_accounts_gets_the_demo_accounts(run_page, app
     c = duckdb.connect(str(app_db))
     c.execute("DELETE FROM benutzer")
     c.close()
-    at = run_page("pages/uebersicht.py", actor=None)
+    at = run_page("views/uebersicht.py", actor=None)
     _login(at, "admin", "demo-administration")
     assert at.session_state[ACTOR_KEY].role == "Administration"
 
@@ -201,7 +205,7 @@ def test_no_accounts_are_created_outside_demo(run_page, app_db):
     c.execute("DELETE FROM benutzer")
     c.execute("UPDATE einstellung SET wert = '0' WHERE schluessel = 'demo'")
     c.close()
-    at = run_page("pages/uebersicht.py", actor=None)
+    at = run_page("views/uebersicht.py", actor=None)
     _login(at, "admin", "demo-administration")
     assert ACTOR_KEY not in at.session_state
     c = duckdb.connect(str(app_db))

@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
-from quartier import db, report
+from quartier import db
 from quartier.access import VIEWER, Actor
+from quartier.reports import report
 
-PAGE = "pages/mein_bezirk.py"
+PAGE = "views/mein_bezirk.py"
 VIEWER_ACTOR = Actor("betrachtung", VIEWER)
 SESSION = {"quartier_actor": VIEWER_ACTOR}  # logged in as a viewer (the app has a login gate)
 
@@ -145,8 +146,8 @@ def test_pdf_protection_choice_only_for_staff(run_page):
 def test_viewers_share_one_cached_view_people_do_not_matter(run_page, monkeypatch):
     """Twenty Bezirksvertreter logged in as themselves share the cached district view (by role and raw-data
     right, not by name); an editor, who may see more, gets their own."""
-    from quartier import report
     from quartier.access import EDITOR, VIEWER, Actor
+    from quartier.reports import report
     from quartier.ui import mein_bezirk as mb
     from quartier.ui.common import view_of
 
@@ -157,9 +158,9 @@ def test_viewers_share_one_cached_view_people_do_not_matter(run_page, monkeypatc
     monkeypatch.setattr(report, "district_summary", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
     mb._summary.clear()
     for name in ("anna", "bernd", "carla"):
-        at = run_page("pages/mein_bezirk.py", actor=Actor(name, VIEWER))
+        at = run_page("views/mein_bezirk.py", actor=Actor(name, VIEWER))
         assert not at.exception, [e.value for e in at.exception]
     assert len(calls) == 1 and calls[0].role == VIEWER
-    at = run_page("pages/mein_bezirk.py", actor=Actor("dora", EDITOR))
+    at = run_page("views/mein_bezirk.py", actor=Actor("dora", EDITOR))
     assert not at.exception
     assert len(calls) == 2 and calls[1].role == EDITOR

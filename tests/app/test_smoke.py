@@ -15,7 +15,7 @@ def test_page_renders(run_page, spec):
 
 
 def test_overview_shows_city_figures(run_page):
-    at = run_page("pages/uebersicht.py")
+    at = run_page("views/uebersicht.py")
     assert at.title[0].value == "Übersicht – Hagen"
     labels = [m.label for m in at.metric]
     assert any("SGB-II" in label for label in labels)
@@ -34,7 +34,8 @@ def test_overview_of_a_large_city_lists_areas_only_in_the_table(tmp_path, monkey
 
     from streamlit.testing.v1 import AppTest
 
-    from quartier import access, db, synth
+    from quartier import access, db
+    from quartier.demo import synth
     from quartier.ui.session import ACTOR_KEY
 
     path = tmp_path / "gross.duckdb"

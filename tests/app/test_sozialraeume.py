@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quartier.access import ADMIN, VIEWER, Actor
 
-PAGE = "pages/sozialraeume.py"
+PAGE = "views/sozialraeume.py"
 STAFF = {"quartier_actor": Actor("planung", ADMIN, raw_data=True)}  # logged in (the app has a login gate)
 
 

@@ -17,7 +17,7 @@ def _map_table(at) -> pd.DataFrame:
 
 
 def test_map_table_for_viewer_and_staff(run_page):
-    viewer = run_page("pages/karte.py", session=SEL, actor=Actor("bv", VIEWER))
+    viewer = run_page("views/karte.py", session=SEL, actor=Actor("bv", VIEWER))
     assert not viewer.exception
     t = _map_table(viewer)
     z = pd.to_numeric(t["zaehler"], errors="coerce")
@@ -26,7 +26,7 @@ def test_map_table_for_viewer_and_staff(run_page):
     assert locked.sum() >= 2                                 # primary plus secondary suppression
     assert z[locked].isna().all() and pd.to_numeric(t.loc[locked, "wert"], errors="coerce").isna().all()
 
-    staff = run_page("pages/karte.py", session=SEL)            # administrator (raw values)
+    staff = run_page("views/karte.py", session=SEL)            # administrator (raw values)
     zs = pd.to_numeric(_map_table(staff)["zaehler"], errors="coerce")
     assert ((zs > 0) & (zs < 3)).any()
 
@@ -36,7 +36,7 @@ def test_recommendation_indicator_table_gives_viewers_the_city_value(run_page):
     protected table), protected areas show •, no small numerator appears."""
     from quartier.ui.session import ACTOR_KEY
 
-    at = run_page("pages/empfehlungen.py", session={ACTOR_KEY: Actor("gast", VIEWER)}, actor=Actor("gast", VIEWER))
+    at = run_page("views/empfehlungen.py", session={ACTOR_KEY: Actor("gast", VIEWER)}, actor=Actor("gast", VIEWER))
     at.selectbox(key="emp_id").select("HE-06").run()
     assert not at.exception
     tables = [d.value for d in at.dataframe if "Gesamtstadt" in d.value.columns]

@@ -7,7 +7,8 @@ import math
 import shutil
 import tempfile
 
-from quartier import db, maps
+from quartier import db
+from quartier.areas import maps
 from tests.e2e.conftest import assert_no_exception, open_page, screenshot, wait_for_app
 
 

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from quartier import auth, db
+from quartier import db
 from quartier.access import ADMIN, EDITOR, VIEWER, Actor, PermissionDenied
-from quartier.cli import main
+from quartier.admin import auth
+from quartier.cli.base import main
 
 ADMIN_ACTOR = Actor("chefin", ADMIN)
 PW = "richtig-langes-passwort"

@@ -7,9 +7,10 @@ import shutil
 import duckdb
 import pytest
 
-from quartier import backup, db
+from quartier import db
 from quartier.access import ADMIN, VIEWER, Actor, PermissionDenied
-from quartier.cli import main
+from quartier.admin import backup
+from quartier.cli.base import main
 
 
 def counts(path) -> dict:

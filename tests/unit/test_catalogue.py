@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from quartier import catalogue as cat
-from quartier import catalogue_io as cio
-from quartier import indicators
 from quartier.access import EDITOR, VIEWER, Actor, PermissionDenied
+from quartier.actions import catalogue as cat
+from quartier.actions import excel as cio
+from quartier.values import indicators
 
 TODAY = cat.DEMO_REFERENCE_DATE  # 2026-11-01
 STAFF = Actor("m.schneider", EDITOR)

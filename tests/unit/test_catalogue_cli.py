@@ -6,9 +6,9 @@ import json
 
 from openpyxl import load_workbook
 
-from quartier import catalogue as cat
 from quartier import db
-from quartier.cli import main
+from quartier.actions import catalogue as cat
+from quartier.cli.base import main
 
 
 def run(capsys, *argv):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from quartier import charts
+from quartier.values import charts
 
 
 def _values():

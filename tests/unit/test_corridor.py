@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from shapely.geometry import LineString, box
 
-from quartier import corridor, db, geo, indicators
+from quartier import db
 from quartier.access import VIEWER, Actor
-from quartier.setup import replace_geometry
+from quartier.areas import corridor
+from quartier.areas import geometry as geo
+from quartier.areas.init import replace_geometry
+from quartier.values import indicators
 
 ROOT = Path(__file__).resolve().parents[2]
 X0, Y0 = 390_000.0, 5_690_000.0  # near Hagen, metres in EPSG:25832

@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from quartier import db, demo, indicators
+from quartier import db
+from quartier.demo import hagen as demo
+from quartier.values import indicators
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from quartier import db, geo
+from quartier import db
+from quartier.areas import geometry as geo
 
 ROOT = Path(__file__).resolve().parents[2]
 

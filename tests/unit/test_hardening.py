@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from quartier import db
 from quartier.access import ADMIN, Actor
-from quartier.cli import main
+from quartier.cli.base import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -97,8 +97,9 @@ def test_cli_exports_neutralise_formulas(poisoned, tmp_path, suffix):
 
 
 def test_core_export_functions_neutralise_formulas(poisoned):
-    from quartier import catalogue_io, index
+    from quartier.actions import excel as catalogue_io
     from quartier.ingest import template
+    from quartier.need import index
 
     c = db.connect(poisoned)
     try:
@@ -106,7 +107,7 @@ def test_core_export_functions_neutralise_formulas(poisoned):
         method = index.get_method(c, index.methods(c)["name"].iloc[0])
         year = c.cursor().execute("SELECT max(jahr) FROM messwert_aktuell").fetchone()[0]
         outputs["rangfolge.xlsx"] = index.export_xlsx(c, index.compute(c, method, year))
-        from quartier import audit
+        from quartier.admin import audit
         from quartier.tables import to_csv_bytes, to_xlsx_bytes
 
         log = audit.export_frame(audit.entries(c, Actor("a", ADMIN)))
@@ -142,7 +143,7 @@ def test_no_code_changes_or_deletes_audit_entries():
 
     pattern = re.compile(r"(update|delete\s+from|truncate|drop\s+table)\s+(if\s+exists\s+)?\"?audit_log", re.IGNORECASE)
     offenders = []
-    for path in [*ROOT.joinpath("quartier").rglob("*.py"), *ROOT.joinpath("pages").glob("*.py"), ROOT / "app.py"]:
+    for path in [*ROOT.joinpath("quartier").rglob("*.py"), *ROOT.joinpath("views").glob("*.py"), ROOT / "app.py"]:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if pattern.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{n}")

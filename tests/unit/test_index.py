@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
-from quartier import access, db, index
+from quartier import access, db
+from quartier.need import index
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITOR = access.Actor("planerin", access.EDITOR)
@@ -318,7 +319,7 @@ def test_demo_ships_a_saved_method(demo_db):
 
 
 def run_cli(capsys, *args):
-    from quartier.cli import main
+    from quartier.cli.base import main
 
     code = main(list(args))
     cap = capsys.readouterr()
@@ -428,7 +429,7 @@ def test_weights_from_the_page_make_a_new_unsaved_method(hand):
 
 
 def test_map_properties_and_text_alternative(hand):
-    from quartier import index_charts
+    from quartier.need import charts as index_charts
 
     with db.transaction(hand) as cur:
         cur.execute("UPDATE messwert SET wert = 100 WHERE indikator_id = 'ew' AND sozialraum_id = 'R1'")

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from quartier import access, db, demo, ingest
+from quartier import access, db, ingest
 from quartier.access import Actor
+from quartier.demo import hagen as demo
 from quartier.ingest import values as V
 from tests.unit.ingest_files import long_rows, xlsx
 

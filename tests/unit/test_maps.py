@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from quartier import db, indicators, maps
+from quartier import db
+from quartier.areas import maps
+from quartier.values import indicators
 
 VALUES = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0])
 
@@ -209,7 +211,7 @@ def test_map_settings_need_admin_and_are_audited(con):
 def test_map_table_exports_to_real_xlsx_and_csv(demo, tmp_path):
     from python_calamine import CalamineWorkbook
 
-    from quartier import corridor
+    from quartier.areas import corridor
     from quartier.tables import to_csv_bytes, to_xlsx_bytes
 
     con, payload, vals, areas = demo

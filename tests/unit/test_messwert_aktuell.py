@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-from quartier import access, db, synth
+from quartier import access, db
+from quartier.demo import synth
 
 ORIGINAL = resources.files("quartier.schema").joinpath("001_core.sql").read_text(encoding="utf-8")
 ORIGINAL_SELECT = ORIGINAL.split("CREATE VIEW messwert_aktuell AS", 1)[1].split(";", 1)[0]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from quartier import access, db, indicators, overview, synth
+from quartier import access, db
+from quartier.demo import synth
+from quartier.values import indicators, overview
 
 
 def _pandas_city(con, ids):

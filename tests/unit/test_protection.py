@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from quartier import db, indicators, protection
+from quartier import db
 from quartier.access import ADMIN, EDITOR, VIEWER, Actor
-from quartier.cli import main
+from quartier.cli.base import main
 from quartier.tables import read_table
+from quartier.values import indicators, protection
 
 VIEWER_ACTOR = Actor("rat", VIEWER)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from quartier import indicators, protection
 from quartier.access import ADMIN, VIEWER, Actor
+from quartier.values import indicators, protection
 
 
 class _ReferenceTable:

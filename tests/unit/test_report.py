@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from quartier import db, indicators, protection, report
+from quartier import db
 from quartier import format as fmt
 from quartier.access import ADMIN, VIEWER, Actor
-from quartier.cli import main
+from quartier.cli.base import main
+from quartier.reports import report
+from quartier.values import indicators, protection
 
 VIEWER_ACTOR = Actor("betrachtung", VIEWER)
 ADMIN_ACTOR = Actor("admin", ADMIN, raw_data=True)

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from quartier import db, series
+from quartier import db
 from quartier.access import ADMIN, VIEWER, Actor
+from quartier.values import series
 
 GEOM = '{"type": "Point", "coordinates": [7.47, 51.36]}'
 YEARS = list(range(2018, 2025))

@@ -11,7 +11,9 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from quartier import access, db, indicators, synth
+from quartier import access, db
+from quartier.demo import synth
+from quartier.values import indicators
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = access.Actor("test", access.ADMIN, raw_data=True)
@@ -76,7 +78,7 @@ def test_geometry_valid_tiles_extent_and_axis_crosses(tmp_path):
     cur = con.cursor()
     geoms = [shape(json.loads(g)) for (g,) in cur.execute("SELECT geometry FROM sozialraum").fetchall()]
     assert all(g.is_valid and g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty for g in geoms)
-    from quartier import geo
+    from quartier.areas import geometry as geo
 
     metric = [geo.to_metric(g) for g in geoms]
     x0, y0, x1, y1 = synth.extent_for(80)

@@ -40,7 +40,7 @@ def _demo_file() -> Path:
 
 def write_actions(con, tmp_path) -> dict[str, tuple[str, callable]]:
     """name -> (minimum role, call(actor)). Built from the modules present in the repository."""
-    from quartier import auth, backup
+    from quartier.admin import auth, backup
 
     cur = con.cursor()
     lid = cur.execute("SELECT min(id) FROM lieferung WHERE status = 'aktiv'").fetchone()[0]
@@ -61,7 +61,7 @@ def write_actions(con, tmp_path) -> dict[str, tuple[str, callable]]:
     acts["ingest.withdraw"] = (EDITOR, lambda a: store.withdraw(con, lid, a, "Test"))
     acts["ingest.accept_suggestion"] = (EDITOR, lambda a: store.accept_suggestion(con, a, "sozialraum", "Wehringhsn", "M04"))
 
-    catalogue = importlib.import_module("quartier.catalogue")
+    catalogue = importlib.import_module("quartier.actions.catalogue")
     rec = cur.execute("SELECT min(id) FROM empfehlung").fetchone()[0]
     acts["catalogue.create"] = (EDITOR, lambda a: catalogue.create(con, a, "HE-NEU-1", {"titel": "Neu"}, "Test"))
     acts["catalogue.update"] = (EDITOR, lambda a: catalogue.update(con, a, rec, {"titel": "Geändert"}, "Test"))
@@ -70,7 +70,7 @@ def write_actions(con, tmp_path) -> dict[str, tuple[str, callable]]:
     acts["catalogue.create_snapshot"] = (EDITOR, lambda a: catalogue.create_snapshot(con, a, "Stand Test", date(2026, 1, 1)))
     acts["catalogue.set_stale_months"] = (ADMIN, lambda a: catalogue.set_stale_months(con, a, 1))
 
-    catalogue_io = importlib.import_module("quartier.catalogue_io")
+    catalogue_io = importlib.import_module("quartier.actions.excel")
     frame = catalogue_io.export_frame(con)  # the catalogue in its own format, one title changed: would write
     frame.iloc[0, 1] = f"{frame.iloc[0, 1]} (geändert)"
     rec_file = tmp_path / "empfehlungen.xlsx"
@@ -79,17 +79,17 @@ def write_actions(con, tmp_path) -> dict[str, tuple[str, callable]]:
     assert preview.status == "dry-run" and preview.changed == 1, (preview.status, getattr(preview, "errors", None))
     acts["catalogue_io.import_file"] = (EDITOR, lambda a: catalogue_io.import_file(con, a, str(rec_file)))
 
-    index = importlib.import_module("quartier.index")
+    index = importlib.import_module("quartier.need.index")
     method = index.demo_method()
     acts["index.save_method"] = (EDITOR, lambda a: index.save_method(con, {**method, "name": "Viewer-Methode"}, a))
     year = cur.execute("SELECT max(jahr) FROM messwert_aktuell").fetchone()[0]
     result = index.compute(con, method, year)
     acts["index.store_result"] = (EDITOR, lambda a: index.store_result(con, result, a, "Viewer-Ergebnis"))
 
-    maps = importlib.import_module("quartier.maps")
+    maps = importlib.import_module("quartier.areas.maps")
     acts["maps.save_map_settings"] = (ADMIN, lambda a: maps.save_map_settings(con, a, basemap="https://example.org/{z}/{x}/{y}.png"))
 
-    synth = importlib.import_module("quartier.synth")
+    synth = importlib.import_module("quartier.demo.synth")
     acts["synth.build"] = (ADMIN, lambda a: synth.build(con, 30, 3, 2, actor=a))
     return acts
 
@@ -118,7 +118,7 @@ def test_the_same_actions_do_work_for_the_right_role(con, tmp_path):
     """Guard against a test that cannot fail: with the right role the writes do change the database."""
     acts = write_actions(con, tmp_path)
     before = checksums(con)
-    from quartier import auth
+    from quartier.admin import auth
 
     auth.set_role(con, Actor("root", ADMIN), "betrachtung", "Bearbeitung")
     acts["catalogue.create_snapshot"][1](EDITOR_ACTOR)
@@ -140,7 +140,7 @@ def test_ui_without_login_is_an_anonymous_viewer():
 
 def test_viewer_values_are_protected_everywhere_in_the_core(con):
     """Readers that take an actor apply small-number protection for viewers."""
-    from quartier import indicators
+    from quartier.values import indicators
 
     raw = indicators.current_values(con, ["ohne_abschluss"])
     small = raw[(raw["zaehler"] > 0) & (raw["zaehler"] < 3)]

@@ -1,0 +1,483 @@
+"""Excel/CSV round trip for the Handlungsempfehlungen: export, and import with preview, validation, all-or-nothing commit.
+
+The file format: one sheet "Empfehlungen" (or the first sheet), header in row 1, one recommendation per row,
+columns by their labels (see :data:`COLUMNS`). "Nummer" is required; all other columns are optional, so a
+file with only "Nummer", "Status", "Fortschritt %" and "Begründung" is a set of status updates. For an existing
+recommendation a column present in the file is the new value (an empty cell clears it); columns not in the
+file stay as they are. A status change needs a text in "Begründung" of the same row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from quartier import access, db
+from quartier.actions import catalogue as cat
+from quartier.errors import QuartierError
+from quartier.ingest.values import col_letter
+from quartier.names import normalize
+from quartier.tables import FORMULA_START, decode_csv, to_xlsx_bytes, write_table
+
+SHEET = "Empfehlungen"
+ID_LABEL = "Nummer"
+REASON_LABEL = "Begründung"
+COLUMNS = [ID_LABEL] + [label for label, _ in cat.FIELDS.values()] + [REASON_LABEL]
+_LABEL_TO_KEY = {normalize(label): key for key, (label, _) in cat.FIELDS.items()}
+_LABEL_TO_KEY.update({normalize(k): k for k in cat.FIELDS})
+_LABEL_TO_KEY.update({normalize(ID_LABEL): "id", "id": "id", "nr": "id", normalize(REASON_LABEL): "begruendung",
+                      "fortschritt": "fortschritt", "fortschrittinprozent": "fortschritt", "indikatoren": "indikatoren",
+                      "sozialraum": "sozialraeume", "kennzahl": "indikatoren", "beteiligte": "beteiligte",
+                      "mitwirkende": "beteiligte", "mitwirkendeaemter": "beteiligte", "prioritat": "prioritaet"})
+_BOOL = {"ja": True, "j": True, "x": True, "wahr": True, "true": True, "1": True,
+         "nein": False, "n": False, "falsch": False, "false": False, "0": False}
+_BOOL_DEFAULT = {"oeffentlich": True, "ausgeschieden": False, "beispiel": False}
+_LEVEL = {"sozialraum": "Sozialraum", "sozialraumbezogen": "Sozialraum", "sozialraeume": "Sozialraum",
+          "stadtweit": "stadtweit", "gesamtstadt": "stadtweit", "gesamtstaedtisch": "stadtweit"}
+
+
+class ImportFileError(QuartierError):
+    """The file cannot be read at all (exit code 2)."""
+
+
+@dataclass
+class Sheet:
+    name: str
+    header: list[str]
+    rows: list[tuple[int, list]]  # (1-based row number, cell values)
+
+
+@dataclass
+class ImportResult:
+    file: str
+    status: str = "dry-run"          # imported | dry-run | rejected
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    preview: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "status": self.status,
+                "counts": {"new": self.new, "changed": self.changed, "unchanged": self.unchanged},
+                "errors": self.errors, "warnings": self.warnings, "preview": self.preview}
+
+
+# --------------------------------------------------------------------------------------------
+# Export
+
+
+def export_frame(con) -> pd.DataFrame:
+    """The whole catalogue (including internal and retired entries) in the import format."""
+    df = cat.catalogue_frame(con)
+    rows = []
+    for r in df.sort_values("id").to_dict("records"):
+        row = {ID_LABEL: r["id"]}
+        for key, (label, kind) in cat.FIELDS.items():
+            v = r[key]
+            if kind == "date":
+                row[label] = v if v is not None and not pd.isna(v) else None
+            elif kind == "int":
+                row[label] = None if v is None or pd.isna(v) else int(v)
+            else:
+                row[label] = cat.to_text(key, v)
+        row[REASON_LABEL] = None
+        rows.append(row)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def explanation_frame() -> pd.DataFrame:
+    rows = [{"Bereich": "Status", "Wert": s.name, "Erläuterung": s.definition} for s in cat.STATUSES]
+    rows += [{"Bereich": "abgeleitet", "Wert": k, "Erläuterung": v + " Wird berechnet, nicht eingetragen."}
+             for k, v in cat.FLAG_DEFINITIONS.items()]
+    rows += [
+        {"Bereich": "Spalte", "Wert": ID_LABEL, "Erläuterung": "Pflicht. Eindeutige Nummer; neue Nummer = neue Empfehlung."},
+        {"Bereich": "Spalte", "Wert": "Sozialräume, Kennzahlen, Zielgruppe, Beteiligte Ämter",
+         "Erläuterung": "Mehrere Einträge mit | trennen; Sozialräume als Nummer (z. B. M02), Kennzahlen als Id (z. B. sgb2_u15)."},
+        {"Bereich": "Spalte", "Wert": "Datumsspalten", "Erläuterung": "TT.MM.JJJJ oder als Excel-Datum."},
+        {"Bereich": "Spalte", "Wert": "Öffentlich, Ausgeschieden, Beispiel", "Erläuterung": "ja oder nein."},
+        {"Bereich": "Spalte", "Wert": REASON_LABEL,
+         "Erläuterung": "Pflicht bei jeder Statusänderung und beim Ausscheiden; wird in den Verlauf übernommen."},
+        {"Bereich": "Hinweis", "Wert": "Teil-Dateien",
+         "Erläuterung": "Fehlende Spalten bleiben unverändert: Nummer, Status, Fortschritt % und Begründung genügen für Statusmeldungen."},
+    ]
+    return pd.DataFrame(rows, columns=["Bereich", "Wert", "Erläuterung"])
+
+
+def export_xlsx(con, path: str | Path | None = None) -> bytes:
+    """Write the catalogue (sheet "Empfehlungen") plus an explanation sheet; returns the bytes."""
+    return to_xlsx_bytes({SHEET: export_frame(con), "Erläuterungen": explanation_frame()}, path)
+
+
+def export_file(con, path: str | Path, sep: str = ";") -> Path:
+    p = Path(path)
+    if p.suffix.lower() == ".xlsx":
+        export_xlsx(con, p)
+        return p
+    df = export_frame(con)
+    for label, kind in cat.FIELDS.values():
+        if kind == "date":
+            df[label] = df[label].map(lambda v: v.isoformat() if v is not None and not pd.isna(v) else None)
+    return write_table(df, p, sep=sep, sheet=SHEET)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_sheet(source, filename: str | None = None) -> Sheet:
+    """Read the "Empfehlungen" sheet (or the first) from a path or bytes (.xlsx or .csv)."""
+    name = filename or (str(source) if isinstance(source, (str, Path)) else "Upload")
+    suffix = Path(name).suffix.lower()
+    if isinstance(source, (str, Path)):
+        p = Path(source)
+        if not p.exists():
+            raise ImportFileError(f"Datei {p} nicht gefunden.")
+        data = p.read_bytes()
+    else:
+        data = bytes(source)
+    if suffix == ".csv":
+        text, sep = decode_csv(data)
+        table = list(csv.reader(io.StringIO(text), delimiter=sep))
+        sheet_name = Path(name).name
+    elif suffix in (".xlsx", ".xlsm", ".ods", ".xls"):
+        from python_calamine import CalamineWorkbook
+
+        try:
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            names = wb.sheet_names
+            sheet_name = next((n for n in names if normalize(n) == normalize(SHEET)), names[0])
+            table = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        except Exception as exc:  # noqa: BLE001 - calamine raises several error types
+            raise ImportFileError(f"{name}: Datei kann nicht als Excel-Tabelle gelesen werden ({exc}).") from exc
+    else:
+        raise ImportFileError(f"{name}: Dateiendung {suffix or '(keine)'} nicht unterstützt: bitte .xlsx oder .csv verwenden.")
+    if not table:
+        raise ImportFileError(f"{name}: Die Tabelle ist leer.")
+    header = ["" if h is None else str(h).strip() for h in table[0]]
+    rows = [(i, list(r)) for i, r in enumerate(table[1:], start=2)]
+    return Sheet(sheet_name, header, rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Cell parsing
+
+
+class _CellError(Exception):
+    pass
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, datetime):
+        return v.date().isoformat() if v.time() == datetime.min.time() else v.isoformat(sep=" ")
+    if isinstance(v, date):
+        return v.isoformat()
+    s = str(v).strip()
+    if len(s) > 1 and s[0] == "'" and s[1] in FORMULA_START:
+        s = s[1:]  # undo the formula neutralisation of our own export
+    return s
+
+
+def _parse_date(v) -> date | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, (int, float)) and 20000 < float(v) < 80000:
+        return date(1899, 12, 30) + timedelta(days=int(v))
+    s = _text(v)
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(s, fmt).date()
+        except ValueError:
+            continue
+    raise _CellError(f"„{s}“ ist kein Datum: bitte TT.MM.JJJJ schreiben (z. B. 01.03.2026).")
+
+
+def _parse_int(v, warnings: list[str]) -> int | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, (int, float)):
+        x = float(v)
+        if 0 < x < 1:
+            warnings.append(f"{x} als Anteil gelesen: {round(x * 100)} %.")
+            x *= 100
+    else:
+        s = _text(v).replace("%", "").replace(",", ".").strip()
+        try:
+            x = float(s)
+        except ValueError as exc:
+            raise _CellError(f"„{_text(v)}“ ist keine Zahl: bitte eine ganze Zahl von 0 bis 100 eintragen.") from exc
+    if not 0 <= x <= 100:
+        raise _CellError(f"{_text(v)} liegt nicht zwischen 0 und 100.")
+    return int(round(x))
+
+
+class _Lookup:
+    def __init__(self, con):
+        cur = con.cursor()
+        try:
+            self.areas = dict(cur.execute("SELECT id, name FROM sozialraum").fetchall())
+            self.inds = dict(cur.execute("SELECT id, name FROM indikator").fetchall())
+            aliases = cur.execute("SELECT art, alias_norm, ziel_id FROM alias").fetchall()
+        finally:
+            cur.close()
+        self.area_norm = {normalize(k): k for k in self.areas} | {normalize(v): k for k, v in self.areas.items()}
+        self.ind_norm = {normalize(k): k for k in self.inds} | {normalize(v): k for k, v in self.inds.items()}
+        for art, a, target in aliases:
+            (self.area_norm if art == "sozialraum" else self.ind_norm).setdefault(a, target)
+
+
+def _split(v) -> list[str]:
+    return [t.strip() for t in re.split(r"[|;\n]", _text(v)) if t.strip()]
+
+
+def _parse(key: str, v, lk: _Lookup, warnings: list[str]):
+    kind = cat.FIELDS[key][1]
+    if kind == "date":
+        return _parse_date(v)
+    if kind == "int":
+        return _parse_int(v, warnings)
+    if kind == "bool":
+        s = normalize(_text(v))
+        if s == "":
+            return _BOOL_DEFAULT[key]
+        if s not in _BOOL:
+            raise _CellError(f"„{_text(v)}“: bitte ja oder nein eintragen.")
+        return _BOOL[s]
+    if kind == "status":
+        s = normalize(_text(v))
+        if not s:
+            raise _CellError("Der Status fehlt: bitte einen Status eintragen (" + ", ".join(cat.STATUS_NAMES) + ").")
+        match = {normalize(n): n for n in cat.STATUS_NAMES}.get(s)
+        if not match:
+            raise _CellError(f"Status „{_text(v)}“ unbekannt. Erlaubt: {', '.join(cat.STATUS_NAMES)}.")
+        return match
+    if key == "ebene":
+        s = normalize(_text(v))
+        if not s:
+            return "Sozialraum"
+        if s not in _LEVEL:
+            raise _CellError(f"Ebene „{_text(v)}“ unbekannt. Erlaubt: Sozialraum oder stadtweit.")
+        return _LEVEL[s]
+    if key == "prioritaet":
+        s = normalize(_text(v))
+        if not s:
+            return None
+        if s not in cat.PRIORITIES:
+            raise _CellError(f"Priorität „{_text(v)}“ unbekannt. Erlaubt: hoch, mittel, niedrig oder leer.")
+        return s
+    if key == "sozialraeume":
+        out, bad = [], []
+        for t in _split(v):
+            sid = lk.area_norm.get(normalize(t))
+            (out.append(sid) if sid else bad.append(t))
+        if bad:
+            raise _CellError(f"Sozialraum {', '.join(bad)} unbekannt: bitte die Nummer (z. B. M02) oder den Namen verwenden.")
+        return sorted(set(out))
+    if key == "indikatoren":
+        out, bad = [], []
+        for t in _split(v):
+            iid = lk.ind_norm.get(normalize(t))
+            (out.append(iid) if iid else bad.append(t))
+        if bad:
+            raise _CellError(f"Kennzahl {', '.join(bad)} unbekannt: bitte die Id aus dem Indikatorenkatalog verwenden.")
+        return sorted(set(out))
+    if key == "zielgruppe":
+        groups = {normalize(g): g for g in cat.ZIELGRUPPEN}
+        out, bad = [], []
+        for t in _split(v):
+            g = groups.get(normalize(t))
+            (out.append(g) if g else bad.append(t))
+        if bad:
+            raise _CellError(f"Zielgruppe {', '.join(bad)} unbekannt. Erlaubt: {', '.join(cat.ZIELGRUPPEN)}.")
+        return sorted(set(out))
+    if kind == "list":
+        return sorted(set(_split(v)))
+    return _text(v) or None
+
+
+# --------------------------------------------------------------------------------------------
+# Import
+
+
+def _err(res: ImportResult, sheet: Sheet, cell: str, column: str, value, rule: str, message: str) -> None:
+    res.errors.append({"sheet": sheet.name, "cell": cell, "column": column, "value": _text(value), "rule": rule,
+                       "message": f"{sheet.name}!{cell}: {message}"})
+
+
+def _warn(res: ImportResult, sheet: Sheet, cell: str, message: str) -> None:
+    res.warnings.append({"sheet": sheet.name, "cell": cell, "message": f"{sheet.name}!{cell}: {message}"})
+
+
+def analyse(con, sheet: Sheet, filename: str) -> tuple[ImportResult, list[dict]]:
+    """Validate and diff a sheet against the catalogue. Returns the result and the planned operations."""
+    res = ImportResult(file=filename)
+    cols: dict[str, int] = {}
+    for i, h in enumerate(sheet.header):
+        if not h:
+            continue
+        key = _LABEL_TO_KEY.get(normalize(h))
+        cell = f"{col_letter(i)}1"
+        if key is None:
+            _warn(res, sheet, cell, f"Spalte „{h}“ ist unbekannt und wird nicht übernommen.")
+        elif key in cols:
+            _err(res, sheet, cell, h, h, "spalte_doppelt", f"Spalte „{h}“ kommt doppelt vor: bitte eine davon löschen.")
+        else:
+            cols[key] = i
+    if "id" not in cols:
+        _err(res, sheet, "A1", ID_LABEL, sheet.header[0] if sheet.header else "", "spalte_fehlt",
+             f"Die Spalte „{ID_LABEL}“ fehlt: bitte in Zeile 1 eine Spalte „{ID_LABEL}“ mit der Nummer jeder Empfehlung anlegen.")
+        res.status = "rejected"
+        return res, []
+    lk = _Lookup(con)
+    known = (set(lk.areas), set(lk.inds))
+    cur = con.cursor()
+    try:
+        existing = cat._records(cur)
+    finally:
+        cur.close()
+    seen: dict[str, str] = {}
+    ops = []
+    for rownum, values in sheet.rows:
+        def cell_of(key, rownum=rownum):
+            return f"{col_letter(cols[key])}{rownum}" if key in cols else f"{col_letter(cols['id'])}{rownum}"
+
+        def raw(key, values=values):
+            i = cols.get(key)
+            return values[i] if i is not None and i < len(values) else None
+
+        if all(_text(v) == "" for v in values):
+            continue
+        rid = _text(raw("id"))
+        if not rid:
+            _err(res, sheet, cell_of("id"), ID_LABEL, "", "pflicht", "Die Nummer fehlt: bitte eine Nummer eintragen "
+                 "oder die Zeile löschen.")
+            continue
+        if rid in seen:
+            _err(res, sheet, cell_of("id"), ID_LABEL, rid, "doppelt",
+                 f"Die Nummer {rid} kommt schon in {seen[rid]} vor: jede Empfehlung nur einmal aufführen.")
+            continue
+        seen[rid] = cell_of("id")
+        parsed, row_errors = {}, 0
+        for key in cat.FIELDS:
+            if key not in cols:
+                continue
+            w: list[str] = []
+            try:
+                parsed[key] = _parse(key, raw(key), lk, w)
+            except _CellError as exc:
+                _err(res, sheet, cell_of(key), cat.FIELDS[key][0], raw(key), "format", str(exc))
+                row_errors += 1
+            for m in w:
+                _warn(res, sheet, cell_of(key), m)
+        reason = _text(raw("begruendung")) or None
+        old = existing.get(rid)
+        if old is None:
+            merged = cat.new_record(**parsed)
+            for key in cat.REQUIRED:
+                if not merged.get(key) and not (key in parsed and row_errors):
+                    _err(res, sheet, cell_of(key), cat.FIELDS[key][0], raw(key), "pflicht",
+                         f"Neue Empfehlung {rid}: {cat.FIELDS[key][0]} fehlt" +
+                         ("" if key in cols else f" (Spalte „{cat.FIELDS[key][0]}“ anlegen)") + ".")
+                    row_errors += 1
+        else:
+            merged = dict(old)
+            merged.update(parsed)
+            for key in cat.REQUIRED:
+                if key in parsed and not parsed[key]:
+                    _err(res, sheet, cell_of(key), cat.FIELDS[key][0], "", "pflicht",
+                         f"{cat.FIELDS[key][0]} von {rid} darf nicht leer sein.")
+                    row_errors += 1
+            if "status" in parsed and parsed["status"] != old["status"] and not reason:
+                _err(res, sheet, cell_of("status"), "Status", raw("status"), "begruendung_fehlt",
+                     f"Statusänderung von {rid} („{old['status']}“ → „{parsed['status']}“) ohne Begründung: bitte in "
+                     + (f"Zelle {cell_of('begruendung')}" if "begruendung" in cols else f"einer Spalte „{REASON_LABEL}“")
+                     + " begründen, warum sich der Status ändert.")
+                row_errors += 1
+            if merged.get("ausgeschieden") and not old["ausgeschieden"] and not reason:
+                _err(res, sheet, cell_of("ausgeschieden"), "Ausgeschieden", raw("ausgeschieden"), "begruendung_fehlt",
+                     f"{rid} soll ausscheiden: bitte in der Spalte „{REASON_LABEL}“ begründen.")
+                row_errors += 1
+        if row_errors:
+            continue
+        for a, b in (("beginn_geplant", "ende_geplant"), ("beginn_ist", "ende_ist")):
+            if merged.get(a) and merged.get(b) and merged[b] < merged[a]:
+                _err(res, sheet, cell_of(b), cat.FIELDS[b][0], raw(b), "datum_reihenfolge",
+                     f"{cat.FIELDS[b][0]} ({merged[b]:%d.%m.%Y}) liegt vor {cat.FIELDS[a][0]} ({merged[a]:%d.%m.%Y}).")
+                row_errors += 1
+        if row_errors:
+            continue
+        for msg in cat.validate(con, merged, known):
+            _err(res, sheet, cell_of("id"), ID_LABEL, rid, "pruefung", f"{rid}: {msg}")
+            row_errors += 1
+        if row_errors:
+            continue
+        for h in cat.hints(merged):
+            _warn(res, sheet, cell_of("id"), f"{rid}: {h}")
+        if old is None:
+            res.new += 1
+            res.preview.append({"id": rid, "titel": merged["titel"], "art": "neu", "zeile": rownum, "aenderungen": []})
+            ops.append({"op": "new", "id": rid, "rec": merged, "reason": reason})
+        else:
+            diff = [(k, cat.to_text(k, old.get(k)), cat.to_text(k, v)) for k, v in parsed.items()
+                    if cat.to_text(k, old.get(k)) != cat.to_text(k, v)]
+            if diff:
+                res.changed += 1
+                res.preview.append({"id": rid, "titel": merged["titel"], "art": "geändert", "zeile": rownum,
+                                    "aenderungen": [{"feld": k, "label": cat.FIELDS[k][0], "alt": a, "neu": b}
+                                                    for k, a, b in diff]})
+                ops.append({"op": "update", "id": rid, "old": old, "changes": {k: parsed[k] for k, _, _ in diff},
+                            "reason": reason})
+            else:
+                res.unchanged += 1
+    if res.errors:
+        res.status = "rejected"
+    return res, ops
+
+
+def import_sheet(con, actor, sheet: Sheet, filename: str, dry_run: bool = False, now: datetime | None = None) -> ImportResult:
+    """Preview (``dry_run``) or commit a sheet: all rows or none."""
+    res, ops = analyse(con, sheet, filename)
+    if res.errors or dry_run:
+        res.status = "rejected" if res.errors else "dry-run"
+        return res
+    access.require(actor, access.EDITOR, "Handlungsempfehlungen importieren")
+    when = (now or datetime.now()).replace(microsecond=0)
+    note = f"Import aus {Path(filename).name}"
+    with db.transaction(con) as cur:
+        for op in ops:
+            if op["op"] == "new":
+                cat._insert(cur, op["id"], op["rec"], op["reason"] or note, actor.name, when)
+            else:
+                cat._update(cur, op["id"], op["old"], op["changes"], op["reason"] or note, actor.name, when)
+        db.audit(cur, actor.name, "empfehlungen_import", Path(filename).name,
+                 json.dumps({"neu": res.new, "geaendert": res.changed, "unveraendert": res.unchanged}))
+    res.status = "imported"
+    return res
+
+
+def import_file(con, actor, source, filename: str | None = None, dry_run: bool = False,
+                now: datetime | None = None) -> ImportResult:
+    """Read and import a file (path or bytes). Raises :class:`ImportFileError` when it cannot be read."""
+    name = filename or str(source)
+    sheet = read_sheet(source, name)
+    return import_sheet(con, actor, sheet, name, dry_run=dry_run, now=now)

@@ -1,1 +1,0 @@
-"""Subcommands of ``python -m quartier``; each module has ``register(subparsers, common)``."""

@@ -1,0 +1,43 @@
+"""Frames for exports: the current values in the importer's column names."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from quartier.values import indicators
+
+VALUE_COLUMNS = ["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner", "gesperrt", "lieferung_id", "lieferung"]
+
+
+def values_frame(con) -> pd.DataFrame:
+    """Current values, one row per indicator, Sozialraum and year (raw: for users allowed to see them)."""
+    v = indicators.current_values(con)
+    out = v[["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner", "gesperrt", "lieferung_id", "lieferung"]].copy()
+    out["gesperrt"] = out["gesperrt"].astype(bool).astype(int)
+    for col in ("zaehler", "nenner"):
+        s = out[col].astype("Float64")
+        whole = s.dropna()
+        out[col] = s.astype("Int64") if (whole == whole.round()).all() else s
+    return out.reset_index(drop=True)
+
+
+PUBLIC_COLUMNS = ["ebene", "indikator_id", "stadtbezirk_id", "stadtbezirk", "sozialraum_id", "sozialraum", "jahr",
+                  "wert", "zaehler", "nenner", "gesperrt", "sperrgrund"]
+
+
+def public_values_frame(con, indicator_ids: list[str] | None = None, years: list[int] | None = None) -> pd.DataFrame:
+    """What a viewer without the right to raw values may see: Sozialraum rows and, as their own rows,
+    the Stadtbezirk and city totals; every protected cell has ``gesperrt`` 1 and empty value/numerator."""
+    from quartier.values.protection import protected_table
+
+    t = protected_table(con, indicator_ids, years, actor=None)
+    out = t[PUBLIC_COLUMNS].copy()
+    out["gesperrt"] = out["gesperrt"].astype(bool).astype(int)
+    for col in ("zaehler", "nenner"):
+        s = out[col].astype("Float64")
+        whole = s.dropna()
+        out[col] = s.astype("Int64") if (whole == whole.round()).all() else s
+    order = {"Sozialraum": 0, "Stadtbezirk": 1, "Stadt": 2}
+    out = out.assign(_o=out["ebene"].map(order)).sort_values(["indikator_id", "jahr", "_o", "stadtbezirk_id", "sozialraum_id"],
+                                                               na_position="last", kind="stable")
+    return out.drop(columns="_o").reset_index(drop=True)

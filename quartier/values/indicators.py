@@ -1,0 +1,239 @@
+"""Indicator catalogue, current values, references (city, district) and small-number protection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from quartier import db, settings, units
+from quartier.errors import QuartierError
+from quartier.names import normalize
+from quartier.tables import TableError, read_table, write_table
+
+# File column -> table column.
+CATALOGUE_COLUMNS = {
+    "id": "id",
+    "name": "name",
+    "kurzname": "kurzname",
+    "einheit": "einheit",
+    "lieferant": "lieferant",
+    "richtung": "richtung",
+    "definition": "definition",
+    "zaehler": "zaehler_def",
+    "nenner": "nenner_def",
+    "min": "min_wert",
+    "max": "max_wert",
+    "handlungsfeld": "handlungsfeld",
+    "aliase": "aliase",
+}
+DIRECTION_WORDS = {
+    "higher": "higher", "hoeher": "higher", "höher": "higher", "hoch": "higher", "+": "higher",
+    "lower": "lower", "niedriger": "lower", "niedrig": "lower", "-": "lower",
+    "": None, "keine": None, "none": None,
+}
+DIRECTION_LABEL = {"higher": "höherer Wert = mehr Bedarf", "lower": "niedrigerer Wert = mehr Bedarf", None: "ohne Richtung"}
+MIN_CASES_DEFAULT = settings.spec(settings.MIN_CASES).default
+
+
+class CatalogueError(QuartierError):
+    pass
+
+
+def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
+    """Insert or update indicators from a catalogue file; return counts. Raises CatalogueError."""
+    try:
+        df = read_table(path)
+    except TableError as exc:
+        raise CatalogueError(str(exc)) from exc
+    cols = {normalize(c): c for c in df.columns}
+    missing = [c for c in ("id", "name") if c not in cols]
+    if missing:
+        raise CatalogueError(
+            f"{path}: Spalte(n) {', '.join(missing)} fehlen. Erwartet: {', '.join(CATALOGUE_COLUMNS)}."
+        )
+    rows = []
+    errors = []
+    for i, rec in enumerate(df.to_dict("records"), start=2):
+        def get(k, rec=rec):
+            return str(rec.get(cols.get(k, ""), "") or "").strip()
+
+        iid = get("id")
+        if not iid:
+            continue
+        direction_raw = get("richtung").lower()
+        if direction_raw not in DIRECTION_WORDS:
+            errors.append(f"Zeile {i}: Richtung {direction_raw!r} unbekannt (erlaubt: höher, niedriger oder leer).")
+            continue
+        row = {"id": iid, "name": get("name")}
+        for key in ("kurzname", "einheit", "lieferant", "definition", "zaehler", "nenner", "handlungsfeld"):
+            row[CATALOGUE_COLUMNS[key]] = get(key) or None
+        row["richtung"] = DIRECTION_WORDS[direction_raw]
+        for key in ("min", "max"):
+            txt = get(key).replace(",", ".")
+            try:
+                row[CATALOGUE_COLUMNS[key]] = float(txt) if txt else None
+            except ValueError:
+                errors.append(f"Zeile {i}: {key} {txt!r} ist keine Zahl.")
+        row["aliase"] = [a.strip() for a in get("aliase").split("|") if a.strip()]
+        row["sortierung"] = i
+        rows.append(row)
+    if errors:
+        raise CatalogueError(f"{path}: " + " ".join(errors))
+    new = updated = 0
+    with db.transaction(con) as cur:
+        existing = {r[0] for r in cur.execute("SELECT id FROM indikator").fetchall()}
+        for r in rows:
+            vals = [r["name"], r["kurzname"], r["einheit"], r["lieferant"], r["richtung"], r["definition"],
+                    r["zaehler_def"], r["nenner_def"], r["min_wert"], r["max_wert"], r["handlungsfeld"], r["sortierung"]]
+            if r["id"] in existing:
+                cur.execute(
+                    "UPDATE indikator SET name=?, kurzname=?, einheit=?, lieferant=?, richtung=?, definition=?,"
+                    " zaehler_def=?, nenner_def=?, min_wert=?, max_wert=?, handlungsfeld=?, sortierung=? WHERE id=?",
+                    vals + [r["id"]],
+                )
+                updated += 1
+            else:
+                cur.execute(
+                    "INSERT INTO indikator (name, kurzname, einheit, lieferant, richtung, definition, zaehler_def,"
+                    " nenner_def, min_wert, max_wert, handlungsfeld, sortierung, id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    vals + [r["id"]],
+                )
+                new += 1
+            cur.execute("DELETE FROM alias WHERE art='indikator' AND ziel_id=?", [r["id"]])
+            for a in [r["name"], r["kurzname"] or ""] + r["aliase"]:
+                if a:
+                    cur.execute(
+                        "INSERT INTO alias (art, alias_norm, ziel_id, alias) VALUES ('indikator', ?, ?, ?) "
+                        "ON CONFLICT DO NOTHING",
+                        [normalize(a), r["id"], a],
+                    )
+        db.audit(cur, user, "indikatoren_laden", str(path), json.dumps({"neu": new, "aktualisiert": updated}))
+    return {"new": new, "updated": updated}
+
+
+def catalogue(con) -> pd.DataFrame:
+    return db.query_df(con, "SELECT * FROM indikator ORDER BY sortierung NULLS LAST, id")
+
+
+def catalogue_file_frame(con) -> pd.DataFrame:
+    """The catalogue in the file format that :func:`load_catalogue` reads."""
+    ind = catalogue(con)
+    aliases = db.query_df(
+        con, "SELECT ziel_id, alias FROM alias WHERE art='indikator' ORDER BY alias"
+    )
+    out = pd.DataFrame({
+        "id": ind["id"],
+        "name": ind["name"],
+        "kurzname": ind["kurzname"],
+        "einheit": ind["einheit"],
+        "lieferant": ind["lieferant"],
+        "richtung": ind["richtung"].map({"higher": "höher", "lower": "niedriger"}).fillna(""),
+        "definition": ind["definition"],
+        "zaehler": ind["zaehler_def"],
+        "nenner": ind["nenner_def"],
+        "min": ind["min_wert"],
+        "max": ind["max_wert"],
+        "handlungsfeld": ind["handlungsfeld"],
+    })
+    def alias_list(row):
+        own = {row["name"], row["kurzname"]}
+        return "|".join(a for a in aliases.loc[aliases["ziel_id"] == row["id"], "alias"] if a not in own)
+    out["aliase"] = [alias_list(r) for r in out.to_dict("records")] if len(out) else []
+    return out
+
+
+def export_catalogue(con, path: str | Path, sep: str = ";") -> Path:
+    return write_table(catalogue_file_frame(con), path, sep=sep, sheet="Indikatoren")
+
+
+def areas(con) -> pd.DataFrame:
+    """Sozialräume with their Stadtbezirk (without geometry)."""
+    return db.query_df(
+        con,
+        "SELECT s.id, s.name, s.bezirk_id, b.name AS bezirk, b.nr AS bezirk_nr, s.centroid_lon, s.centroid_lat,"
+        " s.flaeche_km2 FROM sozialraum s LEFT JOIN stadtbezirk b ON b.id = s.bezirk_id ORDER BY b.nr, s.id",
+    )
+
+
+def bezirke(con) -> pd.DataFrame:
+    return db.query_df(con, "SELECT id, nr, name FROM stadtbezirk ORDER BY nr, name")
+
+
+def current_values(con, indicator_ids: list[str] | None = None, years: list[int] | None = None,
+                   actor=None) -> pd.DataFrame:
+    """Current values (newest active Lieferung) with area and Lieferung information.
+
+    With an ``actor`` who may not see raw values, small-number protection is applied
+    (:mod:`quartier.protection`). Without an actor the raw values are returned (core/CLI use).
+    """
+    where, params = [], []
+    if indicator_ids:
+        # list_contains lets DuckDB push the filter through the window of messwert_aktuell
+        # (IN (SELECT unnest(?)) does not: 15x slower at 10,000 areas, see bench/RESULTS.md).
+        where.append("list_contains(?, v.indikator_id)")
+        params.append(list(indicator_ids))
+    if years:
+        where.append("list_contains(?, v.jahr)")
+        params.append([int(y) for y in years])
+    sql = (
+        "SELECT v.indikator_id, v.sozialraum_id, s.name AS sozialraum, s.bezirk_id, b.name AS bezirk, v.jahr,"
+        " v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id, l.dateiname AS lieferung,"
+        " l.lieferant, l.importiert_am"
+        " FROM messwert_aktuell v JOIN sozialraum s ON s.id = v.sozialraum_id"
+        " LEFT JOIN stadtbezirk b ON b.id = s.bezirk_id JOIN lieferung l ON l.id = v.lieferung_id"
+    )
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY v.indikator_id, s.bezirk_id, v.sozialraum_id, v.jahr"
+    df = db.query_arrow_df(con, sql, params)
+    if actor is not None and not actor.can_see_raw:
+        from quartier.values.protection import protect
+
+        df = protect(con, df)
+    return df
+
+
+def years(con) -> list[int]:
+    return [r[0] for r in con.cursor().execute("SELECT DISTINCT jahr FROM messwert_aktuell ORDER BY jahr").fetchall()]
+
+
+rate_factor = units.rate_factor  # kept under its old name: many callers read it from here
+
+
+def aggregate(values: pd.DataFrame, unit: str | None, by: list[str]) -> pd.DataFrame:
+    """Reference values from summed numerators and denominators (never means of rates).
+
+    Rows where any contributing area lacks numerator/denominator make the aggregate NaN, except for
+    count indicators (no denominator anywhere), which are summed (NaN when a count is missing). A
+    protected (suppressed) value has no numerator: an aggregate over it is NaN, never a rate from the
+    visible numerators over all denominators (which would be too low); use
+    ``protection.protected_table`` for the district and city values a viewer may see.
+    """
+    f = rate_factor(unit)
+    df = values.copy()
+    has_den = df["nenner"].notna().any()
+    # vectorised sums (sum(min_count=1): all-NaN groups stay NaN), no Python call per group
+    if not has_den:
+        grp = df.groupby(by, dropna=False)
+        g = pd.DataFrame({"wert": grp["wert"].sum(min_count=1), "n": grp.size()})
+        g.loc[grp["wert"].count() < g["n"], "wert"] = np.nan  # a missing or protected count: total unknown
+        g["zaehler"] = np.nan
+        g["nenner"] = np.nan
+        return g.reset_index()
+    df["_fehlend"] = (df["nenner"].isna() | df["zaehler"].isna()).astype(int)
+    grp = df.groupby(by, dropna=False)
+    g = pd.DataFrame({
+        "zaehler": grp["zaehler"].sum(min_count=1),
+        "nenner": grp["nenner"].sum(min_count=1),
+        "fehlend": grp["_fehlend"].sum(),
+        "n": grp.size(),
+    })
+    g["wert"] = np.where((g["fehlend"] == 0) & (g["nenner"] > 0), g["zaehler"] / g["nenner"] * f, np.nan)
+    return g.drop(columns="fehlend").reset_index()
+
+
+def min_cases(con) -> int:
+    return settings.read_int(con, settings.MIN_CASES)

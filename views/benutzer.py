@@ -1,0 +1,109 @@
+"""Benutzer und Sicherheit (Administration): local accounts, security settings, backups."""
+
+import pandas as pd
+import streamlit as st
+
+from quartier.access import ADMIN, ROLES, PermissionDenied
+from quartier.admin import auth, backup
+from quartier.ui.auth import require_role
+from quartier.ui.common import get_con, page_header
+
+page_header(
+    "Benutzer und Sicherheit",
+    "Lokale Konten mit Rollen (Betrachtung, Bearbeitung, Administration), Schutz kleiner Fallzahlen, Anmeldesperre und "
+    "Sicherungen. Alle Änderungen stehen im Audit-Log. Passwörter werden nur als Argon2-Hash gespeichert.",
+)
+actor = require_role(ADMIN, "die Benutzerverwaltung")
+con = get_con()
+
+
+def run(action, success: str) -> None:
+    try:
+        action()
+    except (auth.AuthError, PermissionDenied, backup.BackupError) as exc:
+        st.error(str(exc), icon=":material/error:")
+    else:
+        st.success(success, icon=":material/check_circle:")
+
+
+st.subheader("Konten")
+users = auth.users(con)
+if users.empty:
+    st.write("Noch keine lokalen Konten.")
+else:
+    shown = pd.DataFrame({
+        "Benutzer": users["name"], "Rolle": users["rolle"],
+        "Rohwerte": users["rohdaten"].map({True: "ja", False: "nein"}),
+        "Status": users["deaktiviert"].map({True: "deaktiviert", False: "aktiv"}),
+        "Lokales Passwort": users["lokales_passwort"].map({True: "ja", False: "nein (nur OIDC)"}),
+        "Gesperrt bis": users["gesperrt_bis"].dt.strftime("%d.%m.%Y %H:%M").fillna(""),
+        "Letzte Anmeldung": users["letzte_anmeldung"].dt.strftime("%d.%m.%Y %H:%M").fillna("–"),
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+
+c1, c2 = st.columns(2)
+with c1, st.form("benutzer_neu", clear_on_submit=True):
+    st.markdown("**Konto anlegen**")
+    name = st.text_input("Benutzername", max_chars=100, key="bn_name")
+    role = st.selectbox("Rolle", ROLES, key="bn_rolle")
+    raw = st.checkbox("darf Werte unter der Mindestfallzahl sehen", key="bn_roh")
+    pw1 = st.text_input("Passwort (mindestens 10 Zeichen)", type="password", autocomplete="new-password", key="bn_pw1")
+    pw2 = st.text_input("Passwort wiederholen", type="password", autocomplete="new-password", key="bn_pw2")
+    if st.form_submit_button("Konto anlegen", type="primary"):
+        if pw1 != pw2:
+            st.error("Die Passwörter stimmen nicht überein.")
+        else:
+            run(lambda: auth.add_user(con, actor, name, role, pw1, raw_data=raw), f"Konto „{name}“ angelegt.")
+
+with c2:
+    names = list(users["name"]) if not users.empty else []
+    if names:
+        with st.form("benutzer_aendern"):
+            st.markdown("**Konto ändern**")
+            who = st.selectbox("Konto", names, key="ba_name")
+            row = users.set_index("name").loc[who]
+            new_role = st.selectbox("Neue Rolle", ROLES, index=ROLES.index(row["rolle"]), key="ba_rolle")
+            new_raw = st.checkbox("darf Werte unter der Mindestfallzahl sehen", value=bool(row["rohdaten"]), key="ba_roh")
+            b1, b2 = st.columns(2)
+            if b1.form_submit_button("Rolle speichern"):
+                run(lambda: auth.set_role(con, actor, who, new_role, raw_data=new_raw), f"Rolle von „{who}“ gespeichert.")
+            disable = not bool(row["deaktiviert"])
+            if b2.form_submit_button("Deaktivieren" if disable else "Wieder aktivieren"):
+                run(lambda: auth.set_disabled(con, actor, who, disabled=disable),
+                    f"„{who}“ {'deaktiviert' if disable else 'aktiviert'}.")
+        with st.form("benutzer_passwort", clear_on_submit=True):
+            st.markdown("**Passwort zurücksetzen** (hebt auch eine Sperre auf)")
+            who_pw = st.selectbox("Konto", names, key="bp_name")
+            npw1 = st.text_input("Neues Passwort", type="password", autocomplete="new-password", key="bp_pw1")
+            npw2 = st.text_input("Neues Passwort wiederholen", type="password", autocomplete="new-password", key="bp_pw2")
+            if st.form_submit_button("Passwort setzen"):
+                if npw1 != npw2:
+                    st.error("Die Passwörter stimmen nicht überein.")
+                else:
+                    run(lambda: auth.reset_password(con, actor, who_pw, npw1), f"Passwort von „{who_pw}“ neu gesetzt.")
+
+st.subheader("Sicherheitseinstellungen")
+current = auth.security_settings(con)
+with st.form("sicherheit"):
+    values = {}
+    cols = st.columns(2)
+    for i, (key, (label, lo, hi, _default)) in enumerate(auth.SECURITY_SETTINGS.items()):
+        values[key] = cols[i % 2].number_input(label, min_value=lo, max_value=hi, value=current[key], step=1, key=f"sich_{key}")
+    if st.form_submit_button("Einstellungen speichern"):
+        run(lambda: auth.save_security_settings(con, actor, values), "Einstellungen gespeichert.")
+
+st.subheader("Sicherungen")
+st.markdown(
+    "Vor jedem Import und jedem Zurückziehen einer Lieferung wird die Datenbank automatisch gesichert. "
+    "Zurückspielen geht nur bei beendeter App: `python -m quartier restore DATEI` (prüft die Datei vorher)."
+)
+if st.button("Sicherung jetzt anlegen", icon=":material/backup:"):
+    run(lambda: backup.manual(con, actor), "Sicherung angelegt.")
+files = backup.list_backups(con)
+if files:
+    st.dataframe(pd.DataFrame({
+        "Datei": [f.name for f in files],
+        "Größe": [f"{f.stat().st_size / 1e6:.1f} MB".replace(".", ",") for f in files],
+    }).head(50), hide_index=True, width="stretch")
+else:
+    st.write("Noch keine Sicherungen vorhanden.")

@@ -1,0 +1,213 @@
+"""Mein Bezirk: the district view for the Bezirksvertretung, with a presentation mode and the PDF report."""
+
+import datetime as dt
+
+import streamlit as st
+
+from quartier.access import VIEWER, Actor
+from quartier.reports import report
+from quartier.ui import mein_bezirk as mb
+from quartier.ui.common import attribution, city_name, page_header
+from quartier.ui.session import current_actor
+from quartier.ui.widgets import catalogue
+
+actor = current_actor()
+qp = st.query_params
+bz = mb.bezirke()
+names = dict(zip(bz["id"], bz["name"]))
+
+# --- state from the URL (?bezirk=haspe&praesentation=1&folie=2&seit=2026-03-01), then from the widgets
+url_bezirk = qp.get(mb.QP_BEZIRK)
+if url_bezirk and url_bezirk != st.session_state.get("mb_url_seen"):
+    st.session_state["mb_url_seen"] = url_bezirk
+    found = mb.scope_from_param(url_bezirk)
+    if found:
+        st.session_state["mb_bezirk"] = found
+    else:
+        st.session_state["mb_unknown"] = url_bezirk
+if st.session_state.get("mb_bezirk") not in names and names:
+    st.session_state["mb_bezirk"] = next(iter(names))
+if "mb_praes" not in st.session_state:
+    st.session_state["mb_praes"] = qp.get(mb.QP_PRAES, "") in ("1", "ja", "true")
+if "mb_seit" not in st.session_state:
+    seit = None
+    for f in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            seit = dt.datetime.strptime(qp.get(mb.QP_SEIT, ""), f).date()
+            break
+        except ValueError:
+            pass
+    st.session_state["mb_seit"] = seit or (dt.date.today() - dt.timedelta(days=90))
+if "mb_folie" not in st.session_state:
+    try:
+        st.session_state["mb_folie"] = min(max(int(qp.get(mb.QP_FOLIE, "1")) - 1, 0), len(mb.SLIDES) - 1)
+    except ValueError:
+        st.session_state["mb_folie"] = 0
+
+bezirk_id = st.session_state.get("mb_bezirk")
+present = bool(st.session_state["mb_praes"])
+page_header(f"Mein Bezirk – {names.get(bezirk_id, '')}".rstrip(" –"),
+            None if present else "Der eigene Stadtbezirk auf einen Blick: Karte, Kennzahlen im Vergleich zur Stadt, "
+                                 "Sozialräume nach Handlungsbedarf, Entwicklung und Handlungsempfehlungen. "
+                                 "Für Sitzungen: Präsentationsmodus (große Schrift, eine Folie je Thema) und Bericht als PDF.")
+if not names:
+    st.warning("Noch keine Stadtbezirke eingerichtet. Bitte `python -m quartier demo` oder `python -m quartier init` ausführen.")
+    st.stop()
+if st.session_state.pop("mb_unknown", None) is not None:
+    st.warning(f"Den Stadtbezirk „{url_bezirk}“ gibt es nicht. Möglich sind: {', '.join(names.values())}.")
+
+
+def _sync_url() -> None:
+    st.query_params[mb.QP_BEZIRK] = st.session_state["mb_bezirk"]
+    st.session_state["mb_url_seen"] = st.session_state["mb_bezirk"]
+    if st.session_state["mb_praes"]:
+        st.query_params[mb.QP_PRAES] = "1"
+        st.query_params[mb.QP_FOLIE] = str(st.session_state["mb_folie"] + 1)
+    else:
+        for k in (mb.QP_PRAES, mb.QP_FOLIE):
+            if k in st.query_params:
+                del st.query_params[k]
+
+
+def _sync_since() -> None:
+    st.query_params[mb.QP_SEIT] = st.session_state["mb_seit"].isoformat() if st.session_state["mb_seit"] else ""
+
+
+def _step(delta: int) -> None:
+    st.session_state["mb_folie"] = min(max(st.session_state["mb_folie"] + delta, 0), len(mb.SLIDES) - 1)
+    _sync_url()
+
+
+def _stop_presenting() -> None:
+    st.session_state["mb_praes"] = False
+    _sync_url()
+
+
+if not present:
+    c1, c2, c3 = st.columns([2, 1.4, 1.2], vertical_alignment="bottom")
+    c1.selectbox("Stadtbezirk", list(names), format_func=names.get, key="mb_bezirk", on_change=_sync_url)
+    c2.date_input("Letzte Sitzung (Änderungen seit)", key="mb_seit", format="DD.MM.YYYY",
+                  max_value=dt.date.today(), on_change=_sync_since)
+    c3.toggle("Präsentationsmodus", key="mb_praes", on_change=_sync_url,
+              help="Große Schrift, hoher Kontrast, eine Folie je Thema; weiter mit der Pfeiltaste → oder dem Knopf „Weiter“.")
+    if qp.get(mb.QP_BEZIRK) != st.session_state["mb_bezirk"]:
+        st.query_params[mb.QP_BEZIRK] = st.session_state["mb_bezirk"]
+
+bezirk_id = st.session_state["mb_bezirk"]
+since = st.session_state["mb_seit"]
+sm = mb.summary(bezirk_id, actor, since)
+scope = sm.scope
+md = mb.map_data(bezirk_id, actor, sm.values)
+since_text = since.strftime("%d.%m.%Y") if since else None
+
+
+def show_map(height: int, big: bool = False) -> None:
+    st.pydeck_chart(mb.map_deck(bezirk_id, actor, md, scope, height, label_size=22 if big else None), height=height, key=f"mb_map_{height}",
+                    alt=f"Karte des Stadtbezirks {scope.name}; die Beschreibung steht unter der Karte.")
+    st.markdown(mb.legend_html(md, big), unsafe_allow_html=True)
+    st.markdown(report.map_text(md, scope))
+
+
+def show_recommendations(big: bool = False) -> None:
+    recs = sm.recommendations
+    if sm.recommendations_note:
+        st.info(sm.recommendations_note)
+        return
+    if recs.empty:
+        st.write("Für diesen Stadtbezirk sind keine Handlungsempfehlungen erfasst.")
+        return
+    n_changed = int(recs["geaendert_seit"].sum())
+    st.markdown(f"**{len(recs)} Handlungsempfehlungen** für die Sozialräume des Bezirks und die ganze Stadt; "
+                f"**{n_changed} seit der letzten Sitzung ({since_text}) geändert**.")
+    table = mb.recommendations_table(recs, since)
+    if big:
+        changed_first = table.iloc[recs.sort_values(["geaendert_seit", "id"], ascending=[False, True]).index]
+        st.markdown(mb.html_table(changed_first.drop(columns=["Handlungsfeld"])), unsafe_allow_html=True)
+    else:
+        only = st.checkbox("nur seit der letzten Sitzung geänderte zeigen", key="mb_nur_geaendert")
+        st.dataframe(table[recs["geaendert_seit"].to_numpy()] if only else table, hide_index=True, width="stretch")
+
+
+def show_development(big: bool = False) -> None:
+    cat = catalogue().set_index("id")
+    ids = [i for i in report.CHART_IDS if i in set(sm.development["indikator_id"])]
+    if not ids:
+        st.write("Noch keine Zeitreihen vorhanden.")
+        return
+    if big:
+        iid = ids[0]
+    else:
+        iid = st.selectbox("Indikator", ids, format_func=lambda i: cat.loc[i, "name"], key="mb_entw")
+    chart = report.chart_spec(sm.development, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"],
+                              width=1250 if big else 620, height=400 if big else 300, legend_orient="right")
+    if big:
+        chart = chart.configure_axis(labelFontSize=24, titleFontSize=24).configure_legend(
+            labelFontSize=24, symbolSize=300, labelColor="#000000").configure_title(fontSize=30)
+    st.altair_chart(chart, width="content", height=(400 if big else 300) + 80,
+                    alt=f"Liniendiagramm {cat.loc[iid, 'name']} über die Jahre; die Werte stehen in der Tabelle.")
+    table = mb.development_table(sm.development, iid, years=5 if big else None)
+    if big:
+        st.markdown(mb.html_table(table, numeric=tuple(c for c in table.columns if c != "Gebiet")), unsafe_allow_html=True)
+    else:
+        with st.expander("Tabelle: Werte je Jahr", expanded=False):
+            st.dataframe(table, hide_index=True, width="stretch")
+
+
+if present:
+    st.markdown(mb.PRESENTATION_CSS + mb.CARD_CSS, unsafe_allow_html=True)
+    k = st.session_state["mb_folie"]
+    nav = st.columns([1.1, 3, 1.1, 1.3], vertical_alignment="center")
+    nav[0].button("◀ Zurück", key="mb_prev", on_click=_step, args=(-1,), disabled=k == 0, shortcut="Left",
+                  width="stretch")
+    nav[1].markdown(f"**Folie {k + 1} von {len(mb.SLIDES)}: {mb.SLIDES[k]}**")
+    nav[2].button("Weiter ▶", key="mb_next", on_click=_step, args=(1,), disabled=k == len(mb.SLIDES) - 1,
+                  shortcut="Right", width="stretch")
+    nav[3].button("Präsentation beenden", key="mb_end", on_click=_stop_presenting, width="stretch")
+    st.markdown(f"## {mb.SLIDES[k]} – Stadtbezirk {scope.name}")
+    if k == 0:
+        show_map(470, big=True)
+    elif k == 1:
+        st.markdown(mb.cards_html(sm.headline, scope.name, big=True), unsafe_allow_html=True)
+        st.markdown(f"Farbe **und** Text zeigen die Bewertung: günstig (blau), ungünstig (orange). "
+                    f"Vergleich mit der Stadt {city_name()}.")
+    elif k == 2:
+        st.markdown(sm.ranking_note)
+        st.markdown(mb.html_table(mb.ranking_table(sm.ranking), numeric=("Rang",)), unsafe_allow_html=True)
+    elif k == 3:
+        show_development(big=True)
+    else:
+        show_recommendations(big=True)
+    st.caption("Tastatur: Pfeil rechts = weiter, Pfeil links = zurück.")
+else:
+    st.markdown(mb.CARD_CSS, unsafe_allow_html=True)
+    st.subheader("Karte")
+    show_map(480)
+    st.subheader(f"Kennzahlen: {scope.name} im Vergleich zur Stadt")
+    st.markdown(mb.cards_html(sm.headline, scope.name), unsafe_allow_html=True)
+    st.caption("Pfeil und Text zeigen die Veränderung gegenüber dem Vorjahr; „günstig“/„ungünstig“ folgt der Richtung "
+               "des Indikators (eine sinkende SGB-II-Quote ist günstig). Bezirks- und Stadtwerte aus der Summe der "
+               "Zähler und Nenner; „•“ = zum Schutz kleiner Fallzahlen gesperrt.")
+    st.subheader("Sozialräume nach Handlungsbedarf")
+    st.caption(sm.ranking_note)
+    st.dataframe(mb.ranking_table(sm.ranking), hide_index=True, width="stretch")
+    st.subheader("Entwicklung über die Jahre")
+    show_development()
+    st.subheader("Handlungsempfehlungen")
+    show_recommendations()
+    st.subheader("Bezirksbericht")
+    pdf_actor = actor
+    if actor.can_see_raw:
+        protect = st.checkbox("Für Gremien: kleine Fallzahlen sperren (wie für Betrachtende)", value=True,
+                              key="mb_pdf_schutz",
+                              help="Ohne Sperre enthält der Bericht Werte aus kleinen Fallzahlen und ist auf jeder "
+                                   "Seite als „Interner Bericht“ gekennzeichnet.")
+        if protect:
+            pdf_actor = Actor(actor.name, VIEWER)
+    st.download_button(
+        "Bezirksbericht als PDF herunterladen", data=lambda: mb.pdf_bytes(bezirk_id, pdf_actor, since),
+        file_name=f"bezirksbericht_{bezirk_id}_{dt.date.today():%Y-%m-%d}.pdf", mime="application/pdf",
+        icon=":material/picture_as_pdf:", key="mb_pdf",
+        help="A4, mit Karte, Kennzahlen, Grafiken, Handlungsempfehlungen, Datenstand und Definitionen. "
+             "Die Erstellung dauert einige Sekunden.",
+    )
+    attribution()
