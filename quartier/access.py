@@ -29,6 +29,13 @@ class Actor:
         return _RANK.get(self.role, -1) >= _RANK[role]
 
 
+# Named actors for work nobody in particular is looking at. Every function that returns values takes a required
+# keyword ``actor``: pass SYSTEM where the raw values are meant (imports, computations stored for staff, the CLI's
+# internal work) and PUBLIC where the result may reach anyone (the protected view). ``None`` means nothing.
+SYSTEM = Actor("system", ADMIN, raw_data=True)
+PUBLIC = Actor("öffentlich", VIEWER, raw_data=False)
+
+
 def require(actor: Actor | None, role: str, action: str = "diese Aktion") -> Actor:
     """Raise PermissionDenied unless ``actor`` has at least ``role``."""
     if actor is None or not isinstance(actor, Actor) or not actor.has(role):
