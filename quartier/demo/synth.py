@@ -328,14 +328,9 @@ def build(con, n_areas: int, n_indicators: int, n_years: int, seed: int = 1, *, 
 
 
 def _recommendations(con, g: SynthGeometry, cat: pd.DataFrame, actor, seed: int) -> int:
-    """Add up to 10 recommendations for areas near the axis, if the catalogue module (issue 7) exists."""
-    try:
-        from quartier.actions import catalogue as reco
-    except ImportError:
-        return 0
-    create = getattr(reco, "create", None)
-    if create is None:
-        return 0
+    """Add up to 10 recommendations for areas near the axis."""
+    from quartier.actions.store import create
+
     rng = np.random.default_rng(seed + 3)
     near = g.areas.sort_values("dist_km")["id"].head(max(3, len(g.areas) // 50)).tolist()
     statuses = ["offen", "in Planung", "in Umsetzung", "umgesetzt"]
