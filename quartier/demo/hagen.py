@@ -202,14 +202,22 @@ def _num(v):
 
 def write_deliveries(values: pd.DataFrame, names: dict[str, str], ind: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
     """Write one delivery file per Lieferant; return {Lieferant: path}."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     out_dir.mkdir(parents=True, exist_ok=True)
     iname = dict(zip(ind["id"], ind["name"]))
     paths = {}
     v = values.copy()
     v["sozialraum"] = v["sozialraum_id"].map(names)
+
+    for writer in (_write_jobcenter, _write_wide_by_indicator, _write_schulverwaltung, _write_jugendamt):
+        writer(v, names, ind, iname, out_dir, paths)
+    return paths
+
+
+def _write_jobcenter(v: pd.DataFrame, names: dict[str, str], ind: pd.DataFrame, iname: dict[str, str],
+                     out_dir: Path, paths: dict[str, Path]) -> None:
+    """Jobcenter: long layout under a title block, footnotes and a city total per year."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
 
     # Jobcenter: long layout under a title block, footnotes and a city total per year.
     wb = Workbook()
@@ -235,6 +243,13 @@ def write_deliveries(values: pd.DataFrame, names: dict[str, str], ind: pd.DataFr
     ws.append(["Quelle: Statistik der Bundesagentur für Arbeit, Sonderauswertung (Beispieldaten)."])
     paths["Jobcenter"] = out_dir / LIEFERANTEN["Jobcenter"][0]
     wb.save(paths["Jobcenter"])
+
+
+def _write_wide_by_indicator(v: pd.DataFrame, names: dict[str, str], ind: pd.DataFrame, iname: dict[str, str],
+                     out_dir: Path, paths: dict[str, Path]) -> None:
+    """Einwohnerwesen and Gesundheitsamt: wide by indicator, one sheet per year, merged headers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
 
     # Einwohnerwesen and Gesundheitsamt: wide by indicator, one sheet per year, merged headers.
     for lieferant, title in (("Einwohnerwesen", "Bevölkerung nach Sozialräumen, Stand 31.12.{y}"),
@@ -283,6 +298,13 @@ def write_deliveries(values: pd.DataFrame, names: dict[str, str], ind: pd.DataFr
         paths[lieferant] = out_dir / fname
         wb.save(paths[lieferant])
 
+
+def _write_schulverwaltung(v: pd.DataFrame, names: dict[str, str], ind: pd.DataFrame, iname: dict[str, str],
+                     out_dir: Path, paths: dict[str, Path]) -> None:
+    """Schulverwaltung: wide by year, one sheet per indicator, years as merged headers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     # Schulverwaltung: wide by year, one sheet per indicator, years as merged headers.
     fname, ids = LIEFERANTEN["Schulverwaltung"]
     wb = Workbook()
@@ -310,6 +332,11 @@ def write_deliveries(values: pd.DataFrame, names: dict[str, str], ind: pd.DataFr
     paths["Schulverwaltung"] = out_dir / fname
     wb.save(paths["Schulverwaltung"])
 
+
+def _write_jugendamt(v: pd.DataFrame, names: dict[str, str], ind: pd.DataFrame, iname: dict[str, str],
+                     out_dir: Path, paths: dict[str, Path]) -> None:
+    """Jugendamt: long CSV, semicolon, Windows-1252, German decimal comma."""
+
     # Jugendamt: long CSV, semicolon, Windows-1252, German decimal comma.
     fname, ids = LIEFERANTEN["Jugendamt"]
     part = v[v["indikator_id"].isin(ids)].sort_values(["jahr", "indikator_id", "sozialraum_id"])
@@ -319,7 +346,6 @@ def write_deliveries(values: pd.DataFrame, names: dict[str, str], ind: pd.DataFr
         lines.append(f"{r['jahr']};{r['sozialraum']};{iname[r['indikator_id']]};{int(r['zaehler'])};{int(r['nenner'])};{w}")
     paths["Jugendamt"] = out_dir / fname
     paths["Jugendamt"].write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
-    return paths
 
 
 def import_deliveries(con, paths: dict[str, Path]) -> list[dict]:
