@@ -400,7 +400,7 @@ def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | N
     paths = write_deliveries(values, names, ind, out_dir or DEMO_DIR / "lieferungen")
     progress("Lieferungen über den Importer einlesen …")
     import_deliveries(con, paths)
-    __import__("quartier.need.index", fromlist=["index"]).ensure_demo_method(con)  # Handlungsbedarf: demo method
+    __import__("quartier.need.index", fromlist=["index"]).ensure_demo_method(con, DEMO_USER)  # Handlungsbedarf: demo method
     load_demo_actions(con)  # Handlungsempfehlungen (Beispiel)
     __import__("quartier.admin.auth", fromlist=["auth"]).ensure_demo_accounts(con)  # Demo-Konten (README: Anmeldung)
     return {"sozialraeume": len(g.areas), "indikatoren": len(ind), "werte": len(values), "lieferungen": len(paths)}

@@ -215,7 +215,7 @@ def _indicator_values(row: dict, need: np.ndarray, pop: np.ndarray, years: np.nd
     return {"wert": wert, "zaehler": zaehler, "nenner": nenner}
 
 
-def build(con, n_areas: int, n_indicators: int, n_years: int, seed: int = 1, *, actor: access.Actor | None = None,
+def build(con, n_areas: int, n_indicators: int, n_years: int, seed: int = 1, *, actor: access.Actor,
           force: bool = False, progress=lambda msg: None) -> dict:
     """Replace the database content with a synthetic city; return counts.
 

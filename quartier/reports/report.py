@@ -449,7 +449,7 @@ def _readable(field: str, text) -> str:
         return t.replace("|", ", ")
 
 
-def recommendations(con, scope: Scope, actor=None, since: dt.date | None = None) -> tuple[pd.DataFrame, str | None]:
+def recommendations(con, scope: Scope, actor: access.Actor, since: dt.date | None = None) -> tuple[pd.DataFrame, str | None]:
     """Handlungsempfehlungen for the scope's Sozialräume (and the city-wide ones) with status, the
     derived "überfällig" flag and the changes since ``since`` (e.g. the last meeting); a note instead
     when the catalogue is not available.
@@ -462,7 +462,6 @@ def recommendations(con, scope: Scope, actor=None, since: dt.date | None = None)
         return pd.DataFrame(columns=cols), "Der Katalog der Handlungsempfehlungen ist noch nicht eingerichtet."
     from quartier.actions import model, store
 
-    actor = actor if actor is not None else access.PUBLIC  # no actor: the viewer's view, as before
     df = store.listing(con, actor=actor)
     if df.empty:
         return pd.DataFrame(columns=cols), "Noch keine Handlungsempfehlungen erfasst."
@@ -811,7 +810,7 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
                           "`python -m quartier init` ausführen.")
     glyphs = _glyphs(regular)
     sm = summ or summary(con, scope, actor, year, since)
-    internal = bool(getattr(actor, "can_see_raw", False))
+    internal = actor.can_see_raw
     cat = indicators.catalogue(con).set_index("id")
     today = dt.date.today().strftime("%d.%m.%Y")
     title = f"{scope.title} {scope.label}" if scope.kind != "stadt" else f"Stadtbericht {sm.city}"
