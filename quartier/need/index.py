@@ -307,11 +307,9 @@ def demo_method() -> dict:
     }
 
 
-def ensure_demo_method(con) -> dict:
-    """Save the demo city's method (Jobcenter, Gesundheitsamt, Schulverwaltung, Jugendamt indicators)."""
-    from quartier.demo.hagen import DEMO_USER
-
-    return save_method(con, demo_method(), access.Actor(DEMO_USER, access.ADMIN, raw_data=True))
+def ensure_demo_method(con, user: str) -> dict:
+    """Save the demo city's method (Jobcenter, Gesundheitsamt, Schulverwaltung, Jugendamt indicators) as ``user``."""
+    return save_method(con, demo_method(), access.Actor(user, access.ADMIN, raw_data=True))
 
 
 # --------------------------------------------------------------------------------------------
