@@ -466,12 +466,3 @@ def test_method_is_a_frozen_dataclass_with_an_identical_json_form():
     z = index_method.validate_method(method())
     assert "points_scheme" not in z.to_dict() and z.points_scheme is None
 
-
-def test_need_and_reports_do_not_import_the_demo():
-    import grimp
-
-    graph = grimp.build_graph("quartier")
-    for pkg in ("quartier.need", "quartier.reports"):
-        mods = {pkg} | graph.find_descendants(pkg)
-        bad = [(m, i) for m in mods for i in graph.find_modules_directly_imported_by(m) if i.startswith("quartier.demo")]
-        assert bad == [], bad
