@@ -128,7 +128,7 @@ def explain(result: IndexResult, area_id: str, catalogue: pd.DataFrame) -> str:
     downs = [j for j in order[::-1] if c[j] < -0.005]
     scale = "Standardabweichungen" if m.kind == "zscore" else "Punkte"
     text = (
-        f"{name} hat den Indexwert {number(result.value[i], 2)} (Klasse „{m['classes'][result.klass[i]]}“, "
+        f"{name} hat den Indexwert {number(result.value[i], 2)} (Klasse „{m.classes[result.klass[i]]}“, "
         f"Rang {int(result.rank[i])} von {n_rated}; Rang 1 = höchster Handlungsbedarf)."
     )
     if m.kind == "zscore":
@@ -156,7 +156,7 @@ def protected_cells(con, result: IndexResult, *, actor: Actor) -> set[tuple[str,
     depend on who looks at it); only the raw rates and z-values of these cells are hidden on the page."""
     if actor.can_see_raw:
         return set()
-    v = indicators.current_values(con, result.indicator_ids, [result.year], actor)
+    v = indicators.current_values(con, result.indicator_ids, [result.year], actor=actor)
     v = v[v["gesperrt"].astype(bool)]
     return set(zip(v["sozialraum_id"], v["indikator_id"]))
 

@@ -466,3 +466,16 @@ def test_method_is_a_frozen_dataclass_with_an_identical_json_form():
     z = index_method.validate_method(method())
     assert "points_scheme" not in z.to_dict() and z.points_scheme is None
 
+
+
+def test_explanation_and_contributions_of_one_area(hand):
+    from quartier.values import indicators
+
+    res = compute.compute(hand, method(), 2024, actor=SYSTEM)
+    cat = indicators.catalogue(hand)
+    out = by_id(res)
+    text = explain.explain(res, "R5", cat)
+    assert f"Klasse „{out['R5']['class']}“" in text and f"Rang {out['R5']['rank']} von 5" in text
+    cf = explain.contributions_frame(res, "R5", cat)
+    assert list(cf["id"]) == ["a", "b", "c"] and cf["Beitrag"].sum() == pytest.approx(out["R5"]["value"])
+    assert "z-Wert" in cf.columns and not cf["gesperrt"].any()
