@@ -305,15 +305,15 @@ def recommendations(con, scope: Scope, since: dt.date | None = None, *, actor: A
     derived "überfällig" flag and the changes since ``since`` (e.g. the last meeting); a note instead
     when the catalogue is not available.
 
-    Built on :mod:`quartier.actions.catalogue` (visibility: internal recommendations only for staff).
+    Built on :mod:`quartier.actions.store` (visibility: internal recommendations only for staff).
     """
     cols = ["id", "titel", "handlungsfeld", "ebene", "status", "status_symbol", "fortschritt", "federfuehrung",
             "ende_geplant", "sozialraeume", "ueberfaellig", "ohne_aktualisierung", "geaendert_seit", "aenderungen"]
-    if importlib.util.find_spec("quartier.actions.catalogue") is None or not _table_exists(con, "empfehlung"):
+    if importlib.util.find_spec("quartier.actions.store") is None or not _table_exists(con, "empfehlung"):
         return pd.DataFrame(columns=cols), "Der Katalog der Handlungsempfehlungen ist noch nicht eingerichtet."
-    from quartier.actions import catalogue
+    from quartier.actions import model, store
 
-    df = catalogue.listing(con, actor)
+    df = store.listing(con, actor=actor)
     if df.empty:
         return pd.DataFrame(columns=cols), "Noch keine Handlungsempfehlungen erfasst."
     if scope.kind != "stadt":
@@ -322,10 +322,10 @@ def recommendations(con, scope: Scope, since: dt.date | None = None, *, actor: A
     df = df.copy()
     df["sozialraeume"] = [("stadtweit" if e == "stadtweit" else (", ".join(n) or fmt.NOTHING))
                           for e, n in zip(df["ebene"], df["sozialraum_namen"])]
-    df["status_symbol"] = df["status"].map(lambda st: catalogue.STATUS_BY_NAME[st].symbol if st in catalogue.STATUS_BY_NAME else "")
+    df["status_symbol"] = df["status"].map(lambda st: model.STATUS_BY_NAME[st].symbol if st in model.STATUS_BY_NAME else "")
     changes: dict[str, list[str]] = {}
     if since is not None and len(df):
-        ch = catalogue.changed_since(con, since, actor)
+        ch = store.changed_since(con, since, actor=actor)
         ch = ch[ch["empfehlung_id"].isin(set(df["id"]))].iloc[::-1]   # oldest first
         for r in ch.to_dict("records"):
             when = pd.Timestamp(r["zeitpunkt"]).strftime("%d.%m.%Y")

@@ -150,6 +150,7 @@ def run_cli(monkeypatch, argv, stdin=""):
 
 def test_user_cli_round_trip(tmp_path, monkeypatch, capsys):
     dbf = str(tmp_path / "q.duckdb")
+    db.connect(dbf).close()  # only init/demo/synth create a database (a mistyped --db must not)
     assert run_cli(monkeypatch, ["user", "add", "s.klein", "--role", "Bearbeitung", "--password-stdin", "--db", dbf,
                                  "--user", "admin-cli"], PW + "\n") == 0
     assert run_cli(monkeypatch, ["user", "set-role", "s.klein", "admin", "--db", dbf]) == 0
