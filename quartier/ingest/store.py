@@ -9,8 +9,9 @@ import pandas as pd
 from quartier import access, db
 from quartier.admin import backup
 from quartier.errors import QuartierError
+from quartier.ingest.analysis import VALUE_COLUMNS, FileAnalysis
+from quartier.ingest.compare import delivery_state
 from quartier.ingest.match import remember_alias
-from quartier.ingest.pipeline import VALUE_COLUMNS, FileAnalysis, delivery_state
 from quartier.names import normalize
 
 

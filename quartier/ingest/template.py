@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 from quartier import db
-from quartier.ingest.pipeline import ERROR, WARNING, FileAnalysis
+from quartier.ingest.analysis import ERROR, WARNING, FileAnalysis
 from quartier.tables import neutralise, to_csv_bytes
 from quartier.uploads import FileRejected, read_book
 
