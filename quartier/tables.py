@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from quartier import uploads
 from quartier.errors import QuartierError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -97,36 +99,64 @@ def _plain(v):
 
 
 def decode_csv(raw: bytes) -> tuple[str, str]:
-    """CSV bytes as departments send them (UTF-8 with or without BOM, else Windows-1252) -> (text, separator)."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    first = text.splitlines()[0] if text else ""
-    return text, (";" if first.count(";") >= first.count(",") else ",")
+    """CSV bytes as departments send them -> (text, separator); the one decoding in :mod:`quartier.uploads`."""
+    return uploads.decode_csv(raw)
 
 
 def read_table(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
-    """Read a simple header-first table from .csv (``;`` or ``,``, UTF-8 or Windows-1252) or .xlsx."""
-    p = Path(path)
-    if not p.exists():
-        raise TableError(f"Datei {p} nicht gefunden.")
-    suffix = p.suffix.lower()
-    if suffix == ".csv":
-        text, sep = decode_csv(p.read_bytes())
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
-        from python_calamine import CalamineWorkbook
+    """Read a simple header-first table from .csv (``;``, ``,`` or tab; UTF-8 or Windows-1252) or .xlsx.
 
-        try:
-            wb = CalamineWorkbook.from_path(str(p))
-            name = wb.sheet_names[sheet] if isinstance(sheet, int) else sheet
-            rows = wb.get_sheet_by_name(name).to_python()
-        except Exception as exc:  # noqa: BLE001 - calamine raises several error types
-            raise TableError(f"{p}: Datei kann nicht als Tabelle gelesen werden ({exc}).") from exc
-        if not rows:
-            return pd.DataFrame()
-        header = [str(h).strip() for h in rows[0]]
-        body = [["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in r] for r in rows[1:]]
-        return pd.DataFrame(body, columns=header)
-    raise TableError(f"{p}: Dateiendung {p.suffix!r} nicht unterstützt (erlaubt: .csv, .xlsx).")
+    The file goes through :mod:`quartier.uploads` (regular file, size limit, zip bomb, password,
+    sheet dimensions); every refusal is a :class:`TableError` naming the file.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xlsm", ".xls", ".ods"):
+        if not p.exists():
+            raise TableError(f"Datei {p} nicht gefunden.")
+        raise TableError(f"{p}: Dateiendung {p.suffix!r} nicht unterstützt (erlaubt: .csv, .xlsx).")
+    try:
+        data = uploads.read_path(p)
+        if suffix == ".csv":
+            uploads.check_upload(data, p.name)
+            text, sep = uploads.decode_csv(data)
+            return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        book = uploads.read_book(data, p.name, pick=lambda names: [_pick_sheet(names, sheet)])
+    except uploads.FileRejected as exc:
+        if exc.kind == "unlesbar" and not p.exists():
+            raise TableError(f"Datei {p} nicht gefunden.") from exc
+        raise TableError(f"{p}: {exc}") from exc
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise TableError(f"{p}: Datei kann nicht als Tabelle gelesen werden ({exc}).") from exc
+    rows = book.sheets[0].rows if book.sheets else []
+    rows = _trim(rows)
+    if not rows:
+        return pd.DataFrame()
+    header = [str(h).strip() for h in rows[0]]
+    body = [["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in r] for r in rows[1:]]
+    return pd.DataFrame(body, columns=header)
+
+
+def _pick_sheet(names: list[str], sheet: str | int) -> str:
+    if isinstance(sheet, int):
+        if not -len(names) <= sheet < len(names):
+            raise uploads.FileRejected(f"Die Datei hat kein Blatt Nummer {sheet + 1}.", "blatt")
+        return names[sheet]
+    if sheet not in names:
+        raise uploads.FileRejected(f"Die Datei hat kein Blatt „{sheet}“.", "blatt")
+    return sheet
+
+
+def _trim(rows: list[list[Any]]) -> list[list[Any]]:
+    """Drop the empty rows and columns around the data, as calamine's default read does."""
+    def empty(v: Any) -> bool:
+        return v is None or v == ""
+
+    top = next((i for i, r in enumerate(rows) if not all(empty(v) for v in r)), len(rows))
+    bottom = next((i for i in range(len(rows), top, -1) if not all(empty(v) for v in rows[i - 1])), top)
+    rows = rows[top:bottom]
+    used = [c for c in range(max((len(r) for r in rows), default=0)) if any(c < len(r) and not empty(r[c]) for r in rows)]
+    if not used:
+        return []
+    left, right = used[0], used[-1] + 1
+    return [list(r[left:right]) + [""] * max(0, right - len(r)) for r in rows]
