@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,16 @@ from quartier import uploads
 from quartier.errors import QuartierError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# control characters an .xlsx cannot hold (openpyxl raises IllegalCharacterError): shown as U+FFFD instead
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+REPLACEMENT = "\ufffd"
+
+
+def clean_text(value: Any) -> Any:
+    """Text with control characters (NUL, …) replaced by U+FFFD so that it can be written to .xlsx."""
+    if isinstance(value, str) and _ILLEGAL_XML.search(value):
+        return _ILLEGAL_XML.sub(REPLACEMENT, value)
+    return value
 
 
 class TableError(QuartierError):
@@ -70,11 +81,11 @@ def to_xlsx_bytes(sheets: dict[str, pd.DataFrame], path: str | Path | None = Non
     for name, df in sheets.items():
         ws = wb.create_sheet(title=str(name)[:31])
         safe = neutralise_frame(df)
-        ws.append([str(c) for c in safe.columns])
+        ws.append([clean_text(str(c)) for c in safe.columns])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in safe.itertuples(index=False):
-            ws.append([None if (v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA) else _plain(v) for v in row])
+            ws.append([None if (v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA) else clean_text(_plain(v)) for v in row])
         for i, col in enumerate(safe.columns, start=1):
             width = max([len(str(col))] + [len(str(v)) for v in safe[col].head(200).tolist()])
             ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(60, max(8, width + 2))
