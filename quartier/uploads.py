@@ -93,8 +93,14 @@ def check_upload(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES) 
             raise FileRejected(f"Die Datei ist eine alte Excel-Datei (.xls), hat aber die Endung {suffix}.", "dateityp")
         return "cfb"
     if suffix == ".csv":
-        if b"\x00" in data[:4096]:
+        nul = data.find(b"\x00")
+        if 0 <= nul < 4096:
             raise FileRejected("Die CSV-Datei enthält Binärdaten und ist keine Textdatei. Bitte als „CSV (Trennzeichen-getrennt)“ speichern.", "dateityp")
+        if nul >= 0:
+            line = data.count(b"\n", 0, nul) + 1
+            raise FileRejected(f"Die CSV-Datei enthält in Zeile {line} Binärdaten (ein NUL-Zeichen) und "
+                               "ist keine saubere Textdatei. Bitte die Zeile prüfen und als „CSV (Trennzeichen-getrennt)“ speichern.",
+                               "dateityp")
         return "csv"
     raise FileRejected(
         f"Die Datei hat die Endung {suffix}, ist aber keine Tabellendatei (weder Excel noch OpenDocument). "
