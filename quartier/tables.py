@@ -35,7 +35,7 @@ class TableError(QuartierError):
     """Unreadable table; German message."""
 
 
-def neutralise(value):
+def neutralise(value: Any) -> Any:
     """Prefix text that a spreadsheet would evaluate as a formula with an apostrophe."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value

@@ -41,7 +41,7 @@ class FileRejected(QuartierError):
 @dataclass
 class RawSheet:
     name: str
-    rows: list[list]                    # absolute positions: rows[r][c] is cell (r+1, c+1)
+    rows: list[list[Any]]               # absolute positions: rows[r][c] is cell (r+1, c+1)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 (0-based)
 
 
@@ -51,7 +51,7 @@ class RawBook:
     infos: list[str] = field(default_factory=list)
     kind: str = "xlsx"
     zip_file: zipfile.ZipFile | None = field(default=None, repr=False)
-    _formulas: list | None = field(default=None, repr=False)
+    _formulas: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     def formulas_without_value(self) -> list[tuple[str, str]]:
         """(sheet, cell) of formula cells without a cached value (xlsx/xlsm only), scanned on first use.

@@ -5,7 +5,9 @@ Shared by the steps extract -> validate -> compare (see :mod:`quartier.ingest.pi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +32,7 @@ class Finding:
     column: str = ""
     value: str = ""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, str]:
         return {"sheet": self.sheet, "cell": self.cell, "column": self.column, "value": self.value,
                 "rule": self.rule, "message": self.message}
 
@@ -46,13 +48,13 @@ class FileAnalysis:
     values: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VALUE_COLUMNS))
     findings: list[Finding] = field(default_factory=list)
     readable: bool = True
-    duplicate: dict | None = None
-    accepted: dict = field(default_factory=dict)          # (art, text) -> id, to remember on commit
+    duplicate: dict[str, Any] | None = None
+    accepted: dict[tuple[str, str], str] = field(default_factory=dict)          # (art, text) -> id, to remember on commit
     user_plans: bool = False                              # mapping set by the user: remember it
-    suggestions: list[dict] = field(default_factory=list)  # [{art, text, ziel_id, ziel}]
-    headers: dict = field(default_factory=dict, repr=False)  # sheet -> {column index: header text}
-    state: tuple | None = field(default=None, repr=False)     # deliveries when compared (commit reuses the diff)
-    row_counts: dict | None = field(default=None, repr=False)
+    suggestions: list[dict[str, Any]] = field(default_factory=list)  # [{art, text, ziel_id, ziel}]
+    headers: dict[str, dict[int, str]] = field(default_factory=dict, repr=False)  # sheet -> {column index: header text}
+    state: tuple[Any, ...] | None = field(default=None, repr=False)     # deliveries when compared (commit reuses the diff)
+    row_counts: dict[str, int] | None = field(default=None, repr=False)
     matcher: Matcher | None = field(default=None, repr=False)
 
     @property
@@ -67,7 +69,7 @@ class FileAnalysis:
     def infos(self) -> list[Finding]:
         return [f for f in self.findings if f.level == INFO]
 
-    def counts(self) -> dict:
+    def counts(self) -> dict[str, int]:
         if self.row_counts is not None:
             return dict(self.row_counts)
         v = self.values
@@ -97,7 +99,7 @@ class FileAnalysis:
             return pd.DataFrame()
         return v.pivot_table(index="indikator_id", columns="jahr", values="sozialraum_id", aggfunc="count", fill_value=0)
 
-    def report(self, status: str | None = None, lieferung_id: int | None = None) -> dict:
+    def report(self, status: str | None = None, lieferung_id: int | None = None) -> dict[str, Any]:
         """The JSON object of the command line (and the stored report)."""
         if status is None:
             status = "duplicate" if self.duplicate else ("rejected" if (self.errors or not self.readable) else "ok")
@@ -117,7 +119,7 @@ class FileAnalysis:
 class Emitter:
     """Turns masks over the records into findings with sheet, cell, column and value (capped per rule)."""
 
-    def __init__(self, fa: FileAnalysis, recs: dict):
+    def __init__(self, fa: FileAnalysis, recs: dict[str, np.ndarray]):
         self.fa = fa
         self.recs = recs
         self.headers = fa.headers
@@ -125,10 +127,11 @@ class Emitter:
     def header(self, sheet: str, c: int) -> str:
         return self.headers.get(sheet, {}).get(int(c), "") if c >= 0 else ""
 
-    def row(self, i: int) -> dict:
+    def row(self, i: int) -> dict[str, Any]:
         return {k: v[i] for k, v in self.recs.items()}
 
-    def emit(self, mask: np.ndarray, level: str, rule: str, col_field: str, raw_field: str | None, message) -> int:
+    def emit(self, mask: np.ndarray, level: str, rule: str, col_field: str, raw_field: str | None,
+             message: Callable[[dict[str, Any], int], str]) -> int:
         idx = np.flatnonzero(mask)
         for i in idx[:MAX_PER_RULE]:
             r = self.row(i)
@@ -142,7 +145,7 @@ class Emitter:
         return len(idx)
 
 
-def fmt_number(x) -> str:
+def fmt_number(x: Any) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "–"
     from quartier import format as fmt

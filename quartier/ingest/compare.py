@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from quartier import db
 from quartier.ingest.analysis import MAX_PER_RULE, VALUE_COLUMNS, WARNING, Emitter, FileAnalysis, Finding, fmt_number
 
 JUMP_SPREADS = 4.0               # a jump larger than 4 standard deviations of the usual year-on-year change
@@ -19,7 +22,7 @@ _HIST_SQL = (
 )
 
 
-def _jumps(v: pd.DataFrame, hist: dict, count_ids: set) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Positions in ``v`` whose change against the previous year exceeds the usual spread of the indicator.
 
     The usual spread is the standard deviation of year-on-year changes of that indicator over all
@@ -52,7 +55,7 @@ def _jumps(v: pd.DataFrame, hist: dict, count_ids: set) -> tuple[np.ndarray, np.
     k = len(iu)
     have = ~np.isnan(diff)
 
-    def spread(mask):
+    def spread(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cnt = np.bincount(ic[mask], minlength=k).astype(float)
         s1 = np.bincount(ic[mask], weights=diff[mask], minlength=k)
         s2 = np.bincount(ic[mask], weights=diff[mask] ** 2, minlength=k)
@@ -89,7 +92,7 @@ def _missing(v: pd.DataFrame, areas: list[str]) -> list[tuple[str, int, list[str
     return out
 
 
-def compare(con, fa: FileAnalysis) -> None:
+def compare(con: db.Con, fa: FileAnalysis) -> None:
     """Mark each value new / changed / unchanged against the current values; add the warnings."""
     v = fa.values
     if v.empty:
@@ -120,7 +123,7 @@ def compare(con, fa: FileAnalysis) -> None:
                      "suppressed": int(v["gesperrt"].to_numpy(bool).sum())}
     matcher = fa.matcher
 
-    def label(i):
+    def label(i: Any) -> str:
         return matcher.label("indikator", i) if matcher else str(i)
 
     recs = {k: v[k].to_numpy() for k in ("sheet", "row0", "wert_col", "indikator_id", "sozialraum_id", "jahr", "wert",
@@ -142,8 +145,8 @@ def compare(con, fa: FileAnalysis) -> None:
                 "Bitte prüfen.")
     n_areas = len(areas)
     missing = _missing(v, areas)
-    for k, (iid, year, fehlend) in enumerate(missing):
-        if k >= MAX_PER_RULE:
+    for n_found, (iid, year, fehlend) in enumerate(missing):
+        if n_found >= MAX_PER_RULE:
             fa.findings.append(Finding(WARNING, "sozialraeume_fehlen", "… und weitere "
                                        "Indikator-Jahr-Kombinationen mit fehlenden Sozialräumen."))
             break
@@ -152,7 +155,7 @@ def compare(con, fa: FileAnalysis) -> None:
                                    f"{n_areas} Sozialräumen: {shown}. Bitte prüfen, ob die Lieferung vollständig ist."))
 
 
-def delivery_state(cur) -> tuple:
+def delivery_state(cur: db.Con) -> tuple[Any, ...]:
     """Changes whenever a delivery is added or withdrawn: a diff computed under the same state is still valid."""
     return tuple(cur.execute("SELECT count(*), coalesce(max(id), 0), count(*) FILTER (WHERE status = 'aktiv') "
                              "FROM lieferung").fetchall()[0])
@@ -164,5 +167,6 @@ def _limit_text(limit: float, relative: bool) -> str:
 
 def _same(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        return (np.isnan(x) & np.isnan(y)) | (np.abs(x - y) <= 1e-9 * np.maximum(1, np.abs(x)))
+        out: np.ndarray = (np.isnan(x) & np.isnan(y)) | (np.abs(x - y) <= 1e-9 * np.maximum(1, np.abs(x)))
+    return out
 

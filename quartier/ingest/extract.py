@@ -5,6 +5,7 @@ Also the total rows ("Stadt Hagen gesamt", "Summe"): skipped, and compared with 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -196,12 +197,13 @@ def _block(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], group: Gr
     return blk
 
 
-def _check_totals(plan: SheetPlan, fa: FileAnalysis, groups, col, total, keep, absolute, first) -> None:
+def _check_totals(plan: SheetPlan, fa: FileAnalysis, groups: list[Group], col: Callable[[int], tuple[np.ndarray, np.ndarray]],
+                  total: np.ndarray, keep: np.ndarray, absolute: np.ndarray, first: dict[str, ColumnSpec]) -> None:
     """A total row ("Stadt Hagen gesamt") is compared with the sum of the Sozialräume above it (counts only)."""
     ind_col, year_col = first.get("indikator"), first.get("jahr")
     t_idx, k_idx = np.flatnonzero(total), np.flatnonzero(keep)
 
-    def key_of(idx):
+    def key_of(idx: np.ndarray) -> np.ndarray:
         parts = []
         for spec in (ind_col, year_col):
             parts.append(pd.Series(col(spec.col)[0][idx], dtype=object).map(V.cell_text).to_numpy() if spec else np.full(len(idx), ""))
@@ -236,7 +238,7 @@ def _truthy(raw: np.ndarray) -> np.ndarray:
     return np.array(flags + [False], dtype=bool)[np.where(codes < 0, len(uniq), codes)]
 
 
-def concat(blocks: list[dict]) -> dict:
+def concat(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if len(blocks) == 1:
         return blocks[0]
     return {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}

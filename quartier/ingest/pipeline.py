@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from quartier import db
 from quartier.ingest import values as V
 from quartier.ingest.analysis import ERROR, INFO, MAX_PER_RULE, VALUE_COLUMNS, WARNING, FileAnalysis, Finding
 from quartier.ingest.compare import compare, delivery_state
@@ -27,14 +31,14 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def known_lieferanten(con) -> list[str]:
+def known_lieferanten(con: db.Con) -> list[str]:
     rows = con.cursor().execute(
         "SELECT DISTINCT lieferant FROM indikator WHERE lieferant IS NOT NULL "
         "UNION SELECT DISTINCT lieferant FROM lieferung WHERE lieferant IS NOT NULL").fetchall()
     return sorted(r[0] for r in rows)
 
 
-def remembered_mapping(con, lieferant: str | None) -> dict[str, dict]:
+def remembered_mapping(con: db.Con, lieferant: str | None) -> dict[str, dict[str, Any]]:
     if not lieferant:
         return {}
     rows = con.cursor().execute(
@@ -42,16 +46,16 @@ def remembered_mapping(con, lieferant: str | None) -> dict[str, dict]:
     return {r[0]: {"rolle": r[1], "indikator_id": r[2], "jahr": r[3]} for r in rows}
 
 
-def analyse(con, data: bytes, filename: str, *, lieferant: str | None = None, plans: dict[str, SheetPlan] | None = None,
+def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = None, plans: dict[str, SheetPlan] | None = None,
             accepted: dict[tuple[str, str], str] | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
             book: RawBook | None = None) -> FileAnalysis:
     """Analyse one delivered file without writing anything."""
     fa = FileAnalysis(filename=filename, sha256=sha256_of(data), size=len(data), accepted=dict(accepted or {}),
                       user_plans=bool(plans))
-    row = con.cursor().execute(
+    rows = con.cursor().execute(
         "SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? AND status = 'aktiv' "
         "ORDER BY id LIMIT 1", [fa.sha256]).fetchall()
-    row = row[0] if row else None
+    row = rows[0] if rows else None
     if row:
         fa.duplicate = {"lieferung_id": row[0], "importiert_am": str(row[1])[:19], "importiert_von": row[2], "dateiname": row[3]}
     else:
@@ -76,6 +80,7 @@ def analyse(con, data: bytes, filename: str, *, lieferant: str | None = None, pl
         fa.findings.append(Finding(INFO, "ausgeblendet", msg))
     frames = []
     for sheet in book.sheets:
+        plan: SheetPlan | None
         if plans and sheet.name in plans:
             plan = plans[sheet.name]
             finish_plan(plan, matcher)
@@ -112,7 +117,7 @@ def analyse(con, data: bytes, filename: str, *, lieferant: str | None = None, pl
     return fa
 
 
-def _empty_where_expected(recs: dict) -> bool:
+def _empty_where_expected(recs: dict[str, np.ndarray]) -> bool:
     """Cells read as empty although a value belongs there (a formula without cached value reads as empty)."""
     w_empty = (recs["wert_col"] >= 0) & (recs["wert_kind"] == V.K_EMPTY)
     zn_empty = ((recs["zaehler_col"] >= 0) & (recs["zaehler_kind"] == V.K_EMPTY)
@@ -137,7 +142,7 @@ def _in_table(cell: str, cols: set[int], first_row: int) -> bool:
     return row >= first_row and (col - 1) in cols
 
 
-def _finish(fa: FileAnalysis, con, matcher: Matcher, lieferant: str | None) -> None:
+def _finish(fa: FileAnalysis, con: db.Con, matcher: Matcher, lieferant: str | None) -> None:
     v = fa.values
     if lieferant is None and not v.empty:
         lf = pd.Series([matcher.indicators.get(i, {}).get("lieferant") for i in v["indikator_id"].unique()]).dropna()
@@ -147,7 +152,7 @@ def _finish(fa: FileAnalysis, con, matcher: Matcher, lieferant: str | None) -> N
 
 
 @contextmanager
-def _gc_paused():
+def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a sheet's hundred thousand small row lists are alive.
 
     They hold no reference cycles, but every collection of the oldest generation walks all of them again
@@ -162,7 +167,7 @@ def _gc_paused():
             gc.enable()
 
 
-def analyse_and_compare(con, data: bytes, filename: str, **kw) -> FileAnalysis:
+def analyse_and_compare(con: db.Con, data: bytes, filename: str, **kw: Any) -> FileAnalysis:
     with _gc_paused():
         fa = analyse(con, data, filename, **kw)
         compare(con, fa)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from quartier import db
-from quartier.ingest.analysis import ERROR, WARNING, FileAnalysis
+from quartier.ingest.analysis import ERROR, WARNING, FileAnalysis, Finding
 from quartier.tables import REPLACEMENT, clean_text, neutralise, to_csv_bytes
 from quartier.uploads import FileRejected, read_book
 
@@ -36,7 +36,7 @@ INSTRUCTIONS = [
 ]
 
 
-def write_template(con, path: str | Path | None = None, lieferant: str | None = None) -> bytes | Path:
+def write_template(con: db.Con, path: str | Path | None = None, lieferant: str | None = None) -> bytes | Path:
     """Write the template to ``path`` (returns the path) or return its bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -45,7 +45,7 @@ def write_template(con, path: str | Path | None = None, lieferant: str | None = 
     cur = con.cursor()
     areas = cur.execute("SELECT id, name FROM sozialraum ORDER BY id").fetchall()
     sql = "SELECT id, name, einheit, coalesce(lieferant, '') FROM indikator"
-    params: list = []
+    params: list[Any] = []
     if lieferant:
         sql += " WHERE lieferant = ?"
         params.append(lieferant)
@@ -137,7 +137,7 @@ def error_report_xlsx(fa: FileAnalysis, data: bytes | None = None) -> bytes:
             book = read_book(data, fa.filename)
         except FileRejected:
             book = None
-        marked = {}
+        marked: dict[str, list[Finding]] = {}
         for f in fa.findings:
             if f.sheet and f.cell and f.cell[0].isalpha() and f.level in fills:
                 marked.setdefault(f.sheet, []).append(f)

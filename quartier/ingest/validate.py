@@ -118,8 +118,7 @@ def _parse(em: Emitter, recs: Recs) -> _Numbers:
     y, y_st = V.parse_numbers(recs["jahr_raw"])
     for st, name in ((w_st, "wert"), (z_st, "zaehler"), (d_st, "nenner")):
         em.emit(st == V.INVALID, ERROR, "keine_zahl", f"{name}_col", f"{name}_raw",
-                lambda r, i, name=name: f"„{V.cell_text(r[name + '_raw'])}“ ist keine Zahl. Bitte eine Zahl (z. B. 12,5 oder "
-                "1.234) oder ein Zeichen für gesperrte Werte (*, •, .) eintragen.")
+                _not_a_number(name))
     next_year = dt.date.today().year + 1
     with np.errstate(invalid="ignore"):
         bad_year = (y_st != V.OK) | (y != np.round(y)) | (y < MIN_YEAR) | (y > next_year)
@@ -131,12 +130,20 @@ def _parse(em: Emitter, recs: Recs) -> _Numbers:
     return _Numbers(w, w_st, z, z_st, d, d_st, y, bad_year, gesperrt)
 
 
+def _not_a_number(name: str) -> Callable[[dict[str, Any], int], str]:
+    def message(r: dict[str, Any], i: int) -> str:
+        return (f"„{V.cell_text(r[name + '_raw'])}“ ist keine Zahl. Bitte eine Zahl (z. B. 12,5 oder "
+                "1.234) oder ein Zeichen für gesperrte Werte (*, •, .) eintragen.")
+    return message
+
+
 def _indicator_attrs(matcher: Matcher, ind: _Codes) -> _Attrs:
     """Per-indicator attributes looked up once per distinct spelling, then spread by code."""
     codes = ind.safe_codes
 
     def attr(fn: Callable[[Any], float], dtype: type) -> np.ndarray:
-        return np.array([fn(i) for i in ind.ids_u], dtype=dtype)[codes]
+        out: np.ndarray = np.array([fn(i) for i in ind.ids_u], dtype=dtype)[codes]
+        return out
 
     unit_u = [(matcher.units.get(i) or "") if isinstance(i, str) else "" for i in ind.ids_u]
     return _Attrs(
