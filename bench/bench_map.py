@@ -34,6 +34,7 @@ import shapely
 from shapely.geometry import LineString, MultiPoint, box
 
 from bench.common import demo_db
+from quartier.access import SYSTEM
 
 ROOT = Path(__file__).resolve().parents[1]
 # own directory: other benchmarks clean up /tmp/quartier_bench
@@ -115,20 +116,20 @@ def synthetic_db(path: Path, n: int = N_SYNTH) -> Path:
 
 
 def render_once(con, payload, geometry, values, areas, members, band, indicator_id="sgb2_u18", year=None) -> dict:
-    from quartier.areas import corridor, corridor_charts, maps
+    from quartier.areas import classes, corridor, corridor_charts, layers, maps
 
     year = int(values["jahr"].max()) if year is None else year
     frame = maps.map_frame(values, areas, year, "%", "higher")
-    cls = maps.classify(frame["wert"], "%", "higher", "quantile", 5)
+    cls = classes.classify(frame["wert"], "%", "higher", "quantile", 5)
     in_ids = set(members.loc[members["in_corridor"], "sozialraum_id"])
     props = maps.area_properties(frame, cls, "Indikator", "%", in_ids)
-    deck = maps.build_deck(payload, props, axis="B 7", highlight=sorted(in_ids), corridor=band,
-                           tooltip_html=maps.tooltip_html("Indikator"))
+    deck = layers.build_deck(payload, props, axis="B 7", highlight=sorted(in_ids), corridor=band,
+                           tooltip_html=layers.tooltip_html("Indikator"))
     spec = deck.to_json()
     maps.map_table(frame, cls, members)
     maps.summary_text(frame, "Indikator", "%", year, None, direction="higher")
-    res = corridor.analyse(con, indicator_id, year, 500, 0.25, "B 7", geometry=geometry, values=values, members=members)
-    years = corridor.over_years(con, indicator_id, 500, 0.25, "B 7", values=values, members=members)
+    res = corridor.analyse(con, indicator_id, year, 500, 0.25, "B 7", geometry=geometry, values=values, members=members, actor=SYSTEM)
+    years = corridor.over_years(con, indicator_id, 500, 0.25, "B 7", values=values, members=members, actor=SYSTEM)
     corridor_charts.scatter_chart(res).to_dict(validate=False)
     corridor_charts.years_chart(years, "Indikator", "%", "B 7", 500).to_dict(validate=False)
     return {"json_bytes": len(spec.encode("utf-8")), "inside": res.inside["count"]}
@@ -137,20 +138,20 @@ def render_once(con, payload, geometry, values, areas, members, band, indicator_
 def bench_functions(db_path: Path, repeat: int) -> dict:
     """Cold geometry preparation, corridor membership and warm per-run work on one database."""
     from quartier import db
-    from quartier.areas import corridor, maps
+    from quartier.areas import corridor, layers
     from quartier.values import indicators
 
     con = db.connect(db_path, read_only=True)
     try:
         t = time.perf_counter()
-        payload = maps.payload_from_db(con)
+        payload = layers.payload_from_db(con)
         geometry = corridor.load_geometry(con)
         cold = time.perf_counter() - t
         t = time.perf_counter()
         members = corridor.membership(geometry.areas_m, geometry.ids, geometry.axes_m["B 7"], 500, 0.25)
         band = corridor.corridor_polygon(geometry.axes_m["B 7"], 500)
         member_s = time.perf_counter() - t
-        values = indicators.current_values(con, ["sgb2_u18"])
+        values = indicators.current_values(con, ["sgb2_u18"], actor=SYSTEM)
         areas = indicators.areas(con)
         times, cpu, out = [], [], {}
         for _ in range(repeat):

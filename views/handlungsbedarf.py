@@ -7,7 +7,7 @@ import streamlit as st
 
 from quartier import access
 from quartier import format as fmt
-from quartier.areas import maps
+from quartier.areas import classes, layers
 from quartier.need import charts as hc
 from quartier.need import index as hb
 from quartier.ui.common import attribution, data_stamp, get_con, page_header
@@ -51,8 +51,8 @@ def _deck(stamp: int, method_json: str, year: int):
     """The index map with its JSON built once per (data state, method, year); read-only."""
     _, _, _, (props, _) = _tables(stamp, method_json, year)
     payload = shared_payload()  # the same simplified geometry as the map pages (one copy per process)
-    return maps.build_deck(payload, props, tooltip_html=hc.TOOLTIP,
-                           view=maps.view_for_bounds(payload.bounds, width_px=640, height_px=520)).freeze()
+    return layers.build_deck(payload, props, tooltip_html=hc.TOOLTIP,
+                           view=layers.view_for_bounds(payload.bounds, width_px=640, height_px=520)).freeze()
 
 
 @st.cache_data(show_spinner=False)
@@ -188,7 +188,7 @@ with t_map:
     with mc1:
         st.pydeck_chart(deck, height=520, key="hb_karte")
     with mc2:
-        st.html(maps.legend_html(legend, f"Handlungsbedarf {year}", "Die Karte braucht keine Hintergrundkarte; "
+        st.html(classes.legend_html(legend, f"Handlungsbedarf {year}", "Die Karte braucht keine Hintergrundkarte; "
                                  "Beschriftung: Rang und Name der ersten zehn."))
     st.markdown("**Textfassung der Karte**  \n" + hc.map_text(res))
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from quartier import format as fmt
-from quartier.areas import maps
+from quartier.areas import classes
 from quartier.need import index as hb
 
 RAISES, LOWERS = "#D55E00", "#0072B2"
@@ -104,7 +104,7 @@ def robustness_chart(table: pd.DataFrame) -> dict:
 
 
 def class_colors(result: hb.IndexResult) -> list[list[int]]:
-    return maps.class_colors(len(result.method["classes"]), "OrRd", "higher")
+    return classes.class_colors(len(result.method["classes"]), "OrRd", "higher")
 
 
 def map_properties(result: hb.IndexResult) -> tuple[dict[str, dict], list[dict]]:

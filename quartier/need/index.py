@@ -307,11 +307,9 @@ def demo_method() -> dict:
     }
 
 
-def ensure_demo_method(con) -> dict:
-    """Save the demo city's method (Jobcenter, Gesundheitsamt, Schulverwaltung, Jugendamt indicators)."""
-    from quartier.demo.hagen import DEMO_USER
-
-    return save_method(con, demo_method(), access.Actor(DEMO_USER, access.ADMIN, raw_data=True))
+def ensure_demo_method(con, user: str) -> dict:
+    """Save the demo city's method (Jobcenter, Gesundheitsamt, Schulverwaltung, Jugendamt indicators) as ``user``."""
+    return save_method(con, demo_method(), access.Actor(user, access.ADMIN, raw_data=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -909,9 +907,9 @@ def protected_cells(con, result: IndexResult, actor) -> set[tuple[str, str]]:
 
     The index itself is computed from the delivered values for everyone (otherwise the ranking would
     depend on who looks at it); only the raw rates and z-values of these cells are hidden on the page."""
-    if actor is None or getattr(actor, "can_see_raw", False):
+    if actor.can_see_raw:
         return set()
-    v = indicators.current_values(con, result.indicator_ids, [result.year], actor)
+    v = indicators.current_values(con, result.indicator_ids, [result.year], actor=actor)
     v = v[v["gesperrt"].astype(bool)]
     return set(zip(v["sozialraum_id"], v["indikator_id"]))
 

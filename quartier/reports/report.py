@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from quartier import db
+from quartier import access, db
 from quartier import format as fmt
 from quartier.errors import QuartierError
 from quartier.names import normalize
@@ -449,20 +449,20 @@ def _readable(field: str, text) -> str:
         return t.replace("|", ", ")
 
 
-def recommendations(con, scope: Scope, actor=None, since: dt.date | None = None) -> tuple[pd.DataFrame, str | None]:
+def recommendations(con, scope: Scope, actor: access.Actor, since: dt.date | None = None) -> tuple[pd.DataFrame, str | None]:
     """Handlungsempfehlungen for the scope's Sozialräume (and the city-wide ones) with status, the
     derived "überfällig" flag and the changes since ``since`` (e.g. the last meeting); a note instead
     when the catalogue is not available.
 
-    Built on :mod:`quartier.catalogue` (visibility: internal recommendations only for staff).
+    Built on :mod:`quartier.actions.store` (visibility: internal recommendations only for staff).
     """
     cols = ["id", "titel", "handlungsfeld", "ebene", "status", "status_symbol", "fortschritt", "federfuehrung",
             "ende_geplant", "sozialraeume", "ueberfaellig", "ohne_aktualisierung", "geaendert_seit", "aenderungen"]
-    if importlib.util.find_spec("quartier.actions.catalogue") is None or not _table_exists(con, "empfehlung"):
+    if importlib.util.find_spec("quartier.actions.store") is None or not _table_exists(con, "empfehlung"):
         return pd.DataFrame(columns=cols), "Der Katalog der Handlungsempfehlungen ist noch nicht eingerichtet."
-    from quartier.actions import catalogue
+    from quartier.actions import model, store
 
-    df = catalogue.listing(con, actor)
+    df = store.listing(con, actor=actor)
     if df.empty:
         return pd.DataFrame(columns=cols), "Noch keine Handlungsempfehlungen erfasst."
     if scope.kind != "stadt":
@@ -471,10 +471,10 @@ def recommendations(con, scope: Scope, actor=None, since: dt.date | None = None)
     df = df.copy()
     df["sozialraeume"] = [("stadtweit" if e == "stadtweit" else (", ".join(n) or fmt.NOTHING))
                           for e, n in zip(df["ebene"], df["sozialraum_namen"])]
-    df["status_symbol"] = df["status"].map(lambda st: catalogue.STATUS_BY_NAME[st].symbol if st in catalogue.STATUS_BY_NAME else "")
+    df["status_symbol"] = df["status"].map(lambda st: model.STATUS_BY_NAME[st].symbol if st in model.STATUS_BY_NAME else "")
     changes: dict[str, list[str]] = {}
     if since is not None and len(df):
-        ch = catalogue.changed_since(con, since, actor)
+        ch = store.changed_since(con, since, actor=actor)
         ch = ch[ch["empfehlung_id"].isin(set(df["id"]))].iloc[::-1]   # oldest first
         for r in ch.to_dict("records"):
             when = pd.Timestamp(r["zeitpunkt"]).strftime("%d.%m.%Y")
@@ -810,7 +810,7 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
                           "`python -m quartier init` ausführen.")
     glyphs = _glyphs(regular)
     sm = summ or summary(con, scope, actor, year, since)
-    internal = bool(getattr(actor, "can_see_raw", False))
+    internal = actor.can_see_raw
     cat = indicators.catalogue(con).set_index("id")
     today = dt.date.today().strftime("%d.%m.%Y")
     title = f"{scope.title} {scope.label}" if scope.kind != "stadt" else f"Stadtbericht {sm.city}"

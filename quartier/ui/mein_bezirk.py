@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from quartier import format as fmt
-from quartier.areas import maps
+from quartier.areas import layers
 from quartier.reports import report
 from quartier.ui.common import data_stamp, get_con, view_of
 from quartier.values import indicators
@@ -89,12 +89,12 @@ def deck(md: report.MapData, scope: report.Scope, height_px: int = 520, label_si
                     "label": f"{payload.names[i]}\n{text}" if inside else "",
                     "wert_text": text, "indikator": md.indicator_name}
     bounds = payload.bezirk_bounds.get(scope.id, payload.bounds)
-    d = maps.build_deck(payload, props, view=maps.view_for_bounds(bounds, 900, height_px), labels=True,
+    d = layers.build_deck(payload, props, view=layers.view_for_bounds(bounds, 900, height_px), labels=True,
                         tooltip_html="<b>{name}</b><br/>{indikator}: <b>{wert_text}</b>")
     if label_size:
         for layer in d.layers:
-            if getattr(layer, "id", None) in (maps.LAYER_LABELS, maps.LAYER_AXIS_LABEL):
-                layer.get_size = label_size + (4 if layer.id == maps.LAYER_AXIS_LABEL else 0)
+            if getattr(layer, "id", None) in (layers.LAYER_LABELS, layers.LAYER_AXIS_LABEL):
+                layer.get_size = label_size + (4 if layer.id == layers.LAYER_AXIS_LABEL else 0)
     return d
 
 

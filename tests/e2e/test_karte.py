@@ -8,7 +8,7 @@ import shutil
 import tempfile
 
 from quartier import db
-from quartier.areas import maps
+from quartier.areas import layers
 from tests.e2e.conftest import assert_no_exception, open_page, screenshot, wait_for_app
 
 
@@ -36,9 +36,9 @@ def test_click_on_map_selects_sozialraum(page, server):
         shutil.copy(server["db"], copy)
         c = db.connect(copy, read_only=True)
         lon, lat, name = c.execute("SELECT centroid_lon, centroid_lat, name FROM sozialraum WHERE id = 'E01'").fetchone()
-        payload = maps.payload_from_db(c)
+        payload = layers.payload_from_db(c)
         c.close()
-    view = json.loads(maps.view_for_bounds(payload.bounds).to_json())
+    view = json.loads(layers.view_for_bounds(payload.bounds).to_json())
     canvas = pg.locator('[data-testid="stDeckGlJsonChart"] canvas').first
     canvas.wait_for(state="visible", timeout=30_000)
     pg.wait_for_timeout(1500)  # deck.gl draws after the layout settles

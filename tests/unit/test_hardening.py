@@ -151,3 +151,14 @@ def test_no_code_changes_or_deletes_audit_entries():
     from quartier import db
 
     assert "INSERT INTO audit_log" in Path(db.__file__).read_text(encoding="utf-8")
+
+
+def test_a_mistyped_db_path_is_not_created(tmp_path, capsys):
+    """Attack review: `--db` with a typo silently created an empty database and read commands exited 0."""
+    from quartier.cli import main
+
+    missing = tmp_path / "tippfehler.duckdb"
+    for argv in (["deliveries", "list"], ["export", "values", "--out", str(tmp_path / "w.csv")], ["index", "--list"]):
+        assert main([*argv, "--db", str(missing)]) == 2
+        assert "gibt es nicht" in capsys.readouterr().err
+        assert not missing.exists()
