@@ -18,6 +18,8 @@ from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
 from quartier import access, db
 from quartier.areas import geometry as geo
+from quartier.demo import guard
+from quartier.need import method as index_method
 from quartier.values import indicators
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -369,18 +371,37 @@ def is_demo(con) -> bool:
     return db.get_setting(con, "demo", "0") == "1"
 
 
-def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | None = None) -> dict:
-    """Build the demo city into ``con``. Refuses to overwrite a non-empty database unless ``force``.
+DEMO_METHOD_NAME = index_method.STANDARD_METHOD_NAME
+DEMO_INDICATORS = [  # Jobcenter, Gesundheitsamt, Schulverwaltung, Jugendamt
+    ("sgb2_u18", 2.0), ("seu_sprache", 1.0), ("seu_vorsorge", 1.0), ("uebergang_gym", 1.0),
+    ("ohne_abschluss", 1.0), ("hze_quote", 1.0), ("kita_u3", 1.0),
+]
+
+
+def demo_method() -> dict:
+    """The demo city's Handlungsbedarf method in JSON form (the directions come from the catalogue)."""
+    return {
+        "name": DEMO_METHOD_NAME, "version": None, "kind": "zscore",
+        "indicators": [{"id": i, "weight": w} for i, w in DEMO_INDICATORS],
+    }
+
+
+def ensure_demo_method(con) -> None:
+    """Save the demo city's method (Jobcenter, Gesundheitsamt, Schulverwaltung, Jugendamt indicators)."""
+    index_method.save_method(con, demo_method(), access.Actor(DEMO_USER, access.ADMIN, raw_data=True))
+
+
+def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | None = None,
+          confirm: str | None = None) -> dict:
+    """Build the demo city into ``con``. A database with content is replaced only with ``force`` (and, when it
+    is not a demo, ``confirm`` = the city's name); it is backed up first (:mod:`quartier.demo.guard`).
 
     The deliveries are written to ``out_dir`` (default ``data/demo/lieferungen``).
     """
-    # fetchall on a throw-away cursor: a half-read result would keep a transaction open, and a later
-    # CHECKPOINT (the automatic backup before each import) would then fail
-    n_areas = con.cursor().execute("SELECT count(*) FROM sozialraum").fetchall()[0][0]
-    if n_areas and not force:
-        raise db.DatabaseError(
-            "Die Datenbank enthält schon Gebiete. `demo --force` ersetzt alles durch die Beispieldaten."
-        )
+    accounts_allowed = guard.is_demo(con) or not guard.has_content(con)
+    saved = guard.before_replace(con, force=force, confirm=confirm, command="demo")
+    if saved:
+        progress(f"Sicherung vor dem Ersetzen: {saved}")
     progress("Geometrie: Voronoi-Zellen der Stimmbezirks-Punkte, an der Stadtgrenze abgeschnitten …")
     g = build_geometry()
     with db.transaction(con) as tx:
@@ -400,10 +421,14 @@ def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | N
     paths = write_deliveries(values, names, ind, out_dir or DEMO_DIR / "lieferungen")
     progress("Lieferungen über den Importer einlesen …")
     import_deliveries(con, paths)
-    __import__("quartier.need.index", fromlist=["index"]).ensure_demo_method(con, DEMO_USER)  # Handlungsbedarf: demo method
+    ensure_demo_method(con)  # Handlungsbedarf: demo method
     load_demo_actions(con)  # Handlungsempfehlungen (Beispiel)
-    __import__("quartier.admin.auth", fromlist=["auth"]).ensure_demo_accounts(con)  # Demo-Konten (README: Anmeldung)
-    return {"sozialraeume": len(g.areas), "indikatoren": len(ind), "werte": len(values), "lieferungen": len(paths)}
+    if accounts_allowed:  # never the published demo passwords in a database that held real accounts
+        __import__("quartier.admin.auth", fromlist=["auth"]).ensure_demo_accounts(con)  # Demo-Konten (README: Anmeldung)
+    res = {"sozialraeume": len(g.areas), "indikatoren": len(ind), "werte": len(values), "lieferungen": len(paths)}
+    if saved:
+        res["sicherung"] = str(saved)
+    return res
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import shapely
 from pyproj import Transformer
 
 from quartier import access, db
+from quartier.demo import guard
 from quartier.errors import QuartierError
 from quartier.names import normalize
 from quartier.tables import read_table
@@ -216,7 +217,7 @@ def _indicator_values(row: dict, need: np.ndarray, pop: np.ndarray, years: np.nd
 
 
 def build(con, n_areas: int, n_indicators: int, n_years: int, seed: int = 1, *, actor: access.Actor,
-          force: bool = False, progress=lambda msg: None) -> dict:
+          force: bool = False, progress=lambda msg: None, confirm: str | None = None) -> dict:
     """Replace the database content with a synthetic city; return counts.
 
     Refuses to overwrite a database with areas unless ``force``. Needs an administrator.
@@ -224,10 +225,9 @@ def build(con, n_areas: int, n_indicators: int, n_years: int, seed: int = 1, *, 
     access.require(actor, access.ADMIN, "eine synthetische Stadt aufbauen")
     if n_years < 1 or n_years > 60:
         raise SynthError("--years muss zwischen 1 und 60 liegen.")
-    cur = con.cursor()
-    if cur.execute("SELECT count(*) FROM sozialraum").fetchone()[0] and not force:
-        raise db.DatabaseError("Die Datenbank enthält schon Gebiete. `synth --force` ersetzt alles durch eine "
-                               "synthetische Stadt, oder eine neue Datei mit --db angeben.")
+    saved = guard.before_replace(con, force=force, confirm=confirm, command="synth")
+    if saved:
+        progress(f"Sicherung vor dem Ersetzen: {saved}")
     progress(f"Geometrie: {n_areas} Voronoi-Flächen …")
     g = build_geometry(n_areas, seed)
     cat = build_catalogue(n_indicators, seed)

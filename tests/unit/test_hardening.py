@@ -97,16 +97,18 @@ def test_cli_exports_neutralise_formulas(poisoned, tmp_path, suffix):
 
 
 def test_core_export_functions_neutralise_formulas(poisoned):
+    from quartier.access import SYSTEM
     from quartier.actions import excel as catalogue_io
     from quartier.ingest import template
-    from quartier.need import index
+    from quartier.need import compute, export
+    from quartier.need import method as index_method
 
     c = db.connect(poisoned)
     try:
         outputs = {"empfehlungen.xlsx": catalogue_io.export_xlsx(c), "vorlage.xlsx": template.write_template(c)}
-        method = index.get_method(c, index.methods(c)["name"].iloc[0])
+        method = index_method.get_method(c, index_method.methods(c)["name"].iloc[0])
         year = c.cursor().execute("SELECT max(jahr) FROM messwert_aktuell").fetchone()[0]
-        outputs["rangfolge.xlsx"] = index.export_xlsx(c, index.compute(c, method, year))
+        outputs["rangfolge.xlsx"] = export.export_xlsx(c, compute.compute(c, method, year, actor=SYSTEM), actor=SYSTEM)
         from quartier.admin import audit
         from quartier.tables import to_csv_bytes, to_xlsx_bytes
 

@@ -80,12 +80,14 @@ def write_actions(con, tmp_path) -> dict[str, tuple[str, callable]]:
     assert preview.status == "dry-run" and preview.changed == 1, (preview.status, getattr(preview, "errors", None))
     acts["catalogue_io.import_file"] = (EDITOR, lambda a: catalogue_io.import_file(con, a, str(rec_file)))
 
-    index = importlib.import_module("quartier.need.index")
-    method = index.demo_method()
-    acts["index.save_method"] = (EDITOR, lambda a: index.save_method(con, {**method, "name": "Viewer-Methode"}, a))
+    index_method = importlib.import_module("quartier.need.method")
+    index_compute = importlib.import_module("quartier.need.compute")
+    index_store = importlib.import_module("quartier.need.store")
+    method = importlib.import_module("quartier.demo.hagen").demo_method()
+    acts["index.save_method"] = (EDITOR, lambda a: index_method.save_method(con, {**method, "name": "Viewer-Methode"}, a))
     year = cur.execute("SELECT max(jahr) FROM messwert_aktuell").fetchone()[0]
-    result = index.compute(con, method, year)
-    acts["index.store_result"] = (EDITOR, lambda a: index.store_result(con, result, a, "Viewer-Ergebnis"))
+    result = index_compute.compute(con, method, year, actor=SYSTEM)
+    acts["index.store_result"] = (EDITOR, lambda a: index_store.store_result(con, result, a, "Viewer-Ergebnis"))
 
     maps = importlib.import_module("quartier.areas.maps")
     acts["maps.save_map_settings"] = (ADMIN, lambda a: maps.save_map_settings(con, a, basemap="https://example.org/{z}/{x}/{y}.png"))
