@@ -164,3 +164,39 @@ def test_a_mistyped_db_path_is_not_created(tmp_path, capsys):
         assert main([*argv, "--db", str(missing)]) == 2
         assert "gibt es nicht" in capsys.readouterr().err
         assert not missing.exists()
+
+
+def test_csv_exports_neutralise_formulas_after_spaces_and_line_breaks(tmp_path, demo_copy, capsys):
+    """Attack review: `M01\\r=cmd|' /C calc'!A0` was written unquoted, so software that treats CR as a line end
+    saw a row starting with `=cmd…` (Prüfbericht CSV, `empfehlungen export --out .csv`)."""
+    import csv as csvmod
+    import re
+
+    import pandas as pd
+
+    from quartier.tables import to_csv_bytes, write_table
+
+    evil = ["M01\r=cmd|' /C calc'!A0", "  =1+1", "Text\n@SUM(A1)", "a;b\r\n+1", "harmlos"]
+    frame = pd.DataFrame({"Nummer": evil, "Titel": ["x"] * len(evil)})
+    out = write_table(frame, tmp_path / "f.csv")
+    for raw in (out.read_bytes(), to_csv_bytes(frame)):
+        text = raw.decode("utf-8-sig")
+        # read as a CR-as-line-end program would: no physical line starts with a formula
+        for line in re.split(r"[\r\n]+", text):
+            assert not re.match(r"^[\"' ]*[=+@]", line) or line.lstrip('" ').startswith("'"), line
+        rows = list(csvmod.reader(text.splitlines(keepends=True), delimiter=";"))
+        assert [r[0] for r in rows[1:]][-1] == "harmlos" and len(rows) == len(evil) + 1  # every field quoted intact
+    # the recommendations export through the CLI
+    from quartier import db
+    from quartier.access import EDITOR, Actor
+    from quartier.actions import store
+    from quartier.cli import main
+
+    con = db.connect(demo_copy)
+    rec = store.listing(con, actor=Actor("x", EDITOR)).iloc[0]["id"]
+    store.update(con, Actor("x", EDITOR), rec, {"federfuehrung": "Amt\r=cmd|' /C calc'!A0"}, "Test")
+    con.close()
+    target = tmp_path / "e.csv"
+    assert main(["empfehlungen", "export", "--out", str(target), "--db", str(demo_copy)]) == 0
+    for line in re.split(r"[\r\n]+", target.read_bytes().decode("utf-8-sig")):
+        assert not re.match(r"^[\" ]*=", line), line  # an apostrophe first is fine: text, not a formula
