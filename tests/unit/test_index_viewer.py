@@ -233,6 +233,14 @@ def test_viewer_report_ranking_recovers_nothing(demo):
     assert "Für Betrachtende ist der Index aus den geschützten Werten berechnet" in note
     viewer_res = compute.compute(con, m, YEAR, with_robustness=False, actor=VIEWER_ACTOR).to_json()
     assert dict(zip(rank["sozialraum_id"], rank["wert"])) == {r["id"]: r["value"] for r in viewer_res["sozialraeume"]}
+    # Mein Bezirk and the district PDF use the same summary: the viewer's ranking with the notice
+    sm = report_summary.district_summary(con, "haspe", with_table=False, actor=VIEWER_ACTOR)
+    assert "Für Betrachtende ist der Index aus den geschützten Werten berechnet" in sm.ranking_note
+    latest = compute.compute(con, m, int(sm.ranking["jahr"].iat[0]), with_robustness=False, actor=VIEWER_ACTOR).to_json()
+    by_id = {r["id"]: r["value"] for r in latest["sozialraeume"]}
+    assert all(by_id[a] == v or (v is None and by_id[a] is None) for a, v in zip(sm.ranking["sozialraum_id"], sm.ranking["wert"]))
+    staff = report_summary.district_summary(con, "haspe", with_table=False, actor=SYSTEM)
+    assert "Für Betrachtende" not in staff.ranking_note
 
 
 def test_viewer_index_equals_the_index_without_the_protected_cells(demo):
