@@ -11,7 +11,7 @@ from quartier.areas import classes, layers
 from quartier.need import charts as hc
 from quartier.need import compute, explain, export, store
 from quartier.need import method as index_method
-from quartier.ui.common import attribution, data_stamp, get_con, page_header
+from quartier.ui.common import attribution, data_stamp, get_con, page_header, view_of
 from quartier.ui.karte import payload as shared_payload
 from quartier.ui.session import current_actor
 from quartier.values import indicators
@@ -30,39 +30,41 @@ def _years(stamp: int, ids: tuple[str, ...]):
     return compute.years_available(get_con(), list(ids))
 
 
+# Every cache below is keyed by ``view`` (view_of(actor): role and right to raw values): a viewer's index is
+# computed from the protected values and must never come from a cached staff result (or the other way round).
 @st.cache_data(show_spinner=False)
-def _compute(stamp: int, method_json: str, year: int):
+def _compute(stamp: int, method_json: str, year: int, view: access.Actor):
     con = get_con()
-    res = compute.compute(con, json.loads(method_json), year, actor=access.SYSTEM)
-    return res, compute.previous_year(con, res.method, year, actor=access.SYSTEM)
+    res = compute.compute(con, json.loads(method_json), year, actor=view)
+    return res, compute.previous_year(con, res.method, year, actor=view)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)  # shared between sessions: read-only
-def _tables(stamp: int, method_json: str, year: int):
+def _tables(stamp: int, method_json: str, year: int, view: access.Actor):
     """Ranking table, its German display version, the robustness chart and the map properties of one
-    result: derived once per (data state, method, year), not on every rerun (10,000 Sozialräume: ~2 s)."""
-    res, prev = _compute(stamp, method_json, year)
+    result: derived once per (data state, method, year, view), not on every rerun (10,000 Sozialräume: ~2 s)."""
+    res, prev = _compute(stamp, method_json, year, view)
     cat, _ = _base(stamp)
     table = explain.ranking_table(res, prev)
     return table, explain.display_table(table, res, cat), hc.robustness_chart(table), hc.map_properties(res)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _deck(stamp: int, method_json: str, year: int):
-    """The index map with its JSON built once per (data state, method, year); read-only."""
-    _, _, _, (props, _) = _tables(stamp, method_json, year)
+def _deck(stamp: int, method_json: str, year: int, view: access.Actor):
+    """The index map with its JSON built once per (data state, method, year, view); read-only."""
+    _, _, _, (props, _) = _tables(stamp, method_json, year, view)
     payload = shared_payload()  # the same simplified geometry as the map pages (one copy per process)
     return layers.build_deck(payload, props, tooltip_html=hc.TOOLTIP,
                            view=layers.view_for_bounds(payload.bounds, width_px=640, height_px=520)).freeze()
 
 
 @st.cache_data(show_spinner=False)
-def _hidden(stamp: int, method_json: str, year: int, raw: bool) -> set:
+def _hidden(stamp: int, method_json: str, year: int, view: access.Actor) -> set:
     """Cells whose raw value is protected for users without the right to see raw data."""
-    if raw:
+    if view.can_see_raw:
         return set()
-    res, _ = _compute(stamp, method_json, year)
-    return explain.protected_cells(get_con(), res, actor=access.PUBLIC)
+    res, _ = _compute(stamp, method_json, year, view)
+    return explain.protected_cells(get_con(), res, actor=view)
 
 
 @st.cache_data(show_spinner=False)
@@ -71,9 +73,9 @@ def _stored(stamp: int):
 
 
 @st.cache_data(show_spinner=False)
-def _xlsx(stamp: int, method_json: str, year: int) -> bytes:
-    res, prev = _compute(stamp, method_json, year)
-    return export.export_xlsx(get_con(), res, prev, actor=access.SYSTEM)
+def _xlsx(stamp: int, method_json: str, year: int, view: access.Actor) -> bytes:
+    res, prev = _compute(stamp, method_json, year, view)
+    return export.export_xlsx(get_con(), res, prev, actor=view)
 
 
 page_header(
@@ -84,6 +86,7 @@ page_header(
     "veröffentlichte Rangfolge später genau nachgerechnet werden kann.",
 )
 actor = current_actor()
+view = view_of(actor)
 stamp = data_stamp()
 cat, saved = _base(stamp)
 directed = cat[cat["richtung"].notna()]
@@ -148,7 +151,7 @@ try:
     method = index_method.with_weights(base, dict(zip(edited["id"], edited["Gewicht"])), all_dirs, **changes)
     method = index_method.validate_method(method, cat)
     method_json = method.to_json()
-    res, prev = _compute(stamp, method_json, int(year))
+    res, prev = _compute(stamp, method_json, int(year), view)
 except index_method.MethodError as exc:
     st.error(f"Die Methode ist so nicht berechenbar: {exc}")
     st.stop()
@@ -156,7 +159,10 @@ if method.version is None:
     st.caption(f"Geänderte Methode auf Grundlage von „{name}“ – noch nicht gespeichert (siehe „Methode und Export“).")
 
 # ---- summary -----------------------------------------------------------------------------------
-table, table_display, robust_spec, (props, legend) = _tables(stamp, method_json, int(year))
+table, table_display, robust_spec, (props, legend) = _tables(stamp, method_json, int(year), view)
+protection_note = compute.protection_note(res)
+if protection_note:
+    st.info(protection_note, icon=":material/shield:")
 n_rated = int((res.klass >= 0).sum())
 top = table[table["rank"].notna()].head(5)
 counts = ", ".join(f"{int((res.klass == k).sum())} „{c}“" for k, c in reversed(list(enumerate(method.classes))))
@@ -184,7 +190,7 @@ with t_rank:
     )
 
 with t_map:
-    deck = _deck(stamp, method_json, int(year))
+    deck = _deck(stamp, method_json, int(year), view)
     mc1, mc2 = st.columns([3, 1])
     with mc1:
         st.pydeck_chart(deck, height=520, key="hb_karte")
@@ -208,7 +214,7 @@ with t_explain:
         st.session_state["hb_sr"] = order[0]
     sid = st.selectbox("Sozialraum", order, format_func=lambda s: f"{labels[s]} ({s})", key="hb_sr")
     st.markdown(explain.explain(res, sid, cat))
-    cf = explain.contributions_frame(res, sid, cat, _hidden(stamp, method_json, int(year), actor.can_see_raw))
+    cf = explain.contributions_frame(res, sid, cat, _hidden(stamp, method_json, int(year), view))
     if cf["Beitrag"].notna().any():
         st.vega_lite_chart(spec=hc.contributions_chart(cf, f"Beiträge der Indikatoren – {labels[sid]}"), width="stretch")
     show = cf.assign(
@@ -220,8 +226,8 @@ with t_explain:
     show[score_col] = [fmt.SUPPRESSED if g else fmt.number(v, 2) for v, g in zip(show[score_col], cf["gesperrt"])]
     st.dataframe(show.drop(columns=["id", "Einheit", "gesperrt"]), hide_index=True, width="stretch")
     if cf["gesperrt"].any():
-        st.caption(f"{fmt.SUPPRESSED} = Wert aus Datenschutzgründen gesperrt (kleine Fallzahl); er geht mit seinem "
-                   "Beitrag in den Index ein, wird aber nicht angezeigt.")
+        st.caption(f"{fmt.SUPPRESSED} = Wert aus Datenschutzgründen geschützt (kleine Fallzahl); für Betrachtende zählt "
+                   "er im Index als fehlend, sein Gewicht ist auf die übrigen Indikatoren verteilt.")
     st.caption("z-Wert: Abstand zum Durchschnitt der bewerteten Sozialräume in Standardabweichungen, so gedreht, "
                "dass ein höherer z-Wert immer mehr Bedarf bedeutet. Beitrag: Gewichtsanteil × z-Wert, geteilt durch "
                "die Standardabweichung der Summe.")
@@ -257,7 +263,7 @@ with t_method:
     mjson = method.to_json(indent=2)
     d1, d2 = st.columns(2)
     # built when clicked, not on every run (10,000 Sozialräume: ~10 s)
-    d1.download_button("Rangfolge mit Methode (.xlsx)", lambda: _xlsx(stamp, method_json, int(year)),
+    d1.download_button("Rangfolge mit Methode (.xlsx)", lambda: _xlsx(stamp, method_json, int(year), view),
                        file_name=f"handlungsbedarf_{year}.xlsx", icon=":material/download:", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     d2.download_button("Methode als JSON-Datei", mjson.encode("utf-8"), file_name="methode.json", mime="application/json",

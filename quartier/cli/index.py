@@ -22,6 +22,7 @@ def register(sub, common) -> None:
             "gespeicherten Methode oder einer Methodendatei (JSON), speichert Methoden und Ergebnisse und rechnet "
             "gespeicherte Ergebnisse nach.\n\nBeispiele:\n"
             "  python -m quartier index --year 2025 --json\n"
+            "  python -m quartier index --year 2025 --public --json\n"
             "  python -m quartier index --year 2025 --method-file methode.json --out rangfolge.xlsx\n"
             "  python -m quartier index --export-method \"Handlungsbedarf Kinder und Jugendliche\" --out methode.json\n"
             "  python -m quartier index --save-method methode.json\n"
@@ -37,6 +38,9 @@ def register(sub, common) -> None:
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON auf stdout")
     p.add_argument("--out", metavar="DATEI", help="Rangfolge mit Methodenbeschreibung als .xlsx schreiben; "
                                                   "mit --export-method: Zieldatei .json")
+    p.add_argument("--public", action="store_true",
+                   help="was Betrachtende sehen: Index aus den geschützten Werten (geschützte Werte zählen als fehlend); "
+                        "mit --json und --out")
     p.add_argument("--store", action="store_true", help="Ergebnis mit Methode und Datenstand speichern (veröffentlichen)")
     p.add_argument("--title", metavar="TEXT", help="Titel des gespeicherten Ergebnisses, z. B. die Vorlage")
     p.add_argument("--export-method", metavar="NAME", help="gespeicherte Methode als JSON-Datei schreiben (mit --out)")
@@ -184,10 +188,16 @@ def _compute(con, args) -> int:
     if args.year not in years:
         span = f"{years[0]}–{years[-1]}" if years else "keine"
         raise UsageError(f"Für {args.year} liegen keine Werte der Indikatoren dieser Methode vor (Jahre: {span}).")
+    if args.public and args.store:
+        raise UsageError("--public und --store schließen sich aus: gespeichert wird die Rangfolge der Fachplanung.")
+    actor = access.PUBLIC if args.public else access.SYSTEM
     try:
-        result = index_compute.compute(con, m, args.year, actor=access.SYSTEM)
+        result = index_compute.compute(con, m, args.year, actor=actor)
     except MethodError as exc:
         raise Rejected(str(exc)) from exc
+    note = index_compute.protection_note(result)
+    if note:
+        say(f"Hinweis: {note}")
     if args.store:
         rid = store.store_result(con, result, access.cli_actor(args.user), args.title)
         say(f"Ergebnis gespeichert als Nr. {rid} (Methode „{result.method.name}“ Version "
@@ -195,8 +205,8 @@ def _compute(con, args) -> int:
     if args.out:
         if not args.out.lower().endswith(".xlsx"):
             raise UsageError("--out: bitte eine .xlsx-Datei angeben (Rangfolge mit Methodenbeschreibung).")
-        previous = index_compute.previous_year(con, result.method, args.year, actor=access.SYSTEM)
-        export.export_xlsx(con, result, previous, args.out, actor=access.SYSTEM)
+        previous = index_compute.previous_year(con, result.method, args.year, actor=actor)
+        export.export_xlsx(con, result, previous, args.out, actor=actor)
         say(f"Rangfolge nach {args.out} geschrieben.")
     js = result.to_json()
     if args.json:

@@ -35,7 +35,7 @@ from quartier import db
 from quartier.access import Actor
 from quartier.need.method import IndexMethod, dynamics_span, validate_method
 from quartier.need.scoring import classify, composite, indicator_scores, min_ranks, robustness
-from quartier.values import indicators
+from quartier.values import indicators, protection
 
 ROUND = 6
 
@@ -46,6 +46,19 @@ FLAG_MISSING = "fehlt"
 FLAG_SUPPRESSED = "gesperrt"
 FLAG_SINGLE = "Klasse hängt an einem Indikator"
 FLAG_NO_DYNAMICS = "Dynamik nicht bewertbar"
+
+PUBLIC_KEY, HIDDEN_KEY = "oeffentlich", "geschuetzte_zellen"
+
+
+def protection_note(result: IndexResult) -> str | None:
+    """The German sentence a viewer's page, PDF and export carry; None for a result from the raw values."""
+    if not result.public:
+        return None
+    n = len(result.hidden_cells)
+    values = "geschützter Wert zählt" if n == 1 else "geschützte Werte zählen"
+    return (f"Für Betrachtende ist der Index aus den geschützten Werten berechnet: {n} {values} als fehlend "
+            "(ihr Gewicht ist wie bei jedem fehlenden Wert auf die übrigen Indikatoren verteilt). Werte, Ränge, "
+            "Klassen, Beiträge, Dynamik und Robustheit können daher von der Fassung der Fachplanung abweichen.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -70,6 +83,24 @@ def load_values(con, indicator_ids: list[str], years: list[int], lieferung_ids: 
         " WHERE indikator_id IN (SELECT unnest(?)) AND jahr IN (SELECT unnest(?))",
         params,
     )
+
+
+def load_values_for(con, indicator_ids: list[str], years: list[int], lieferung_ids: list[int] | None = None, *,
+                    actor: Actor) -> pd.DataFrame:
+    """:func:`load_values` as ``actor`` may see them: raw for actors with the right to raw values, otherwise
+    with small-number protection (protected cells ``gesperrt``, without value and numerator) – exactly the
+    cells :func:`quartier.values.indicators.current_values` shows a viewer."""
+    if actor.can_see_raw:
+        return load_values(con, indicator_ids, years, lieferung_ids)
+    cols = ["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner", "gesperrt", "lieferung_id"]
+    if lieferung_ids is None:
+        return indicators.current_values(con, indicator_ids, years, actor=actor)[cols].reset_index(drop=True)
+    raw = load_values(con, indicator_ids, years, lieferung_ids)
+    bez = db.query_df(con, "SELECT id AS sozialraum_id, bezirk_id FROM sozialraum")
+    raw = raw.merge(bez, on="sozialraum_id", how="left")
+    # the row order of query.current_raw (secondary suppression breaks ties by position)
+    raw = raw.sort_values(["indikator_id", "bezirk_id", "sozialraum_id", "jahr"], kind="stable", na_position="last")
+    return protection.protect(con, raw.reset_index(drop=True))[cols]
 
 
 def rates(values: pd.DataFrame, units: dict[str, str | None]) -> pd.Series:
@@ -137,6 +168,16 @@ class IndexResult:
     robust: dict | None = None
     dynamics_years: tuple[int, int] | None = None
     extra: dict = field(default_factory=dict)
+
+    @property
+    def public(self) -> bool:
+        """Computed from the protected values (what a viewer may see), not from the raw values."""
+        return bool(self.extra.get(PUBLIC_KEY))
+
+    @property
+    def hidden_cells(self) -> set[tuple[str, str]]:
+        """(sozialraum_id, indikator_id) protected in the index year of a :attr:`public` result."""
+        return set(self.extra.get(HIDDEN_KEY, ()))
 
     def to_json(self) -> dict:
         """The object ``python -m quartier index --json`` prints (and a stored result holds)."""
@@ -278,8 +319,11 @@ def compute(con, method: IndexMethod | dict, year: int, lieferung_ids: list[int]
     """The index for ``year`` from the current values (or from exactly ``lieferung_ids``).
 
     ``method`` is validated against the catalogue (a JSON-form dict is accepted). ``actor`` is who looks:
-    today the index is computed from the delivered values for every actor (otherwise the ranking would
-    depend on who looks at it; :func:`quartier.need.explain.protected_cells` hides the raw cells)."""
+    actors with the right to raw values get the index from the delivered values; for everyone else it is
+    computed from the protected values (every figure a viewer sees is derived from what the viewer may
+    see): a protected cell counts as missing, its weight is spread like that of any missing value
+    (otherwise its contribution, a straight line in the hidden rate, would give the value away). Such a
+    result is :attr:`IndexResult.public`; :func:`protection_note` says so in German."""
     cat = indicators.catalogue(con)
     m = validate_method(method, cat)
     units = dict(zip(cat["id"], cat["einheit"]))
@@ -287,7 +331,8 @@ def compute(con, method: IndexMethod | dict, year: int, lieferung_ids: list[int]
     y0, y1 = dynamics_span(m, year)
     years = sorted({int(year), y0, y1})
     pop_id = m.population_indicator
-    vals = load_values(con, ids + ([pop_id] if pop_id and pop_id not in ids else []), years, lieferung_ids)
+    vals = load_values_for(con, ids + ([pop_id] if pop_id and pop_id not in ids else []), years, lieferung_ids,
+                           actor=actor)
     areas = db.query_df(con, "SELECT id, name FROM sozialraum ORDER BY id")
     area_ids = list(areas["id"])
     mats = wide_years(vals, rates(vals, units), area_ids, ids, years)
@@ -301,7 +346,11 @@ def compute(con, method: IndexMethod | dict, year: int, lieferung_ids: list[int]
     used_pop = used["indikator_id"] == pop_id
     used = used[~used_pop | (used["jahr"] == int(year))]
     state = sorted(int(x) for x in used["lieferung_id"].unique())
-    return evaluate(m, int(year), area_ids, list(areas["name"]), X, S, pop, Xf, Xt, state, with_robustness)
+    res = evaluate(m, int(year), area_ids, list(areas["name"]), X, S, pop, Xf, Xt, state, with_robustness)
+    if not actor.can_see_raw:
+        res.extra[PUBLIC_KEY] = True
+        res.extra[HIDDEN_KEY] = sorted((area_ids[i], ids[j]) for i, j in zip(*np.nonzero(S)))
+    return res
 
 
 def years_available(con, method: IndexMethod | list[str]) -> list[int]:

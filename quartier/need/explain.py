@@ -152,10 +152,12 @@ def _signed(v: float) -> str:
 def protected_cells(con, result: IndexResult, *, actor: Actor) -> set[tuple[str, str]]:
     """(sozialraum_id, indikator_id) whose raw value ``actor`` may not see (small-number protection).
 
-    The index itself is computed from the delivered values for everyone (otherwise the ranking would
-    depend on who looks at it); only the raw rates and z-values of these cells are hidden on the page."""
+    For a result computed for a viewer (:attr:`IndexResult.public`) these cells counted as missing: they
+    have no rate, score or contribution."""
     if actor.can_see_raw:
         return set()
+    if result.public:
+        return result.hidden_cells
     v = indicators.current_values(con, result.indicator_ids, [result.year], actor=actor)
     v = v[v["gesperrt"].astype(bool)]
     return set(zip(v["sozialraum_id"], v["indikator_id"]))

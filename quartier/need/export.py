@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from quartier import db
+from quartier import access, db
 from quartier.access import Actor
-from quartier.need.compute import IndexResult, _int, _pct
+from quartier.need.compute import IndexResult, _int, _pct, protection_note
 from quartier.need.explain import indicator_labels, ranking_table
 from quartier.need.method import IndexMethod, dynamics_span
 from quartier.values import indicators
@@ -86,12 +86,20 @@ def export_frame(table: pd.DataFrame, result: IndexResult, catalogue: pd.DataFra
 def export_xlsx(con, result: IndexResult, previous: IndexResult | None = None, path=None, *, actor: Actor) -> bytes:
     """The ranking with the method description as .xlsx (sheets "Rangfolge" and "Methode").
 
-    The sheets hold index values and contributions only (no raw rates); ``actor`` is who receives the file."""
+    The sheets hold index values and contributions only (no raw rates); ``actor`` is who receives the file.
+    An actor without the right to raw values only gets a result computed for viewers
+    (:attr:`IndexResult.public`, also for ``previous``): contributions from raw rates would give the
+    protected values away."""
     from quartier.tables import to_xlsx_bytes
 
+    if not actor.can_see_raw and not (result.public and (previous is None or previous.public)):
+        raise access.PermissionDenied(
+            f"{actor.name} darf nur die aus den geschützten Werten berechnete Rangfolge erhalten "
+            "(Index mit actor des Empfängers berechnen).")
     cat = indicators.catalogue(con)
     table = ranking_table(result, previous)
-    return to_xlsx_bytes({
-        "Rangfolge": export_frame(table, result, cat),
-        "Methode": method_description(result.method, cat, result.year, result.data_state, con),
-    }, path)
+    desc = method_description(result.method, cat, result.year, result.data_state, con)
+    note = protection_note(result)
+    if note:
+        desc = pd.concat([pd.DataFrame([("Datenschutz", note)], columns=["Angabe", "Wert"]), desc], ignore_index=True)
+    return to_xlsx_bytes({"Rangfolge": export_frame(table, result, cat), "Methode": desc}, path)

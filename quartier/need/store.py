@@ -49,8 +49,12 @@ def stored_results(con) -> pd.DataFrame:
 
 
 def stored_result(con, result_id: int, *, actor: Actor) -> dict:
-    """The stored result's JSON (as ``index --json`` printed it). The index values are the same for every
-    ``actor`` (they are computed from the delivered values; see :func:`quartier.need.compute.compute`)."""
+    """The stored result's JSON (as ``index --json`` printed it). Stored results are computed from the
+    delivered values (staff view), so only actors with the right to raw values may read them; a viewer
+    gets the index computed for viewers (:func:`quartier.need.compute.compute` with the viewer's actor)."""
+    if not actor.can_see_raw:
+        raise access.PermissionDenied(
+            f"{actor.name} darf gespeicherte Ergebnisse nicht lesen: sie sind aus den ungeschützten Werten berechnet.")
     row = con.cursor().execute("SELECT ergebnis FROM index_ergebnis WHERE id = ?", [int(result_id)]).fetchone()
     if not row:
         raise MethodError(f"Gespeichertes Ergebnis Nr. {result_id} gibt es nicht.")
@@ -58,7 +62,8 @@ def stored_result(con, result_id: int, *, actor: Actor) -> dict:
 
 
 def reproduce(con, result_id: int, *, actor: Actor) -> IndexResult:
-    """Recompute a stored result from exactly the Lieferungen it used, with the stored method version."""
+    """Recompute a stored result from exactly the Lieferungen it used, with the stored method version
+    (a stored result is a staff result: ``actor`` needs the right to raw values)."""
     stored = stored_result(con, result_id, actor=actor)
     have = {r[0] for r in con.cursor().execute(
         "SELECT id FROM lieferung WHERE id IN (SELECT unnest(?))", [[int(i) for i in stored["data_state"]]]).fetchall()}

@@ -171,7 +171,8 @@ def _index_ranking(con, ids, year: int | None, *, actor: Actor) -> tuple[pd.Data
         yrs = [y for y in index_compute.years_available(con, method) if year is None or y <= int(year)]
         if not yrs:
             return None
-        res = index_compute.compute(con, method, yrs[-1], with_robustness=False, actor=actor).to_json()
+        result = index_compute.compute(con, method, yrs[-1], with_robustness=False, actor=actor)
+        res, protection_note = result.to_json(), index_compute.protection_note(result)
     except Exception:  # noqa: BLE001 - a broken method must not break the report; fall back to one indicator
         return None
     rows = res["sozialraeume"]
@@ -195,6 +196,8 @@ def _index_ranking(con, ids, year: int | None, *, actor: Actor) -> tuple[pd.Data
     note = (f"Rangfolge nach dem gespeicherten Verfahren „{m['name']}“ (Version {m.get('version')}, "
             f"{'z-Werte' if m['kind'] == 'zscore' else 'Punkte'}, {len(m['indicators'])} Indikatoren) für {res['year']}: "
             "Wert = Handlungsbedarfsindex (höher = mehr Bedarf) mit Klasse. Die Herleitung zeigt die Seite „Handlungsbedarf“.")
+    if protection_note:
+        note += " " + protection_note
     return out, note
 
 

@@ -131,8 +131,39 @@ def test_viewers_cannot_save_and_see_no_protected_values(run_page, app_db):
     expl = next(f for f in _frames(at) if "Beitrag" in f.columns and "Richtung" in f.columns)
     short = short_names[iid]
     row = expl[expl["Indikator"] == short].iloc[0]
-    assert row["Wert"] == "•" and row["z-Wert"] == "•" and row["Beitrag"] != "•"
+    # for viewers a protected cell counts as missing: no value, no score, no contribution
+    assert row["Wert"] == "•" and row["z-Wert"] == "•" and row["Beitrag"] == "–"
     # staff see the value
     at = run_page(PAGE, session={**STAFF, "hb_sr": sid})
     expl = next(f for f in _frames(at) if "Beitrag" in f.columns and "Richtung" in f.columns)
     assert expl[expl["Indikator"] == short].iloc[0]["Wert"] != "•"
+
+
+def test_viewer_page_shows_the_index_from_protected_values(run_page, app_db):
+    """Issue "Protected means protected" 1: the viewer's ranking is computed from the protected values,
+    says so, and has no contribution for a protected cell (the staff page keeps the raw-based view)."""
+    viewer = access.Actor("betrachtung", access.VIEWER)
+    con = db.connect(app_db)
+    try:
+        m = index_method.get_method(con, hagen.DEMO_METHOD_NAME)
+        res = compute.compute(con, m, 2025, actor=viewer)
+        table = explain.ranking_table(res, compute.previous_year(con, m, 2025, actor=viewer))
+        labels = explain.indicator_labels(db.query_df(con, "SELECT * FROM indikator"), res.indicator_ids)
+    finally:
+        con.close()
+    hidden = res.hidden_cells
+    assert len(hidden) == 7
+    at = run_page(PAGE, actor=viewer)
+    assert not at.exception, [e.value for e in at.exception]
+    notice = " ".join(i.value for i in at.info)
+    assert "Für Betrachtende ist der Index aus den geschützten Werten berechnet: 7 geschützte Werte zählen als fehlend" in notice
+    ranking = _frames(at)[1]
+    assert list(ranking["Rang"]) == list(table["rank"])
+    ids = [s.rsplit("(", 1)[1].rstrip(")") for s in ranking["Sozialraum"]]
+    for sid, iid in hidden:
+        assert ranking[labels[iid]].iloc[ids.index(sid)] == "–"
+    visible = [(sid, iid) for sid in ids for iid in res.indicator_ids if (sid, iid) not in hidden]
+    assert any(ranking[labels[iid]].iloc[ids.index(sid)] != "–" for sid, iid in visible)
+    # staff see no such notice
+    at = run_page(PAGE, session=STAFF, actor=STAFF[ACTOR_KEY])
+    assert not any("Für Betrachtende" in i.value for i in at.info)
