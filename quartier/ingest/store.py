@@ -65,6 +65,15 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
                 " FROM _imp_commit i LEFT JOIN messwert_aktuell a"
                 " ON a.indikator_id = i.indikator_id AND a.sozialraum_id = i.sozialraum_id AND a.jahr = i.jahr").fetchall()[0]
         n_new, n_changed, n_supp = (int(x or 0) for x in counts)
+        shown = fa.counts()
+        if fa.state is not None and (n_new, n_changed) != (shown["new"], shown["changed"]):
+            # the preview the user confirmed is no longer true (e.g. "1 neu" is now "1 geändert": an overwrite
+            # nobody was warned about): stop, nothing is written
+            cur.unregister("_imp_commit")
+            raise ImportRejected(
+                f"{fa.filename}: Während der Prüfung wurde eine andere Lieferung übernommen. Statt {shown['new']} neu / "
+                f"{shown['changed']} geändert wären es jetzt {n_new} neu / {n_changed} geändert. Es wurde nichts "
+                "geändert: bitte die Datei erneut prüfen und die neue Vorschau bestätigen.")
         n_same = len(vals) - n_new - n_changed
         report = fa.report("imported")
         report["rows"] = {"new": n_new, "changed": n_changed, "unchanged": n_same, "suppressed": n_supp}
