@@ -28,7 +28,11 @@ suppression would reveal which cells are small.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from quartier import db, units
@@ -52,7 +56,7 @@ REASON_UNKNOWN = "nicht berechenbar (Teilwerte fehlen)"
 PUBLIC_REASON = "geschützt"
 
 
-def settings(con) -> tuple[int, int]:
+def settings(con: db.Con) -> tuple[int, int]:
     """(minimum case count, minimum denominator) from the settings registry."""
     from quartier import settings as registry
 
@@ -63,7 +67,7 @@ _factor = units.rate_factor
 _is_count_unit = units.is_count
 
 
-def _numerators(t: pd.DataFrame, unit: str | None) -> tuple[np.ndarray, bool]:
+def _numerators(t: pd.DataFrame, unit: str | None) -> tuple[npt.NDArray[np.float64], bool]:
     """Numerator per row (NaN = unknown) and whether the table is a count table."""
     wert = pd.to_numeric(t["wert"], errors="coerce").to_numpy(dtype=float)
     zaehler = pd.to_numeric(t["zaehler"], errors="coerce").to_numpy(dtype=float)
@@ -80,6 +84,10 @@ def _small(x: float, limit: int) -> bool:
 _R_NONE, _R_SOURCE, _R_UNKNOWN, _R_CASES, _R_DEN, _R_SECONDARY = range(6)
 _REASONS = np.array([None, REASON_SOURCE, REASON_UNKNOWN, REASON_CASES, REASON_DENOMINATOR, REASON_SECONDARY],
                     dtype=object)
+
+_Cells = npt.NDArray[np.intp]  # cell indices (int64 arrays fit as well)
+# hidden mask, hidden areas per district, hidden areas without district, city hidden, hidden districts with hidden areas
+_State = tuple[npt.NDArray[np.bool_], _Cells, int, bool, int]
 
 
 class _Table:
@@ -103,25 +111,34 @@ class _Table:
     ``tests/unit/test_protection_equivalence.py`` checks this against the matrix-rank version.
     """
 
-    def __init__(self, num, den, district_of, min_cases: int, min_den: int, *, grp=None, districts=None):
+    # set by _prepare()
+    _order: _Cells
+    _rank: npt.NDArray[np.int64]
+    _kids_of_d: list[_Cells]
+    _kids_of_city: _Cells
+
+    def __init__(self, num: npt.ArrayLike, den: npt.ArrayLike, district_of: Iterable[object] | None,
+                 min_cases: int, min_den: int, *, grp: npt.ArrayLike | None = None,
+                 districts: Iterable[object] | None = None) -> None:
+        """``district_of`` (district per area, None = none) is needed unless ``grp`` and ``districts`` are given."""
         num = np.asarray(num, dtype=float)
         den = np.asarray(den, dtype=float)
         self.S = S = len(num)
         if grp is None:
-            dist = pd.Series(list(district_of), dtype=object)
+            dist = pd.Series(list(cast(Iterable[object], district_of)), dtype=object)
             districts = sorted({d for d in dist.tolist() if d is not None and d == d}, key=str)
             pos = {d: j for j, d in enumerate(districts)}
             grp = dist.map(pos).fillna(-1).to_numpy(dtype=np.int64)
-        self.districts = list(districts)
+        self.districts: list[object] = list(cast(Iterable[object], districts))
         self.grp = np.asarray(grp, dtype=np.int64)  # district index per area, -1 = directly below the city
         self.B = B = len(self.districts)
         self.city = city = S + B
         n = S + B + 1
-        self.parent = np.full(n, -1, dtype=np.int64)
+        self.parent: npt.NDArray[np.int64] = np.full(n, -1, dtype=np.int64)
         self.parent[:S] = np.where(self.grp >= 0, S + self.grp, city)
         self.parent[S:city] = city
-        self.num = np.full(n, np.nan)
-        self.den = np.full(n, np.nan)
+        self.num: npt.NDArray[np.float64] = np.full(n, np.nan)
+        self.den: npt.NDArray[np.float64] = np.full(n, np.nan)
         self.num[:S] = num
         self.den[:S] = den
         in_d = self.grp >= 0
@@ -134,9 +151,9 @@ class _Table:
             arr[S:city] = np.where(bad, np.nan, sums)
             kids = np.concatenate([arr[:S][~in_d], arr[S:city]])
             arr[city] = kids.sum() if len(kids) and np.isfinite(kids).all() else np.nan
-        self.code = np.zeros(n, dtype=np.int8)
+        self.code: npt.NDArray[np.int8] = np.zeros(n, dtype=np.int8)
         self.min_cases, self.min_den = min_cases, min_den
-        self._cand = None
+        self._cand: bool | None = None
 
     def _prepare(self) -> None:
         """Candidate order (smallest positive numerator first, then the others, then index) and the
@@ -159,22 +176,22 @@ class _Table:
     # ------------------------------------------------------------------ compatibility views
     @property
     def reason(self) -> list[str | None]:
-        return _REASONS[self.code].tolist()
+        return cast(list[str | None], _REASONS[self.code].tolist())
 
     @property
     def hidden(self) -> list[int]:
-        return np.flatnonzero(self.code).tolist()
+        return cast(list[int], np.flatnonzero(self.code).tolist())
 
     @property
     def children(self) -> dict[int, list[int]]:
         self._prepare()
-        out = {a: [] for a in range(self.S, self.city + 1)}
+        out: dict[int, list[int]] = {a: [] for a in range(self.S, self.city + 1)}
         for j, kids in enumerate(self._kids_of_d):
             out[self.S + j] = kids.tolist()
         out[self.city] = self._kids_of_city.tolist()
         return out
 
-    def _kids(self, a: int) -> np.ndarray:
+    def _kids(self, a: int) -> _Cells:
         self._prepare()
         if a == self.city:
             return self._kids_of_city
@@ -183,7 +200,7 @@ class _Table:
         return np.zeros(0, dtype=np.int64)
 
     # ------------------------------------------------------------------ primary
-    def primary(self, source_flags) -> None:
+    def primary(self, source_flags: npt.ArrayLike) -> None:
         src = np.zeros(len(self.num), dtype=bool)
         src[: self.S] = np.asarray(source_flags, dtype=bool)
         unknown = np.isnan(self.num)
@@ -194,7 +211,7 @@ class _Table:
         self.code = code.astype(np.int8)
 
     # ------------------------------------------------------------------ recoverability by counts
-    def _state(self):
+    def _state(self) -> _State:
         hid = self.code != 0
         S, B = self.S, self.B
         ha = hid[:S]
@@ -205,18 +222,19 @@ class _Table:
         K = int((hid[S:self.city] & (h_area > 0)).sum())
         return hid, h_area, U, Ch, K
 
-    def _rec_cell(self, x: int, hid, h_area, U: int, Ch: bool, K: int) -> bool:
+    def _rec_cell(self, x: int, hid: npt.NDArray[np.bool_], h_area: _Cells, U: int, Ch: bool, K: int) -> bool:
         S, city = self.S, self.city
         if x < S:
             j = int(self.grp[x])
             if j < 0:
                 return U == 1 and not Ch and K == 0
-            return h_area[j] == 1 and (not hid[S + j] or (not Ch and U == 0 and K == 1))
+            return bool(h_area[j] == 1 and (not hid[S + j] or (not Ch and U == 0 and K == 1)))
         if x < city:
-            return h_area[x - S] == 0 or (not Ch and U == 0 and K == 1)
+            return bool(h_area[x - S] == 0 or (not Ch and U == 0 and K == 1))
         return U == 0 and K == 0
 
-    def _rec_after(self, x: int, c: int, hid, h_area, U: int, Ch: bool, K: int) -> bool:
+    def _rec_after(self, x: int, c: int, hid: npt.NDArray[np.bool_], h_area: _Cells, U: int, Ch: bool,
+                   K: int) -> bool:
         """Whether ``x`` is recoverable once ``c`` is hidden as well."""
         S, city = self.S, self.city
         hid = hid.copy()
@@ -248,9 +266,9 @@ class _Table:
                 return self.recoverable()
             finally:
                 self.code = saved
-        return np.flatnonzero(self._rec_mask(*self._state())).tolist()
+        return cast(list[int], np.flatnonzero(self._rec_mask(*self._state())).tolist())
 
-    def _rec_mask(self, hid, h_area, U, Ch, K) -> np.ndarray:
+    def _rec_mask(self, hid: npt.NDArray[np.bool_], h_area: _Cells, U: int, Ch: bool, K: int) -> npt.NDArray[np.bool_]:
         S, city = self.S, self.city
         closed1 = (not Ch) and U == 0 and K == 1
         out = np.zeros(len(hid), dtype=bool)
@@ -282,10 +300,10 @@ class _Table:
             if p >= 0:
                 excl[p] = True
             order = self._order
-            return order[~excl[order]].tolist()
+            return cast(list[int], order[~excl[order]].tolist())
         sib = kids[(kids != cell) & ~hid[kids]]
-        sib = sib[np.argsort(self._rank[sib], kind="stable")].tolist()
-        return sib + ([p] if p >= 0 and not hid[p] else [])
+        ordered = cast(list[int], sib[np.argsort(self._rank[sib], kind="stable")].tolist())
+        return ordered + ([p] if p >= 0 and not hid[p] else [])
 
     def secondary(self) -> None:
         if not self.code.any():
@@ -294,7 +312,7 @@ class _Table:
         for _ in range(len(self.num) + 1):
             state = self._state()
             rec = np.flatnonzero(self._rec_mask(*state))
-            target = None
+            target: int | None = None
             if len(rec):
                 cell = int(rec[0])
                 near = self._candidates(cell)
@@ -303,14 +321,14 @@ class _Table:
                     far = self._candidates(cell, rest=True)
                     target = next((c for c in far[:200] if not self._rec_after(cell, c, *state)), None)
                     if target is None:
-                        target = (near or far or [None])[0]
+                        target = near[0] if near else far[0] if far else None
             else:
                 target = self._small_residual(state)
             if target is None:
                 return
             self.code[target] = _R_SECONDARY
 
-    def _small_residual(self, state=None) -> int | None:
+    def _small_residual(self, state: _State | None = None) -> int | None:
         """A visible total whose hidden parts sum to a small number: return a part to hide as well."""
         hid = (state or self._state())[0]
         self._prepare()
@@ -342,7 +360,8 @@ class _Table:
         return None
 
 
-def protect_table_cells(num, den, district_of, source_flags, min_cases: int, min_den: int) -> _Table:
+def protect_table_cells(num: npt.ArrayLike, den: npt.ArrayLike, district_of: Iterable[object],
+                        source_flags: Iterable[bool], min_cases: int, min_den: int) -> _Table:
     """Run primary and secondary suppression on one table; return the table with reasons."""
     t = _Table(np.asarray(num, dtype=float), np.asarray(den, dtype=float), list(district_of), min_cases, min_den)
     t.primary(list(source_flags))
@@ -350,9 +369,10 @@ def protect_table_cells(num, den, district_of, source_flags, min_cases: int, min
     return t
 
 
-def _numerators_arr(wert, zaehler, nenner, src, unit: str | None) -> tuple[np.ndarray, bool]:
+def _numerators_arr(wert: npt.NDArray[np.float64], zaehler: npt.NDArray[np.float64], nenner: npt.NDArray[np.float64],
+                    src: npt.NDArray[np.bool_], unit: str | None) -> tuple[npt.NDArray[np.float64], bool]:
     """``_numerators`` on plain arrays of one table."""
-    is_count = _is_count_unit(unit) or (np.isnan(nenner).all() and np.isnan(zaehler).all() and unit is None)
+    is_count = bool(_is_count_unit(unit) or (np.isnan(nenner).all() and np.isnan(zaehler).all() and unit is None))
     if is_count:
         num = np.where(np.isnan(zaehler), wert, zaehler)
     else:
@@ -370,11 +390,13 @@ class _Protected:
     is_count, factor``).
     """
 
-    def __init__(self, table, area_code, totals):
+    def __init__(self, table: npt.NDArray[np.int64], area_code: npt.NDArray[np.int8],
+                 totals: dict[str, npt.NDArray[Any]]) -> None:
         self.table, self.area_code, self.totals = table, area_code, totals
 
 
-def _protect_all(values: pd.DataFrame, min_cases: int, min_den: int, units: dict | None) -> _Protected:
+def _protect_all(values: pd.DataFrame, min_cases: int, min_den: int, units: Mapping[str, str | None] | None
+                 ) -> _Protected:
     """Primary and secondary suppression on every indicator/year table of ``values``.
 
     The numerators, district codes and the grouping are computed once for the whole frame; each table
@@ -407,8 +429,8 @@ def _protect_all(values: pd.DataFrame, min_cases: int, min_den: int, units: dict
     years = values["jahr"].to_numpy()
     order = np.argsort(tab, kind="stable")
     bounds = np.searchsorted(tab[order], np.arange(n_tab + 1))
-    cols = {k: [] for k in ("tab", "pos", "indikator_id", "jahr", "stadtbezirk_id", "num", "den", "code",
-                            "is_count", "factor")}
+    cols: dict[str, list[Any]] = {k: [] for k in ("tab", "pos", "indikator_id", "jahr", "stadtbezirk_id", "num", "den",
+                                                  "code", "is_count", "factor")}
     for k in range(n_tab):
         rows = order[bounds[k]:bounds[k + 1]]
         iid, year = iids[rows[0]], years[rows[0]]
@@ -450,7 +472,7 @@ def primary_mask(values: pd.DataFrame, min_cases: int, min_denominator: int = MI
 
 
 def protect_values(values: pd.DataFrame, min_cases: int, min_denominator: int = MIN_DENOMINATOR_DEFAULT,
-                   units: dict | None = None) -> pd.DataFrame:
+                   units: Mapping[str, str | None] | None = None) -> pd.DataFrame:
     """Sozialraum rows with primary and secondary suppression applied.
 
     Protected rows get ``gesperrt`` True, empty ``wert`` and ``zaehler`` and ``sperrgrund`` "geschützt".
@@ -470,13 +492,13 @@ def protect_values(values: pd.DataFrame, min_cases: int, min_denominator: int = 
     return out
 
 
-def protect(con, values: pd.DataFrame) -> pd.DataFrame:
+def protect(con: db.Con, values: pd.DataFrame) -> pd.DataFrame:
     """``protect_values`` with the database's settings and indicator units."""
     min_cases, min_den = settings(con)
     return protect_values(values, min_cases, min_den, units=_units(con))
 
 
-def _units(con) -> dict:
+def _units(con: db.Con) -> dict[str, str | None]:
     return dict(db.query_df(con, "SELECT id, einheit FROM indikator").itertuples(index=False, name=None))
 
 
@@ -484,7 +506,7 @@ TABLE_COLUMNS = ["ebene", "indikator_id", "jahr", "stadtbezirk_id", "stadtbezirk
                  "wert", "zaehler", "nenner", "gesperrt", "sperrgrund"]
 
 
-def protected_table(con, indicator_ids: list[str] | None = None, years: list[int] | None = None, *,
+def protected_table(con: db.Con, indicator_ids: list[str] | None = None, years: list[int] | None = None, *,
                     actor: Actor) -> pd.DataFrame:
     """Sozialraum rows plus, as their own rows, Stadtbezirk and city totals, protected for ``actor``.
 
@@ -503,7 +525,7 @@ def protected_table(con, indicator_ids: list[str] | None = None, years: list[int
     keep = res.table >= 0
     r = raw[keep].reset_index(drop=True)
 
-    def col(name):
+    def col(name: str) -> pd.Series:
         return r[name] if name in r else pd.Series([None] * len(r), dtype=object)
 
     areas = pd.DataFrame({
