@@ -10,7 +10,8 @@ from quartier import format as fmt
 from quartier.areas import maps
 from quartier.need import charts as hc
 from quartier.need import index as hb
-from quartier.ui.common import attribution, data_stamp, get_con, page_header
+from quartier.ui.common import attribution, data_stamp, get_con
+from quartier.ui.guard import page_header
 from quartier.ui.karte import payload as shared_payload
 from quartier.ui.session import current_actor
 from quartier.values import indicators

@@ -7,7 +7,8 @@ import streamlit as st
 from quartier.access import VIEWER, Actor
 from quartier.reports import report
 from quartier.ui import mein_bezirk as mb
-from quartier.ui.common import attribution, city_name, page_header
+from quartier.ui.common import attribution, city_name
+from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.ui.widgets import catalogue
 

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from quartier import format as fmt
-from quartier.ui.common import arrow, attribution, city_name, data_stamp, get_con, page_header
+from quartier.ui.common import arrow, attribution, city_name, data_stamp, get_con
+from quartier.ui.guard import page_header
 from quartier.values import overview
 
 LIST_LIMIT = 300  # up to this many Sozialräume, each district lists its areas by name
