@@ -1,6 +1,9 @@
 # Quartier – zwei Befehle für alles:
 #   make run    installiert die Laufzeit, baut die Demo-Stadt (falls nötig) und startet die App
 #   make test   installiert die Testwerkzeuge (auch Debians chromium, als root) und führt alle Tests aus
+# Für die Entwicklung:
+#   make check  ruff + import-linter + mypy + Unit- und AppTest-Tests (ohne Browser), unter 90 s
+#   make e2e    nur die Browser-Tests (Playwright + Chromium + axe-core)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,18 +12,20 @@ PIP     = $(PY) -m pip
 DB     ?= data/quartier.duckdb
 PORT   ?= 8501
 
-.PHONY: run test venv deps test-deps chromium node-deps lint check bench demo clean
+.PHONY: run test venv deps test-deps chromium node-deps lint check e2e bench demo clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet --upgrade pip "setuptools>=70.1"
 
-$(VENV)/.deps: requirements.txt | $(VENV)/bin/python
+$(VENV)/.deps: requirements.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet "setuptools>=70.1" && $(PIP) install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.test-deps: requirements-dev.txt requirements.txt | $(VENV)/bin/python
+$(VENV)/.test-deps: requirements-dev.txt requirements.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet "setuptools>=70.1" && $(PIP) install --quiet --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.deps
 
 deps: $(VENV)/.deps
@@ -50,6 +55,13 @@ node_modules/axe-core/axe.min.js: package.json
 lint: $(VENV)/.test-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+check: lint
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not e2e" -q
+
+e2e: test-deps
+	$(PY) -m pytest -n 2 --dist loadgroup -m e2e
 
 test: test-deps lint
 	$(PY) -m pytest -n 2 --dist loadgroup

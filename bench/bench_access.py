@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from quartier.access import SYSTEM
+
 REPEAT = 1
 BUDGETS = {"protected_table_demo_s": 2.0, "backup_demo_s": 2.0, "login_verify_s": 1.5}
 CACHE = Path(os.environ.get("QUARTIER_BENCH_CACHE", "/tmp/quartier_bench"))
@@ -76,7 +78,7 @@ def run(quick: bool = False) -> dict:
                 shutil.copy(src, copy)
                 c = db.connect(copy)
                 iid = indicators.catalogue(c)["id"].iloc[0]
-                out["raw_10k_one_indicator_20y_s"] = _timed(lambda: indicators.current_values(c, [iid]), 2)
+                out["raw_10k_one_indicator_20y_s"] = _timed(lambda: indicators.current_values(c, [iid], actor=SYSTEM), 2)
                 out["protect_10k_one_indicator_20y_s"] = _timed(lambda: indicators.current_values(c, [iid], actor=viewer), 2)
                 c.close()
     return out

@@ -34,6 +34,7 @@ import shapely
 from shapely.geometry import LineString, MultiPoint, box
 
 from bench.common import demo_db
+from quartier.access import SYSTEM
 
 ROOT = Path(__file__).resolve().parents[1]
 # own directory: other benchmarks clean up /tmp/quartier_bench
@@ -127,8 +128,8 @@ def render_once(con, payload, geometry, values, areas, members, band, indicator_
     spec = deck.to_json()
     maps.map_table(frame, cls, members)
     maps.summary_text(frame, "Indikator", "%", year, None, direction="higher")
-    res = corridor.analyse(con, indicator_id, year, 500, 0.25, "B 7", geometry=geometry, values=values, members=members)
-    years = corridor.over_years(con, indicator_id, 500, 0.25, "B 7", values=values, members=members)
+    res = corridor.analyse(con, indicator_id, year, 500, 0.25, "B 7", geometry=geometry, values=values, members=members, actor=SYSTEM)
+    years = corridor.over_years(con, indicator_id, 500, 0.25, "B 7", values=values, members=members, actor=SYSTEM)
     corridor_charts.scatter_chart(res).to_dict(validate=False)
     corridor_charts.years_chart(years, "Indikator", "%", "B 7", 500).to_dict(validate=False)
     return {"json_bytes": len(spec.encode("utf-8")), "inside": res.inside["count"]}
@@ -150,7 +151,7 @@ def bench_functions(db_path: Path, repeat: int) -> dict:
         members = corridor.membership(geometry.areas_m, geometry.ids, geometry.axes_m["B 7"], 500, 0.25)
         band = corridor.corridor_polygon(geometry.axes_m["B 7"], 500)
         member_s = time.perf_counter() - t
-        values = indicators.current_values(con, ["sgb2_u18"])
+        values = indicators.current_values(con, ["sgb2_u18"], actor=SYSTEM)
         areas = indicators.areas(con)
         times, cpu, out = [], [], {}
         for _ in range(repeat):

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from bench.common import demo_db
+from quartier.access import SYSTEM
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("QUARTIER_BENCH_CACHE", "/tmp/quartier_bench"))
@@ -147,7 +148,7 @@ def _profile_core(con, actor, sr, city):
     from quartier.values import charts, series
 
     prof, data = series.profile(con, sr, actor=actor)
-    series.population(data)
+    series.population(data, actor=SYSTEM)
     f = charts.multiples_frame(data.values, data.refs, data.meta, city=city)
     charts.spec(charts.german(charts.small_multiples(f)))
 

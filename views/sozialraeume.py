@@ -88,7 +88,7 @@ def steckbrief() -> None:
     st.subheader(f"Steckbrief {row['name']} ({sr})")
     st.markdown(f"Stadtbezirk **{row['bezirk'] or '–'}** · Fläche {fmt.number(row['flaeche_km2'], 2)} km² · "
                 f"Rang 1 = höchster Bedarf unter {pdata.n_areas} Sozialräumen")
-    ui.population_block(series.population(pdata), city)
+    ui.population_block(series.population(pdata, actor=actor), city)
     st.markdown("#### Kennzahlen")
     ui.profile_cards(prof, meta)
     st.markdown("#### Entwicklung aller Kennzahlen")

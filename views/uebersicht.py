@@ -3,20 +3,21 @@
 import streamlit as st
 
 from quartier import format as fmt
-from quartier.ui.common import arrow, attribution, city_name, data_stamp, get_con
+from quartier.ui.common import arrow, attribution, city_name, data_stamp, get_con, view_of
 from quartier.ui.guard import page_header
+from quartier.ui.session import current_actor
 from quartier.values import overview
 
 LIST_LIMIT = 300  # up to this many Sozialräume, each district lists its areas by name
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _load(stamp: int, city: str):
+def _load(stamp: int, city: str, looking):
     """Everything the page shows, formatted once per data stamp (20 sessions opening the start page
     at once each only render it: the grouping, German number formatting and the conversion of the
     tables are not repeated). Shared between sessions: read-only."""
     con = get_con()
-    pop, head, status = overview.latest_population(con), overview.headline(con), overview.delivery_status(con)
+    pop, head, status = overview.latest_population(con), overview.headline(con, actor=looking), overview.delivery_status(con)
     if pop.empty:
         return None
     cards = []
@@ -64,7 +65,7 @@ def _load(stamp: int, city: str):
 
 
 page_header(f"Übersicht – {city_name()}")
-view = _load(data_stamp(), city_name())
+view = _load(data_stamp(), city_name(), view_of(current_actor()))  # viewers get protected city figures
 
 if view is None:
     st.warning("Noch keine Gebiete eingerichtet. Bitte `python -m quartier demo` oder `python -m quartier init` ausführen.")

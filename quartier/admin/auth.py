@@ -95,8 +95,69 @@ def _row(cur, name: str):
     return dict(zip(keys, r))
 
 
-def authenticate(con, name: str, password: str, now: datetime | None = None) -> Actor:
+class _Throttle:
+    """Failed attempts kept in this process: per client (so one client cannot lock somebody else's account)
+    and per unknown name (so an unknown name is "locked" exactly like an existing one: the answer never
+    tells whether an account exists). Bounded: the oldest entries are dropped."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.by_client: dict[str, list[datetime]] = {}
+        self.unknown: dict[str, tuple[int, datetime | None]] = {}
+
+    def client_blocked_until(self, client: str, now: datetime, limit: int, minutes: int) -> datetime | None:
+        with self._lock:
+            recent = [t for t in self.by_client.get(client, []) if t > now - timedelta(minutes=minutes)]
+            self.by_client[client] = recent
+            return recent[-1] + timedelta(minutes=minutes) if len(recent) >= limit else None
+
+    def client_failed(self, client: str, now: datetime) -> None:
+        with self._lock:
+            self.by_client.setdefault(client, []).append(now)
+            self._trim(self.by_client)
+
+    def unknown_state(self, name: str, now: datetime) -> datetime | None:
+        with self._lock:
+            _failed, until = self.unknown.get(name.lower(), (0, None))
+            return until if until is not None and until > now else None
+
+    def unknown_failed(self, name: str, now: datetime, max_failed: int, minutes: int) -> None:
+        with self._lock:
+            failed, until = self.unknown.get(name.lower(), (0, None))
+            if until is not None and until <= now:
+                failed = 0
+            failed += 1
+            self.unknown[name.lower()] = (0, now + timedelta(minutes=minutes)) if failed >= max_failed else (failed, None)
+            self._trim(self.unknown)
+
+    def _trim(self, d: dict) -> None:
+        while len(d) > self.MAX_ENTRIES:
+            d.pop(next(iter(d)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self.by_client.clear()
+            self.unknown.clear()
+
+
+THROTTLE = _Throttle()
+
+
+def _locked_error(until: datetime) -> AuthError:
+    return AuthError(f"Zu viele Fehlversuche: die Anmeldung ist bis {until.strftime('%H:%M')} Uhr (UTC) gesperrt. "
+                     "Bitte später erneut versuchen oder die Administration bitten, das Passwort zurückzusetzen.")
+
+
+def authenticate(con, name: str, password: str, now: datetime | None = None, *, client: str | None = None) -> Actor:
     """Check a local login; return the Actor or raise AuthError. Failed attempts count towards the lockout.
+
+    ``client`` identifies where the attempt comes from (the UI passes the browser's address or session):
+    one client may fail at most ``login_max_fehlversuche - 1`` times within the lock time, so it can never
+    lock an account on its own; after that it waits, and the account is not touched. Unknown names get the
+    same answers as existing accounts, including the lockout, and their text is not written to the audit log
+    (it may be a password typed into the wrong field). The command line passes no client.
 
     The Argon2id check (about 0.15 s of CPU, by design) runs *before* the process-wide write lock is
     taken: inside it, twenty people logging in at once would wait for each other's hashing one by one.
@@ -109,6 +170,11 @@ def authenticate(con, name: str, password: str, now: datetime | None = None) -> 
     if not name or not password:
         raise AuthError("Bitte Benutzername und Passwort eingeben.")
     max_failed, lock_minutes = _limits(con)
+    if client is not None:
+        blocked = THROTTLE.client_blocked_until(client, now, max(1, max_failed - 1), lock_minutes)
+        if blocked is not None:
+            raise AuthError(f"Zu viele Fehlversuche von diesem Zugang. Bitte nach {blocked.strftime('%H:%M')} Uhr (UTC) "
+                            "erneut versuchen.")
     cur0 = con.cursor()
     try:
         seen = _row(cur0, name)
@@ -116,20 +182,24 @@ def authenticate(con, name: str, password: str, now: datetime | None = None) -> 
         cur0.close()
     locked = seen is not None and seen["gesperrt_bis"] is not None and seen["gesperrt_bis"] > now
     checked_hash = None if seen is None or locked else seen["passwort_hash"]
-    # Same work for an unknown account as for an existing one (no timing hint); none for a locked one.
-    ok = verify_password(checked_hash, password) if not locked else False
+    # Same work for an unknown or locked account as for an existing one (no timing hint).
+    ok = verify_password(checked_hash, password) and not locked
     with db.transaction(con) as cur:
         u = _row(cur, name)
         if u is not None and not (u["gesperrt_bis"] is not None and u["gesperrt_bis"] > now) \
                 and u["passwort_hash"] != checked_hash:  # changed between the check and the lock (rare)
             ok = verify_password(u["passwort_hash"], password)
         if u is None:
-            db.audit(cur, name[:100], "anmeldung_fehlgeschlagen", name[:100], json.dumps({"grund": "unbekannt"}))
-            failure = wrong
+            # the typed name is not stored: it may be a password typed into the name field
+            db.audit(cur, "unbekannt", "anmeldung_fehlgeschlagen", None, json.dumps({"grund": "unbekannt"}))
+            phantom_until = THROTTLE.unknown_state(name, now)
+            if phantom_until is not None:
+                failure = _locked_error(phantom_until)
+            else:
+                THROTTLE.unknown_failed(name, now, max_failed, lock_minutes)
+                failure = wrong
         elif u["gesperrt_bis"] is not None and u["gesperrt_bis"] > now:
-            until = u["gesperrt_bis"].strftime("%H:%M")
-            failure = AuthError(f"Zu viele Fehlversuche: die Anmeldung ist bis {until} Uhr (UTC) gesperrt. "
-                                "Bitte später erneut versuchen oder die Administration bitten, das Passwort zurückzusetzen.")
+            failure = _locked_error(u["gesperrt_bis"])
             db.audit(cur, name, "anmeldung_fehlgeschlagen", name, json.dumps({"grund": "gesperrt"}))
         elif not ok:
             failed = int(u["fehlversuche"] or 0) + 1
@@ -147,6 +217,8 @@ def authenticate(con, name: str, password: str, now: datetime | None = None) -> 
                         [now, name])
             db.audit(cur, name, "anmeldung", name, None)
             return Actor(u["name"], u["rolle"], raw_data=bool(u["rohdaten"]))
+    if client is not None and failure is not None:
+        THROTTLE.client_failed(client, now)
     raise failure
 
 

@@ -21,6 +21,7 @@ import shapely
 
 from quartier import db
 from quartier import format as fmt
+from quartier.access import Actor
 from quartier.areas import geometry as geo
 from quartier.errors import QuartierError
 from quartier.values import indicators
@@ -268,8 +269,8 @@ def compare(members: pd.DataFrame, values_year: pd.DataFrame, unit: str | None) 
     return inside, outside, df, s_in, s_out
 
 
-def analyse(con, indicator_id: str, year: int, width_m: float, share: float = 0.25, axis: str | None = None,
-            actor=None, geometry: Geometry | None = None, values: pd.DataFrame | None = None,
+def analyse(con, indicator_id: str, year: int, width_m: float, share: float = 0.25, axis: str | None = None, *,
+            actor: Actor, geometry: Geometry | None = None, values: pd.DataFrame | None = None,
             members: pd.DataFrame | None = None) -> CorridorResult:
     """The corridor comparison for one indicator and year.
 
@@ -308,8 +309,8 @@ def analyse(con, indicator_id: str, year: int, width_m: float, share: float = 0.
     )
 
 
-def over_years(con, indicator_id: str, width_m: float, share: float = 0.25, axis: str | None = None, actor=None,
-               geometry: Geometry | None = None, values: pd.DataFrame | None = None,
+def over_years(con, indicator_id: str, width_m: float, share: float = 0.25, axis: str | None = None, *,
+               actor: Actor, geometry: Geometry | None = None, values: pd.DataFrame | None = None,
                members: pd.DataFrame | None = None) -> pd.DataFrame:
     """The comparison for every year with values: jahr, innen, aussen, differenz, r, gesperrt (vectorised)."""
     ind = _indicator(con, indicator_id)

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from quartier import db
+from quartier.access import SYSTEM
 from quartier.areas import geometry as geo
 from quartier.cli.base import Rejected, UsageError, default_user, emit_json, say
 from quartier.tables import TableError, write_table
@@ -111,7 +112,7 @@ def cmd_export_values(args) -> int:
     con = db.connect(args.db)
     from quartier.values.exports import public_values_frame, values_frame
 
-    frame = public_values_frame(con) if getattr(args, "public", False) else values_frame(con)
+    frame = public_values_frame(con) if args.public else values_frame(con, actor=SYSTEM)
     try:
         out = write_table(frame, args.out, sep=args.sep, sheet="Kennzahlen")
     except TableError as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from quartier import db
 from quartier import format as fmt
+from quartier.access import SYSTEM
 from quartier.areas import corridor
 from quartier.areas import geometry as geo
 from quartier.cli.base import UsageError, emit_json, say
@@ -40,7 +41,7 @@ def register(sub, common) -> None:
 def cmd_corridor(args) -> int:
     con = db.connect(args.db)
     try:
-        res = corridor.analyse(con, args.indicator, args.year, args.width, args.share, args.axis)
+        res = corridor.analyse(con, args.indicator, args.year, args.width, args.share, args.axis, actor=SYSTEM)
     except corridor.CorridorError as exc:
         raise UsageError(str(exc)) from exc
     if args.json:

@@ -909,9 +909,9 @@ def protected_cells(con, result: IndexResult, actor) -> set[tuple[str, str]]:
 
     The index itself is computed from the delivered values for everyone (otherwise the ranking would
     depend on who looks at it); only the raw rates and z-values of these cells are hidden on the page."""
-    if actor is None or getattr(actor, "can_see_raw", False):
+    if actor.can_see_raw:
         return set()
-    v = indicators.current_values(con, result.indicator_ids, [result.year], actor)
+    v = indicators.current_values(con, result.indicator_ids, [result.year], actor=actor)
     v = v[v["gesperrt"].astype(bool)]
     return set(zip(v["sozialraum_id"], v["indikator_id"]))
 

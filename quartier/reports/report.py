@@ -810,7 +810,7 @@ def build_pdf(con, scope: Scope, actor, out_path: str | Path | None = None, year
                           "`python -m quartier init` ausführen.")
     glyphs = _glyphs(regular)
     sm = summ or summary(con, scope, actor, year, since)
-    internal = bool(getattr(actor, "can_see_raw", False))
+    internal = actor.can_see_raw
     cat = indicators.catalogue(con).set_index("id")
     today = dt.date.today().strftime("%d.%m.%Y")
     title = f"{scope.title} {scope.label}" if scope.kind != "stadt" else f"Stadtbericht {sm.city}"

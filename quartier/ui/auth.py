@@ -8,6 +8,7 @@ from the database on every run, so a deactivation or role change applies at once
 
 from __future__ import annotations
 
+import os
 import time
 
 import streamlit as st
@@ -38,6 +39,18 @@ def oidc_configured() -> bool:
 def _oidc_provider() -> str | None:
     cfg = _secrets().get("quartier_roles") or {}
     return cfg.get("provider") or None
+
+
+def _client_id() -> str:
+    """Where a login attempt comes from, for the per-client throttle: the browser's address when the server
+    sees it, otherwise this browser session (a reload then starts a new one, but the account lockout stays)."""
+    try:
+        ip = st.context.ip_address
+    except Exception:  # noqa: BLE001 - no request context (tests)
+        ip = None
+    if ip:
+        return f"ip:{ip}"
+    return "sitzung:" + str(st.session_state.setdefault("quartier_client", os.urandom(8).hex()))
 
 
 def logged_in() -> Actor | None:
@@ -92,7 +105,7 @@ def _submit_login() -> None:
     password = str(st.session_state.get(PASSWORD_KEY) or "")
     st.session_state[PASSWORD_KEY] = ""
     try:
-        actor = auth.authenticate(get_con(), name, password)
+        actor = auth.authenticate(get_con(), name, password, client=_client_id())
     except auth.AuthError as exc:
         time.sleep(FAIL_DELAY_S)
         st.session_state[ERROR_KEY] = str(exc)

@@ -10,10 +10,11 @@ import pyarrow as pa
 import streamlit as st
 
 from quartier import format as fmt
+from quartier.access import Actor
 from quartier.areas import corridor, corridor_charts, maps
 from quartier.ui.common import arrow, data_stamp, get_con, setting, view_of
 from quartier.ui.pages import PAGES
-from quartier.values import indicators
+from quartier.values import indicators, protection
 
 PROFILE_PAGE = "views/sozialraeume.py"
 
@@ -227,29 +228,22 @@ def fixed_breaks(indicator_id: str) -> list[float] | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _city_value(stamp: int, indicator_id: str, year: int, actor, unit: str | None) -> dict:
+def _city_value(stamp: int, indicator_id: str, year: int, actor: Actor, unit: str | None) -> dict:
+    """The city value as ``actor`` may see it: raw from summed numerators/denominators for staff, the
+    protected table's city row for viewers (a city total next to one hidden area would reveal it)."""
     cn = get_con()
-    raw = indicators.current_values(cn, [indicator_id], [year])
-    if raw.empty:
-        return {"wert": None, "gesperrt": False}
-    if actor is None or actor.can_see_raw:
+    if actor.can_see_raw:
+        raw = indicators.current_values(cn, [indicator_id], [year], actor=actor)
+        if raw.empty:
+            return {"wert": None, "gesperrt": False}
         agg = indicators.aggregate(raw, unit, ["indikator_id"])
         return {"wert": None if agg.empty or pd.isna(agg["wert"].iloc[0]) else float(agg["wert"].iloc[0]), "gesperrt": False}
-    from quartier.values import protection
-
-    table_fn = getattr(protection, "protected_table", None)
-    if table_fn is not None:
-        t = table_fn(cn, [indicator_id], [year], actor=actor)
-        city = t[t["ebene"] == getattr(protection, "LEVEL_CITY", "Stadt")]
-        if len(city):
-            c = city.iloc[0]
-            return {"wert": None if pd.isna(c["wert"]) else float(c["wert"]), "gesperrt": bool(c["gesperrt"])}
-    # Without a protected table: a city total next to one hidden area would reveal it.
-    protected = indicators.current_values(cn, [indicator_id], [year], actor=actor)
-    if protected["gesperrt"].any():
-        return {"wert": None, "gesperrt": True}
-    agg = indicators.aggregate(raw, unit, ["indikator_id"])
-    return {"wert": None if pd.isna(agg["wert"].iloc[0]) else float(agg["wert"].iloc[0]), "gesperrt": False}
+    t = protection.protected_table(cn, [indicator_id], [year], actor=actor)
+    city = t[t["ebene"] == protection.LEVEL_CITY]
+    if city.empty:
+        return {"wert": None, "gesperrt": False}
+    c = city.iloc[0]
+    return {"wert": None if pd.isna(c["wert"]) else float(c["wert"]), "gesperrt": bool(c["gesperrt"])}
 
 
 def city_value(indicator_id: str, year: int, actor, unit: str | None) -> dict:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 
+from quartier.access import PUBLIC, Actor, PermissionDenied
 from quartier.values import indicators
 
 VALUE_COLUMNS = ["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner", "gesperrt", "lieferung_id", "lieferung"]
 
 
-def values_frame(con) -> pd.DataFrame:
+def values_frame(con, *, actor: Actor) -> pd.DataFrame:
     """Current values, one row per indicator, Sozialraum and year (raw: for users allowed to see them)."""
-    v = indicators.current_values(con)
+    if not actor.can_see_raw:
+        raise PermissionDenied(f"{actor.name} darf die Rohwerte nicht exportieren; bitte die geschützte Fassung wählen.")
+    v = indicators.current_values(con, actor=actor)
     out = v[["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner", "gesperrt", "lieferung_id", "lieferung"]].copy()
     out["gesperrt"] = out["gesperrt"].astype(bool).astype(int)
     for col in ("zaehler", "nenner"):
@@ -30,7 +33,7 @@ def public_values_frame(con, indicator_ids: list[str] | None = None, years: list
     the Stadtbezirk and city totals; every protected cell has ``gesperrt`` 1 and empty value/numerator."""
     from quartier.values.protection import protected_table
 
-    t = protected_table(con, indicator_ids, years, actor=None)
+    t = protected_table(con, indicator_ids, years, actor=PUBLIC)
     out = t[PUBLIC_COLUMNS].copy()
     out["gesperrt"] = out["gesperrt"].astype(bool).astype(int)
     for col in ("zaehler", "nenner"):

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 
 from quartier import db, settings, units
+from quartier.access import SYSTEM, Actor
 from quartier.errors import QuartierError
 from quartier.names import normalize
 from quartier.tables import TableError, read_table, write_table
+from quartier.values import protection, query
 
 # File column -> table column.
 CATALOGUE_COLUMNS = {
@@ -162,38 +164,15 @@ def bezirke(con) -> pd.DataFrame:
     return db.query_df(con, "SELECT id, nr, name FROM stadtbezirk ORDER BY nr, name")
 
 
-def current_values(con, indicator_ids: list[str] | None = None, years: list[int] | None = None,
-                   actor=None) -> pd.DataFrame:
-    """Current values (newest active Lieferung) with area and Lieferung information.
+def current_values(con, indicator_ids: list[str] | None = None, years: list[int] | None = None, *,
+                   actor: Actor) -> pd.DataFrame:
+    """Current values (newest active Lieferung) with area and Lieferung information, as ``actor`` may see them.
 
-    With an ``actor`` who may not see raw values, small-number protection is applied
-    (:mod:`quartier.protection`). Without an actor the raw values are returned (core/CLI use).
+    For an actor without the right to raw values, small-number protection is applied
+    (:mod:`quartier.values.protection`); ``access.SYSTEM`` reads the raw values (imports, CLI, computations).
     """
-    where, params = [], []
-    if indicator_ids:
-        # list_contains lets DuckDB push the filter through the window of messwert_aktuell
-        # (IN (SELECT unnest(?)) does not: 15x slower at 10,000 areas, see bench/RESULTS.md).
-        where.append("list_contains(?, v.indikator_id)")
-        params.append(list(indicator_ids))
-    if years:
-        where.append("list_contains(?, v.jahr)")
-        params.append([int(y) for y in years])
-    sql = (
-        "SELECT v.indikator_id, v.sozialraum_id, s.name AS sozialraum, s.bezirk_id, b.name AS bezirk, v.jahr,"
-        " v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id, l.dateiname AS lieferung,"
-        " l.lieferant, l.importiert_am"
-        " FROM messwert_aktuell v JOIN sozialraum s ON s.id = v.sozialraum_id"
-        " LEFT JOIN stadtbezirk b ON b.id = s.bezirk_id JOIN lieferung l ON l.id = v.lieferung_id"
-    )
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY v.indikator_id, s.bezirk_id, v.sozialraum_id, v.jahr"
-    df = db.query_arrow_df(con, sql, params)
-    if actor is not None and not actor.can_see_raw:
-        from quartier.values.protection import protect
-
-        df = protect(con, df)
-    return df
+    raw = query.current_raw(con, indicator_ids, years, actor=SYSTEM)
+    return raw if actor.can_see_raw else protection.protect(con, raw)
 
 
 def years(con) -> list[int]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from quartier import db
-from quartier.values import indicators
+from quartier.access import Actor
+from quartier.values import indicators, protection
 
 HEADLINE_IDS = ["ew_gesamt", "ew_u18", "sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote"]
 
@@ -23,13 +24,13 @@ def latest_population(con) -> pd.DataFrame:
     )
 
 
-def headline(con, ids: list[str] | None = None) -> pd.DataFrame:
+def headline(con, ids: list[str] | None = None, *, actor: Actor) -> pd.DataFrame:
     """City values of headline indicators for the latest year with data and the change to the year before."""
     cat = indicators.catalogue(con).set_index("id")
     wanted = [i for i in (ids or HEADLINE_IDS) if i in cat.index]
     if not wanted:
         wanted = list(cat.index[:6])
-    by_year = city_by_year(con, wanted)
+    by_year = city_by_year(con, wanted) if actor.can_see_raw else _public_city_by_year(con, wanted, actor=actor)
     rows = []
     for iid in wanted:
         agg = by_year[by_year["indikator_id"] == iid].sort_values("jahr")
@@ -73,6 +74,14 @@ def city_by_year(con, ids: list[str]) -> pd.DataFrame:
     df["wert"] = rate.where(has_den, df["wert_sum"]).astype(float)
     df.loc[~has_den, ["zaehler", "nenner"]] = float("nan")
     return df.drop(columns=["has_den", "fehlend", "wert_sum"])
+
+
+def _public_city_by_year(con, ids: list[str], *, actor: Actor) -> pd.DataFrame:
+    """City values as a viewer may see them: the city rows of the protected table (a protected city
+    value, or one computable only from protected cells, stays empty)."""
+    t = protection.protected_table(con, ids, actor=actor)
+    city = t[t["ebene"] == protection.LEVEL_CITY]
+    return city[["indikator_id", "jahr", "wert", "zaehler", "nenner"]].reset_index(drop=True)
 
 
 def delivery_status(con) -> pd.DataFrame:

@@ -31,8 +31,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from quartier import db, units
 from quartier import settings as _registry
-from quartier import units
+from quartier.access import SYSTEM, Actor
+from quartier.values import query
 
 SETTING_MIN_CASES = _registry.MIN_CASES
 SETTING_MIN_DENOMINATOR = _registry.MIN_DENOMINATOR
@@ -475,8 +477,6 @@ def protect(con, values: pd.DataFrame) -> pd.DataFrame:
 
 
 def _units(con) -> dict:
-    from quartier import db
-
     return dict(db.query_df(con, "SELECT id, einheit FROM indikator").itertuples(index=False, name=None))
 
 
@@ -484,23 +484,21 @@ TABLE_COLUMNS = ["ebene", "indikator_id", "jahr", "stadtbezirk_id", "stadtbezirk
                  "wert", "zaehler", "nenner", "gesperrt", "sperrgrund"]
 
 
-def protected_table(con, indicator_ids: list[str] | None = None, years: list[int] | None = None,
-                    actor=None) -> pd.DataFrame:
+def protected_table(con, indicator_ids: list[str] | None = None, years: list[int] | None = None, *,
+                    actor: Actor) -> pd.DataFrame:
     """Sozialraum rows plus, as their own rows, Stadtbezirk and city totals, protected for ``actor``.
 
     Columns: ``TABLE_COLUMNS``. Totals come from summed numerators and denominators of all areas
-    (rates) or summed counts. For an actor without the right to raw values (or ``actor=None``: the
+    (rates) or summed counts. For an actor without the right to raw values (``access.PUBLIC``: the
     public view) every protected cell has ``gesperrt`` True, empty ``wert``/``zaehler`` and the reason
     "geschützt". Users who may see raw values get every value; ``gesperrt`` then marks only values
     suppressed at source or not computable, and ``sperrgrund`` says why viewers see a cell protected.
     """
-    from quartier.values import indicators
-
-    raw = indicators.current_values(con, indicator_ids, years)
-    raw_view = actor is not None and getattr(actor, "can_see_raw", False)
+    raw = query.current_raw(con, indicator_ids, years, actor=SYSTEM)
+    raw_view = actor.can_see_raw
     min_cases, min_den = settings(con)
     units = _units(con)
-    bez_names = dict(indicators.bezirke(con)[["id", "name"]].itertuples(index=False, name=None))
+    bez_names = dict(db.query_df(con, "SELECT id, name FROM stadtbezirk").itertuples(index=False, name=None))
     res = _protect_all(raw, min_cases, min_den, units)
     keep = res.table >= 0
     r = raw[keep].reset_index(drop=True)

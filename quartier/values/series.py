@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from quartier import db
+from quartier.access import Actor
 from quartier.values import indicators
 
 STATUS_OK, STATUS_SUPPRESSED, STATUS_MISSING = "wert", "gesperrt", "fehlt"
@@ -106,8 +107,8 @@ def resolve_selection(con, sr=None, ind=None, bezirk=None, default_indicators: l
 # loading
 
 
-def _raw_view(actor) -> bool:
-    return actor is None or bool(getattr(actor, "can_see_raw", False))
+def _raw_view(actor: Actor) -> bool:
+    return actor.can_see_raw
 
 
 def indicator_years(con, indicator_ids: list[str]) -> dict[str, list[int]]:
@@ -127,7 +128,7 @@ def _status(df: pd.DataFrame) -> pd.Series:
                      index=df.index)
 
 
-def all_values(con, indicator_ids: list[str], years: list[int] | None = None, actor=None) -> pd.DataFrame:
+def all_values(con, indicator_ids: list[str], years: list[int] | None = None, *, actor: Actor) -> pd.DataFrame:
     """Current values of every Sozialraum (protected for ``actor``) with a ``status`` column."""
     v = indicators.current_values(con, list(indicator_ids), years, actor=actor)
     v["gesperrt"] = v["gesperrt"].fillna(False).astype(bool)
@@ -221,7 +222,7 @@ def _protected(con, indicator_ids: list[str], years: list[int] | None, actor) ->
     return vals.reset_index(drop=True), refs[REF_COLUMNS].reset_index(drop=True)
 
 
-def references(con, indicator_ids: list[str], years: list[int] | None = None, actor=None) -> pd.DataFrame:
+def references(con, indicator_ids: list[str], years: list[int] | None = None, *, actor: Actor) -> pd.DataFrame:
     """City and Stadtbezirk values per indicator and year (``REF_COLUMNS``)."""
     if not indicator_ids:
         return pd.DataFrame(columns=REF_COLUMNS)
@@ -387,7 +388,7 @@ def _chosen_values(con, ids: list[str], sozialraum_ids: list[str], years: list[i
     return chosen
 
 
-def load_series(con, indicator_ids: list[str], sozialraum_ids: list[str], actor=None,
+def load_series(con, indicator_ids: list[str], sozialraum_ids: list[str], *, actor: Actor,
                 years: list[int] | None = None, rank_latest_only: bool = False) -> SeriesData:
     """Series of the chosen Sozialräume and indicators over all years (every year from an indicator's
     first to its last delivery, gaps included), with ranks among all Sozialräume (only in each
@@ -430,7 +431,7 @@ PROFILE_COLUMNS = ["indikator_id", "name", "kurzname", "einheit", "richtung", "h
                    "wert_stadt", "wert_bezirk", "trend_1", "bewertung_1", "trend_5", "bewertung_5"]
 
 
-def profile(con, sozialraum_id: str, actor=None, indicator_ids: list[str] | None = None) -> tuple[pd.DataFrame, SeriesData]:
+def profile(con, sozialraum_id: str, *, actor: Actor, indicator_ids: list[str] | None = None) -> tuple[pd.DataFrame, SeriesData]:
     """The Steckbrief of one Sozialraum: one row per indicator for its latest year (``PROFILE_COLUMNS``)
     and the full series (for small multiples)."""
     meta = _meta(con, indicator_ids)
@@ -468,7 +469,7 @@ def profile(con, sozialraum_id: str, actor=None, indicator_ids: list[str] | None
     return out[PROFILE_COLUMNS], data
 
 
-def population(data: SeriesData | None = None, con=None, sozialraum_id: str | None = None, actor=None) -> pd.DataFrame:
+def population(data: SeriesData | None = None, con=None, sozialraum_id: str | None = None, *, actor: Actor) -> pd.DataFrame:
     """Population and age structure per year: Einwohner, unter 18, 18 und älter, Anteil unter 18 (%),
     and the city's share of under-18s (from summed counts). Uses ``ew_gesamt`` and ``ew_u18``."""
     if data is None:
@@ -513,7 +514,7 @@ def comparison(data: SeriesData, year: int | None = None) -> pd.DataFrame:
 # Handlungsempfehlungen of a Sozialraum (from the catalogue tables, when they exist)
 
 
-def recommendations(con, sozialraum_id: str, actor=None) -> pd.DataFrame | None:
+def recommendations(con, sozialraum_id: str, *, actor: Actor) -> pd.DataFrame | None:
     """Handlungsempfehlungen linked to the Sozialraum with their status, or None when the catalogue
     tables do not exist yet. Prefers ``quartier.catalogue`` when it offers a listing function; users
     who may not see raw data only see public recommendations."""

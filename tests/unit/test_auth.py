@@ -214,3 +214,54 @@ def test_concurrent_logins_all_counted(empty_con):
     assert len(audit_rows(empty_con, "anmeldung_fehlgeschlagen")) == 4
     with pytest.raises(auth.AuthError, match="Zu viele Fehlversuche"):  # the 4 parallel guesses locked it
         auth.authenticate(empty_con, "ziel", PW, now=t0 + timedelta(minutes=1))
+
+
+# --- attacks from the security review: locking other people's accounts, learning names, passwords in the log
+
+
+@pytest.fixture
+def fresh_throttle():
+    auth.THROTTLE.clear()
+    yield auth.THROTTLE
+    auth.THROTTLE.clear()
+
+
+def test_one_client_cannot_lock_the_administrator(empty_con, fresh_throttle):
+    with db.transaction(empty_con) as cur:
+        db.set_setting(cur, "login_max_fehlversuche", "5")
+    auth.add_user(empty_con, ADMIN_ACTOR, "chefin", "Administration", PW)
+    t0 = datetime(2026, 1, 5, 9, 0)
+    answers = []
+    for i in range(10):  # the attacker keeps guessing from one browser
+        with pytest.raises(auth.AuthError) as exc:
+            auth.authenticate(empty_con, "chefin", f"geraten-{i}-xxxx", now=t0, client="10.0.0.66")
+        answers.append(str(exc.value))
+    assert answers[:4] == ["Benutzername oder Passwort ist falsch."] * 4
+    assert all("von diesem Zugang" in a for a in answers[4:])
+    # the account itself is not locked: the administrator logs in from her own browser
+    assert auth.authenticate(empty_con, "chefin", PW, now=t0, client="10.0.0.5").name == "chefin"
+
+
+def test_unknown_names_get_the_same_answers_as_accounts(empty_con, fresh_throttle):
+    with db.transaction(empty_con) as cur:
+        db.set_setting(cur, "login_max_fehlversuche", "3")
+    auth.add_user(empty_con, ADMIN_ACTOR, "vorhanden", "Betrachtung", PW)
+    t0 = datetime(2026, 1, 5, 9, 0)
+
+    def answers(name):
+        out = []
+        for i in range(5):
+            with pytest.raises(auth.AuthError) as exc:
+                auth.authenticate(empty_con, name, f"geraten-{i}-xxxx", now=t0)
+            out.append(str(exc.value))
+        return out
+
+    assert answers("vorhanden") == answers("gibt-es-nicht")
+    assert "Zu viele Fehlversuche" in answers("gibt-es-nicht")[-1]
+
+
+def test_a_password_typed_as_user_name_is_not_logged(empty_con, fresh_throttle):
+    with pytest.raises(auth.AuthError):
+        auth.authenticate(empty_con, "Geheim-Passwort-123", "x" * 12)
+    rows = audit_rows(empty_con, "anmeldung_fehlgeschlagen")
+    assert rows and all("Geheim-Passwort-123" not in " ".join(map(str, r)) for r in rows)

@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import LineString, box
 
 from quartier import db
-from quartier.access import VIEWER, Actor
+from quartier.access import SYSTEM, VIEWER, Actor
 from quartier.areas import corridor
 from quartier.areas import geometry as geo
 from quartier.areas.init import replace_geometry
@@ -89,7 +89,7 @@ def square_city(empty_con):
 
 
 def test_weighted_inside_outside_by_denominator(square_city):
-    res = corridor.analyse(square_city, "quote", 2023, 500, 0.25)
+    res = corridor.analyse(square_city, "quote", 2023, 500, 0.25, actor=SYSTEM)
     assert res.axis == "Testachse"
     # inside A+B: (40+30)/(100+300) = 17,5 % (the mean of the rates would be 25 %);
     # outside C+D: (10+20)/(200+100) = 10 % (mean of rates 12,5 %)
@@ -123,35 +123,35 @@ def test_suppressed_value_is_left_out_for_viewers_and_noted(square_city):
     out = res.to_json()
     assert next(s for s in out["sozialraeume"] if s["id"] == "B")["value"] is None
     # the administrator (command line) sees the raw value and counts it
-    raw = corridor.analyse(square_city, "quote", 2024, 500, 0.25)
+    raw = corridor.analyse(square_city, "quote", 2024, 500, 0.25, actor=SYSTEM)
     assert raw.inside["value"] == pytest.approx(13.0)
 
 
 def test_count_indicator_is_summed(square_city):
-    res = corridor.analyse(square_city, "anzahl", 2023, 500, 0.25)
+    res = corridor.analyse(square_city, "anzahl", 2023, 500, 0.25, actor=SYSTEM)
     assert res.inside["value"] == 400 and res.outside["value"] == 300
     assert "zusammen 400 gegenüber 300" in res.sentence
 
 
 def test_no_area_in_corridor_is_explained(square_city):
-    res = corridor.analyse(square_city, "quote", 2023, 500, 0.9)
+    res = corridor.analyse(square_city, "quote", 2023, 500, 0.9, actor=SYSTEM)
     assert res.inside["value"] is None and res.difference is None
     assert "kein Sozialraum" in res.sentence
 
 
 def test_over_years(square_city):
-    years = corridor.over_years(square_city, "quote", 500, 0.25)
+    years = corridor.over_years(square_city, "quote", 500, 0.25, actor=SYSTEM)
     assert list(years["jahr"]) == [2023, 2024]
     assert years["innen"].tolist() == pytest.approx([17.5, 13.0])
 
 
 def test_unknown_indicator_year_axis(square_city):
     with pytest.raises(corridor.CorridorError, match="nicht bekannt"):
-        corridor.analyse(square_city, "gibtsnicht", 2023, 500)
+        corridor.analyse(square_city, "gibtsnicht", 2023, 500, actor=SYSTEM)
     with pytest.raises(corridor.CorridorError, match="2030 keine Werte.*2023, 2024"):
-        corridor.analyse(square_city, "quote", 2030, 500)
+        corridor.analyse(square_city, "quote", 2030, 500, actor=SYSTEM)
     with pytest.raises(corridor.CorridorError, match="Achse 'B 8'"):
-        corridor.analyse(square_city, "quote", 2023, 500, axis="B 8")
+        corridor.analyse(square_city, "quote", 2023, 500, axis="B 8", actor=SYSTEM)
 
 
 def test_result_tables_for_xlsx(square_city, tmp_path):
@@ -159,9 +159,9 @@ def test_result_tables_for_xlsx(square_city, tmp_path):
 
     from quartier.tables import to_xlsx_bytes
 
-    res = corridor.analyse(square_city, "quote", 2023, 500)
+    res = corridor.analyse(square_city, "quote", 2023, 500, actor=SYSTEM)
     path = tmp_path / "korridor.xlsx"
-    to_xlsx_bytes(corridor.result_tables(res, corridor.over_years(square_city, "quote", 500)), path)
+    to_xlsx_bytes(corridor.result_tables(res, corridor.over_years(square_city, "quote", 500, actor=SYSTEM)), path)
     wb = CalamineWorkbook.from_path(str(path))
     assert wb.sheet_names == ["Ergebnis", "Sozialräume", "Jahre"]
     rows = wb.get_sheet_by_name("Ergebnis").to_python()

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from quartier import db
+from quartier.access import SYSTEM
 from quartier.areas import maps
 from quartier.values import indicators
 
@@ -82,7 +83,7 @@ def test_legend_counts_are_integers_for_count_indicators():
 def demo(demo_db):
     con = db.connect(demo_db, read_only=True)
     payload = maps.payload_from_db(con)
-    vals = indicators.current_values(con, ["sgb2_u18"])
+    vals = indicators.current_values(con, ["sgb2_u18"], actor=SYSTEM)
     areas = indicators.areas(con)
     yield con, payload, vals, areas
     con.close()

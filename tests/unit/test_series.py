@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from quartier import db
-from quartier.access import ADMIN, VIEWER, Actor
+from quartier.access import ADMIN, SYSTEM, VIEWER, Actor
 from quartier.values import series
 
 GEOM = '{"type": "Point", "coordinates": [7.47, 51.36]}'
@@ -83,7 +83,7 @@ def _row(df, **kw):
 
 
 def test_references_pool_numerators_and_denominators_not_mean_of_rates(small):
-    refs = series.references(small, ["quote"], [2018])
+    refs = series.references(small, ["quote"], [2018], actor=SYSTEM)
     city = _row(refs, ebene="Stadt", jahr=2018)
     # pooled: (10 + 90 + 5 + 40) / (100 + 300 + 50 + 200) = 145 / 650
     assert city["wert"] == pytest.approx(145 / 650 * 100)
@@ -96,7 +96,7 @@ def test_references_pool_numerators_and_denominators_not_mean_of_rates(small):
 
 
 def test_reference_not_computable_when_a_part_lacks_its_numerator(small):
-    refs = series.references(small, ["quote"], [2020])
+    refs = series.references(small, ["quote"], [2020], actor=SYSTEM)
     # a1 2020 suppressed at source without numerator: district A and the city cannot be computed
     assert math.isnan(_row(refs, ebene="Stadt", jahr=2020)["wert"])
     assert math.isnan(_row(refs, ebene="Stadtbezirk", bezirk_id="A", jahr=2020)["wert"])
@@ -104,7 +104,7 @@ def test_reference_not_computable_when_a_part_lacks_its_numerator(small):
 
 
 def test_count_references_are_sums(small):
-    refs = series.references(small, ["ew_gesamt"], [2018])
+    refs = series.references(small, ["ew_gesamt"], [2018], actor=SYSTEM)
     assert _row(refs, ebene="Stadt", jahr=2018)["wert"] == 6000
     assert _row(refs, ebene="Stadtbezirk", bezirk_id="B", jahr=2018)["wert"] == 2000
 
@@ -123,7 +123,7 @@ def test_series_has_every_year_suppressed_and_missing_distinct(small):
 
 
 def test_changes_over_one_and_five_years_skip_gaps(small):
-    v = series.load_series(small, ["quote"], ["a1", "a2"]).values
+    v = series.load_series(small, ["quote"], ["a1", "a2"], actor=SYSTEM).values
     a2_2019 = _row(v, sozialraum_id="a2", jahr=2019)
     assert a2_2019["aenderung_1"] == pytest.approx(2 / 300 * 100)
     a2_2024 = _row(v, sozialraum_id="a2", jahr=2024)
@@ -134,7 +134,7 @@ def test_changes_over_one_and_five_years_skip_gaps(small):
 
 
 def test_ranks_follow_direction_exclude_gaps_and_share_ties(small):
-    v = series.load_series(small, ["quote", "vorsorge"], ["a1", "a2", "b1", "b2"]).values
+    v = series.load_series(small, ["quote", "vorsorge"], ["a1", "a2", "b1", "b2"], actor=SYSTEM).values
     # quote 2019 (higher = more need): a2 30.7 %, b2 20.5 %, a1 11 %, b1 12 % -> a2 first
     assert _row(v, indikator_id="quote", sozialraum_id="a2", jahr=2019)["rang"] == 1
     assert _row(v, indikator_id="quote", sozialraum_id="b2", jahr=2019)["rang"] == 2
@@ -150,7 +150,7 @@ def test_ranks_follow_direction_exclude_gaps_and_share_ties(small):
 
 
 def test_indicators_without_direction_are_not_ranked(small):
-    v = series.load_series(small, ["ew_gesamt"], ["a1"]).values
+    v = series.load_series(small, ["ew_gesamt"], ["a1"], actor=SYSTEM).values
     assert v["rang"].isna().all()
 
 
@@ -183,8 +183,8 @@ def test_profile_latest_year_rank_changes_and_references(small):
 
 
 def test_population_and_age_structure(small):
-    _, data = series.profile(small, "a2")
-    pop = series.population(data)
+    _, data = series.profile(small, "a2", actor=SYSTEM)
+    pop = series.population(data, actor=SYSTEM)
     last = pop[pop["jahr"] == 2024].iloc[0]
     assert last["einwohner"] == 3060 and last["unter_18"] == 900 and last["ab_18"] == 2160
     assert last["anteil_u18"] == pytest.approx(900 / 3060 * 100)
@@ -212,7 +212,7 @@ def test_viewer_sees_small_numbers_suppressed_and_not_recoverable(small):
 
 
 def test_comparison_uses_latest_year_and_city_value(small):
-    data = series.load_series(small, ["quote", "vorsorge"], ["a1", "b2"])
+    data = series.load_series(small, ["quote", "vorsorge"], ["a1", "b2"], actor=SYSTEM)
     comp = series.comparison(data)
     q = comp[comp["indikator_id"] == "quote"]
     assert set(q["jahr"]) == {2024} and set(q["sozialraum_id"]) == {"a1", "b2"}
@@ -247,7 +247,7 @@ def test_sql_ranks_for_raw_view_match_the_pandas_rule(small):
     meta = series._meta(small, ids)
     areas = ["a1", "a2", "b1", "b2"]
     in_sql = series._chosen_values(small, ids, areas, None, ADMIN_ACTOR, meta)
-    in_pandas = series.rank_values(series.all_values(small, ids), meta["richtung"].to_dict())
+    in_pandas = series.rank_values(series.all_values(small, ids, actor=SYSTEM), meta["richtung"].to_dict())
     keys = ["indikator_id", "sozialraum_id", "jahr"]
     both = in_sql[keys + ["rang", "n_rang"]].merge(in_pandas[keys + ["rang", "n_rang"]], on=keys, suffixes=("_sql", "_pd"))
     assert len(both) == len(in_pandas) > 50
