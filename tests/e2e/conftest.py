@@ -110,7 +110,8 @@ APP_IDLE_JS = """() => {
   return !!a && a.getAttribute('data-test-script-state') === 'notRunning'
     && a.getAttribute('data-test-connection-state') === 'CONNECTED'
     && !document.querySelector('[data-testid="stElementContainer"][data-stale="true"]')
-    && !document.querySelector('[data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]');
+    && !document.querySelector('[data-testid="stElementContainer"] > [data-testid="stSkeleton"],'
+                               + ' [data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]');
 }"""
 
 
