@@ -23,8 +23,8 @@ def run() -> dict:
 
     from quartier import db
     from quartier.access import EDITOR, Actor
-    from quartier.actions import catalogue as cat
     from quartier.actions import excel as cio
+    from quartier.actions import model, snapshots, store
 
     actor = Actor("bench", EDITOR)
     out: dict = {"empfehlungen": N}
@@ -36,8 +36,8 @@ def run() -> dict:
         ws.append(["Nummer", "Titel", "Beschreibung", "Handlungsfeld", "Ebene", "Status", "Fortschritt %", "Beginn geplant",
                    "Ende geplant", "Federführung", "Vorlage", "Gremium"])
         for i in range(N):
-            ws.append([f"B-{i:04d}", f"Empfehlung {i}", "Beschreibung " * 20, cat.HANDLUNGSFELDER[i % 6], "stadtweit",
-                       cat.STATUS_NAMES[i % 5], (i * 7) % 101, date(2021 + i % 4, 1 + i % 12, 1),
+            ws.append([f"B-{i:04d}", f"Empfehlung {i}", "Beschreibung " * 20, model.HANDLUNGSFELDER[i % 6], "stadtweit",
+                       model.STATUS_NAMES[i % 5], (i * 7) % 101, date(2021 + i % 4, 1 + i % 12, 1),
                        date(2024 + i % 4, 1 + i % 12, 28), f"Amt {i % 12}", "1069/2020", "Jugendhilfeausschuss"])
         src = Path(tmp) / "katalog.xlsx"
         wb.save(src)
@@ -48,7 +48,7 @@ def run() -> dict:
         assert res.status == "imported" and res.new == N, res.errors[:3]
 
         t = time.perf_counter()
-        df = cat.listing(con, actor, date(2026, 11, 1))
+        df = store.listing(con, date(2026, 11, 1), actor=actor)
         out["listing_with_flags_s"] = round(time.perf_counter() - t, 3)
         out["ueberfaellig"] = int(df["ueberfaellig"].sum())
 
@@ -63,14 +63,14 @@ def run() -> dict:
         out["roundtrip_changed"] = again.changed
 
         t = time.perf_counter()
-        n = cat.bulk_status(con, actor, list(df["id"][:100]), "zurückgestellt", "Bench", now=datetime(2025, 6, 1, 9))
+        n = store.bulk_status(con, actor, list(df["id"][:100]), "zurückgestellt", "Bench", now=datetime(2025, 6, 1, 9))
         out["bulk_status_100_s"] = round(time.perf_counter() - t, 3)
         out["bulk_changed"] = n
 
         t = time.perf_counter()
-        sid = cat.create_snapshot(con, actor, "Bench", date(2025, 1, 1), now=datetime(2025, 7, 1, 9))
+        sid = snapshots.create_snapshot(con, actor, "Bench", date(2025, 1, 1), now=datetime(2025, 7, 1, 9))
         out["snapshot_rollback_s"] = round(time.perf_counter() - t, 3)
-        out["snapshot_rows"] = len(cat.load_snapshot(con, sid, actor))
+        out["snapshot_rows"] = len(snapshots.load_snapshot(con, sid, actor=actor))
         con.close()
     return out
 

@@ -1,15 +1,15 @@
 """Handlungsbedarf index: 10,000 Sozialräume x 60 indicators with robustness, and the page on the demo city.
 
-(a) ``index_10000x60_robust_s``: :func:`quartier.index.evaluate` on synthetic arrays (status, dynamics,
+(a) ``index_10000x60_robust_s``: :func:`quartier.need.compute.evaluate` on synthetic arrays (status, dynamics,
     leave-one-out and ±50 % weight variation for 60 indicators, 2 % missing, 1 % too small), repeated
     (wall time; ``_cpu_s`` the CPU time of the process, less sensitive to other load on the machine);
     ``index_10000x60_from_rows_s`` additionally turns 1.8 million long rows (3 years) into rates and
-    matrices as :func:`quartier.index.compute` does after its query.
+    matrices as :func:`quartier.need.compute.compute` does after its query.
 (b) ``page_demo_warm_ms`` / ``page_demo_cold_ms``: the page ``pages/handlungsbedarf.py`` through
     ``AppTest`` (app.py with the navigation, as a logged-in editor) on the demo city; warm = repeated runs
     with the caches filled, as on a running server. The demo database is built once into
     ``$QUARTIER_BENCH_CACHE`` (default ``/tmp/quartier_bench``) and copied.
-(c) ``index_db_10000x<K>_compute_s``: :func:`quartier.index.compute` end to end on the synthetic city of
+(c) ``index_db_10000x<K>_compute_s``: :func:`quartier.need.compute.compute` end to end on the synthetic city of
     ``bench_scale`` (10,000 Sozialräume x 60 indicators x 20 years, ``quartier.synth``; built once and
     cached), with every indicator that has a direction.
 
@@ -59,15 +59,18 @@ def synthetic(n: int = N_AREAS, k: int = N_IND, seed: int = 3):
 
 
 def bench_core(repeat: int = 5) -> dict:
-    from quartier.need import index as hb
+    import dataclasses
+
+    from quartier.need import compute
+    from quartier.need import method as index_method
 
     method, X, sup, pop, X_from, X_to = synthetic()
-    m = hb.validate_method(method)
+    m = index_method.validate_method(method)
     ids = [f"S{i:05d}" for i in range(N_AREAS)]
     times, cpu = [], []
     for _ in range(repeat):
         t, c = time.perf_counter(), time.process_time()
-        res = hb.evaluate(m, 2024, ids, ids, X, sup, pop, X_from, X_to, [1])
+        res = compute.evaluate(m, 2024, ids, ids, X, sup, pop, X_from, X_to, [1])
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
     rated = int((res.klass >= 0).sum())
@@ -75,18 +78,18 @@ def bench_core(repeat: int = 5) -> dict:
     rows = []
     for year, mat in ((2022, X_from), (2023, X_to), (2024, X)):
         rows.append(pd.DataFrame({
-            "indikator_id": np.tile([i["id"] for i in m["indicators"]], N_AREAS),
+            "indikator_id": np.tile(m.indicator_ids, N_AREAS),
             "sozialraum_id": np.repeat(ids, N_IND), "jahr": year,
             "wert": mat.ravel(), "zaehler": np.nan, "nenner": np.nan, "gesperrt": False,
         }))
     long = pd.concat(rows, ignore_index=True)
-    units = {i["id"]: "%" for i in m["indicators"]}
+    units = {i: "%" for i in m.indicator_ids}
     t_rows = []
     for _ in range(max(1, repeat // 2)):
         t = time.perf_counter()
-        mats = hb.wide_years(long, hb.rates(long, units), ids, [i["id"] for i in m["indicators"]], [2022, 2023, 2024])
+        mats = compute.wide_years(long, compute.rates(long, units), ids, m.indicator_ids, [2022, 2023, 2024])
         (Xy, S), (Xf, _), (Xt, _) = mats[2024], mats[2022], mats[2023]
-        hb.evaluate({**m, "dynamics_years": 2}, 2024, ids, ids, Xy, S, pop, Xf, Xt, [1])
+        compute.evaluate(dataclasses.replace(m, dynamics_years=2), 2024, ids, ids, Xy, S, pop, Xf, Xt, [1])
         t_rows.append(time.perf_counter() - t)
     return {"index_10000x60_robust_s": times, "index_10000x60_robust_cpu_s": cpu, "index_10000x60_from_rows_s": t_rows,
             "index_10000x60_rated_areas": rated}
@@ -154,10 +157,11 @@ def _synth_db(n: int, k: int = N_IND, y: int = 20) -> Path:
 
 
 def bench_db(n: int, repeat: int = 3) -> dict:
-    """``index.compute`` end to end (query, rates, matrices, index, robustness) on a synthetic DuckDB city
+    """``need.compute.compute`` end to end (query, rates, matrices, index, robustness) on a synthetic DuckDB city
     with every indicator that has a direction."""
     from quartier import db
-    from quartier.need import index as hb
+    from quartier.access import SYSTEM
+    from quartier.need import compute
     from quartier.values import indicators
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_index_db_"))
@@ -171,11 +175,11 @@ def bench_db(n: int, repeat: int = 3) -> dict:
         times, cpu, load = [], [], []
         for _ in range(repeat):
             t, c = time.perf_counter(), time.process_time()
-            res = hb.compute(con, m, year)
+            res = compute.compute(con, m, year, actor=SYSTEM)
             times.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)
             t = time.perf_counter()
-            hb.load_values(con, ids + ["ew_gesamt"], [year - 2, year])
+            compute.load_values(con, ids + ["ew_gesamt"], [year - 2, year])
             load.append(time.perf_counter() - t)
         con.close()
     finally:

@@ -116,15 +116,15 @@ def synthetic_db(path: Path, n: int = N_SYNTH) -> Path:
 
 
 def render_once(con, payload, geometry, values, areas, members, band, indicator_id="sgb2_u18", year=None) -> dict:
-    from quartier.areas import corridor, corridor_charts, maps
+    from quartier.areas import classes, corridor, corridor_charts, layers, maps
 
     year = int(values["jahr"].max()) if year is None else year
     frame = maps.map_frame(values, areas, year, "%", "higher")
-    cls = maps.classify(frame["wert"], "%", "higher", "quantile", 5)
+    cls = classes.classify(frame["wert"], "%", "higher", "quantile", 5)
     in_ids = set(members.loc[members["in_corridor"], "sozialraum_id"])
     props = maps.area_properties(frame, cls, "Indikator", "%", in_ids)
-    deck = maps.build_deck(payload, props, axis="B 7", highlight=sorted(in_ids), corridor=band,
-                           tooltip_html=maps.tooltip_html("Indikator"))
+    deck = layers.build_deck(payload, props, axis="B 7", highlight=sorted(in_ids), corridor=band,
+                           tooltip_html=layers.tooltip_html("Indikator"))
     spec = deck.to_json()
     maps.map_table(frame, cls, members)
     maps.summary_text(frame, "Indikator", "%", year, None, direction="higher")
@@ -138,13 +138,13 @@ def render_once(con, payload, geometry, values, areas, members, band, indicator_
 def bench_functions(db_path: Path, repeat: int) -> dict:
     """Cold geometry preparation, corridor membership and warm per-run work on one database."""
     from quartier import db
-    from quartier.areas import corridor, maps
+    from quartier.areas import corridor, layers
     from quartier.values import indicators
 
     con = db.connect(db_path, read_only=True)
     try:
         t = time.perf_counter()
-        payload = maps.payload_from_db(con)
+        payload = layers.payload_from_db(con)
         geometry = corridor.load_geometry(con)
         cold = time.perf_counter() - t
         t = time.perf_counter()

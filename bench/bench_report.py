@@ -1,8 +1,8 @@
 """Reports (PDF) and the district view on the demo city.
 
-``district_summary_ms``   ``report.district_summary`` for Haspe as a viewer (protected table, index ranking,
+``district_summary_ms``   ``reports.summary.district_summary`` for Haspe as a viewer (protected table, index ranking,
                           development, recommendations) – what the page "Mein Bezirk" computes uncached;
-``pdf_bezirk_ms``, ``pdf_stadt_ms``, ``pdf_sozialraum_ms``   ``report.build_pdf`` for Haspe, the city and M04
+``pdf_bezirk_ms``, ``pdf_stadt_ms``, ``pdf_sozialraum_ms``   ``reports.pdf.build_pdf`` for Haspe, the city and M04
                           (map SVG -> PNG and the charts through vl-convert included);
 ``pdf_bezirk_kb``         size of the district PDF.
 Medians of ``REPEAT`` runs after one warm-up (vl-convert starts its JavaScript engine on the first call).
@@ -34,25 +34,27 @@ def run() -> dict:
     from quartier import db
     from quartier.access import VIEWER, Actor
     from quartier.demo import hagen as demo
-    from quartier.reports import report
+    from quartier.reports import pdf as report_pdf
+    from quartier.reports import scope as report_scope
+    from quartier.reports import summary as report_summary
 
     actor = Actor("bench", VIEWER)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "demo.duckdb"
         con = db.connect(path)
         demo.build(con, out_dir=Path(tmp) / "lieferungen")
-        haspe = report.bezirk_scope(con, "haspe")
-        city = report.city_scope(con)
-        m04 = report.sozialraum_scope(con, "M04")
+        haspe = report_scope.bezirk_scope(con, "haspe")
+        city = report_scope.city_scope(con)
+        m04 = report_scope.sozialraum_scope(con, "M04")
         out = Path(tmp) / "x.pdf"
-        report.build_pdf(con, haspe, actor, out)  # warm-up
+        report_pdf.build_pdf(con, haspe, out, actor=actor)  # warm-up
         res = {
-            "district_summary_ms": _median_ms(lambda: report.district_summary(con, "haspe", actor)),
-            "pdf_bezirk_ms": _median_ms(lambda: report.build_pdf(con, haspe, actor, out)),
-            "pdf_stadt_ms": _median_ms(lambda: report.build_pdf(con, city, actor, out)),
-            "pdf_sozialraum_ms": _median_ms(lambda: report.build_pdf(con, m04, actor, out)),
+            "district_summary_ms": _median_ms(lambda: report_summary.district_summary(con, "haspe", actor=actor)),
+            "pdf_bezirk_ms": _median_ms(lambda: report_pdf.build_pdf(con, haspe, out, actor=actor)),
+            "pdf_stadt_ms": _median_ms(lambda: report_pdf.build_pdf(con, city, out, actor=actor)),
+            "pdf_sozialraum_ms": _median_ms(lambda: report_pdf.build_pdf(con, m04, out, actor=actor)),
         }
-        res["pdf_bezirk_kb"] = round(len(report.build_pdf(con, haspe, actor, None)) / 1024, 1)
+        res["pdf_bezirk_kb"] = round(len(report_pdf.build_pdf(con, haspe, None, actor=actor)) / 1024, 1)
         con.close()
     return res
 

@@ -33,6 +33,10 @@ class DatabaseError(QuartierError):
     """A database problem with a German message meant for the user."""
 
 
+class DatabaseLocked(DatabaseError):
+    """Another process (usually the running app) holds the database file."""
+
+
 def db_path(arg: str | os.PathLike | None = None) -> Path:
     """The database path: argument, else ``QUARTIER_DB``, else ``data/quartier.duckdb``."""
     if arg:
@@ -53,7 +57,7 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False, m
     except duckdb.IOException as exc:
         msg = str(exc)
         if "lock" in msg.lower():
-            raise DatabaseError(
+            raise DatabaseLocked(
                 f"Die Datenbank {p} ist von einem anderen Prozess geöffnet (läuft die App?). "
                 "Bitte die App beenden oder die Änderung in der App vornehmen."
             ) from exc

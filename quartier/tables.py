@@ -8,6 +8,7 @@ neutralised with a leading apostrophe.
 from __future__ import annotations
 
 import csv
+import re
 import io
 from pathlib import Path
 
@@ -22,11 +23,19 @@ class TableError(QuartierError):
     """Unreadable table; German message."""
 
 
+_AFTER_BREAK = re.compile(r"([\r\n][ ]*)(?=[=+\-@\t])")
+CSV_LINE_END = "\r\n"  # with it, the csv writer quotes every field that holds a CR or an LF
+
+
 def neutralise(value):
-    """Prefix text that a spreadsheet would evaluate as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    """Make text safe for spreadsheets: an apostrophe before a formula start (=, +, -, @, tab, CR), also after
+    leading spaces and after every line break inside the text (software that treats CR as a line end would
+    otherwise see a new row starting with ``=cmd…``)."""
+    if not isinstance(value, str):
+        return value
+    if value.lstrip(" ").startswith(FORMULA_START):
+        value = "'" + value
+    return _AFTER_BREAK.sub(r"\1'", value)
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -46,7 +55,7 @@ def write_table(df: pd.DataFrame, path: str | Path, sep: str = ";", sheet: str =
     if p.parent and not p.parent.exists():
         p.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        safe.to_csv(p, sep=sep, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL)
+        safe.to_csv(p, sep=sep, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL, lineterminator=CSV_LINE_END)
     elif suffix == ".xlsx":
         to_xlsx_bytes({sheet: safe}, p)
     else:
@@ -55,7 +64,8 @@ def write_table(df: pd.DataFrame, path: str | Path, sep: str = ";", sheet: str =
 
 
 def to_csv_bytes(df: pd.DataFrame, sep: str = ";") -> bytes:
-    return neutralise_frame(df).to_csv(sep=sep, index=False).encode("utf-8-sig")
+    return neutralise_frame(df).to_csv(sep=sep, index=False, quoting=csv.QUOTE_MINIMAL,
+                                       lineterminator=CSV_LINE_END).encode("utf-8-sig")
 
 
 def to_xlsx_bytes(sheets: dict[str, pd.DataFrame], path: str | Path | None = None) -> bytes:

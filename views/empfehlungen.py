@@ -5,7 +5,7 @@ from datetime import date
 import streamlit as st
 
 from quartier.access import EDITOR
-from quartier.actions import catalogue as cat
+from quartier.actions import model, store
 from quartier.ui import actions as cu
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
@@ -24,14 +24,14 @@ if full.empty:
     st.info("Noch keine Handlungsempfehlungen erfasst." + (" Unten lassen sich welche anlegen oder aus Excel laden."
                                                            if can_edit else ""))
 areas, _ = cu.lookups()
-visible = cat.visible(full, actor)
+visible = store.visible(full, actor)
 filters = cu.filter_widgets(visible, areas, can_edit)
-view = cat.filter_frame(visible, **filters)
+view = store.filter_frame(visible, **filters)
 
 c1, c2 = st.columns([3, 1])
 c1.markdown(f"**{len(view)} von {len(visible[~visible['ausgeschieden'].astype(bool)])} Empfehlungen** · "
             f"{int(view['ueberfaellig'].sum())} überfällig · {int(view['ohne_aktualisierung'].sum())} ohne Aktualisierung "
-            f"seit {cat.stale_months(cu.get_con())} Monaten (Stichtag {today:%d.%m.%Y})")
+            f"seit {store.stale_months(cu.get_con())} Monaten (Stichtag {today:%d.%m.%Y})")
 ansicht = c2.segmented_control("Ansicht", ["Tabelle", "Karten"], key="emp_ansicht", default="Tabelle")
 if view.empty:
     st.write("Keine Empfehlung passt zu den Filtern.")
@@ -52,5 +52,5 @@ if can_edit:
     cu.render_staff_tools(view, full, actor)
 
 with st.expander("Was bedeuten die Status?"):
-    st.markdown("\n".join(f"- {cu.status_badge(s.name)} {s.definition}" for s in cat.STATUSES), unsafe_allow_html=True)
-    st.markdown("\n".join(f"- **{k}:** {v}" for k, v in cat.FLAG_DEFINITIONS.items()))
+    st.markdown("\n".join(f"- {cu.status_badge(s.name)} {s.definition}" for s in model.STATUSES), unsafe_allow_html=True)
+    st.markdown("\n".join(f"- **{k}:** {v}" for k, v in model.FLAG_DEFINITIONS.items()))

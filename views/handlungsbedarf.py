@@ -7,9 +7,10 @@ import streamlit as st
 
 from quartier import access
 from quartier import format as fmt
-from quartier.areas import maps
+from quartier.areas import classes, layers
 from quartier.need import charts as hc
-from quartier.need import index as hb
+from quartier.need import compute, explain, export, store
+from quartier.need import method as index_method
 from quartier.ui.common import attribution, data_stamp, get_con
 from quartier.ui.guard import page_header
 from quartier.ui.karte import payload as shared_payload
@@ -22,19 +23,19 @@ KINDS = {"zscore": "z-Wert-Index (Standard)", "points:quintile": "Punkte nach Qu
 @st.cache_data(show_spinner=False)
 def _base(stamp: int):
     con = get_con()
-    return indicators.catalogue(con), hb.methods(con)
+    return indicators.catalogue(con), index_method.methods(con)
 
 
 @st.cache_data(show_spinner=False)
 def _years(stamp: int, ids: tuple[str, ...]):
-    return hb.years_available(get_con(), {"indicators": list(ids)})
+    return compute.years_available(get_con(), list(ids))
 
 
 @st.cache_data(show_spinner=False)
 def _compute(stamp: int, method_json: str, year: int):
     con = get_con()
-    res = hb.compute(con, json.loads(method_json), year)
-    return res, hb.previous_year(con, res.method, year)
+    res = compute.compute(con, json.loads(method_json), year, actor=access.SYSTEM)
+    return res, compute.previous_year(con, res.method, year, actor=access.SYSTEM)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)  # shared between sessions: read-only
@@ -43,8 +44,8 @@ def _tables(stamp: int, method_json: str, year: int):
     result: derived once per (data state, method, year), not on every rerun (10,000 Sozialräume: ~2 s)."""
     res, prev = _compute(stamp, method_json, year)
     cat, _ = _base(stamp)
-    table = hb.ranking_table(res, prev)
-    return table, hb.display_table(table, res, cat), hc.robustness_chart(table), hc.map_properties(res)
+    table = explain.ranking_table(res, prev)
+    return table, explain.display_table(table, res, cat), hc.robustness_chart(table), hc.map_properties(res)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -52,8 +53,8 @@ def _deck(stamp: int, method_json: str, year: int):
     """The index map with its JSON built once per (data state, method, year); read-only."""
     _, _, _, (props, _) = _tables(stamp, method_json, year)
     payload = shared_payload()  # the same simplified geometry as the map pages (one copy per process)
-    return maps.build_deck(payload, props, tooltip_html=hc.TOOLTIP,
-                           view=maps.view_for_bounds(payload.bounds, width_px=640, height_px=520)).freeze()
+    return layers.build_deck(payload, props, tooltip_html=hc.TOOLTIP,
+                           view=layers.view_for_bounds(payload.bounds, width_px=640, height_px=520)).freeze()
 
 
 @st.cache_data(show_spinner=False)
@@ -62,18 +63,18 @@ def _hidden(stamp: int, method_json: str, year: int, raw: bool) -> set:
     if raw:
         return set()
     res, _ = _compute(stamp, method_json, year)
-    return hb.protected_cells(get_con(), res, access.Actor("anzeige", access.VIEWER))
+    return explain.protected_cells(get_con(), res, actor=access.PUBLIC)
 
 
 @st.cache_data(show_spinner=False)
 def _stored(stamp: int):
-    return hb.stored_results(get_con())
+    return store.stored_results(get_con())
 
 
 @st.cache_data(show_spinner=False)
 def _xlsx(stamp: int, method_json: str, year: int) -> bytes:
     res, prev = _compute(stamp, method_json, year)
-    return hb.export_xlsx(get_con(), res, prev)
+    return export.export_xlsx(get_con(), res, prev, actor=access.SYSTEM)
 
 
 page_header(
@@ -93,30 +94,30 @@ if directed.empty:
 
 # ---- method, year, indicators and weights -----------------------------------------------------
 if saved.empty:
-    base = hb.validate_method({"name": "Neue Methode", "indicators": [{"id": i, "weight": 1} for i in directed["id"]]}, cat)
+    base = index_method.validate_method({"name": "Neue Methode", "indicators": [{"id": i, "weight": 1} for i in directed["id"]]}, cat)
     st.info("Noch keine Methode gespeichert: gezeigt wird ein Vorschlag mit allen Indikatoren, die eine Richtung haben.")
-    base_methods = {base["name"]: base}
+    base_methods = {base.name: base}
 else:
     base_methods = {r["name"]: r["methode"] for r in saved.to_dict("records")}
 c1, c2, c3 = st.columns([2, 1, 1.4])
 name = c1.selectbox("Methode", list(base_methods), key="hb_methode",
-                    format_func=lambda n: f"{n} (Version {base_methods[n].get('version') or '–'})")
+                    format_func=lambda n: f"{n} (Version {base_methods[n].version or '–'})")
 base = base_methods[name]
-years = _years(stamp, tuple(i["id"] for i in base["indicators"]))
+years = _years(stamp, tuple(base.indicator_ids))
 if not years:
     st.warning("Für die Indikatoren dieser Methode liegen noch keine Werte vor.")
     st.stop()
 if st.session_state.get("hb_jahr") not in years:
     st.session_state["hb_jahr"] = years[-1]
 year = c2.selectbox("Jahr", years[::-1], key="hb_jahr")
-kind_default = base["kind"] + (f":{base.get('points_scheme', 'quintile')}" if base["kind"] == "points" else "")
+kind_default = base.kind + (f":{base.scheme}" if base.kind == "points" else "")
 kind_key = f"hb_verfahren_{name}"
 if st.session_state.get(kind_key) not in KINDS:
     st.session_state[kind_key] = kind_default
 kind_sel = c3.selectbox("Verfahren", list(KINDS), format_func=KINDS.get, key=kind_key)
 
-weights_now = {i["id"]: i["weight"] for i in base["indicators"]}
-dirs = {i["id"]: i["direction"] for i in base["indicators"]}
+weights_now = {i.id: i.weight for i in base.indicators}
+dirs = {i.id: i.direction for i in base.indicators}
 with st.expander("Indikatoren und Gewichte", expanded=False):
     st.caption("Gewicht 0 = Indikator nicht verwenden. Indikatoren ohne Richtung (z. B. Einwohnerzahl) sind nicht wählbar. "
                "Die Vorgaben stammen aus der gespeicherten Methode.")
@@ -133,33 +134,33 @@ with st.expander("Indikatoren und Gewichte", expanded=False):
     )
     r1, r2 = st.columns(2)
     min_pop = r1.number_input("Mindestzahl Einwohner (kleinere Sozialräume: „zu klein“)", min_value=0, step=50,
-                              value=int(base["min_population"]), key=f"hb_minpop_{name}")
+                              value=int(base.min_population), key=f"hb_minpop_{name}")
     max_miss = r2.number_input("Höchstens fehlende Indikatoren (%), sonst „nicht bewertbar“", min_value=0, max_value=99,
-                               step=5, value=int(round(base["max_missing_share"] * 100)), key=f"hb_maxmiss_{name}")
+                               step=5, value=int(round(base.max_missing_share * 100)), key=f"hb_maxmiss_{name}")
 all_dirs = {i: ("higher" if d.startswith("höher") else "lower") for i, d in zip(edited["id"], edited["Richtung"])}
 changes = {"kind": kind_sel.split(":")[0], "min_population": int(min_pop), "max_missing_share": max_miss / 100}
 if kind_sel.startswith("points"):
     changes["points_scheme"] = kind_sel.split(":")[1]
-    if base["kind"] != "points":
-        changes["cutoffs"] = list(hb.POINTS_DEFAULT_CUTOFFS)
-elif base["kind"] == "points":
-    changes["cutoffs"] = list(hb.DEFAULTS["cutoffs"])
-method = hb.with_weights(base, dict(zip(edited["id"], edited["Gewicht"])), all_dirs, **changes)
+    if base.kind != "points":
+        changes["cutoffs"] = list(index_method.POINTS_DEFAULT_CUTOFFS)
+elif base.kind == "points":
+    changes["cutoffs"] = list(index_method.DEFAULTS["cutoffs"])
 try:
-    method = hb.validate_method(method, cat)
-    method_json = json.dumps(method, ensure_ascii=False)
+    method = index_method.with_weights(base, dict(zip(edited["id"], edited["Gewicht"])), all_dirs, **changes)
+    method = index_method.validate_method(method, cat)
+    method_json = method.to_json()
     res, prev = _compute(stamp, method_json, int(year))
-except hb.MethodError as exc:
+except index_method.MethodError as exc:
     st.error(f"Die Methode ist so nicht berechenbar: {exc}")
     st.stop()
-if method.get("version") is None:
+if method.version is None:
     st.caption(f"Geänderte Methode auf Grundlage von „{name}“ – noch nicht gespeichert (siehe „Methode und Export“).")
 
 # ---- summary -----------------------------------------------------------------------------------
 table, table_display, robust_spec, (props, legend) = _tables(stamp, method_json, int(year))
 n_rated = int((res.klass >= 0).sum())
 top = table[table["rank"].notna()].head(5)
-counts = ", ".join(f"{int((res.klass == k).sum())} „{c}“" for k, c in reversed(list(enumerate(method["classes"]))))
+counts = ", ".join(f"{int((res.klass == k).sum())} „{c}“" for k, c in reversed(list(enumerate(method.classes))))
 st.markdown(
     f"**{year}: {n_rated} von {len(table)} Sozialräumen bewertet** ({counts})."
     + (" Höchster Handlungsbedarf: " + ", ".join(f"{int(r['rank'])}. {r['name']}" for r in top.to_dict("records")) + "."
@@ -175,7 +176,7 @@ with t_rank:
     st.dataframe(table_display, hide_index=True, width="stretch", height=min(900, 38 + 35 * len(table)))
     st.caption(
         "Indexwert: 0 = Durchschnitt der bewerteten Sozialräume, gemessen in Standardabweichungen "
-        if method["kind"] == "zscore" else "Indexwert: gewichteter Mittelwert der Punkte (1–5) "
+        if method.kind == "zscore" else "Indexwert: gewichteter Mittelwert der Punkte (1–5) "
     )
     st.caption(
         "Spalten je Indikator: Beitrag zum Indexwert (die Beiträge ergeben zusammen den Indexwert). "
@@ -189,16 +190,16 @@ with t_map:
     with mc1:
         st.pydeck_chart(deck, height=520, key="hb_karte")
     with mc2:
-        st.html(maps.legend_html(legend, f"Handlungsbedarf {year}", "Die Karte braucht keine Hintergrundkarte; "
+        st.html(classes.legend_html(legend, f"Handlungsbedarf {year}", "Die Karte braucht keine Hintergrundkarte; "
                                  "Beschriftung: Rang und Name der ersten zehn."))
     st.markdown("**Textfassung der Karte**  \n" + hc.map_text(res))
 
 with t_matrix:
     st.markdown("Welche Sozialräume sind stark belastet **und** entwickeln sich ungünstig? Zeilen: Status "
                 f"{year}, Spalten: Dynamik {res.dynamics_years[0]}–{res.dynamics_years[1]} (Veränderung der Indikatoren).")
-    st.vega_lite_chart(spec=hc.matrix_chart(hb.status_dynamics_counts(res), method["classes"], method["dynamics_classes"]),
+    st.vega_lite_chart(spec=hc.matrix_chart(explain.status_dynamics_counts(res), method.classes, method.dynamics_classes),
                     width="stretch")
-    st.dataframe(hb.status_dynamics_matrix(res), hide_index=True, width="stretch")
+    st.dataframe(explain.status_dynamics_matrix(res), hide_index=True, width="stretch")
 
 with t_explain:
     st.subheader("Wodurch entsteht der Wert?")
@@ -207,8 +208,8 @@ with t_explain:
     if st.session_state.get("hb_sr") not in order:
         st.session_state["hb_sr"] = order[0]
     sid = st.selectbox("Sozialraum", order, format_func=lambda s: f"{labels[s]} ({s})", key="hb_sr")
-    st.markdown(hb.explain(res, sid, cat))
-    cf = hb.contributions_frame(res, sid, cat, _hidden(stamp, method_json, int(year), actor.can_see_raw))
+    st.markdown(explain.explain(res, sid, cat))
+    cf = explain.contributions_frame(res, sid, cat, _hidden(stamp, method_json, int(year), actor.can_see_raw))
     if cf["Beitrag"].notna().any():
         st.vega_lite_chart(spec=hc.contributions_chart(cf, f"Beiträge der Indikatoren – {labels[sid]}"), width="stretch")
     show = cf.assign(
@@ -216,7 +217,7 @@ with t_explain:
         Gewicht=cf["Gewicht"].map(lambda v: fmt.number(v, 1)),
         Beitrag=cf["Beitrag"].map(lambda v: fmt.NOTHING if pd.isna(v) else ("+" if v >= 0 else "−") + fmt.number(abs(v), 2)),
     )
-    score_col = "Punktwert" if method["kind"] == "points" else "z-Wert"
+    score_col = "Punktwert" if method.kind == "points" else "z-Wert"
     show[score_col] = [fmt.SUPPRESSED if g else fmt.number(v, 2) for v, g in zip(show[score_col], cf["gesperrt"])]
     st.dataframe(show.drop(columns=["id", "Einheit", "gesperrt"]), hide_index=True, width="stretch")
     if cf["gesperrt"].any():
@@ -234,7 +235,7 @@ with t_robust:
     )
     rob = table[table["rank"].notna()]
     dep = rob[rob["class_depends_on"].map(len) > 0]
-    ind_lbl = hb.indicator_labels(cat, res.indicator_ids)
+    ind_lbl = explain.indicator_labels(cat, res.indicator_ids)
     if len(dep):
         st.markdown("**Klasse hängt an einem einzelnen Indikator:** " + "; ".join(
             f"{r['name']} ({r['class']}; ohne {', '.join(ind_lbl[i] for i in r['class_depends_on'])} andere Klasse)"
@@ -250,11 +251,11 @@ with t_robust:
         "Klasse hängt an": [", ".join(ind_lbl[i] for i in d) or fmt.NOTHING for d in rob["class_depends_on"]],
     }), hide_index=True, width="stretch")
     st.subheader("Was der Index sagen kann – und was nicht")
-    st.markdown(hb.LIMITS_TEXT)
+    st.markdown(export.LIMITS_TEXT)
 
 with t_method:
-    st.dataframe(hb.method_description(method, cat, int(year), res.data_state, get_con()), hide_index=True, width="stretch")
-    mjson = json.dumps(method, ensure_ascii=False, indent=2)
+    st.dataframe(export.method_description(method, cat, int(year), res.data_state, get_con()), hide_index=True, width="stretch")
+    mjson = method.to_json(indent=2)
     d1, d2 = st.columns(2)
     # built when clicked, not on every run (10,000 Sozialräume: ~10 s)
     d1.download_button("Rangfolge mit Methode (.xlsx)", lambda: _xlsx(stamp, method_json, int(year)),
@@ -278,25 +279,26 @@ with t_method:
                             format_func=lambda i: f"Nr. {i}")
         if rc2.button("Nachrechnen", key="hb_reproduce_btn"):
             try:
-                same = hb.reproduce(get_con(), int(rid)).to_json() == hb.stored_result(get_con(), int(rid))
+                again = store.reproduce(get_con(), int(rid), actor=access.SYSTEM).to_json()
+                same = again == store.stored_result(get_con(), int(rid), actor=access.SYSTEM)
                 if same:
                     st.success(f"Ergebnis Nr. {rid} nachgerechnet: identisch mit dem gespeicherten Ergebnis.")
                 else:
                     st.error(f"Ergebnis Nr. {rid} weicht beim Nachrechnen ab – bitte die Datenbank prüfen.")
-            except hb.MethodError as exc:
+            except index_method.MethodError as exc:
                 st.error(str(exc))
     if actor.has(access.EDITOR):
         st.subheader("Speichern (Fachplanung)")
         with st.form("hb_save_method"):
-            new_name = st.text_input("Name der Methode", value=method["name"])
+            new_name = st.text_input("Name der Methode", value=method.name)
             ok = st.form_submit_button("Methode speichern")
         if ok:
             try:
-                s = hb.save_method(get_con(), {**method, "name": new_name, "version": None}, actor)
-                st.success(f"Methode „{s['name']}“ gespeichert (Version {s['version']}).")
-            except (hb.MethodError, access.PermissionDenied) as exc:
+                s = index_method.save_method(get_con(), {**method.to_dict(), "name": new_name, "version": None}, actor)
+                st.success(f"Methode „{s.name}“ gespeichert (Version {s.version}).")
+            except (index_method.MethodError, access.PermissionDenied) as exc:
                 st.error(str(exc))
-        unsaved = method.get("version") is None
+        unsaved = method.version is None
         if unsaved:
             st.info("Ein Ergebnis lässt sich nur mit einer gespeicherten Methode festhalten: bitte zuerst die "
                     "geänderte Methode speichern.")
@@ -305,9 +307,9 @@ with t_method:
             ok2 = st.form_submit_button("Ergebnis mit Datenstand speichern", disabled=unsaved)
         if ok2:
             try:
-                rid = hb.store_result(get_con(), res, actor, title)
+                rid = store.store_result(get_con(), res, actor, title)
                 st.success(f"Ergebnis Nr. {rid} gespeichert (Lieferungen {', '.join(map(str, res.data_state))}). "
                            f"Nachrechnen: `python -m quartier index --reproduce {rid}`")
-            except (hb.MethodError, access.PermissionDenied) as exc:
+            except (index_method.MethodError, access.PermissionDenied) as exc:
                 st.error(str(exc))
 attribution()

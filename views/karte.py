@@ -5,7 +5,7 @@ import streamlit as st
 
 from quartier import format as fmt
 from quartier.access import ADMIN, PermissionDenied
-from quartier.areas import corridor, maps
+from quartier.areas import classes, corridor, layers, maps
 from quartier.tables import to_csv_bytes, to_xlsx_bytes
 from quartier.ui import karte as ui
 from quartier.ui.common import attribution
@@ -35,9 +35,9 @@ unit, direction, name = meta["einheit"], meta["richtung"], meta["name"]
 
 with st.sidebar:
     st.markdown("**Kartendarstellung**")
-    method = st.selectbox("Klassenbildung", list(maps.METHODS), format_func=maps.METHODS.get, key="karte_methode")
+    method = st.selectbox("Klassenbildung", list(classes.METHODS), format_func=classes.METHODS.get, key="karte_methode")
     k = st.slider("Anzahl der Klassen", 3, 7, 5, key="karte_klassen")
-    palette = st.selectbox("Farbschema (farbenblind-sicher)", list(maps.PALETTES), format_func=maps.PALETTE_LABELS.get,
+    palette = st.selectbox("Farbschema (farbenblind-sicher)", list(classes.PALETTES), format_func=classes.PALETTE_LABELS.get,
                            key="karte_palette")
     bezirk_ids = ["__stadt__"] + list(payload.bezirk_bounds)
     qp_bez = st.query_params.get("bezirk")
@@ -70,11 +70,11 @@ if axis_names:
 
 # Selection: map click (state of the keyed chart from the last interaction), select box, or ?sr=ID
 map_state = st.session_state.get("karte_map")
-map_id = maps.selected_from_event(map_state, valid_ids=payload.ids)
+map_id = layers.selected_from_event(map_state, valid_ids=payload.ids)
 qp_sr = st.query_params.get("sr")
 if qp_sr in payload.names and "karte_sr" not in st.session_state:
     st.session_state["karte_sr"] = qp_sr
-selected, last_map = maps.next_selection(map_id, st.session_state.get("karte_last_map"), st.session_state.get("karte_sr"))
+selected, last_map = layers.next_selection(map_id, st.session_state.get("karte_last_map"), st.session_state.get("karte_sr"))
 st.session_state["karte_last_map"] = last_map
 if selected is not None and selected != st.session_state.get("karte_sr"):
     st.session_state["karte_sr"] = selected
@@ -111,7 +111,7 @@ if axis is not None:
     cv = ui.corridor_bundle(ind_id, int(year), axis, float(width), share_pct / 100, actor)
     res, years_df = cv.result, cv.years
     st.markdown(f"**{res.sentence}**")
-    dec = maps.decimals_for(unit)
+    dec = classes.decimals_for(unit)
     m1, m2, m3 = st.columns(3)
     m1.metric(f"Im Korridor ({res.inside['count']} Sozialräume)", fmt.value(res.inside["value"], unit, dec), border=True)
     m2.metric(f"Übriges Stadtgebiet ({res.outside['count']})", fmt.value(res.outside["value"], unit, dec), border=True)
@@ -193,7 +193,7 @@ if actor.has(ADMIN):
     with st.expander("Karteneinstellungen (Administration)"):
         with st.form("karte_einstellungen"):
             url = st.text_input("Hintergrundkarte (Adresse eines Kartenstils, leer = keine)", value=basemap_url or "",
-                                placeholder=maps.CARTO_LIGHT,
+                                placeholder=layers.CARTO_LIGHT,
                                 help="Nur in Netzen mit Internetzugang sinnvoll; die Karte ist auch ohne lesbar.")
             brk = st.text_input(f"Feste Klassengrenzen für „{name}“ (z. B. 10; 20; 30; leer = aus dem Wertebereich)",
                                 value=";".join(fmt.number(b, 1) for b in (ui.fixed_breaks(ind_id) or [])))

@@ -5,7 +5,9 @@ import datetime as dt
 import streamlit as st
 
 from quartier.access import VIEWER, Actor
-from quartier.reports import report
+from quartier.reports import charts as report_charts
+from quartier.reports import summary as report_summary
+from quartier.reports import svgmap
 from quartier.ui import mein_bezirk as mb
 from quartier.ui.common import attribution, city_name
 from quartier.ui.guard import page_header
@@ -106,7 +108,7 @@ def show_map(height: int, big: bool = False) -> None:
     st.pydeck_chart(mb.map_deck(bezirk_id, actor, md, scope, height, label_size=22 if big else None), height=height, key=f"mb_map_{height}",
                     alt=f"Karte des Stadtbezirks {scope.name}; die Beschreibung steht unter der Karte.")
     st.markdown(mb.legend_html(md, big), unsafe_allow_html=True)
-    st.markdown(report.map_text(md, scope))
+    st.markdown(svgmap.map_text(md, scope))
 
 
 def show_recommendations(big: bool = False) -> None:
@@ -131,7 +133,7 @@ def show_recommendations(big: bool = False) -> None:
 
 def show_development(big: bool = False) -> None:
     cat = catalogue().set_index("id")
-    ids = [i for i in report.CHART_IDS if i in set(sm.development["indikator_id"])]
+    ids = [i for i in report_summary.CHART_IDS if i in set(sm.development["indikator_id"])]
     if not ids:
         st.write("Noch keine Zeitreihen vorhanden.")
         return
@@ -139,7 +141,7 @@ def show_development(big: bool = False) -> None:
         iid = ids[0]
     else:
         iid = st.selectbox("Indikator", ids, format_func=lambda i: cat.loc[i, "name"], key="mb_entw")
-    chart = report.chart_spec(sm.development, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"],
+    chart = report_charts.chart_spec(sm.development, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"],
                               width=1250 if big else 620, height=400 if big else 300, legend_orient="right")
     if big:
         chart = chart.configure_axis(labelFontSize=24, titleFontSize=24).configure_legend(

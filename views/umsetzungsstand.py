@@ -6,8 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from quartier.access import ADMIN, EDITOR, PermissionDenied
-from quartier.actions import catalogue as cat
-from quartier.actions import charts
+from quartier.actions import charts, model, snapshots, store
 from quartier.tables import to_xlsx_bytes
 from quartier.ui import actions as cu
 from quartier.ui.common import get_con
@@ -24,8 +23,8 @@ actor = current_actor()
 can_edit = actor.has(EDITOR)
 con = get_con()
 today = date.today()
-months = cat.stale_months(con)
-df = cat.filter_frame(cat.visible(cu.catalogue(today), actor))
+months = store.stale_months(con)
+df = store.filter_frame(store.visible(cu.catalogue(today), actor))
 if df.empty:
     st.info("Noch keine Handlungsempfehlungen erfasst.")
     st.stop()
@@ -37,7 +36,7 @@ if "ust_bezirk" not in st.session_state and st.query_params.get("bezirk") in bez
 bezirk = st.selectbox("Stadtbezirk", ["", *bez_names], key="ust_bezirk",
                       format_func=lambda b: bez_names.get(b, "ganze Stadt (mit stadtweiten Empfehlungen)"))
 if bezirk:
-    df = cat.filter_frame(df, bezirk=[bezirk])
+    df = store.filter_frame(df, bezirk=[bezirk])
     st.query_params["bezirk"] = bezirk
     if df.empty:
         st.info(f"Für {bez_names[bezirk]} gibt es keine sozialraumbezogenen Empfehlungen.")
@@ -49,21 +48,21 @@ elif "bezirk" in st.query_params:
 counts = df["status"].value_counts()
 cols = st.columns(4)
 cols[0].metric("Empfehlungen", len(df), border=True)
-cols[1].metric("umgesetzt oder verstetigt", int(df["status"].isin(cat.DONE).sum()), border=True)
-cols[2].metric("⚠ überfällig", int(df["ueberfaellig"].sum()), border=True, help=cat.FLAG_DEFINITIONS["überfällig"])
+cols[1].metric("umgesetzt oder verstetigt", int(df["status"].isin(model.DONE).sum()), border=True)
+cols[2].metric("⚠ überfällig", int(df["ueberfaellig"].sum()), border=True, help=model.FLAG_DEFINITIONS["überfällig"])
 cols[3].metric(f"ohne Aktualisierung seit {months} Monaten", int(df["ohne_aktualisierung"].sum()), border=True,
-               help=cat.FLAG_DEFINITIONS["ohne Aktualisierung"])
+               help=model.FLAG_DEFINITIONS["ohne Aktualisierung"])
 st.markdown("Nach Status: " + " · ".join(f"{cu.status_badge(s.name)} **{int(counts.get(s.name, 0))}**"
-                                        for s in cat.STATUSES), unsafe_allow_html=True)
+                                        for s in model.STATUSES), unsafe_allow_html=True)
 st.caption(f"{len(df)} Empfehlungen, Stichtag {today:%d.%m.%Y}.")
 
 
 def _rollup(by: str, label: str, title: str) -> None:
     st.subheader(title)
-    long = cat.rollup(df, by)
+    long = store.rollup(df, by)
     n_groups = long[by].nunique()
     st.altair_chart(charts.status_bars(long, by, label), width="stretch", theme=None, height=34 * n_groups + 130)
-    wide = cat.rollup_wide(df, by).rename(columns={by: label, "gesamt": "gesamt"})
+    wide = store.rollup_wide(df, by).rename(columns={by: label, "gesamt": "gesamt"})
     with st.expander(f"Tabelle: {title}"):
         st.dataframe(wide, hide_index=True, width="stretch")
 
@@ -94,11 +93,11 @@ with c2:
     _list(df[df["ohne_aktualisierung"]].sort_values("letzte_aenderung"), "Alle Empfehlungen sind aktuell.")
 
 st.subheader("Änderungen seit einem Datum")
-snaps = cat.snapshots(con)
+snaps = snapshots.snapshots(con)
 default_since = snaps["stichtag"].iloc[0] if not snaps.empty else today - timedelta(days=90)
 since = st.date_input("Änderungen seit (z. B. der letzten Ausschusssitzung)", value=pd.Timestamp(default_since).date(),
                       format="DD.MM.YYYY", key="ust_since", max_value=today)
-ch = cat.changed_since(con, since, actor)
+ch = store.changed_since(con, since, actor=actor)
 if ch.empty:
     st.write(f"Seit dem {since:%d.%m.%Y} wurde nichts geändert.")
 else:
@@ -109,8 +108,8 @@ else:
     show = pd.DataFrame({
         "Datum": ch["zeitpunkt"].map(lambda v: pd.Timestamp(v).strftime("%d.%m.%Y")),
         "Nummer": ch["empfehlung_id"], "Titel": ch["titel"], "Feld": ch["feld_label"],
-        "Alt": [("–" if f == cat.CREATED else cat._show(a)) for f, a in zip(ch["feld"], ch["alt"])],
-        "Neu": [("angelegt" if f == cat.CREATED else cat._show(n)) for f, n in zip(ch["feld"], ch["neu"])],
+        "Alt": [("–" if f == model.CREATED else snapshots.show_value(a)) for f, a in zip(ch["feld"], ch["alt"])],
+        "Neu": [("angelegt" if f == model.CREATED else snapshots.show_value(n)) for f, n in zip(ch["feld"], ch["neu"])],
         "Begründung": ch["begruendung"], "Wer": ch["benutzer"],
     })
     st.dataframe(show, hide_index=True, width="stretch")
@@ -123,8 +122,8 @@ if actor.has(ADMIN):
             go_frist = st.form_submit_button("Speichern")
         if go_frist:
             try:
-                cat.set_stale_months(con, actor, int(n))
-            except (cat.CatalogueError, PermissionDenied) as exc:
+                store.set_stale_months(con, actor, int(n))
+            except (model.CatalogueError, PermissionDenied) as exc:
                 st.error(str(exc), icon=":material/error:")
             else:
                 cu.flash(f"Frist auf {int(n)} Monate gesetzt.")
@@ -141,13 +140,13 @@ if can_edit:
         go = st.form_submit_button("Berichtsstand anlegen")
     if go:
         try:
-            cat.create_snapshot(con, actor, name, day)
-        except (cat.CatalogueError, PermissionDenied) as exc:
+            snapshots.create_snapshot(con, actor, name, day)
+        except (model.CatalogueError, PermissionDenied) as exc:
             st.error(str(exc), icon=":material/error:")
         else:
             cu.flash(f"Berichtsstand „{name}“ angelegt.")
             st.rerun()
-snaps = cat.snapshots(con)
+snaps = snapshots.snapshots(con)
 if snaps.empty:
     st.write("Noch kein Berichtsstand angelegt.")
 else:
@@ -162,7 +161,7 @@ else:
         c1, c2 = st.columns(2)
         a = c1.selectbox("Vergleich: älterer Stand (A)", names, index=1, key="ust_cmp_a")
         b = c2.selectbox("mit neuerem Stand (B)", names, index=0, key="ust_cmp_b")
-        diff = cat.compare_snapshots(con, ids[a], ids[b], actor)
+        diff = snapshots.compare_snapshots(con, ids[a], ids[b], actor=actor)
         if diff.empty:
             st.write("Die beiden Berichtsstände unterscheiden sich nicht.")
         else:
@@ -171,6 +170,6 @@ else:
                          hide_index=True, width="stretch")
     pick = st.selectbox("Berichtsstand herunterladen", names, key="ust_dl_pick")
     st.download_button("Als Excel herunterladen", on_click="ignore",
-                       data=lambda: to_xlsx_bytes({"Berichtsstand": cat.load_snapshot(con, ids[pick], actor)}),
+                       data=lambda: to_xlsx_bytes({"Berichtsstand": snapshots.load_snapshot(con, ids[pick], actor=actor)}),
                        file_name=f"berichtsstand_{ids[pick]}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ust_dl")

@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from quartier.actions import catalogue as cat
+from quartier.actions import store
 from quartier.ui import actions as cu
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
@@ -16,7 +16,7 @@ page_header(
     "verglichen mit der übrigen Stadt? Eine Beschreibung, kein Wirkungsnachweis.",
 )
 actor = current_actor()
-df = cat.filter_frame(cat.visible(cu.catalogue(date.today()), actor))
+df = store.filter_frame(store.visible(cu.catalogue(date.today()), actor))
 has_start = df["beginn_ist"].notna() | df["beginn_geplant"].notna()
 df = df[has_start & df["indikatoren"].map(len).astype(bool)]
 if df.empty:

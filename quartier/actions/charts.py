@@ -6,9 +6,9 @@ import altair as alt
 import pandas as pd
 
 from quartier import format as fmt
-from quartier.actions import catalogue as cat
+from quartier.actions import model
 
-_TEXT_ON = {s.name: ("#FFFFFF" if s.colour in ("#0072B2", "#00563B") else "#000000") for s in cat.STATUSES}
+_TEXT_ON = {s.name: ("#FFFFFF" if s.colour in ("#0072B2", "#00563B") else "#000000") for s in model.STATUSES}
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -21,15 +21,15 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def status_scale() -> alt.Scale:
-    return alt.Scale(domain=list(cat.STATUS_NAMES), range=[s.colour for s in cat.STATUSES])
+    return alt.Scale(domain=list(model.STATUS_NAMES), range=[s.colour for s in model.STATUSES])
 
 
 def status_bars(long: pd.DataFrame, by: str, label: str) -> alt.Chart:
     """Stacked horizontal bars: counts per status for each group; counts written into the segments."""
     d = long.copy()
     d["status"] = d["status"].astype(str)
-    d["reihenfolge"] = d["status"].map({n: i for i, n in enumerate(cat.STATUS_NAMES)})
-    d["symbol"] = d["status"].map(lambda s: cat.STATUS_BY_NAME[s].symbol)
+    d["reihenfolge"] = d["status"].map({n: i for i, n in enumerate(model.STATUS_NAMES)})
+    d["symbol"] = d["status"].map(lambda s: model.STATUS_BY_NAME[s].symbol)
     d["textfarbe"] = d["status"].map(_TEXT_ON)
     d = d[d["anzahl"] > 0].sort_values([by, "reihenfolge"])
     d["x_mitte"] = d.groupby(by)["anzahl"].cumsum() - d["anzahl"] / 2
@@ -40,7 +40,7 @@ def status_bars(long: pd.DataFrame, by: str, label: str) -> alt.Chart:
         y=y,
         x=alt.X("anzahl:Q", title="Anzahl Empfehlungen", stack="zero", axis=alt.Axis(tickMinStep=1, format="d")),
         order=alt.Order("reihenfolge:Q"),
-        color=alt.Color("status:N", scale=status_scale(), title="Status", sort=list(cat.STATUS_NAMES),
+        color=alt.Color("status:N", scale=status_scale(), title="Status", sort=list(model.STATUS_NAMES),
                         legend=alt.Legend(orient="bottom", columns=4)),
         tooltip=[alt.Tooltip(f"{by}:N", title=label), alt.Tooltip("status:N", title="Status"),
                  alt.Tooltip("anzahl:Q", title="Anzahl")],

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from quartier import access, db
-from quartier.actions import catalogue as cat
+from quartier.actions import model, store
 from quartier.errors import QuartierError
 from quartier.ingest.values import col_letter
 from quartier.names import normalize
@@ -29,9 +29,9 @@ from quartier.tables import FORMULA_START, decode_csv, to_xlsx_bytes, write_tabl
 SHEET = "Empfehlungen"
 ID_LABEL = "Nummer"
 REASON_LABEL = "Begründung"
-COLUMNS = [ID_LABEL] + [label for label, _ in cat.FIELDS.values()] + [REASON_LABEL]
-_LABEL_TO_KEY = {normalize(label): key for key, (label, _) in cat.FIELDS.items()}
-_LABEL_TO_KEY.update({normalize(k): k for k in cat.FIELDS})
+COLUMNS = [ID_LABEL] + [label for label, _ in model.FIELDS.values()] + [REASON_LABEL]
+_LABEL_TO_KEY = {normalize(label): key for key, (label, _) in model.FIELDS.items()}
+_LABEL_TO_KEY.update({normalize(k): k for k in model.FIELDS})
 _LABEL_TO_KEY.update({normalize(ID_LABEL): "id", "id": "id", "nr": "id", normalize(REASON_LABEL): "begruendung",
                       "fortschritt": "fortschritt", "fortschrittinprozent": "fortschritt", "indikatoren": "indikatoren",
                       "sozialraum": "sozialraeume", "kennzahl": "indikatoren", "beteiligte": "beteiligte",
@@ -81,27 +81,27 @@ class ImportResult:
 
 def export_frame(con) -> pd.DataFrame:
     """The whole catalogue (including internal and retired entries) in the import format."""
-    df = cat.catalogue_frame(con)
+    df = store.catalogue_frame(con, actor=access.SYSTEM)
     rows = []
     for r in df.sort_values("id").to_dict("records"):
         row = {ID_LABEL: r["id"]}
-        for key, (label, kind) in cat.FIELDS.items():
+        for key, (label, kind) in model.FIELDS.items():
             v = r[key]
             if kind == "date":
                 row[label] = v if v is not None and not pd.isna(v) else None
             elif kind == "int":
                 row[label] = None if v is None or pd.isna(v) else int(v)
             else:
-                row[label] = cat.to_text(key, v)
+                row[label] = model.to_text(key, v)
         row[REASON_LABEL] = None
         rows.append(row)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def explanation_frame() -> pd.DataFrame:
-    rows = [{"Bereich": "Status", "Wert": s.name, "Erläuterung": s.definition} for s in cat.STATUSES]
+    rows = [{"Bereich": "Status", "Wert": s.name, "Erläuterung": s.definition} for s in model.STATUSES]
     rows += [{"Bereich": "abgeleitet", "Wert": k, "Erläuterung": v + " Wird berechnet, nicht eingetragen."}
-             for k, v in cat.FLAG_DEFINITIONS.items()]
+             for k, v in model.FLAG_DEFINITIONS.items()]
     rows += [
         {"Bereich": "Spalte", "Wert": ID_LABEL, "Erläuterung": "Pflicht. Eindeutige Nummer; neue Nummer = neue Empfehlung."},
         {"Bereich": "Spalte", "Wert": "Sozialräume, Kennzahlen, Zielgruppe, Beteiligte Ämter",
@@ -127,7 +127,7 @@ def export_file(con, path: str | Path, sep: str = ";") -> Path:
         export_xlsx(con, p)
         return p
     df = export_frame(con)
-    for label, kind in cat.FIELDS.values():
+    for label, kind in model.FIELDS.values():
         if kind == "date":
             df[label] = df[label].map(lambda v: v.isoformat() if v is not None and not pd.isna(v) else None)
     return write_table(df, p, sep=sep, sheet=SHEET)
@@ -251,7 +251,7 @@ def _split(v) -> list[str]:
 
 
 def _parse(key: str, v, lk: _Lookup, warnings: list[str]):
-    kind = cat.FIELDS[key][1]
+    kind = model.FIELDS[key][1]
     if kind == "date":
         return _parse_date(v)
     if kind == "int":
@@ -266,10 +266,10 @@ def _parse(key: str, v, lk: _Lookup, warnings: list[str]):
     if kind == "status":
         s = normalize(_text(v))
         if not s:
-            raise _CellError("Der Status fehlt: bitte einen Status eintragen (" + ", ".join(cat.STATUS_NAMES) + ").")
-        match = {normalize(n): n for n in cat.STATUS_NAMES}.get(s)
+            raise _CellError("Der Status fehlt: bitte einen Status eintragen (" + ", ".join(model.STATUS_NAMES) + ").")
+        match = {normalize(n): n for n in model.STATUS_NAMES}.get(s)
         if not match:
-            raise _CellError(f"Status „{_text(v)}“ unbekannt. Erlaubt: {', '.join(cat.STATUS_NAMES)}.")
+            raise _CellError(f"Status „{_text(v)}“ unbekannt. Erlaubt: {', '.join(model.STATUS_NAMES)}.")
         return match
     if key == "ebene":
         s = normalize(_text(v))
@@ -282,7 +282,7 @@ def _parse(key: str, v, lk: _Lookup, warnings: list[str]):
         s = normalize(_text(v))
         if not s:
             return None
-        if s not in cat.PRIORITIES:
+        if s not in model.PRIORITIES:
             raise _CellError(f"Priorität „{_text(v)}“ unbekannt. Erlaubt: hoch, mittel, niedrig oder leer.")
         return s
     if key == "sozialraeume":
@@ -302,13 +302,13 @@ def _parse(key: str, v, lk: _Lookup, warnings: list[str]):
             raise _CellError(f"Kennzahl {', '.join(bad)} unbekannt: bitte die Id aus dem Indikatorenkatalog verwenden.")
         return sorted(set(out))
     if key == "zielgruppe":
-        groups = {normalize(g): g for g in cat.ZIELGRUPPEN}
+        groups = {normalize(g): g for g in model.ZIELGRUPPEN}
         out, bad = [], []
         for t in _split(v):
             g = groups.get(normalize(t))
             (out.append(g) if g else bad.append(t))
         if bad:
-            raise _CellError(f"Zielgruppe {', '.join(bad)} unbekannt. Erlaubt: {', '.join(cat.ZIELGRUPPEN)}.")
+            raise _CellError(f"Zielgruppe {', '.join(bad)} unbekannt. Erlaubt: {', '.join(model.ZIELGRUPPEN)}.")
         return sorted(set(out))
     if kind == "list":
         return sorted(set(_split(v)))
@@ -328,9 +328,24 @@ def _warn(res: ImportResult, sheet: Sheet, cell: str, message: str) -> None:
     res.warnings.append({"sheet": sheet.name, "cell": cell, "message": f"{sheet.name}!{cell}: {message}"})
 
 
-def analyse(con, sheet: Sheet, filename: str) -> tuple[ImportResult, list[dict]]:
-    """Validate and diff a sheet against the catalogue. Returns the result and the planned operations."""
-    res = ImportResult(file=filename)
+@dataclass
+class _Row:
+    """One data row of a sheet with its column positions (cell addresses for messages)."""
+    sheet: Sheet
+    cols: dict[str, int]
+    rownum: int
+    values: list
+
+    def cell_of(self, key: str) -> str:
+        return f"{col_letter(self.cols[key])}{self.rownum}" if key in self.cols else f"{col_letter(self.cols['id'])}{self.rownum}"
+
+    def raw(self, key: str):
+        i = self.cols.get(key)
+        return self.values[i] if i is not None and i < len(self.values) else None
+
+
+def _header_columns(res: ImportResult, sheet: Sheet) -> dict[str, int]:
+    """{field key: column index} from the header row; unknown and doubled columns are reported."""
     cols: dict[str, int] = {}
     for i, h in enumerate(sheet.header):
         if not h:
@@ -343,6 +358,93 @@ def analyse(con, sheet: Sheet, filename: str) -> tuple[ImportResult, list[dict]]
             _err(res, sheet, cell, h, h, "spalte_doppelt", f"Spalte „{h}“ kommt doppelt vor: bitte eine davon löschen.")
         else:
             cols[key] = i
+    return cols
+
+
+def _parse_row(res: ImportResult, row: _Row, lk) -> tuple[dict, int]:
+    """(parsed field values, number of errors) of one row."""
+    parsed, row_errors = {}, 0
+    for key in model.FIELDS:
+        if key not in row.cols:
+            continue
+        w: list[str] = []
+        try:
+            parsed[key] = _parse(key, row.raw(key), lk, w)
+        except _CellError as exc:
+            _err(res, row.sheet, row.cell_of(key), model.FIELDS[key][0], row.raw(key), "format", str(exc))
+            row_errors += 1
+        for m in w:
+            _warn(res, row.sheet, row.cell_of(key), m)
+    return parsed, row_errors
+
+
+def _merge_row(res: ImportResult, row: _Row, rid: str, old: dict | None, parsed: dict, reason: str | None,
+               row_errors: int) -> tuple[dict, int]:
+    """(the record after the row, number of errors): required fields, justifications, date order."""
+    sheet, cols, cell_of, raw = row.sheet, row.cols, row.cell_of, row.raw
+    if old is None:
+        merged = model.new_record(**parsed)
+        for key in model.REQUIRED:
+            if not merged.get(key) and not (key in parsed and row_errors):
+                _err(res, sheet, cell_of(key), model.FIELDS[key][0], raw(key), "pflicht",
+                     f"Neue Empfehlung {rid}: {model.FIELDS[key][0]} fehlt" +
+                     ("" if key in cols else f" (Spalte „{model.FIELDS[key][0]}“ anlegen)") + ".")
+                row_errors += 1
+    else:
+        merged = dict(old)
+        merged.update(parsed)
+        for key in model.REQUIRED:
+            if key in parsed and not parsed[key]:
+                _err(res, sheet, cell_of(key), model.FIELDS[key][0], "", "pflicht",
+                     f"{model.FIELDS[key][0]} von {rid} darf nicht leer sein.")
+                row_errors += 1
+        if "status" in parsed and parsed["status"] != old["status"] and not reason:
+            _err(res, sheet, cell_of("status"), "Status", raw("status"), "begruendung_fehlt",
+                 f"Statusänderung von {rid} („{old['status']}“ → „{parsed['status']}“) ohne Begründung: bitte in "
+                 + (f"Zelle {cell_of('begruendung')}" if "begruendung" in cols else f"einer Spalte „{REASON_LABEL}“")
+                 + " begründen, warum sich der Status ändert.")
+            row_errors += 1
+        if merged.get("ausgeschieden") and not old["ausgeschieden"] and not reason:
+            _err(res, sheet, cell_of("ausgeschieden"), "Ausgeschieden", raw("ausgeschieden"), "begruendung_fehlt",
+                 f"{rid} soll ausscheiden: bitte in der Spalte „{REASON_LABEL}“ begründen.")
+            row_errors += 1
+    if row_errors:
+        return merged, row_errors
+    for a, b in (("beginn_geplant", "ende_geplant"), ("beginn_ist", "ende_ist")):
+        if merged.get(a) and merged.get(b) and merged[b] < merged[a]:
+            _err(res, sheet, cell_of(b), model.FIELDS[b][0], raw(b), "datum_reihenfolge",
+                 f"{model.FIELDS[b][0]} ({merged[b]:%d.%m.%Y}) liegt vor {model.FIELDS[a][0]} ({merged[a]:%d.%m.%Y}).")
+            row_errors += 1
+    return merged, row_errors
+
+
+def _plan_row(res: ImportResult, row: _Row, rid: str, old: dict | None, parsed: dict, merged: dict,
+              reason: str | None, ops: list[dict]) -> None:
+    """Count the row as new, changed or unchanged and add its operation to ``ops``."""
+    for h in model.hints(merged):
+        _warn(res, row.sheet, row.cell_of("id"), f"{rid}: {h}")
+    if old is None:
+        res.new += 1
+        res.preview.append({"id": rid, "titel": merged["titel"], "art": "neu", "zeile": row.rownum, "aenderungen": []})
+        ops.append({"op": "new", "id": rid, "rec": merged, "reason": reason})
+        return
+    diff = [(k, model.to_text(k, old.get(k)), model.to_text(k, v)) for k, v in parsed.items()
+            if model.to_text(k, old.get(k)) != model.to_text(k, v)]
+    if diff:
+        res.changed += 1
+        res.preview.append({"id": rid, "titel": merged["titel"], "art": "geändert", "zeile": row.rownum,
+                            "aenderungen": [{"feld": k, "label": model.FIELDS[k][0], "alt": a, "neu": b}
+                                            for k, a, b in diff]})
+        ops.append({"op": "update", "id": rid, "old": old, "changes": {k: parsed[k] for k, _, _ in diff},
+                    "reason": reason})
+    else:
+        res.unchanged += 1
+
+
+def analyse(con, sheet: Sheet, filename: str) -> tuple[ImportResult, list[dict]]:
+    """Validate and diff a sheet against the catalogue. Returns the result and the planned operations."""
+    res = ImportResult(file=filename)
+    cols = _header_columns(res, sheet)
     if "id" not in cols:
         _err(res, sheet, "A1", ID_LABEL, sheet.header[0] if sheet.header else "", "spalte_fehlt",
              f"Die Spalte „{ID_LABEL}“ fehlt: bitte in Zeile 1 eine Spalte „{ID_LABEL}“ mit der Nummer jeder Empfehlung anlegen.")
@@ -352,103 +454,37 @@ def analyse(con, sheet: Sheet, filename: str) -> tuple[ImportResult, list[dict]]
     known = (set(lk.areas), set(lk.inds))
     cur = con.cursor()
     try:
-        existing = cat._records(cur)
+        existing = store.records(cur)
     finally:
         cur.close()
     seen: dict[str, str] = {}
-    ops = []
+    ops: list[dict] = []
     for rownum, values in sheet.rows:
-        def cell_of(key, rownum=rownum):
-            return f"{col_letter(cols[key])}{rownum}" if key in cols else f"{col_letter(cols['id'])}{rownum}"
-
-        def raw(key, values=values):
-            i = cols.get(key)
-            return values[i] if i is not None and i < len(values) else None
-
+        row = _Row(sheet, cols, rownum, values)
         if all(_text(v) == "" for v in values):
             continue
-        rid = _text(raw("id"))
+        rid = _text(row.raw("id"))
         if not rid:
-            _err(res, sheet, cell_of("id"), ID_LABEL, "", "pflicht", "Die Nummer fehlt: bitte eine Nummer eintragen "
+            _err(res, sheet, row.cell_of("id"), ID_LABEL, "", "pflicht", "Die Nummer fehlt: bitte eine Nummer eintragen "
                  "oder die Zeile löschen.")
             continue
         if rid in seen:
-            _err(res, sheet, cell_of("id"), ID_LABEL, rid, "doppelt",
+            _err(res, sheet, row.cell_of("id"), ID_LABEL, rid, "doppelt",
                  f"Die Nummer {rid} kommt schon in {seen[rid]} vor: jede Empfehlung nur einmal aufführen.")
             continue
-        seen[rid] = cell_of("id")
-        parsed, row_errors = {}, 0
-        for key in cat.FIELDS:
-            if key not in cols:
-                continue
-            w: list[str] = []
-            try:
-                parsed[key] = _parse(key, raw(key), lk, w)
-            except _CellError as exc:
-                _err(res, sheet, cell_of(key), cat.FIELDS[key][0], raw(key), "format", str(exc))
-                row_errors += 1
-            for m in w:
-                _warn(res, sheet, cell_of(key), m)
-        reason = _text(raw("begruendung")) or None
+        seen[rid] = row.cell_of("id")
+        parsed, row_errors = _parse_row(res, row, lk)
+        reason = _text(row.raw("begruendung")) or None
         old = existing.get(rid)
-        if old is None:
-            merged = cat.new_record(**parsed)
-            for key in cat.REQUIRED:
-                if not merged.get(key) and not (key in parsed and row_errors):
-                    _err(res, sheet, cell_of(key), cat.FIELDS[key][0], raw(key), "pflicht",
-                         f"Neue Empfehlung {rid}: {cat.FIELDS[key][0]} fehlt" +
-                         ("" if key in cols else f" (Spalte „{cat.FIELDS[key][0]}“ anlegen)") + ".")
-                    row_errors += 1
-        else:
-            merged = dict(old)
-            merged.update(parsed)
-            for key in cat.REQUIRED:
-                if key in parsed and not parsed[key]:
-                    _err(res, sheet, cell_of(key), cat.FIELDS[key][0], "", "pflicht",
-                         f"{cat.FIELDS[key][0]} von {rid} darf nicht leer sein.")
-                    row_errors += 1
-            if "status" in parsed and parsed["status"] != old["status"] and not reason:
-                _err(res, sheet, cell_of("status"), "Status", raw("status"), "begruendung_fehlt",
-                     f"Statusänderung von {rid} („{old['status']}“ → „{parsed['status']}“) ohne Begründung: bitte in "
-                     + (f"Zelle {cell_of('begruendung')}" if "begruendung" in cols else f"einer Spalte „{REASON_LABEL}“")
-                     + " begründen, warum sich der Status ändert.")
-                row_errors += 1
-            if merged.get("ausgeschieden") and not old["ausgeschieden"] and not reason:
-                _err(res, sheet, cell_of("ausgeschieden"), "Ausgeschieden", raw("ausgeschieden"), "begruendung_fehlt",
-                     f"{rid} soll ausscheiden: bitte in der Spalte „{REASON_LABEL}“ begründen.")
-                row_errors += 1
+        merged, row_errors = _merge_row(res, row, rid, old, parsed, reason, row_errors)
         if row_errors:
             continue
-        for a, b in (("beginn_geplant", "ende_geplant"), ("beginn_ist", "ende_ist")):
-            if merged.get(a) and merged.get(b) and merged[b] < merged[a]:
-                _err(res, sheet, cell_of(b), cat.FIELDS[b][0], raw(b), "datum_reihenfolge",
-                     f"{cat.FIELDS[b][0]} ({merged[b]:%d.%m.%Y}) liegt vor {cat.FIELDS[a][0]} ({merged[a]:%d.%m.%Y}).")
-                row_errors += 1
-        if row_errors:
+        errs = store.validate(con, merged, known)
+        for msg in errs:
+            _err(res, sheet, row.cell_of("id"), ID_LABEL, rid, "pruefung", f"{rid}: {msg}")
+        if errs:
             continue
-        for msg in cat.validate(con, merged, known):
-            _err(res, sheet, cell_of("id"), ID_LABEL, rid, "pruefung", f"{rid}: {msg}")
-            row_errors += 1
-        if row_errors:
-            continue
-        for h in cat.hints(merged):
-            _warn(res, sheet, cell_of("id"), f"{rid}: {h}")
-        if old is None:
-            res.new += 1
-            res.preview.append({"id": rid, "titel": merged["titel"], "art": "neu", "zeile": rownum, "aenderungen": []})
-            ops.append({"op": "new", "id": rid, "rec": merged, "reason": reason})
-        else:
-            diff = [(k, cat.to_text(k, old.get(k)), cat.to_text(k, v)) for k, v in parsed.items()
-                    if cat.to_text(k, old.get(k)) != cat.to_text(k, v)]
-            if diff:
-                res.changed += 1
-                res.preview.append({"id": rid, "titel": merged["titel"], "art": "geändert", "zeile": rownum,
-                                    "aenderungen": [{"feld": k, "label": cat.FIELDS[k][0], "alt": a, "neu": b}
-                                                    for k, a, b in diff]})
-                ops.append({"op": "update", "id": rid, "old": old, "changes": {k: parsed[k] for k, _, _ in diff},
-                            "reason": reason})
-            else:
-                res.unchanged += 1
+        _plan_row(res, row, rid, old, parsed, merged, reason, ops)
     if res.errors:
         res.status = "rejected"
     return res, ops
@@ -466,9 +502,9 @@ def import_sheet(con, actor, sheet: Sheet, filename: str, dry_run: bool = False,
     with db.transaction(con) as cur:
         for op in ops:
             if op["op"] == "new":
-                cat._insert(cur, op["id"], op["rec"], op["reason"] or note, actor.name, when)
+                store.insert_record(cur, op["id"], op["rec"], op["reason"] or note, actor.name, when)
             else:
-                cat._update(cur, op["id"], op["old"], op["changes"], op["reason"] or note, actor.name, when)
+                store.apply_changes(cur, op["id"], op["old"], op["changes"], op["reason"] or note, actor.name, when)
         db.audit(cur, actor.name, "empfehlungen_import", Path(filename).name,
                  json.dumps({"neu": res.new, "geaendert": res.changed, "unveraendert": res.unchanged}))
     res.status = "imported"

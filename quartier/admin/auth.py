@@ -333,6 +333,29 @@ def ensure_demo_accounts(con) -> list[str]:
 
 # ------------------------------------------------------------------------------------------ OIDC
 
+MIN_COOKIE_SECRET = 32
+
+
+def oidc_config_problems(auth_section: dict) -> list[str]:
+    """What is wrong with an ``[auth]`` section before OIDC may start (German; empty = fine).
+
+    Attack review: the app started with the example ``cookie_secret`` from ``secrets.toml.example``, which
+    anyone can read, so anyone could forge the login cookie. A placeholder ("HIER-…") or a secret shorter
+    than 32 characters is refused.
+    """
+    problems = []
+    sections = [auth_section] + [v for v in auth_section.values() if isinstance(v, dict)]
+    secret = str(auth_section.get("cookie_secret") or "")
+    if not secret or secret.upper().startswith("HIER-") or len(secret) < MIN_COOKIE_SECRET:
+        problems.append("cookie_secret ist leer, zu kurz oder noch der Platzhalter aus secrets.toml.example: bitte ein "
+                        "eigenes Geheimnis eintragen (z. B. python -c \"import secrets; print(secrets.token_hex(32))\").")
+    for sec in sections:
+        for key in ("client_secret", "client_id", "redirect_uri", "server_metadata_url"):
+            v = sec.get(key)
+            if isinstance(v, str) and v.upper().startswith("HIER-"):
+                problems.append(f"{key} ist noch der Platzhalter aus secrets.toml.example.")
+    return problems
+
 
 def oidc_actor(claims: dict, config: dict | None, con=None) -> Actor | None:
     """Map the identity token's claims to an Actor, or None when the person has no role here.

@@ -178,11 +178,25 @@ def check(path: str | os.PathLike) -> dict:
     return {"datei": str(p), "schema_version": int(version), "tabellen": counts}
 
 
+def _move_aside(target: Path) -> Path:
+    """Move a database file that cannot be opened (and its WAL) into the backup folder, unchanged."""
+    folder = target.parent / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    aside = folder / f"{target.stem}-beschaedigt-{datetime.now():%Y%m%d-%H%M%S-%f}.duckdb"
+    os.replace(target, aside)
+    wal = target.with_name(target.name + ".wal")
+    if wal.exists():
+        os.replace(wal, aside.with_name(aside.name + ".wal"))
+    return aside
+
+
 def restore(source: str | os.PathLike, db_path: str | os.PathLike, actor) -> dict:
     """Replace the database at ``db_path`` by the backup ``source`` after :func:`check`.
 
     The database must not be open elsewhere (the app must be stopped). The current file is kept as
-    ``<name>-vor-wiederherstellung-<zeit>.duckdb`` in the backup directory.
+    ``<name>-vor-wiederherstellung-<zeit>.duckdb`` in the backup directory. A current file that cannot be
+    opened (corrupt: exactly when a restore is needed) is moved aside unchanged as
+    ``<name>-beschaedigt-<zeit>.duckdb`` next to the backups, never deleted.
     """
     from quartier.access import ADMIN, require
 
@@ -193,12 +207,15 @@ def restore(source: str | os.PathLike, db_path: str | os.PathLike, actor) -> dic
     if target.exists():
         try:
             con = db.connect(target, migrate=False)
-        except db.DatabaseError as exc:
+        except db.DatabaseLocked as exc:  # in use (the app runs): never touch it
             raise BackupError(str(exc)) from exc
-        try:
-            kept = snapshot(con, backup_dir(con, target) / f"{target.stem}-vor-wiederherstellung-{datetime.now():%Y%m%d-%H%M%S}.duckdb", target)
-        finally:
-            con.close()
+        except (db.DatabaseError, duckdb.Error):
+            kept = _move_aside(target)
+        else:
+            try:
+                kept = snapshot(con, backup_dir(con, target) / f"{target.stem}-vor-wiederherstellung-{datetime.now():%Y%m%d-%H%M%S}.duckdb", target)
+            finally:
+                con.close()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".restore-tmp")
     shutil.copyfile(source, tmp)

@@ -28,6 +28,9 @@ COMMAND_MODULES = [
 ]
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+# Only these may create a database file; every other command on a missing file exits 2 (a mistyped --db
+# must not silently create an empty database and report success). ``restore`` writes a whole database.
+CREATING_COMMANDS = frozenset({"init", "demo", "synth", "restore"})
 
 
 class UsageError(QuartierError):
@@ -117,8 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    from quartier.db import DatabaseError
+    from quartier.db import DatabaseError, db_path
 
+    if args.command not in CREATING_COMMANDS and not db_path(getattr(args, "db", None)).exists():
+        say(f"Fehler: Die Datenbank {db_path(getattr(args, 'db', None))} gibt es nicht. Bitte den Pfad bei --db "
+            "(oder QUARTIER_DB) prüfen; eine neue Datenbank legen nur „init“, „demo“ und „synth“ an.")
+        return EXIT_USAGE
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:

@@ -54,7 +54,8 @@ def register(sub, common) -> None:
     p = sub.add_parser("demo", parents=[common], help="die Demo-Stadt Hagen aufbauen (Beispieldaten)",
                        description="Baut die Demo-Stadt Hagen: 23 Beispiel-Sozialräume, B 7, Kennzahlen 2015–2025 "
                                    "(Beispieldaten, keine amtlichen Zahlen).")
-    p.add_argument("--force", action="store_true", help="vorhandene Daten ersetzen")
+    p.add_argument("--force", action="store_true", help="vorhandene Daten ersetzen (vorher wird gesichert)")
+    p.add_argument("--bestaetigen", metavar="STADT", help="Name der Stadt: nötig, um eine Datenbank zu ersetzen, die keine Demo ist")
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON auf stdout")
     p.set_defaults(func=cmd_demo)
 
@@ -126,7 +127,7 @@ def cmd_demo(args) -> int:
 
     t0 = time.perf_counter()
     con = db.connect(args.db)
-    res = demo.build(con, force=args.force, progress=say)
+    res = demo.build(con, force=args.force, progress=say, confirm=args.bestaetigen)
     res["seconds"] = round(time.perf_counter() - t0, 2)
     if args.json:
         emit_json(res)

@@ -8,7 +8,10 @@ from pathlib import Path
 from quartier import access, db
 from quartier import format as fmt
 from quartier.cli.base import Rejected, UsageError, default_user, emit_json, say
-from quartier.need import index as hb
+from quartier.need import compute as index_compute
+from quartier.need import export, store
+from quartier.need import method as index_method
+from quartier.need.method import IndexMethod, MethodError
 
 
 def register(sub, common) -> None:
@@ -59,27 +62,27 @@ def read_method_file(path: str) -> dict:
         ) from exc
 
 
-def _method(con, args) -> dict:
+def _method(con, args) -> IndexMethod:
     if args.method_file:
         obj = read_method_file(args.method_file)
         try:
-            m = hb.validate_method(obj, _catalogue(con))
-        except hb.MethodError as exc:
+            m = index_method.validate_method(obj, _catalogue(con))
+        except MethodError as exc:
             raise Rejected(f"Methodendatei {args.method_file}: {exc}") from exc
-        m, note = hb.check_version(con, m)
+        m, note = index_method.check_version(con, m)
         if note:
             say(f"Hinweis: {note}")
         return m
     name = args.method
     if not name:
-        saved = hb.methods(con)
+        saved = index_method.methods(con)
         if len(saved) != 1:
             names = ", ".join(f"„{n}“" for n in saved["name"]) or "keine"
             raise UsageError(f"Bitte --method NAME oder --method-file angeben (gespeicherte Methoden: {names}).")
         name = saved["name"].iat[0]
     try:
-        return hb.get_method(con, name, args.version)
-    except hb.MethodError as exc:
+        return index_method.get_method(con, name, args.version)
+    except MethodError as exc:
         raise UsageError(str(exc)) from exc
 
 
@@ -112,31 +115,31 @@ def _export_method(con, args) -> int:
     if not args.out or not args.out.lower().endswith(".json"):
         raise UsageError("--export-method braucht --out DATEI.json.")
     try:
-        m = hb.get_method(con, args.export_method, args.version)
-    except hb.MethodError as exc:
+        m = index_method.get_method(con, args.export_method, args.version)
+    except MethodError as exc:
         raise UsageError(str(exc)) from exc
-    Path(args.out).write_text(json.dumps(m, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    say(f"Methode „{m['name']}“ Version {m['version']} nach {args.out} geschrieben.")
+    Path(args.out).write_text(m.to_json(indent=2) + "\n", encoding="utf-8")
+    say(f"Methode „{m.name}“ Version {m.version} nach {args.out} geschrieben.")
     if args.json:
-        emit_json(m)
+        emit_json(m.to_dict())
     return 0
 
 
 def _save_method(con, args) -> int:
     obj = read_method_file(args.save_method)
     try:
-        saved = hb.save_method(con, obj, access.cli_actor(args.user))
-    except hb.MethodError as exc:
+        saved = index_method.save_method(con, obj, access.cli_actor(args.user))
+    except MethodError as exc:
         raise Rejected(f"Methodendatei {args.save_method}: {exc}") from exc
-    say(f"Methode „{saved['name']}“ gespeichert als Version {saved['version']}.")
+    say(f"Methode „{saved.name}“ gespeichert als Version {saved.version}.")
     if args.json:
-        emit_json(saved)
+        emit_json(saved.to_dict())
     return 0
 
 
 def _list(con, args) -> int:
-    ms = hb.methods(con)
-    rs = hb.stored_results(con)
+    ms = index_method.methods(con)
+    rs = store.stored_results(con)
     if args.json:
         emit_json({
             "methods": [{"name": r["name"], "version": int(r["version"]), "erstellt_von": r["erstellt_von"],
@@ -159,12 +162,12 @@ def _list(con, args) -> int:
 
 def _reproduce(con, args) -> int:
     try:
-        stored = hb.stored_result(con, args.reproduce)
-    except hb.MethodError as exc:
+        stored = store.stored_result(con, args.reproduce, actor=access.SYSTEM)
+    except MethodError as exc:
         raise UsageError(str(exc)) from exc
     try:
-        again = hb.reproduce(con, args.reproduce).to_json()
-    except hb.MethodError as exc:
+        again = store.reproduce(con, args.reproduce, actor=access.SYSTEM).to_json()
+    except MethodError as exc:
         raise Rejected(str(exc)) from exc
     same = again == stored
     if args.json:
@@ -177,22 +180,23 @@ def _reproduce(con, args) -> int:
 
 def _compute(con, args) -> int:
     m = _method(con, args)
-    years = hb.years_available(con, m)
+    years = index_compute.years_available(con, m)
     if args.year not in years:
         span = f"{years[0]}–{years[-1]}" if years else "keine"
         raise UsageError(f"Für {args.year} liegen keine Werte der Indikatoren dieser Methode vor (Jahre: {span}).")
     try:
-        result = hb.compute(con, m, args.year)
-    except hb.MethodError as exc:
+        result = index_compute.compute(con, m, args.year, actor=access.SYSTEM)
+    except MethodError as exc:
         raise Rejected(str(exc)) from exc
     if args.store:
-        rid = hb.store_result(con, result, access.cli_actor(args.user), args.title)
-        say(f"Ergebnis gespeichert als Nr. {rid} (Methode „{result.method['name']}“ Version "
-            f"{result.method['version']}, Lieferungen {', '.join(map(str, result.data_state))}).")
+        rid = store.store_result(con, result, access.cli_actor(args.user), args.title)
+        say(f"Ergebnis gespeichert als Nr. {rid} (Methode „{result.method.name}“ Version "
+            f"{result.method.version}, Lieferungen {', '.join(map(str, result.data_state))}).")
     if args.out:
         if not args.out.lower().endswith(".xlsx"):
             raise UsageError("--out: bitte eine .xlsx-Datei angeben (Rangfolge mit Methodenbeschreibung).")
-        hb.export_xlsx(con, result, hb.previous_year(con, result.method, args.year), args.out)
+        previous = index_compute.previous_year(con, result.method, args.year, actor=access.SYSTEM)
+        export.export_xlsx(con, result, previous, args.out, actor=access.SYSTEM)
         say(f"Rangfolge nach {args.out} geschrieben.")
     js = result.to_json()
     if args.json:

@@ -47,7 +47,8 @@ def _date(text: str | None) -> dt.date | None:
 def cmd_report(args) -> int:
     from quartier.access import VIEWER, Actor, cli_actor
     from quartier.cli.base import default_user
-    from quartier.reports import report
+    from quartier.reports import pdf as report_pdf
+    from quartier.reports import scope as report_scope
 
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":
@@ -64,19 +65,19 @@ def cmd_report(args) -> int:
     actor = cli_actor(user) if args.rohwerte else Actor(user, VIEWER)
     try:
         if args.stadt:
-            scope = report.city_scope(con)
+            scope = report_scope.city_scope(con)
         elif args.bezirk is not None:
-            scope = report.bezirk_scope(con, args.bezirk)
+            scope = report_scope.bezirk_scope(con, args.bezirk)
         else:
-            scope = report.sozialraum_scope(con, args.sozialraum)
-    except report.ScopeError as exc:
+            scope = report_scope.sozialraum_scope(con, args.sozialraum)
+    except report_scope.ScopeError as exc:
         raise UsageError(str(exc)) from exc
     if not scope.area_ids:
         raise UsageError("Es sind noch keine Sozialräume eingerichtet: erst `python -m quartier demo` oder `init` ausführen.")
     t0 = time.perf_counter()
     try:
-        data = report.build_pdf(con, scope, actor, out, year=args.jahr, since=since)
-    except report.ReportError as exc:
+        data = report_pdf.build_pdf(con, scope, out, year=args.jahr, since=since, actor=actor)
+    except report_scope.ReportError as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
         raise UsageError(f"{out} kann nicht geschrieben werden: {exc.strerror or exc}.") from exc

@@ -18,7 +18,8 @@ def register(sub, common) -> None:
     p.add_argument("--indicators", type=int, default=60, metavar="K", help="Anzahl der Indikatoren (Standard 60)")
     p.add_argument("--years", type=int, default=20, metavar="Y", help="Anzahl der Jahre bis 2025 (Standard 20)")
     p.add_argument("--seed", type=int, default=1, metavar="S", help="Startwert des Zufallsgenerators (Standard 1)")
-    p.add_argument("--force", action="store_true", help="vorhandene Daten in der Datenbank ersetzen")
+    p.add_argument("--force", action="store_true", help="vorhandene Daten in der Datenbank ersetzen (vorher wird gesichert)")
+    p.add_argument("--bestaetigen", metavar="STADT", help="Name der Stadt: nötig, um eine Datenbank zu ersetzen, die keine Demo ist")
     p.add_argument("--user", default=default_user(), help="wer die Änderung vornimmt (Audit-Log)")
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON auf stdout")
     p.set_defaults(func=cmd_synth)
@@ -37,7 +38,8 @@ def cmd_synth(args) -> int:
     con = db.connect(args.db)
     try:
         res = synth.build(con, args.areas, args.indicators, args.years, args.seed,
-                          actor=access.cli_actor(args.user), force=args.force, progress=say)
+                          actor=access.cli_actor(args.user), force=args.force, progress=say,
+                          confirm=args.bestaetigen)
     except synth.SynthError as exc:
         raise UsageError(str(exc)) from exc
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,10 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
-from quartier import db
+from quartier import access, db
 from quartier.areas import geometry as geo
+from quartier.demo import guard
+from quartier.need import method as index_method
 from quartier.values import indicators
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,14 +204,22 @@ def _num(v):
 
 def write_deliveries(values: pd.DataFrame, names: dict[str, str], ind: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
     """Write one delivery file per Lieferant; return {Lieferant: path}."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     out_dir.mkdir(parents=True, exist_ok=True)
     iname = dict(zip(ind["id"], ind["name"]))
     paths = {}
     v = values.copy()
     v["sozialraum"] = v["sozialraum_id"].map(names)
+
+    for writer in (_write_jobcenter, _write_wide_by_indicator, _write_schulverwaltung, _write_jugendamt):
+        writer(v, names, ind, iname, out_dir, paths)
+    return paths
+
+
+def _write_jobcenter(v: pd.DataFrame, names: dict[str, str], ind: pd.DataFrame, iname: dict[str, str],
+                     out_dir: Path, paths: dict[str, Path]) -> None:
+    """Jobcenter: long layout under a title block, footnotes and a city total per year."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
 
     # Jobcenter: long layout under a title block, footnotes and a city total per year.
     wb = Workbook()
@@ -234,6 +245,13 @@ def write_deliveries(values: pd.DataFrame, names: dict[str, str], ind: pd.DataFr
     ws.append(["Quelle: Statistik der Bundesagentur für Arbeit, Sonderauswertung (Beispieldaten)."])
     paths["Jobcenter"] = out_dir / LIEFERANTEN["Jobcenter"][0]
     wb.save(paths["Jobcenter"])
+
+
+def _write_wide_by_indicator(v: pd.DataFrame, names: dict[str, str], ind: pd.DataFrame, iname: dict[str, str],
+                     out_dir: Path, paths: dict[str, Path]) -> None:
+    """Einwohnerwesen and Gesundheitsamt: wide by indicator, one sheet per year, merged headers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
 
     # Einwohnerwesen and Gesundheitsamt: wide by indicator, one sheet per year, merged headers.
     for lieferant, title in (("Einwohnerwesen", "Bevölkerung nach Sozialräumen, Stand 31.12.{y}"),
@@ -282,6 +300,13 @@ def write_deliveries(values: pd.DataFrame, names: dict[str, str], ind: pd.DataFr
         paths[lieferant] = out_dir / fname
         wb.save(paths[lieferant])
 
+
+def _write_schulverwaltung(v: pd.DataFrame, names: dict[str, str], ind: pd.DataFrame, iname: dict[str, str],
+                     out_dir: Path, paths: dict[str, Path]) -> None:
+    """Schulverwaltung: wide by year, one sheet per indicator, years as merged headers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     # Schulverwaltung: wide by year, one sheet per indicator, years as merged headers.
     fname, ids = LIEFERANTEN["Schulverwaltung"]
     wb = Workbook()
@@ -309,6 +334,11 @@ def write_deliveries(values: pd.DataFrame, names: dict[str, str], ind: pd.DataFr
     paths["Schulverwaltung"] = out_dir / fname
     wb.save(paths["Schulverwaltung"])
 
+
+def _write_jugendamt(v: pd.DataFrame, names: dict[str, str], ind: pd.DataFrame, iname: dict[str, str],
+                     out_dir: Path, paths: dict[str, Path]) -> None:
+    """Jugendamt: long CSV, semicolon, Windows-1252, German decimal comma."""
+
     # Jugendamt: long CSV, semicolon, Windows-1252, German decimal comma.
     fname, ids = LIEFERANTEN["Jugendamt"]
     part = v[v["indikator_id"].isin(ids)].sort_values(["jahr", "indikator_id", "sozialraum_id"])
@@ -318,7 +348,6 @@ def write_deliveries(values: pd.DataFrame, names: dict[str, str], ind: pd.DataFr
         lines.append(f"{r['jahr']};{r['sozialraum']};{iname[r['indikator_id']]};{int(r['zaehler'])};{int(r['nenner'])};{w}")
     paths["Jugendamt"] = out_dir / fname
     paths["Jugendamt"].write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
-    return paths
 
 
 def import_deliveries(con, paths: dict[str, Path]) -> list[dict]:
@@ -342,18 +371,37 @@ def is_demo(con) -> bool:
     return db.get_setting(con, "demo", "0") == "1"
 
 
-def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | None = None) -> dict:
-    """Build the demo city into ``con``. Refuses to overwrite a non-empty database unless ``force``.
+DEMO_METHOD_NAME = index_method.STANDARD_METHOD_NAME
+DEMO_INDICATORS = [  # Jobcenter, Gesundheitsamt, Schulverwaltung, Jugendamt
+    ("sgb2_u18", 2.0), ("seu_sprache", 1.0), ("seu_vorsorge", 1.0), ("uebergang_gym", 1.0),
+    ("ohne_abschluss", 1.0), ("hze_quote", 1.0), ("kita_u3", 1.0),
+]
+
+
+def demo_method() -> dict:
+    """The demo city's Handlungsbedarf method in JSON form (the directions come from the catalogue)."""
+    return {
+        "name": DEMO_METHOD_NAME, "version": None, "kind": "zscore",
+        "indicators": [{"id": i, "weight": w} for i, w in DEMO_INDICATORS],
+    }
+
+
+def ensure_demo_method(con) -> None:
+    """Save the demo city's method (Jobcenter, Gesundheitsamt, Schulverwaltung, Jugendamt indicators)."""
+    index_method.save_method(con, demo_method(), access.Actor(DEMO_USER, access.ADMIN, raw_data=True))
+
+
+def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | None = None,
+          confirm: str | None = None) -> dict:
+    """Build the demo city into ``con``. A database with content is replaced only with ``force`` (and, when it
+    is not a demo, ``confirm`` = the city's name); it is backed up first (:mod:`quartier.demo.guard`).
 
     The deliveries are written to ``out_dir`` (default ``data/demo/lieferungen``).
     """
-    # fetchall on a throw-away cursor: a half-read result would keep a transaction open, and a later
-    # CHECKPOINT (the automatic backup before each import) would then fail
-    n_areas = con.cursor().execute("SELECT count(*) FROM sozialraum").fetchall()[0][0]
-    if n_areas and not force:
-        raise db.DatabaseError(
-            "Die Datenbank enthält schon Gebiete. `demo --force` ersetzt alles durch die Beispieldaten."
-        )
+    accounts_allowed = guard.is_demo(con) or not guard.has_content(con)
+    saved = guard.before_replace(con, force=force, confirm=confirm, command="demo")
+    if saved:
+        progress(f"Sicherung vor dem Ersetzen: {saved}")
     progress("Geometrie: Voronoi-Zellen der Stimmbezirks-Punkte, an der Stadtgrenze abgeschnitten …")
     g = build_geometry()
     with db.transaction(con) as tx:
@@ -373,7 +421,74 @@ def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | N
     paths = write_deliveries(values, names, ind, out_dir or DEMO_DIR / "lieferungen")
     progress("Lieferungen über den Importer einlesen …")
     import_deliveries(con, paths)
-    __import__("quartier.need.index", fromlist=["index"]).ensure_demo_method(con)  # Handlungsbedarf: demo method
-    __import__("quartier.actions.catalogue", fromlist=["catalogue"]).load_demo(con)  # Handlungsempfehlungen (Beispiel)
-    __import__("quartier.admin.auth", fromlist=["auth"]).ensure_demo_accounts(con)  # Demo-Konten (README: Anmeldung)
-    return {"sozialraeume": len(g.areas), "indikatoren": len(ind), "werte": len(values), "lieferungen": len(paths)}
+    ensure_demo_method(con)  # Handlungsbedarf: demo method
+    load_demo_actions(con)  # Handlungsempfehlungen (Beispiel)
+    if accounts_allowed:  # never the published demo passwords in a database that held real accounts
+        __import__("quartier.admin.auth", fromlist=["auth"]).ensure_demo_accounts(con)  # Demo-Konten (README: Anmeldung)
+    res = {"sozialraeume": len(g.areas), "indikatoren": len(ind), "werte": len(values), "lieferungen": len(paths)}
+    if saved:
+        res["sicherung"] = str(saved)
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# Handlungsempfehlungen (Beispiel)
+
+
+DEMO_FILES = ("empfehlungen.csv", "empfehlungen_aenderungen.csv")
+DEMO_REFERENCE_DATE = date(2026, 11, 1)   # the demo's history ends before this day (tests use it as "today")
+DEMO_SNAPSHOTS = (("Bericht JHA März 2025", date(2025, 3, 12)), ("Bericht JHA September 2026", date(2026, 9, 16)))
+_DEMO_ONLY = ("Datum", "Benutzer")
+
+
+def load_demo_actions(con, demo_dir=None) -> dict:
+    """Load the example recommendations (Beispiel) through the import, replaying their history with fixed dates.
+
+    ``empfehlungen.csv`` holds the catalogue as decided (in the import format plus the demo-only columns
+    "Datum" and "Benutzer"); ``empfehlungen_aenderungen.csv`` holds later updates, one per row, each carrying
+    only the fields it changes. Existing recommendations, history and Berichtsstände are replaced.
+    """
+    from quartier.actions import excel as catalogue_io
+    from quartier.actions.model import CatalogueError
+    from quartier.actions.snapshots import create_snapshot
+
+    base = Path(demo_dir) if demo_dir else DEMO_DIR
+    with db.transaction(con) as cur:
+        for table in ("empfehlung", "empfehlung_sozialraum", "empfehlung_indikator", "empfehlung_verlauf", "berichtsstand"):
+            cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        db.audit(cur, "demo", "empfehlungen_demo_leeren", None, None)
+    n_changes = 0
+    for fname in DEMO_FILES:
+        sheet = catalogue_io.read_sheet(base / fname)
+        idx = {h: i for i, h in enumerate(sheet.header)}
+        keep = [i for i, h in enumerate(sheet.header) if h not in _DEMO_ONLY]
+        groups: list[tuple[str, str, list]] = []
+        for rownum, values in sheet.rows:
+            if not any(str(v).strip() for v in values):
+                continue
+            when, who = values[idx["Datum"]], values[idx["Benutzer"]]
+            if fname == DEMO_FILES[0]:
+                cols = keep          # the catalogue: every column
+            else:                    # an update: only the non-empty cells (plus Nummer)
+                cols = [i for i in keep if str(values[i]).strip() or sheet.header[i] == "Nummer"]
+            groups.append((when, who, [(rownum, [values[i] for i in cols], [sheet.header[i] for i in cols])]))
+        # merge consecutive catalogue rows with the same date and user into one import
+        merged: list[tuple[str, str, list]] = []
+        for g in groups:
+            if fname == DEMO_FILES[0] and merged and merged[-1][:2] == g[:2]:
+                merged[-1][2].extend(g[2])
+            else:
+                merged.append(g)
+        for when, who, rows in merged:
+            header = rows[0][2]
+            part = catalogue_io.Sheet(sheet.name, header, [(r, v) for r, v, _ in rows])
+            res = catalogue_io.import_sheet(con, access.Actor(who, access.EDITOR), part, fname,
+                                            now=datetime.combine(date.fromisoformat(when), time(9, 0)))
+            if res.errors:
+                raise CatalogueError("Demo-Empfehlungen fehlerhaft: " + "; ".join(e["message"] for e in res.errors))
+            n_changes += res.new + res.changed
+    admin = access.Actor("jugendhilfeplanung", access.EDITOR)
+    for name, day in DEMO_SNAPSHOTS:
+        create_snapshot(con, admin, name, day, now=datetime.combine(day, time(18, 0)))
+    n = con.cursor().execute("SELECT count(*) FROM empfehlung").fetchone()[0]
+    return {"empfehlungen": int(n), "aenderungen": n_changes, "berichtsstaende": len(DEMO_SNAPSHOTS)}

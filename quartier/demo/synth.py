@@ -25,6 +25,7 @@ import shapely
 from pyproj import Transformer
 
 from quartier import access, db
+from quartier.demo import guard
 from quartier.errors import QuartierError
 from quartier.names import normalize
 from quartier.tables import read_table
@@ -215,8 +216,8 @@ def _indicator_values(row: dict, need: np.ndarray, pop: np.ndarray, years: np.nd
     return {"wert": wert, "zaehler": zaehler, "nenner": nenner}
 
 
-def build(con, n_areas: int, n_indicators: int, n_years: int, seed: int = 1, *, actor: access.Actor | None = None,
-          force: bool = False, progress=lambda msg: None) -> dict:
+def build(con, n_areas: int, n_indicators: int, n_years: int, seed: int = 1, *, actor: access.Actor,
+          force: bool = False, progress=lambda msg: None, confirm: str | None = None) -> dict:
     """Replace the database content with a synthetic city; return counts.
 
     Refuses to overwrite a database with areas unless ``force``. Needs an administrator.
@@ -224,10 +225,9 @@ def build(con, n_areas: int, n_indicators: int, n_years: int, seed: int = 1, *, 
     access.require(actor, access.ADMIN, "eine synthetische Stadt aufbauen")
     if n_years < 1 or n_years > 60:
         raise SynthError("--years muss zwischen 1 und 60 liegen.")
-    cur = con.cursor()
-    if cur.execute("SELECT count(*) FROM sozialraum").fetchone()[0] and not force:
-        raise db.DatabaseError("Die Datenbank enthält schon Gebiete. `synth --force` ersetzt alles durch eine "
-                               "synthetische Stadt, oder eine neue Datei mit --db angeben.")
+    saved = guard.before_replace(con, force=force, confirm=confirm, command="synth")
+    if saved:
+        progress(f"Sicherung vor dem Ersetzen: {saved}")
     progress(f"Geometrie: {n_areas} Voronoi-Flächen …")
     g = build_geometry(n_areas, seed)
     cat = build_catalogue(n_indicators, seed)
@@ -240,75 +240,11 @@ def build(con, n_areas: int, n_indicators: int, n_years: int, seed: int = 1, *, 
     params = f"areas={n_areas};indicators={n_indicators};years={n_years};seed={seed}"
     city = f"Synthetische Stadt ({n_areas} Sozialräume)"
 
-    areas_tbl = g.areas.drop(columns="dist_km")
-    alias_tbl = pd.DataFrame({"art": "sozialraum", "alias_norm": [normalize(x) for x in g.areas["name"]],
-                              "ziel_id": g.areas["id"], "alias": g.areas["name"]})
-    ind_alias = pd.DataFrame({"art": "indikator", "alias_norm": [normalize(x) for x in cat["name"]],
-                              "ziel_id": cat["id"], "alias": cat["name"]})
-    codes_a = pd.DataFrame({"k": np.arange(n_areas, dtype=np.int32), "id": g.areas["id"]})
-    codes_i = pd.DataFrame({"k": np.arange(len(cat), dtype=np.int32), "id": cat["id"]})
     n_values = n_suppressed = 0
     with db.transaction(con) as tx:
-        for table in ("messwert", "lieferung", "alias", "indikator", "sozialraum", "stadtbezirk", "achse"):
-            tx.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-        for name, frame in (("synth_areas", areas_tbl), ("synth_bez", g.bezirke), ("synth_cat", cat),
-                            ("synth_alias_a", alias_tbl), ("synth_alias_i", ind_alias),
-                            ("synth_codes_a", codes_a), ("synth_codes_i", codes_i)):
-            tx.register(name, frame)
-        tx.execute("INSERT INTO stadtbezirk (id, nr, name, geometry) SELECT id, nr, name, geometry FROM synth_bez")
-        tx.execute("INSERT INTO sozialraum (id, name, bezirk_id, geometry, centroid_lon, centroid_lat, flaeche_km2)"
-                   " SELECT id, name, bezirk_id, geometry, centroid_lon, centroid_lat, flaeche_km2 FROM synth_areas")
-        tx.execute("INSERT INTO achse (name, geometry) VALUES (?, ?)", [AXIS_NAME, g.axis_geojson])
-        tx.execute("INSERT INTO indikator (id, name, kurzname, einheit, lieferant, richtung, definition, zaehler_def,"
-                   " nenner_def, min_wert, max_wert, handlungsfeld, sortierung) SELECT id, name, kurzname, einheit,"
-                   " lieferant, richtung, definition, zaehler_def, nenner_def, min_wert, max_wert, handlungsfeld,"
-                   " sortierung FROM synth_cat")
-        tx.execute("INSERT INTO alias SELECT art, alias_norm, ziel_id, alias FROM synth_alias_a ON CONFLICT DO NOTHING")
-        tx.execute("INSERT INTO alias SELECT art, alias_norm, ziel_id, alias FROM synth_alias_i ON CONFLICT DO NOTHING")
-        lieferung_ids = {}
-        for lieferant in sorted(set(cat["lieferant"])):
-            ids = cat.loc[cat["lieferant"] == lieferant, "id"].tolist()
-            sha = hashlib.sha256(f"synth;{params};{lieferant}".encode()).hexdigest()
-            lieferung_ids[lieferant] = tx.execute(
-                "INSERT INTO lieferung (dateiname, sha256, lieferant, berichtsjahr, importiert_von, n_neu, bericht)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                [f"synthetisch_{normalize(lieferant) or lieferant}.xlsx", sha, lieferant, int(years[-1]), actor.name,
-                 len(ids) * n_areas * n_years,
-                 json.dumps({"errors": [], "warnings": [], "synthetisch": params}, ensure_ascii=False)],
-            ).fetchone()[0]
-        area_k = np.repeat(np.arange(n_areas, dtype=np.int32), n_years)
-        year_col = np.tile(years.astype(np.int16), n_areas)
-        for k, row in enumerate(cat.to_dict("records")):
-            if k % 10 == 0:
-                progress(f"Werte: Indikator {k + 1}–{min(k + 10, len(cat))} von {len(cat)} …")
-            v = _indicator_values(row, need, pop, years, rng)
-            wert = v["wert"].ravel()
-            zaehler = v["zaehler"].ravel() if v["zaehler"] is not None else np.full(wert.shape, np.nan)
-            nenner = v["nenner"].ravel() if v["nenner"] is not None else np.full(wert.shape, np.nan)
-            # The Jobcenter suppresses counts below 3 at source.
-            gesperrt = np.zeros(wert.shape, dtype=bool)
-            if row["lieferant"] == "Jobcenter" and v["zaehler"] is not None:
-                gesperrt = zaehler < 3
-                wert = np.where(gesperrt, np.nan, wert)
-                zaehler = np.where(gesperrt, np.nan, zaehler)
-            frame = pd.DataFrame({"ak": area_k, "jahr": year_col, "wert": wert, "zaehler": zaehler,
-                                  "nenner": nenner, "gesperrt": gesperrt})
-            tx.register("synth_values", frame)
-            tx.execute(
-                "INSERT INTO messwert (lieferung_id, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt)"
-                " SELECT ?, ?, a.id, v.jahr, v.wert, v.zaehler, v.nenner, v.gesperrt"
-                " FROM synth_values v JOIN synth_codes_a a ON a.k = v.ak ORDER BY v.ak, v.jahr",
-                [lieferung_ids[row["lieferant"]], row["id"]],
-            )
-            tx.unregister("synth_values")
-            n_values += len(frame)
-            n_suppressed += int(gesperrt.sum())
-        for lid in lieferung_ids.values():
-            tx.execute("UPDATE lieferung SET n_gesperrt = (SELECT count(*) FROM messwert WHERE lieferung_id = ?"
-                       " AND gesperrt) WHERE id = ?", [lid, lid])
-        for name in ("synth_areas", "synth_bez", "synth_cat", "synth_alias_a", "synth_alias_i", "synth_codes_a",
-                     "synth_codes_i"):
-            tx.unregister(name)
+        _write_tables(tx, g, cat)
+        lieferung_ids = _write_lieferungen(tx, cat, params, years, actor, n_areas, n_years)
+        n_values, n_suppressed = _write_values(tx, cat, lieferung_ids, need, pop, years, rng, progress)
         db.set_setting(tx, "stadt", city)
         db.set_setting(tx, "demo", "1")  # invented data: every page shows the "Beispieldaten" notice
         db.set_setting(tx, "synthetisch", params)
@@ -327,15 +263,96 @@ def build(con, n_areas: int, n_indicators: int, n_years: int, seed: int = 1, *, 
             "seed": seed}
 
 
+def _write_tables(tx, g: SynthGeometry, cat: pd.DataFrame) -> None:
+    """Replace areas, districts, axis, indicators and aliases (registers the helper frames ``synth_*``)."""
+    n_areas = len(g.areas)
+    areas_tbl = g.areas.drop(columns="dist_km")
+    alias_tbl = pd.DataFrame({"art": "sozialraum", "alias_norm": [normalize(x) for x in g.areas["name"]],
+                              "ziel_id": g.areas["id"], "alias": g.areas["name"]})
+    ind_alias = pd.DataFrame({"art": "indikator", "alias_norm": [normalize(x) for x in cat["name"]],
+                              "ziel_id": cat["id"], "alias": cat["name"]})
+    codes_a = pd.DataFrame({"k": np.arange(n_areas, dtype=np.int32), "id": g.areas["id"]})
+    codes_i = pd.DataFrame({"k": np.arange(len(cat), dtype=np.int32), "id": cat["id"]})
+    for table in ("messwert", "lieferung", "alias", "indikator", "sozialraum", "stadtbezirk", "achse"):
+        tx.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+    for name, frame in (("synth_areas", areas_tbl), ("synth_bez", g.bezirke), ("synth_cat", cat),
+                        ("synth_alias_a", alias_tbl), ("synth_alias_i", ind_alias),
+                        ("synth_codes_a", codes_a), ("synth_codes_i", codes_i)):
+        tx.register(name, frame)
+    tx.execute("INSERT INTO stadtbezirk (id, nr, name, geometry) SELECT id, nr, name, geometry FROM synth_bez")
+    tx.execute("INSERT INTO sozialraum (id, name, bezirk_id, geometry, centroid_lon, centroid_lat, flaeche_km2)"
+               " SELECT id, name, bezirk_id, geometry, centroid_lon, centroid_lat, flaeche_km2 FROM synth_areas")
+    tx.execute("INSERT INTO achse (name, geometry) VALUES (?, ?)", [AXIS_NAME, g.axis_geojson])
+    tx.execute("INSERT INTO indikator (id, name, kurzname, einheit, lieferant, richtung, definition, zaehler_def,"
+               " nenner_def, min_wert, max_wert, handlungsfeld, sortierung) SELECT id, name, kurzname, einheit,"
+               " lieferant, richtung, definition, zaehler_def, nenner_def, min_wert, max_wert, handlungsfeld,"
+               " sortierung FROM synth_cat")
+    tx.execute("INSERT INTO alias SELECT art, alias_norm, ziel_id, alias FROM synth_alias_a ON CONFLICT DO NOTHING")
+    tx.execute("INSERT INTO alias SELECT art, alias_norm, ziel_id, alias FROM synth_alias_i ON CONFLICT DO NOTHING")
+
+
+def _write_lieferungen(tx, cat: pd.DataFrame, params: str, years: np.ndarray, actor, n_areas: int,
+                       n_years: int) -> dict[str, int]:
+    """One Lieferung per Lieferant; returns {Lieferant: id}."""
+    lieferung_ids = {}
+    for lieferant in sorted(set(cat["lieferant"])):
+        ids = cat.loc[cat["lieferant"] == lieferant, "id"].tolist()
+        sha = hashlib.sha256(f"synth;{params};{lieferant}".encode()).hexdigest()
+        lieferung_ids[lieferant] = tx.execute(
+            "INSERT INTO lieferung (dateiname, sha256, lieferant, berichtsjahr, importiert_von, n_neu, bericht)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [f"synthetisch_{normalize(lieferant) or lieferant}.xlsx", sha, lieferant, int(years[-1]), actor.name,
+             len(ids) * n_areas * n_years,
+             json.dumps({"errors": [], "warnings": [], "synthetisch": params}, ensure_ascii=False)],
+        ).fetchone()[0]
+    return lieferung_ids
+
+
+def _write_values(tx, cat: pd.DataFrame, lieferung_ids: dict[str, int], need, pop, years: np.ndarray, rng,
+                  progress) -> tuple[int, int]:
+    """Generate and insert the values of every indicator; returns (values, suppressed)."""
+    n_areas, n_years = len(need), len(years)
+    n_values = n_suppressed = 0
+    area_k = np.repeat(np.arange(n_areas, dtype=np.int32), n_years)
+    year_col = np.tile(years.astype(np.int16), n_areas)
+    for k, row in enumerate(cat.to_dict("records")):
+        if k % 10 == 0:
+            progress(f"Werte: Indikator {k + 1}–{min(k + 10, len(cat))} von {len(cat)} …")
+        v = _indicator_values(row, need, pop, years, rng)
+        wert = v["wert"].ravel()
+        zaehler = v["zaehler"].ravel() if v["zaehler"] is not None else np.full(wert.shape, np.nan)
+        nenner = v["nenner"].ravel() if v["nenner"] is not None else np.full(wert.shape, np.nan)
+        # The Jobcenter suppresses counts below 3 at source.
+        gesperrt = np.zeros(wert.shape, dtype=bool)
+        if row["lieferant"] == "Jobcenter" and v["zaehler"] is not None:
+            gesperrt = zaehler < 3
+            wert = np.where(gesperrt, np.nan, wert)
+            zaehler = np.where(gesperrt, np.nan, zaehler)
+        frame = pd.DataFrame({"ak": area_k, "jahr": year_col, "wert": wert, "zaehler": zaehler,
+                              "nenner": nenner, "gesperrt": gesperrt})
+        tx.register("synth_values", frame)
+        tx.execute(
+            "INSERT INTO messwert (lieferung_id, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt)"
+            " SELECT ?, ?, a.id, v.jahr, v.wert, v.zaehler, v.nenner, v.gesperrt"
+            " FROM synth_values v JOIN synth_codes_a a ON a.k = v.ak ORDER BY v.ak, v.jahr",
+            [lieferung_ids[row["lieferant"]], row["id"]],
+        )
+        tx.unregister("synth_values")
+        n_values += len(frame)
+        n_suppressed += int(gesperrt.sum())
+    for lid in lieferung_ids.values():
+        tx.execute("UPDATE lieferung SET n_gesperrt = (SELECT count(*) FROM messwert WHERE lieferung_id = ?"
+                   " AND gesperrt) WHERE id = ?", [lid, lid])
+    for name in ("synth_areas", "synth_bez", "synth_cat", "synth_alias_a", "synth_alias_i", "synth_codes_a",
+                 "synth_codes_i"):
+        tx.unregister(name)
+    return n_values, n_suppressed
+
+
 def _recommendations(con, g: SynthGeometry, cat: pd.DataFrame, actor, seed: int) -> int:
-    """Add up to 10 recommendations for areas near the axis, if the catalogue module (issue 7) exists."""
-    try:
-        from quartier.actions import catalogue as reco
-    except ImportError:
-        return 0
-    create = getattr(reco, "create", None)
-    if create is None:
-        return 0
+    """Add up to 10 recommendations for areas near the axis."""
+    from quartier.actions.store import create
+
     rng = np.random.default_rng(seed + 3)
     near = g.areas.sort_values("dist_km")["id"].head(max(3, len(g.areas) // 50)).tolist()
     statuses = ["offen", "in Planung", "in Umsetzung", "umgesetzt"]

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from quartier import format as fmt
-from quartier.areas import maps
-from quartier.need import index as hb
+from quartier.areas import classes
+from quartier.need.compute import IndexResult
 
 RAISES, LOWERS = "#D55E00", "#0072B2"
 GERMAN_NUMBERS = {"number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", "\u00a0€"]}}
@@ -103,11 +103,11 @@ def robustness_chart(table: pd.DataFrame) -> dict:
     ])
 
 
-def class_colors(result: hb.IndexResult) -> list[list[int]]:
-    return maps.class_colors(len(result.method["classes"]), "OrRd", "higher")
+def class_colors(result: IndexResult) -> list[list[int]]:
+    return classes.class_colors(len(result.method.classes), "OrRd", "higher")
 
 
-def map_properties(result: hb.IndexResult) -> tuple[dict[str, dict], list[dict]]:
+def map_properties(result: IndexResult) -> tuple[dict[str, dict], list[dict]]:
     """(feature properties per area for :func:`quartier.maps.build_deck`, legend entries)."""
     m = result.method
     colors = class_colors(result)
@@ -119,17 +119,17 @@ def map_properties(result: hb.IndexResult) -> tuple[dict[str, dict], list[dict]]
         rated = k >= 0
         props[sid] = {
             "id": sid, "name": name,
-            "klasse": m["classes"][k] if rated else "keine Klasse",
+            "klasse": m.classes[k] if rated else "keine Klasse",
             "wert_text": fmt.number(result.value[i], 2) if rated else fmt.NOTHING,
             "rang": f"{int(result.rank[i])} von {n_rated}" if rated else fmt.NOTHING,
-            "dynamik": m["dynamics_classes"][result.dyn_klass[i]] if result.dyn_klass[i] >= 0 else fmt.NOTHING,
+            "dynamik": m.dynamics_classes[result.dyn_klass[i]] if result.dyn_klass[i] >= 0 else fmt.NOTHING,
             "hinweis": "; ".join(result.flags[i]),
             "fill": colors[k] if rated else NO_CLASS_COLOR,
             "label": f"{int(result.rank[i])}. {name}" if rated and result.rank[i] <= 10 else name,
         }
     legend = []
-    for k in range(len(m["classes"]) - 1, -1, -1):
-        legend.append({"kind": "class", "label": f"{m['classes'][k]} ({_range(m['cutoffs'], k)})", "color": colors[k],
+    for k in range(len(m.classes) - 1, -1, -1):
+        legend.append({"kind": "class", "label": f"{m.classes[k]} ({_range(m.cutoffs, k)})", "color": colors[k],
                        "count": int((result.klass == k).sum())})
     legend.append({"kind": "missing", "label": "keine Klasse (zu klein oder nicht bewertbar)", "color": NO_CLASS_COLOR,
                    "count": int((result.klass < 0).sum())})
@@ -148,14 +148,14 @@ def _range(cut: list[float], k: int) -> str:
     return f"{fmt.number(cut[k - 1], 1)} bis {fmt.number(cut[k], 1)}"
 
 
-def map_text(result: hb.IndexResult) -> str:
+def map_text(result: IndexResult) -> str:
     """Text alternative of the class map: the areas of each class, most need first."""
     m = result.method
     parts = []
-    for k in range(len(m["classes"]) - 1, -1, -1):
+    for k in range(len(m.classes) - 1, -1, -1):
         sel = result.klass == k
         names = ", ".join(result.areas["name"][sel]) or "keine"
-        parts.append(f"**{m['classes'][k]}** ({int(sel.sum())}): {names}")
+        parts.append(f"**{m.classes[k]}** ({int(sel.sum())}): {names}")
     none = result.klass < 0
     if none.any():
         parts.append(f"**keine Klasse** ({int(none.sum())}): " + ", ".join(result.areas["name"][none]))

@@ -9,9 +9,8 @@ import streamlit as st
 
 from quartier import db
 from quartier import format as fmt
-from quartier.access import PermissionDenied
-from quartier.actions import catalogue as cat
-from quartier.actions import charts
+from quartier.access import SYSTEM, PermissionDenied
+from quartier.actions import charts, effect, model, snapshots, store
 from quartier.actions import excel as cio
 from quartier.ui.common import data_stamp, get_con
 from quartier.values import indicators
@@ -37,7 +36,7 @@ FILTERS = {
 # The database path is part of every cache key: the write stamp alone is only unique within one database.
 @st.cache_data(show_spinner=False)
 def _catalogue(path: str, stamp: int, today: date) -> pd.DataFrame:
-    return cat.catalogue_frame(get_con(), today)
+    return store.catalogue_frame(get_con(), today, actor=SYSTEM)  # all rows; pages filter with store.visible
 
 
 def catalogue(today: date) -> pd.DataFrame:
@@ -108,28 +107,28 @@ def write_url() -> None:
 
 
 def filter_widgets(df: pd.DataFrame, areas: pd.DataFrame, can_edit: bool = False) -> dict:
-    feld_opts = sorted(set(df["handlungsfeld"].dropna()) | set(cat.HANDLUNGSFELDER))
+    feld_opts = sorted(set(df["handlungsfeld"].dropna()) | set(model.HANDLUNGSFELDER))
     sr_names = dict(zip(areas["id"], areas["name"]))
     bez = areas.dropna(subset=["bezirk_id"]).drop_duplicates("bezirk_id")
     bez_names = dict(zip(bez["bezirk_id"], bez["bezirk"]))
     ff_opts = sorted(set(df["federfuehrung"].dropna()))
     init_from_url({"emp_feld": feld_opts, "emp_sr": list(sr_names), "emp_bez": list(bez_names), "emp_ff": ff_opts,
-                   "emp_status": list(cat.STATUS_NAMES), "emp_ansicht": ["Tabelle", "Karten"],
+                   "emp_status": list(model.STATUS_NAMES), "emp_ansicht": ["Tabelle", "Karten"],
                    "emp_id": list(df["id"])})
     with st.container(border=True):
         c1, c2, c3 = st.columns([2, 1, 1])
         c1.text_input("Volltextsuche", key="emp_q", placeholder="z. B. Kümmerer, Sprache, 1069/2020",
                       help="Sucht in Nummer, Titel, Beschreibung, Federführung, Sozialraum und Vorlage.")
         c2.multiselect("Handlungsfeld", feld_opts, key="emp_feld", placeholder="alle")
-        c3.multiselect("Status", list(cat.STATUS_NAMES), key="emp_status", placeholder="alle")
+        c3.multiselect("Status", list(model.STATUS_NAMES), key="emp_status", placeholder="alle")
         c4, c5, c6 = st.columns([1, 1, 1])
         c4.multiselect("Sozialraum", list(sr_names), format_func=lambda s: f"{sr_names[s]} ({s})", key="emp_sr",
                        placeholder="alle")
         c5.multiselect("Stadtbezirk", list(bez_names), format_func=lambda b: bez_names[b], key="emp_bez", placeholder="alle")
         c6.multiselect("Federführung", ff_opts, key="emp_ff", placeholder="alle")
         c7, c8, c9 = st.columns(3)
-        c7.checkbox("nur überfällige", key="emp_ueberfaellig", help=cat.FLAG_DEFINITIONS["überfällig"])
-        c8.checkbox("nur ohne Aktualisierung", key="emp_veraltet", help=cat.FLAG_DEFINITIONS["ohne Aktualisierung"])
+        c7.checkbox("nur überfällige", key="emp_ueberfaellig", help=model.FLAG_DEFINITIONS["überfällig"])
+        c8.checkbox("nur ohne Aktualisierung", key="emp_veraltet", help=model.FLAG_DEFINITIONS["ohne Aktualisierung"])
         if can_edit:
             c9.checkbox("auch ausgeschiedene zeigen", key="emp_retired")
     return {
@@ -145,13 +144,13 @@ def filter_widgets(df: pd.DataFrame, areas: pd.DataFrame, can_edit: bool = False
 
 
 def status_label(status: str) -> str:
-    s = cat.STATUS_BY_NAME.get(status)
+    s = model.STATUS_BY_NAME.get(status)
     return f"{s.symbol} {status}" if s else str(status)
 
 
 def status_badge(status: str) -> str:
     """HTML badge: colour plus symbol and text (never colour alone)."""
-    s = cat.STATUS_BY_NAME[status]
+    s = model.STATUS_BY_NAME[status]
     fg = "#FFFFFF" if s.colour in ("#0072B2", "#00563B") else "#000000"
     return (f'<span style="background:{s.colour};color:{fg};padding:0.1rem 0.5rem;border-radius:0.6rem;'
             f'font-size:0.9rem;white-space:nowrap">{s.symbol} {status}</span>')
@@ -238,7 +237,7 @@ def render_detail(rec: pd.Series, actor, can_edit: bool, today: date) -> None:
     if rec["beispiel"]:
         badges += " &nbsp; (Beispiel)"
     st.markdown(badges, unsafe_allow_html=True)
-    st.caption(f"Status „{rec['status']}“: {cat.STATUS_BY_NAME[rec['status']].definition}")
+    st.caption(f"Status „{rec['status']}“: {model.STATUS_BY_NAME[rec['status']].definition}")
     tabs = ["Überblick", "Verlauf", "Kennzahlen", "Wirkungsblick"] + (["Bearbeiten"] if can_edit else [])
     t = st.tabs(tabs)
     with t[0]:
@@ -262,10 +261,10 @@ def render_detail(rec: pd.Series, actor, can_edit: bool, today: date) -> None:
                         f"Beschluss vom {_d(rec['beschluss_datum'])}.")
         else:
             st.write("Kein Ratsbeschluss eingetragen.")
-        for h in cat.hints(cat.get(con, rec["id"]) or {}):
+        for h in model.hints(store.get(con, rec["id"], actor=actor) or {}):
             st.warning(h, icon=":material/info:")
     with t[1]:
-        render_history(rec["id"])
+        render_history(rec["id"], actor)
     with t[2]:
         render_indicators(rec, actor, areas, ind)
     with t[3]:
@@ -275,25 +274,25 @@ def render_detail(rec: pd.Series, actor, can_edit: bool, today: date) -> None:
             render_edit(rec, actor, areas, ind)
 
 
-def render_history(rid: str) -> None:
-    h = cat.history(get_con(), rid).sort_values(["zeitpunkt", "id"], ascending=False)
+def render_history(rid: str, actor) -> None:
+    h = store.history(get_con(), rid, actor=actor).sort_values(["zeitpunkt", "id"], ascending=False)
     if h.empty:
         st.write("Kein Verlauf.")
         return
     lines = []
     for r in h.to_dict("records"):
         when = pd.Timestamp(r["zeitpunkt"]).strftime("%d.%m.%Y")
-        if r["feld"] == cat.CREATED:
+        if r["feld"] == model.CREATED:
             what = "Empfehlung angelegt"
         else:
-            what = f"{r['feld_label']}: {cat._show(r['alt'])} → {cat._show(r['neu'])}"
+            what = f"{r['feld_label']}: {snapshots.show_value(r['alt'])} → {snapshots.show_value(r['neu'])}"
         why = f"  \n  _Begründung:_ {r['begruendung']}" if r["begruendung"] else ""
         lines.append(f"- **{when}** · {r['benutzer']} — {what}{why}")
     st.markdown("\n".join(lines))
     with st.expander("Verlauf als Tabelle"):
         t = h.assign(Zeitpunkt=h["zeitpunkt"].map(lambda v: pd.Timestamp(v).strftime("%d.%m.%Y %H:%M")),
-                     Alt=h["alt"].map(cat._show), Neu=h["neu"].map(cat._show))
-        t.loc[t["feld"] == cat.CREATED, ["Alt", "Neu"]] = ["–", "angelegt"]
+                     Alt=h["alt"].map(snapshots.show_value), Neu=h["neu"].map(snapshots.show_value))
+        t.loc[t["feld"] == model.CREATED, ["Alt", "Neu"]] = ["–", "angelegt"]
         st.dataframe(t[["Zeitpunkt", "benutzer", "feld_label", "Alt", "Neu", "begruendung"]].rename(columns={
             "benutzer": "Wer", "feld_label": "Feld", "begruendung": "Begründung"}), hide_index=True, width="stretch")
 
@@ -342,8 +341,8 @@ def render_indicators(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> Non
 
 def render_effect(rid: str, actor) -> None:
     try:
-        eff = cat.effect(get_con(), rid, actor)
-    except cat.CatalogueError as exc:
+        eff = effect.effect(get_con(), rid, actor=actor)
+    except model.CatalogueError as exc:
         st.error(str(exc))
         return
     st.info(eff["grenzen"], icon=":material/info:")
@@ -358,8 +357,8 @@ def render_effect(rid: str, actor) -> None:
                         width="stretch", theme=None, height=330)
         rows = []
         for grp, p in item["perioden"].items():
-            rows.append({"Gebiet": grp, f"vorher ({cat._span(item['vorher_jahre'])})": fmt.value(p["vorher"], item["einheit"]),
-                         f"nachher ({cat._span(item['nachher_jahre'])})": fmt.value(p["nachher"], item["einheit"]),
+            rows.append({"Gebiet": grp, f"vorher ({effect.year_span(item['vorher_jahre'])})": fmt.value(p["vorher"], item["einheit"]),
+                         f"nachher ({effect.year_span(item['nachher_jahre'])})": fmt.value(p["nachher"], item["einheit"]),
                          "Veränderung": fmt.change(p["veraenderung"], item["einheit"]),
                          "Basis vorher": fmt.integer(p["basis_vorher"]), "Basis nachher": fmt.integer(p["basis_nachher"])})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -378,7 +377,7 @@ def render_edit(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> None:
     with st.form(f"emp_edit_{rid}"):
         st.markdown("**Status, Zeitplan und Texte ändern**")
         c1, c2 = st.columns(2)
-        status = c1.selectbox("Status", list(cat.STATUS_NAMES), index=list(cat.STATUS_NAMES).index(rec["status"]),
+        status = c1.selectbox("Status", list(model.STATUS_NAMES), index=list(model.STATUS_NAMES).index(rec["status"]),
                               format_func=status_label, key=f"emp_edit_status_{rid}")
         progress = c2.number_input("Fortschritt in %", min_value=0, max_value=100, step=5,
                                    value=None if pd.isna(rec["fortschritt"]) else int(rec["fortschritt"]),
@@ -386,7 +385,7 @@ def render_edit(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> None:
         d1, d2, d3, d4 = st.columns(4)
         dates = {}
         for col, key in zip((d1, d2, d3, d4), ("beginn_geplant", "ende_geplant", "beginn_ist", "ende_ist")):
-            dates[key] = col.date_input(cat.FIELDS[key][0], value=_none_if_nan(rec[key]), format="DD.MM.YYYY",
+            dates[key] = col.date_input(model.FIELDS[key][0], value=_none_if_nan(rec[key]), format="DD.MM.YYYY",
                                         key=f"emp_edit_{key}_{rid}", min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))
         titel = st.text_input("Titel", value=rec["titel"], key=f"emp_edit_titel_{rid}")
         beschreibung = st.text_area("Beschreibung", value=rec["beschreibung"] or "", key=f"emp_edit_beschreibung_{rid}")
@@ -405,8 +404,8 @@ def render_edit(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> None:
                    "federfuehrung": ff or None, "kontakt": kontakt or None, "sozialraeume": srs, "indikatoren": inds,
                    "oeffentlich": public, **dates}
         try:
-            diff = cat.update(con, actor, rid, changes, justification=reason)
-        except (cat.CatalogueError, PermissionDenied) as exc:
+            diff = store.update(con, actor, rid, changes, justification=reason)
+        except (model.CatalogueError, PermissionDenied) as exc:
             st.error(str(exc), icon=":material/error:")
         else:
             flash(f"{rid}: {len(diff)} Feld(er) gespeichert." if diff else f"{rid}: nichts geändert.")
@@ -417,8 +416,8 @@ def render_edit(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> None:
         go = st.form_submit_button("Ausscheiden", disabled=bool(rec["ausgeschieden"]))
     if go:
         try:
-            cat.retire(con, actor, rid, why)
-        except (cat.CatalogueError, PermissionDenied) as exc:
+            store.retire(con, actor, rid, why)
+        except (model.CatalogueError, PermissionDenied) as exc:
             st.error(str(exc), icon=":material/error:")
         else:
             flash(f"{rid} ist ausgeschieden; mit „auch ausgeschiedene zeigen“ bleibt sie samt Verlauf sichtbar.")
@@ -445,13 +444,13 @@ def _bulk_status_form(con, view: pd.DataFrame, actor) -> None:
     with st.form("emp_bulk"):
         ids = st.multiselect("Empfehlungen (aus der gefilterten Liste)", list(view["id"]),
                              format_func=lambda i: f"{i} · {view.set_index('id').at[i, 'titel']}", key="emp_bulk_ids")
-        status = st.selectbox("Neuer Status", list(cat.STATUS_NAMES), format_func=status_label, key="emp_bulk_status")
+        status = st.selectbox("Neuer Status", list(model.STATUS_NAMES), format_func=status_label, key="emp_bulk_status")
         reason = st.text_input("Begründung (für alle)", key="emp_bulk_reason")
         go = st.form_submit_button("Status setzen")
     if go:
         try:
-            n = cat.bulk_status(con, actor, ids, status, reason)
-        except (cat.CatalogueError, PermissionDenied) as exc:
+            n = store.bulk_status(con, actor, ids, status, reason)
+        except (model.CatalogueError, PermissionDenied) as exc:
             st.error(str(exc), icon=":material/error:")
         else:
             flash(f"Status von {n} Empfehlung(en) auf „{status}“ gesetzt.")
@@ -469,11 +468,11 @@ def _new_form(con, full: pd.DataFrame, areas: pd.DataFrame, actor) -> None:
         titel = c2.text_input("Titel", key="emp_new_titel")
         beschreibung = st.text_area("Beschreibung", key="emp_new_beschreibung")
         c3, c4, c5 = st.columns(3)
-        feld = c3.selectbox("Handlungsfeld", list(cat.HANDLUNGSFELDER), key="emp_new_feld")
-        ebene = c4.selectbox("Ebene", list(cat.LEVELS), key="emp_new_ebene")
-        prio = c5.selectbox("Priorität", ["", *cat.PRIORITIES], key="emp_new_prio")
+        feld = c3.selectbox("Handlungsfeld", list(model.HANDLUNGSFELDER), key="emp_new_feld")
+        ebene = c4.selectbox("Ebene", list(model.LEVELS), key="emp_new_ebene")
+        prio = c5.selectbox("Priorität", ["", *model.PRIORITIES], key="emp_new_prio")
         srs = st.multiselect("Sozialräume", list(sr_names), format_func=lambda s: f"{sr_names[s]} ({s})", key="emp_new_sr")
-        zg = st.multiselect("Zielgruppe", list(cat.ZIELGRUPPEN), key="emp_new_zg")
+        zg = st.multiselect("Zielgruppe", list(model.ZIELGRUPPEN), key="emp_new_zg")
         c6, c7, c8 = st.columns(3)
         ff = c6.text_input("Federführung", key="emp_new_ff")
         vorlage = c7.text_input("Vorlage", key="emp_new_vorlage", placeholder="z. B. 1069/2020")
@@ -485,12 +484,12 @@ def _new_form(con, full: pd.DataFrame, areas: pd.DataFrame, actor) -> None:
         go = st.form_submit_button("Anlegen")
     if go:
         try:
-            cat.create(con, actor, rid, {"titel": titel, "beschreibung": beschreibung or None, "handlungsfeld": feld,
-                                         "ebene": ebene, "prioritaet": prio or None, "sozialraeume": srs,
-                                         "zielgruppe": zg, "federfuehrung": ff or None, "vorlage": vorlage or None,
-                                         "gremium": gremium or None, "beginn_geplant": bg, "ende_geplant": eg,
-                                         "oeffentlich": public})
-        except (cat.CatalogueError, PermissionDenied) as exc:
+            store.create(con, actor, rid, {"titel": titel, "beschreibung": beschreibung or None, "handlungsfeld": feld,
+                                           "ebene": ebene, "prioritaet": prio or None, "sozialraeume": srs,
+                                           "zielgruppe": zg, "federfuehrung": ff or None, "vorlage": vorlage or None,
+                                           "gremium": gremium or None, "beginn_geplant": bg, "ende_geplant": eg,
+                                           "oeffentlich": public})
+        except (model.CatalogueError, PermissionDenied) as exc:
             st.error(str(exc), icon=":material/error:")
         else:
             flash(f"{rid} angelegt.")
@@ -537,7 +536,7 @@ def render_import_result(res: cio.ImportResult) -> None:
         with st.expander(f"{len(res.warnings)} Hinweise"):
             st.markdown("\n".join(f"- {w['message']}" for w in res.warnings))
     rows = [{"Nummer": p["id"], "Titel": p["titel"], "Art": p["art"],
-             "Änderungen": "; ".join(f"{c['label']}: {cat._show(c['alt'])} → {cat._show(c['neu'])}" for c in p["aenderungen"])}
+             "Änderungen": "; ".join(f"{c['label']}: {snapshots.show_value(c['alt'])} → {snapshots.show_value(c['neu'])}" for c in p["aenderungen"])}
             for p in res.preview]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

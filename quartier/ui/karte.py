@@ -11,7 +11,7 @@ import streamlit as st
 
 from quartier import format as fmt
 from quartier.access import Actor
-from quartier.areas import corridor, corridor_charts, maps
+from quartier.areas import classes, corridor, corridor_charts, layers, maps
 from quartier.ui.common import arrow, data_stamp, get_con, setting, view_of
 from quartier.ui.pages import PAGES
 from quartier.values import indicators, protection
@@ -24,11 +24,11 @@ def con():
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _payload(stamp: int) -> maps.GeometryPayload:
-    return maps.payload_from_db(get_con())
+def _payload(stamp: int) -> layers.GeometryPayload:
+    return layers.payload_from_db(get_con())
 
 
-def payload() -> maps.GeometryPayload:
+def payload() -> layers.GeometryPayload:
     """Simplified geometry and GeoJSON payload, built once per data stamp (treat as read-only)."""
     return _payload(data_stamp())
 
@@ -92,7 +92,7 @@ def _corridor_bundle(stamp: int, indicator_id: str, year: int, axis: str, width_
              if len(years) > 1 else None)
     meta = indicator_meta(indicator_id)
     name, unit = meta["name"], meta["einheit"]
-    dec = maps.decimals_for(unit)
+    dec = classes.decimals_for(unit)
     sc = corridor_charts.scatter_frame(res)[["sozialraum", "lage", "abstand_km", "wert"]]
     scatter_table = sc.rename(columns={"sozialraum": "Sozialraum", "lage": "Lage", "abstand_km": "Abstand (km)",
                                        "wert": maps.unit_title(name, unit)})
@@ -123,7 +123,7 @@ def corridor_bundle(indicator_id: str, year: int, axis: str, width_m: float, sha
 
 class MapView(NamedTuple):
     frame: pd.DataFrame
-    cls: maps.Classification
+    cls: classes.Classification
     members: pd.DataFrame | None
     deck: object
     city: dict
@@ -141,28 +141,28 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
     unit, direction, name = meta["einheit"], meta["richtung"], meta["name"]
     pl = payload()
     frame = maps.map_frame(values(indicator_id, actor), areas(), year, unit, direction)
-    cls = maps.classify(frame["wert"], unit, direction, method, k, palette, vmin=meta["min_wert"],
+    cls = classes.classify(frame["wert"], unit, direction, method, k, palette, vmin=meta["min_wert"],
                         vmax=meta["max_wert"], breaks=list(breaks) if breaks else None)
     mem = members(axis, width_m, share) if axis else None
     corridor_ids = set(mem.loc[mem["in_corridor"], "sozialraum_id"]) if mem is not None else None
     props = maps.area_properties(frame, cls, name, unit, corridor_ids)
-    view = maps.view_for_bounds(pl.bounds if bezirk not in pl.bezirk_bounds else pl.bezirk_bounds[bezirk])
+    view = layers.view_for_bounds(pl.bounds if bezirk not in pl.bezirk_bounds else pl.bezirk_bounds[bezirk])
     only = district_only(pl, bezirk)
-    deck = maps.build_deck(
+    deck = layers.build_deck(
         pl, props, axis=axis, selected=selected, only=only,
         highlight=sorted(corridor_ids) if (show_corridor and corridor_ids) else (),
         corridor=corridor_band(axis, width_m) if (show_corridor and axis) else None,
-        view=view, basemap=basemap, tooltip_html=maps.tooltip_html(name),
+        view=view, basemap=basemap, tooltip_html=layers.tooltip_html(name),
     ).freeze()
     city = city_value(indicator_id, year, actor, unit)
     table = maps.map_table(frame, cls, mem)
     summary = maps.summary_text(frame, name, unit, year, city["wert"], city["gesperrt"], direction)
-    legend_html = maps.legend_html(
-        maps.legend(cls, int(frame["gesperrt"].sum()), int((frame["wert"].isna() & ~frame["gesperrt"]).sum())),
+    legend_html = classes.legend_html(
+        classes.legend(cls, int(frame["gesperrt"].sum()), int((frame["wert"].isna() & ~frame["gesperrt"]).sum())),
         maps.unit_title(name, unit),
         note=("Dunkler = mehr Bedarf (höherer Wert)." if direction == "higher" else
               "Dunkler = mehr Bedarf (niedrigerer Wert)." if direction == "lower" else "Dunkler = höherer Wert.")
-        + f" Klassen: {maps.METHODS[method].split(' (')[0]}.",
+        + f" Klassen: {classes.METHODS[method].split(' (')[0]}.",
     )
     shown = table if only is None else table[table["sozialraum_id"].isin(only)]  # downloads keep all rows
     return MapView(frame, cls, mem, deck, city, table, arrow(shown), summary, legend_html)
@@ -171,12 +171,12 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
 DISTRICT_MAP_FROM = 2000  # from this many Sozialräume a district view sends only its own areas
 
 
-def large_city(pl: maps.GeometryPayload) -> bool:
+def large_city(pl: layers.GeometryPayload) -> bool:
     """Thousands of Sozialräume: the map opens on one Stadtbezirk (the whole area is MBs per page view)."""
     return len(pl.ids) >= DISTRICT_MAP_FROM and bool(pl.bezirk_bounds)
 
 
-def district_only(pl: maps.GeometryPayload, bezirk: str | None) -> set[str] | None:
+def district_only(pl: layers.GeometryPayload, bezirk: str | None) -> set[str] | None:
     """The Sozialräume a district view of a large city draws (None: all)."""
     if not large_city(pl) or bezirk not in pl.bezirk_bounds:
         return None
@@ -255,13 +255,13 @@ def profile_page_registered() -> bool:
 
 
 def key_figures(sid: str, frame: pd.DataFrame, members: pd.DataFrame | None, unit: str | None, year: int,
-                city: dict, payload: maps.GeometryPayload) -> None:
+                city: dict, payload: layers.GeometryPayload) -> None:
     """Key figures of the selected Sozialraum beside the map."""
     row = frame[frame["sozialraum_id"] == sid]
     if row.empty:
         return
     r = row.iloc[0]
-    dec = maps.decimals_for(unit)
+    dec = classes.decimals_for(unit)
     n_ranked = int(frame["rang"].notna().sum())
     st.markdown(f"#### {r['sozialraum']}")
     st.caption(f"Nr. {sid} · Stadtbezirk {r['bezirk'] or fmt.NOTHING}")

@@ -12,14 +12,17 @@ import pandas as pd
 import streamlit as st
 
 from quartier import format as fmt
-from quartier.areas import maps
-from quartier.reports import report
+from quartier.areas import layers
+from quartier.reports import pdf as report_pdf
+from quartier.reports import scope as report_scope
+from quartier.reports import summary as report_summary
+from quartier.reports import svgmap
 from quartier.ui.common import data_stamp, get_con, view_of
 from quartier.values import indicators
 
 QP_BEZIRK, QP_PRAES, QP_FOLIE, QP_SEIT = "bezirk", "praesentation", "folie", "seit"
 SLIDES = ["Überblick und Karte", "Kennzahlen", "Sozialräume nach Handlungsbedarf", "Entwicklung", "Handlungsempfehlungen"]
-TREND_COLOR = {"günstig": report.COLOR_GOOD, "ungünstig": report.COLOR_BAD}
+TREND_COLOR = {"günstig": report_pdf.COLOR_GOOD, "ungünstig": report_pdf.COLOR_BAD}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -36,27 +39,27 @@ def scope_from_param(value: str | None) -> str | None:
     if not value:
         return None
     try:
-        return report.bezirk_scope(get_con(), value).id
-    except report.ScopeError:
+        return report_scope.bezirk_scope(get_con(), value).id
+    except report_scope.ScopeError:
         return None
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)  # shared between sessions: read-only
-def _summary(stamp: int, bezirk_id: str, actor, since: dt.date | None) -> report.Summary:
-    return report.district_summary(get_con(), bezirk_id, actor, since=since, with_table=False)
+def _summary(stamp: int, bezirk_id: str, actor, since: dt.date | None) -> report_summary.Summary:
+    return report_summary.district_summary(get_con(), bezirk_id, since=since, with_table=False, actor=actor)
 
 
-def summary(bezirk_id: str, actor, since: dt.date | None) -> report.Summary:
+def summary(bezirk_id: str, actor, since: dt.date | None) -> report_summary.Summary:
     return _summary(data_stamp(), bezirk_id, view_of(actor), since)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _map_data(stamp: int, bezirk_id: str, actor, _values: pd.DataFrame | None) -> report.MapData:
+def _map_data(stamp: int, bezirk_id: str, actor, _values: pd.DataFrame | None) -> svgmap.MapData:
     con = get_con()
-    return report.map_data(con, report.bezirk_scope(con, bezirk_id), actor, values=_values)
+    return svgmap.map_data(con, report_scope.bezirk_scope(con, bezirk_id), values=_values, actor=actor)
 
 
-def map_data(bezirk_id: str, actor, values: pd.DataFrame | None = None) -> report.MapData:
+def map_data(bezirk_id: str, actor, values: pd.DataFrame | None = None) -> svgmap.MapData:
     """Map of the district; ``values``: the protected values the page's summary already loaded (for the
     same data stamp and actor), so they are not loaded twice."""
     return _map_data(data_stamp(), bezirk_id, view_of(actor), values)
@@ -67,7 +70,7 @@ def _rgb(hex_color: str, alpha: int = 235) -> list[int]:
     return [int(h[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
 
 
-def deck(md: report.MapData, scope: report.Scope, height_px: int = 520, label_size: int | None = None):
+def deck(md: svgmap.MapData, scope: report_scope.Scope, height_px: int = 520, label_size: int | None = None):
     """pydeck map zoomed to the district: its Sozialräume coloured by need class with labels, the
     other areas pale, district boundaries and the axis (B 7) from :mod:`quartier.maps`."""
     from quartier.ui.karte import payload as shared_payload
@@ -81,7 +84,7 @@ def deck(md: report.MapData, scope: report.Scope, height_px: int = 520, label_si
         inside = i in in_scope
         k = klasse.get(i)
         if inside:
-            fill = _rgb(report.MAP_CLASS_COLORS[int(k)]) if k is not None and not pd.isna(k) else [200, 200, 200, 235]
+            fill = _rgb(svgmap.MAP_CLASS_COLORS[int(k)]) if k is not None and not pd.isna(k) else [200, 200, 200, 235]
         else:
             fill = [240, 240, 240, 200]
         text = wert_text.get(i, fmt.NOTHING)
@@ -89,12 +92,12 @@ def deck(md: report.MapData, scope: report.Scope, height_px: int = 520, label_si
                     "label": f"{payload.names[i]}\n{text}" if inside else "",
                     "wert_text": text, "indikator": md.indicator_name}
     bounds = payload.bezirk_bounds.get(scope.id, payload.bounds)
-    d = maps.build_deck(payload, props, view=maps.view_for_bounds(bounds, 900, height_px), labels=True,
+    d = layers.build_deck(payload, props, view=layers.view_for_bounds(bounds, 900, height_px), labels=True,
                         tooltip_html="<b>{name}</b><br/>{indikator}: <b>{wert_text}</b>")
     if label_size:
         for layer in d.layers:
-            if getattr(layer, "id", None) in (maps.LAYER_LABELS, maps.LAYER_AXIS_LABEL):
-                layer.get_size = label_size + (4 if layer.id == maps.LAYER_AXIS_LABEL else 0)
+            if getattr(layer, "id", None) in (layers.LAYER_LABELS, layers.LAYER_AXIS_LABEL):
+                layer.get_size = label_size + (4 if layer.id == layers.LAYER_AXIS_LABEL else 0)
     return d
 
 
@@ -103,18 +106,18 @@ def _frozen_deck(stamp: int, bezirk_id: str, actor, height_px: int, label_size: 
     return deck(_md, _scope, height_px, label_size).freeze()
 
 
-def map_deck(bezirk_id: str, actor, md: report.MapData, scope: report.Scope, height_px: int = 520,
+def map_deck(bezirk_id: str, actor, md: svgmap.MapData, scope: report_scope.Scope, height_px: int = 520,
              label_size: int | None = None):
     """:func:`deck` with its JSON built once per data stamp, district, actor and size (read-only)."""
     return _frozen_deck(data_stamp(), bezirk_id, view_of(actor), height_px, label_size, md, scope)
 
 
-def legend_html(md: report.MapData, big: bool = False) -> str:
+def legend_html(md: svgmap.MapData, big: bool = False) -> str:
     size = "26px" if big else "0.9em"
     items = "".join(
         f'<span style="display:inline-block;margin-right:1.2em"><span style="display:inline-block;width:1.4em;height:1em;'
         f'background:{c};border:1px solid #222;vertical-align:middle"></span> {html.escape(t)}</span>'
-        for c, t in zip(report.MAP_CLASS_COLORS, md.classes))
+        for c, t in zip(svgmap.MAP_CLASS_COLORS, md.classes))
     items += ('<span style="display:inline-block"><span style="display:inline-block;width:1.4em;height:1em;'
               'background:#c8c8c8;border:1px solid #222;vertical-align:middle"></span> gesperrt/keine Daten</span>')
     return (f'<div style="font-size:{size}"><b>{html.escape(md.indicator_name)}</b> – Klassen (Quartile der Stadt), '
@@ -127,7 +130,7 @@ def cards_html(head: pd.DataFrame, scope_label: str, big: bool = False) -> str:
     """Headline cards: value, change, trend arrow coloured by the indicator's direction AND the words."""
     cards = []
     for r in head.to_dict("records"):
-        color = TREND_COLOR.get(r["bewertung"], report.COLOR_NEUTRAL)
+        color = TREND_COLOR.get(r["bewertung"], report_pdf.COLOR_NEUTRAL)
         cards.append(
             '<div class="qb-card">'
             f'<div class="qb-card-title">{html.escape(str(r["name"]))} ({r["jahr"]})</div>'
@@ -231,4 +234,4 @@ def recommendations_table(recs: pd.DataFrame, since: dt.date | None) -> pd.DataF
 
 def pdf_bytes(bezirk_id: str, actor, since: dt.date | None) -> bytes:
     con = get_con()
-    return report.build_pdf(con, report.bezirk_scope(con, bezirk_id), actor, None, since=since)
+    return report_pdf.build_pdf(con, report_scope.bezirk_scope(con, bezirk_id), None, since=since, actor=actor)

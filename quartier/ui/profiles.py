@@ -10,6 +10,8 @@ import streamlit as st
 from quartier import format as fmt
 from quartier import tables
 from quartier.access import Actor
+from quartier.actions import store
+from quartier.actions.model import STATUS_BY_NAME
 from quartier.ui.common import data_stamp, get_con
 from quartier.values import charts, indicators, series
 
@@ -323,10 +325,7 @@ def profile_table(prof: pd.DataFrame) -> pd.DataFrame:
 
 def recommendations_block(sozialraum_id: str, actor: Actor) -> None:
     st.markdown("#### Handlungsempfehlungen")
-    recs = series.recommendations(get_con(), sozialraum_id, actor=actor)
-    if recs is None:
-        st.write("Der Katalog der Handlungsempfehlungen ist noch nicht eingerichtet.")
-        return
+    recs = store.of_sozialraum(get_con(), sozialraum_id, actor=actor)
     if len(recs) == 0:
         st.write("Für diesen Sozialraum sind keine Handlungsempfehlungen erfasst.")
         return
@@ -340,11 +339,7 @@ def recommendations_block(sozialraum_id: str, actor: Actor) -> None:
             t = t.drop(columns=col)
     if flags:
         t["Hinweis"] = [", ".join(x for x in xs if x) or fmt.NOTHING for xs in zip(*flags)]
-    try:  # the catalogue's status symbols (a second carrier besides the word)
-        from quartier.actions.catalogue import STATUS_BY_NAME
-    except ImportError:
-        STATUS_BY_NAME = {}
-    if "status" in t:
+    if "status" in t:  # the catalogue's status symbols (a second carrier besides the word)
         t["status"] = [f"{STATUS_BY_NAME[x].symbol} {x}" if x in STATUS_BY_NAME else x for x in t["status"]]
     t = t.rename(columns=names)
     if "Ende geplant" in t:

@@ -6,7 +6,9 @@ import json
 from openpyxl import load_workbook
 
 from quartier import access, db
-from quartier.need import index as hb
+from quartier.demo import hagen
+from quartier.need import compute, explain, export, store
+from quartier.need import method as index_method
 from quartier.ui.session import ACTOR_KEY
 
 PAGE = "views/handlungsbedarf.py"
@@ -16,9 +18,9 @@ STAFF = {ACTOR_KEY: access.Actor("planerin", access.EDITOR, raw_data=True)}
 def _core(path, year=2025, **changes):
     con = db.connect(path)
     try:
-        m = {**hb.get_method(con, hb.DEMO_METHOD_NAME), **changes}
-        res = hb.compute(con, m, year)
-        return res, hb.ranking_table(res, hb.previous_year(con, res.method, year))
+        m = {**index_method.get_method(con, hagen.DEMO_METHOD_NAME).to_dict(), **changes}
+        res = compute.compute(con, m, year, actor=access.SYSTEM)
+        return res, explain.ranking_table(res, compute.previous_year(con, res.method, year, actor=access.SYSTEM))
     finally:
         con.close()
 
@@ -31,7 +33,7 @@ def test_page_shows_the_ranking_of_the_core(run_page, app_db):
     at = run_page(PAGE, session=STAFF)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Handlungsbedarf"
-    assert at.selectbox(key="hb_methode").value == hb.DEMO_METHOD_NAME
+    assert at.selectbox(key="hb_methode").value == hagen.DEMO_METHOD_NAME
     assert at.selectbox(key="hb_jahr").value == 2025
     res, table = _core(app_db)
     ranking = _frames(at)[1]
@@ -67,13 +69,13 @@ def test_choosing_year_area_and_method_settings(run_page, app_db):
     at.selectbox(key="hb_sr").set_value(last["id"]).run()
     assert any(m.value.startswith(f"{last['name']} hat den Indexwert") for m in at.markdown)
     # the points method gives the points ranking of the core
-    at.selectbox(key=f"hb_verfahren_{hb.DEMO_METHOD_NAME}").set_value("points:quintile").run()
+    at.selectbox(key=f"hb_verfahren_{hagen.DEMO_METHOD_NAME}").set_value("points:quintile").run()
     assert not at.exception
-    _, pts = _core(app_db, 2019, kind="points", points_scheme="quintile", cutoffs=hb.POINTS_DEFAULT_CUTOFFS)
+    _, pts = _core(app_db, 2019, kind="points", points_scheme="quintile", cutoffs=index_method.POINTS_DEFAULT_CUTOFFS)
     assert list(_frames(at)[1]["Rang"]) == list(pts["rank"])
     assert any("noch nicht gespeichert" in c.value for c in at.caption)
     # a minimum population above every area leaves no area rated – and says why
-    at.number_input(key=f"hb_minpop_{hb.DEMO_METHOD_NAME}").set_value(1_000_000).run()
+    at.number_input(key=f"hb_minpop_{hagen.DEMO_METHOD_NAME}").set_value(1_000_000).run()
     assert not at.exception
     assert "0 von 23 Sozialräumen bewertet" in " ".join(m.value for m in at.markdown)
 
@@ -84,7 +86,7 @@ def test_export_and_saving_for_staff(run_page, app_db):
     res, table = _core(app_db)
     con = db.connect(app_db)
     try:
-        data = hb.export_xlsx(con, res, hb.previous_year(con, res.method, 2025))
+        data = export.export_xlsx(con, res, compute.previous_year(con, res.method, 2025, actor=access.SYSTEM), actor=access.SYSTEM)
     finally:
         con.close()
     wb = load_workbook(io.BytesIO(data))
@@ -98,9 +100,10 @@ def test_export_and_saving_for_staff(run_page, app_db):
     assert any("gespeichert" in s.value for s in at.success)
     con = db.connect(app_db)
     try:
-        stored = hb.stored_results(con)
+        stored = store.stored_results(con)
         assert len(stored) == 1 and stored["gespeichert_von"].iat[0] == "planerin"
-        assert hb.reproduce(con, int(stored["id"].iat[0])).to_json() == hb.stored_result(con, int(stored["id"].iat[0]))
+        rid = int(stored["id"].iat[0])
+        assert store.reproduce(con, rid, actor=access.SYSTEM).to_json() == store.stored_result(con, rid, actor=access.SYSTEM)
         assert json.loads(stored["datenstand"].iat[0]) == res.data_state
     finally:
         con.close()
@@ -115,10 +118,10 @@ def test_viewers_cannot_save_and_see_no_protected_values(run_page, app_db):
     viewer = access.Actor("gast", access.VIEWER)
     con = db.connect(app_db)
     try:
-        res = hb.compute(con, hb.get_method(con, hb.DEMO_METHOD_NAME), 2025)
-        hidden = hb.protected_cells(con, res, viewer)
-        assert hidden and not hb.protected_cells(con, res, STAFF[ACTOR_KEY])
-        short_names = hb.indicator_labels(db.query_df(con, "SELECT * FROM indikator"), res.indicator_ids)
+        res = compute.compute(con, index_method.get_method(con, hagen.DEMO_METHOD_NAME), 2025, actor=access.SYSTEM)
+        hidden = explain.protected_cells(con, res, actor=viewer)
+        assert hidden and not explain.protected_cells(con, res, actor=STAFF[ACTOR_KEY])
+        short_names = explain.indicator_labels(db.query_df(con, "SELECT * FROM indikator"), res.indicator_ids)
     finally:
         con.close()
     sid, iid = sorted(hidden)[0]

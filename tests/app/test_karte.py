@@ -8,7 +8,7 @@ import pytest
 
 from quartier import db
 from quartier.access import ADMIN, VIEWER, Actor
-from quartier.areas import maps
+from quartier.areas import classes, layers
 from quartier.ui.session import ACTOR_KEY
 from quartier.values import indicators
 
@@ -36,7 +36,7 @@ def test_every_indicator_renders(run_page, demo_db):
         assert not at.exception, (iid, [e.value for e in at.exception])
         spec = _deck(at)
         layer_ids = [la["id"] for la in spec["layers"]]
-        assert maps.LAYER_AREAS in layer_ids and maps.LAYER_AXIS in layer_ids and maps.LAYER_BEZIRKE in layer_ids
+        assert layers.LAYER_AREAS in layer_ids and layers.LAYER_AXIS in layer_ids and layers.LAYER_BEZIRKE in layer_ids
         feats = spec["layers"][0]["data"]["features"]
         assert len(feats) == 23
         md = _md(at)
@@ -60,7 +60,7 @@ def test_default_view_content(run_page):
     assert len(table) == 23
     spec = _deck(at)
     assert spec.get("mapStyle", "__MAP_STYLE__") == "__MAP_STYLE__"  # no basemap by default
-    assert maps.LAYER_CORRIDOR in [la["id"] for la in spec["layers"]]
+    assert layers.LAYER_CORRIDOR in [la["id"] for la in spec["layers"]]
     assert [b.proto.label for b in at.get("download_button")] == [
         "Korridor-Ergebnis als Excel (.xlsx)", "Tabelle als Excel (.xlsx)", "Tabelle als CSV"]
 
@@ -82,7 +82,7 @@ def test_selecting_a_sozialraum_shows_key_figures(run_page):
     md = _md(at)
     assert "Wehringhausen" in md and "Rang:" in md and "Zähler / Nenner:" in md and "Korridor:" in md
     spec = _deck(at)
-    assert maps.LAYER_SELECTED in [la["id"] for la in spec["layers"]]
+    assert layers.LAYER_SELECTED in [la["id"] for la in spec["layers"]]
 
 
 def test_query_param_selects_and_district_zooms(run_page):
@@ -117,14 +117,14 @@ def test_viewer_sees_suppressed_values_marked(run_page):
     assert "gesperrt (•, kleine Fallzahl) <span" in legend and f"({n_hidden} Gebiete)" in legend
     assert "gesperrte" in md  # the corridor sentence says what was left out
     feats = _deck(at)["layers"][0]["data"]["features"]
-    grey = [f for f in feats if f["properties"]["fill"] == maps.SUPPRESSED_COLOR]
+    grey = [f for f in feats if f["properties"]["fill"] == classes.SUPPRESSED_COLOR]
     assert len(grey) == n_hidden and all(f["properties"]["wert_text"] == "•" for f in grey)
 
 
 def test_admin_sets_fixed_breaks_and_basemap(run_page):
     at = run_page(PAGE, session=ADMIN_SESSION)
     next(t for t in at.text_input if t.label.startswith("Feste Klassengrenzen")).set_value("15; 30")
-    next(t for t in at.text_input if t.label.startswith("Hintergrundkarte")).set_value(maps.CARTO_LIGHT)
+    next(t for t in at.text_input if t.label.startswith("Hintergrundkarte")).set_value(layers.CARTO_LIGHT)
     next(b for b in at.button if b.label == "Speichern").click().run()
     assert not at.exception, [e.value for e in at.exception]
     at.sidebar.selectbox(key="karte_methode").set_value("fixed").run()
@@ -133,7 +133,7 @@ def test_admin_sets_fixed_breaks_and_basemap(run_page):
     # the basemap is offered now, but stays off until switched on
     assert _deck(at).get("mapStyle", "__MAP_STYLE__") == "__MAP_STYLE__"
     at.sidebar.toggle(key="karte_basiskarte").set_value(True).run()
-    assert _deck(at)["mapStyle"] == maps.CARTO_LIGHT
+    assert _deck(at)["mapStyle"] == layers.CARTO_LIGHT
 
 
 def test_viewer_has_no_settings(run_page):
@@ -155,7 +155,7 @@ def test_large_city_map_opens_on_one_district(run_page, monkeypatch):
     assert any("je Stadtbezirk nur dessen" in c.value for c in at.sidebar.caption)
 
     def area_ids(spec):
-        layer = next(la for la in spec["layers"] if la["id"] == maps.LAYER_AREAS)
+        layer = next(la for la in spec["layers"] if la["id"] == layers.LAYER_AREAS)
         return {f["properties"]["id"] for f in layer["data"]["features"]}
 
     shown = area_ids(_deck(at))

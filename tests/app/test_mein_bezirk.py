@@ -8,7 +8,8 @@ import pytest
 
 from quartier import db
 from quartier.access import VIEWER, Actor
-from quartier.reports import report
+from quartier.reports import scope as report_scope
+from quartier.reports import summary as report_summary
 
 PAGE = "views/mein_bezirk.py"
 VIEWER_ACTOR = Actor("betrachtung", VIEWER)
@@ -28,7 +29,7 @@ def _qp(at, key):
 def haspe(demo_db):
     con = db.connect(demo_db, read_only=True)
     try:
-        yield report.district_summary(con, "haspe", VIEWER_ACTOR)
+        yield report_summary.district_summary(con, "haspe", actor=VIEWER_ACTOR)
     finally:
         con.close()
 
@@ -79,7 +80,7 @@ def test_changes_since_the_last_meeting(run_page, demo_db):
     assert not at.exception
     con = db.connect(demo_db, read_only=True)
     try:
-        recs, _ = report.recommendations(con, report.bezirk_scope(con, "haspe"), VIEWER_ACTOR, dt.date(2020, 1, 1))
+        recs, _ = report_summary.recommendations(con, report_scope.bezirk_scope(con, "haspe"), dt.date(2020, 1, 1), actor=VIEWER_ACTOR)
     finally:
         con.close()
     n = int(recs["geaendert_seit"].sum())
@@ -147,15 +148,14 @@ def test_viewers_share_one_cached_view_people_do_not_matter(run_page, monkeypatc
     """Twenty Bezirksvertreter logged in as themselves share the cached district view (by role and raw-data
     right, not by name); an editor, who may see more, gets their own."""
     from quartier.access import EDITOR, VIEWER, Actor
-    from quartier.reports import report
     from quartier.ui import mein_bezirk as mb
     from quartier.ui.common import view_of
 
     assert view_of(Actor("anna", VIEWER)) == view_of(Actor("bernd", VIEWER))
     assert view_of(Actor("anna", VIEWER)) != view_of(Actor("anna", VIEWER, raw_data=True))
     calls = []
-    real = report.district_summary
-    monkeypatch.setattr(report, "district_summary", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
+    real = report_summary.district_summary
+    monkeypatch.setattr(report_summary, "district_summary", lambda *a, **k: calls.append(k["actor"]) or real(*a, **k))
     mb._summary.clear()
     for name in ("anna", "bernd", "carla"):
         at = run_page("views/mein_bezirk.py", actor=Actor(name, VIEWER))

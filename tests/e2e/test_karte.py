@@ -10,7 +10,7 @@ import tempfile
 from playwright.sync_api import expect
 
 from quartier import db
-from quartier.areas import maps
+from quartier.areas import layers
 from tests.e2e.conftest import assert_no_exception, open_page, screenshot, wait_for_app
 
 
@@ -68,9 +68,9 @@ def test_click_on_map_selects_sozialraum(page, server):
         shutil.copy(server["db"], copy)
         c = db.connect(copy, read_only=True)
         lon, lat, name = c.execute("SELECT centroid_lon, centroid_lat, name FROM sozialraum WHERE id = 'E01'").fetchone()
-        payload = maps.payload_from_db(c)
+        payload = layers.payload_from_db(c)
         c.close()
-    view = json.loads(maps.view_for_bounds(payload.bounds).to_json())
+    view = json.loads(layers.view_for_bounds(payload.bounds).to_json())
     canvas = pg.locator('[data-testid="stDeckGlJsonChart"] canvas').first
     canvas.wait_for(state="visible", timeout=30_000)
     # deck.gl has sized its drawing buffer to the laid-out canvas, and the layout no longer moves

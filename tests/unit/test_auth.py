@@ -150,6 +150,7 @@ def run_cli(monkeypatch, argv, stdin=""):
 
 def test_user_cli_round_trip(tmp_path, monkeypatch, capsys):
     dbf = str(tmp_path / "q.duckdb")
+    db.connect(dbf).close()  # only init/demo/synth create a database (a mistyped --db must not)
     assert run_cli(monkeypatch, ["user", "add", "s.klein", "--role", "Bearbeitung", "--password-stdin", "--db", dbf,
                                  "--user", "admin-cli"], PW + "\n") == 0
     assert run_cli(monkeypatch, ["user", "set-role", "s.klein", "admin", "--db", dbf]) == 0
@@ -265,3 +266,15 @@ def test_a_password_typed_as_user_name_is_not_logged(empty_con, fresh_throttle):
         auth.authenticate(empty_con, "Geheim-Passwort-123", "x" * 12)
     rows = audit_rows(empty_con, "anmeldung_fehlgeschlagen")
     assert rows and all("Geheim-Passwort-123" not in " ".join(map(str, r)) for r in rows)
+
+
+def test_oidc_refuses_the_example_cookie_secret():
+    """Attack review: the app started OIDC with the published example cookie_secret."""
+    import tomllib
+    from pathlib import Path
+
+    example = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "secrets.toml.example").read_text())
+    problems = auth.oidc_config_problems(example["auth"])
+    assert any("cookie_secret" in p for p in problems) and any("client_secret" in p for p in problems)
+    good = dict(example["auth"], cookie_secret="a" * 64, client_secret="s3cr3t-vom-anbieter")
+    assert auth.oidc_config_problems(good) == []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -142,3 +144,22 @@ def test_import_and_withdrawal_back_up_first(con, demo_copy):
     made = sorted(folder.glob("*-auto-*.duckdb"))
     assert len(made) == 2 and "rueckzug-lieferung" in made[-1].name
     assert backup.check(made[-1])["tabellen"]["lieferung"] == n_before + 1
+
+
+def test_restore_works_when_the_current_database_is_corrupt(demo_copy, tmp_path, capsys):
+    """Attack review: `restore` refused when the current database was corrupt, exactly when it is needed."""
+    import shutil
+
+    from quartier.cli import main
+
+    good = tmp_path / "gut.duckdb"
+    shutil.copy(demo_copy, good)
+    garbage = b"kein DuckDB" * 5000
+    demo_copy.write_bytes(garbage)
+    assert main(["restore", str(good), "--db", str(demo_copy), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    aside = Path(info["vorher_gesichert"])
+    assert aside.read_bytes() == garbage  # moved aside unchanged, not deleted
+    c = db.connect(demo_copy, read_only=True)
+    assert c.execute("SELECT count(*) FROM sozialraum").fetchone()[0] == 23
+    c.close()

@@ -7,7 +7,8 @@ import json
 from openpyxl import load_workbook
 
 from quartier import db
-from quartier.actions import catalogue as cat
+from quartier.access import SYSTEM
+from quartier.actions import store
 
 
 def _set(path, rec_id, label, value):
@@ -50,8 +51,8 @@ def test_export_import_round_trip_and_status_change(cli, demo_copy, tmp_path):
     assert code == 0 and stdout == "" and "übernommen" in err
     con = db.connect(demo_copy)
     try:
-        assert cat.get(con, "HE-25")["status"] == "in Umsetzung"
-        h = cat.history(con, "HE-25").iloc[-1]
+        assert store.get(con, "HE-25", actor=SYSTEM)["status"] == "in Umsetzung"
+        h = store.history(con, "HE-25", actor=SYSTEM).iloc[-1]
         assert (h["feld"], h["benutzer"], h["begruendung"]) == ("status", "k.test", "Stellen besetzt.")
         assert con.cursor().execute(
             "SELECT count(*) FROM audit_log WHERE aktion = 'empfehlungen_import' AND benutzer = 'k.test'").fetchone()[0] == 1

@@ -120,3 +120,42 @@ def test_number_format(text, expected):
     from quartier import format as fmt
 
     assert fmt.number(text) == expected
+
+
+def test_demo_force_never_wipes_a_real_city_without_confirmation_and_backup(demo_copy, capsys):
+    """Attack review: `demo --force` on a production database wiped recommendations and their history without a
+    backup and added the demo administrator with its published password."""
+    from quartier.cli import main
+
+    con = db.connect(demo_copy)
+    with db.transaction(con) as cur:  # make the copy look like a real city's database
+        db.set_setting(cur, "demo", "0")
+        db.set_setting(cur, "stadt", "Musterstadt")
+        cur.execute("DELETE FROM benutzer")
+    history = con.execute("SELECT count(*) FROM empfehlung_verlauf").fetchone()[0]
+    con.close()
+    assert main(["demo", "--force", "--db", str(demo_copy)]) == 2
+    err = capsys.readouterr().err
+    assert "Musterstadt" in err and "--bestaetigen" in err
+    assert main(["demo", "--force", "--bestaetigen", "Falschstadt", "--db", str(demo_copy)]) == 2
+    con = db.connect(demo_copy, read_only=True)
+    assert con.execute("SELECT count(*) FROM empfehlung_verlauf").fetchone()[0] == history  # nothing touched
+    con.close()
+    capsys.readouterr()
+    assert main(["demo", "--force", "--bestaetigen", "musterstadt", "--json", "--db", str(demo_copy)]) == 0
+    saved = Path(json.loads(capsys.readouterr().out)["sicherung"])
+    assert saved.exists()
+    old = db.connect(saved, read_only=True)
+    assert db.get_setting(old, "stadt") == "Musterstadt"
+    assert old.execute("SELECT count(*) FROM empfehlung_verlauf").fetchone()[0] == history
+    old.close()
+    con = db.connect(demo_copy, read_only=True)
+    assert con.execute("SELECT count(*) FROM benutzer").fetchone()[0] == 0  # no published demo passwords
+    con.close()
+
+
+def test_demo_force_on_a_demo_needs_no_confirmation_but_backs_up(demo_copy, capsys):
+    from quartier.cli import main
+
+    assert main(["demo", "--force", "--json", "--db", str(demo_copy)]) == 0
+    assert Path(json.loads(capsys.readouterr().out)["sicherung"]).exists()

@@ -97,16 +97,18 @@ def test_cli_exports_neutralise_formulas(poisoned, tmp_path, suffix):
 
 
 def test_core_export_functions_neutralise_formulas(poisoned):
+    from quartier.access import SYSTEM
     from quartier.actions import excel as catalogue_io
     from quartier.ingest import template
-    from quartier.need import index
+    from quartier.need import compute, export
+    from quartier.need import method as index_method
 
     c = db.connect(poisoned)
     try:
         outputs = {"empfehlungen.xlsx": catalogue_io.export_xlsx(c), "vorlage.xlsx": template.write_template(c)}
-        method = index.get_method(c, index.methods(c)["name"].iloc[0])
+        method = index_method.get_method(c, index_method.methods(c)["name"].iloc[0])
         year = c.cursor().execute("SELECT max(jahr) FROM messwert_aktuell").fetchone()[0]
-        outputs["rangfolge.xlsx"] = index.export_xlsx(c, index.compute(c, method, year))
+        outputs["rangfolge.xlsx"] = export.export_xlsx(c, compute.compute(c, method, year, actor=SYSTEM), actor=SYSTEM)
         from quartier.admin import audit
         from quartier.tables import to_csv_bytes, to_xlsx_bytes
 
@@ -151,3 +153,50 @@ def test_no_code_changes_or_deletes_audit_entries():
     from quartier import db
 
     assert "INSERT INTO audit_log" in Path(db.__file__).read_text(encoding="utf-8")
+
+
+def test_a_mistyped_db_path_is_not_created(tmp_path, capsys):
+    """Attack review: `--db` with a typo silently created an empty database and read commands exited 0."""
+    from quartier.cli import main
+
+    missing = tmp_path / "tippfehler.duckdb"
+    for argv in (["deliveries", "list"], ["export", "values", "--out", str(tmp_path / "w.csv")], ["index", "--list"]):
+        assert main([*argv, "--db", str(missing)]) == 2
+        assert "gibt es nicht" in capsys.readouterr().err
+        assert not missing.exists()
+
+
+def test_csv_exports_neutralise_formulas_after_spaces_and_line_breaks(tmp_path, demo_copy, capsys):
+    """Attack review: `M01\\r=cmd|' /C calc'!A0` was written unquoted, so software that treats CR as a line end
+    saw a row starting with `=cmd…` (Prüfbericht CSV, `empfehlungen export --out .csv`)."""
+    import csv as csvmod
+    import re
+
+    import pandas as pd
+
+    from quartier.tables import to_csv_bytes, write_table
+
+    evil = ["M01\r=cmd|' /C calc'!A0", "  =1+1", "Text\n@SUM(A1)", "a;b\r\n+1", "harmlos"]
+    frame = pd.DataFrame({"Nummer": evil, "Titel": ["x"] * len(evil)})
+    out = write_table(frame, tmp_path / "f.csv")
+    for raw in (out.read_bytes(), to_csv_bytes(frame)):
+        text = raw.decode("utf-8-sig")
+        # read as a CR-as-line-end program would: no physical line starts with a formula
+        for line in re.split(r"[\r\n]+", text):
+            assert not re.match(r"^[\"' ]*[=+@]", line) or line.lstrip('" ').startswith("'"), line
+        rows = list(csvmod.reader(text.splitlines(keepends=True), delimiter=";"))
+        assert [r[0] for r in rows[1:]][-1] == "harmlos" and len(rows) == len(evil) + 1  # every field quoted intact
+    # the recommendations export through the CLI
+    from quartier import db
+    from quartier.access import EDITOR, Actor
+    from quartier.actions import store
+    from quartier.cli import main
+
+    con = db.connect(demo_copy)
+    rec = store.listing(con, actor=Actor("x", EDITOR)).iloc[0]["id"]
+    store.update(con, Actor("x", EDITOR), rec, {"federfuehrung": "Amt\r=cmd|' /C calc'!A0"}, "Test")
+    con.close()
+    target = tmp_path / "e.csv"
+    assert main(["empfehlungen", "export", "--out", str(target), "--db", str(demo_copy)]) == 0
+    for line in re.split(r"[\r\n]+", target.read_bytes().decode("utf-8-sig")):
+        assert not re.match(r"^[\" ]*=", line), line  # an apostrophe first is fine: text, not a formula

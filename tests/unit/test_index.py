@@ -9,7 +9,10 @@ import pytest
 from openpyxl import load_workbook
 
 from quartier import access, db
-from quartier.need import index
+from quartier.access import SYSTEM
+from quartier.demo import hagen
+from quartier.need import compute, explain, scoring, store
+from quartier.need import method as index_method
 
 EDITOR = access.Actor("planerin", access.EDITOR)
 VIEWER = access.Actor("gast", access.VIEWER)
@@ -77,7 +80,7 @@ def by_id(res):
 
 
 def test_hand_computed_example(hand):
-    res = index.compute(hand, method(), 2024)
+    res = compute.compute(hand, method(), 2024, actor=SYSTEM)
     # z-scores by hand (population SD):
     # A: mean 3, var (4+1+0+1+4)/5 = 2          -> z = (-2,-1,0,1,2)/sqrt2
     # B oriented -B: mean -30, deviations 20,0,10,-20,-10, var 200 -> z = (2,0,1,-2,-1)/sqrt2
@@ -113,7 +116,7 @@ def test_hand_computed_example(hand):
 
 
 def test_dynamics_hand_computed(hand):
-    res = index.compute(hand, method(), 2024)
+    res = compute.compute(hand, method(), 2024, actor=SYSTEM)
     # change 2023 -> 2024: A +1 for R1..R4, 0 for R5; B and C unchanged (SD 0 -> z 0).
     # A changes 1,1,1,1,0: mean 0.8, var (4*0.04+0.64)/5 = 0.16 -> z = 0.5,0.5,0.5,0.5,-2
     # sum = 1/4 * z (B, C contribute 0), standardised again -> the same z values
@@ -124,17 +127,17 @@ def test_dynamics_hand_computed(hand):
 
 
 def test_direction_inversion(hand):
-    base = by_id(index.compute(hand, method(), 2024))
+    base = by_id(compute.compute(hand, method(), 2024, actor=SYSTEM))
     flipped = method(indicators=[{"id": "a", "weight": 1, "direction": "lower"}, {"id": "b", "weight": 1, "direction": "higher"},
                                  {"id": "c", "weight": 2, "direction": "lower"}])
-    inv = by_id(index.compute(hand, flipped, 2024))
+    inv = by_id(compute.compute(hand, flipped, 2024, actor=SYSTEM))
     for sid in AREAS:
         assert inv[sid]["value"] == pytest.approx(-base[sid]["value"], abs=1e-9)
     assert inv["R5"]["rank"] == 5 and inv["R2"]["rank"] == 1 and inv["R4"]["rank"] == 1
     # only B flipped: B's z-scores change sign
     only_b = method(indicators=[{"id": "a", "weight": 1, "direction": "higher"}, {"id": "b", "weight": 1, "direction": "higher"},
                                 {"id": "c", "weight": 2, "direction": "higher"}])
-    res = index.compute(hand, only_b, 2024)
+    res = compute.compute(hand, only_b, 2024, actor=SYSTEM)
     np.testing.assert_allclose(res.scores[:, 1], [-2 / SQ2, 0.0, -1 / SQ2, 2 / SQ2, 1 / SQ2], atol=1e-12)
 
 
@@ -144,17 +147,17 @@ def test_missing_and_suppressed_values(hand):
         cur.execute("UPDATE messwert SET gesperrt = TRUE, zaehler = NULL, wert = NULL"
                     " WHERE indikator_id = 'a' AND sozialraum_id = 'R2' AND jahr = 2024")
     # default: at most 25 % missing; 1 of 3 is 33 % -> no class
-    out = by_id(index.compute(hand, method(), 2024))
+    out = by_id(compute.compute(hand, method(), 2024, actor=SYSTEM))
     assert out["R3"]["value"] is None and out["R3"]["rank"] is None and out["R3"]["class"] is None
     assert any(f.startswith("nicht bewertbar") for f in out["R3"]["flags"])
     assert "fehlt: c" in out["R3"]["flags"]
     assert "gesperrt: a" in out["R2"]["flags"] and out["R2"]["value"] is None
     # R3 and R2 take no part: the others' z-scores come from R1, R4, R5 only
     a = [1, 4, 5]
-    assert index.compute(hand, method(), 2024).scores[0, 0] == pytest.approx((1 - sum(a) / 3) / statistics.pstdev(a))
+    assert compute.compute(hand, method(), 2024, actor=SYSTEM).scores[0, 0] == pytest.approx((1 - sum(a) / 3) / statistics.pstdev(a))
 
     # allowing a third missing: the weight of the missing indicator is spread over the others
-    res = index.compute(hand, method(max_missing_share=0.34), 2024)
+    res = compute.compute(hand, method(max_missing_share=0.34), 2024, actor=SYSTEM)
     out = by_id(res)
     a_vals = [1, 3, 4, 5]                      # R2's A suppressed
     za = {s: (v - statistics.mean(a_vals)) / statistics.pstdev(a_vals) for s, v in zip(["R1", "R3", "R4", "R5"], a_vals)}
@@ -180,36 +183,36 @@ def test_missing_and_suppressed_values(hand):
 def test_minimum_population(hand):
     with db.transaction(hand) as cur:
         cur.execute("UPDATE messwert SET wert = 250 WHERE indikator_id = 'ew' AND sozialraum_id = 'R5'")
-    out = by_id(index.compute(hand, method(), 2024))
+    out = by_id(compute.compute(hand, method(), 2024, actor=SYSTEM))
     assert out["R5"]["value"] is None and out["R5"]["rank"] is None
     assert out["R5"]["flags"][0].startswith("zu klein")
     # a lower minimum (configurable) lets R5 take part again
-    assert by_id(index.compute(hand, method(min_population=200), 2024))["R5"]["rank"] == 1
+    assert by_id(compute.compute(hand, method(min_population=200), 2024, actor=SYSTEM))["R5"]["rank"] == 1
     # R5 takes no part: the others come out exactly as if R5 did not exist
     with db.transaction(hand) as cur:
         cur.execute("DELETE FROM messwert WHERE sozialraum_id = 'R5'")
         cur.execute("DELETE FROM sozialraum WHERE id = 'R5'")
-    without = by_id(index.compute(hand, method(), 2024))
+    without = by_id(compute.compute(hand, method(), 2024, actor=SYSTEM))
     for sid in AREAS[:4]:
         assert out[sid]["value"] == without[sid]["value"] and out[sid]["rank"] == without[sid]["rank"]
 
 
 def test_rescaling_an_indicator_changes_nothing(hand):
-    before = index.compute(hand, method(), 2024).to_json()
+    before = compute.compute(hand, method(), 2024, actor=SYSTEM).to_json()
     with db.transaction(hand) as cur:   # A from percent to per mille: every rate x 10
         cur.execute("UPDATE indikator SET einheit = 'je 1.000' WHERE id = 'a'")
-    after = index.compute(hand, method(), 2024)
+    after = compute.compute(hand, method(), 2024, actor=SYSTEM)
     assert after.rates[0, 0] == pytest.approx(10.0)
     assert after.to_json() == before
 
 
 def test_classes_on_the_cutoffs():
-    got = index.classify(np.array([-1.0000001, -1.0, 1.0, 1.0000001, 1.5, 1.5000001, np.nan]), [-1.0, 1.0, 1.5])
+    got = scoring.classify(np.array([-1.0000001, -1.0, 1.0, 1.0000001, 1.5, 1.5000001, np.nan]), [-1.0, 1.0, 1.5])
     assert got.tolist() == [0, 1, 1, 2, 2, 3, -1]
 
 
 def test_points_method_hand_computed(hand):
-    res = index.compute(hand, method(kind="points", cutoffs=[2.0, 3.5, 4.25]), 2024)
+    res = compute.compute(hand, method(kind="points", cutoffs=[2.0, 3.5, 4.25]), 2024, actor=SYSTEM)
     # quintile points: A 1..5; B (lower) 5,3,4,1,2; C ties 0,0,0,0 -> mean rank 2.5 -> 3 points, 10 -> 5
     # weighted mean 1/4, 1/4, 1/2: R1 0.25+1.25+1.5 = 3.0, R2 0.5+0.75+1.5 = 2.75, R3 0.75+1+1.5 = 3.25,
     # R4 1+0.25+1.5 = 2.75, R5 1.25+0.5+2.5 = 4.25
@@ -217,12 +220,12 @@ def test_points_method_hand_computed(hand):
     assert [out[s]["value"] for s in AREAS] == pytest.approx([3.0, 2.75, 3.25, 2.75, 4.25])
     assert out["R5"]["class"] == "hoch"      # exactly on the cut-off 4.25 -> the lower class
     assert out["R1"]["class"] == "mittel" and out["R5"]["rank"] == 1
-    assert res.method["points_scheme"] == "quintile"
+    assert res.method.points_scheme == "quintile" and res.method.to_dict()["points_scheme"] == "quintile"
 
 
 def test_robustness_hand_computed(hand):
-    res = index.compute(hand, method(), 2024)
-    t = index.ranking_table(res).set_index("id")
+    res = compute.compute(hand, method(), 2024, actor=SYSTEM)
+    t = explain.ranking_table(res).set_index("id")
     # Without C the sums are (0,-1,1,-1,1)/(2 sqrt2), standardised (0,-1.118,1.118,-1.118,1.118): R2, R3, R4, R5
     # change class. Without A: R4 -> -1.27 (niedrig). Without B nothing changes. R1 keeps its class.
     assert t.loc["R1", "class_depends_on"] == []
@@ -239,77 +242,78 @@ def test_robustness_hand_computed(hand):
 
 def test_method_validation_messages(hand):
     cat = db.query_df(hand, "SELECT * FROM indikator")
-    with pytest.raises(index.MethodError, match="keine Richtung"):
-        index.validate_method(method(indicators=[{"id": "ew", "weight": 1}]), cat)
-    with pytest.raises(index.MethodError, match="nicht bekannt"):
-        index.validate_method(method(indicators=[{"id": "zzz", "weight": 1}]), cat)
-    with pytest.raises(index.MethodError, match="einen Namen mehr"):
-        index.validate_method(method(classes=["a", "b"]), cat)
-    with pytest.raises(index.MethodError, match="aufsteigend"):
-        index.validate_method(method(cutoffs=[1.0, -1.0, 1.5]), cat)
-    with pytest.raises(index.MethodError, match="Gewicht"):
-        index.validate_method(method(indicators=[{"id": "a", "weight": -1}]), cat)
-    with pytest.raises(index.MethodError, match="Unbekannte Angabe"):
-        index.validate_method({**method(), "gewichte": 1}, cat)
-    with pytest.raises(index.MethodError, match="0.25"):
-        index.validate_method(method(max_missing_share=25), cat)
+    with pytest.raises(index_method.MethodError, match="keine Richtung"):
+        index_method.validate_method(method(indicators=[{"id": "ew", "weight": 1}]), cat)
+    with pytest.raises(index_method.MethodError, match="nicht bekannt"):
+        index_method.validate_method(method(indicators=[{"id": "zzz", "weight": 1}]), cat)
+    with pytest.raises(index_method.MethodError, match="einen Namen mehr"):
+        index_method.validate_method(method(classes=["a", "b"]), cat)
+    with pytest.raises(index_method.MethodError, match="aufsteigend"):
+        index_method.validate_method(method(cutoffs=[1.0, -1.0, 1.5]), cat)
+    with pytest.raises(index_method.MethodError, match="Gewicht"):
+        index_method.validate_method(method(indicators=[{"id": "a", "weight": -1}]), cat)
+    with pytest.raises(index_method.MethodError, match="Unbekannte Angabe"):
+        index_method.validate_method({**method(), "gewichte": 1}, cat)
+    with pytest.raises(index_method.MethodError, match="0.25"):
+        index_method.validate_method(method(max_missing_share=25), cat)
     # the direction comes from the catalogue when the file leaves it out
-    m = index.validate_method(method(indicators=[{"id": "b", "weight": 1}]), cat)
-    assert m["indicators"] == [{"id": "b", "weight": 1.0, "direction": "lower"}]
-    assert list(m) == list(index.METHOD_KEYS)
+    m = index_method.validate_method(method(indicators=[{"id": "b", "weight": 1}]), cat)
+    assert m.to_dict()["indicators"] == [{"id": "b", "weight": 1.0, "direction": "lower"}]
+    assert list(m.to_dict()) == list(index_method.METHOD_KEYS)
+    assert index_method.IndexMethod.from_dict(m.to_dict()) == m
 
 
 def test_saving_methods_needs_a_role_and_is_audited(hand):
     with pytest.raises(access.PermissionDenied):
-        index.save_method(hand, method(), VIEWER)
-    m1 = index.save_method(hand, method(), EDITOR)
-    assert m1["version"] == 1
-    assert index.save_method(hand, method(), EDITOR)["version"] == 1  # unchanged: no new version
-    m2 = index.save_method(hand, method(min_population=500), EDITOR)
-    assert m2["version"] == 2 and index.get_method(hand, "Test")["min_population"] == 500
-    assert index.get_method(hand, "Test", 1)["min_population"] == 300
+        index_method.save_method(hand, method(), VIEWER)
+    m1 = index_method.save_method(hand, method(), EDITOR)
+    assert m1.version == 1
+    assert index_method.save_method(hand, method(), EDITOR).version == 1  # unchanged: no new version
+    m2 = index_method.save_method(hand, method(min_population=500), EDITOR)
+    assert m2.version == 2 and index_method.get_method(hand, "Test").min_population == 500
+    assert index_method.get_method(hand, "Test", 1).min_population == 300
     n = hand.execute("SELECT count(*) FROM audit_log WHERE aktion = 'index_methode_speichern' AND benutzer = 'planerin'").fetchone()[0]
     assert n == 2
 
 
 def test_stored_result_is_reproduced_after_a_later_delivery(con):
-    m = index.get_method(con, index.DEMO_METHOD_NAME)
-    res = index.compute(con, m, 2025)
-    rid = index.store_result(con, res, EDITOR, "Vorlage JHA")
-    stored = index.stored_result(con, rid)
-    assert stored == res.to_json() and stored["method"]["version"] == m["version"]
+    m = index_method.get_method(con, hagen.DEMO_METHOD_NAME)
+    res = compute.compute(con, m, 2025, actor=SYSTEM)
+    rid = store.store_result(con, res, EDITOR, "Vorlage JHA")
+    stored = store.stored_result(con, rid, actor=SYSTEM)
+    assert stored == res.to_json() and stored["method"]["version"] == m.version
     # a later Jobcenter delivery changes SGB II for 2025 in two areas drastically
     with db.transaction(con) as cur:
         lid = _lieferung(cur, "jobcenter_korrektur_2025.xlsx")
         _put(cur, lid, "sgb2_u18", "E02", 2025, wert=80.0, zaehler=800, nenner=1000)
         _put(cur, lid, "sgb2_u18", "M04", 2025, wert=1.0, zaehler=10, nenner=1000)
-    now = index.compute(con, m, 2025).to_json()
+    now = compute.compute(con, m, 2025, actor=SYSTEM).to_json()
     assert lid in now["data_state"] and lid not in stored["data_state"]
     assert now["sozialraeume"] != stored["sozialraeume"]
-    again = index.reproduce(con, rid).to_json()
+    again = store.reproduce(con, rid, actor=SYSTEM).to_json()
     assert again == stored
     assert json.dumps(again, ensure_ascii=False) == json.dumps(stored, ensure_ascii=False)
     # withdrawing the correction changes nothing for the stored result; deleting a used Lieferung is named
     with db.transaction(con) as cur:
         cur.execute("UPDATE lieferung SET status = 'zurueckgezogen' WHERE id = ?", [lid])
-    assert index.reproduce(con, rid).to_json() == stored
+    assert store.reproduce(con, rid, actor=SYSTEM).to_json() == stored
     used = stored["data_state"][0]
     with db.transaction(con) as cur:
         cur.execute("DELETE FROM messwert WHERE lieferung_id = ?", [used])
         cur.execute("DELETE FROM lieferung WHERE id = ?", [used])
-    with pytest.raises(index.MethodError, match=f"Lieferung\\(en\\) {used} gibt es"):
-        index.reproduce(con, rid)
+    with pytest.raises(index_method.MethodError, match=f"Lieferung\\(en\\) {used} gibt es"):
+        store.reproduce(con, rid, actor=SYSTEM)
 
 
 def test_demo_ships_a_saved_method(demo_db):
     c = db.connect(demo_db, read_only=True)
     try:
-        m = index.get_method(c, index.DEMO_METHOD_NAME)
+        m = index_method.get_method(c, hagen.DEMO_METHOD_NAME)
         lieferanten = set(c.execute(
-            "SELECT DISTINCT lieferant FROM indikator WHERE id IN (SELECT unnest(?))", [[i["id"] for i in m["indicators"]]]
+            "SELECT DISTINCT lieferant FROM indikator WHERE id IN (SELECT unnest(?))", [m.indicator_ids]
         ).fetchall())
         assert {r[0] for r in lieferanten} == {"Jobcenter", "Gesundheitsamt", "Schulverwaltung", "Jugendamt"}
-        res = index.compute(c, m, 2025)
+        res = compute.compute(c, m, 2025, actor=SYSTEM)
         assert (res.klass >= 0).sum() == 23
     finally:
         c.close()
@@ -320,14 +324,14 @@ def test_cli_json_equals_the_page_table(cli, demo_copy):
     assert code == 0
     js = json.loads(out)
     assert set(js) == {"method", "year", "data_state", "sozialraeume"}
-    assert set(js["method"]) == set(index.METHOD_KEYS)
+    assert set(js["method"]) == set(index_method.METHOD_KEYS)
     assert set(js["sozialraeume"][0]) == {"id", "name", "value", "class", "rank", "dynamics_value", "dynamics_class",
                                           "contributions", "flags"}
     c = db.connect(demo_copy)
     try:
-        m = index.get_method(c, index.DEMO_METHOD_NAME)
-        res = index.compute(c, m, 2025)
-        table = index.ranking_table(res, index.previous_year(c, m, 2025))
+        m = index_method.get_method(c, hagen.DEMO_METHOD_NAME)
+        res = compute.compute(c, m, 2025, actor=SYSTEM)
+        table = explain.ranking_table(res, compute.previous_year(c, m, 2025, actor=SYSTEM))
     finally:
         c.close()
     assert list(table["id"]) == [r["id"] for r in js["sozialraeume"]]
@@ -341,10 +345,10 @@ def test_cli_json_equals_the_page_table(cli, demo_copy):
 
 def test_cli_method_files(cli, demo_copy, tmp_path):
     f = tmp_path / "methode.json"
-    code, _, _ = cli("index", "--db", str(demo_copy), "--export-method", index.DEMO_METHOD_NAME, "--out", str(f))
+    code, _, _ = cli("index", "--db", str(demo_copy), "--export-method", hagen.DEMO_METHOD_NAME, "--out", str(f))
     assert code == 0
     m = json.loads(f.read_text(encoding="utf-8"))
-    assert m["name"] == index.DEMO_METHOD_NAME and m["version"] == 1
+    assert m["name"] == hagen.DEMO_METHOD_NAME and m["version"] == 1
     # a changed weight saved from the file becomes version 2 and gives another ranking
     m["indicators"][0]["weight"] = 5
     f.write_text(json.dumps(m), encoding="utf-8")
@@ -384,7 +388,7 @@ def test_cli_store_reproduce_and_xlsx(cli, demo_copy, tmp_path):
     meth = {r[0]: r[1] for r in wb["Methode"].iter_rows(values_only=True)}
     state = json.loads(cli("index", "--db", str(demo_copy), "--year", "2025", "--json")[1])["data_state"]
     assert len(state) == 5   # Jobcenter, Einwohnerwesen (population), Gesundheitsamt, Schulverwaltung, Jugendamt
-    assert meth["Methode"] == index.DEMO_METHOD_NAME
+    assert meth["Methode"] == hagen.DEMO_METHOD_NAME
     assert meth["Datenstand (Lieferungen)"].startswith(", ".join(map(str, state)))
     code, out, err = cli("index", "--db", str(demo_copy), "--reproduce", "1", "--json")
     assert code == 0 and json.loads(out)["identical"] is True and "identisch" in err
@@ -396,23 +400,23 @@ def test_cli_help_is_german(cli):
 
 
 def test_rank_points_and_fixed_dynamics_years(hand):
-    res = index.compute(hand, method(kind="points", points_scheme="rank", cutoffs=[2.0, 3.5, 4.25],
-                                     dynamics_years=[2023, 2024]), 2024)
+    res = compute.compute(hand, method(kind="points", points_scheme="rank", cutoffs=[2.0, 3.5, 4.25],
+                                     dynamics_years=[2023, 2024]), 2024, actor=SYSTEM)
     # rank points 1 + 4 (r - 1) / (n - 1): A 1..5; B (lower) 5,3,4,1,2; C ties at mean rank 2.5 -> 2.5, 10 -> 5
     # R1: 0.25*1 + 0.25*5 + 0.5*2.5 = 2.75; R5: 0.25*5 + 0.25*2 + 0.5*5 = 4.25
     out = by_id(res)
     assert out["R1"]["value"] == pytest.approx(2.75) and out["R5"]["value"] == pytest.approx(4.25)
-    assert res.dynamics_years == (2023, 2024) and res.method["dynamics_years"] == [2023, 2024]
+    assert res.dynamics_years == (2023, 2024) and res.method.dynamics_years == (2023, 2024) and res.method.to_dict()["dynamics_years"] == [2023, 2024]
 
 
 def test_weights_from_the_page_make_a_new_unsaved_method(hand):
-    m = index.save_method(hand, method(), EDITOR)
+    m = index_method.save_method(hand, method(), EDITOR)
     dirs = {"a": "higher", "b": "lower", "c": "higher"}
-    same = index.with_weights(m, {"a": 1, "b": 1, "c": 2}, dirs)
-    assert same["version"] == 1
-    changed = index.with_weights(m, {"a": 3, "b": 0, "c": 2}, dirs)
-    assert changed["version"] is None and [i["id"] for i in changed["indicators"]] == ["a", "c"]
-    assert index.save_method(hand, changed, EDITOR)["version"] == 2
+    same = index_method.with_weights(m, {"a": 1, "b": 1, "c": 2}, dirs)
+    assert same.version == 1
+    changed = index_method.with_weights(m, {"a": 3, "b": 0, "c": 2}, dirs)
+    assert changed.version is None and changed.indicator_ids == ["a", "c"]
+    assert index_method.save_method(hand, changed, EDITOR).version == 2
 
 
 def test_map_properties_and_text_alternative(hand):
@@ -420,13 +424,45 @@ def test_map_properties_and_text_alternative(hand):
 
     with db.transaction(hand) as cur:
         cur.execute("UPDATE messwert SET wert = 100 WHERE indikator_id = 'ew' AND sozialraum_id = 'R1'")
-    res = index.compute(hand, method(), 2024)
+    res = compute.compute(hand, method(), 2024, actor=SYSTEM)
     props, legend = index_charts.map_properties(res)
     assert props["R1"]["klasse"] == "keine Klasse" and props["R1"]["fill"] == index_charts.NO_CLASS_COLOR
     assert "zu klein" in props["R1"]["hinweis"]
     assert [e["count"] for e in legend] == [int((res.klass == k).sum()) for k in (3, 2, 1, 0)] + [1]
     text = index_charts.map_text(res)
     assert "**keine Klasse** (1): Raum 1" in text and "**sehr hoch**" in text
-    spec = index_charts.contributions_chart(index.contributions_frame(res, "R5", db.query_df(hand, "SELECT * FROM indikator")), "t")
+    spec = index_charts.contributions_chart(explain.contributions_frame(res, "R5", db.query_df(hand, "SELECT * FROM indikator")), "t")
     labels = {r["Indikator"]: r["Beitrag_text"] for r in spec["data"]["values"]}
     assert labels["C"].startswith("+")
+
+
+def test_method_is_a_frozen_dataclass_with_an_identical_json_form():
+    import dataclasses
+
+    obj = method(kind="points", points_scheme="rank", cutoffs=[2.0, 3.5, 4.25], dynamics_years=[2020, 2024])
+    m = index_method.validate_method(obj)
+    assert m.kind == "points" and m.scheme == "rank" and m.dynamics_years == (2020, 2024)
+    assert m.indicators[1] == index_method.IndexIndicator("b", 1.0, "lower")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.name = "anders"
+    d = m.to_dict()
+    assert list(d) == [*index_method.METHOD_KEYS, "points_scheme"]
+    assert d["dynamics_years"] == [2020, 2024] and d["indicators"][2] == {"id": "c", "weight": 2.0, "direction": "higher"}
+    assert index_method.IndexMethod.from_dict(d) == m and index_method.validate_method(m) == m
+    assert json.loads(m.to_json()) == d
+    z = index_method.validate_method(method())
+    assert "points_scheme" not in z.to_dict() and z.points_scheme is None
+
+
+
+def test_explanation_and_contributions_of_one_area(hand):
+    from quartier.values import indicators
+
+    res = compute.compute(hand, method(), 2024, actor=SYSTEM)
+    cat = indicators.catalogue(hand)
+    out = by_id(res)
+    text = explain.explain(res, "R5", cat)
+    assert f"Klasse „{out['R5']['class']}“" in text and f"Rang {out['R5']['rank']} von 5" in text
+    cf = explain.contributions_frame(res, "R5", cat)
+    assert list(cf["id"]) == ["a", "b", "c"] and cf["Beitrag"].sum() == pytest.approx(out["R5"]["value"])
+    assert "z-Wert" in cf.columns and not cf["gesperrt"].any()

@@ -20,7 +20,9 @@ from quartier import db
 from quartier import format as fmt
 from quartier.access import ADMIN, SYSTEM, VIEWER, Actor
 from quartier.cli.base import main
-from quartier.reports import report
+from quartier.reports import pdf as report_pdf
+from quartier.reports import scope as report_scope
+from quartier.reports import summary as report_summary
 from quartier.values import indicators, protection
 
 VIEWER_ACTOR = Actor("betrachtung", VIEWER)
@@ -50,42 +52,42 @@ def ro(demo_db):
 @pytest.fixture(scope="module")
 def pdfs(ro, tmp_path_factory):
     out = tmp_path_factory.mktemp("berichte")
-    haspe = report.bezirk_scope(ro, "haspe")
-    scopes = {"haspe": haspe, "stadt": report.city_scope(ro), "m04": report.sozialraum_scope(ro, "M04")}
+    haspe = report_scope.bezirk_scope(ro, "haspe")
+    scopes = {"haspe": haspe, "stadt": report_scope.city_scope(ro), "m04": report_scope.sozialraum_scope(ro, "M04")}
     for key, scope in scopes.items():
-        report.build_pdf(ro, scope, VIEWER_ACTOR, out / f"{key}.pdf")
+        report_pdf.build_pdf(ro, scope, out / f"{key}.pdf", actor=VIEWER_ACTOR)
     return {key: out / f"{key}.pdf" for key in scopes}
 
 
 # ------------------------------------------------------------------------------------ core rules
 
 def test_trend_meaning_follows_direction():
-    assert report.trend_meaning(1.2, "higher") == ("↑", "steigt", "ungünstig")
-    assert report.trend_meaning(-1.2, "higher") == ("↓", "sinkt", "günstig")
-    assert report.trend_meaning(1.2, "lower") == ("↑", "steigt", "günstig")
-    assert report.trend_meaning(-0.5, "lower")[2] == "ungünstig"
-    assert report.trend_meaning(3.0, None) == ("↑", "steigt", None)
-    assert report.trend_meaning(0.01, "higher") == ("→", "unverändert", None)
-    assert report.trend_meaning(None, "higher")[2] is None
+    assert report_summary.trend_meaning(1.2, "higher") == ("↑", "steigt", "ungünstig")
+    assert report_summary.trend_meaning(-1.2, "higher") == ("↓", "sinkt", "günstig")
+    assert report_summary.trend_meaning(1.2, "lower") == ("↑", "steigt", "günstig")
+    assert report_summary.trend_meaning(-0.5, "lower")[2] == "ungünstig"
+    assert report_summary.trend_meaning(3.0, None) == ("↑", "steigt", None)
+    assert report_summary.trend_meaning(0.01, "higher") == ("→", "unverändert", None)
+    assert report_summary.trend_meaning(None, "higher")[2] is None
 
 
 @pytest.mark.parametrize("key", ["eilpe-dahl", "Eilpe/Dahl", "EILPE DAHL", "eilpe_dahl", "4"])
 def test_bezirk_names_are_matched_tolerantly(ro, key):
-    s = report.bezirk_scope(ro, key)
+    s = report_scope.bezirk_scope(ro, key)
     assert s.id == "eilpe-dahl" and set(s.area_ids) == {"E01", "E02"}
 
 
 def test_unknown_bezirk_lists_valid_choices(ro):
-    with pytest.raises(report.ScopeError) as exc:
-        report.bezirk_scope(ro, "Atlantis")
+    with pytest.raises(report_scope.ScopeError) as exc:
+        report_scope.bezirk_scope(ro, "Atlantis")
     assert "Atlantis" in str(exc.value) and "haspe (Haspe)" in exc.value.valid
-    with pytest.raises(report.ScopeError):
-        report.sozialraum_scope(ro, "Z99")
-    assert report.sozialraum_scope(ro, "wehringhausen").id == "M04"
+    with pytest.raises(report_scope.ScopeError):
+        report_scope.sozialraum_scope(ro, "Z99")
+    assert report_scope.sozialraum_scope(ro, "wehringhausen").id == "M04"
 
 
 def test_district_summary_matches_recomputed_figures(ro):
-    s = report.district_summary(ro, "haspe", ADMIN_ACTOR)
+    s = report_summary.district_summary(ro, "haspe", actor=ADMIN_ACTOR)
     head = s.headline.set_index("indikator_id")
     # district SGB II u18 recomputed by hand from numerators and denominators of its Sozialräume
     raw = indicators.current_values(ro, ["sgb2_u18"], actor=SYSTEM)
@@ -128,9 +130,9 @@ def _protected_case(ro):
 
 def test_protected_values_are_never_shown_to_viewers(ro):
     iid, sid, _name, bez, _year, raw_text = _protected_case(ro)
-    scope = report.bezirk_scope(ro, bez)
-    viewer = report.area_table(ro, scope, VIEWER_ACTOR).set_index("gebiet")
-    admin = report.area_table(ro, scope, ADMIN_ACTOR).set_index("gebiet")
+    scope = report_scope.bezirk_scope(ro, bez)
+    viewer = report_summary.area_table(ro, scope, actor=VIEWER_ACTOR).set_index("gebiet")
+    admin = report_summary.area_table(ro, scope, actor=ADMIN_ACTOR).set_index("gebiet")
     name = indicators.areas(ro).set_index("id").loc[sid, "name"]
     assert admin.loc[name, iid] == raw_text
     assert viewer.loc[name, iid] == fmt.SUPPRESSED
@@ -142,7 +144,7 @@ def test_protected_values_are_never_shown_to_viewers(ro):
                    & ((tab["stadtbezirk_id"] == ident) if ident else tab["stadtbezirk_id"].isna())].iloc[0]
         unit = indicators.catalogue(ro).set_index("id").loc[iid, "einheit"]
         assert viewer.loc[label, iid] == fmt.value(cell["wert"], unit, suppressed=bool(cell["gesperrt"]))
-    head = report.headline(ro, report.sozialraum_scope(ro, sid), VIEWER_ACTOR, ids=[iid]).iloc[0]
+    head = report_summary.headline(ro, report_scope.sozialraum_scope(ro, sid), ids=[iid], actor=VIEWER_ACTOR).iloc[0]
     assert head["wert_text"] == fmt.SUPPRESSED and head["veraenderung_text"] == fmt.SUPPRESSED
 
 
@@ -173,7 +175,7 @@ def test_district_pdf_text(pdfs, ro):
     for name in indicators.areas(ro).query("bezirk_id == 'haspe'")["name"]:
         assert name in text
     # figures shown on the page for the same selection, formatted by the same core function
-    s = report.district_summary(ro, "haspe", VIEWER_ACTOR)
+    s = report_summary.district_summary(ro, "haspe", actor=VIEWER_ACTOR)
     for r in s.headline.to_dict("records"):
         assert r["wert_text"] in text and r["stadt_text"] in text, r["name"]
         assert r["trend_text"] in text
@@ -207,12 +209,12 @@ def test_city_and_sozialraum_pdfs(pdfs, ro):
     assert "Stadtbericht Hagen" in city
     for name in indicators.bezirke(ro)["name"]:
         assert f"Bezirk {name}" in city
-    head = report.headline(ro, report.city_scope(ro), VIEWER_ACTOR)
+    head = report_summary.headline(ro, report_scope.city_scope(ro), actor=VIEWER_ACTOR)
     for r in head.to_dict("records"):
         assert r["wert_text"] in city
     soz = pdf_text(pdfs["m04"])
     assert "Sozialraumbericht Wehringhausen" in soz and "Bezirk Hagen-Mitte" in soz
-    head = report.headline(ro, report.sozialraum_scope(ro, "M04"), VIEWER_ACTOR)
+    head = report_summary.headline(ro, report_scope.sozialraum_scope(ro, "M04"), actor=VIEWER_ACTOR)
     for r in head.to_dict("records"):
         assert r["wert_text"] in soz and r["bezirk_text"] in soz
 
@@ -220,17 +222,17 @@ def test_city_and_sozialraum_pdfs(pdfs, ro):
 @needs_poppler
 def test_pdf_hides_protected_value_for_viewer_only(ro, tmp_path):
     iid, sid, name, bez, _year, raw_text = _protected_case(ro)
-    scope = report.bezirk_scope(ro, bez)
+    scope = report_scope.bezirk_scope(ro, bez)
     v = tmp_path / "viewer.pdf"
     a = tmp_path / "admin.pdf"
-    report.build_pdf(ro, scope, VIEWER_ACTOR, v)
-    report.build_pdf(ro, scope, ADMIN_ACTOR, a)
+    report_pdf.build_pdf(ro, scope, v, actor=VIEWER_ACTOR)
+    report_pdf.build_pdf(ro, scope, a, actor=ADMIN_ACTOR)
 
     def rows(path):
         return [ln for ln in pdf_text(path, layout=True).splitlines() if ln.strip().startswith(f"{sid} {name}")]
 
-    assert pdf_text(a).count(report.INTERNAL_NOTE) == page_count(a)
-    assert report.INTERNAL_NOTE not in pdf_text(v)
+    assert pdf_text(a).count(report_pdf.INTERNAL_NOTE) == page_count(a)
+    assert report_pdf.INTERNAL_NOTE not in pdf_text(v)
     admin_rows, viewer_rows = rows(a), rows(v)
     assert admin_rows and len(admin_rows) == len(viewer_rows)
     admin_hits = sum(r.count(raw_text) for r in admin_rows)
@@ -240,7 +242,7 @@ def test_pdf_hides_protected_value_for_viewer_only(ro, tmp_path):
 
 
 def _add_recommendations(con):
-    if not report._table_exists(con, "empfehlung"):
+    if not report_summary._table_exists(con, "empfehlung"):
         pytest.skip("Katalog der Handlungsempfehlungen (Migration 004) nicht vorhanden")
     cur = con.cursor()
     cur.execute("DELETE FROM empfehlung_verlauf")
@@ -266,18 +268,18 @@ def _add_recommendations(con):
 @needs_poppler
 def test_recommendations_with_changes_since_meeting(con, tmp_path):
     _add_recommendations(con)
-    scope = report.bezirk_scope(con, "haspe")
-    recs, note = report.recommendations(con, scope, VIEWER_ACTOR, since=dt.date(2026, 1, 1))
+    scope = report_scope.bezirk_scope(con, "haspe")
+    recs, note = report_summary.recommendations(con, scope, since=dt.date(2026, 1, 1), actor=VIEWER_ACTOR)
     assert note is None
     assert list(recs["id"]) == ["HE-T1", "HE-T2"]          # internal HE-T3 hidden, M04 is elsewhere
     r = recs.set_index("id")
     assert bool(r.loc["HE-T1", "geaendert_seit"]) and not bool(r.loc["HE-T2", "geaendert_seit"])
     assert "offen → in Umsetzung" in r.loc["HE-T1", "aenderungen"]
     assert bool(r.loc["HE-T1", "ueberfaellig"]) and not bool(r.loc["HE-T2", "ueberfaellig"])
-    staff, _ = report.recommendations(con, scope, ADMIN_ACTOR)
+    staff, _ = report_summary.recommendations(con, scope, actor=ADMIN_ACTOR)
     assert "HE-T3" in set(staff["id"])
     out = tmp_path / "haspe.pdf"
-    report.build_pdf(con, scope, VIEWER_ACTOR, out, since=dt.date(2026, 1, 1))
+    report_pdf.build_pdf(con, scope, out, since=dt.date(2026, 1, 1), actor=VIEWER_ACTOR)
     text = pdf_text(out)
     assert "Sprachförderung in Kitas ausbauen" in text and "Familienbüro" not in text
     assert "Interne Abstimmung" not in text
@@ -288,19 +290,19 @@ def test_recommendations_with_changes_since_meeting(con, tmp_path):
 def test_report_without_values_and_without_areas(con, empty_con, tmp_path):
     con.cursor().execute("DELETE FROM messwert")
     out = tmp_path / "leer.pdf"
-    report.build_pdf(con, report.bezirk_scope(con, "haspe"), VIEWER_ACTOR, out)
+    report_pdf.build_pdf(con, report_scope.bezirk_scope(con, "haspe"), out, actor=VIEWER_ACTOR)
     text = pdf_text(out)
     assert "Für dieses Gebiet liegen noch keine Kennzahlen vor." in text
     assert "Noch keine Werte für eine Rangfolge" in text and "Noch keine Kennzahlen geliefert." in text
     assert not re.search(r"\b(None|nan|NaN)\b", text)
-    with pytest.raises(report.ReportError, match="keine Sozialräume"):
-        report.build_pdf(empty_con, report.city_scope(empty_con), VIEWER_ACTOR, tmp_path / "x.pdf")
+    with pytest.raises(report_scope.ReportError, match="keine Sozialräume"):
+        report_pdf.build_pdf(empty_con, report_scope.city_scope(empty_con), tmp_path / "x.pdf", actor=VIEWER_ACTOR)
 
 
 def test_missing_font_gives_german_error(ro, tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "FONT_DIR", tmp_path)
-    with pytest.raises(report.ReportError, match="fonts-dejavu-core"):
-        report.build_pdf(ro, report.bezirk_scope(ro, "haspe"), VIEWER_ACTOR, tmp_path / "x.pdf")
+    monkeypatch.setattr(report_pdf, "FONT_DIR", tmp_path)
+    with pytest.raises(report_scope.ReportError, match="fonts-dejavu-core"):
+        report_pdf.build_pdf(ro, report_scope.bezirk_scope(ro, "haspe"), tmp_path / "x.pdf", actor=VIEWER_ACTOR)
     assert not (tmp_path / "x.pdf").exists()
 
 
@@ -354,13 +356,13 @@ def test_cli_report_protects_small_numbers_by_default(demo_db, tmp_path, ro):
 def test_scope_values_keep_exactly_the_cells_of_the_whole_table(ro, actor):
     """The district view loads one indicator at a time and keeps only its own areas: every kept cell
     (value, protection) is the cell of the whole protected table, and no total is lost."""
-    scope = report.bezirk_scope(ro, "Haspe")
-    ids = [i for i in dict.fromkeys(report.HEADLINE_IDS + report.CHART_IDS + [report.RANK_INDICATOR])]
-    whole = report._values(ro, actor, ids)
-    part = report.scope_values(ro, actor, ids, scope)
+    scope = report_scope.bezirk_scope(ro, "Haspe")
+    ids = [i for i in dict.fromkeys(report_summary.HEADLINE_IDS + report_summary.CHART_IDS + [report_scope.RANK_INDICATOR])]
+    whole = report_scope.protected_values(ro, ids, actor=actor)
+    part = report_scope.scope_values(ro, ids, scope, actor=actor)
     keys = ["ebene", "indikator_id", "jahr", "stadtbezirk_id", "sozialraum_id"]
-    expected = whole[(whole["ebene"] != report.AREA) | whole["sozialraum_id"].isin(scope.area_ids)
-                     | (whole["indikator_id"] == report.RANK_INDICATOR)]
+    expected = whole[(whole["ebene"] != report_scope.AREA) | whole["sozialraum_id"].isin(scope.area_ids)
+                     | (whole["indikator_id"] == report_scope.RANK_INDICATOR)]
     a = expected.sort_values(keys).reset_index(drop=True)
     b = part.sort_values(keys).reset_index(drop=True)
     assert len(b) < len(whole) and len(a) == len(b)
@@ -369,5 +371,15 @@ def test_scope_values_keep_exactly_the_cells_of_the_whole_table(ro, actor):
     if actor is VIEWER_ACTOR:
         assert b["gesperrt"].any()  # the demo has protected cells: the comparison covers them
     # the district view built from it equals the one built from the whole table
-    full = report.headline(ro, scope, actor, values=whole)
-    assert report.headline(ro, scope, actor, values=part).equals(full)
+    full = report_summary.headline(ro, scope, values=whole, actor=actor)
+    assert report_summary.headline(ro, scope, values=part, actor=actor).equals(full)
+
+
+def test_need_and_reports_do_not_import_the_demo():
+    import grimp
+
+    graph = grimp.build_graph("quartier")
+    for pkg in ("quartier.need", "quartier.reports"):
+        mods = {pkg} | graph.find_descendants(pkg)
+        bad = [(m, i) for m in mods for i in graph.find_modules_directly_imported_by(m) if i.startswith("quartier.demo")]
+        assert bad == [], bad

@@ -10,6 +10,7 @@ import pytest
 
 from quartier import db
 from quartier.access import ADMIN, SYSTEM, VIEWER, Actor
+from quartier.actions import store
 from quartier.values import series
 
 GEOM = '{"type": "Point", "coordinates": [7.47, 51.36]}'
@@ -237,7 +238,7 @@ def test_demo_profile_has_recommendations_and_all_indicators(con):
     prof, _ = series.profile(con, "M04", actor=Actor("gast", VIEWER))
     assert len(prof) == 15
     assert prof["status"].isin(["wert", "gesperrt", "fehlt"]).all()
-    recs = series.recommendations(con, "M04", actor=Actor("gast", VIEWER))
+    recs = store.of_sozialraum(con, "M04", actor=Actor("gast", VIEWER))
     assert recs is not None and len(recs) > 0
     assert {"id", "titel", "status"} <= set(recs.columns)
 
@@ -257,5 +258,5 @@ def test_sql_ranks_for_raw_view_match_the_pandas_rule(small):
 
 
 def test_recommendations_empty_catalogue_is_an_empty_list(small):
-    recs = series.recommendations(small, "a1", actor=VIEWER_ACTOR)
+    recs = store.of_sozialraum(small, "a1", actor=VIEWER_ACTOR)
     assert recs is not None and len(recs) == 0

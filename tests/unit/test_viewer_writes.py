@@ -61,13 +61,14 @@ def write_actions(con, tmp_path) -> dict[str, tuple[str, callable]]:
     acts["ingest.withdraw"] = (EDITOR, lambda a: store.withdraw(con, lid, a, "Test"))
     acts["ingest.accept_suggestion"] = (EDITOR, lambda a: store.accept_suggestion(con, a, "sozialraum", "Wehringhsn", "M04"))
 
-    catalogue = importlib.import_module("quartier.actions.catalogue")
+    catalogue = importlib.import_module("quartier.actions.store")
+    snapshots = importlib.import_module("quartier.actions.snapshots")
     rec = cur.execute("SELECT min(id) FROM empfehlung").fetchone()[0]
     acts["catalogue.create"] = (EDITOR, lambda a: catalogue.create(con, a, "HE-NEU-1", {"titel": "Neu"}, "Test"))
     acts["catalogue.update"] = (EDITOR, lambda a: catalogue.update(con, a, rec, {"titel": "Geändert"}, "Test"))
     acts["catalogue.bulk_status"] = (EDITOR, lambda a: catalogue.bulk_status(con, a, [rec], "umgesetzt", "Test"))
     acts["catalogue.retire"] = (EDITOR, lambda a: catalogue.retire(con, a, rec, "Test"))
-    acts["catalogue.create_snapshot"] = (EDITOR, lambda a: catalogue.create_snapshot(con, a, "Stand Test", date(2026, 1, 1)))
+    acts["catalogue.create_snapshot"] = (EDITOR, lambda a: snapshots.create_snapshot(con, a, "Stand Test", date(2026, 1, 1)))
     acts["catalogue.set_stale_months"] = (ADMIN, lambda a: catalogue.set_stale_months(con, a, 1))
 
     catalogue_io = importlib.import_module("quartier.actions.excel")
@@ -79,12 +80,14 @@ def write_actions(con, tmp_path) -> dict[str, tuple[str, callable]]:
     assert preview.status == "dry-run" and preview.changed == 1, (preview.status, getattr(preview, "errors", None))
     acts["catalogue_io.import_file"] = (EDITOR, lambda a: catalogue_io.import_file(con, a, str(rec_file)))
 
-    index = importlib.import_module("quartier.need.index")
-    method = index.demo_method()
-    acts["index.save_method"] = (EDITOR, lambda a: index.save_method(con, {**method, "name": "Viewer-Methode"}, a))
+    index_method = importlib.import_module("quartier.need.method")
+    index_compute = importlib.import_module("quartier.need.compute")
+    index_store = importlib.import_module("quartier.need.store")
+    method = importlib.import_module("quartier.demo.hagen").demo_method()
+    acts["index.save_method"] = (EDITOR, lambda a: index_method.save_method(con, {**method, "name": "Viewer-Methode"}, a))
     year = cur.execute("SELECT max(jahr) FROM messwert_aktuell").fetchone()[0]
-    result = index.compute(con, method, year)
-    acts["index.store_result"] = (EDITOR, lambda a: index.store_result(con, result, a, "Viewer-Ergebnis"))
+    result = index_compute.compute(con, method, year, actor=SYSTEM)
+    acts["index.store_result"] = (EDITOR, lambda a: index_store.store_result(con, result, a, "Viewer-Ergebnis"))
 
     maps = importlib.import_module("quartier.areas.maps")
     acts["maps.save_map_settings"] = (ADMIN, lambda a: maps.save_map_settings(con, a, basemap="https://example.org/{z}/{x}/{y}.png"))

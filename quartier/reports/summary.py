@@ -1,0 +1,401 @@
+"""District view and report contents: headline figures, ranking by need, development, the table of all
+Sozialräume and the Handlungsempfehlungen of a :class:`~quartier.reports.scope.Scope`.
+
+The same functions feed the page "Mein Bezirk" and the PDF (:mod:`quartier.reports.pdf`), so both show the
+same figures. Every function that returns values takes the ``actor`` who looks (keyword, required).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from quartier import db
+from quartier import format as fmt
+from quartier.access import Actor
+from quartier.need import compute as index_compute
+from quartier.need import method as index_method
+from quartier.reports.scope import (
+    AREA,
+    CITY,
+    DISTRICT,
+    RANK_INDICATOR,
+    Scope,
+    bezirk_scope,
+    protected_values,
+    scope_key,
+    scope_values,
+    series,
+    value_at,
+    year_of,
+)
+from quartier.values import indicators, overview
+
+HEADLINE_IDS = ["sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote", "ohne_abschluss", "ew_u18"]
+CHART_IDS = ["sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote"]
+
+
+def trend_meaning(change: float | None, direction: str | None) -> tuple[str, str, str | None]:
+    """(arrow, word, judgement) for a change; judgement 'günstig'/'ungünstig'/None (no direction)."""
+    if change is None or (isinstance(change, float) and math.isnan(change)):
+        return "", "keine Veränderung bekannt", None
+    if round(change, 1) == 0:
+        return "→", "unverändert", None
+    rising = change > 0
+    arrow, word = ("↑", "steigt") if rising else ("↓", "sinkt")
+    if direction not in ("higher", "lower"):
+        return arrow, word, None
+    bad = rising if direction == "higher" else not rising
+    return arrow, word, "ungünstig" if bad else "günstig"
+
+
+def headline(con, scope: Scope, year: int | None = None, ids: list[str] | None = None,
+             values: pd.DataFrame | None = None, *, actor: Actor) -> pd.DataFrame:
+    """Headline figures of the scope against the city (and, for a Sozialraum, its district).
+
+    One row per indicator: value in the latest year (or ``year``), change to the year before, the
+    trend's arrow/word and its meaning by the indicator's direction, and the reference values, all
+    also as formatted German text (``*_text``).
+    """
+    cat = indicators.catalogue(con).set_index("id")
+    wanted = [i for i in (ids or HEADLINE_IDS) if i in cat.index]
+    vals = values if values is not None else protected_values(con, wanted, actor=actor)
+    bez_ids = scope.kind == "sozialraum" and bool(scope.bezirk_id)
+    rows = []
+    for iid in wanted:
+        v = vals[vals["indikator_id"] == iid]
+        if v.empty:
+            continue
+        unit, direction = cat.loc[iid, "einheit"], cat.loc[iid, "richtung"]
+        direction = None if pd.isna(direction) else direction
+        s = series(v, scope_key(scope))
+        y = year_of(s, year)
+        if y is None:
+            continue
+        w, prot = value_at(s, y)
+        pw, pprot = value_at(s, y - 1)
+        change = None if (w is None or pw is None) else w - pw
+        arrow, word, judgement = trend_meaning(change, direction)
+        city = series(v, (CITY, None))
+        cw, cprot = value_at(city, y)
+        row = {
+            "indikator_id": iid, "name": cat.loc[iid, "name"], "kurzname": cat.loc[iid, "kurzname"] or cat.loc[iid, "name"],
+            "einheit": unit, "richtung": direction, "jahr": y, "wert": w, "gesperrt": prot, "vorjahr": pw,
+            "veraenderung": change, "pfeil": arrow, "trend": word, "bewertung": judgement,
+            "stadt": cw, "stadt_gesperrt": cprot,
+            "wert_text": fmt.value(w, unit, suppressed=prot),
+            "veraenderung_text": fmt.SUPPRESSED if (prot or pprot) else fmt.change(change, unit),
+            "trend_text": _trend_text(arrow, word, judgement, prot or pprot),
+            "stadt_text": fmt.value(cw, unit, suppressed=cprot),
+        }
+        if bez_ids:
+            bw, bprot = value_at(series(v, (DISTRICT, scope.bezirk_id)), y)
+            row.update({"bezirk": bw, "bezirk_gesperrt": bprot, "bezirk_text": fmt.value(bw, unit, suppressed=bprot)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _trend_text(arrow: str, word: str, judgement: str | None, protected: bool) -> str:
+    if protected:
+        return "gesperrt"
+    if not arrow:
+        return word
+    return f"{arrow} {word}" + (f" ({judgement})" if judgement else "")
+
+
+def need_ranking(con, scope: Scope, year: int | None = None,
+                 values: pd.DataFrame | None = None, *, actor: Actor) -> tuple[pd.DataFrame, str]:
+    """The Sozialräume of the scope ranked by need (rank 1 = most need) and a sentence on the method.
+
+    Uses the saved Handlungsbedarf method (:mod:`quartier.need`) when one is saved; otherwise ranks
+    by the indicator ``RANK_INDICATOR`` (oriented by its direction; protected values are not ranked).
+    For a Sozialraum the ranking is its district's.
+    """
+    ids = scope.area_ids
+    if scope.kind == "sozialraum" and scope.bezirk_id:
+        a = indicators.areas(con)
+        ids = tuple(a.loc[a["bezirk_id"] == scope.bezirk_id, "id"])
+    by_index = _index_ranking(con, ids, year, actor=actor)
+    if by_index is not None:
+        return by_index
+    cat = indicators.catalogue(con).set_index("id")
+    iid = RANK_INDICATOR if RANK_INDICATOR in cat.index else next(
+        (i for i in cat.index if not pd.isna(cat.loc[i, "richtung"])), None)
+    if iid is None:
+        return pd.DataFrame(columns=["rang", "sozialraum_id", "sozialraum", "wert", "wert_text", "rang_stadt"]), \
+            "Keine Rangfolge möglich: kein Indikator mit Richtung vorhanden."
+    vals = values if values is not None else protected_values(con, [iid], actor=actor)
+    v = vals[(vals["indikator_id"] == iid) & (vals["ebene"] == AREA)]
+    y = year_of(v, year)
+    if y is None:
+        return pd.DataFrame(columns=["rang", "sozialraum_id", "sozialraum", "wert", "gesperrt", "wert_text", "rang_stadt",
+                                     "rang_stadt_text", "jahr", "klasse"]), \
+            "Noch keine Werte für eine Rangfolge nach Handlungsbedarf vorhanden."
+    v = v[v["jahr"] == y].copy()
+    unit, direction = cat.loc[iid, "einheit"], cat.loc[iid, "richtung"]
+    asc = direction == "lower"
+    v["gesperrt"] = v["gesperrt"].fillna(False).astype(bool)
+    ranked = v[v["wert"].notna() & ~v["gesperrt"]].sort_values("wert", ascending=asc)
+    ranked["rang_stadt"] = range(1, len(ranked) + 1)
+    if ranked.empty:
+        ranked["rang_stadt"] = pd.Series(dtype=float)
+    n_city = len(ranked)
+    mine = v[v["sozialraum_id"].isin(ids)].merge(ranked[["sozialraum_id", "rang_stadt"]], on="sozialraum_id", how="left")
+    mine = mine.sort_values(["rang_stadt", "sozialraum_id"], na_position="last").reset_index(drop=True)
+    mine["rang"] = [i + 1 if not pd.isna(r) else None for i, r in enumerate(mine["rang_stadt"])]
+    mine["wert_text"] = [fmt.value(w, unit, suppressed=g) for w, g in zip(mine["wert"], mine["gesperrt"])]
+    mine["rang_stadt_text"] = [f"{int(r)} von {n_city}" if not pd.isna(r) else "nicht gereiht" for r in mine["rang_stadt"]]
+    mine["jahr"] = y
+    note = (f"Rangfolge nach „{cat.loc[iid, 'name']}“ {y} ({indicators.DIRECTION_LABEL.get(direction)}); "
+            "ein gespeichertes Index-Verfahren für den Handlungsbedarf ist noch nicht eingerichtet. "
+            "Gesperrte Werte werden nicht gereiht.")
+    mine["klasse"] = None
+    cols = ["rang", "sozialraum_id", "sozialraum", "wert", "gesperrt", "wert_text", "rang_stadt", "rang_stadt_text", "jahr", "klasse"]
+    return mine[cols], note
+
+
+def _index_ranking(con, ids, year: int | None, *, actor: Actor) -> tuple[pd.DataFrame, str] | None:
+    """Ranking by the saved Handlungsbedarf method (the standard one, else the first saved one); None when
+    there is no saved method or it cannot be computed."""
+    try:
+        saved = index_method.methods(con)
+        if saved is None or saved.empty:
+            return None
+        names = list(saved["name"])
+        name = index_method.STANDARD_METHOD_NAME if index_method.STANDARD_METHOD_NAME in names else names[0]
+        method = index_method.get_method(con, name)
+        yrs = [y for y in index_compute.years_available(con, method) if year is None or y <= int(year)]
+        if not yrs:
+            return None
+        res = index_compute.compute(con, method, yrs[-1], with_robustness=False, actor=actor).to_json()
+    except Exception:  # noqa: BLE001 - a broken method must not break the report; fall back to one indicator
+        return None
+    rows = res["sozialraeume"]
+    n_rated = sum(1 for r in rows if r["rank"] is not None)
+    mine = [r for r in rows if r["id"] in set(ids)]
+    mine.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["id"]))
+    out = pd.DataFrame({
+        "rang": [i + 1 if r["rank"] is not None else None for i, r in enumerate(mine)],
+        "sozialraum_id": [r["id"] for r in mine],
+        "sozialraum": [r["name"] for r in mine],
+        "wert": [r["value"] for r in mine],
+        "gesperrt": [False] * len(mine),
+        "wert_text": [(f"{fmt.number(r['value'], 2)} ({r['class']})" if r["value"] is not None
+                       else (", ".join(r["flags"]) or fmt.NOTHING)) for r in mine],
+        "rang_stadt": [r["rank"] for r in mine],
+        "rang_stadt_text": [f"{r['rank']} von {n_rated}" if r["rank"] is not None else "nicht gereiht" for r in mine],
+        "jahr": res["year"],
+        "klasse": [r["class"] for r in mine],
+    })
+    m = res["method"]
+    note = (f"Rangfolge nach dem gespeicherten Verfahren „{m['name']}“ (Version {m.get('version')}, "
+            f"{'z-Werte' if m['kind'] == 'zscore' else 'Punkte'}, {len(m['indicators'])} Indikatoren) für {res['year']}: "
+            "Wert = Handlungsbedarfsindex (höher = mehr Bedarf) mit Klasse. Die Herleitung zeigt die Seite „Handlungsbedarf“.")
+    return out, note
+
+
+def development(con, scope: Scope, ids: list[str] | None = None, with_areas: bool = True,
+                values: pd.DataFrame | None = None, *, actor: Actor) -> pd.DataFrame:
+    """Yearly values for charts: the scope, the city, the district (for a Sozialraum), the areas.
+
+    Columns: indikator_id, jahr, gebiet, art ('Sozialraum'|'Stadtbezirk'|'Gesamtstadt'), wert,
+    gesperrt, wert_text.
+    """
+    cat = indicators.catalogue(con).set_index("id")
+    wanted = [i for i in (ids or CHART_IDS) if i in cat.index]
+    vals = values if values is not None else protected_values(con, wanted, actor=actor)
+    areas = indicators.areas(con)
+    frames = []
+    for iid in wanted:
+        v = vals[vals["indikator_id"] == iid]
+        if v.empty:
+            continue
+        unit = cat.loc[iid, "einheit"]
+
+        def add(s, name, art, iid=iid, unit=unit):
+            if s.empty:
+                return
+            f = s[["jahr", "wert", "gesperrt"]].copy()
+            f["indikator_id"], f["gebiet"], f["art"] = iid, name, art
+            f["wert_text"] = [fmt.value(w, unit, suppressed=g) for w, g in zip(f["wert"], f["gesperrt"])]
+            frames.append(f)
+
+        if scope.kind == "sozialraum":
+            add(series(v, (AREA, scope.id)), scope.name, "Sozialraum")
+            add(series(v, (DISTRICT, scope.bezirk_id)), f"Bezirk {scope.bezirk_name}", "Stadtbezirk")
+        elif scope.kind == "bezirk":
+            add(series(v, (DISTRICT, scope.id)), f"Bezirk {scope.name}", "Stadtbezirk")
+            if with_areas:
+                # all Sozialräume of the district at once, in the order of ``areas`` and by year (what
+                # ``_series`` per area gave; filtering all rows once per area took seconds at 500 areas)
+                own = areas[areas["bezirk_id"] == scope.id]
+                order = {a: k for k, a in enumerate(own["id"])}
+                ar = v[(v["ebene"].to_numpy() == AREA) & v["sozialraum_id"].isin(list(order)).to_numpy()]
+                if len(ar):
+                    ar = ar.assign(_pos=ar["sozialraum_id"].map(order)).sort_values(["_pos", "jahr"], kind="stable")
+                    s_all = ar[["jahr", "wert", "gesperrt"]].copy()
+                    s_all["gesperrt"] = s_all["gesperrt"].fillna(False).astype(bool)
+                    add(s_all, ar["sozialraum_id"].map(dict(zip(own["id"], own["name"]))).to_numpy(), "Sozialraum")
+        else:
+            for b in indicators.bezirke(con).to_dict("records"):
+                add(series(v, (DISTRICT, b["id"])), f"Bezirk {b['name']}", "Stadtbezirk")
+        add(series(v, (CITY, None)), "Gesamtstadt", "Gesamtstadt")
+    if not frames:
+        return pd.DataFrame(columns=["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text"])
+    out = pd.concat(frames, ignore_index=True)
+    out["jahr"] = out["jahr"].astype(int)
+    return out[["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text"]]
+
+
+def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None = None,
+               values: pd.DataFrame | None = None, *, actor: Actor) -> pd.DataFrame:
+    """Formatted values of every Sozialraum in the scope (rows) per indicator (columns by id),
+    followed by the district and city rows. Column ``jahr_<id>`` holds each indicator's year."""
+    cat = indicators.catalogue(con).set_index("id")
+    wanted = [i for i in (ids or list(cat.index)) if i in cat.index]
+    vals = values if values is not None else protected_values(con, wanted, actor=actor)
+    areas = indicators.areas(con)
+    rows_ids = list(scope.area_ids)
+    groups: list[tuple[str, str, tuple]] = [(a, areas.set_index("id").loc[a, "name"], (AREA, a)) for a in rows_ids]
+    if scope.kind == "sozialraum" and scope.bezirk_id:
+        groups.append(("", f"Bezirk {scope.bezirk_name}", (DISTRICT, scope.bezirk_id)))
+    elif scope.kind == "bezirk":
+        groups.append(("", f"Bezirk {scope.name}", (DISTRICT, scope.id)))
+    elif scope.kind == "stadt":
+        for bz in indicators.bezirke(con).to_dict("records"):
+            groups.append(("", f"Bezirk {bz['name']}", (DISTRICT, bz["id"])))
+    groups.append(("", "Gesamtstadt", (CITY, None)))
+    out = pd.DataFrame({"sozialraum_id": [g[0] for g in groups], "gebiet": [g[1] for g in groups]})
+    for iid in wanted:
+        v = vals[vals["indikator_id"] == iid]
+        unit = cat.loc[iid, "einheit"]
+        y = year_of(v, year)
+        texts = []
+        for _sid, _name, members in groups:
+            w, prot = value_at(series(v, members), y)
+            texts.append(fmt.value(w, unit, suppressed=prot))
+        out[iid] = texts
+        out[f"jahr_{iid}"] = y
+    return out
+
+
+def _table_exists(con, name: str) -> bool:
+    row = con.cursor().execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    return bool(row and row[0])
+
+
+def _readable(field: str, text) -> str:
+    """A history value as German text (ISO dates -> TT.MM.JJJJ, lists with commas)."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return fmt.NOTHING
+    t = str(text)
+    try:
+        return dt.date.fromisoformat(t).strftime("%d.%m.%Y")
+    except ValueError:
+        return t.replace("|", ", ")
+
+
+def recommendations(con, scope: Scope, since: dt.date | None = None, *, actor: Actor) -> tuple[pd.DataFrame, str | None]:
+    """Handlungsempfehlungen for the scope's Sozialräume (and the city-wide ones) with status, the
+    derived "überfällig" flag and the changes since ``since`` (e.g. the last meeting); a note instead
+    when the catalogue is not available.
+
+    Built on :mod:`quartier.actions.store` (visibility: internal recommendations only for staff).
+    """
+    cols = ["id", "titel", "handlungsfeld", "ebene", "status", "status_symbol", "fortschritt", "federfuehrung",
+            "ende_geplant", "sozialraeume", "ueberfaellig", "ohne_aktualisierung", "geaendert_seit", "aenderungen"]
+    if importlib.util.find_spec("quartier.actions.store") is None or not _table_exists(con, "empfehlung"):
+        return pd.DataFrame(columns=cols), "Der Katalog der Handlungsempfehlungen ist noch nicht eingerichtet."
+    from quartier.actions import model, store
+
+    df = store.listing(con, actor=actor)
+    if df.empty:
+        return pd.DataFrame(columns=cols), "Noch keine Handlungsempfehlungen erfasst."
+    if scope.kind != "stadt":
+        mine = set(scope.area_ids)
+        df = df[(df["ebene"] == "stadtweit") | df["sozialraeume"].map(lambda ids: bool(mine & set(ids)))]
+    df = df.copy()
+    df["sozialraeume"] = [("stadtweit" if e == "stadtweit" else (", ".join(n) or fmt.NOTHING))
+                          for e, n in zip(df["ebene"], df["sozialraum_namen"])]
+    df["status_symbol"] = df["status"].map(lambda st: model.STATUS_BY_NAME[st].symbol if st in model.STATUS_BY_NAME else "")
+    changes: dict[str, list[str]] = {}
+    if since is not None and len(df):
+        ch = store.changed_since(con, since, actor=actor)
+        ch = ch[ch["empfehlung_id"].isin(set(df["id"]))].iloc[::-1]   # oldest first
+        for r in ch.to_dict("records"):
+            when = pd.Timestamp(r["zeitpunkt"]).strftime("%d.%m.%Y")
+            label = r["feld_label"]
+            if r["alt"] is None or (isinstance(r["alt"], float) and math.isnan(r["alt"])):
+                text = f"{label}: {_readable(r['feld'], r['neu'])} ({when})"
+            else:
+                text = f"{label}: {_readable(r['feld'], r['alt'])} → {_readable(r['feld'], r['neu'])} ({when})"
+            changes.setdefault(r["empfehlung_id"], []).append(text)
+    df["geaendert_seit"] = [rid in changes for rid in df["id"]]
+    df["aenderungen"] = ["; ".join(changes.get(rid, [])) for rid in df["id"]]
+    return df[cols].sort_values("id").reset_index(drop=True), None
+
+
+def definitions(con, ids: list[str] | None = None) -> pd.DataFrame:
+    cat = indicators.catalogue(con)
+    if ids:
+        cat = cat[cat["id"].isin(ids)]
+    return cat[["id", "name", "einheit", "lieferant", "richtung", "definition", "zaehler_def", "nenner_def", "handlungsfeld"]]
+
+
+@dataclass
+class Summary:
+    scope: Scope
+    city: str
+    demo: bool
+    attribution: str | None
+    headline: pd.DataFrame
+    ranking: pd.DataFrame
+    ranking_note: str
+    development: pd.DataFrame
+    areas: pd.DataFrame
+    recommendations: pd.DataFrame
+    recommendations_note: str | None
+    status: pd.DataFrame
+    since: dt.date | None = None
+    year: int | None = None
+    created: dt.datetime = field(default_factory=dt.datetime.now)
+    values: pd.DataFrame | None = None   # the protected table everything above was built from
+
+
+def summary(con, scope: Scope, year: int | None = None, since: dt.date | None = None,
+            with_table: bool = True, *, actor: Actor) -> Summary:
+    """Everything a view or report of ``scope`` shows. ``with_table=False`` skips the table of all
+    indicators per Sozialraum (the PDF needs it, the page does not) and loads only the indicators
+    shown on the page."""
+    cat_ids = list(indicators.catalogue(con)["id"])
+    wanted = None if with_table else [i for i in dict.fromkeys(HEADLINE_IDS + CHART_IDS + [RANK_INDICATOR]) if i in cat_ids]
+    vals = protected_values(con, wanted, actor=actor) if with_table or scope.kind == "stadt" else \
+        scope_values(con, wanted, scope, actor=actor)
+    head = headline(con, scope, year, values=vals, actor=actor)
+    rank, note = need_ranking(con, scope, year, values=vals, actor=actor)
+    dev = development(con, scope, values=vals, actor=actor)
+    table = area_table(con, scope, year, ids=cat_ids, values=vals, actor=actor) if with_table else pd.DataFrame()
+    recs, rec_note = recommendations(con, scope, since, actor=actor)
+    return Summary(
+        scope=scope, city=db.get_setting(con, "stadt", "Stadt") or "Stadt", demo=_is_demo(con),
+        attribution=db.get_setting(con, "attribution"), headline=head, ranking=rank, ranking_note=note,
+        development=dev, areas=table, recommendations=recs, recommendations_note=rec_note,
+        status=overview.delivery_status(con), since=since, year=year, values=vals,
+    )
+
+
+def _is_demo(con) -> bool:
+    """The database holds the demo city (the setting ``python -m quartier demo`` writes; read here so that a
+    report does not depend on the demo package)."""
+    return db.get_setting(con, "demo", "0") == "1"
+
+
+def district_summary(con, bezirk_id: str, year: int | None = None, since: dt.date | None = None,
+                     with_table: bool = True, *, actor: Actor) -> Summary:
+    """Everything the district view shows, for one Stadtbezirk (id or tolerant name)."""
+    return summary(con, bezirk_scope(con, bezirk_id), year, since, with_table, actor=actor)
