@@ -12,12 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pandas as pd
 
 from quartier.errors import QuartierError
 
 Con = duckdb.DuckDBPyConnection  # the connection type every core function takes
+Params = list[Any] | tuple[Any, ...] | dict[str, Any] | None
 
 DEFAULT_DB = Path("data") / "quartier.duckdb"
 _WRITE_LOCK = threading.RLock()
@@ -37,7 +40,7 @@ class DatabaseLocked(DatabaseError):
     """Another process (usually the running app) holds the database file."""
 
 
-def db_path(arg: str | os.PathLike | None = None) -> Path:
+def db_path(arg: str | os.PathLike[str] | None = None) -> Path:
     """The database path: argument, else ``QUARTIER_DB``, else ``data/quartier.duckdb``."""
     if arg:
         return Path(arg)
@@ -45,7 +48,7 @@ def db_path(arg: str | os.PathLike | None = None) -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
-def connect(path: str | os.PathLike | None = None, *, read_only: bool = False, migrate: bool = True):
+def connect(path: str | os.PathLike[str] | None = None, *, read_only: bool = False, migrate: bool = True) -> Con:
     """Open (and migrate) the database file; raise :class:`DatabaseError` with a clear message."""
     p = db_path(path)
     if read_only and not p.exists():
@@ -79,7 +82,7 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(out)
 
 
-def apply_migrations(con) -> list[int]:
+def apply_migrations(con: Con) -> list[int]:
     """Apply every migration not yet recorded in ``schema_version``; return the versions applied."""
     with _WRITE_LOCK:
         cur = con.cursor()
@@ -105,13 +108,13 @@ def apply_migrations(con) -> list[int]:
         return applied
 
 
-def schema_version(con) -> int:
+def schema_version(con: Con) -> int:
     row = con.cursor().execute("SELECT max(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
+    return int(row[0] or 0) if row else 0
 
 
 @contextmanager
-def transaction(con) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(con: Con) -> Iterator[Con]:
     """A short write transaction on its own cursor, behind the process-wide write lock."""
     global _generation
     with _WRITE_LOCK:
@@ -129,7 +132,7 @@ def transaction(con) -> Iterator[duckdb.DuckDBPyConnection]:
             cur.close()
 
 
-def query_df(con, sql: str, params: list | tuple | dict | None = None):
+def query_df(con: Con, sql: str, params: Params = None) -> pd.DataFrame:
     """Run a read query on its own cursor and return a pandas DataFrame."""
     cur = con.cursor()
     try:
@@ -138,7 +141,7 @@ def query_df(con, sql: str, params: list | tuple | dict | None = None):
         cur.close()
 
 
-def query_arrow_df(con, sql: str, params: list | tuple | None = None):
+def query_arrow_df(con: Con, sql: str, params: list[Any] | tuple[Any, ...] | None = None) -> pd.DataFrame:
     """Like :func:`query_df` for large results of plain columns (text, numbers, booleans, timestamps).
 
     Goes through Arrow: no Python object per text cell on the way. At 1.2 million rows (10,000
@@ -152,12 +155,12 @@ def query_arrow_df(con, sql: str, params: list | tuple | None = None):
         cur.close()
 
 
-def get_setting(con, key: str, default: str | None = None) -> str | None:
+def get_setting(con: Con, key: str, default: str | None = None) -> str | None:
     row = con.cursor().execute("SELECT wert FROM einstellung WHERE schluessel = ?", [key]).fetchone()
     return row[0] if row else default
 
 
-def set_setting(cur, key: str, value: str | None) -> None:
+def set_setting(cur: Con, key: str, value: str | None) -> None:
     cur.execute(
         "INSERT INTO einstellung (schluessel, wert) VALUES (?, ?) "
         "ON CONFLICT (schluessel) DO UPDATE SET wert = excluded.wert",
@@ -165,7 +168,7 @@ def set_setting(cur, key: str, value: str | None) -> None:
     )
 
 
-def audit(cur, user: str, action: str, obj: str | None = None, details: str | None = None) -> None:
+def audit(cur: Con, user: str, action: str, obj: str | None = None, details: str | None = None) -> None:
     """Append one entry to the audit log (inside the caller's transaction)."""
     cur.execute(
         "INSERT INTO audit_log (benutzer, aktion, objekt, details) VALUES (?, ?, ?, ?)",

@@ -8,15 +8,27 @@ neutralised with a leading apostrophe.
 from __future__ import annotations
 
 import csv
-import re
 import io
+import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from quartier import uploads
 from quartier.errors import QuartierError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# control characters an .xlsx cannot hold (openpyxl raises IllegalCharacterError): shown as U+FFFD instead
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+REPLACEMENT = "\ufffd"
+
+
+def clean_text(value: Any) -> Any:
+    """Text with control characters (NUL, …) replaced by U+FFFD so that it can be written to .xlsx."""
+    if isinstance(value, str) and _ILLEGAL_XML.search(value):
+        return _ILLEGAL_XML.sub(REPLACEMENT, value)
+    return value
 
 
 class TableError(QuartierError):
@@ -27,7 +39,7 @@ _AFTER_BREAK = re.compile(r"([\r\n][ ]*)(?=[=+\-@\t])")
 CSV_LINE_END = "\r\n"  # with it, the csv writer quotes every field that holds a CR or an LF
 
 
-def neutralise(value):
+def neutralise(value: Any) -> Any:
     """Make text safe for spreadsheets: an apostrophe before a formula start (=, +, -, @, tab, CR), also after
     leading spaces and after every line break inside the text (software that treats CR as a line end would
     otherwise see a new row starting with ``=cmd…``)."""
@@ -78,11 +90,11 @@ def to_xlsx_bytes(sheets: dict[str, pd.DataFrame], path: str | Path | None = Non
     for name, df in sheets.items():
         ws = wb.create_sheet(title=str(name)[:31])
         safe = neutralise_frame(df)
-        ws.append([str(c) for c in safe.columns])
+        ws.append([clean_text(str(c)) for c in safe.columns])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in safe.itertuples(index=False):
-            ws.append([None if (v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA) else _plain(v) for v in row])
+            ws.append([None if (v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA) else clean_text(_plain(v)) for v in row])
         for i, col in enumerate(safe.columns, start=1):
             width = max([len(str(col))] + [len(str(v)) for v in safe[col].head(200).tolist()])
             ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(60, max(8, width + 2))
@@ -107,36 +119,64 @@ def _plain(v):
 
 
 def decode_csv(raw: bytes) -> tuple[str, str]:
-    """CSV bytes as departments send them (UTF-8 with or without BOM, else Windows-1252) -> (text, separator)."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    first = text.splitlines()[0] if text else ""
-    return text, (";" if first.count(";") >= first.count(",") else ",")
+    """CSV bytes as departments send them -> (text, separator); the one decoding in :mod:`quartier.uploads`."""
+    return uploads.decode_csv(raw)
 
 
 def read_table(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
-    """Read a simple header-first table from .csv (``;`` or ``,``, UTF-8 or Windows-1252) or .xlsx."""
-    p = Path(path)
-    if not p.exists():
-        raise TableError(f"Datei {p} nicht gefunden.")
-    suffix = p.suffix.lower()
-    if suffix == ".csv":
-        text, sep = decode_csv(p.read_bytes())
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
-        from python_calamine import CalamineWorkbook
+    """Read a simple header-first table from .csv (``;``, ``,`` or tab; UTF-8 or Windows-1252) or .xlsx.
 
-        try:
-            wb = CalamineWorkbook.from_path(str(p))
-            name = wb.sheet_names[sheet] if isinstance(sheet, int) else sheet
-            rows = wb.get_sheet_by_name(name).to_python()
-        except Exception as exc:  # noqa: BLE001 - calamine raises several error types
-            raise TableError(f"{p}: Datei kann nicht als Tabelle gelesen werden ({exc}).") from exc
-        if not rows:
-            return pd.DataFrame()
-        header = [str(h).strip() for h in rows[0]]
-        body = [["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in r] for r in rows[1:]]
-        return pd.DataFrame(body, columns=header)
-    raise TableError(f"{p}: Dateiendung {p.suffix!r} nicht unterstützt (erlaubt: .csv, .xlsx).")
+    The file goes through :mod:`quartier.uploads` (regular file, size limit, zip bomb, password,
+    sheet dimensions); every refusal is a :class:`TableError` naming the file.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xlsm", ".xls", ".ods"):
+        if not p.exists():
+            raise TableError(f"Datei {p} nicht gefunden.")
+        raise TableError(f"{p}: Dateiendung {p.suffix!r} nicht unterstützt (erlaubt: .csv, .xlsx).")
+    try:
+        data = uploads.read_path(p)
+        if suffix == ".csv":
+            uploads.check_upload(data, p.name)
+            text, sep = uploads.decode_csv(data)
+            return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        book = uploads.read_book(data, p.name, pick=lambda names: [_pick_sheet(names, sheet)])
+    except uploads.FileRejected as exc:
+        if exc.kind == "unlesbar" and not p.exists():
+            raise TableError(f"Datei {p} nicht gefunden.") from exc
+        raise TableError(f"{p}: {exc}") from exc
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise TableError(f"{p}: Datei kann nicht als Tabelle gelesen werden ({exc}).") from exc
+    rows = book.sheets[0].rows if book.sheets else []
+    rows = _trim(rows)
+    if not rows:
+        return pd.DataFrame()
+    header = [str(h).strip() for h in rows[0]]
+    body = [["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in r] for r in rows[1:]]
+    return pd.DataFrame(body, columns=header)
+
+
+def _pick_sheet(names: list[str], sheet: str | int) -> str:
+    if isinstance(sheet, int):
+        if not -len(names) <= sheet < len(names):
+            raise uploads.FileRejected(f"Die Datei hat kein Blatt Nummer {sheet + 1}.", "blatt")
+        return names[sheet]
+    if sheet not in names:
+        raise uploads.FileRejected(f"Die Datei hat kein Blatt „{sheet}“.", "blatt")
+    return sheet
+
+
+def _trim(rows: list[list[Any]]) -> list[list[Any]]:
+    """Drop the empty rows and columns around the data, as calamine's default read does."""
+    def empty(v: Any) -> bool:
+        return v is None or v == ""
+
+    top = next((i for i, r in enumerate(rows) if not all(empty(v) for v in r)), len(rows))
+    bottom = next((i for i in range(len(rows), top, -1) if not all(empty(v) for v in rows[i - 1])), top)
+    rows = rows[top:bottom]
+    used = [c for c in range(max((len(r) for r in rows), default=0)) if any(c < len(r) and not empty(r[c]) for r in rows)]
+    if not used:
+        return []
+    left, right = used[0], used[-1] + 1
+    return [list(r[left:right]) + [""] * max(0, right - len(r)) for r in rows]

@@ -1,16 +1,22 @@
-"""Reading delivered files safely: size and type checks, zip-bomb guard, CSV sniffing, calamine.
+"""The one reader for every uploaded or given spreadsheet/CSV: deliveries, recommendations, catalogues.
 
-Nothing here touches the database. Every problem becomes a :class:`FileRejected` with a German
-message that says what to do.
+Size and type checks, regular files only, zip-bomb guard, password check, declared and real sheet
+dimensions checked before a sheet is loaded, one CSV decoding, calamine. Nothing here touches the
+database. Every problem becomes a :class:`FileRejected` with a German message that says what to do.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from quartier.errors import QuartierError
 
@@ -35,7 +41,7 @@ class FileRejected(QuartierError):
 @dataclass
 class RawSheet:
     name: str
-    rows: list[list]                    # absolute positions: rows[r][c] is cell (r+1, c+1)
+    rows: list[list[Any]]               # absolute positions: rows[r][c] is cell (r+1, c+1)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 (0-based)
 
 
@@ -45,7 +51,7 @@ class RawBook:
     infos: list[str] = field(default_factory=list)
     kind: str = "xlsx"
     zip_file: zipfile.ZipFile | None = field(default=None, repr=False)
-    _formulas: list | None = field(default=None, repr=False)
+    _formulas: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     def formulas_without_value(self) -> list[tuple[str, str]]:
         """(sheet, cell) of formula cells without a cached value (xlsx/xlsm only), scanned on first use.
@@ -72,10 +78,7 @@ def check_upload(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES) 
     if not data:
         raise FileRejected("Die Datei ist leer (0 Byte). Bitte die Datei erneut speichern und noch einmal hochladen.", "leer")
     if len(data) > max_bytes:
-        raise FileRejected(
-            f"Die Datei ist {len(data) / 1024 / 1024:.1f} MB groß und überschreitet das Upload-Limit von "
-            f"{max_bytes / 1024 / 1024:.0f} MB. Bitte die Lieferung aufteilen (z. B. ein Jahr je Datei).".replace(".", ",", 1),
-            "zu_gross")
+        raise FileRejected(_too_large_text(len(data), max_bytes), "zu_gross")
     if data.startswith(ZIP_MAGIC) or data.startswith(b"PK\x05\x06"):
         if suffix not in (".xlsx", ".xlsm", ".ods"):
             raise FileRejected(f"Die Datei ist ein ZIP-Container, aber die Endung ist {suffix}. Bitte als .xlsx oder .ods speichern.", "dateityp")
@@ -90,8 +93,14 @@ def check_upload(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES) 
             raise FileRejected(f"Die Datei ist eine alte Excel-Datei (.xls), hat aber die Endung {suffix}.", "dateityp")
         return "cfb"
     if suffix == ".csv":
-        if b"\x00" in data[:4096]:
+        nul = data.find(b"\x00")
+        if 0 <= nul < 4096:
             raise FileRejected("Die CSV-Datei enthält Binärdaten und ist keine Textdatei. Bitte als „CSV (Trennzeichen-getrennt)“ speichern.", "dateityp")
+        if nul >= 0:
+            line = data.count(b"\n", 0, nul) + 1
+            raise FileRejected(f"Die CSV-Datei enthält in Zeile {line} Binärdaten (ein NUL-Zeichen) und "
+                               "ist keine saubere Textdatei. Bitte die Zeile prüfen und als „CSV (Trennzeichen-getrennt)“ speichern.",
+                               "dateityp")
         return "csv"
     raise FileRejected(
         f"Die Datei hat die Endung {suffix}, ist aber keine Tabellendatei (weder Excel noch OpenDocument). "
@@ -124,11 +133,74 @@ def check_zip(data: bytes) -> zipfile.ZipFile:
     return zf
 
 
-def read_book(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES) -> RawBook:
+def _mb(n: float) -> str:
+    return f"{n / 1024 / 1024:.1f}".replace(".", ",")
+
+
+def read_path(path: str | Path, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
+    """The bytes of a file given on the command line: regular files only, at most ``max_bytes``.
+
+    A FIFO, a device (``/dev/zero``) or a directory is refused before anything is read, so the
+    call never blocks and never reads without end. Messages do not repeat the path: callers add it.
+    """
+    p = Path(path)
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise FileRejected(os_error_text(exc), "unlesbar") from exc
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise FileRejected(os_error_text(IsADirectoryError()), "unlesbar")
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRejected("Das ist keine gewöhnliche Datei (sondern z. B. eine Pipe oder ein Gerät) und wird "
+                               "nicht gelesen. Bitte eine gespeicherte Tabellendatei angeben.", "keine_datei")
+        if info.st_size > max_bytes:
+            raise FileRejected(_too_large_text(info.st_size, max_bytes), "zu_gross")
+        chunks = []
+        got = 0
+        while got <= max_bytes:
+            block = os.read(fd, min(1 << 20, max_bytes + 1 - got))
+            if not block:
+                break
+            chunks.append(block)
+            got += len(block)
+    except OSError as exc:
+        raise FileRejected(os_error_text(exc), "unlesbar") from exc
+    finally:
+        os.close(fd)
+    if got > max_bytes:
+        raise FileRejected(_too_large_text(got, max_bytes), "zu_gross")
+    return b"".join(chunks)
+
+
+def os_error_text(exc: OSError) -> str:
+    """A German sentence for a file that cannot be opened."""
+    if isinstance(exc, FileNotFoundError):
+        return "Datei nicht gefunden. Bitte Pfad und Dateinamen prüfen."
+    if isinstance(exc, IsADirectoryError):
+        return "Das ist ein Ordner, keine Datei. Bitte die Lieferdatei selbst angeben."
+    if isinstance(exc, PermissionError):
+        return "Keine Leseberechtigung für die Datei. Bitte die Rechte prüfen."
+    return f"Datei kann nicht gelesen werden ({exc})."
+
+
+def _too_large_text(size: int, max_bytes: int) -> str:
+    return (f"Die Datei ist {_mb(size)} MB groß und überschreitet das Upload-Limit von {max_bytes / 1024 / 1024:.0f} MB. "
+            "Bitte die Lieferung aufteilen (z. B. ein Jahr je Datei).")
+
+
+SheetPick = Callable[[list[str]], list[str]]
+
+
+def read_book(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES, pick: SheetPick | None = None) -> RawBook:
+    """All checks, then the sheets as rows. ``pick`` chooses sheets by name from all names (default: every
+    visible worksheet); a picked sheet is read even when hidden."""
     kind = check_upload(data, filename, max_bytes)
     if kind == "csv":
         return RawBook([RawSheet(_csv_sheet_name(filename), read_csv_rows(data))], kind="csv")
     zf = check_zip(data) if kind == "zip" else None
+    sizes = sheet_sizes(zf) if zf is not None else {}
     from python_calamine import CalamineWorkbook, PasswordError
 
     try:
@@ -140,25 +212,8 @@ def read_book(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES) -> 
                            "neu speichern und erneut liefern.", "beschaedigt") from exc
     book = RawBook([], kind="ods" if suffix_of(filename) == ".ods" else ("xls" if kind == "cfb" else "xlsx"))
     book.zip_file = zf
-    cells = 0
     try:
-        for meta in wb.sheets_metadata:
-            visible = str(meta.visible).rsplit(".", 1)[-1].lower() == "visible"
-            is_work = str(meta.typ).rsplit(".", 1)[-1].lower() == "worksheet"
-            if not visible:
-                book.infos.append(f"Ausgeblendetes Blatt „{meta.name}“ wird nicht gelesen.")
-                continue
-            if not is_work:
-                book.infos.append(f"Blatt „{meta.name}“ ist kein Tabellenblatt (z. B. Diagramm) und wird nicht gelesen.")
-                continue
-            sh = wb.get_sheet_by_name(meta.name)
-            cells += (sh.total_height or 0) * (sh.total_width or 0)
-            if cells > MAX_CELLS:
-                raise FileRejected(f"Die Datei hat mehr als {MAX_CELLS:,} Zellen und ist zu groß für einen Import. "
-                                   "Bitte aufteilen.".replace(",", "."), "zu_gross")
-            rows = sh.to_python(skip_empty_area=False)
-            merged = [(a[0], a[1], b[0], b[1]) for a, b in (sh.merged_cell_ranges or [])]
-            book.sheets.append(RawSheet(meta.name, rows, merged))
+        _read_sheets(wb, book, sizes, pick(list(wb.sheet_names)) if pick else None)
     except FileRejected:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -167,6 +222,138 @@ def read_book(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES) -> 
     finally:
         wb.close()
     return book
+
+
+def _read_sheets(wb: Any, book: RawBook, sizes: dict[str, tuple[int, int]], picked: list[str] | None) -> None:
+    cells = 0
+    for meta in wb.sheets_metadata:
+        visible = str(meta.visible).rsplit(".", 1)[-1].lower() == "visible"
+        is_work = str(meta.typ).rsplit(".", 1)[-1].lower() == "worksheet"
+        if picked is not None:
+            if meta.name not in picked or not is_work:
+                continue
+        elif not visible:
+            book.infos.append(f"Ausgeblendetes Blatt „{meta.name}“ wird nicht gelesen.")
+            continue
+        elif not is_work:
+            book.infos.append(f"Blatt „{meta.name}“ ist kein Tabellenblatt (z. B. Diagramm) und wird nicht gelesen.")
+            continue
+        rows_n, cols_n = sizes.get(meta.name, (0, 0))
+        cells += rows_n * cols_n          # known from the sheet XML before calamine allocates anything
+        if cells > MAX_CELLS:
+            raise _too_many_cells(meta.name, rows_n, cols_n)
+        sh = wb.get_sheet_by_name(meta.name)
+        cells += (sh.total_height or 0) * (sh.total_width or 0) - rows_n * cols_n
+        if cells > MAX_CELLS:
+            raise FileRejected(f"Die Datei hat mehr als {MAX_CELLS:,} Zellen und ist zu groß für einen Import. "
+                               "Bitte aufteilen.".replace(",", "."), "zu_gross")
+        rows = sh.to_python(skip_empty_area=False)
+        merged = [(a[0], a[1], b[0], b[1]) for a, b in (sh.merged_cell_ranges or [])]
+        book.sheets.append(RawSheet(meta.name, rows, merged))
+
+
+def _too_many_cells(sheet: str, rows_n: int, cols_n: int) -> FileRejected:
+    def n(x: int) -> str:
+        return f"{x:,}".replace(",", ".")
+
+    return FileRejected(
+        f"Das Blatt „{sheet}“ ist {n(rows_n)} Zeilen × {n(cols_n)} Spalten groß ({n(rows_n * cols_n)} Zellen); "
+        f"erlaubt sind höchstens {n(MAX_CELLS)} Zellen. Die Datei wird aus Sicherheitsgründen nicht geöffnet. Bitte nur "
+        "den Bereich mit Daten in eine neue Arbeitsmappe kopieren und erneut liefern.", "zu_gross")
+
+
+_DIM_RE = re.compile(rb'<dimension[^>]*?ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
+_ROW_RE = re.compile(rb'<row [^>]*?r="([0-9]+)"')
+_CELL_REF_RE = re.compile(rb'<c r="')
+_WIDE_COL_RE = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
+_SINGLE_COL_RE = {n: re.compile(rb'<c r="[' + bytes([64 + n]) + rb'-Z][0-9]') for n in range(1, 27)}
+
+
+def _max_column(body: bytes, known: int) -> int:
+    """The largest column referenced in ``body`` (at least ``known``), without a match object per cell."""
+    wide = _WIDE_COL_RE.findall(body) if known > 26 or _WIDE_COL_RE.search(body) else []
+    if wide:
+        return max(known, max(_col_number(x) for x in set(wide)))
+    best = known
+    while best < 26:
+        m = _SINGLE_COL_RE[best + 1].search(body)
+        if not m:
+            break
+        best = max(best, m.group()[6] - 64)
+    return best
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def sheet_sizes(zf: zipfile.ZipFile) -> dict[str, tuple[int, int]]:
+    """(rows, columns) per worksheet of an xlsx/xlsm, from the sheet XML, streamed in bounded memory.
+
+    The larger of the declared ``<dimension ref=…>`` and the real extent of the cells is used; a sheet
+    beyond :data:`MAX_CELLS` is refused here, before calamine allocates its grid.
+    """
+    out: dict[str, tuple[int, int]] = {}
+    for name, path in _sheet_paths(zf).items():
+        try:
+            rows_n, cols_n, count = _scan_extent(zf, path)
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError):
+            continue
+        if rows_n * cols_n > MAX_CELLS or count > MAX_CELLS:
+            raise _too_many_cells(_unescape(name), rows_n, cols_n)
+        out[_unescape(name)] = (rows_n, cols_n)
+    return out
+
+
+def _scan_extent(zf: zipfile.ZipFile, path: str, chunk: int = 1 << 20) -> tuple[int, int, int]:
+    """(rows, columns, cell elements) of one sheet XML: declared dimension and cell references, streamed."""
+    rows_n = cols_n = count = 0
+    tail = b""
+    first = True
+    with zf.open(path) as fh:
+        while True:
+            block = fh.read(chunk)
+            if not block:
+                break
+            buf = tail + block
+            if first:
+                dim = _DIM_RE.search(buf)
+                if dim:
+                    last_col, last_row = (dim.group(3), dim.group(4)) if dim.group(3) else (dim.group(1), dim.group(2))
+                    rows_n, cols_n = int(last_row), _col_number(last_col)
+                first = False
+            cut = buf.rfind(b"<")  # a tag cut at the chunk end is scanned with the next chunk
+            body, tail = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
+            rows = _ROW_RE.findall(body)
+            if rows:
+                rows_n = max(rows_n, max(map(int, rows)))
+            cols_n = max(cols_n, _max_column(body, cols_n))
+            if not _CELL_REF_RE.search(body):  # cells without a reference: count them
+                count += body.count(b"<c ") + body.count(b"<c>") + body.count(b"<c/>")
+    return rows_n, cols_n, count
+
+
+def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name (XML-escaped) -> path of its XML in the zip (xlsx/xlsm only)."""
+    try:
+        wbxml = zf.read("xl/workbook.xml")
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return {}
+    target = {}
+    for m in _REL_RE.finditer(rels):
+        rid, tgt = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        t = tgt.decode("utf-8", "replace").lstrip("/")
+        target[rid] = t if t.startswith("xl/") else "xl/" + t
+    out = {}
+    for m in _SHEET_RE.finditer(wbxml):
+        path = target.get(m.group(2))
+        if path:
+            out[m.group(1).decode("utf-8", "replace")] = path
+    return out
 
 
 def _csv_sheet_name(filename: str) -> str:
@@ -181,13 +368,20 @@ def decode_text(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def read_csv_rows(data: bytes) -> list[list]:
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """The one CSV decoding: UTF-8 (with or without BOM), else Windows-1252; separator ``;``, ``,`` or tab,
+    whichever occurs most in the first 50 non-empty lines (``;`` when none does)."""
     text = decode_text(data)
     lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
     sample = "\n".join(lines)
     counts = {sep: sample.count(sep) for sep in (";", ",", "\t")}
-    sep = max(counts, key=counts.get) if any(counts.values()) else ";"
-    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    sep = max(counts, key=lambda k: counts[k]) if any(counts.values()) else ";"
+    return text, sep
+
+
+def read_csv_rows(data: bytes) -> list[list[Any]]:
+    text, sep = decode_csv(data)
+    rows: list[list[Any]] = list(csv.reader(io.StringIO(text), delimiter=sep))
     width = max((len(r) for r in rows), default=0)
     return [r + [""] * (width - len(r)) for r in rows]
 
@@ -203,23 +397,14 @@ def _formulas_without_value(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
     try:
         names = zf.namelist()
         sheet_files = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-        candidates = {}
+        candidates: dict[str, bytes] = {}
         for n in sheet_files:
             if _contains(zf, n, (b"<f>", b"<f ")):
                 candidates[n] = zf.read(n)
         if not candidates:
             return []
-        wbxml = zf.read("xl/workbook.xml")
-        rels = zf.read("xl/_rels/workbook.xml.rels")
-        target = {}
-        for m in _REL_RE.finditer(rels):
-            rid, tgt = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-            t = tgt.decode().lstrip("/")
-            target[rid] = t if t.startswith("xl/") else "xl/" + t
         out = []
-        for m in _SHEET_RE.finditer(wbxml):
-            sheet_name = m.group(1).decode("utf-8")
-            path = target.get(m.group(2))
+        for sheet_name, path in _sheet_paths(zf).items():
             xml = candidates.get(path)
             if xml is None:
                 continue

@@ -9,8 +9,6 @@ file stay as they are. A status change needs a text in "Begründung" of the same
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,12 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from quartier import access, db
+from quartier import access, db, uploads
 from quartier.actions import model, store
 from quartier.errors import QuartierError
 from quartier.ingest.values import col_letter
 from quartier.names import normalize
-from quartier.tables import FORMULA_START, decode_csv, to_xlsx_bytes, write_table
+from quartier.tables import FORMULA_START, to_xlsx_bytes, write_table
 
 SHEET = "Empfehlungen"
 ID_LABEL = "Nummer"
@@ -138,37 +136,36 @@ def export_file(con, path: str | Path, sep: str = ";") -> Path:
 
 
 def read_sheet(source, filename: str | None = None) -> Sheet:
-    """Read the "Empfehlungen" sheet (or the first) from a path or bytes (.xlsx or .csv)."""
+    """Read the "Empfehlungen" sheet (or the first) from a path or bytes (.xlsx or .csv).
+
+    Every file goes through :mod:`quartier.uploads` (regular file, size limit, zip bomb, password,
+    sheet dimensions); a refusal is an :class:`ImportFileError` naming the file.
+    """
     name = filename or (str(source) if isinstance(source, (str, Path)) else "Upload")
     suffix = Path(name).suffix.lower()
-    if isinstance(source, (str, Path)):
-        p = Path(source)
-        if not p.exists():
-            raise ImportFileError(f"Datei {p} nicht gefunden.")
-        data = p.read_bytes()
-    else:
-        data = bytes(source)
-    if suffix == ".csv":
-        text, sep = decode_csv(data)
-        table = list(csv.reader(io.StringIO(text), delimiter=sep))
-        sheet_name = Path(name).name
-    elif suffix in (".xlsx", ".xlsm", ".ods", ".xls"):
-        from python_calamine import CalamineWorkbook
-
-        try:
-            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            names = wb.sheet_names
-            sheet_name = next((n for n in names if normalize(n) == normalize(SHEET)), names[0])
-            table = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-        except Exception as exc:  # noqa: BLE001 - calamine raises several error types
-            raise ImportFileError(f"{name}: Datei kann nicht als Excel-Tabelle gelesen werden ({exc}).") from exc
-    else:
+    if suffix not in (".csv", ".xlsx", ".xlsm", ".ods", ".xls"):
         raise ImportFileError(f"{name}: Dateiendung {suffix or '(keine)'} nicht unterstützt: bitte .xlsx oder .csv verwenden.")
-    if not table:
+    try:
+        if isinstance(source, (str, Path)):
+            data = uploads.read_path(source)
+        else:
+            data = bytes(source)
+        book = uploads.read_book(data, name, pick=_pick_sheet)
+    except uploads.FileRejected as exc:
+        if isinstance(source, (str, Path)) and not Path(source).exists():
+            raise ImportFileError(f"Datei {source} nicht gefunden.") from exc
+        raise ImportFileError(f"{name}: {exc}") from exc
+    if not book.sheets or not book.sheets[0].rows:
         raise ImportFileError(f"{name}: Die Tabelle ist leer.")
+    table = book.sheets[0].rows
+    sheet_name = Path(name).name if book.kind == "csv" else book.sheets[0].name
     header = ["" if h is None else str(h).strip() for h in table[0]]
     rows = [(i, list(r)) for i, r in enumerate(table[1:], start=2)]
     return Sheet(sheet_name, header, rows)
+
+
+def _pick_sheet(names: list[str]) -> list[str]:
+    return [next((n for n in names if normalize(n) == normalize(SHEET)), names[0])] if names else []
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from shapely.geometry import mapping, shape
 from shapely.ops import transform as shp_transform
 from shapely.validation import make_valid
 
+from quartier import uploads
 from quartier.errors import QuartierError
 
 METRIC_CRS = "EPSG:25832"
@@ -91,7 +92,11 @@ def load_geojson(path: str | Path) -> dict:
     if not p.exists():
         raise GeoError(f"Datei {p} nicht gefunden.")
     try:
-        doc = json.loads(p.read_text(encoding="utf-8-sig"))
+        raw = uploads.read_path(p)  # regular files only, the upload size limit
+    except uploads.FileRejected as exc:
+        raise GeoError(f"{p}: {exc}") from exc
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise GeoError(f"{p}: keine gültige GeoJSON-Datei ({exc}). Bitte eine GeoJSON-Datei (.geojson) angeben.") from exc
     if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):

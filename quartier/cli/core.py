@@ -89,8 +89,8 @@ def cmd_indicators_load(args) -> int:
     try:
         res = indicators.load_catalogue(con, args.file, user=args.user)
     except indicators.CatalogueError as exc:
-        if not Path(args.file).exists():
-            raise UsageError(str(exc)) from exc
+        if isinstance(exc, indicators.CatalogueFileError) or not Path(args.file).exists():
+            raise UsageError(str(exc)) from exc  # unreadable file: exit 2
         raise Rejected(str(exc)) from exc
     if args.json:
         emit_json({"file": args.file, **res})

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from quartier import access, db
 from quartier.cli.base import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Rejected, UsageError, default_user, emit_json, say
+from quartier.uploads import FileRejected, read_path
 
 
 def register(sub, common) -> None:
@@ -57,12 +58,12 @@ def cmd_import(args) -> int:
     for name in args.files:
         path = Path(name)
         try:
-            data = path.read_bytes()
-        except OSError as exc:
+            data = read_path(path)
+        except FileRejected as exc:
             out = {"file": name, "status": "rejected", "lieferung_id": None,
                    "rows": {"new": 0, "changed": 0, "unchanged": 0, "suppressed": 0},
-                   "errors": [{"sheet": "", "cell": "", "column": "", "value": "", "rule": "unlesbar",
-                               "message": _os_error(exc)}], "warnings": []}
+                   "errors": [{"sheet": "", "cell": "", "column": "", "value": "", "rule": exc.kind,
+                               "message": str(exc)}], "warnings": []}
             _emit(args, out)
             worst = EXIT_USAGE
             continue
@@ -87,16 +88,6 @@ def cmd_import(args) -> int:
         out["file"] = name
         _emit(args, out)
     return worst
-
-
-def _os_error(exc: OSError) -> str:
-    if isinstance(exc, FileNotFoundError):
-        return "Datei nicht gefunden. Bitte Pfad und Dateinamen prüfen."
-    if isinstance(exc, IsADirectoryError):
-        return "Das ist ein Ordner, keine Datei. Bitte die Lieferdatei selbst angeben."
-    if isinstance(exc, PermissionError):
-        return "Keine Leseberechtigung für die Datei. Bitte die Rechte prüfen."
-    return f"Datei kann nicht gelesen werden ({exc})."
 
 
 JSON_KEYS = ("file", "status", "lieferung_id", "rows", "errors", "warnings")

@@ -5,8 +5,10 @@ Use :func:`analyse_file` to look at a file (nothing is written) and :func:`commi
 call these functions.
 """
 
+from quartier.ingest.analysis import ERROR, INFO, WARNING, FileAnalysis, Finding
+from quartier.ingest.compare import compare
 from quartier.ingest.detect import LAYOUT_LABELS, ROLE_LABELS, ROLES, ColumnSpec, SheetPlan
-from quartier.ingest.pipeline import ERROR, INFO, WARNING, FileAnalysis, Finding, analyse, compare
+from quartier.ingest.pipeline import analyse
 from quartier.ingest.pipeline import analyse_and_compare as analyse_file
 from quartier.ingest.store import (
     ImportRejected,

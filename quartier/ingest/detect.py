@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from quartier.ingest.match import Matcher
 from quartier.ingest.values import cell_text, col_letter
@@ -61,7 +62,7 @@ def measure_of(label: str) -> str | None:
     return None
 
 
-def year_of(v) -> int | None:
+def year_of(v: Any) -> int | None:
     if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and float(v).is_integer() and 1980 <= v <= 2100:
         return int(v)
     if isinstance(v, str):
@@ -76,7 +77,7 @@ def year_in_text(text: str) -> int | None:
     return int(hits[-1]) if hits else None
 
 
-def key_role(label) -> str | None:
+def key_role(label: Any) -> str | None:
     k = normalize(label)
     if not k:
         return None
@@ -105,7 +106,7 @@ class ColumnSpec:
     def letter(self) -> str:
         return col_letter(self.col)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -126,23 +127,23 @@ class SheetPlan:
     def first_data_row(self) -> int:
         return self.header_row + self.header_rows
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["columns"] = [c.to_dict() for c in self.columns]
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> SheetPlan:
+    def from_dict(cls, d: dict[str, Any]) -> SheetPlan:
         d = dict(d)
         d["columns"] = [ColumnSpec(**c) for c in d["columns"]]
         return cls(**d)
 
 
-def _nonempty(row) -> list[tuple[int, object]]:
+def _nonempty(row: list[Any]) -> list[tuple[int, Any]]:
     return [(c, v) for c, v in enumerate(row) if cell_text(v).strip()]
 
 
-def _label_score(v, matcher: Matcher) -> int:
+def _label_score(v: Any, matcher: Matcher) -> int:
     if year_of(v) is not None:
         return 1
     if not isinstance(v, str):
@@ -154,7 +155,7 @@ def _label_score(v, matcher: Matcher) -> int:
     return 0
 
 
-def find_header(rows: list[list], matcher: Matcher) -> tuple[int, int] | None:
+def find_header(rows: list[list[Any]], matcher: Matcher) -> tuple[int, int] | None:
     """(header row index, 1 or 2 header rows) or None when no table is recognisable."""
     limit = min(len(rows), HEADER_SCAN_ROWS)
     for r in range(limit):
@@ -175,8 +176,8 @@ def find_header(rows: list[list], matcher: Matcher) -> tuple[int, int] | None:
     return None
 
 
-def header_labels(rows: list[list], header_row: int, header_rows: int,
-                  merged: list[tuple[int, int, int, int]]) -> list[tuple[str, str]]:
+def header_labels(rows: list[list[Any]], header_row: int, header_rows: int,
+                  merged: list[tuple[int, int, int, int]]) -> list[tuple[str, str, Any]]:
     """(top, sub) label per column; merged top cells are spread over the columns they span."""
     width = max((len(r) for r in rows[header_row:header_row + header_rows]), default=0)
     top = [cell_text(v).strip() for v in rows[header_row]] + [""] * width
@@ -199,8 +200,8 @@ def header_labels(rows: list[list], header_row: int, header_rows: int,
     return [(top[c], sub[c], top_raw[c]) for c in range(width)]
 
 
-def plan_sheet(name: str, rows: list[list], merged, matcher: Matcher,
-               remembered: dict[str, dict] | None = None) -> SheetPlan | None:
+def plan_sheet(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher,
+               remembered: dict[str, dict[str, Any]] | None = None) -> SheetPlan | None:
     """Detect the table of one sheet; None when the sheet has no recognisable table."""
     found = find_header(rows, matcher)
     if found is None:
@@ -228,8 +229,8 @@ def plan_sheet(name: str, rows: list[list], merged, matcher: Matcher,
             if m == "zaehler" and (matcher.units.get(ind) or "").lower() == "anzahl":
                 m = "wert"
             spec.role = m
-        elif measure_of(top):
-            spec.role = measure_of(top)
+        elif m_top := measure_of(top):
+            spec.role = m_top
         if remembered and normalize(header) in remembered:
             rem = remembered[normalize(header)]
             spec.role, spec.indikator_id, spec.jahr = rem["rolle"], rem.get("indikator_id"), rem.get("jahr")

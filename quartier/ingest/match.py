@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 from functools import lru_cache
+from typing import Any
 
+from quartier import db
 from quartier.names import normalize as _normalize
 
 
 @lru_cache(maxsize=65536)
-def normalize(text) -> str:
+def normalize(text: Any) -> str:
     """quartier.names.normalize, cached: the same names come again in every file and on every rerun."""
     return _normalize(text)
 
@@ -19,12 +21,12 @@ ARTS = ("sozialraum", "indikator")
 class Matcher:
     """Known ids, names and aliases of Sozialräume and indicators, normalised for tolerant matching."""
 
-    def __init__(self, con, accepted: dict[tuple[str, str], str] | None = None):
+    def __init__(self, con: db.Con, accepted: dict[tuple[str, str], str] | None = None):
         cur = con.cursor()
         self.labels: dict[str, dict[str, str]] = {"sozialraum": {}, "indikator": {}}
         self.keys: dict[str, dict[str, str]] = {"sozialraum": {}, "indikator": {}}
         self.units: dict[str, str | None] = {}
-        self.indicators: dict[str, dict] = {}
+        self.indicators: dict[str, dict[str, Any]] = {}
         for sid, name in cur.execute("SELECT id, name FROM sozialraum ORDER BY id").fetchall():
             self.labels["sozialraum"][sid] = name
             self._add("sozialraum", sid, sid)
@@ -50,14 +52,14 @@ class Matcher:
         if k:
             self.keys[art].setdefault(k, ziel)
 
-    def match(self, art: str, text) -> str | None:
+    def match(self, art: str, text: Any) -> str | None:
         if text is None:
             return None
         if isinstance(text, float) and text.is_integer():
             text = int(text)
         return self.keys[art].get(normalize(text))
 
-    def suggest(self, art: str, text) -> str | None:
+    def suggest(self, art: str, text: Any) -> str | None:
         """The closest known id for an unknown name, or None."""
         k = normalize(text)
         if not k:
@@ -89,7 +91,7 @@ class Matcher:
         return best[1] if best else None
 
 
-def remember_alias(cur, art: str, text: str, ziel: str) -> None:
+def remember_alias(cur: db.Con, art: str, text: str, ziel: str) -> None:
     """Store an accepted match so that the same spelling is recognised next time."""
     cur.execute(
         "INSERT INTO alias (art, alias_norm, ziel_id, alias) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",

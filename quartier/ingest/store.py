@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pandas as pd
 
 from quartier import access, db
 from quartier.admin import backup
 from quartier.errors import QuartierError
+from quartier.ingest.analysis import VALUE_COLUMNS, FileAnalysis
+from quartier.ingest.compare import delivery_state
 from quartier.ingest.match import remember_alias
-from quartier.ingest.pipeline import VALUE_COLUMNS, FileAnalysis, delivery_state
 from quartier.names import normalize
 
 
@@ -18,7 +20,8 @@ class ImportRejected(QuartierError):
     """The delivery cannot be written (errors, unconfirmed warnings); nothing was changed."""
 
 
-def commit(con, fa: FileAnalysis, actor, *, confirm_warnings: bool = False, lieferant: str | None = None) -> dict:
+def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnings: bool = False,
+           lieferant: str | None = None) -> dict[str, Any]:
     """Write the analysed file as one ``lieferung`` in one transaction; return the report.
 
     Same sha256 as an active delivery: status ``duplicate``, nothing changes.
@@ -40,14 +43,15 @@ def commit(con, fa: FileAnalysis, actor, *, confirm_warnings: bool = False, lief
     vals["jahr"] = vals["jahr"].astype("int64")
     vals["gesperrt"] = vals["gesperrt"].astype(bool)
     with db.transaction(con) as cur:
-        row = cur.execute("SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? "
-                          "AND status = 'aktiv' ORDER BY id LIMIT 1", [fa.sha256]).fetchall()
-        if row:
-            row = row[0]
+        rows = cur.execute("SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? "
+                           "AND status = 'aktiv' ORDER BY id LIMIT 1", [fa.sha256]).fetchall()
+        if rows:
+            row = rows[0]
             fa.duplicate = {"lieferung_id": row[0], "importiert_am": str(row[1])[:19], "importiert_von": row[2],
                             "dateiname": row[3]}
             return fa.report("duplicate", row[0])
         cur.register("_imp_commit", vals)
+        counts: tuple[Any, ...]
         if fa.state is not None and fa.state == delivery_state(cur):
             rc = fa.counts()
             counts = (rc["new"], rc["changed"], rc["suppressed"])
@@ -61,15 +65,24 @@ def commit(con, fa: FileAnalysis, actor, *, confirm_warnings: bool = False, lief
                 " FROM _imp_commit i LEFT JOIN messwert_aktuell a"
                 " ON a.indikator_id = i.indikator_id AND a.sozialraum_id = i.sozialraum_id AND a.jahr = i.jahr").fetchall()[0]
         n_new, n_changed, n_supp = (int(x or 0) for x in counts)
+        shown = fa.counts()
+        if fa.state is not None and (n_new, n_changed) != (shown["new"], shown["changed"]):
+            # the preview the user confirmed is no longer true (e.g. "1 neu" is now "1 geändert": an overwrite
+            # nobody was warned about): stop, nothing is written
+            cur.unregister("_imp_commit")
+            raise ImportRejected(
+                f"{fa.filename}: Während der Prüfung wurde eine andere Lieferung übernommen. Statt {shown['new']} neu / "
+                f"{shown['changed']} geändert wären es jetzt {n_new} neu / {n_changed} geändert. Es wurde nichts "
+                "geändert: bitte die Datei erneut prüfen und die neue Vorschau bestätigen.")
         n_same = len(vals) - n_new - n_changed
         report = fa.report("imported")
         report["rows"] = {"new": n_new, "changed": n_changed, "unchanged": n_same, "suppressed": n_supp}
-        lid = cur.execute(
+        lid = _first(cur.execute(
             "INSERT INTO lieferung (dateiname, sha256, lieferant, berichtsjahr, importiert_von, n_neu, n_geaendert,"
             " n_unveraendert, n_gesperrt, bericht) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [fa.filename, fa.sha256, lieferant, fa.berichtsjahr, actor.name, n_new, n_changed, n_same, n_supp,
              json.dumps(report, ensure_ascii=False, default=str)],
-        ).fetchone()[0]
+        ).fetchone())
         cur.execute("INSERT INTO messwert (lieferung_id, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt)"
                     " SELECT ?, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt FROM _imp_commit", [lid])
         cur.unregister("_imp_commit")
@@ -87,7 +100,14 @@ def commit(con, fa: FileAnalysis, actor, *, confirm_warnings: bool = False, lief
     return report
 
 
-def _backup(con, reason: str) -> None:
+def _first(row: tuple[Any, ...] | None) -> Any:
+    """The first column of a row a statement always returns (INSERT … RETURNING, count(*))."""
+    if row is None:
+        raise RuntimeError("Die Datenbank hat keine Zeile zurückgegeben.")
+    return row[0]
+
+
+def _backup(con: db.Con, reason: str) -> None:
     """Automatic backup before every import and withdrawal (quartier.backup); no backup, no write."""
     try:
         backup.before_write(con, reason=reason)
@@ -96,7 +116,7 @@ def _backup(con, reason: str) -> None:
                              "Bitte Speicherplatz und das Sicherungsverzeichnis prüfen.") from exc
 
 
-def save_column(cur, lieferant: str, header: str, role: str, indikator_id: str | None, jahr: int | None, user: str) -> None:
+def save_column(cur: db.Con, lieferant: str, header: str, role: str, indikator_id: str | None, jahr: int | None, user: str) -> None:
     cur.execute(
         "INSERT INTO import_spaltenzuordnung (lieferant, kopf_norm, kopf, rolle, indikator_id, jahr, geaendert_von)"
         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lieferant, kopf_norm) DO UPDATE SET kopf = excluded.kopf,"
@@ -106,7 +126,7 @@ def save_column(cur, lieferant: str, header: str, role: str, indikator_id: str |
     )
 
 
-def accept_suggestion(con, actor, art: str, text: str, ziel_id: str) -> None:
+def accept_suggestion(con: db.Con, actor: access.Actor, art: str, text: str, ziel_id: str) -> None:
     """Remember an accepted "Meinten Sie …?" match at once (also done on commit)."""
     access.require(actor, access.EDITOR, "einen Namensvorschlag übernehmen")
     with db.transaction(con) as cur:
@@ -114,7 +134,7 @@ def accept_suggestion(con, actor, art: str, text: str, ziel_id: str) -> None:
         db.audit(cur, actor.name, "alias_uebernehmen", f"{art}:{ziel_id}", text)
 
 
-def withdraw(con, lieferung_id: int, actor, reason: str | None = None) -> dict:
+def withdraw(con: db.Con, lieferung_id: int, actor: access.Actor, reason: str | None = None) -> dict[str, Any]:
     """Withdraw a delivery: its values stop counting, the ones it superseded count again."""
     access.require(actor, access.EDITOR, "eine Lieferung zurückziehen")
     _backup(con, f"Rueckzug Lieferung {lieferung_id}")
@@ -124,18 +144,18 @@ def withdraw(con, lieferung_id: int, actor, reason: str | None = None) -> dict:
             raise ImportRejected(f"Lieferung #{lieferung_id} gibt es nicht.")
         if row[0] != "aktiv":
             raise ImportRejected(f"Lieferung #{lieferung_id} ({row[1]}) ist bereits zurückgezogen.")
-        n = cur.execute("SELECT count(*) FROM messwert_aktuell WHERE lieferung_id = ?", [int(lieferung_id)]).fetchone()[0]
+        n = _first(cur.execute("SELECT count(*) FROM messwert_aktuell WHERE lieferung_id = ?", [int(lieferung_id)]).fetchone())
         cur.execute("UPDATE lieferung SET status = 'zurueckgezogen', zurueckgezogen_am = current_timestamp,"
                     " zurueckgezogen_von = ? WHERE id = ?", [actor.name, int(lieferung_id)])
-        back = cur.execute(
+        back = _first(cur.execute(
             "SELECT count(*) FROM messwert m JOIN messwert_aktuell a USING (indikator_id, sozialraum_id, jahr)"
-            " WHERE m.lieferung_id = ? AND a.lieferung_id <> ?", [int(lieferung_id), int(lieferung_id)]).fetchone()[0]
+            " WHERE m.lieferung_id = ? AND a.lieferung_id <> ?", [int(lieferung_id), int(lieferung_id)]).fetchone())
         db.audit(cur, actor.name, "lieferung_zurueckziehen", f"lieferung:{lieferung_id}",
                  json.dumps({"datei": row[1], "grund": reason, "werte": n, "wieder_gueltig": back}, ensure_ascii=False))
     return {"lieferung_id": int(lieferung_id), "dateiname": row[1], "werte_entfernt": int(n), "wieder_gueltig": int(back)}
 
 
-def history(con) -> pd.DataFrame:
+def history(con: db.Con) -> pd.DataFrame:
     """All deliveries, newest first."""
     return db.query_df(
         con,
@@ -147,21 +167,22 @@ def history(con) -> pd.DataFrame:
     )
 
 
-def report_of(con, lieferung_id: int) -> dict:
+def report_of(con: db.Con, lieferung_id: int) -> dict[str, Any]:
     row = con.cursor().execute("SELECT bericht FROM lieferung WHERE id = ?", [int(lieferung_id)]).fetchone()
     if not row or not row[0]:
         return {}
     try:
-        return json.loads(row[0])
+        out = json.loads(row[0])
     except ValueError:
         return {}
+    return out if isinstance(out, dict) else {}
 
 
-def lieferstatus(con, years: list[int] | None = None) -> pd.DataFrame:
+def lieferstatus(con: db.Con, years: list[int] | None = None) -> pd.DataFrame:
     """Per Lieferant, indicator and year: delivered (how many Sozialräume) or outstanding."""
     if years is None:
         row = con.cursor().execute("SELECT min(jahr), max(jahr) FROM messwert_aktuell").fetchone()
-        if row[0] is None:
+        if row is None or row[0] is None:
             return pd.DataFrame(columns=["lieferant", "indikator_id", "indikator", "jahr", "sozialraeume", "status"])
         years = list(range(int(row[0]), int(row[1]) + 1))
     return db.query_df(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
+from typing import Any
 
 from quartier import db
-from quartier.ingest.pipeline import ERROR, WARNING, FileAnalysis
-from quartier.tables import neutralise, to_csv_bytes
+from quartier.ingest.analysis import ERROR, WARNING, FileAnalysis, Finding
+from quartier.tables import REPLACEMENT, clean_text, neutralise, to_csv_bytes
 from quartier.uploads import FileRejected, read_book
 
 TEMPLATE_COLUMNS = ["Jahr", "Sozialraum-Nr.", "Sozialraum", "Kennzahl", "Zähler", "Nenner", "Wert"]
@@ -35,7 +36,7 @@ INSTRUCTIONS = [
 ]
 
 
-def write_template(con, path: str | Path | None = None, lieferant: str | None = None) -> bytes | Path:
+def write_template(con: db.Con, path: str | Path | None = None, lieferant: str | None = None) -> bytes | Path:
     """Write the template to ``path`` (returns the path) or return its bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -44,7 +45,7 @@ def write_template(con, path: str | Path | None = None, lieferant: str | None = 
     cur = con.cursor()
     areas = cur.execute("SELECT id, name FROM sozialraum ORDER BY id").fetchall()
     sql = "SELECT id, name, einheit, coalesce(lieferant, '') FROM indikator"
-    params: list = []
+    params: list[Any] = []
     if lieferant:
         sql += " WHERE lieferant = ?"
         params.append(lieferant)
@@ -127,7 +128,7 @@ def error_report_xlsx(fa: FileAnalysis, data: bytes | None = None) -> bytes:
     for c in ws[4]:
         c.font = Font(bold=True)
     for rec in ff.itertuples(index=False):
-        ws.append([neutralise(v) for v in rec])
+        ws.append([clean_text(neutralise(v)) for v in rec])
     for letter, width in zip("ABCDEFGH", (10, 28, 18, 8, 24, 14, 24, 100)):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A5"
@@ -136,7 +137,7 @@ def error_report_xlsx(fa: FileAnalysis, data: bytes | None = None) -> bytes:
             book = read_book(data, fa.filename)
         except FileRejected:
             book = None
-        marked = {}
+        marked: dict[str, list[Finding]] = {}
         for f in fa.findings:
             if f.sheet and f.cell and f.cell[0].isalpha() and f.level in fills:
                 marked.setdefault(f.sheet, []).append(f)
@@ -145,22 +146,39 @@ def error_report_xlsx(fa: FileAnalysis, data: bytes | None = None) -> bytes:
                 continue
             out = wb.create_sheet(_sheet_title(sheet.name, wb.sheetnames))
             for r in sheet.rows:
-                out.append([neutralise(v) if isinstance(v, str) else (v if isinstance(v, (int, float)) or v is None else str(v))
-                            for v in r])
+                out.append([clean_text(neutralise(v)) if isinstance(v, str) else
+                            (v if isinstance(v, (int, float)) or v is None else clean_text(str(v))) for v in r])
+            _mark_control_characters(out, sheet.rows)
             for f in marked[sheet.name]:
                 cell = out[f.cell]
                 if cell.fill != fills[ERROR]:
                     cell.fill = fills[f.level]
                 cell.font = Font(bold=True)
-                text = ("Fehler: " if f.level == ERROR else "Warnung: ") + f.message
+                text = clean_text(("Fehler: " if f.level == ERROR else "Warnung: ") + f.message)
                 cell.comment = Comment(text if cell.comment is None else cell.comment.text + "\n" + text, "Quartier")
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
+def _mark_control_characters(ws: Any, rows: list[list[Any]]) -> None:
+    """A comment on every copied cell whose control characters were replaced (at most 200 per sheet)."""
+    from openpyxl.comments import Comment
+
+    n = 0
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row, start=1):
+            if isinstance(v, str) and clean_text(v) != v:
+                ws.cell(row=r, column=c).comment = Comment(
+                    f"Die Zelle enthält Steuerzeichen (z. B. NUL), die hier als {REPLACEMENT} gezeigt werden. "
+                    "Bitte die Zelle in der Originaldatei prüfen.", "Quartier")
+                n += 1
+                if n >= 200:
+                    return
+
+
 def _sheet_title(name: str, existing: list[str]) -> str:
-    base = "".join(ch for ch in name if ch not in "[]:*?/\\")[:28] or "Blatt"
+    base = "".join(ch for ch in name if ch not in "[]:*?/\\" and ch >= " ")[:28] or "Blatt"
     title, k = base, 2
     while title in existing:
         title, k = f"{base[:26]}_{k}", k + 1

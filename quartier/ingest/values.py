@@ -8,6 +8,8 @@ as German spreadsheets write it; any other single dot is a decimal point (``12.5
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -20,7 +22,7 @@ _THOUSANDS = r"^-?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$"
 K_NUM, K_EMPTY, K_STR, K_OTHER = 0, 1, 2, 3
 
 
-def _kind(v) -> int:
+def _kind(v: Any) -> int:
     t = type(v)
     if t is float:
         return K_NUM if v == v else K_EMPTY
@@ -40,7 +42,7 @@ def _kind(v) -> int:
 _NUMERIC_TYPES = ("floating", "integer", "mixed-integer-float", "decimal")
 
 
-def classify(values) -> np.ndarray:
+def classify(values: Any) -> np.ndarray:
     """Number, empty, text or other (dates, booleans, errors) per raw cell.
 
     Fast paths in C (pandas' type inference) for the usual columns: all numbers, all text, or numbers
@@ -64,7 +66,7 @@ def classify(values) -> np.ndarray:
     return np.fromiter(map(_kind, arr), dtype=np.int8, count=n)
 
 
-def parse_numbers(values, kind: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def parse_numbers(values: Any, kind: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return (float values, status codes) for a sequence of raw cell values."""
     arr = values if isinstance(values, np.ndarray) and values.dtype == object else np.array(list(values), dtype=object)
     n = len(arr)
@@ -112,13 +114,13 @@ def parse_numbers(values, kind: np.ndarray | None = None) -> tuple[np.ndarray, n
     return out, status
 
 
-def is_empty(values) -> np.ndarray:
+def is_empty(values: Any) -> np.ndarray:
     """True where a raw cell is empty (None, NaN or blank text)."""
     return np.fromiter((v is None or (type(v) is float and v != v) or (type(v) is str and not v.strip()) for v in values),
                        dtype=bool, count=len(values))
 
 
-def cell_text(v) -> str:
+def cell_text(v: Any) -> str:
     """A raw cell as the user typed it (for messages)."""
     if v is None or (isinstance(v, float) and v != v):
         return ""

@@ -44,12 +44,16 @@ class CatalogueError(QuartierError):
     pass
 
 
+class CatalogueFileError(CatalogueError):
+    """The catalogue file cannot be read at all (command line: exit code 2)."""
+
+
 def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
     """Insert or update indicators from a catalogue file; return counts. Raises CatalogueError."""
     try:
         df = read_table(path)
     except TableError as exc:
-        raise CatalogueError(str(exc)) from exc
+        raise CatalogueFileError(str(exc)) from exc
     cols = {normalize(c): c for c in df.columns}
     missing = [c for c in ("id", "name") if c not in cols]
     if missing:

@@ -315,3 +315,21 @@ def test_formula_with_cached_value_is_read_as_its_value(con, tmp_path):
     fa = analyse(con, out)
     assert not fa.errors, fa.findings_frame().to_string()
     assert fa.values["wert"].tolist() == [25.0]
+
+
+def test_two_editors_confirming_conflicting_files_the_second_is_stopped(con, tmp_path):
+    """Attack review: the second editor's preview said "1 neu", it was stored as "1 geändert" without an overwrite
+    warning. The diff is checked again inside the write transaction."""
+    first = xlsx(tmp_path / "a.xlsx", {"Daten": long_rows([(2026, "Wehringhausen", "sgb2_u18", 10, 40, "25")])})
+    second = xlsx(tmp_path / "b.xlsx", {"Daten": long_rows([(2026, "Wehringhausen", "sgb2_u18", 12, 40, "30")])})
+    fa_a, fa_b = analyse(con, first), analyse(con, second)  # both previews: 1 new
+    assert fa_a.counts()["new"] == fa_b.counts()["new"] == 1
+    ingest.commit(con, fa_a, EDITOR, confirm_warnings=True)
+    before = n_deliveries(con)
+    with pytest.raises(ingest.ImportRejected, match="erneut prüfen"):
+        ingest.commit(con, fa_b, EDITOR, confirm_warnings=True)
+    assert n_deliveries(con) == before and current(con, "sgb2_u18", "M04", 2026)[0] == 25.0
+    # checked again, the new preview says "1 geändert" and can be confirmed
+    fa_b2 = analyse(con, second)
+    assert fa_b2.counts()["changed"] == 1
+    assert ingest.commit(con, fa_b2, EDITOR, confirm_warnings=True)["rows"]["changed"] == 1

@@ -1,0 +1,172 @@
+"""Comparison with the current values and the warnings that need it (in DuckDB): changes, jumps, gaps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from quartier import db
+from quartier.ingest.analysis import MAX_PER_RULE, VALUE_COLUMNS, WARNING, Emitter, FileAnalysis, Finding, fmt_number
+
+JUMP_SPREADS = 4.0               # a jump larger than 4 standard deviations of the usual year-on-year change
+
+_OLD_SQL = (
+    "SELECT a.wert, a.zaehler, a.nenner, a.gesperrt, a.lieferung_id FROM _imp_vals i LEFT JOIN messwert_aktuell a"
+    " ON a.indikator_id = i.indikator_id AND a.sozialraum_id = i.sozialraum_id AND a.jahr = i.jahr ORDER BY i.pos"
+)
+_HIST_SQL = (
+    "SELECT a.indikator_id, a.sozialraum_id, a.jahr, a.wert FROM messwert_aktuell a"
+    " WHERE a.wert IS NOT NULL AND a.indikator_id IN (SELECT DISTINCT indikator_id FROM _imp_vals)"
+)
+
+
+def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positions in ``v`` whose change against the previous year exceeds the usual spread of the indicator.
+
+    The usual spread is the standard deviation of year-on-year changes of that indicator over all
+    Sozialräume in the values already stored (or, with fewer than 20 such changes, including this delivery);
+    counts (unit "Anzahl") are compared as relative changes. Returns (positions, previous, limit, relative).
+    """
+    nv = len(v)
+    ind = np.concatenate([v["indikator_id"].to_numpy(object), np.asarray(hist["indikator_id"], dtype=object)])
+    sr = np.concatenate([v["sozialraum_id"].to_numpy(object), np.asarray(hist["sozialraum_id"], dtype=object)])
+    year = np.concatenate([v["jahr"].to_numpy(np.int64), np.asarray(hist["jahr"], dtype=np.int64)])
+    w = np.concatenate([v["wert"].to_numpy(float), np.asarray(hist["wert"], dtype=float)])
+    pos = np.concatenate([np.arange(nv), np.full(len(year) - nv, -1)])
+    ok = ~np.isnan(w)
+    ind, sr, year, w, pos = ind[ok], sr[ok], year[ok], w[ok], pos[ok]
+    if len(w) < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+    ic, iu = pd.factorize(ind)
+    sc, _ = pd.factorize(sr)
+    key = (ic.astype(np.int64) * (int(sc.max()) + 1) + sc) * 4000 + year
+    order = np.lexsort((pos < 0, key))            # per key the delivered value first
+    ks = key[order]
+    sel = order[np.r_[True, ks[1:] != ks[:-1]]]   # sorted by indicator, Sozialraum, year
+    pair, yr, w, pos, ic = key[sel] // 4000, key[sel] % 4000, w[sel], pos[sel], ic[sel]
+    consecutive = np.r_[False, (pair[1:] == pair[:-1]) & (yr[1:] - yr[:-1] == 1)]
+    prev = np.r_[np.nan, w[:-1]]
+    rel = np.array([i in count_ids for i in iu], dtype=bool)[ic]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diff = np.where(consecutive, np.where(rel, (w - prev) / np.abs(prev), w - prev), np.nan)
+    diff[~np.isfinite(diff)] = np.nan
+    k = len(iu)
+    have = ~np.isnan(diff)
+
+    def spread(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cnt = np.bincount(ic[mask], minlength=k).astype(float)
+        s1 = np.bincount(ic[mask], weights=diff[mask], minlength=k)
+        s2 = np.bincount(ic[mask], weights=diff[mask] ** 2, minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = (s2 - s1 ** 2 / cnt) / (cnt - 1)
+        return cnt, np.sqrt(np.clip(np.nan_to_num(var, nan=0.0), 0, None))
+
+    old_cnt, old_sd = spread(have & (pos < 0) & np.r_[False, pos[:-1] < 0])
+    _, all_sd = spread(have)
+    sd = np.where(old_cnt >= 20, old_sd, all_sd)
+    lim = JUMP_SPREADS * sd[ic]
+    with np.errstate(invalid="ignore"):
+        jump = (pos >= 0) & have & (lim > 0) & (np.abs(diff) > lim)
+    return pos[jump], prev[jump], lim[jump], rel[jump]
+
+
+def _missing(v: pd.DataFrame, areas: list[str]) -> list[tuple[str, int, list[str]]]:
+    """(indicator, year, missing Sozialräume) for every indicator and year with fewer areas than the city has."""
+    if not areas or v.empty:
+        return []
+    ic, iu = pd.factorize(v["indikator_id"].to_numpy(object))
+    key = ic.astype(np.int64) * 4000 + v["jahr"].to_numpy(np.int64)
+    uk, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+    short = np.flatnonzero(cnt < len(areas))
+    if not len(short):
+        return []
+    sr = v["sozialraum_id"].to_numpy(object)
+    order = np.argsort(inv, kind="stable")
+    starts = np.r_[0, np.cumsum(cnt)[:-1]]
+    out = []
+    for g in short[:MAX_PER_RULE + 1]:
+        have = set(sr[order[starts[g]:starts[g] + cnt[g]]])
+        out.append((iu[uk[g] // 4000], int(uk[g] % 4000), [a for a in areas if a not in have]))
+    return out
+
+
+def compare(con: db.Con, fa: FileAnalysis) -> None:
+    """Mark each value new / changed / unchanged against the current values; add the warnings."""
+    v = fa.values
+    if v.empty:
+        return
+    reg = v[VALUE_COLUMNS].assign(pos=np.arange(len(v), dtype=np.int64))
+    cur = con.cursor()
+    try:
+        cur.register("_imp_vals", reg)
+        old = cur.execute(_OLD_SQL).fetchnumpy()
+        hist = cur.execute(_HIST_SQL).fetchnumpy()
+        areas = [r[0] for r in cur.execute("SELECT id FROM sozialraum ORDER BY id").fetchall()]
+        fa.state = delivery_state(cur)
+        cur.unregister("_imp_vals")
+    finally:
+        cur.close()
+    alt = {k: np.asarray(pd.array(old[c], dtype="Float64").to_numpy(dtype=float, na_value=np.nan))
+           for k, c in (("alt_wert", "wert"), ("alt_zaehler", "zaehler"), ("alt_nenner", "nenner"), ("alt_lieferung", "lieferung_id"))}
+    alt_g = np.asarray(pd.array(old["gesperrt"], dtype="boolean").fillna(False), dtype=bool)
+    exists = ~np.isnan(alt["alt_lieferung"])
+    same = (_same(v["wert"].to_numpy(float), alt["alt_wert"]) & _same(v["zaehler"].to_numpy(float), alt["alt_zaehler"])
+            & _same(v["nenner"].to_numpy(float), alt["alt_nenner"]) & (v["gesperrt"].to_numpy(bool) == alt_g))
+    for k, arr in alt.items():
+        v[k] = arr
+    v["alt_gesperrt"] = alt_g
+    v["status"] = pd.Categorical.from_codes(np.where(~exists, 0, np.where(same, 2, 1)), categories=["neu", "geaendert", "unveraendert"])
+    n_new, n_same = int((~exists).sum()), int((exists & same).sum())
+    fa.row_counts = {"new": n_new, "changed": len(v) - n_new - n_same, "unchanged": n_same,
+                     "suppressed": int(v["gesperrt"].to_numpy(bool).sum())}
+    matcher = fa.matcher
+
+    def label(i: Any) -> str:
+        return matcher.label("indikator", i) if matcher else str(i)
+
+    recs = {k: v[k].to_numpy() for k in ("sheet", "row0", "wert_col", "indikator_id", "sozialraum_id", "jahr", "wert",
+                                         "alt_wert", "alt_lieferung")}
+    em = Emitter(fa, recs)
+    em.emit((v["status"] == "geaendert").to_numpy(), WARNING, "aenderung", "wert_col", None,
+            lambda r, i: f"Ändert einen bereits gelieferten Wert ({label(r['indikator_id'])}, {r['sozialraum_id']}, {r['jahr']}): "
+            f"{fmt_number(r['alt_wert'])} → {fmt_number(r['wert'])} (bisher aus Lieferung #{int(r['alt_lieferung'])}). Bitte bestätigen, "
+            "dass die Korrektur gewollt ist.")
+    count_ids = {i for i, u in (matcher.units.items() if matcher else []) if (u or "").strip().lower() == "anzahl"}
+    pos, prev, lim, rel = _jumps(v, hist, count_ids)
+    if len(pos):
+        info = {int(p): (float(pv), float(li), bool(re)) for p, pv, li, re in zip(pos, prev, lim, rel)}
+        mask = np.zeros(len(v), dtype=bool)
+        mask[pos] = True
+        em.emit(mask, WARNING, "sprung_vorjahr", "wert_col", None,
+                lambda r, i: f"Großer Sprung ggü. dem Vorjahr ({label(r['indikator_id'])}, {r['sozialraum_id']}, {r['jahr']}): "
+                f"{fmt_number(info[i][0])} → {fmt_number(r['wert'])}; üblich sind Änderungen bis etwa ±{_limit_text(info[i][1], info[i][2])}. "
+                "Bitte prüfen.")
+    n_areas = len(areas)
+    missing = _missing(v, areas)
+    for n_found, (iid, year, fehlend) in enumerate(missing):
+        if n_found >= MAX_PER_RULE:
+            fa.findings.append(Finding(WARNING, "sozialraeume_fehlen", "… und weitere "
+                                       "Indikator-Jahr-Kombinationen mit fehlenden Sozialräumen."))
+            break
+        shown = ", ".join(fehlend[:8]) + (" …" if len(fehlend) > 8 else "")
+        fa.findings.append(Finding(WARNING, "sozialraeume_fehlen", f"Für „{label(iid)}“ {year} fehlen {len(fehlend)} von "
+                                   f"{n_areas} Sozialräumen: {shown}. Bitte prüfen, ob die Lieferung vollständig ist."))
+
+
+def delivery_state(cur: db.Con) -> tuple[Any, ...]:
+    """Changes whenever a delivery is added or withdrawn: a diff computed under the same state is still valid."""
+    return tuple(cur.execute("SELECT count(*), coalesce(max(id), 0), count(*) FILTER (WHERE status = 'aktiv') "
+                             "FROM lieferung").fetchall()[0])
+
+
+def _limit_text(limit: float, relative: bool) -> str:
+    return f"{limit * 100:.1f} %".replace(".", ",") if relative else fmt_number(round(float(limit), 1))
+
+
+def _same(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        out: np.ndarray = (np.isnan(x) & np.isnan(y)) | (np.abs(x - y) <= 1e-9 * np.maximum(1, np.abs(x)))
+    return out
+

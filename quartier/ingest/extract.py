@@ -1,0 +1,252 @@
+"""Extraction: one record per (row, indicator, year) group with its source cells, as numpy columns.
+
+Also the total rows ("Stadt Hagen gesamt", "Summe"): skipped, and compared with the sum above them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from quartier.ingest import values as V
+from quartier.ingest.analysis import ERROR, INFO, WARNING, FileAnalysis, Finding, fmt_number
+from quartier.ingest.detect import MEASURES, ROLE_LABELS, ColumnSpec, SheetPlan
+from quartier.ingest.match import Matcher, normalize
+
+_TRUE = {"1", "ja", "j", "x", "true", "wahr", "gesperrt", "yes"}
+_TOTAL_WORDS = ("summe", "gesamt", "insgesamt", "gesamtstadt", "total", "stadtgesamt")
+
+
+Group = tuple[object, object, dict[str, ColumnSpec]]  # (indicator, year, {measure: spec})
+
+
+class _Grid:
+    """The data rows of one sheet as an object matrix; each column's (raw values, kinds) computed once."""
+
+    def __init__(self, data: list[list[Any]]):
+        self.n = len(data)
+        widths = set(map(len, data))
+        self.width = max(widths)
+        if len(widths) > 1:
+            data = [list(r) + [None] * (self.width - len(r)) for r in data]
+        self.grid = np.empty((self.n, self.width), dtype=object)
+        self.grid[:] = data
+        self.cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def col(self, c: int) -> tuple[np.ndarray, np.ndarray]:
+        """(raw values, kinds) of a column, computed once."""
+        if c not in self.cache:
+            arr = np.ascontiguousarray(self.grid[:, c]) if c < self.width else np.full(self.n, None, dtype=object)
+            self.cache[c] = (arr, V.classify(arr))
+        return self.cache[c]
+
+
+class _Rows:
+    """The kept rows (values, not totals) of a grid: ``take`` selects a column's raw values or kinds."""
+
+    def __init__(self, g: _Grid, keep: np.ndarray, absolute: np.ndarray):
+        self.g = g
+        self.every = bool(keep.all())
+        self.idx = None if self.every else np.flatnonzero(keep)
+        self.rows_abs = absolute if self.every else absolute[self.idx]
+        self.m = len(self.rows_abs)
+
+    def take(self, spec: ColumnSpec | None, what: int = 0) -> np.ndarray:
+        if spec is None:
+            return np.full(self.m, None, dtype=object) if what == 0 else np.full(self.m, V.K_EMPTY, dtype=np.int8)
+        a = self.g.col(spec.col)[what]
+        return a if self.every else a[self.idx]
+
+
+def _no_data(plan: SheetPlan, fa: FileAnalysis) -> None:
+    fa.findings.append(Finding(ERROR, "keine_daten", f"Das Blatt „{plan.sheet}“ enthält nur Überschriften und keine Werte.",
+                               plan.sheet, V.cell_address(plan.header_row, 0)))
+
+
+def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAnalysis) -> dict[str, np.ndarray] | None:
+    data = rows[plan.first_data_row:]
+    if not data:
+        _no_data(plan, fa)
+        return None
+    g = _Grid(data)
+    specs = [c for c in plan.columns if c.role != "ignorieren"]
+    if not fa.user_plans:  # numbers under a header nobody recognised: never drop them silently
+        _unmapped_numbers(plan, g, matcher, fa)
+    first: dict[str, ColumnSpec] = {}
+    for c in specs:
+        first.setdefault(c.role, c)
+    total, keep, absolute = _row_flags(plan, g, specs, first, fa)
+    if not keep.any():
+        _no_data(plan, fa)
+        return None
+    kept = _Rows(g, keep, absolute)
+    groups = _groups(plan, [c for c in specs if c.role in MEASURES], fa)
+    blocks = [_block(plan, kept, first, grp) for grp in groups]
+    fa.headers[plan.sheet] = {c.col: c.header for c in plan.columns}
+    if total.any():
+        _check_totals(plan, fa, groups, g.col, total, keep, absolute, first)
+    return concat(blocks)
+
+
+def _unmapped_numbers(plan: SheetPlan, g: _Grid, matcher: Matcher, fa: FileAnalysis) -> None:
+    for c in plan.columns:
+        if c.role == "ignorieren" and c.col < g.width and (g.col(c.col)[1] == V.K_NUM).any():
+            sug = matcher.suggest("indikator", c.header.split(" | ")[0])
+            hint = (f" Meinten Sie „{matcher.label('indikator', sug)}“ ({sug})?" if sug else "")
+            if sug:
+                fa.suggestions.append({"art": "indikator", "text": c.header.split(" | ")[0], "ziel_id": sug,
+                                       "ziel": matcher.label("indikator", sug)})
+            fa.findings.append(Finding(WARNING, "spalte_nicht_zugeordnet",
+                                       f"Die Spalte „{c.header}“ enthält Zahlen, wurde aber keiner Kennzahl zugeordnet und "
+                                       f"wird nicht übernommen.{hint} Bitte die Zuordnung prüfen.",
+                                       plan.sheet, V.cell_address(plan.header_row, c.col), c.header))
+
+
+def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[str, ColumnSpec],
+               fa: FileAnalysis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(total rows, rows to keep, absolute row numbers); total rows and note rows are reported as infos."""
+    n = g.n
+    any_value = np.zeros(n, dtype=bool)
+    for c in specs:
+        if c.role in MEASURES:
+            any_value |= g.col(c.col)[1] != V.K_EMPTY
+    if "gesperrt" in first and plan.layout == "lang":  # a row that only says "gesperrt" still delivers
+        any_value |= _truthy(g.col(first["gesperrt"].col)[0])
+    any_text = any_value.copy()
+    for c in specs:
+        if c.role not in MEASURES:
+            any_text |= g.col(c.col)[1] != V.K_EMPTY
+    # total rows ("Stadt Hagen gesamt", "Summe") by any label column
+    total = np.zeros(n, dtype=bool)
+    for c in specs:
+        if c.role in ("sozialraum", "bezeichnung"):
+            codes, uniq = pd.factorize(g.col(c.col)[0])
+            flags = np.array([_is_total(V.cell_text(u)) for u in uniq] + [False], dtype=bool)
+            total |= flags[codes]
+    absolute = np.arange(n) + plan.first_data_row
+    if total.any():
+        shown = ", ".join(str(r + 1) for r in absolute[total][:8]) + (" …" if total.sum() > 8 else "")
+        fa.findings.append(Finding(INFO, "summenzeile", f"Blatt „{plan.sheet}“: {int(total.sum())} Summenzeile(n) "
+                                   f"(z. B. „Stadt … gesamt“, „Summe“) übersprungen (Zeile {shown}).", plan.sheet))
+    notes = any_text & ~any_value & ~total
+    if notes.any():
+        shown = ", ".join(str(r + 1) for r in absolute[notes][:8]) + (" …" if notes.sum() > 8 else "")
+        fa.findings.append(Finding(INFO, "anmerkung", f"Blatt „{plan.sheet}“: {int(notes.sum())} Zeile(n) ohne Werte "
+                                   f"(Anmerkungen, Fußnoten oder leere Sozialräume) nicht gelesen (Zeile {shown}).", plan.sheet))
+    return total, any_value & ~total, absolute
+
+
+def _groups(plan: SheetPlan, measure_specs: list[ColumnSpec], fa: FileAnalysis) -> list[Group]:
+    """The measure columns grouped by the indicator or year they stand for (wide layouts) or one group (long)."""
+    by: dict[Any, dict[str, ColumnSpec]] = {}
+    if plan.layout == "breit_jahr":
+        for c in measure_specs:
+            if c.jahr is not None:
+                by.setdefault(c.jahr, {}).setdefault(c.role, c)
+        return [(None, y, ms) for y, ms in by.items()]
+    if plan.layout == "breit_indikator":
+        for c in measure_specs:
+            if c.indikator_id:
+                by.setdefault(c.indikator_id, {}).setdefault(c.role, c)
+        return [(i, None, ms) for i, ms in by.items()]
+    ms: dict[str, ColumnSpec] = {}
+    for c in measure_specs:
+        if c.role in ms:
+            fa.findings.append(Finding(WARNING, "spalte_doppelt", f"Mehrere Spalten sind als {ROLE_LABELS[c.role]} "
+                                       f"zugeordnet; gelesen wird „{ms[c.role].header}“, „{c.header}“ nicht.", plan.sheet,
+                                       V.cell_address(plan.header_row, c.col), c.header))
+            continue
+        ms[c.role] = c
+    return [(None, None, ms)]
+
+
+def _block(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], group: Group) -> dict[str, np.ndarray]:
+    """The records of one group: raw values, kinds and source columns per field."""
+    g_ind, g_year, ms = group
+    m, take = kept.m, kept.take
+    sr_spec, ind_col, year_col = first.get("sozialraum"), first.get("indikator"), first.get("jahr")
+    blk = {"sheet": np.full(m, plan.sheet, dtype=object), "row0": kept.rows_abs, "sr_raw": take(sr_spec),
+           "sr_col": np.full(m, sr_spec.col if sr_spec else -1)}
+    if g_ind is not None or ind_col is None:
+        blk["ind_raw"] = np.full(m, g_ind if g_ind is not None else plan.indikator_id, dtype=object)
+        blk["ind_col"] = np.full(m, -1)
+    else:
+        blk["ind_raw"] = take(ind_col)
+        blk["ind_col"] = np.full(m, ind_col.col)
+    if g_year is not None or year_col is None:
+        y = g_year if g_year is not None else plan.jahr
+        blk["jahr_raw"] = np.full(m, float(y) if y else None, dtype=object)  # type: ignore[arg-type]
+        blk["jahr_col"] = np.full(m, -1)
+    else:
+        blk["jahr_raw"] = take(year_col)
+        blk["jahr_col"] = np.full(m, year_col.col)
+    supp_spec = first.get("gesperrt") if plan.layout == "lang" else None
+    blk["gesperrt_flag"] = _truthy(take(supp_spec)) if supp_spec else np.zeros(m, dtype=bool)
+    has_any = blk["gesperrt_flag"].copy()
+    for meas in MEASURES:
+        spec = ms.get(meas)
+        blk[meas + "_raw"] = take(spec)
+        blk[meas + "_kind"] = take(spec, 1)
+        blk[meas + "_col"] = np.full(m, spec.col if spec else -1)
+        has_any |= blk[meas + "_kind"] != V.K_EMPTY
+    if not has_any.all():  # e.g. an indicator column left empty for one area
+        blk = {k: v[has_any] for k, v in blk.items()}
+    return blk
+
+
+def _check_totals(plan: SheetPlan, fa: FileAnalysis, groups: list[Group], col: Callable[[int], tuple[np.ndarray, np.ndarray]],
+                  total: np.ndarray, keep: np.ndarray, absolute: np.ndarray, first: dict[str, ColumnSpec]) -> None:
+    """A total row ("Stadt Hagen gesamt") is compared with the sum of the Sozialräume above it (counts only)."""
+    ind_col, year_col = first.get("indikator"), first.get("jahr")
+    t_idx, k_idx = np.flatnonzero(total), np.flatnonzero(keep)
+
+    def key_of(idx: np.ndarray) -> np.ndarray:
+        parts = []
+        for spec in (ind_col, year_col):
+            parts.append(pd.Series(col(spec.col)[0][idx], dtype=object).map(V.cell_text).to_numpy() if spec else np.full(len(idx), ""))
+        return np.array([f"{a}\x1f{b}" for a, b in zip(*parts)], dtype=object)
+
+    t_key, k_key = key_of(t_idx), key_of(k_idx)
+    for _g_ind, _g_year, ms in groups:
+        for meas in ("zaehler", "nenner"):
+            spec = ms.get(meas)
+            if spec is None:
+                continue
+            tv, tst = V.parse_numbers(col(spec.col)[0][t_idx])
+            kv, kst = V.parse_numbers(col(spec.col)[0][k_idx])
+            for i, (val, st, key) in enumerate(zip(tv, tst, t_key)):
+                if st != V.OK:
+                    continue
+                sel = k_key == key
+                if not sel.any() or (kst[sel] != V.OK).any():
+                    continue  # suppressed or missing parts: the sum cannot be checked
+                got = float(kv[sel].sum())
+                if abs(got - val) > 0.5:
+                    fa.findings.append(Finding(
+                        WARNING, "summe_abweichend",
+                        f"Die Summenzeile nennt {fmt_number(val)}, die Sozialräume darüber ergeben zusammen {fmt_number(got)}. Bitte prüfen, "
+                        "ob Sozialräume fehlen oder doppelt sind.", plan.sheet, V.cell_address(int(absolute[t_idx[i]]), spec.col),
+                        spec.header, fmt_number(val)))
+
+
+def _truthy(raw: np.ndarray) -> np.ndarray:
+    codes, uniq = pd.factorize(raw)
+    flags = [normalize(V.cell_text(u)) in _TRUE or V.cell_text(u).strip() in ("*", "•") for u in uniq]
+    return np.array(flags + [False], dtype=bool)[np.where(codes < 0, len(uniq), codes)]
+
+
+def concat(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    if len(blocks) == 1:
+        return blocks[0]
+    return {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
+
+
+def _is_total(text: str) -> bool:
+    k = normalize(text)
+    if not k:
+        return False
+    return k in _TOTAL_WORDS or k.startswith("summe") or k.endswith("gesamt") or k.endswith("insgesamt") or k.startswith("gesamt")
+

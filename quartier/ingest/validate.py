@@ -1,0 +1,262 @@
+"""Validation of the extracted records: matching names, parsing numbers, plausibility, duplicates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from quartier.ingest import values as V
+from quartier.ingest.analysis import ERROR, INFO, MAX_PER_RULE, Emitter, FileAnalysis, Finding, fmt_number
+from quartier.ingest.match import Matcher
+from quartier.values.indicators import rate_factor
+
+MIN_YEAR = 1990
+CONTRADICTION_TOLERANCE = 0.51   # in the indicator's unit (rounding to whole percent still passes)
+
+Recs = dict[str, np.ndarray]
+
+
+@dataclass
+class _Codes:
+    """Raw names factorised once: codes per row, ids per unique (+ None for missing), uniques, ids per row."""
+
+    codes: np.ndarray
+    ids_u: np.ndarray
+    uniq: list[Any]
+    ids: np.ndarray
+
+    @property
+    def safe_codes(self) -> np.ndarray:
+        """Codes with missing cells pointing at the extra last entry of ``ids_u``."""
+        return np.where(self.codes < 0, len(self.uniq), self.codes)
+
+
+@dataclass
+class _Numbers:
+    """Parsed value, numerator, denominator (value + status arrays), year and suppression flags."""
+
+    w: np.ndarray
+    w_st: np.ndarray
+    z: np.ndarray
+    z_st: np.ndarray
+    d: np.ndarray
+    d_st: np.ndarray
+    y: np.ndarray
+    bad_year: np.ndarray
+    gesperrt: np.ndarray
+
+
+@dataclass
+class _Attrs:
+    """Per-record attributes of the matched indicator: unit, rate factor, count flag and plausible bounds."""
+
+    units: np.ndarray
+    factor: np.ndarray
+    is_count: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def _match_codes(matcher: Matcher, art: str, raw: np.ndarray) -> _Codes:
+    """Factorise raw names once; return (codes, ids per unique, uniques, ids per row)."""
+    codes, uniq = pd.factorize(raw)
+    ids_u = np.array([matcher.match(art, V.cell_text(u)) for u in uniq] + [None], dtype=object)
+    return _Codes(codes, ids_u, list(uniq), ids_u[codes])
+
+
+def validate(fa: FileAnalysis, recs: Recs, matcher: Matcher) -> None:
+    em = Emitter(fa, recs)
+    # --- matching (per distinct spelling: one finding with the first cell and the count)
+    sr = _match_codes(matcher, "sozialraum", recs["sr_raw"])
+    ind = _match_codes(matcher, "indikator", recs["ind_raw"])
+    _unknown(em, matcher, "sozialraum", sr, "sr_col", "Sozialraum")
+    _unknown(em, matcher, "indikator", ind, "ind_col", "Indikator")
+    num = _parse(em, recs)
+    attrs = _indicator_attrs(matcher, ind)
+    _count_and_derive(fa, num, attrs)
+    _plausibility(em, matcher, num, attrs, ind.ids)
+    _store(fa, em, recs, matcher, num, sr, ind)
+
+
+def _unknown(em: Emitter, matcher: Matcher, art: str, m: _Codes, col_field: str, label: str) -> None:
+    fa = em.fa
+    bad_u = [k for k in range(len(m.uniq) + 1) if m.ids_u[k] is None]
+    if not bad_u:
+        return
+    safe = m.safe_codes
+    counts = np.bincount(safe, minlength=len(m.uniq) + 1)
+    for k in bad_u:
+        if counts[k] == 0:
+            continue
+        i = int(np.flatnonzero(safe == k)[0])
+        r = em.row(i)
+        text = V.cell_text(m.uniq[k]) if k < len(m.uniq) else ""
+        c = int(r[col_field])
+        cell = V.cell_address(int(r["row0"]), c) if c >= 0 else ""
+        sug = matcher.suggest(art, text) if text else None
+        if not text:
+            msg = f"{label} fehlt ({counts[k]} Zeile(n)). Bitte ausfüllen."
+        elif sug:
+            msg = (f"{label} „{text}“ ist unbekannt ({counts[k]} Zeile(n)). Meinten Sie „{matcher.label(art, sug)}“ ({sug})? "
+                   "Vorschlag übernehmen oder den Namen in der Datei korrigieren.")
+            fa.suggestions.append({"art": art, "text": text, "ziel_id": sug, "ziel": matcher.label(art, sug)})
+        else:
+            msg = (f"{label} „{text}“ ist unbekannt ({counts[k]} Zeile(n)). Bitte Nummer oder Namen wie in der Vorlage "
+                   "verwenden oder den Namen im Katalog als Alias eintragen.")
+        fa.findings.append(Finding(ERROR, f"unbekannt_{art}", msg, r["sheet"], cell, em.header(r["sheet"], c), text))
+
+
+def _parse(em: Emitter, recs: Recs) -> _Numbers:
+    w, w_st = V.parse_numbers(recs["wert_raw"], recs["wert_kind"])
+    z, z_st = V.parse_numbers(recs["zaehler_raw"], recs["zaehler_kind"])
+    d, d_st = V.parse_numbers(recs["nenner_raw"], recs["nenner_kind"])
+    y, y_st = V.parse_numbers(recs["jahr_raw"])
+    for st, name in ((w_st, "wert"), (z_st, "zaehler"), (d_st, "nenner")):
+        em.emit(st == V.INVALID, ERROR, "keine_zahl", f"{name}_col", f"{name}_raw",
+                _not_a_number(name))
+    next_year = dt.date.today().year + 1
+    with np.errstate(invalid="ignore"):
+        bad_year = (y_st != V.OK) | (y != np.round(y)) | (y < MIN_YEAR) | (y > next_year)
+    em.emit(bad_year, ERROR, "jahr", "jahr_col", "jahr_raw",
+            lambda r, i: f"Jahr „{V.cell_text(r['jahr_raw'])}“ ist ungültig: erlaubt sind {MIN_YEAR} bis {next_year}. "
+            "Bitte das Berichtsjahr prüfen.")
+    gesperrt = (w_st == V.SUPPRESSED) | (z_st == V.SUPPRESSED) | ((w_st != V.OK) & (d_st == V.SUPPRESSED))
+    gesperrt = gesperrt | recs["gesperrt_flag"]  # a Sperrvermerk column (1/ja/x/*), e.g. from `export values`
+    return _Numbers(w, w_st, z, z_st, d, d_st, y, bad_year, gesperrt)
+
+
+def _not_a_number(name: str) -> Callable[[dict[str, Any], int], str]:
+    def message(r: dict[str, Any], i: int) -> str:
+        return (f"„{V.cell_text(r[name + '_raw'])}“ ist keine Zahl. Bitte eine Zahl (z. B. 12,5 oder "
+                "1.234) oder ein Zeichen für gesperrte Werte (*, •, .) eintragen.")
+    return message
+
+
+def _indicator_attrs(matcher: Matcher, ind: _Codes) -> _Attrs:
+    """Per-indicator attributes looked up once per distinct spelling, then spread by code."""
+    codes = ind.safe_codes
+
+    def attr(fn: Callable[[Any], float], dtype: type) -> np.ndarray:
+        out: np.ndarray = np.array([fn(i) for i in ind.ids_u], dtype=dtype)[codes]
+        return out
+
+    unit_u = [(matcher.units.get(i) or "") if isinstance(i, str) else "" for i in ind.ids_u]
+    return _Attrs(
+        units=np.array(unit_u, dtype=object)[codes],
+        factor=np.array([rate_factor(u) for u in unit_u], dtype=float)[codes],
+        is_count=np.array([u.strip().lower() == "anzahl" for u in unit_u], dtype=bool)[codes],
+        lo=attr(lambda i: _bound(matcher, i, "min_wert", -np.inf), float),
+        hi=attr(lambda i: _bound(matcher, i, "max_wert", np.inf), float))
+
+
+def _count_and_derive(fa: FileAnalysis, n: _Numbers, a: _Attrs) -> None:
+    # count indicators: a value given only as "Anzahl" is the value
+    z_only = a.is_count & (n.w_st != V.OK) & (n.z_st == V.OK)
+    if z_only.any():
+        n.w = np.where(z_only, n.z, n.w)
+        n.z = np.where(z_only, np.nan, n.z)
+        n.w_st = np.where(z_only, V.OK, n.w_st)
+        n.z_st = np.where(z_only, V.EMPTY, n.z_st)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # a value derived from numerator/denominator when only those were delivered
+        derive = ~a.is_count & (n.w_st != V.OK) & ~n.gesperrt & (n.z_st == V.OK) & (n.d_st == V.OK) & (n.d > 0)
+        if derive.any():
+            n.w = np.where(derive, n.z / np.where(n.d > 0, n.d, 1) * a.factor, n.w)
+            fa.findings.append(Finding(INFO, "wert_berechnet", f"{int(derive.sum())} Wert(e) aus Zähler und Nenner berechnet, "
+                                       "weil die Wertespalte leer war."))
+
+
+def _plausibility(em: Emitter, matcher: Matcher, n: _Numbers, a: _Attrs, ind_ids: np.ndarray) -> None:
+    w, z, d, lo, hi, is_count = n.w, n.z, n.d, a.lo, a.hi, a.is_count
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z_ok, d_ok, w_ok = n.z_st == V.OK, n.d_st == V.OK, n.w_st == V.OK
+        em.emit(z_ok & d_ok & (z > d), ERROR, "zaehler_groesser_nenner", "zaehler_col", "zaehler_raw",
+                lambda r, i: f"Der Zähler {fmt_number(z[i])} ist größer als der Nenner {fmt_number(d[i])}. "
+                "Bitte Zähler und Nenner prüfen (vertauscht?).")
+        em.emit(z_ok & (z < 0), ERROR, "negative_anzahl", "zaehler_col", "zaehler_raw",
+                lambda r, i: f"Negative Anzahl {fmt_number(z[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
+        em.emit(d_ok & (d < 0), ERROR, "negative_anzahl", "nenner_col", "nenner_raw",
+                lambda r, i: f"Negative Anzahl {fmt_number(d[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
+        em.emit(is_count & w_ok & (w < 0), ERROR, "negative_anzahl", "wert_col", "wert_raw",
+                lambda r, i: f"Negative Anzahl {fmt_number(w[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
+        out_of_range = ~np.isnan(w) & ((w < lo) | (w > hi)) & ~(is_count & (w < 0))
+        em.emit(out_of_range, ERROR, "unplausibel", "wert_col", "wert_raw",
+                lambda r, i: f"Der Wert {fmt_number(w[i])} liegt außerhalb des plausiblen Bereichs {fmt_number(lo[i])} bis "
+                f"{fmt_number(hi[i])} ({a.units[i]}) für „{matcher.label('indikator', ind_ids[i])}“. Bitte prüfen "
+                "(Anteil 0,125 statt 12,5 %?).")
+        both = ~is_count & w_ok & z_ok & d_ok & (d > 0)
+        calc = np.where(both, z / np.where(d > 0, d, 1) * a.factor, np.nan)
+        contra = both & (np.abs(calc - w) > CONTRADICTION_TOLERANCE)
+    em.emit(contra, ERROR, "widerspruch_zaehler_nenner", "wert_col", "wert_raw",
+            lambda r, i: f"Der Wert {fmt_number(w[i])} passt nicht zu Zähler {fmt_number(z[i])} und Nenner {fmt_number(d[i])} "
+            f"(ergibt {fmt_number(round(calc[i], 2))}). Bitte Wert, Zähler und Nenner prüfen.")
+
+
+def _store(fa: FileAnalysis, em: Emitter, recs: Recs, matcher: Matcher, n: _Numbers, sr: _Codes, ind: _Codes) -> None:
+    """The values as they would be stored (``fa.values``), without empty cells and later duplicates."""
+    w_ok, z_ok, d_ok = n.w_st == V.OK, n.z_st == V.OK, n.d_st == V.OK
+    wert = np.where(n.gesperrt & ~w_ok, np.nan, n.w)
+    zaehler = np.where(z_ok, n.z, np.nan)
+    nenner = np.where(d_ok, n.d, np.nan)
+    invalid = (n.w_st == V.INVALID) | (n.z_st == V.INVALID) | (n.d_st == V.INVALID)
+    nothing = ~n.gesperrt & np.isnan(wert) & np.isnan(zaehler) & np.isnan(nenner) & ~invalid
+    if nothing.any():
+        fa.findings.append(Finding(INFO, "ohne_wert", f"{int(nothing.sum())} Zelle(n) mit „–“ oder „x“ (nichts vorhanden / "
+                                   "nicht sinnvoll): dafür wird kein Wert gespeichert."))
+    valid = ~pd.isna(sr.ids) & ~pd.isna(ind.ids) & ~n.bad_year & ~nothing
+    year_i = np.where(n.bad_year, 0, np.nan_to_num(n.y, nan=0)).astype(np.int64)
+    _duplicates(em, matcher, valid, year_i, wert, sr, ind)
+    keep = np.flatnonzero(valid)
+    fa.values = pd.DataFrame({
+        "indikator_id": pd.Series(ind.ids[keep], dtype=object), "sozialraum_id": pd.Series(sr.ids[keep], dtype=object),
+        "jahr": year_i[keep],
+        "wert": wert[keep], "zaehler": zaehler[keep], "nenner": nenner[keep], "gesperrt": n.gesperrt[keep],
+        "sheet": pd.Series(recs["sheet"][keep], dtype=object), "row0": recs["row0"][keep], "wert_col": recs["wert_col"][keep],
+    })
+
+
+def _duplicates(em: Emitter, matcher: Matcher, valid: np.ndarray, year_i: np.ndarray, wert: np.ndarray,
+                sr: _Codes, ind: _Codes) -> None:
+    """Report every later (indicator, Sozialraum, year) duplicate and drop it from ``valid`` (integer keys)."""
+    sr_num = _id_numbers(sr.ids_u)[sr.safe_codes]
+    ind_num = _id_numbers(ind.ids_u)[ind.safe_codes]
+    key = (ind_num * (len(sr.ids_u) + 1) + sr_num) * 4000 + year_i
+    vidx = np.flatnonzero(valid)
+    order = vidx[np.argsort(key[vidx], kind="stable")]
+    ks = key[order]
+    dup_later = order[1:][ks[1:] == ks[:-1]] if len(order) > 1 else np.zeros(0, dtype=np.int64)
+    if not len(dup_later):
+        return
+    first_of: dict[int, int] = {}
+    for a, b in zip(order[:-1][ks[1:] == ks[:-1]], dup_later):
+        first_of.setdefault(int(b), first_of.get(int(a), int(a)))
+    for n_found, i in enumerate(sorted(first_of)):
+        if n_found >= MAX_PER_RULE:
+            break
+        r, f0 = em.row(i), em.row(first_of[i])
+        c = int(r["wert_col"])
+        cell = V.cell_address(int(r["row0"]), c) if c >= 0 else f"Zeile {int(r['row0']) + 1}"
+        c0 = int(f0["wert_col"])
+        cell0 = V.cell_address(int(f0["row0"]), c0) if c0 >= 0 else f"Zeile {int(f0['row0']) + 1}"
+        em.fa.findings.append(Finding(ERROR, "doppelt", f"Sozialraum {sr.ids[i]}, Indikator „{matcher.label('indikator', ind.ids[i])}“, "
+                                      f"Jahr {year_i[i]} kommt doppelt vor (zuerst in Blatt „{f0['sheet']}“, Zelle {cell0}). "
+                                      "Bitte eine der Zeilen löschen.", r["sheet"], cell, em.header(r["sheet"], c),
+                                      fmt_number(wert[i])))
+    valid[dup_later] = False
+
+
+def _id_numbers(ids_u: np.ndarray) -> np.ndarray:
+    """A small integer per distinct id (None -> -1), aligned with ``ids_u``."""
+    num: dict[Any, int] = {}
+    return np.array([num.setdefault(i, len(num)) if i is not None else -1 for i in ids_u], dtype=np.int64)
+
+
+def _bound(matcher: Matcher, iid: Any, key: str, default: float) -> float:
+    rec = matcher.indicators.get(iid) if isinstance(iid, str) else None
+    v = rec.get(key) if rec else None
+    return default if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
