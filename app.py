@@ -10,6 +10,7 @@ from quartier.ui.a11y import fix_nav_semantics
 from quartier.ui.auth import allowed, gate, sidebar_account
 from quartier.ui.common import begin_run, city_name, end_run
 from quartier.ui.pages import PAGES
+from quartier.ui.session import set_current_page
 
 # A local icon: a material icon here would make the browser fetch it from the internet.
 ICON = Path(__file__).resolve().parent / "data" / "quartier-icon.png"
@@ -37,6 +38,8 @@ try:
     if spec is None or not allowed(actor, spec.min_role):  # second line of defence; the core checks every write
         st.error("Diese Seite ist für Ihre Rolle nicht freigegeben.")
         st.stop()
+    set_current_page(spec)  # the page guard in page_header checks against this page
     nav.run()
 finally:
+    set_current_page(None)
     end_run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -56,3 +57,34 @@ def geodata() -> Path:
     if not SHARED_GEODATA.exists():
         pytest.skip("../shared/geodata fehlt")
     return SHARED_GEODATA
+
+
+class CliResult(NamedTuple):
+    """``(exit_code, stdout, stderr)`` of one command; the names match ``subprocess.CompletedProcess``."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch, tmp_path):
+    """Run ``python -m quartier ARGS`` in-process: ``cli("index", "--db", path, "--json")`` -> CliResult.
+
+    The test passes ``--db`` itself; without it the command sees an empty database under ``tmp_path``,
+    never ``data/quartier.duckdb`` or the caller's ``QUARTIER_DB``.
+    """
+    from quartier.cli import main
+
+    monkeypatch.setenv("QUARTIER_DB", str(tmp_path / "cli-ohne-db.duckdb"))
+
+    def _run(*args) -> CliResult:
+        capsys.readouterr()  # drop output from before this command
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse: --help (0) and usage errors (2)
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out = capsys.readouterr()
+        return CliResult(int(code or 0), out.out, out.err)
+
+    return _run

@@ -9,7 +9,8 @@ from quartier.access import ADMIN
 from quartier.admin import audit
 from quartier.tables import to_csv_bytes, to_xlsx_bytes
 from quartier.ui.auth import require_role
-from quartier.ui.common import data_stamp, get_con, page_header
+from quartier.ui.common import data_stamp, get_con
+from quartier.ui.guard import page_header
 
 page_header(
     "Audit-Log",

@@ -6,7 +6,8 @@ import streamlit as st
 from quartier.access import ADMIN, ROLES, PermissionDenied
 from quartier.admin import auth, backup
 from quartier.ui.auth import require_role
-from quartier.ui.common import get_con, page_header
+from quartier.ui.common import get_con
+from quartier.ui.guard import page_header
 
 page_header(
     "Benutzer und Sicherheit",

@@ -4,7 +4,7 @@ import streamlit as st
 
 from quartier import ingest
 from quartier.ui import imports as ui
-from quartier.ui.common import page_header
+from quartier.ui.guard import page_header
 
 page_header(
     "Daten-Import",

@@ -7,7 +7,7 @@ import streamlit as st
 from quartier.access import EDITOR
 from quartier.actions import model, store
 from quartier.ui import actions as cu
-from quartier.ui.common import page_header
+from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 
 page_header(

@@ -11,7 +11,8 @@ from quartier.areas import classes, layers
 from quartier.need import charts as hc
 from quartier.need import compute, explain, export, store
 from quartier.need import method as index_method
-from quartier.ui.common import attribution, data_stamp, get_con, page_header, view_of
+from quartier.ui.common import attribution, data_stamp, get_con, view_of
+from quartier.ui.guard import page_header
 from quartier.ui.karte import payload as shared_payload
 from quartier.ui.session import current_actor
 from quartier.values import indicators

@@ -8,7 +8,8 @@ from quartier.access import ADMIN, PermissionDenied
 from quartier.areas import classes, corridor, layers, maps
 from quartier.tables import to_csv_bytes, to_xlsx_bytes
 from quartier.ui import karte as ui
-from quartier.ui.common import attribution, page_header
+from quartier.ui.common import attribution
+from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.ui.widgets import indicator_select, year_select
 

@@ -6,7 +6,8 @@ import streamlit as st
 from quartier import access, ingest
 from quartier import format as fmt
 from quartier.ui import imports as ui
-from quartier.ui.common import data_stamp, get_con, page_header
+from quartier.ui.common import data_stamp, get_con
+from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.values import indicators
 

@@ -9,7 +9,8 @@ from quartier.reports import charts as report_charts
 from quartier.reports import summary as report_summary
 from quartier.reports import svgmap
 from quartier.ui import mein_bezirk as mb
-from quartier.ui.common import attribution, city_name, page_header
+from quartier.ui.common import attribution, city_name
+from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.ui.widgets import catalogue
 

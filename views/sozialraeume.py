@@ -4,7 +4,8 @@ import streamlit as st
 
 from quartier import format as fmt
 from quartier.ui import profiles as ui
-from quartier.ui.common import attribution, city_name, page_header
+from quartier.ui.common import attribution, city_name
+from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.values import charts, series
 

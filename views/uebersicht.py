@@ -3,7 +3,8 @@
 import streamlit as st
 
 from quartier import format as fmt
-from quartier.ui.common import arrow, attribution, city_name, data_stamp, get_con, page_header, view_of
+from quartier.ui.common import arrow, attribution, city_name, data_stamp, get_con, view_of
+from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.values import overview
 

@@ -9,7 +9,8 @@ from quartier.access import ADMIN, EDITOR, PermissionDenied
 from quartier.actions import charts, model, snapshots, store
 from quartier.tables import to_xlsx_bytes
 from quartier.ui import actions as cu
-from quartier.ui.common import get_con, page_header
+from quartier.ui.common import get_con
+from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 
 page_header(

@@ -428,87 +428,100 @@ def render_edit(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> None:
 
 
 def render_staff_tools(view: pd.DataFrame, full: pd.DataFrame, actor) -> None:
+    """The editors' tools below the list: bulk status, new recommendation, Excel round trip."""
     con = get_con()
-    areas, ind = lookups()
+    areas, _ = lookups()
     st.subheader("Bearbeitung")
     with st.expander("Status mehrerer Empfehlungen ändern"):
-        with st.form("emp_bulk"):
-            ids = st.multiselect("Empfehlungen (aus der gefilterten Liste)", list(view["id"]),
-                                 format_func=lambda i: f"{i} · {view.set_index('id').at[i, 'titel']}", key="emp_bulk_ids")
-            status = st.selectbox("Neuer Status", list(model.STATUS_NAMES), format_func=status_label, key="emp_bulk_status")
-            reason = st.text_input("Begründung (für alle)", key="emp_bulk_reason")
-            go = st.form_submit_button("Status setzen")
-        if go:
-            try:
-                n = store.bulk_status(con, actor, ids, status, reason)
-            except (model.CatalogueError, PermissionDenied) as exc:
-                st.error(str(exc), icon=":material/error:")
-            else:
-                flash(f"Status von {n} Empfehlung(en) auf „{status}“ gesetzt.")
-                st.rerun()
+        _bulk_status_form(con, view, actor)
     with st.expander("Neue Empfehlung anlegen"):
-        existing = set(full["id"])
-        nums = [int(i.split("-")[-1]) for i in existing if i.split("-")[-1].isdigit()]
-        suggestion = f"HE-{(max(nums) + 1) if nums else 1:02d}"
-        sr_names = dict(zip(areas["id"], areas["name"]))
-        with st.form("emp_new"):
-            c1, c2 = st.columns([1, 3])
-            rid = c1.text_input("Nummer", value=suggestion, key="emp_new_id")
-            titel = c2.text_input("Titel", key="emp_new_titel")
-            beschreibung = st.text_area("Beschreibung", key="emp_new_beschreibung")
-            c3, c4, c5 = st.columns(3)
-            feld = c3.selectbox("Handlungsfeld", list(model.HANDLUNGSFELDER), key="emp_new_feld")
-            ebene = c4.selectbox("Ebene", list(model.LEVELS), key="emp_new_ebene")
-            prio = c5.selectbox("Priorität", ["", *model.PRIORITIES], key="emp_new_prio")
-            srs = st.multiselect("Sozialräume", list(sr_names), format_func=lambda s: f"{sr_names[s]} ({s})", key="emp_new_sr")
-            zg = st.multiselect("Zielgruppe", list(model.ZIELGRUPPEN), key="emp_new_zg")
-            c6, c7, c8 = st.columns(3)
-            ff = c6.text_input("Federführung", key="emp_new_ff")
-            vorlage = c7.text_input("Vorlage", key="emp_new_vorlage", placeholder="z. B. 1069/2020")
-            gremium = c8.text_input("Gremium", value="Jugendhilfeausschuss", key="emp_new_gremium")
-            c9, c10 = st.columns(2)
-            bg = c9.date_input("Beginn geplant", value=None, format="DD.MM.YYYY", key="emp_new_bg")
-            eg = c10.date_input("Ende geplant", value=None, format="DD.MM.YYYY", key="emp_new_eg")
-            public = st.checkbox("öffentlich sichtbar", value=True, key="emp_new_public")
-            go = st.form_submit_button("Anlegen")
-        if go:
-            try:
-                store.create(con, actor, rid, {"titel": titel, "beschreibung": beschreibung or None, "handlungsfeld": feld,
-                                             "ebene": ebene, "prioritaet": prio or None, "sozialraeume": srs,
-                                             "zielgruppe": zg, "federfuehrung": ff or None, "vorlage": vorlage or None,
-                                             "gremium": gremium or None, "beginn_geplant": bg, "ende_geplant": eg,
-                                             "oeffentlich": public})
-            except (model.CatalogueError, PermissionDenied) as exc:
-                st.error(str(exc), icon=":material/error:")
-            else:
-                flash(f"{rid} angelegt.")
-                st.rerun()
+        _new_form(con, full, areas, actor)
     with st.expander("Excel: Katalog herunterladen oder Änderungen hochladen"):
-        st.download_button("Katalog als Excel herunterladen", lambda: cio.export_xlsx(con), file_name="handlungsempfehlungen.xlsx",
-                           on_click="ignore",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="emp_export")
-        st.caption("Dasselbe Format wird wieder eingelesen. Für Statusmeldungen genügen die Spalten Nummer, Status, "
-                   "Fortschritt % und Begründung.")
-        up = st.file_uploader("Excel- oder CSV-Datei hochladen", type=["xlsx", "csv"], key="emp_upload")
-        if up is not None:
-            data = up.getvalue()
-            try:
-                res = cio.import_file(con, actor, data, up.name, dry_run=True)
-            except cio.ImportFileError as exc:
-                st.error(str(exc))
-                return
-            render_import_result(res)
-            if res.ok and (res.new or res.changed):
-                if st.button("Alle Änderungen übernehmen", type="primary", key="emp_upload_commit"):
-                    try:
-                        done = cio.import_file(con, actor, data, up.name)
-                    except PermissionDenied as exc:
-                        st.error(str(exc))
-                    else:
-                        if done.ok:
-                            flash(f"{up.name}: {done.new} neu, {done.changed} geändert übernommen.")
-                            st.rerun()
-                        render_import_result(done)
+        _excel_round_trip(con, actor)
+
+
+def _bulk_status_form(con, view: pd.DataFrame, actor) -> None:
+    with st.form("emp_bulk"):
+        ids = st.multiselect("Empfehlungen (aus der gefilterten Liste)", list(view["id"]),
+                             format_func=lambda i: f"{i} · {view.set_index('id').at[i, 'titel']}", key="emp_bulk_ids")
+        status = st.selectbox("Neuer Status", list(model.STATUS_NAMES), format_func=status_label, key="emp_bulk_status")
+        reason = st.text_input("Begründung (für alle)", key="emp_bulk_reason")
+        go = st.form_submit_button("Status setzen")
+    if go:
+        try:
+            n = store.bulk_status(con, actor, ids, status, reason)
+        except (model.CatalogueError, PermissionDenied) as exc:
+            st.error(str(exc), icon=":material/error:")
+        else:
+            flash(f"Status von {n} Empfehlung(en) auf „{status}“ gesetzt.")
+            st.rerun()
+
+
+def _new_form(con, full: pd.DataFrame, areas: pd.DataFrame, actor) -> None:
+    existing = set(full["id"])
+    nums = [int(i.split("-")[-1]) for i in existing if i.split("-")[-1].isdigit()]
+    suggestion = f"HE-{(max(nums) + 1) if nums else 1:02d}"
+    sr_names = dict(zip(areas["id"], areas["name"]))
+    with st.form("emp_new"):
+        c1, c2 = st.columns([1, 3])
+        rid = c1.text_input("Nummer", value=suggestion, key="emp_new_id")
+        titel = c2.text_input("Titel", key="emp_new_titel")
+        beschreibung = st.text_area("Beschreibung", key="emp_new_beschreibung")
+        c3, c4, c5 = st.columns(3)
+        feld = c3.selectbox("Handlungsfeld", list(model.HANDLUNGSFELDER), key="emp_new_feld")
+        ebene = c4.selectbox("Ebene", list(model.LEVELS), key="emp_new_ebene")
+        prio = c5.selectbox("Priorität", ["", *model.PRIORITIES], key="emp_new_prio")
+        srs = st.multiselect("Sozialräume", list(sr_names), format_func=lambda s: f"{sr_names[s]} ({s})", key="emp_new_sr")
+        zg = st.multiselect("Zielgruppe", list(model.ZIELGRUPPEN), key="emp_new_zg")
+        c6, c7, c8 = st.columns(3)
+        ff = c6.text_input("Federführung", key="emp_new_ff")
+        vorlage = c7.text_input("Vorlage", key="emp_new_vorlage", placeholder="z. B. 1069/2020")
+        gremium = c8.text_input("Gremium", value="Jugendhilfeausschuss", key="emp_new_gremium")
+        c9, c10 = st.columns(2)
+        bg = c9.date_input("Beginn geplant", value=None, format="DD.MM.YYYY", key="emp_new_bg")
+        eg = c10.date_input("Ende geplant", value=None, format="DD.MM.YYYY", key="emp_new_eg")
+        public = st.checkbox("öffentlich sichtbar", value=True, key="emp_new_public")
+        go = st.form_submit_button("Anlegen")
+    if go:
+        try:
+            store.create(con, actor, rid, {"titel": titel, "beschreibung": beschreibung or None, "handlungsfeld": feld,
+                                           "ebene": ebene, "prioritaet": prio or None, "sozialraeume": srs,
+                                           "zielgruppe": zg, "federfuehrung": ff or None, "vorlage": vorlage or None,
+                                           "gremium": gremium or None, "beginn_geplant": bg, "ende_geplant": eg,
+                                           "oeffentlich": public})
+        except (model.CatalogueError, PermissionDenied) as exc:
+            st.error(str(exc), icon=":material/error:")
+        else:
+            flash(f"{rid} angelegt.")
+            st.rerun()
+
+
+def _excel_round_trip(con, actor) -> None:
+    st.download_button("Katalog als Excel herunterladen", lambda: cio.export_xlsx(con), file_name="handlungsempfehlungen.xlsx",
+                       on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="emp_export")
+    st.caption("Dasselbe Format wird wieder eingelesen. Für Statusmeldungen genügen die Spalten Nummer, Status, "
+               "Fortschritt % und Begründung.")
+    up = st.file_uploader("Excel- oder CSV-Datei hochladen", type=["xlsx", "csv"], key="emp_upload")
+    if up is not None:
+        data = up.getvalue()
+        try:
+            res = cio.import_file(con, actor, data, up.name, dry_run=True)
+        except cio.ImportFileError as exc:
+            st.error(str(exc))
+            return
+        render_import_result(res)
+        if res.ok and (res.new or res.changed):
+            if st.button("Alle Änderungen übernehmen", type="primary", key="emp_upload_commit"):
+                try:
+                    done = cio.import_file(con, actor, data, up.name)
+                except PermissionDenied as exc:
+                    st.error(str(exc))
+                else:
+                    if done.ok:
+                        flash(f"{up.name}: {done.new} neu, {done.changed} geändert übernommen.")
+                        st.rerun()
+                    render_import_result(done)
 
 
 def render_import_result(res: cio.ImportResult) -> None:

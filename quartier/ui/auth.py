@@ -1,4 +1,4 @@
-"""Login gate, login page, logout and per-page role checks (Streamlit side of :mod:`quartier.auth`).
+"""Login gate, login page, logout and role checks (Streamlit side of :mod:`quartier.auth`).
 
 Local accounts (default) or OIDC via ``st.login`` when ``.streamlit/secrets.toml`` has an ``[auth]``
 section; roles for OIDC users come from ``[quartier_roles]`` (see ``.streamlit/secrets.toml.example``).
@@ -16,9 +16,9 @@ import streamlit as st
 from quartier.access import ADMIN, EDITOR, VIEWER, Actor
 from quartier.admin import auth
 from quartier.ui.common import DEMO_NOTICE, get_con, is_demo, per_run
-from quartier.ui.session import ACTOR_KEY
+from quartier.ui.pages import PAGES
+from quartier.ui.session import ACTOR_KEY, LOGIN_KEY
 
-LOGIN_KEY = "quartier_login"          # {"art": "lokal"|"oidc", "name": ...}
 NAME_KEY, PASSWORD_KEY = "anmeldung_name", "anmeldung_passwort"
 ERROR_KEY = "quartier_login_fehler"   # the message of a failed attempt, shown once below the form
 FAIL_DELAY_S = 1.0                    # every failed attempt costs the caller a second
@@ -116,7 +116,7 @@ def _submit_login() -> None:
 
 def login_page() -> None:
     """The only page before login: a form for local accounts or the OIDC button."""
-    st.title("Anmeldung")  # not page_header: that one requires a login
+    st.title("Anmeldung")  # not guard.page_header: that one requires a login
     if is_demo():
         st.info(DEMO_NOTICE, icon=":material/info:")
     st.markdown("Quartier zeigt kleinräumige Sozialdaten: bitte melden Sie sich an.")
@@ -156,8 +156,6 @@ def gate() -> Actor:
     actor = logged_in()
     if actor is not None:
         return actor
-    from quartier.ui.pages import PAGES
-
     pages = [st.Page(login_page, title="Anmeldung", icon=":material/login:", url_path="anmeldung", default=True)]
     pages += [st.Page(login_page, title="Anmeldung", url_path=spec.url_path, visibility="hidden")
               for spec in PAGES if spec.url_path != "anmeldung"]

@@ -1,4 +1,7 @@
-"""Shared Streamlit helpers: connection, data stamp for caches, page header, demo notice."""
+"""Shared Streamlit helpers: connection, per-run lookups, data stamp for caches, settings, demo notice.
+
+The page heading with the page guard is ``quartier.ui.guard.page_header``.
+"""
 
 from __future__ import annotations
 
@@ -115,23 +118,6 @@ def arrow(df):
     import pyarrow as pa
 
     return pa.Table.from_pandas(df, preserve_index=False)
-
-
-def page_header(title: str, intro: str | None = None) -> None:
-    """Page heading, optional intro and the demo-data notice on every view.
-
-    Also the page-level access check: without a login, or below the page's ``min_role``, the page stops here.
-    """
-    import sys
-
-    from quartier.ui.session import guard_page
-
-    guard_page(sys._getframe(1).f_code.co_filename)
-    st.title(title)
-    if is_demo():
-        st.info(DEMO_NOTICE, icon=":material/info:")
-    if intro:
-        st.markdown(intro)
 
 
 def attribution() -> None:

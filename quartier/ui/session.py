@@ -1,13 +1,24 @@
-"""Who is using the app: the Actor of the logged-in user (set by the login gate in ``quartier.ui.auth``)."""
+"""Who is using the app and which page runs: the bottom of ``quartier.ui`` (imports no other ui module).
+
+The login gate (``quartier.ui.auth``) stores the logged-in Actor under ``ACTOR_KEY``; ``app.py`` tells
+``set_current_page`` which registered page (a ``quartier.ui.pages.PageSpec``) it runs in this script run,
+and the page guard (``quartier.ui.guard``) reads both.
+"""
 
 from __future__ import annotations
+
+import threading
 
 import streamlit as st
 
 from quartier.access import VIEWER, Actor
+from quartier.ui.pages import PageSpec
 
 ACTOR_KEY = "quartier_actor"
+LOGIN_KEY = "quartier_login"          # {"art": "lokal"|"oidc", "name": ...}
 ANONYMOUS = Actor("anonym", VIEWER, raw_data=False)
+
+_page = threading.local()  # per script run: app.py sets it before the page runs and clears it afterwards
 
 
 def current_actor() -> Actor:
@@ -18,28 +29,11 @@ def current_actor() -> Actor:
     return ANONYMOUS
 
 
-def guard_page(page_file: str) -> Actor:
-    """Stop a page script unless someone is logged in with the page's ``min_role``.
+def set_current_page(spec: PageSpec | None) -> None:
+    """``app.py``: the page ``st.navigation`` runs now (``None`` when the run is over)."""
+    _page.spec = spec
 
-    ``app.py`` only offers allowed pages, but Streamlit runs page scripts directly in some cases (a
-    ``pages/`` folder puts the first run after a server start into the old multipage mode), so every
-    page checks again through ``page_header``. The core's ``access.require`` guards every write.
-    """
-    from pathlib import Path
 
-    from quartier.ui.auth import logged_in
-    from quartier.ui.pages import PAGES
-
-    actor = logged_in()  # re-read from the database: a deactivation or role change applies at once
-    root = Path(__file__).resolve().parents[2]
-    here = Path(page_file).resolve()
-    spec = next((p for p in PAGES if (root / p.file).resolve() == here), None)
-    if not isinstance(actor, Actor):
-        st.error("Bitte zuerst anmelden.", icon=":material/lock:")
-        st.markdown("[Zur Anmeldung](/)")
-        st.stop()
-    if spec is not None and not actor.has(spec.min_role):
-        st.error(f"Diese Seite ist für die Rolle „{spec.min_role}“ und höher freigegeben; Sie sind als "
-                 f"„{actor.role}“ angemeldet.", icon=":material/block:")
-        st.stop()
-    return actor
+def current_page() -> PageSpec | None:
+    """The registered page ``app.py`` runs in this script run; ``None`` when a script runs without ``app.py``."""
+    return getattr(_page, "spec", None)

@@ -50,19 +50,56 @@ def test_viewer_navigation_has_no_admin_page(run_page):
 
 
 def test_page_guard_blocks_a_directly_run_staff_page(app_db):
-    """Even when a page script runs without app.py (Streamlit's old multipage mode), it checks the role."""
+    """A page script run without app.py's navigation stops in page_header: no login, or no declared page."""
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
+
+    from quartier.access import ADMIN
 
     page = Path(__file__).resolve().parents[2] / "views" / "audit.py"
     at = AppTest.from_file(str(page), default_timeout=60)
     at.run()
     assert any("anmelden" in e.value for e in at.error) and not at.dataframe
-    at = AppTest.from_file(str(page), default_timeout=60)
+    for actor in (Actor("fachplanung", EDITOR), Actor("chefin", ADMIN)):
+        at = AppTest.from_file(str(page), default_timeout=60)
+        at.session_state[ACTOR_KEY] = actor
+        at.run()
+        assert any("Navigation" in e.value for e in at.error) and not at.dataframe
+
+
+def _guarded_page(spec_path: str):
+    """A script that declares a registered page, as app.py does, and then runs the page guard."""
+    from quartier.ui.guard import page_header
+    from quartier.ui.pages import PAGES
+    from quartier.ui.session import set_current_page
+
+    set_current_page(next(p for p in PAGES if p.url_path == spec_path))
+    try:
+        page_header("Geschützt")
+        import streamlit as st
+
+        st.markdown("Seiteninhalt")
+    finally:
+        set_current_page(None)
+
+
+def test_page_guard_checks_the_role_of_the_declared_page(app_db):
+    """The second line of defence: the page app.py runs needs a higher role than the session has."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_guarded_page, args=("audit",), default_timeout=60)
     at.session_state[ACTOR_KEY] = Actor("fachplanung", EDITOR)
     at.run()
-    assert any("Administration" in e.value for e in at.error) and not at.dataframe
+    assert any("Administration" in e.value for e in at.error)
+    assert not at.title and "Seiteninhalt" not in [m.value for m in at.markdown]
+    at = AppTest.from_function(_guarded_page, args=("daten-import",), default_timeout=60)
+    at.session_state[ACTOR_KEY] = Actor("fachplanung", EDITOR)
+    at.run()
+    assert not at.error and at.title[0].value == "Geschützt"
+    at = AppTest.from_function(_guarded_page, args=("uebersicht",), default_timeout=60)
+    at.run()  # nobody logged in
+    assert any("anmelden" in e.value for e in at.error) and not at.title
 
 
 def test_admin_sees_audit_log_with_exports(run_page):

@@ -7,7 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -47,31 +47,41 @@ def server(tmp_path_factory, demo_db):
     shutil.copy(demo_db, db_file)
     port = _free_port()
     env = dict(os.environ, QUARTIER_DB=str(db_file), QUARTIER_E2E="1")
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")  # noqa: SIM115
+    log_path = tmp_path_factory.mktemp("log") / "streamlit.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
     )
+    listening = threading.Event()
+
+    def copy_log() -> None:
+        """Copy the server's output to the log; Streamlit prints its URL once it accepts connections."""
+        with open(log_path, "w", encoding="utf-8") as log:
+            for line in proc.stdout:
+                log.write(line)
+                log.flush()
+                if "URL:" in line:
+                    listening.set()
+        listening.set()  # the process ended
+
+    threading.Thread(target=copy_log, daemon=True).start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.2)
-    else:
+    listening.wait(timeout=60)
+    try:
+        with urllib.request.urlopen(url + "/_stcore/health", timeout=10) as r:
+            healthy = r.status == 200
+    except OSError:
+        healthy = False
+    if not healthy:
         proc.kill()
-        pytest.fail("Streamlit-Server startet nicht")
+        pytest.fail(f"Streamlit-Server startet nicht (Log: {log_path})")
     yield {"url": url, "db": db_file, "proc": proc}
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
 
 
 @pytest.fixture(scope="session")
@@ -92,15 +102,27 @@ def page(browser):
     ctx.close()
 
 
+# Streamlit has finished the script run and drawn its result: the run state is "notRunning" (before the first
+# run it is "initial"), the connection is up, no element of the previous run is still marked stale, and no
+# widget still shows the placeholder it has while its code loads (the login form's fields, for instance).
+APP_IDLE_JS = """() => {
+  const a = document.querySelector('[data-testid="stApp"]');
+  return !!a && a.getAttribute('data-test-script-state') === 'notRunning'
+    && a.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && !document.querySelector('[data-testid="stElementContainer"][data-stale="true"]')
+    && !document.querySelector('[data-testid="stElementContainer"] > [data-testid="stSkeleton"],'
+                               + ' [data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]');
+}"""
+
+
 def wait_for_app(pg, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the page script."""
+    """Wait until Streamlit has finished running the page script and removed what the run did not redraw.
+
+    After a click or key press the rerun starts a moment later: wait for what the rerun shows (a text, a
+    heading, the URL) first, then call this.
+    """
     pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    pg.wait_for_function(
-        "() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
-        " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }",
-        timeout=timeout,
-    )
-    pg.wait_for_timeout(300)
+    pg.wait_for_function(APP_IDLE_JS, timeout=timeout)
 
 
 DEMO_LOGINS = {"admin": "demo-administration", "bearbeitung": "demo-bearbeitung", "betrachtung": "demo-betrachtung"}
@@ -110,12 +132,12 @@ def login(pg, server, user: str = "admin", password: str | None = None, path: st
     """Open ``path`` and log in through the login form (demo accounts by default)."""
     pg.goto(f"{server['url']}/{path}")
     wait_for_app(pg)
-    if pg.get_by_text("Bitte zuerst anmelden").count():
-        # first run after a server start: Streamlit's old multipage mode ran the page directly
-        pg.goto(f"{server['url']}/")
-        wait_for_app(pg)
-        pg.goto(f"{server['url']}/{path}")
-        wait_for_app(pg)
+    pg.get_by_label("Benutzername").wait_for(timeout=30_000)
+    submit_login(pg, user, password)
+
+
+def submit_login(pg, user: str = "admin", password: str | None = None) -> None:
+    """Fill in and send the login form shown on the current page; wait until logged in or refused."""
     secret = DEMO_LOGINS.get(user, "") if password is None else password
     # logged in (the login form's heading is gone; the sidebar may be hidden, as in presentation mode)
     # or refused (error message)
@@ -148,8 +170,9 @@ def open_page(pg, server, path: str = "", user: str | None = "admin") -> None:
     """
     pg.goto(f"{server['url']}/{path}")
     wait_for_app(pg)
-    if user and (pg.get_by_label("Benutzername").count() or pg.get_by_text("Bitte zuerst anmelden").count()):
-        login(pg, server, user, path=path)
+    if user:  # a new browser session: the login form shows at every address
+        pg.get_by_label("Benutzername").wait_for(timeout=30_000)
+        submit_login(pg, user)
 
 
 def assert_no_exception(pg) -> None:

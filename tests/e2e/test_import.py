@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import duckdb
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import AXE, assert_no_exception, open_page, screenshot, wait_for_app
 from tests.unit.ingest_files import long_rows, xlsx
@@ -46,12 +47,14 @@ def test_upload_preview_and_confirm_in_the_browser(server, page, demo_db, tmp_pa
     button = page.get_by_role("button", name="Lieferung übernehmen")
     assert button.is_disabled()
     page.get_by_text("Warnung(en) geprüft").click()
+    expect(button).to_be_enabled(timeout=30_000)  # the rerun after the tick has drawn the button anew
     wait_for_app(page)
     screenshot(page, "daten-import-vorschau")
     violations = main_axe_violations(page)
     assert not violations, violations
     page.get_by_role("button", name="Lieferung übernehmen").click()
     page.get_by_text("Übernommen als Lieferung").wait_for(timeout=60_000)
+    wait_for_app(page)
     assert_no_exception(page)
     screenshot(page, "daten-import-uebernommen")
     # the history lists it

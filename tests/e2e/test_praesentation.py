@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.e2e.conftest import assert_no_exception, axe_violations, open_page, screenshot, wait_for_app
@@ -40,9 +42,9 @@ def test_presentation_mode_on_a_projector(server, projector):
 
     # keyboard: arrow right = next slide, arrow left = back (no mouse)
     pg.keyboard.press("ArrowRight")
-    pg.wait_for_timeout(500)
-    wait_for_app(pg)
     pg.get_by_text("Folie 2 von 5: Kennzahlen").wait_for(timeout=30_000)
+    pg.wait_for_url(re.compile(r"[?&]folie=2\b"), timeout=30_000)
+    wait_for_app(pg)
     assert "folie=2" in pg.url
     assert pg.get_by_text("sinkt (günstig)").count() + pg.get_by_text("steigt (ungünstig)").count() > 0
     assert _font_px(pg, "ggü. Vorjahr") >= 28
@@ -51,15 +53,14 @@ def test_presentation_mode_on_a_projector(server, projector):
     assert not violations, violations
 
     pg.keyboard.press("ArrowLeft")
-    pg.wait_for_timeout(500)
-    wait_for_app(pg)
     pg.get_by_text("Folie 1 von 5: Überblick und Karte").wait_for(timeout=30_000)
+    pg.wait_for_url(re.compile(r"[?&]folie=1\b"), timeout=30_000)
+    wait_for_app(pg)
     assert "folie=1" in pg.url
     # the buttons are reachable by Tab and work with Enter as well
     nxt = pg.get_by_role("button", name="Weiter")
     nxt.focus()
     pg.keyboard.press("Enter")
-    pg.wait_for_timeout(500)
-    wait_for_app(pg)
     pg.get_by_text("Folie 2 von 5: Kennzahlen").wait_for(timeout=30_000)
+    wait_for_app(pg)
     assert_no_exception(pg)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from shapely.geometry import LineString, box
@@ -17,7 +14,6 @@ from quartier.areas import geometry as geo
 from quartier.areas.init import replace_geometry
 from quartier.values import indicators
 
-ROOT = Path(__file__).resolve().parents[2]
 X0, Y0 = 390_000.0, 5_690_000.0  # near Hagen, metres in EPSG:25832
 
 # 1 km squares north of an east-west axis along y = Y0 from X0 to X0 + 4 km.
@@ -172,11 +168,7 @@ def test_result_tables_for_xlsx(square_city, tmp_path):
     assert ["Wert im Korridor", "17,5 %"] in [list(r) for r in rows]
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "quartier", *args], capture_output=True, text=True, cwd=ROOT)
-
-
-def test_cli_corridor_json(demo_db):
+def test_cli_corridor_json(cli, demo_db):
     p = cli("corridor", "--db", str(demo_db), "--indicator", "sgb2_u15", "--year", "2025", "--width", "500", "--json")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
@@ -195,14 +187,14 @@ def test_cli_corridor_json(demo_db):
     assert "B 7" in out["sentence"] and "übrigen Stadtgebiet" in out["sentence"]
 
 
-def test_cli_corridor_errors_exit_2(demo_db):
+def test_cli_corridor_errors_exit_2(cli, demo_db):
     p = cli("corridor", "--db", str(demo_db), "--indicator", "nix", "--year", "2025", "--width", "500")
     assert p.returncode == 2 and "Indikator 'nix' ist nicht bekannt" in p.stderr and "Traceback" not in p.stderr
     p = cli("corridor", "--db", str(demo_db), "--indicator", "sgb2_u15", "--year", "1990", "--width", "500")
     assert p.returncode == 2 and "1990 keine Werte" in p.stderr
 
 
-def test_cli_export_geometry(demo_db, tmp_path):
+def test_cli_export_geometry(cli, demo_db, tmp_path):
     out = tmp_path / "geo.geojson"
     p = cli("export", "geometry", "--db", str(demo_db), "--out", str(out))
     assert p.returncode == 0, p.stderr
@@ -216,7 +208,7 @@ def test_cli_export_geometry(demo_db, tmp_path):
     assert 7.3 < lon < 7.7 and 51.2 < lat < 51.5  # WGS84
 
 
-def test_cli_corridor_text_and_bad_share(demo_db, tmp_path):
+def test_cli_corridor_text_and_bad_share(cli, demo_db, tmp_path):
     p = cli("corridor", "--db", str(demo_db), "--indicator", "sgb2_u15", "--year", "2025", "--width", "1000")
     assert p.returncode == 0, p.stderr
     assert p.stderr.startswith("Im 1.000-m-Korridor um die B 7")

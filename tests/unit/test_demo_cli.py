@@ -16,10 +16,6 @@ from quartier.values import indicators
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "quartier", *args], capture_output=True, text=True, cwd=ROOT)
-
-
 def test_demo_content(demo_db):
     con = db.connect(demo_db, read_only=True)
     assert con.execute("SELECT count(*) FROM sozialraum").fetchone()[0] == 23
@@ -57,19 +53,19 @@ def test_demo_writes_real_excel_deliveries(demo_db):
     assert any("Stadt Hagen gesamt" in str(c) for r in rows for c in r)
 
 
-def test_demo_refuses_to_overwrite_without_force(demo_copy):
+def test_demo_refuses_to_overwrite_without_force(cli, demo_copy):
     r = cli("demo", "--db", str(demo_copy))
     assert r.returncode == 2 and "--force" in r.stderr
 
 
-def test_demo_command_json(tmp_path):
+def test_demo_command_json(cli, tmp_path):
     r = cli("demo", "--db", str(tmp_path / "d.duckdb"), "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["sozialraeume"] == 23 and out["seconds"] < 30
 
 
-def test_export_values_csv_and_xlsx(demo_copy, tmp_path):
+def test_export_values_csv_and_xlsx(cli, demo_copy, tmp_path):
     out = tmp_path / "werte.csv"
     r = cli("export", "values", "--db", str(demo_copy), "--out", str(out))
     assert r.returncode == 0, r.stderr
@@ -83,7 +79,7 @@ def test_export_values_csv_and_xlsx(demo_copy, tmp_path):
     assert len(pd.read_excel(xlsx)) == len(df)
 
 
-def test_indicator_catalogue_round_trip(demo_copy, tmp_path):
+def test_indicator_catalogue_round_trip(cli, demo_copy, tmp_path):
     out = tmp_path / "ind.xlsx"
     assert cli("indicators", "export", "--db", str(demo_copy), "--out", str(out)).returncode == 0
     con = db.connect(demo_copy)
@@ -97,17 +93,25 @@ def test_indicator_catalogue_round_trip(demo_copy, tmp_path):
     pd.testing.assert_frame_equal(before, after)
 
 
-def test_indicator_file_with_bad_direction_is_rejected(demo_copy, tmp_path):
+def test_indicator_file_with_bad_direction_is_rejected(cli, demo_copy, tmp_path):
     f = tmp_path / "ind.csv"
     f.write_text("id;name;richtung\nx1;Neu;seitwärts\n", encoding="utf-8")
     r = cli("indicators", "load", str(f), "--db", str(demo_copy))
     assert r.returncode == 1 and "Zeile 2" in r.stderr
 
 
-def test_usage_errors_exit_2_in_german():
+def test_usage_errors_exit_2_in_german(cli):
     r = cli("export")
     assert r.returncode == 2
     r = cli("--help")
+    assert "Aufruf:" in r.stdout and "Befehle" in r.stdout
+
+
+def test_python_m_quartier_help_runs_as_a_real_process():
+    """The one subprocess test: ``python -m quartier`` starts as its own process (the others run in-process)."""
+    r = subprocess.run([sys.executable, "-m", "quartier", "--help"], capture_output=True, text=True, cwd=ROOT,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
     assert "Aufruf:" in r.stdout and "Befehle" in r.stdout
 
 

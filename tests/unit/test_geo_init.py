@@ -1,30 +1,18 @@
 """`init` on the real GeoJSON files and on broken ones."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from quartier import db
 from quartier.areas import geometry as geo
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def run_cli(*args, db_path=None):
-    cmd = [sys.executable, "-m", "quartier", *args]
-    if db_path:
-        cmd += ["--db", str(db_path)]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-
-
-def test_init_stadtbezirke_with_axis(tmp_path, geodata):
+def test_init_stadtbezirke_with_axis(cli, tmp_path, geodata):
     dbp = tmp_path / "city.duckdb"
-    r = run_cli("init", "--geometry", str(geodata / "hagen_stadtbezirke.geojson"), "--id-field", "Bez_Nr",
+    r = cli("init", "--geometry", str(geodata / "hagen_stadtbezirke.geojson"), "--id-field", "Bez_Nr",
                 "--name-field", "BEZEICHNUN", "--axis", str(geodata / "b7_hagen_derived_approx.geojson"),
-                "--axis-name", "B 7", "--json", db_path=dbp)
+                "--axis-name", "B 7", "--json", "--db", dbp)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["sozialraeume"] == 5 and out["axis"] == "B 7"
@@ -35,10 +23,10 @@ def test_init_stadtbezirke_with_axis(tmp_path, geodata):
     assert con.execute("SELECT count(*) FROM achse WHERE name = 'B 7'").fetchone()[0] == 1
 
 
-def test_init_stimmbezirke_with_bezirk_field(tmp_path, geodata):
+def test_init_stimmbezirke_with_bezirk_field(cli, tmp_path, geodata):
     dbp = tmp_path / "s.duckdb"
-    r = run_cli("init", "--geometry", str(geodata / "hagen_stimmbezirke_2020.geojson"), "--id-field", "Stimmbezirk",
-                "--name-field", "Stimmbezirk", "--bezirk-field", "Wahlbezirk", db_path=dbp)
+    r = cli("init", "--geometry", str(geodata / "hagen_stimmbezirke_2020.geojson"), "--id-field", "Stimmbezirk",
+                "--name-field", "Stimmbezirk", "--bezirk-field", "Wahlbezirk", "--db", dbp)
     assert r.returncode == 0, r.stderr
     con = db.connect(dbp)
     assert con.execute("SELECT count(*) FROM sozialraum").fetchone()[0] == 130
@@ -79,9 +67,9 @@ def feat(props, geom):
     ],
     ids=["point", "missing-id", "duplicate-id", "other-crs", "not-json", "not-geojson"],
 )
-def test_init_rejects_bad_input(tmp_path, doc, needle):
+def test_init_rejects_bad_input(cli, tmp_path, doc, needle):
     p = _write(tmp_path, "bad.geojson", doc)
-    r = run_cli("init", "--geometry", str(p), "--id-field", "id", "--name-field", "n", db_path=tmp_path / "x.duckdb")
+    r = cli("init", "--geometry", str(p), "--id-field", "id", "--name-field", "n", "--db", tmp_path / "x.duckdb")
     assert r.returncode == 2
     assert needle in r.stderr
     assert "Traceback" not in r.stderr

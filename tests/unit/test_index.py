@@ -3,8 +3,6 @@
 import json
 import math
 import statistics
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +14,6 @@ from quartier.demo import hagen
 from quartier.need import compute, explain, scoring, store
 from quartier.need import method as index_method
 
-ROOT = Path(__file__).resolve().parents[2]
 EDITOR = access.Actor("planerin", access.EDITOR)
 VIEWER = access.Actor("gast", access.VIEWER)
 SQUARE = '{"type":"Polygon","coordinates":[[[7.4,51.3],[7.5,51.3],[7.5,51.4],[7.4,51.3]]]}'
@@ -322,16 +319,8 @@ def test_demo_ships_a_saved_method(demo_db):
         c.close()
 
 
-def run_cli(capsys, *args):
-    from quartier.cli.base import main
-
-    code = main(list(args))
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
-
-
-def test_cli_json_equals_the_page_table(demo_copy, capsys):
-    code, out, _ = run_cli(capsys, "index", "--db", str(demo_copy), "--year", "2025", "--json")
+def test_cli_json_equals_the_page_table(cli, demo_copy):
+    code, out, _ = cli("index", "--db", str(demo_copy), "--year", "2025", "--json")
     assert code == 0
     js = json.loads(out)
     assert set(js) == {"method", "year", "data_state", "sozialraeume"}
@@ -354,41 +343,41 @@ def test_cli_json_equals_the_page_table(demo_copy, capsys):
     assert js["sozialraeume"][0]["rank"] == 1
 
 
-def test_cli_method_files(demo_copy, tmp_path, capsys):
+def test_cli_method_files(cli, demo_copy, tmp_path):
     f = tmp_path / "methode.json"
-    code, _, _ = run_cli(capsys, "index", "--db", str(demo_copy), "--export-method", hagen.DEMO_METHOD_NAME, "--out", str(f))
+    code, _, _ = cli("index", "--db", str(demo_copy), "--export-method", hagen.DEMO_METHOD_NAME, "--out", str(f))
     assert code == 0
     m = json.loads(f.read_text(encoding="utf-8"))
     assert m["name"] == hagen.DEMO_METHOD_NAME and m["version"] == 1
     # a changed weight saved from the file becomes version 2 and gives another ranking
     m["indicators"][0]["weight"] = 5
     f.write_text(json.dumps(m), encoding="utf-8")
-    code, _, err = run_cli(capsys, "index", "--db", str(demo_copy), "--save-method", str(f), "--user", "planer")
+    code, _, err = cli("index", "--db", str(demo_copy), "--save-method", str(f), "--user", "planer")
     assert code == 0 and "Version 2" in err
-    code, out, _ = run_cli(capsys, "index", "--db", str(demo_copy), "--year", "2024", "--method-file", str(f), "--json")
+    code, out, _ = cli("index", "--db", str(demo_copy), "--year", "2024", "--method-file", str(f), "--json")
     assert code == 0 and json.loads(out)["method"]["indicators"][0]["weight"] == 5.0
     # a file claiming version 1 with other content is not passed off as version 1
     m["version"] = 1
     f.write_text(json.dumps(m), encoding="utf-8")
-    code, out, err = run_cli(capsys, "index", "--db", str(demo_copy), "--year", "2024", "--method-file", str(f), "--json")
+    code, out, err = cli("index", "--db", str(demo_copy), "--year", "2024", "--method-file", str(f), "--json")
     assert code == 0 and json.loads(out)["method"]["version"] is None and "weicht" in err
     # bad files: exit 2 for unreadable, 1 for rejected, with German messages naming the problem
     bad = tmp_path / "kaputt.json"
     bad.write_text('{"name": "x",', encoding="utf-8")
-    code, out, err = run_cli(capsys, "index", "--db", str(demo_copy), "--year", "2025", "--method-file", str(bad))
+    code, out, err = cli("index", "--db", str(demo_copy), "--year", "2025", "--method-file", str(bad))
     assert code == 2 and "kein gültiges JSON" in err and "kaputt.json" in err and out == ""
     bad.write_text(json.dumps({"name": "x", "indicators": [{"id": "ew_gesamt", "weight": 1}]}), encoding="utf-8")
-    code, _, err = run_cli(capsys, "index", "--db", str(demo_copy), "--year", "2025", "--method-file", str(bad))
+    code, _, err = cli("index", "--db", str(demo_copy), "--year", "2025", "--method-file", str(bad))
     assert code == 1 and "ew_gesamt" in err and "keine Richtung" in err
-    code, _, err = run_cli(capsys, "index", "--db", str(demo_copy), "--year", "2025", "--method-file", str(tmp_path / "fehlt.json"))
+    code, _, err = cli("index", "--db", str(demo_copy), "--year", "2025", "--method-file", str(tmp_path / "fehlt.json"))
     assert code == 2 and "nicht gefunden" in err
-    code, _, err = run_cli(capsys, "index", "--db", str(demo_copy), "--year", "2031")
+    code, _, err = cli("index", "--db", str(demo_copy), "--year", "2031")
     assert code == 2 and "2031" in err
 
 
-def test_cli_store_reproduce_and_xlsx(demo_copy, tmp_path, capsys):
+def test_cli_store_reproduce_and_xlsx(cli, demo_copy, tmp_path):
     out_file = tmp_path / "rangfolge.xlsx"
-    code, _, err = run_cli(capsys, "index", "--db", str(demo_copy), "--year", "2025", "--store", "--title", "JHA",
+    code, _, err = cli("index", "--db", str(demo_copy), "--year", "2025", "--store", "--title", "JHA",
                            "--out", str(out_file))
     assert code == 0 and "Nr. 1" in err
     wb = load_workbook(out_file)
@@ -397,18 +386,16 @@ def test_cli_store_reproduce_and_xlsx(demo_copy, tmp_path, capsys):
     assert rows[0][:5] == ("Rang", "sozialraum_id", "Sozialraum", "Indexwert", "Klasse")
     assert rows[1][0] == 1 and isinstance(rows[1][3], float)
     meth = {r[0]: r[1] for r in wb["Methode"].iter_rows(values_only=True)}
-    state = json.loads(run_cli(capsys, "index", "--db", str(demo_copy), "--year", "2025", "--json")[1])["data_state"]
+    state = json.loads(cli("index", "--db", str(demo_copy), "--year", "2025", "--json")[1])["data_state"]
     assert len(state) == 5   # Jobcenter, Einwohnerwesen (population), Gesundheitsamt, Schulverwaltung, Jugendamt
     assert meth["Methode"] == hagen.DEMO_METHOD_NAME
     assert meth["Datenstand (Lieferungen)"].startswith(", ".join(map(str, state)))
-    code, out, err = run_cli(capsys, "index", "--db", str(demo_copy), "--reproduce", "1", "--json")
+    code, out, err = cli("index", "--db", str(demo_copy), "--reproduce", "1", "--json")
     assert code == 0 and json.loads(out)["identical"] is True and "identisch" in err
 
 
-def test_cli_help_is_german():
-    import subprocess
-
-    r = subprocess.run([sys.executable, "-m", "quartier", "index", "--help"], capture_output=True, text=True, cwd=ROOT)
+def test_cli_help_is_german(cli):
+    r = cli("index", "--help")
     assert r.returncode == 0 and "Indexjahr" in r.stdout and "Aufruf:" in r.stdout
 
 

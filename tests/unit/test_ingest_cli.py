@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 from openpyxl import load_workbook
 
 from quartier import db, ingest
 from tests.unit.ingest_files import long_rows, xlsx
 
-ROOT = Path(__file__).resolve().parents[2]
 SGB = "Minderjährige in SGB-II-Bedarfsgemeinschaften"
 KEYS = {"file", "status", "lieferung_id", "rows", "errors", "warnings"}
-
-
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "quartier", *map(str, args)], capture_output=True, text=True, cwd=ROOT,
-                          timeout=300)
 
 
 def lines(stdout: str) -> list[dict]:
     return [json.loads(x) for x in stdout.splitlines() if x.strip()]
 
 
-def test_import_json_statuses_and_exit_codes(demo_copy, tmp_path):
+def test_import_json_statuses_and_exit_codes(cli, demo_copy, tmp_path):
     good = xlsx(tmp_path / "gut.xlsx", {"D": long_rows([(2026, "Zentrum/Remberg", SGB, 10, 100, 10.0)])})
     bad = xlsx(tmp_path / "schlecht.xlsx", {"D": long_rows([(2026, "Nirgendwo", SGB, 10, 100, 10.0)])})
     # dry run: nothing written, exit 0
@@ -72,7 +63,7 @@ def test_import_json_statuses_and_exit_codes(demo_copy, tmp_path):
     assert cli("import", "--db", demo_copy).returncode == 2
 
 
-def test_export_values_reads_back_through_import(demo_copy, tmp_path):
+def test_export_values_reads_back_through_import(cli, demo_copy, tmp_path):
     out = tmp_path / "werte.csv"
     assert cli("export", "values", "--out", out, "--db", demo_copy).returncode == 0
     r = cli("import", out, "--dry-run", "--json", "--db", demo_copy)
@@ -81,7 +72,7 @@ def test_export_values_reads_back_through_import(demo_copy, tmp_path):
     assert res["rows"]["new"] == 0 and res["rows"]["changed"] == 0 and res["rows"]["unchanged"] == 3795
 
 
-def test_template_has_instructions_dropdowns_and_round_trips(demo_copy, tmp_path):
+def test_template_has_instructions_dropdowns_and_round_trips(cli, demo_copy, tmp_path):
     out = tmp_path / "vorlage.xlsx"
     r = cli("template", "--out", out, "--db", demo_copy)
     assert r.returncode == 0, r.stderr
