@@ -108,7 +108,11 @@ st.markdown("**Beschreibung der Karte.** " + view.summary)
 
 if axis is not None:
     st.subheader(f"Korridor entlang der {axis}")
-    cv = ui.corridor_bundle(ind_id, int(year), axis, float(width), share_pct / 100, actor)
+    allow = False
+    if city.get("unvollstaendig"):
+        allow = st.checkbox("Vergleich trotz unvollständiger Lieferung berechnen", key="karte_unvollstaendig",
+                            help=f"Gesamtstadt {year}: {city['unvollstaendig']}. Ohne Haken wird nicht verglichen.")
+    cv = ui.corridor_bundle(ind_id, int(year), axis, float(width), share_pct / 100, actor, allow)
     res, years_df = cv.result, cv.years
     st.markdown(f"**{res.sentence}**")
     dec = classes.decimals_for(unit)

@@ -20,8 +20,10 @@ def _load(stamp: int, city: str, looking):
     pop, head, status = overview.latest_population(con), overview.headline(con, actor=looking), overview.delivery_status(con)
     if pop.empty:
         return None
-    cards = []
+    cards, notes = [], []
     for r in head.to_dict("records"):
+        if isinstance(r.get("unvollstaendig"), str):
+            notes.append(f"{r['name']} {r['unvollstaendig']}")
         delta = None if r["vorjahr"] is None else r["wert"] - r["vorjahr"]
         good_when_lower = r["richtung"] == "higher"
         cards.append(dict(
@@ -61,7 +63,7 @@ def _load(stamp: int, city: str, looking):
             "lieferant": "Lieferant", "letztes_jahr": "Letztes Berichtsjahr", "indikatoren": "Indikatoren",
             "dateiname": "Letzte Lieferung", "importiert_am": "Importiert am", "importiert_von": "Importiert von",
         })
-    return cards, intro, districts, arrow(table), (None if status.empty else arrow(status))
+    return cards, notes, intro, districts, arrow(table), (None if status.empty else arrow(status))
 
 
 page_header(f"Übersicht – {city_name()}")
@@ -70,7 +72,7 @@ view = _load(data_stamp(), city_name(), view_of(current_actor()))  # viewers get
 if view is None:
     st.warning("Noch keine Gebiete eingerichtet. Bitte `python -m quartier demo` oder `python -m quartier init` ausführen.")
     st.stop()
-cards, intro, districts, table, status = view
+cards, notes, intro, districts, table, status = view
 
 st.subheader("Kennzahlen der Gesamtstadt")
 if not cards:
@@ -79,7 +81,10 @@ else:
     cols = st.columns(min(3, len(cards)))
     for i, card in enumerate(cards):
         cols[i % len(cols)].metric(**card, border=True)
-    st.caption("Quoten der Gesamtstadt aus der Summe der Zähler und Nenner aller Sozialräume berechnet.")
+    st.caption("Quoten der Gesamtstadt aus der Summe der Zähler und Nenner aller Sozialräume berechnet; "
+               "je Kennzahl das letzte vollständig gelieferte Jahr.")
+    for note in notes:
+        st.caption(f"Neueres Jahr noch ohne Stadtwert: {note}.")
 
 st.subheader("Stadtbezirke und Sozialräume")
 st.markdown(intro)

@@ -24,7 +24,7 @@ from quartier import format as fmt
 from quartier.access import Actor
 from quartier.areas import geometry as geo
 from quartier.errors import QuartierError
-from quartier.values import indicators
+from quartier.values import coverage, indicators
 
 
 class CorridorError(QuartierError):
@@ -164,6 +164,11 @@ class CorridorResult:
     suppressed_inside: int = 0
     suppressed_outside: int = 0
     notes: list[str] = field(default_factory=list)
+    coverage: tuple[int, int] | None = None  # (Sozialräume delivered, expected) in the year
+
+    @property
+    def incomplete(self) -> bool:
+        return self.coverage is not None and self.coverage[0] < self.coverage[1]
 
     def to_json(self) -> dict:
         def num(v, nd=6):
@@ -182,6 +187,7 @@ class CorridorResult:
             "inside": grp(self.inside),
             "outside": grp(self.outside),
             "difference": num(self.difference),
+            "coverage": None if self.coverage is None else {"delivered": self.coverage[0], "total": self.coverage[1]},
             "sentence": self.sentence,
             "sozialraeume": [
                 {"id": r["sozialraum_id"], "name": r["name"], "area_share": round(float(r["area_share"]), 4),
@@ -269,10 +275,23 @@ def compare(members: pd.DataFrame, values_year: pd.DataFrame, unit: str | None) 
     return inside, outside, df, s_in, s_out
 
 
+def incomplete_sentence(name: str, year: int, cov: tuple[int, int], comparison: str | None) -> str:
+    """The corridor sentence for a year whose delivery is incomplete: no comparison, or the comparison
+    (when asked for) with the warning in front."""
+    head = f"„{name}“ {year}: {coverage.text(*cov)}."
+    if comparison is None:
+        return (f"{head} Ein Vergleich mit dem übrigen Stadtgebiet wird deshalb nicht berechnet; "
+                "er ist nur auf ausdrücklichen Wunsch möglich (Vergleich trotz unvollständiger Lieferung).")
+    return f"{head} Vergleich trotz unvollständiger Lieferung, nur unter den gelieferten Sozialräumen: {comparison}"
+
+
 def analyse(con, indicator_id: str, year: int, width_m: float, share: float = 0.25, axis: str | None = None, *,
             actor: Actor, geometry: Geometry | None = None, values: pd.DataFrame | None = None,
-            members: pd.DataFrame | None = None) -> CorridorResult:
+            members: pd.DataFrame | None = None, allow_incomplete: bool = False) -> CorridorResult:
     """The corridor comparison for one indicator and year.
+
+    When fewer Sozialräume delivered than expected (:mod:`quartier.values.coverage`) the inside/outside
+    values stay empty unless ``allow_incomplete``; the sentence says so either way.
 
     ``geometry``/``values``/``members`` may be passed in (cached by the UI); otherwise they are loaded.
     """
@@ -291,12 +310,19 @@ def analyse(con, indicator_id: str, year: int, width_m: float, share: float = 0.
     if members is None:
         members = membership(g.areas_m, g.ids, g.axes_m[ax], width_m, share)
     inside, outside, df, s_in, s_out = compare(members, vy, ind["unit"])
+    cov = coverage.city(con, indicator_id, int(year))
+    withheld = cov is not None and cov[0] < cov[1] and not allow_incomplete
+    if withheld:  # an incomplete delivery is no picture of the city: no comparison unless asked
+        inside = {**inside, "value": None, "numerator": None, "denominator": None}
+        outside = {**outside, "value": None, "numerator": None, "denominator": None}
     df.insert(1, "name", df["sozialraum_id"].map(g.names))
     df.insert(2, "bezirk", df["sozialraum_id"].map(g.bezirk))
     diff = None if inside["value"] is None or outside["value"] is None else inside["value"] - outside["value"]
     n_in = int(df["in_corridor"].sum())
     sentence = make_sentence(ax, width_m, share, ind["name"], ind["unit"], ind["direction"], int(year), inside, outside,
                              n_in, len(df), s_in + s_out)
+    if cov is not None and cov[0] < cov[1]:
+        sentence = incomplete_sentence(ind["name"], int(year), cov, sentence if not withheld else None)
     usable = df[~df["gesperrt"] & df["wert"].notna()]
     notes = []
     if s_in + s_out:
@@ -305,7 +331,7 @@ def analyse(con, indicator_id: str, year: int, width_m: float, share: float = 0.
         axis=ax, width_m=float(width_m), share=float(share), indicator=indicator_id, indicator_name=ind["name"],
         unit=ind["unit"], direction=ind["direction"], year=int(year), inside=inside, outside=outside,
         difference=diff, sentence=sentence, areas=df, fit=fit_line(usable["distance_m"], usable["wert"]),
-        suppressed_inside=s_in, suppressed_outside=s_out, notes=notes,
+        suppressed_inside=s_in, suppressed_outside=s_out, notes=notes, coverage=cov,
     )
 
 

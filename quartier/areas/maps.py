@@ -135,7 +135,8 @@ def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: st
     return out
 
 def summary_text(frame: pd.DataFrame, indicator_name: str, unit: str | None, year: int,
-                 city_value: float | None, city_suppressed: bool = False, direction: str | None = None, n: int = 3) -> str:
+                 city_value: float | None, city_suppressed: bool = False, direction: str | None = None, n: int = 3,
+                 city_incomplete: str | None = None) -> str:
     """A plain-language description of the map (text alternative)."""
     dec = decimals_for(unit)
     ok = frame[frame["wert"].notna()].sort_values("wert", ascending=False)
@@ -148,7 +149,9 @@ def summary_text(frame: pd.DataFrame, indicator_name: str, unit: str | None, yea
     parts = [f"Die Karte zeigt „{indicator_name}“ {year} für {len(frame)} Sozialräume."]
     parts.append(f"Die höchsten Werte haben {lst(ok.head(n))}.")
     parts.append(f"Die niedrigsten Werte haben {lst(ok.tail(n).iloc[::-1])}.")
-    if city_suppressed:
+    if city_incomplete:
+        parts.append(f"Gesamtstadt: {city_incomplete}.")
+    elif city_suppressed:
         parts.append(f"Der Wert der Gesamtstadt ist gesperrt ({fmt.SUPPRESSED}).")
     elif city_value is not None and not pd.isna(city_value):
         parts.append(f"Gesamtstadt: {fmt.value(city_value, unit, dec)}.")

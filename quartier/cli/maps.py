@@ -27,6 +27,8 @@ def register(sub, common) -> None:
     p.add_argument("--share", type=float, default=0.25, metavar="ANTEIL",
                    help="Mindestanteil der Fläche im Korridor, 0 bis 1 (Standard 0.25)")
     p.add_argument("--axis", metavar="NAME", help="Name der Achse (Standard: B 7 bzw. die einzige Achse)")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="auch vergleichen, wenn für das Jahr nicht alle erwarteten Sozialräume geliefert haben")
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON auf stdout")
     p.set_defaults(func=cmd_corridor)
 
@@ -41,7 +43,8 @@ def register(sub, common) -> None:
 def cmd_corridor(args) -> int:
     con = db.connect(args.db)
     try:
-        res = corridor.analyse(con, args.indicator, args.year, args.width, args.share, args.axis, actor=SYSTEM)
+        res = corridor.analyse(con, args.indicator, args.year, args.width, args.share, args.axis, actor=SYSTEM,
+                               allow_incomplete=args.allow_incomplete)
     except corridor.CorridorError as exc:
         raise UsageError(str(exc)) from exc
     if args.json:

@@ -103,6 +103,26 @@ def protected_values(con, ids: list[str] | None = None, *, actor: Actor) -> pd.D
 
 
 AREA, DISTRICT, CITY = "Sozialraum", "Stadtbezirk", "Stadt"
+COVERAGE_COLUMNS = ("gebiete_geliefert", "gebiete_gesamt")
+
+
+def complete_rows(series: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a city/Stadtbezirk series whose coverage is complete (every expected area delivered)."""
+    if "gebiete_gesamt" not in series.columns:
+        return series
+    bad = (series["gebiete_geliefert"] < series["gebiete_gesamt"]).fillna(False).to_numpy(dtype=bool)
+    return series[~bad]
+
+
+def coverage_at(series: pd.DataFrame, year: int | None) -> tuple[int, int] | None:
+    """(delivered, expected) when the row of ``year`` is incomplete, else None."""
+    if year is None or "gebiete_gesamt" not in series.columns:
+        return None
+    row = series[series["jahr"] == year]
+    if row.empty or pd.isna(row["gebiete_gesamt"].iloc[0]):
+        return None
+    d, t = int(row["gebiete_geliefert"].iloc[0]), int(row["gebiete_gesamt"].iloc[0])
+    return (d, t) if d < t else None
 
 
 def scope_values(con, ids: list[str], scope: Scope, *, actor: Actor) -> pd.DataFrame:
@@ -138,7 +158,8 @@ def series(values: pd.DataFrame, key: tuple[str, str | None]) -> pd.DataFrame:
         mask &= values["sozialraum_id"].to_numpy() == ident
     elif level == DISTRICT:
         mask &= values["stadtbezirk_id"].to_numpy() == ident
-    out = values.loc[mask, ["jahr", "wert", "zaehler", "nenner", "gesperrt"]].copy()
+    cols = ["jahr", "wert", "zaehler", "nenner", "gesperrt"] + [c for c in COVERAGE_COLUMNS if c in values.columns]
+    out = values.loc[mask, cols].copy()
     out["gesperrt"] = out["gesperrt"].fillna(False).astype(bool)
     return out.sort_values("jahr").reset_index(drop=True)
 

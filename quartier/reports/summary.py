@@ -26,6 +26,8 @@ from quartier.reports.scope import (
     RANK_INDICATOR,
     Scope,
     bezirk_scope,
+    complete_rows,
+    coverage_at,
     protected_values,
     scope_key,
     scope_values,
@@ -33,7 +35,7 @@ from quartier.reports.scope import (
     value_at,
     year_of,
 )
-from quartier.values import indicators, overview
+from quartier.values import coverage, indicators, overview
 
 HEADLINE_IDS = ["sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote", "ohne_abschluss", "ew_u18"]
 CHART_IDS = ["sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote"]
@@ -73,7 +75,8 @@ def headline(con, scope: Scope, year: int | None = None, ids: list[str] | None =
         unit, direction = cat.loc[iid, "einheit"], cat.loc[iid, "richtung"]
         direction = None if pd.isna(direction) else direction
         s = series(v, scope_key(scope))
-        y = year_of(s, year)
+        # a city or Stadtbezirk figure: the latest year every expected Sozialraum delivered
+        y = year_of(complete_rows(s) if scope.kind != "sozialraum" else s, year)
         if y is None:
             continue
         w, prot = value_at(s, y)
@@ -90,13 +93,20 @@ def headline(con, scope: Scope, year: int | None = None, ids: list[str] | None =
             "wert_text": fmt.value(w, unit, suppressed=prot),
             "veraenderung_text": fmt.SUPPRESSED if (prot or pprot) else fmt.change(change, unit),
             "trend_text": _trend_text(arrow, word, judgement, prot or pprot),
-            "stadt_text": fmt.value(cw, unit, suppressed=cprot),
+            "stadt_text": _ref_text(city, y, cw, unit, cprot),
         }
         if bez_ids:
-            bw, bprot = value_at(series(v, (DISTRICT, scope.bezirk_id)), y)
-            row.update({"bezirk": bw, "bezirk_gesperrt": bprot, "bezirk_text": fmt.value(bw, unit, suppressed=bprot)})
+            bs = series(v, (DISTRICT, scope.bezirk_id))
+            bw, bprot = value_at(bs, y)
+            row.update({"bezirk": bw, "bezirk_gesperrt": bprot, "bezirk_text": _ref_text(bs, y, bw, unit, bprot)})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _ref_text(ref: pd.DataFrame, year: int | None, w: float | None, unit: str | None, prot: bool) -> str:
+    """A city/Stadtbezirk value as text, or "unvollständig: 5 von 23 Sozialräumen geliefert"."""
+    cov = coverage_at(ref, year)
+    return coverage.text(*cov) if cov else fmt.value(w, unit, suppressed=prot)
 
 
 def _trend_text(arrow: str, word: str, judgement: str | None, protected: bool) -> str:

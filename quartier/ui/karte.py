@@ -14,7 +14,7 @@ from quartier.access import Actor
 from quartier.areas import classes, corridor, corridor_charts, layers, maps
 from quartier.ui.common import arrow, data_stamp, get_con, setting, view_of
 from quartier.ui.pages import PAGES
-from quartier.values import indicators, protection
+from quartier.values import coverage, indicators, protection
 
 PROFILE_PAGE = "views/sozialraeume.py"
 
@@ -81,11 +81,12 @@ def corridor_band(axis: str, width_m: float):
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _corridor_bundle(stamp: int, indicator_id: str, year: int, axis: str, width_m: float, share: float, actor):
+def _corridor_bundle(stamp: int, indicator_id: str, year: int, axis: str, width_m: float, share: float, actor,
+                     allow_incomplete: bool = False):
     vals = values(indicator_id, actor)
     mem = members(axis, width_m, share)
     res = corridor.analyse(get_con(), indicator_id, year, width_m, share, axis, actor=actor, geometry=geometry(),
-                           values=vals, members=mem)
+                           values=vals, members=mem, allow_incomplete=allow_incomplete)
     years = corridor.over_years(get_con(), indicator_id, width_m, share, axis, actor=actor, values=vals, members=mem)
     scatter = corridor_charts.scatter_chart(res).to_dict(validate=False)
     trend = (corridor_charts.years_chart(years, res.indicator_name, res.unit, axis, width_m).to_dict(validate=False)
@@ -115,10 +116,12 @@ class CorridorView(NamedTuple):
     years_table: pa.Table
 
 
-def corridor_bundle(indicator_id: str, year: int, axis: str, width_m: float, share: float, actor) -> CorridorView:
+def corridor_bundle(indicator_id: str, year: int, axis: str, width_m: float, share: float, actor,
+                    allow_incomplete: bool = False) -> CorridorView:
     """Corridor result, the years, the two chart specs (Vega-Lite dicts) and their tables, cached per data
     stamp and shared between sessions: treat as read-only."""
-    return _corridor_bundle(data_stamp(), indicator_id, int(year), axis, float(width_m), float(share), view_of(actor))
+    return _corridor_bundle(data_stamp(), indicator_id, int(year), axis, float(width_m), float(share), view_of(actor),
+                            bool(allow_incomplete))
 
 
 class MapView(NamedTuple):
@@ -156,7 +159,8 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
     ).freeze()
     city = city_value(indicator_id, year, actor, unit)
     table = maps.map_table(frame, cls, mem)
-    summary = maps.summary_text(frame, name, unit, year, city["wert"], city["gesperrt"], direction)
+    summary = maps.summary_text(frame, name, unit, year, city["wert"], city["gesperrt"], direction,
+                               city_incomplete=city.get("unvollstaendig"))
     legend_html = classes.legend_html(
         classes.legend(cls, int(frame["gesperrt"].sum()), int((frame["wert"].isna() & ~frame["gesperrt"]).sum())),
         maps.unit_title(name, unit),
@@ -232,18 +236,16 @@ def _city_value(stamp: int, indicator_id: str, year: int, actor: Actor, unit: st
     """The city value as ``actor`` may see it: raw from summed numerators/denominators for staff, the
     protected table's city row for viewers (a city total next to one hidden area would reveal it)."""
     cn = get_con()
-    if actor.can_see_raw:
-        raw = indicators.current_values(cn, [indicator_id], [year], actor=actor)
-        if raw.empty:
-            return {"wert": None, "gesperrt": False}
-        agg = indicators.aggregate(raw, unit, ["indikator_id"])
-        return {"wert": None if agg.empty or pd.isna(agg["wert"].iloc[0]) else float(agg["wert"].iloc[0]), "gesperrt": False}
     t = protection.protected_table(cn, [indicator_id], [year], actor=actor)
     city = t[t["ebene"] == protection.LEVEL_CITY]
     if city.empty:
-        return {"wert": None, "gesperrt": False}
+        return {"wert": None, "gesperrt": False, "unvollstaendig": None}
     c = city.iloc[0]
-    return {"wert": None if pd.isna(c["wert"]) else float(c["wert"]), "gesperrt": bool(c["gesperrt"])}
+    incomplete = None
+    if not pd.isna(c["gebiete_gesamt"]) and int(c["gebiete_geliefert"]) < int(c["gebiete_gesamt"]):
+        incomplete = coverage.text(int(c["gebiete_geliefert"]), int(c["gebiete_gesamt"]))
+    return {"wert": None if pd.isna(c["wert"]) else float(c["wert"]), "gesperrt": bool(c["gesperrt"]),
+            "unvollstaendig": incomplete}
 
 
 def city_value(indicator_id: str, year: int, actor, unit: str | None) -> dict:
@@ -277,7 +279,9 @@ def key_figures(sid: str, frame: pd.DataFrame, members: pd.DataFrame | None, uni
         lines.append(f"- **Rang:** {int(r['rang'])} von {n_ranked}")
     if r["veraenderung"] is not None and not pd.isna(r["veraenderung"]):
         lines.append(f"- **Veränderung zu {int(r['vorjahr_jahr'])}:** {fmt.change(r['veraenderung'], unit, dec)}")
-    if city["gesperrt"]:
+    if city.get("unvollstaendig"):
+        lines.append(f"- **Gesamtstadt:** {city['unvollstaendig']}")
+    elif city["gesperrt"]:
         lines.append(f"- **Gesamtstadt:** {fmt.SUPPRESSED}")
     elif city["wert"] is not None:
         lines.append(f"- **Gesamtstadt:** {fmt.value(city['wert'], unit, dec)}")

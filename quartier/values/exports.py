@@ -25,12 +25,14 @@ def values_frame(con, *, actor: Actor) -> pd.DataFrame:
 
 
 PUBLIC_COLUMNS = ["ebene", "indikator_id", "stadtbezirk_id", "stadtbezirk", "sozialraum_id", "sozialraum", "jahr",
-                  "wert", "zaehler", "nenner", "gesperrt", "sperrgrund"]
+                  "wert", "zaehler", "nenner", "gesperrt", "sperrgrund", "gebiete_geliefert", "gebiete_gesamt"]
 
 
 def public_values_frame(con, indicator_ids: list[str] | None = None, years: list[int] | None = None) -> pd.DataFrame:
     """What a viewer without the right to raw values may see: Sozialraum rows and, as their own rows,
-    the Stadtbezirk and city totals; every protected cell has ``gesperrt`` 1 and empty value/numerator."""
+    the Stadtbezirk and city totals; every protected cell has ``gesperrt`` 1 and empty value/numerator.
+    Totals carry their coverage (``gebiete_geliefert``, ``gebiete_gesamt``) and have empty ``wert``,
+    ``zaehler`` and ``nenner`` when fewer areas delivered than expected."""
     from quartier.values.protection import protected_table
 
     t = protected_table(con, indicator_ids, years, actor=PUBLIC)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from quartier import db
 from quartier.access import Actor
-from quartier.values import indicators, protection
+from quartier.values import coverage, indicators, protection
 
 HEADLINE_IDS = ["ew_gesamt", "ew_u18", "sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote"]
 
@@ -25,7 +25,9 @@ def latest_population(con) -> pd.DataFrame:
 
 
 def headline(con, ids: list[str] | None = None, *, actor: Actor) -> pd.DataFrame:
-    """City values of headline indicators for the latest year with data and the change to the year before."""
+    """City values of headline indicators for the latest complete year (every expected Sozialraum
+    delivered) and the change to the year before; ``unvollstaendig`` names a later incomplete year
+    ("unvollständig: 5 von 23 Sozialräumen geliefert" for 2026) when there is one."""
     cat = indicators.catalogue(con).set_index("id")
     wanted = [i for i in (ids or HEADLINE_IDS) if i in cat.index]
     if not wanted:
@@ -39,11 +41,15 @@ def headline(con, ids: list[str] | None = None, *, actor: Actor) -> pd.DataFrame
             continue
         last = agg.iloc[-1]
         prev = agg[agg["jahr"] == last["jahr"] - 1]
+        allrows = by_year[(by_year["indikator_id"] == iid) & (by_year["jahr"] > last["jahr"])]
+        later = allrows[(allrows["gebiete_geliefert"] < allrows["gebiete_gesamt"]).fillna(False)]
+        note = None if later.empty else (
+            f"{int(later['jahr'].max())} {coverage.text(*later.sort_values('jahr').iloc[-1][['gebiete_geliefert', 'gebiete_gesamt']])}")
         rows.append({
             "indikator_id": iid, "name": cat.loc[iid, "name"], "kurzname": cat.loc[iid, "kurzname"],
             "einheit": cat.loc[iid, "einheit"], "richtung": cat.loc[iid, "richtung"], "jahr": int(last["jahr"]),
             "wert": float(last["wert"]), "vorjahr": float(prev["wert"].iloc[0]) if len(prev) else None,
-            "zaehler": last.get("zaehler"), "nenner": last.get("nenner"),
+            "zaehler": last.get("zaehler"), "nenner": last.get("nenner"), "unvollstaendig": note,
         })
     return pd.DataFrame(rows)
 
@@ -73,7 +79,11 @@ def city_by_year(con, ids: list[str]) -> pd.DataFrame:
     rate = (df["zaehler"] / df["nenner"] * factor).where((df["fehlend"] == 0) & (df["nenner"] > 0))
     df["wert"] = rate.where(has_den, df["wert_sum"]).astype(float)
     df.loc[~has_den, ["zaehler", "nenner"]] = float("nan")
-    return df.drop(columns=["has_den", "fehlend", "wert_sum"])
+    df = df.drop(columns=["has_den", "fehlend", "wert_sum"]).assign(ebene="Stadt", stadtbezirk_id=None)
+    df["jahr"] = df["jahr"].astype(int)
+    df = coverage.attach(df, coverage.coverage(con, ids), level_col="ebene", city_level="Stadt",
+                         district_level="Stadtbezirk", district_col="stadtbezirk_id", value_cols=["wert", "zaehler", "nenner"])
+    return df.drop(columns=["ebene", "stadtbezirk_id"])
 
 
 def _public_city_by_year(con, ids: list[str], *, actor: Actor) -> pd.DataFrame:
@@ -81,7 +91,8 @@ def _public_city_by_year(con, ids: list[str], *, actor: Actor) -> pd.DataFrame:
     value, or one computable only from protected cells, stays empty)."""
     t = protection.protected_table(con, ids, actor=actor)
     city = t[t["ebene"] == protection.LEVEL_CITY]
-    return city[["indikator_id", "jahr", "wert", "zaehler", "nenner"]].reset_index(drop=True)
+    return city[["indikator_id", "jahr", "wert", "zaehler", "nenner", "gebiete_geliefert", "gebiete_gesamt"]
+                ].reset_index(drop=True)
 
 
 def delivery_status(con) -> pd.DataFrame:

@@ -38,7 +38,7 @@ import pandas as pd
 from quartier import db, units
 from quartier import settings as _registry
 from quartier.access import SYSTEM, Actor
-from quartier.values import query
+from quartier.values import coverage, query
 
 SETTING_MIN_CASES = _registry.MIN_CASES
 SETTING_MIN_DENOMINATOR = _registry.MIN_DENOMINATOR
@@ -503,7 +503,7 @@ def _units(con: db.Con) -> dict[str, str | None]:
 
 
 TABLE_COLUMNS = ["ebene", "indikator_id", "jahr", "stadtbezirk_id", "stadtbezirk", "sozialraum_id", "sozialraum",
-                 "wert", "zaehler", "nenner", "gesperrt", "sperrgrund"]
+                 "wert", "zaehler", "nenner", "gesperrt", "sperrgrund", "gebiete_geliefert", "gebiete_gesamt"]
 
 
 def protected_table(con: db.Con, indicator_ids: list[str] | None = None, years: list[int] | None = None, *,
@@ -513,7 +513,9 @@ def protected_table(con: db.Con, indicator_ids: list[str] | None = None, years: 
     Columns: ``TABLE_COLUMNS``. Totals come from summed numerators and denominators of all areas
     (rates) or summed counts. For an actor without the right to raw values (``access.PUBLIC``: the
     public view) every protected cell has ``gesperrt`` True, empty ``wert``/``zaehler`` and the reason
-    "geschützt". Users who may see raw values get every value; ``gesperrt`` then marks only values
+    "geschützt". City and Stadtbezirk rows carry ``gebiete_geliefert``/``gebiete_gesamt``
+    (:mod:`quartier.values.coverage`) and stay empty when coverage is incomplete. Users who may see raw
+    values get every value; ``gesperrt`` then marks only values
     suppressed at source or not computable, and ``sperrgrund`` says why viewers see a cell protected.
     """
     raw = query.current_raw(con, indicator_ids, years, actor=SYSTEM)
@@ -572,4 +574,6 @@ def protected_table(con: db.Con, indicator_ids: list[str] | None = None, years: 
     out.loc[blank, ["wert", "zaehler"]] = np.nan
     out["gesperrt"] = gesperrt
     out["sperrgrund"] = reason.tolist()
+    # coverage: a total over an incomplete delivery is no total (values/coverage.py)
+    out = coverage.apply_to_table(con, out, indicator_ids, years, city_level=LEVEL_CITY, district_level=LEVEL_DISTRICT)
     return out[TABLE_COLUMNS]

@@ -26,9 +26,10 @@ import pandas as pd
 
 from quartier import db
 from quartier.access import Actor
-from quartier.values import indicators
+from quartier.values import coverage, indicators
 
 STATUS_OK, STATUS_SUPPRESSED, STATUS_MISSING = "wert", "gesperrt", "fehlt"
+STATUS_INCOMPLETE = "unvollständig"  # a reference over an incomplete delivery (values/coverage.py): no value
 LEVEL_CITY, LEVEL_DISTRICT = "Stadt", "Stadtbezirk"
 CHANGE_SPANS = (1, 5)
 POPULATION_IDS = ("ew_gesamt", "ew_u18")
@@ -36,7 +37,7 @@ POPULATION_IDS = ("ew_gesamt", "ew_u18")
 VALUE_COLUMNS = ["indikator_id", "sozialraum_id", "sozialraum", "bezirk_id", "bezirk", "jahr", "wert", "zaehler",
                  "nenner", "gesperrt", "status", "lieferung", "lieferant", "importiert_am"]
 REF_COLUMNS = ["indikator_id", "ebene", "bezirk_id", "name", "jahr", "wert", "zaehler", "nenner", "n", "gesperrt",
-               "status"]
+               "status", "gebiete_geliefert", "gebiete_gesamt"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,8 +192,17 @@ def _references_raw(con, indicator_ids: list[str], years: list[int] | None) -> p
     out["name"] = out["bezirk_id"].map(bez_names).where(district, None)
     out.loc[district & out["name"].isna(), "name"] = out["bezirk_id"]
     out["gesperrt"] = False
+    out["jahr"] = out["jahr"].astype(int)
+    out = coverage.attach(out, coverage.coverage(con, indicator_ids, years), level_col="ebene", city_level=LEVEL_CITY,
+                          district_level=LEVEL_DISTRICT, district_col="bezirk_id", value_cols=["wert", "zaehler", "nenner"])
     out["status"] = np.where(out["wert"].notna(), STATUS_OK, STATUS_MISSING)
-    return out[REF_COLUMNS]
+    return _mark_incomplete(out)[REF_COLUMNS]
+
+
+def _mark_incomplete(refs: pd.DataFrame) -> pd.DataFrame:
+    bad = (refs["gebiete_geliefert"] < refs["gebiete_gesamt"]).fillna(False).to_numpy(dtype=bool)
+    refs.loc[bad, "status"] = STATUS_INCOMPLETE
+    return refs
 
 
 def _protected(con, indicator_ids: list[str], years: list[int] | None, actor) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -217,8 +227,10 @@ def _protected(con, indicator_ids: list[str], years: list[int] | None, actor) ->
         "indikator_id": tot["indikator_id"], "ebene": tot["ebene"], "bezirk_id": tot["stadtbezirk_id"],
         "name": tot["stadtbezirk"], "jahr": tot["jahr"], "wert": tot["wert"], "zaehler": tot["zaehler"],
         "nenner": tot["nenner"], "n": np.nan, "gesperrt": tot["gesperrt"],
+        "gebiete_geliefert": tot["gebiete_geliefert"], "gebiete_gesamt": tot["gebiete_gesamt"],
     })
     refs["status"] = _status(refs)
+    refs = _mark_incomplete(refs)
     return vals.reset_index(drop=True), refs[REF_COLUMNS].reset_index(drop=True)
 
 
