@@ -9,7 +9,7 @@ from quartier.ui import imports as ui
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
-from quartier.values import indicators
+from quartier.values import coverage, indicators
 
 
 @st.cache_data(show_spinner=False)
@@ -24,6 +24,30 @@ def _status(stamp: int, years: tuple[int, ...]) -> pd.DataFrame:
 
 page_header("Lieferungen", "Alle übernommenen Lieferungen mit ihrem Prüfbericht. Eine Lieferung lässt sich zurückziehen: "
             "ihre Werte zählen dann nicht mehr, und die Werte, die sie ersetzt hatte, gelten wieder.")
+@st.cache_data(show_spinner=False)
+def _coverage(stamp: int, years: tuple[int, ...]) -> pd.DataFrame:
+    cov = coverage.coverage(get_con(), None, list(years))
+    return cov[cov["stadtbezirk_id"].isna()]
+
+
+def _with_coverage(status: pd.DataFrame, cov: pd.DataFrame) -> pd.DataFrame:
+    """Lieferstatus plus coverage per indicator and year: '✓ 23/23', '⚠ 5/23 unvollständig', '– ausstehend'."""
+    out = status.merge(cov[["indikator_id", "jahr", "gebiete_geliefert", "gebiete_gesamt"]], on=["indikator_id", "jahr"],
+                       how="left")
+    out["unvollstaendig"] = (out["gebiete_geliefert"] < out["gebiete_gesamt"]).fillna(False).astype(bool)
+
+    def stand(r) -> str:
+        if r["status"] != "geliefert":
+            return "– ausstehend"
+        if pd.isna(r["gebiete_gesamt"]):
+            return f"✓ {int(r['sozialraeume'])}"
+        frac = coverage.short(r["gebiete_geliefert"], r["gebiete_gesamt"])
+        return f"⚠ {frac} unvollständig" if r["unvollstaendig"] else f"✓ {frac}"
+
+    out["Stand"] = [stand(r) for r in out.to_dict("records")]
+    return out
+
+
 tab_hist, tab_status, tab_tpl = st.tabs(["Verlauf", "Lieferstatus", "Vorlage"])
 
 with tab_hist:
@@ -80,10 +104,13 @@ with tab_status:
         lo, hi = delivered[0], delivered[-1] + 1
         y0, y1 = st.select_slider("Jahre", options=list(range(lo, hi + 1)), value=(max(lo, hi - 4), hi), key="lief_years")
         st_df = _status(data_stamp(), tuple(range(y0, y1 + 1)))
-        st_df["Stand"] = [f"✓ {n}" if s == "geliefert" else "– ausstehend" for s, n in zip(st_df["status"], st_df["sozialraeume"])]
+        st_df = _with_coverage(st_df, _coverage(data_stamp(), tuple(range(y0, y1 + 1))))
         open_ = st_df[st_df["status"] == "ausstehend"]
-        st.markdown(f"**{len(open_)} von {len(st_df)}** vereinbarten Indikator-Jahren sind noch nicht geliefert. "
-                    "✓ = geliefert (Anzahl der Sozialräume), – = ausstehend.")
+        part = int(st_df["unvollstaendig"].sum())
+        st.markdown(f"**{len(open_)} von {len(st_df)}** vereinbarten Indikator-Jahren sind noch nicht geliefert"
+                    + (f", **{part}** erst unvollständig" if part else "") + ". "
+                    "✓ = vollständig (gelieferte / erwartete Sozialräume), ⚠ = unvollständig (ohne Wert für Stadt und "
+                    "Stadtbezirke), – = ausstehend. Erwartet sind die Sozialräume, die in den drei Vorjahren geliefert haben.")
         for lf, grp in st_df.groupby("lieferant", sort=True):
             st.markdown(f"**{lf}**")
             grid = grp.pivot(index="indikator", columns="jahr", values="Stand")

@@ -187,7 +187,6 @@ class CorridorResult:
             "inside": grp(self.inside),
             "outside": grp(self.outside),
             "difference": num(self.difference),
-            "coverage": None if self.coverage is None else {"delivered": self.coverage[0], "total": self.coverage[1]},
             "sentence": self.sentence,
             "sozialraeume": [
                 {"id": r["sozialraum_id"], "name": r["name"], "area_share": round(float(r["area_share"]), 4),
@@ -196,6 +195,7 @@ class CorridorResult:
                  "in_corridor": bool(r["in_corridor"])}
                 for r in self.areas.to_dict("records")
             ],
+            "coverage": None if self.coverage is None else {"delivered": self.coverage[0], "total": self.coverage[1]},
         }
 
 

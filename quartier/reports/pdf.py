@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,16 @@ def _title_section(d: _Doc) -> None:
     d.para(alt_map, size=8.5)
 
 
+def _short(text: str, what: str, notes: list[str]) -> str:
+    """A reference cell: 'unvollständig: 5 von 23 Sozialräumen geliefert' becomes '¹ unvollständig (5/23)'
+    with the whole sentence as a note below the table (the column is narrow)."""
+    m = re.match(r"unvollständig: (\d+) von (\d+) ", text)
+    if not m:
+        return text
+    notes.append(f"{len(notes) + 1}) {what}: {text}; kein Vergleichswert.")
+    return f"unvollständig ({m.group(1)}/{m.group(2)}) {len(notes)})"
+
+
 def _headline_section(d: _Doc) -> None:
     """Headline figures against the city (and the district)."""
     from fpdf.fonts import FontFace
@@ -174,6 +185,7 @@ def _headline_section(d: _Doc) -> None:
              "mit der Gesamtstadt. Die Bewertung des Trends folgt der Richtung des Indikators "
              "(z. B. ist eine sinkende SGB-II-Quote günstig). Quoten größerer Gebiete aus der Summe der Zähler und Nenner.")
         has_bez = "bezirk_text" in head.columns
+        notes: list[str] = []
         widths = ((70, 14, 30, 28, 38) if scope.kind == "stadt" else
                   (58, 12, 24, 24, 38, 24) if not has_bez else (47, 10, 24, 22, 29, 25, 23))
         with pdf.table(col_widths=widths, text_align=("LEFT", "CENTER", "RIGHT", "RIGHT", "LEFT", "RIGHT", "RIGHT")[:len(widths)],
@@ -194,10 +206,12 @@ def _headline_section(d: _Doc) -> None:
                 color = {"günstig": COLOR_GOOD, "ungünstig": COLOR_BAD}.get(r["bewertung"], COLOR_NEUTRAL)
                 row.cell(r["trend_text"], style=FontFace(color=color, emphasis="BOLD" if r["bewertung"] else None))
                 if has_bez:
-                    row.cell(r["bezirk_text"])
+                    row.cell(_short(r["bezirk_text"], f"Stadtbezirk, {r['name']} {r['jahr']}", notes))
                 if scope.kind != "stadt":
-                    row.cell(r["stadt_text"])
+                    row.cell(_short(r["stadt_text"], f"Stadt, {r['name']} {r['jahr']}", notes))
         pdf.ln(3)
+        for note in notes:  # an incomplete delivery: the full sentence below the table
+            d.para(note, size=8.5)
 
 
 def _ranking_section(d: _Doc) -> None:

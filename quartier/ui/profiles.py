@@ -234,6 +234,12 @@ def line_summary(frame: pd.DataFrame, unit, limit: int = charts.MAX_LEGEND) -> s
     return "Letzte Werte – " + "; ".join(parts) + ". Alle Werte in der Tabelle."
 
 
+def _ref(r: dict, level: str, unit) -> str:
+    """A reference value ('stadt'/'bezirk') of a profile row, or why it has none (incomplete delivery)."""
+    note = r.get(f"{level}_hinweis")
+    return note if isinstance(note, str) else fmt.value(r[f"wert_{level}"], unit)
+
+
 def bar_summary(frame: pd.DataFrame, unit, city: str, limit: int = charts.MAX_LEGEND) -> str:
     rows = frame.to_dict("records")
     if len(rows) > limit:
@@ -302,7 +308,7 @@ def profile_cards(prof: pd.DataFrame, meta: pd.DataFrame, per_row: int = 3) -> N
                 st.markdown(trend_md(r.get("aenderung_1"), r["richtung"], unit, y1) + "  \n"
                             + trend_md(r.get("aenderung_5"), r["richtung"], unit, y5))
                 if (unit or "").strip().lower() != "anzahl":
-                    st.caption(f"Stadtbezirk: {fmt.value(r['wert_bezirk'], unit)} · Stadt: {fmt.value(r['wert_stadt'], unit)}")
+                    st.caption(f"Stadtbezirk: {_ref(r, 'bezirk', unit)} · Stadt: {_ref(r, 'stadt', unit)}")
 
 
 def profile_table(prof: pd.DataFrame) -> pd.DataFrame:
@@ -317,7 +323,7 @@ def profile_table(prof: pd.DataFrame) -> pd.DataFrame:
             "Rang": _rank_text(r).replace("Rang ", ""),
             "Änderung 1 Jahr": fmt.change(r.get("aenderung_1"), unit), "Bewertung 1 Jahr": t1.text,
             "Änderung 5 Jahre": fmt.change(r.get("aenderung_5"), unit), "Bewertung 5 Jahre": t5.text,
-            "Stadtbezirk": fmt.value(r["wert_bezirk"], unit), "Stadt": fmt.value(r["wert_stadt"], unit),
+            "Stadtbezirk": _ref(r, "bezirk", unit), "Stadt": _ref(r, "stadt", unit),
             "Lieferung": r.get("lieferung") or fmt.NOTHING,
         })
     return pd.DataFrame(rows)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from quartier import format as fmt
+from quartier.values import coverage
 
 # Okabe-Ito without yellow (too little contrast on white).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
@@ -32,8 +33,10 @@ GERMAN_LOCALE = {
         "shortMonths": ["Jan", "Feb", "Mrz", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"],
     },
 }
-STATUS_MARK = {"gesperrt": fmt.SUPPRESSED, "fehlt": fmt.NOTHING}
-STATUS_TEXT = {"gesperrt": "gesperrt (Schutz kleiner Fallzahlen)", "fehlt": "kein Wert geliefert"}
+INCOMPLETE = "unvollständig"  # status of a reference over an incomplete delivery (series.STATUS_INCOMPLETE)
+STATUS_MARK = {"gesperrt": fmt.SUPPRESSED, "fehlt": fmt.NOTHING, INCOMPLETE: "○"}
+STATUS_TEXT = {"gesperrt": "gesperrt (Schutz kleiner Fallzahlen)", "fehlt": "kein Wert geliefert",
+               INCOMPLETE: "unvollständig geliefert"}
 MAX_LEGEND = 12  # more Sozialräume than this: no colour legend, grey lines with tooltips
 LINE_HEIGHT = 280
 
@@ -59,6 +62,10 @@ def unit_title(name: str, unit: str | None) -> str:
 
 def axis_format(unit: str | None) -> str:
     return ",.0f" if (unit or "").strip().lower() == "anzahl" else ",.1~f"
+
+
+def _col(df: pd.DataFrame, name: str):
+    return df[name].to_numpy() if name in df.columns else np.full(len(df), np.nan)
 
 
 def _ints(v) -> str:
@@ -104,6 +111,8 @@ def series_rows(v: pd.DataFrame, r: pd.DataFrame, units: dict, city: str = "Stad
             "art": r["ebene"].to_numpy(), "jahr": r["jahr"].astype(int).to_numpy(), "wert": r["wert"].astype(float).to_numpy(),
             "zaehler": r["zaehler"].astype(float).to_numpy(), "nenner": r["nenner"].astype(float).to_numpy(),
             "status": r["status"].to_numpy(), "lieferung": "Summe der Sozialräume", "rang": np.nan, "n_rang": np.nan,
+            "abdeckung": [coverage.short(d, t) if pd.notna(t) else "" for d, t in
+                          zip(_col(r, "gebiete_geliefert"), _col(r, "gebiete_gesamt"))],
         })
         rows = pd.concat([rows, ref_rows], ignore_index=True) if n else ref_rows
     unit_of = [units.get(i) for i in rows["indikator_id"]]
@@ -114,6 +123,11 @@ def series_rows(v: pd.DataFrame, r: pd.DataFrame, units: dict, city: str = "Stad
     rows["rang_text"] = [f"{int(a)} von {int(b)}" if a == a and b == b else fmt.NOTHING
                          for a, b in zip(rows["rang"], rows["n_rang"])]
     rows["status_text"] = rows["status"].map(STATUS_TEXT).fillna("Wert")
+    cov = rows["abdeckung"].fillna("") if "abdeckung" in rows else pd.Series("", index=rows.index)
+    inc = (rows["status"] == INCOMPLETE).to_numpy()
+    if inc.any():  # an incomplete year: no value, a hollow mark and "5/23" in the tooltip
+        rows.loc[inc, "status_text"] = "unvollständig: " + cov[inc] + " Sozialräume geliefert"
+        rows.loc[inc, "wert_text"] = "unvollständig (" + cov[inc] + ")"
     rows["marke"] = rows["status"].map(STATUS_MARK).fillna("")
     # references get their own field so that the dash legend is not merged into the colour legend
     rows["vergleich"] = np.where(rows["art"] != "Sozialraum", rows["reihe"], None)

@@ -440,7 +440,8 @@ def latest_years(con, indicator_ids: list[str] | None = None) -> dict[str, int]:
 
 PROFILE_COLUMNS = ["indikator_id", "name", "kurzname", "einheit", "richtung", "handlungsfeld", "jahr", "wert",
                    "zaehler", "nenner", "status", "lieferung", "aenderung_1", "aenderung_5", "rang", "n_rang",
-                   "wert_stadt", "wert_bezirk", "trend_1", "bewertung_1", "trend_5", "bewertung_5"]
+                   "wert_stadt", "wert_bezirk", "trend_1", "bewertung_1", "trend_5", "bewertung_5", "stadt_hinweis",
+                   "bezirk_hinweis"]
 
 
 def profile(con, sozialraum_id: str, *, actor: Actor, indicator_ids: list[str] | None = None) -> tuple[pd.DataFrame, SeriesData]:
@@ -467,11 +468,14 @@ def profile(con, sozialraum_id: str, *, actor: Actor, indicator_ids: list[str] |
         if c not in out.columns:
             out[c] = np.nan
     out["status"] = out["status"].fillna(STATUS_MISSING)
-    r = refs[["indikator_id", "ebene", "bezirk_id", "jahr", "wert"]].copy()
+    r = refs[["indikator_id", "ebene", "bezirk_id", "jahr", "wert", "gebiete_geliefert", "gebiete_gesamt"]].copy()
     r["jahr"] = r["jahr"].astype("Int64")
-    city = r[r["ebene"] == LEVEL_CITY][["indikator_id", "jahr", "wert"]].rename(columns={"wert": "wert_stadt"})
-    dist = r[(r["ebene"] == LEVEL_DISTRICT) & (r["bezirk_id"] == bez)][["indikator_id", "jahr", "wert"]].rename(
-        columns={"wert": "wert_bezirk"})
+    r["hinweis"] = [coverage.text(d, t) if pd.notna(t) and d < t else None
+                    for d, t in zip(r["gebiete_geliefert"], r["gebiete_gesamt"])]
+    city = r[r["ebene"] == LEVEL_CITY][["indikator_id", "jahr", "wert", "hinweis"]].rename(
+        columns={"wert": "wert_stadt", "hinweis": "stadt_hinweis"})
+    dist = r[(r["ebene"] == LEVEL_DISTRICT) & (r["bezirk_id"] == bez)][["indikator_id", "jahr", "wert", "hinweis"]].rename(
+        columns={"wert": "wert_bezirk", "hinweis": "bezirk_hinweis"})
     out = out.merge(city, on=["indikator_id", "jahr"], how="left").merge(dist, on=["indikator_id", "jahr"], how="left")
     for k in CHANGE_SPANS:
         ts = [trend(d, rr, u) for d, rr, u in zip(out[f"aenderung_{k}"], out["richtung"], out["einheit"])]

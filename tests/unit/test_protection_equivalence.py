@@ -250,8 +250,10 @@ def test_same_cells_as_matrix_algorithm_on_every_demo_table(demo_db):
         assert secondary > 0  # the demo exercises secondary suppression
         # and the published tables (viewer, public, raw view) equal the former ones cell by cell
         for actor in (Actor("rat", VIEWER), PUBLIC, Actor("admin", ADMIN, raw_data=True)):
-            pd.testing.assert_frame_equal(protection.protected_table(con, actor=actor),
-                                          _reference_protected_table(con, actor))
+            # coverage (values/coverage.py) is newer than the reference: compare the cells both have
+            shared = [c for c in protection.TABLE_COLUMNS if c not in ("gebiete_geliefert", "gebiete_gesamt")]
+            pd.testing.assert_frame_equal(protection.protected_table(con, actor=actor)[shared],
+                                          _reference_protected_table(con, actor)[shared])
     finally:
         con.close()
 
