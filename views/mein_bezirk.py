@@ -12,27 +12,32 @@ from quartier.ui import mein_bezirk as mb
 from quartier.ui.common import attribution, city_name
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
-from quartier.ui.widgets import catalogue
+from quartier.ui.widgets import STORE_BEZIRK, catalogue, persist
 
 actor = current_actor()
 qp = st.query_params
 bz = mb.bezirke()
 names = dict(zip(bz["id"], bz["name"]))
 
-# --- state from the URL (?bezirk=haspe&praesentation=1&folie=2&seit=2026-03-01), then from the widgets
+# --- state from the URL (?bezirk=haspe&praesentation=1&folie=2&seit=2026-03-01), then from the widgets.
+# The state lives under store keys that no widget owns (S_*): Streamlit drops a widget's key in every run
+# that does not draw the widget (the presentation mode hides the selectors), so callbacks and later runs
+# read the stores, and the widgets are bound to them with widgets.persist().
+S_BEZIRK, S_PRAES, S_SEIT, S_FOLIE = STORE_BEZIRK, "mb:praes", "mb:seit", "mb:folie"
+state = st.session_state
 url_bezirk = qp.get(mb.QP_BEZIRK)
-if url_bezirk and url_bezirk != st.session_state.get("mb_url_seen"):
-    st.session_state["mb_url_seen"] = url_bezirk
+if url_bezirk and url_bezirk != state.get("mb:url_seen"):
+    state["mb:url_seen"] = url_bezirk
     found = mb.scope_from_param(url_bezirk)
     if found:
-        st.session_state["mb_bezirk"] = found
+        state[S_BEZIRK] = found
     else:
-        st.session_state["mb_unknown"] = url_bezirk
-if st.session_state.get("mb_bezirk") not in names and names:
-    st.session_state["mb_bezirk"] = next(iter(names))
-if "mb_praes" not in st.session_state:
-    st.session_state["mb_praes"] = qp.get(mb.QP_PRAES, "") in ("1", "ja", "true")
-if "mb_seit" not in st.session_state:
+        state["mb_unknown"] = url_bezirk
+if state.get(S_BEZIRK) not in names and names:
+    state[S_BEZIRK] = next(iter(names))
+if S_PRAES not in state:
+    state[S_PRAES] = qp.get(mb.QP_PRAES, "") in ("1", "ja", "true")
+if S_SEIT not in state:
     seit = None
     for f in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
@@ -40,15 +45,15 @@ if "mb_seit" not in st.session_state:
             break
         except ValueError:
             pass
-    st.session_state["mb_seit"] = seit or (dt.date.today() - dt.timedelta(days=90))
-if "mb_folie" not in st.session_state:
+    state[S_SEIT] = seit or (dt.date.today() - dt.timedelta(days=90))
+if S_FOLIE not in state:
     try:
-        st.session_state["mb_folie"] = min(max(int(qp.get(mb.QP_FOLIE, "1")) - 1, 0), len(mb.SLIDES) - 1)
+        state[S_FOLIE] = min(max(int(qp.get(mb.QP_FOLIE, "1")) - 1, 0), len(mb.SLIDES) - 1)
     except ValueError:
-        st.session_state["mb_folie"] = 0
+        state[S_FOLIE] = 0
 
-bezirk_id = st.session_state.get("mb_bezirk")
-present = bool(st.session_state["mb_praes"])
+bezirk_id = state.get(S_BEZIRK)
+present = bool(state[S_PRAES])
 page_header(f"Mein Bezirk – {names.get(bezirk_id, '')}".rstrip(" –"),
             None if present else "Der eigene Stadtbezirk auf einen Blick: Karte, Kennzahlen im Vergleich zur Stadt, "
                                  "Sozialräume nach Handlungsbedarf, Entwicklung und Handlungsempfehlungen. "
@@ -56,16 +61,16 @@ page_header(f"Mein Bezirk – {names.get(bezirk_id, '')}".rstrip(" –"),
 if not names:
     st.warning("Noch keine Stadtbezirke eingerichtet. Bitte `python -m quartier demo` oder `python -m quartier init` ausführen.")
     st.stop()
-if st.session_state.pop("mb_unknown", None) is not None:
+if state.pop("mb_unknown", None) is not None:
     st.warning(f"Den Stadtbezirk „{url_bezirk}“ gibt es nicht. Möglich sind: {', '.join(names.values())}.")
 
 
 def _sync_url() -> None:
-    st.query_params[mb.QP_BEZIRK] = st.session_state["mb_bezirk"]
-    st.session_state["mb_url_seen"] = st.session_state["mb_bezirk"]
-    if st.session_state["mb_praes"]:
+    st.query_params[mb.QP_BEZIRK] = state[S_BEZIRK]
+    state["mb:url_seen"] = state[S_BEZIRK]
+    if state[S_PRAES]:
         st.query_params[mb.QP_PRAES] = "1"
-        st.query_params[mb.QP_FOLIE] = str(st.session_state["mb_folie"] + 1)
+        st.query_params[mb.QP_FOLIE] = str(state[S_FOLIE] + 1)
     else:
         for k in (mb.QP_PRAES, mb.QP_FOLIE):
             if k in st.query_params:
@@ -73,31 +78,31 @@ def _sync_url() -> None:
 
 
 def _sync_since() -> None:
-    st.query_params[mb.QP_SEIT] = st.session_state["mb_seit"].isoformat() if st.session_state["mb_seit"] else ""
+    st.query_params[mb.QP_SEIT] = state[S_SEIT].isoformat() if state[S_SEIT] else ""
 
 
 def _step(delta: int) -> None:
-    st.session_state["mb_folie"] = min(max(st.session_state["mb_folie"] + delta, 0), len(mb.SLIDES) - 1)
+    state[S_FOLIE] = min(max(state[S_FOLIE] + delta, 0), len(mb.SLIDES) - 1)
     _sync_url()
 
 
 def _stop_presenting() -> None:
-    st.session_state["mb_praes"] = False
+    state[S_PRAES] = False
     _sync_url()
 
 
 if not present:
     c1, c2, c3 = st.columns([2, 1.4, 1.2], vertical_alignment="bottom")
-    c1.selectbox("Stadtbezirk", list(names), format_func=names.get, key="mb_bezirk", on_change=_sync_url)
-    c2.date_input("Letzte Sitzung (Änderungen seit)", key="mb_seit", format="DD.MM.YYYY",
-                  max_value=dt.date.today(), on_change=_sync_since)
-    c3.toggle("Präsentationsmodus", key="mb_praes", on_change=_sync_url,
+    c1.selectbox("Stadtbezirk", list(names), format_func=names.get, **persist(S_BEZIRK, "mb_bezirk", _sync_url))
+    c2.date_input("Letzte Sitzung (Änderungen seit)", format="DD.MM.YYYY", max_value=dt.date.today(),
+                  **persist(S_SEIT, "mb_seit", _sync_since))
+    c3.toggle("Präsentationsmodus", **persist(S_PRAES, "mb_praes", _sync_url),
               help="Große Schrift, hoher Kontrast, eine Folie je Thema; weiter mit der Pfeiltaste → oder dem Knopf „Weiter“.")
-    if qp.get(mb.QP_BEZIRK) != st.session_state["mb_bezirk"]:
-        st.query_params[mb.QP_BEZIRK] = st.session_state["mb_bezirk"]
+    if qp.get(mb.QP_BEZIRK) != state[S_BEZIRK]:
+        st.query_params[mb.QP_BEZIRK] = state[S_BEZIRK]
 
-bezirk_id = st.session_state["mb_bezirk"]
-since = st.session_state["mb_seit"]
+bezirk_id = state[S_BEZIRK]
+since = state[S_SEIT]
 sm = mb.summary(bezirk_id, actor, since)
 scope = sm.scope
 md = mb.map_data(bezirk_id, actor, sm.values)
@@ -158,7 +163,7 @@ def show_development(big: bool = False) -> None:
 
 if present:
     st.markdown(mb.PRESENTATION_CSS + mb.CARD_CSS, unsafe_allow_html=True)
-    k = st.session_state["mb_folie"]
+    k = state[S_FOLIE]
     nav = st.columns([1.1, 3, 1.1, 1.3], vertical_alignment="center")
     nav[0].button("◀ Zurück", key="mb_prev", on_click=_step, args=(-1,), disabled=k == 0, shortcut="Left",
                   width="stretch")

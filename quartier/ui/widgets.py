@@ -7,8 +7,34 @@ import streamlit as st
 from quartier.ui.common import data_stamp, get_con
 from quartier.values import indicators
 
-INDICATOR_KEY = "sel_indikator"
+INDICATOR_KEY = "sel_indikator"   # widget keys (Streamlit drops them on pages without the widget) ...
 YEAR_KEY = "sel_jahr"
+STORE_INDICATOR = "filter:indikator"  # ... the choice itself lives under these keys for the whole session
+STORE_YEAR = "filter:jahr"
+STORE_BEZIRK = "filter:bezirk"
+
+
+def persist(store_key: str, widget_key: str, on_change=None) -> dict:
+    """Keyword arguments (``key``, ``on_change``) for a widget whose value lives in
+    ``st.session_state[store_key]``, a key no widget owns.
+
+    Streamlit removes a widget's key from the session state at the end of every run in which the widget
+    is not drawn (another page, or the same page in another mode); code that reads the widget key then
+    fails (``KeyError``) or forgets the user's choice. The store key survives: before the widget is
+    drawn its value is copied into the widget key, and every change is copied back (before the page
+    script runs, so callbacks already see it).
+    """
+    if store_key in st.session_state:
+        st.session_state[widget_key] = st.session_state[store_key]
+    elif widget_key in st.session_state:
+        st.session_state[store_key] = st.session_state[widget_key]
+
+    def _copy() -> None:
+        st.session_state[store_key] = st.session_state[widget_key]
+        if on_change is not None:
+            on_change()
+
+    return {"key": widget_key, "on_change": _copy}
 
 
 @st.cache_data(show_spinner=False)
@@ -41,9 +67,9 @@ def indicator_select(container=None, *, need_direction: bool = False, label: str
         return None
     ids = list(cat["id"])
     names = dict(zip(cat["id"], cat["name"]))
-    if st.session_state.get(INDICATOR_KEY) not in ids:
-        st.session_state[INDICATOR_KEY] = "sgb2_u18" if "sgb2_u18" in ids else ids[0]
-    return c.selectbox(label, ids, format_func=lambda i: names.get(i, i), key=INDICATOR_KEY)
+    if st.session_state.get(STORE_INDICATOR, st.session_state.get(INDICATOR_KEY)) not in ids:
+        st.session_state[STORE_INDICATOR] = "sgb2_u18" if "sgb2_u18" in ids else ids[0]
+    return c.selectbox(label, ids, format_func=lambda i: names.get(i, i), **persist(STORE_INDICATOR, INDICATOR_KEY))
 
 
 def year_select(indicator_id: str | None, container=None, label: str = "Jahr") -> int | None:
@@ -52,6 +78,6 @@ def year_select(indicator_id: str | None, container=None, label: str = "Jahr") -
     if not years:
         c.warning("Für diesen Indikator liegen keine Werte vor.")
         return None
-    if st.session_state.get(YEAR_KEY) not in years:
-        st.session_state[YEAR_KEY] = years[-1]
-    return c.selectbox(label, years, key=YEAR_KEY)
+    if st.session_state.get(STORE_YEAR, st.session_state.get(YEAR_KEY)) not in years:
+        st.session_state[STORE_YEAR] = years[-1]
+    return c.selectbox(label, years, **persist(STORE_YEAR, YEAR_KEY))

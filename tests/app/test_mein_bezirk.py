@@ -164,3 +164,39 @@ def test_viewers_share_one_cached_view_people_do_not_matter(run_page, monkeypatc
     at = run_page("views/mein_bezirk.py", actor=Actor("dora", EDITOR))
     assert not at.exception
     assert len(calls) == 2 and calls[1].role == EDITOR
+
+
+def test_presentation_by_the_page_toggle_keeps_district_and_slide(run_page):
+    """Switched on with the page's own toggle (not the URL): the selectors are not drawn while presenting,
+    "Weiter" and "Präsentation beenden" must still work and keep the district (KeyError before)."""
+    at = run_page(PAGE, query={"bezirk": "haspe"}, session=SESSION)
+    at.selectbox(key="mb_bezirk").set_value("eilpe-dahl").run()
+    at.toggle(key="mb_praes").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Folie 1 von 5" in _md(at)
+    at.button(key="mb_next").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Folie 2 von 5" in _md(at) and "Eilpe/Dahl" in _md(at)
+    assert _qp(at, "folie") == "2" and _qp(at, "bezirk") == "eilpe-dahl"
+    at.run()  # a rerun keeps district and slide
+    assert "Folie 2 von 5" in _md(at) and _qp(at, "bezirk") == "eilpe-dahl"
+    at.button(key="mb_end").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Folie 2 von 5" not in _md(at)
+    assert at.selectbox(key="mb_bezirk").value == "eilpe-dahl" and at.toggle(key="mb_praes").value is False
+
+
+def test_filters_survive_page_changes(run_page):
+    """Indicator, year and district chosen on one page are still chosen after visiting others."""
+    at = run_page("views/karte.py", session=SESSION)
+    at.sidebar.selectbox(key="sel_indikator").set_value("seu_sprache").run()
+    at.sidebar.selectbox(key="sel_jahr").set_value(2020).run()
+    at.switch_page(PAGE).run()
+    at.selectbox(key="mb_bezirk").set_value("haspe").run()
+    at.switch_page("views/uebersicht.py").run()
+    at.switch_page("views/karte.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.selectbox(key="sel_indikator").value == "seu_sprache"
+    assert at.sidebar.selectbox(key="sel_jahr").value == 2020
+    at.switch_page(PAGE).run()
+    assert at.selectbox(key="mb_bezirk").value == "haspe"
