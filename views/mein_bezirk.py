@@ -13,6 +13,7 @@ from quartier.ui.common import attribution, city_name
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.ui.widgets import STORE_BEZIRK, catalogue, persist
+from quartier.values.charts import GERMAN_LOCALE
 
 actor = current_actor()
 qp = st.query_params
@@ -48,7 +49,7 @@ if S_SEIT not in state:
     state[S_SEIT] = seit or (dt.date.today() - dt.timedelta(days=90))
 if S_FOLIE not in state:
     try:
-        state[S_FOLIE] = min(max(int(qp.get(mb.QP_FOLIE, "1")) - 1, 0), len(mb.SLIDES) - 1)
+        state[S_FOLIE] = max(int(qp.get(mb.QP_FOLIE, "1")) - 1, 0)
     except ValueError:
         state[S_FOLIE] = 0
 
@@ -82,7 +83,7 @@ def _sync_since() -> None:
 
 
 def _step(delta: int) -> None:
-    state[S_FOLIE] = min(max(state[S_FOLIE] + delta, 0), len(mb.SLIDES) - 1)
+    state[S_FOLIE] = min(max(state[S_FOLIE] + delta, 0), state.get("mb:n_folien", len(mb.SLIDES)) - 1)
     _sync_url()
 
 
@@ -110,13 +111,17 @@ since_text = since.strftime("%d.%m.%Y") if since else None
 
 
 def show_map(height: int, big: bool = False) -> None:
-    st.pydeck_chart(mb.map_deck(bezirk_id, actor, md, scope, height, label_size=22 if big else None), height=height, key=f"mb_map_{height}",
-                    alt=f"Karte des Stadtbezirks {scope.name}; die Beschreibung steht unter der Karte.")
-    st.markdown(mb.legend_html(md, big), unsafe_allow_html=True)
-    st.markdown(svgmap.map_text(md, scope))
+    """The district map with legend and description (on a slide: beside the map, so that it fits 720 px)."""
+    left, right = st.columns([2.2, 1]) if big else (st.container(), st.container())
+    left.pydeck_chart(mb.map_deck(bezirk_id, actor, md, scope, height, label_size=18 if big else None), height=height,
+                      key=f"mb_map_{height}",
+                      alt=f"Karte des Stadtbezirks {scope.name}; die Beschreibung steht "
+                          + ("neben" if big else "unter") + " der Karte.")
+    right.markdown(mb.legend_html(md, big), unsafe_allow_html=True)
+    right.markdown(svgmap.map_text(md, scope))
 
 
-def show_recommendations(big: bool = False) -> None:
+def show_recommendations(big: bool = False, rows: tuple[int, int] | None = None) -> None:
     recs = sm.recommendations
     if sm.recommendations_note:
         st.info(sm.recommendations_note)
@@ -130,13 +135,16 @@ def show_recommendations(big: bool = False) -> None:
     table = mb.recommendations_table(recs, since)
     if big:
         changed_first = table.iloc[recs.sort_values(["geaendert_seit", "id"], ascending=[False, True]).index]
+        if rows is not None:
+            changed_first = changed_first.iloc[rows[0]:rows[1]]
         st.markdown(mb.html_table(changed_first.drop(columns=["Handlungsfeld"])), unsafe_allow_html=True)
     else:
         only = st.checkbox("nur seit der letzten Sitzung geänderte zeigen", key="mb_nur_geaendert")
         st.dataframe(table[recs["geaendert_seit"].to_numpy()] if only else table, hide_index=True, width="stretch")
 
 
-def show_development(big: bool = False) -> None:
+def show_development(big: bool = False, part: int = 0) -> None:
+    """The development chart and its table; on a slide (``big``) part 0 is the chart, part 1 the table."""
     cat = catalogue().set_index("id")
     ids = [i for i in report_summary.CHART_IDS if i in set(sm.development["indikator_id"])]
     if not ids:
@@ -146,45 +154,54 @@ def show_development(big: bool = False) -> None:
         iid = ids[0]
     else:
         iid = st.selectbox("Indikator", ids, format_func=lambda i: cat.loc[i, "name"], key="mb_entw")
-    chart = report_charts.chart_spec(sm.development, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"],
-                              width=1250 if big else 620, height=400 if big else 300, legend_orient="right")
-    if big:
-        chart = chart.configure_axis(labelFontSize=24, titleFontSize=24).configure_legend(
-            labelFontSize=24, symbolSize=300, labelColor="#000000").configure_title(fontSize=30)
-    st.altair_chart(chart, width="content", height=(400 if big else 300) + 80,
-                    alt=f"Liniendiagramm {cat.loc[iid, 'name']} über die Jahre; die Werte stehen in der Tabelle.")
     table = mb.development_table(sm.development, iid, years=5 if big else None)
-    if big:
+    if big and part == 1:
+        st.markdown(f"**{cat.loc[iid, 'name']}**")
         st.markdown(mb.html_table(table, numeric=tuple(c for c in table.columns if c != "Gebiet")), unsafe_allow_html=True)
-    else:
+        return
+    chart = report_charts.chart_spec(sm.development, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"],
+                                     width=900 if big else 620, height=270 if big else 300, legend_orient="right")
+    chart = chart.configure(locale=GERMAN_LOCALE)
+    if big:
+        chart = chart.configure_axis(labelFontSize=20, titleFontSize=20).configure_legend(
+            labelFontSize=20, symbolSize=250, labelColor="#000000").configure_title(fontSize=24)
+    st.altair_chart(chart, width="content", height=(270 if big else 300) + 80,
+                    alt=f"Liniendiagramm {cat.loc[iid, 'name']} über die Jahre; die Werte stehen in der Tabelle"
+                        + (" auf der nächsten Folie." if big else "."))
+    if not big:
         with st.expander("Tabelle: Werte je Jahr", expanded=False):
             st.dataframe(table, hide_index=True, width="stretch")
 
 
 if present:
     st.markdown(mb.PRESENTATION_CSS + mb.CARD_CSS, unsafe_allow_html=True)
-    k = state[S_FOLIE]
-    nav = st.columns([1.1, 3, 1.1, 1.3], vertical_alignment="center")
+    slides = mb.slide_deck({"Sozialräume nach Handlungsbedarf": len(sm.ranking), "Entwicklung": 2,
+                            "Handlungsempfehlungen": 0 if sm.recommendations_note else len(sm.recommendations)})
+    state["mb:n_folien"] = len(slides)
+    k = state[S_FOLIE] = min(state[S_FOLIE], len(slides) - 1)
+    topic, first, last = slides[k]
+    nav = st.columns([1.1, 3, 1.1, 1.5], vertical_alignment="center")
     nav[0].button("◀ Zurück", key="mb_prev", on_click=_step, args=(-1,), disabled=k == 0, shortcut="Left",
                   width="stretch")
-    nav[1].markdown(f"**Folie {k + 1} von {len(mb.SLIDES)}: {mb.SLIDES[k]}**")
-    nav[2].button("Weiter ▶", key="mb_next", on_click=_step, args=(1,), disabled=k == len(mb.SLIDES) - 1,
+    nav[1].markdown(f"**Folie {k + 1} von {len(slides)}: {mb.slide_title(slides, k)}**")
+    nav[2].button("Weiter ▶", key="mb_next", on_click=_step, args=(1,), disabled=k == len(slides) - 1,
                   shortcut="Right", width="stretch")
     nav[3].button("Präsentation beenden", key="mb_end", on_click=_stop_presenting, width="stretch")
-    st.markdown(f"## {mb.SLIDES[k]} – Stadtbezirk {scope.name}")
-    if k == 0:
-        show_map(470, big=True)
-    elif k == 1:
+    st.markdown(f"## {mb.slide_title(slides, k)} – Stadtbezirk {scope.name}")
+    if topic == mb.SLIDES[0]:
+        show_map(380, big=True)
+    elif topic == mb.SLIDES[1]:
         st.markdown(mb.cards_html(sm.headline, scope.name, big=True), unsafe_allow_html=True)
         st.markdown(f"Farbe **und** Text zeigen die Bewertung: günstig (blau), ungünstig (orange). "
                     f"Vergleich mit der Stadt {city_name()}.")
-    elif k == 2:
+    elif topic == mb.SLIDES[2]:
         st.markdown(sm.ranking_note)
-        st.markdown(mb.html_table(mb.ranking_table(sm.ranking), numeric=("Rang",)), unsafe_allow_html=True)
-    elif k == 3:
-        show_development(big=True)
+        st.markdown(mb.html_table(mb.ranking_table(sm.ranking).iloc[first:last], numeric=("Rang",)),
+                    unsafe_allow_html=True)
+    elif topic == mb.SLIDES[3]:
+        show_development(big=True, part=first)
     else:
-        show_recommendations(big=True)
+        show_recommendations(big=True, rows=(first, last))
     st.caption("Tastatur: Pfeil rechts = weiter, Pfeil links = zurück.")
 else:
     st.markdown(mb.CARD_CSS, unsafe_allow_html=True)

@@ -22,6 +22,30 @@ from quartier.values import indicators
 
 QP_BEZIRK, QP_PRAES, QP_FOLIE, QP_SEIT = "bezirk", "praesentation", "folie", "seit"
 SLIDES = ["Überblick und Karte", "Kennzahlen", "Sozialräume nach Handlungsbedarf", "Entwicklung", "Handlungsempfehlungen"]
+# Tables do not scroll on a projector: longer ones continue on the next slide (rows per slide at 1280x720).
+# "Entwicklung" has two parts: the chart, then its table.
+ROWS_PER_SLIDE = {"Sozialräume nach Handlungsbedarf": 7, "Entwicklung": 1, "Handlungsempfehlungen": 4}
+
+
+def slide_deck(n_rows: dict[str, int]) -> list[tuple[str, int, int]]:
+    """The slides: (topic from ``SLIDES``, first row, end row) with a table topic split into pages of
+    ``ROWS_PER_SLIDE`` rows (``n_rows``: the table length per topic)."""
+    out: list[tuple[str, int, int]] = []
+    for topic in SLIDES:
+        per = ROWS_PER_SLIDE.get(topic)
+        n = n_rows.get(topic, 0)
+        if per is None or n <= per:
+            out.append((topic, 0, n))
+            continue
+        out += [(topic, a, min(a + per, n)) for a in range(0, n, per)]
+    return out
+
+
+def slide_title(deck: list[tuple[str, int, int]], k: int) -> str:
+    """'Handlungsempfehlungen (2/3)' for the second page of a split table."""
+    topic = deck[k][0]
+    pages = [i for i, d in enumerate(deck) if d[0] == topic]
+    return topic if len(pages) == 1 else f"{topic} ({pages.index(k) + 1}/{len(pages)})"
 TREND_COLOR = {"günstig": report_pdf.COLOR_GOOD, "ungünstig": report_pdf.COLOR_BAD}
 
 
@@ -113,7 +137,7 @@ def map_deck(bezirk_id: str, actor, md: svgmap.MapData, scope: report_scope.Scop
 
 
 def legend_html(md: svgmap.MapData, big: bool = False) -> str:
-    size = "26px" if big else "0.9em"
+    size = "clamp(13px, 2.1vh, 26px)" if big else "0.9em"
     items = "".join(
         f'<span style="display:inline-block;margin-right:1.2em"><span style="display:inline-block;width:1.4em;height:1em;'
         f'background:{c};border:1px solid #222;vertical-align:middle"></span> {html.escape(t)}</span>'
@@ -166,19 +190,27 @@ PRESENTATION_CSS = """
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
 [data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] {display:none !important;}
 .stApp, .stApp [data-testid="stMarkdownContainer"] p, .stApp li, .stApp td, .stApp th, .stApp label {
-  font-size:28px !important; line-height:1.35; color:#000 !important;}
+  font-size:clamp(16px, 2.6vh, 28px) !important; line-height:1.3; color:#000 !important;}
 .stApp {background:#fff !important;}
-.stApp h1 {font-size:56px !important; color:#000 !important;}
-.stApp h2 {font-size:48px !important; color:#000 !important;}
-.stApp h3 {font-size:40px !important; color:#000 !important;}
-.block-container {padding-top:1rem !important; max-width:100% !important;}
-.stApp button {font-size:28px !important; min-height:3rem; border:3px solid #000 !important;}
-.stApp button p {font-size:28px !important;}
+.stApp h1 {font-size:clamp(24px, 4.45vh, 48px) !important; color:#000 !important; padding:0 0 0.2em 0 !important;}
+.stApp h2 {font-size:clamp(22px, 3.7vh, 40px) !important; color:#000 !important; padding:0.1em 0 !important;}
+.stApp h3 {font-size:clamp(20px, 3.2vh, 34px) !important; color:#000 !important;}
+.block-container, [data-testid="stMainBlockContainer"] {padding:0.6rem 1.5rem 0.4rem 1.5rem !important;
+  max-width:100% !important;}
+[data-testid="stVerticalBlock"] {gap:0.45rem !important;}
+.stApp button {font-size:clamp(16px, 2.6vh, 28px) !important; min-height:2.2em; border:3px solid #000 !important;}
+.stApp button p {font-size:clamp(16px, 2.6vh, 28px) !important;}
 .stApp button:focus-visible {outline:4px solid #0072B2 !important; outline-offset:3px;}
 .qb-table {border-collapse:collapse; width:100%;}
-.qb-table th, .qb-table td {border:2px solid #000; padding:0.3em 0.5em; text-align:left;}
+.qb-table th, .qb-table td {border:2px solid #000; padding:0.2em 0.45em; text-align:left; vertical-align:top;}
 .qb-table td.num, .qb-table th.num {text-align:right;}
 .qb-table th {background:#e6e6e6;}
+.qb-big .qb-card{padding:0.5em 0.8em !important}
+.qb-big .qb-card-title{font-size:clamp(16px, 2.5vh, 30px) !important; min-height:2.4em !important}
+.qb-big .qb-card-value{font-size:clamp(24px, 4.6vh, 64px) !important; margin:0 !important}
+.qb-big .qb-card-trend{font-size:clamp(16px, 2.5vh, 32px) !important}
+.qb-big .qb-card-ref{font-size:clamp(14px, 2.6vh, 28px) !important}
+.qb-big{gap:0.8rem !important}
 </style>
 """
 

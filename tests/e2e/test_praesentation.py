@@ -30,10 +30,10 @@ def test_presentation_mode_on_a_projector(server, projector):
     pg.get_by_role("heading", name="Anmeldung").wait_for(state="detached", timeout=30_000)
     wait_for_app(pg)
     assert_no_exception(pg)
-    pg.get_by_text("Folie 1 von 5: Überblick und Karte").wait_for(timeout=30_000)
+    pg.get_by_text(re.compile(r"Folie 1 von \d+: Überblick und Karte")).first.wait_for(timeout=30_000)
     # sidebar hidden, large type, high contrast
     assert not pg.locator('[data-testid="stSidebar"]').is_visible()
-    assert _font_px(pg, "Folie 1 von 5") >= 28
+    assert _font_px(pg, "Folie 1 von") >= 28
     assert float(pg.locator("h1").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 48
     assert pg.get_by_text("Beispieldaten").first.is_visible()
     pg.wait_for_selector("#deckgl-overlay, canvas", timeout=30_000)  # the map is drawn
@@ -42,7 +42,7 @@ def test_presentation_mode_on_a_projector(server, projector):
 
     # keyboard: arrow right = next slide, arrow left = back (no mouse)
     pg.keyboard.press("ArrowRight")
-    pg.get_by_text("Folie 2 von 5: Kennzahlen").wait_for(timeout=30_000)
+    pg.get_by_text(re.compile(r"Folie 2 von \d+: Kennzahlen")).first.wait_for(timeout=30_000)
     pg.wait_for_url(re.compile(r"[?&]folie=2\b"), timeout=30_000)
     wait_for_app(pg)
     assert "folie=2" in pg.url
@@ -53,7 +53,7 @@ def test_presentation_mode_on_a_projector(server, projector):
     assert not violations, violations
 
     pg.keyboard.press("ArrowLeft")
-    pg.get_by_text("Folie 1 von 5: Überblick und Karte").wait_for(timeout=30_000)
+    pg.get_by_text(re.compile(r"Folie 1 von \d+: Überblick und Karte")).first.wait_for(timeout=30_000)
     pg.wait_for_url(re.compile(r"[?&]folie=1\b"), timeout=30_000)
     wait_for_app(pg)
     assert "folie=1" in pg.url
@@ -61,6 +61,6 @@ def test_presentation_mode_on_a_projector(server, projector):
     nxt = pg.get_by_role("button", name="Weiter")
     nxt.focus()
     pg.keyboard.press("Enter")
-    pg.get_by_text("Folie 2 von 5: Kennzahlen").wait_for(timeout=30_000)
+    pg.get_by_text(re.compile(r"Folie 2 von \d+: Kennzahlen")).first.wait_for(timeout=30_000)
     wait_for_app(pg)
     assert_no_exception(pg)
