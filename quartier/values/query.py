@@ -56,3 +56,18 @@ def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] |
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY v.indikator_id, s.bezirk_id, v.sozialraum_id, v.jahr"
     return db.query_arrow_df(con, sql, params)
+
+
+def original_raw(con: db.Con, *, actor: Actor) -> pd.DataFrame:
+    """The current values as delivered, each on the areas of the Gebietsstand it was delivered in
+    (``gebietsstand``); nothing re-allocated. Raw values: PermissionDenied for viewers."""
+    if not actor.can_see_raw:
+        raise PermissionDenied(f"{actor.name} darf Rohwerte unterhalb der Mindestfallzahl nicht sehen.")
+    return db.query_arrow_df(
+        con,
+        "SELECT v.indikator_id, v.sozialraum_id, v.jahr, v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id,"
+        " l.dateiname AS lieferung, coalesce(x.gebietsstand_id, (SELECT max(id) FROM gebietsstand)) AS gebietsstand,"
+        " 0 AS umgerechnet"
+        " FROM messwert_aktuell v JOIN lieferung l ON l.id = v.lieferung_id"
+        " LEFT JOIN lieferung_gebietsstand x ON x.lieferung_id = v.lieferung_id"
+        " ORDER BY v.indikator_id, v.sozialraum_id, v.jahr")

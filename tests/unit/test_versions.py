@@ -150,3 +150,59 @@ def test_sql_unit_rules_match_units_module(empty_con):
             " CASE WHEN lower(trim(?)) = '%' THEN 100.0 WHEN lower(trim(?)) LIKE '%1.000%' OR lower(trim(?)) LIKE '%1000%'"
             " OR lower(trim(?)) = '‰' THEN 1000.0 ELSE 1.0 END", [u] * 5).fetchone()
         assert row[0] == units.is_count(u) and row[1] == units.rate_factor(u), u
+
+
+def _geojson(path, areas) -> None:
+    import json
+
+    feats = [{"type": "Feature", "properties": {"sid": a.id, "nm": a.name, "bz": a.bezirk},
+              "geometry": shapely.geometry.mapping(a.geom)} for a in areas]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+
+
+def test_cli_versions_new_key_export(tmp_path, capsys):
+    import json
+
+    from quartier.cli import main
+
+    dbp = tmp_path / "c.duckdb"
+    _geojson(tmp_path / "v1.geojson", V1)
+    _geojson(tmp_path / "v2.geojson", V2)
+    assert main(["init", "--db", str(dbp), "--geometry", str(tmp_path / "v1.geojson"), "--id-field", "sid",
+                 "--name-field", "nm", "--bezirk-field", "bz"]) == 0
+    con = db.connect(dbp)
+    with db.transaction(con) as cur:
+        for iid, name, unit in INDICATORS:
+            cur.execute("INSERT INTO indikator (id, name, einheit) VALUES (?, ?, ?)", [iid, name, unit])
+    deliver(con, old_rows(2020), "2020.xlsx")
+    con.close()
+    assert main(["gebiete", "neu", "--db", str(dbp), "--geometry", str(tmp_path / "v2.geojson"), "--id-field", "sid",
+                 "--name-field", "nm", "--gueltig-ab", "2022-01-01", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == 2
+    assert main(["gebiete", "versionen", "--db", str(dbp), "--json"]) == 0
+    vs = json.loads(capsys.readouterr().out)
+    assert [v["id"] for v in vs] == [1, 2] and vs[1]["aktuell"] and vs[0]["lieferungen"] == 1
+    out = tmp_path / "key.csv"
+    assert main(["gebiete", "schluessel", "--db", str(dbp), "--von", "1", "--nach", "2", "--out", str(out)]) == 0
+    key = pd.read_csv(out, sep=";", encoding="utf-8-sig")
+    assert list(key.columns) == ["alt_id", "neu_id", "anteil", "basis"]
+    assert key.groupby("alt_id")["anteil"].sum().round(9).eq(1).all()
+    off = tmp_path / "amtlich.csv"
+    pd.DataFrame({"alt_id": ["A", "A", "B", "C", "D"], "neu_id": ["A1", "A2", "BC", "BC", "D"],
+                  "anteil": [0.3, 0.7, 1, 1, 1]}).to_csv(off, sep=";", index=False)
+    assert main(["gebiete", "schluessel", "laden", str(off), "--db", str(dbp), "--von", "1", "--nach", "2"]) == 0
+    bad = tmp_path / "falsch.csv"
+    pd.DataFrame({"alt_id": ["A"], "neu_id": ["A1"], "anteil": [0.5]}).to_csv(bad, sep=";", index=False)
+    assert main(["gebiete", "schluessel", "laden", str(bad), "--db", str(dbp), "--von", "1", "--nach", "2"]) == 1
+    ex = tmp_path / "werte.csv"
+    assert main(["export", "values", "--db", str(dbp), "--out", str(ex)]) == 0
+    vals = pd.read_csv(ex, sep=";", encoding="utf-8-sig", decimal=",")
+    assert {"indikator_id", "sozialraum_id", "jahr", "wert", "lieferung", "umgerechnet"} <= set(vals.columns)
+    assert set(vals["sozialraum_id"]) == {"A1", "A2", "BC", "D"}
+    assert vals.set_index(["indikator_id", "sozialraum_id"]).loc[("ew", "A1"), "umgerechnet"] == 1
+    assert main(["export", "values", "--db", str(dbp), "--out", str(ex), "--gebietsstand", "original"]) == 0
+    orig = pd.read_csv(ex, sep=";", encoding="utf-8-sig")
+    assert set(orig["sozialraum_id"]) == {"A", "B", "C", "D"} and set(orig["gebietsstand"]) == {1}
+    assert main(["export", "values", "--db", str(dbp), "--out", str(ex), "--public"]) == 0
+    pub = pd.read_csv(ex, sep=";", encoding="utf-8-sig")
+    assert "umgerechnet" in pub.columns and pub["umgerechnet"].max() == 1
