@@ -8,6 +8,7 @@ from quartier.access import ADMIN, PermissionDenied
 from quartier.areas import classes, corridor, layers, maps
 from quartier.tables import to_csv_bytes, to_xlsx_bytes
 from quartier.ui import karte as ui
+from quartier.ui import profiles as ui_profiles
 from quartier.ui.common import attribution
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
@@ -25,6 +26,7 @@ if not payload.ids:
     st.warning("Noch keine Gebiete eingerichtet. Bitte `python -m quartier demo` oder `python -m quartier init` ausführen.")
     st.stop()
 
+ui_profiles.version_notice()
 ind_id = indicator_select()
 year = year_select(ind_id)
 if ind_id is None or year is None:

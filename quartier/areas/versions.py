@@ -206,3 +206,33 @@ def change_notice(con: db.Con) -> str | None:
     if not row or row[0] is None:
         return None
     return f"Werte vor {row[0].year} auf heutige Sozialräume umgerechnet"
+
+
+CHANGE_KINDS = ("unverändert", "geteilt", "zusammengelegt", "verschoben", "neu")
+
+
+def changes(con: db.Con, von: int, nach: int) -> pd.DataFrame:
+    """What happened to every area of ``nach`` relative to ``von``: neu_id, name, art (CHANGE_KINDS), quellen.
+
+    unverändert: same id, takes one old area whole; zusammengelegt: takes the bulk of several old areas
+    (share > 0.5 each); geteilt: takes part of one old area that was split; verschoben: boundaries moved."""
+    key = db.query_df(con, "SELECT alt_id, neu_id, anteil, coalesce(gewicht / nullif(sum(gewicht) OVER (PARTITION BY neu_id), 0), 0)"
+                           " AS anteil_neu FROM gebietsstand_schluessel WHERE von = ? AND nach = ?", [int(von), int(nach)])
+    new = version_areas(con, nach)[["id", "name"]]
+    out = []
+    for rec in new.to_dict("records"):
+        k = key[(key["neu_id"] == rec["id"]) & (key["anteil_neu"] >= 0.01)]
+        whole = k[k["anteil"] > 0.95]
+        if k.empty:
+            art = "neu"
+        elif len(k) == 1 and len(whole) == 1 and k["alt_id"].iloc[0] == rec["id"] and k["anteil_neu"].iloc[0] > 0.95:
+            art = "unverändert"
+        elif (k["anteil"] > 0.5).sum() >= 2:
+            art = "zusammengelegt"
+        elif len(k) == 1 and k["anteil"].iloc[0] < 0.95:
+            art = "geteilt"
+        else:
+            art = "verschoben"
+        quellen = ", ".join(f"{a} ({s:.0%})".replace(".", ",") for a, s in zip(k["alt_id"], k["anteil"], strict=True))
+        out.append({"neu_id": rec["id"], "name": rec["name"], "art": art, "quellen": quellen})
+    return pd.DataFrame(out, columns=["neu_id", "name", "art", "quellen"])

@@ -279,8 +279,18 @@ def _rank_text(r) -> str:
     return f"Rang {int(r['rang'])} von {int(r['n_rang'])}"
 
 
+def version_notice() -> None:
+    """"Werte vor JJJJ auf heutige Sozialräume umgerechnet" where values of an earlier Gebietsstand are shown."""
+    from quartier.areas.versions import change_notice
+
+    text = change_notice(get_con())
+    if text:
+        st.caption(f":material/layers: {text}.")
+
+
 def profile_cards(prof: pd.DataFrame, meta: pd.DataFrame, per_row: int = 3) -> None:
     """One bordered card per indicator: latest value, rank, changes with arrow and meaning, references."""
+    version_notice()
     recs = prof.to_dict("records")
     for start in range(0, len(recs), per_row):
         cols = st.columns(per_row)
