@@ -60,18 +60,24 @@ CREATE VIEW messwert_heute AS
 WITH cur AS (
     SELECT coalesce(max(id), 0) AS id FROM gebietsstand
 ),
-alt_lief AS (
-    SELECT x.lieferung_id, x.gebietsstand_id FROM lieferung_gebietsstand x, cur WHERE x.gebietsstand_id <> cur.id
+lg AS (
+    SELECT l.id AS lieferung_id, coalesce(x.gebietsstand_id, cur.id) AS gs, coalesce(x.gebietsstand_id, cur.id) <> cur.id AS alt
+    FROM lieferung l CROSS JOIN cur LEFT JOIN lieferung_gebietsstand x ON x.lieferung_id = l.id
+    WHERE l.status = 'aktiv'
+),
+a AS (
+    SELECT v.indikator_id, v.sozialraum_id, v.jahr, v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id, lg.gs, lg.alt
+    FROM messwert_aktuell v JOIN lg ON lg.lieferung_id = v.lieferung_id
 ),
 nativ AS (
-    SELECT v.indikator_id, v.sozialraum_id, v.jahr, v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id
-    FROM messwert_aktuell v WHERE v.lieferung_id NOT IN (SELECT lieferung_id FROM alt_lief)
+    SELECT indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt, lieferung_id FROM a WHERE NOT alt
+),
+paar_nativ AS (
+    -- (indicator, year) pairs delivered in the current version: from the Lieferungen, not from every value
+    SELECT DISTINCT m.indikator_id, m.jahr FROM messwert m JOIN lg ON lg.lieferung_id = m.lieferung_id AND NOT lg.alt
 ),
 alt AS (
-    SELECT v.indikator_id, v.sozialraum_id, v.jahr, v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id,
-           a.gebietsstand_id AS gs
-    FROM messwert_aktuell v JOIN alt_lief a ON a.lieferung_id = v.lieferung_id
-    WHERE NOT EXISTS (SELECT 1 FROM nativ n WHERE n.indikator_id = v.indikator_id AND n.jahr = v.jahr)
+    SELECT a.* FROM a ANTI JOIN paar_nativ p ON p.indikator_id = a.indikator_id AND p.jahr = a.jahr WHERE a.alt
 ),
 k AS (
     SELECT s.von, s.alt_id, s.neu_id, s.anteil, s.basis,
