@@ -64,7 +64,7 @@ def _realloc(tmp: Path, n_areas: int, n_ind: int, n_years: int) -> dict:
                     f" FROM range(1, {n_years + 1}) t(y)")
         cur.execute(f"INSERT INTO lieferung_gebietsstand SELECT y, 1 FROM range(1, {n_years + 1}) t(y)")  # noqa: S608
         cur.execute(
-            "INSERT INTO messwert (lieferung_id, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner)"
+            "INSERT INTO messwert (lieferung_id, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner)"  # noqa: S608 - generated test data
             f" SELECT y, 'i' || k, 'A' || i, 2000 + y,"  # noqa: S608
             " CASE WHEN k % 2 = 0 THEN (i % 97) + 10 ELSE ((i % 37) + 1) / ((i % 53) + 60) * 100 END,"
             " CASE WHEN k % 2 = 0 THEN NULL ELSE (i % 37) + 1 END, CASE WHEN k % 2 = 0 THEN NULL ELSE (i % 53) + 60 END"

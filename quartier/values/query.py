@@ -46,7 +46,7 @@ def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] |
     extra = ("v.umgerechnet, v.umrechnung_grund" if source == "messwert_heute"
              else "NULL::VARCHAR AS umgerechnet, NULL::VARCHAR AS umrechnung_grund")
     sql = (
-        "SELECT v.indikator_id, v.sozialraum_id, s.name AS sozialraum, s.bezirk_id, b.name AS bezirk, v.jahr,"
+        "SELECT v.indikator_id, v.sozialraum_id, s.name AS sozialraum, s.bezirk_id, b.name AS bezirk, v.jahr,"  # noqa: S608 - fixed relation names
         " v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id, l.dateiname AS lieferung,"
         " l.lieferant, l.importiert_am, " + extra +
         f" FROM {source} v JOIN sozialraum s ON s.id = v.sozialraum_id"

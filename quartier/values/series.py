@@ -145,7 +145,7 @@ def _references_raw(con, indicator_ids: list[str], years: list[int] | None) -> p
     # with an unknown numerator or denominator gets NULL and so makes the city value NULL too.
     sums = db.query_df(
         con,
-        "SELECT v.indikator_id, s.bezirk_id, v.jahr, count(*) AS n,"
+        "SELECT v.indikator_id, s.bezirk_id, v.jahr, count(*) AS n,"  # noqa: S608 - current_source is a fixed name
         " CASE WHEN count(v.zaehler) = count(*) THEN sum(v.zaehler) END AS zaehler,"
         " CASE WHEN count(v.zaehler) = count(*) AND count(v.nenner) = count(*) THEN sum(v.nenner) END AS nenner,"
         " sum(v.wert) AS wert, count(v.nenner) AS n_nenner"
