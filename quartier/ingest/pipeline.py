@@ -22,6 +22,7 @@ from quartier.ingest.analysis import ERROR, INFO, MAX_PER_RULE, VALUE_COLUMNS, W
 from quartier.ingest.compare import compare, delivery_state
 from quartier.ingest.detect import SheetPlan, finish_plan, plan_sheet
 from quartier.ingest.extract import concat, extract
+from quartier.ingest.headers import plan_from_block
 from quartier.ingest.match import Matcher, normalize
 from quartier.ingest.validate import validate
 from quartier.uploads import MAX_UPLOAD_BYTES, FileRejected, RawBook, read_book
@@ -85,7 +86,11 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
             plan = plans[sheet.name]
             finish_plan(plan, matcher)
         else:
-            plan = plan_sheet(sheet.name, sheet.rows, sheet.merged, matcher, remembered)
+            plan = plan_from_block(sheet.name, sheet.rows, sheet.merged, matcher, remembered)
+            if plan is not None:
+                finish_plan(plan, matcher)
+            else:
+                plan = plan_sheet(sheet.name, sheet.rows, sheet.merged, matcher, remembered)
         if plan is None:
             if any(V.cell_text(v).strip() for r in sheet.rows for v in r):
                 fa.findings.append(Finding(INFO, "keine_tabelle", f"Blatt „{sheet.name}“ enthält keine erkennbare Tabelle "

@@ -119,7 +119,7 @@ def test_validation_errors_name_cell_column_and_rule(con, tmp_path):
         (2026, "Zentrum/Remberg", SGB, 120, 100, 100.0),     # D10: z > n (and duplicate of row 9 key)
         (2026, "Haspe-Zentrum", SGB, -3, 100, 0.0),          # D11 negative
         (2026, "Eilpe/Delstern/Selbecke", SGB, None, None, 140.0),  # F12 out of range
-        (1980, "Hohenlimburg", SGB, 1, 10, 10.0),            # A13 year
+        (1980, "Wehringhausen", SGB, 1, 10, 10.0),           # A13 year ("Hohenlimburg" alone is a Stadtbezirk: a total)
         (2026, "Vorhalle", SGB, 10, 100, 30.0),              # F14 contradicts 10/100
     ], title=True)
     path = xlsx(tmp_path / "bad.xlsx", {"Daten": rows})
