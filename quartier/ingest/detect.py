@@ -265,6 +265,11 @@ def remember_key(col: int, header: str) -> str:
     return f"{col_letter(col)}:{normalize(strip_years(header))}"
 
 
+def sheet_key(sheet: str) -> str:
+    """The key of a remembered sheet layout: the sheet name without years ("Tabelle 2017" and "Tabelle 2018" alike)."""
+    return "@blatt:" + normalize(strip_years(sheet))
+
+
 def strip_years(text: str) -> str:
     """A header without dates and years: "Einwohner (Dez 2017)" -> "Einwohner"."""
     t = re.sub(r"\(?\b(\d{1,2}\.\d{1,2}\.|(jan|feb|mär|mar|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?\s*)?"

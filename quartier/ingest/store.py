@@ -12,9 +12,8 @@ from quartier.admin import backup
 from quartier.errors import QuartierError
 from quartier.ingest.analysis import VALUE_COLUMNS, FileAnalysis
 from quartier.ingest.compare import delivery_state
-from quartier.ingest.detect import SheetPlan, remember_key, strip_years
+from quartier.ingest.detect import SheetPlan, remember_key, sheet_key
 from quartier.ingest.match import remember_alias
-from quartier.names import normalize
 
 
 class ImportRejected(QuartierError):
@@ -88,7 +87,8 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
                     " SELECT ?, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt FROM _imp_commit", [lid])
         cur.unregister("_imp_commit")
         for (art, text), ziel in fa.accepted.items():
-            remember_alias(cur, art, text, ziel)
+            if (art, text) in fa.remember:  # only after the second confirmation "gilt für alle künftigen Dateien"
+                remember_alias(cur, art, text, ziel)
         if fa.user_plans:
             for plan in fa.plans:
                 save_plan(cur, lieferant, plan, actor.name)
@@ -124,11 +124,6 @@ def save_plan(cur: db.Con, lieferant: str, plan: SheetPlan, user: str) -> None:
     layout = {"header_row": plan.header_row, "header_rows": plan.header_rows, "data_row": plan.data_row,
               "area_col": plan.area_col}
     save_column(cur, lieferant, sheet_key(plan.sheet), json.dumps(layout), "blatt", None, None, user)
-
-
-def sheet_key(sheet: str) -> str:
-    """The key of a remembered sheet layout: the sheet name without years ("Tabelle 2017" and "Tabelle 2018" alike)."""
-    return "@blatt:" + normalize(strip_years(sheet))
 
 
 def save_column(cur: db.Con, lieferant: str, key: str, header: str, role: str, indikator_id: str | None, jahr: int | None,

@@ -1,8 +1,8 @@
 """Total rows in tables with one row per area: never read as an area, checked against the sum of the areas.
 
 A row is a total when its label says so ("Summe", "… insgesamt"), names the city or a Stadtbezirk that is no
-area, repeats an area already read (Bezirk "Eimsbüttel" after Stadtteil "Eimsbüttel"), names a Stadtbezirk
-after the first total, or when its counts equal the sum of the area rows since the last total.
+area, repeats an area already read (Bezirk "Eimsbüttel" after Stadtteil "Eimsbüttel"), or when its counts equal the
+sum of the area rows since the last total.
 """
 
 from __future__ import annotations
@@ -60,8 +60,6 @@ def find_totals(labels: np.ndarray, counts: list[tuple[int, np.ndarray, np.ndarr
             reason = {"stadt": "Name der Stadt", "bezirk": "Name eines Stadtbezirks"}.get(kind or "")
         elif sid in seen:
             reason = "Name kommt schon weiter oben vor"
-        elif kind and out.reasons:
-            reason = "Name eines Stadtbezirks nach der ersten Summenzeile"
         elif len(seg) >= 2 and _equals_sum(i, seg, counts):
             reason = "Werte = Summe der Zeilen darüber"
         if reason is None:

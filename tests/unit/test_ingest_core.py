@@ -154,7 +154,12 @@ def test_accepted_suggestion_is_remembered(con, tmp_path):
     assert not fa.errors
     ingest.commit(con, fa, EDITOR, confirm_warnings=True)
     path2 = xlsx(tmp_path / "b.xlsx", {"D": long_rows([(2026, "Wehringhausn", SGB, 11, 100, 11.0)])})
-    assert not analyse(con, path2).errors  # remembered as an alias
+    assert analyse(con, path2).errors  # accepted once: for that file only, no alias without the second confirmation
+    key = ("sozialraum", "Wehringhausn")
+    fa2 = analyse(con, path2, accepted={key: "M04"}, remember={key})
+    ingest.commit(con, fa2, EDITOR, confirm_warnings=True)
+    path3 = xlsx(tmp_path / "c.xlsx", {"D": long_rows([(2026, "Wehringhausn", SGB, 12, 100, 12.0)])})
+    assert not analyse(con, path3).errors  # confirmed for all later files: remembered as an alias
 
 
 def test_change_needs_confirmation_duplicate_and_withdraw(con, tmp_path):
