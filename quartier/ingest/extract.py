@@ -134,11 +134,11 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
         found = find_totals(g.col(first["sozialraum"].col)[0], _count_columns(plan, g, specs, matcher), matcher)
         total |= found.mask
         reasons = found.reasons
-        for i, c, stated, got in found.mismatches:
+        for i, col, stated, got in found.mismatches:
             fa.findings.append(Finding(
                 WARNING, "summe_abweichend", f"Die Summenzeile {int(absolute[i]) + 1} nennt {fmt_number(stated)}, die "
                 f"Sozialräume darüber ergeben zusammen {fmt_number(got)}. Bitte prüfen, ob Sozialräume fehlen oder doppelt sind.",
-                plan.sheet, V.cell_address(int(absolute[i]), c), fa.headers.get(plan.sheet, {}).get(c, ""), fmt_number(stated)))
+                plan.sheet, V.cell_address(int(absolute[i]), col), fa.headers.get(plan.sheet, {}).get(col, ""), fmt_number(stated)))
     excluded = np.isin(absolute, np.asarray(plan.exclude_rows, dtype=np.int64)) if plan.exclude_rows else np.zeros(n, dtype=bool)
     if total.any():
         rows_t = absolute[total]

@@ -150,7 +150,7 @@ def catalogue_file_frame(con) -> pd.DataFrame:
         "min": ind["min_wert"],
         "max": ind["max_wert"],
         "handlungsfeld": ind["handlungsfeld"],
-        "leitindikator": ind["leitindikator"].map(lambda v: "ja" if v is True or v == 1 else ""),
+        "leitindikator": ind["leitindikator"].map(lambda v: "ja" if not pd.isna(v) and bool(v) else ""),
     })
     def alias_list(row):
         own = {row["name"], row["kurzname"]}
@@ -162,7 +162,7 @@ def catalogue_file_frame(con) -> pd.DataFrame:
 def headline_ids(con, n: int = HEADLINE_COUNT) -> list[str]:
     """The headline indicators: those flagged ``leitindikator`` in catalogue order; without flags the first ``n``."""
     cat = catalogue(con)
-    flagged = cat[cat["leitindikator"].fillna(False).astype(bool)]
+    flagged = cat[cat["leitindikator"].map(lambda v: not pd.isna(v) and bool(v))]
     return list((flagged if len(flagged) else cat.head(n))["id"])
 
 
