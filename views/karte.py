@@ -62,7 +62,7 @@ with st.sidebar:
 # Corridor parameters (used by the map highlight and the analysis section)
 axis = width = share_pct = None
 if axis_names:
-    default_axis = "B 7" if "B 7" in axis_names else axis_names[0]
+    default_axis = axis_names[0]
     c1, c2, c3 = st.columns([1, 2, 2])
     axis = c1.selectbox("Achse", axis_names, index=axis_names.index(default_axis), key="karte_achse")
     width = c2.slider("Korridorbreite je Seite (m)", 250, 2000, 500, step=50, key="karte_breite",
