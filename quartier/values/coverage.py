@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from quartier import db
+from quartier.values import query
 
 LOOKBACK = 3
 COLUMNS = ["indikator_id", "jahr", "stadtbezirk_id", "gebiete_geliefert", "gebiete_gesamt"]
@@ -25,10 +26,11 @@ def coverage(con: db.Con, indicator_ids: list[str] | None = None, years: list[in
 
     Counts of areas only (no values), so it needs no actor: the same for everybody who looks.
     """
+    src = query.current_source(con)  # values on today's areas (re-allocated from earlier Gebietsstände)
     params = [list(indicator_ids) if indicator_ids else None, [int(y) for y in years] if years else None, LOOKBACK]
     df = db.query_df(
         con,
-        "WITH d AS (SELECT DISTINCT indikator_id, jahr, sozialraum_id FROM messwert_aktuell"
+        f"WITH d AS (SELECT DISTINCT indikator_id, jahr, sozialraum_id FROM {src}"  # noqa: S608 - current_source is a fixed name
         "  WHERE ($1 IS NULL OR list_contains($1, indikator_id))),"
         " iy AS (SELECT DISTINCT indikator_id, jahr FROM d WHERE $2 IS NULL OR list_contains($2, jahr)),"
         " prev AS (SELECT DISTINCT iy.indikator_id, iy.jahr, d.sozialraum_id FROM iy JOIN d"

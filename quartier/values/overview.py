@@ -8,8 +8,6 @@ from quartier import db
 from quartier.access import Actor
 from quartier.values import coverage, indicators, protection
 
-HEADLINE_IDS = ["ew_gesamt", "ew_u18", "sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote"]
-
 
 def latest_population(con) -> pd.DataFrame:
     """Sozialräume with their Stadtbezirk and the latest delivered population (``ew_gesamt``)."""
@@ -29,7 +27,7 @@ def headline(con, ids: list[str] | None = None, *, actor: Actor) -> pd.DataFrame
     delivered) and the change to the year before; ``unvollstaendig`` names a later incomplete year
     ("unvollständig: 5 von 23 Sozialräumen geliefert" for 2026) when there is one."""
     cat = indicators.catalogue(con).set_index("id")
-    wanted = [i for i in (ids or HEADLINE_IDS) if i in cat.index]
+    wanted = [i for i in (ids or indicators.headline_ids(con)) if i in cat.index]
     if not wanted:
         wanted = list(cat.index[:6])
     by_year = city_by_year(con, wanted) if actor.can_see_raw else _public_city_by_year(con, wanted, actor=actor)
