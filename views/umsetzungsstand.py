@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from quartier import format as fmt
 from quartier.access import ADMIN, EDITOR, PermissionDenied
 from quartier.actions import charts, model, snapshots, store
 from quartier.tables import to_xlsx_bytes
@@ -15,7 +16,7 @@ from quartier.ui.session import current_actor
 
 page_header(
     "Umsetzungsstand",
-    "Wie weit sind die Handlungsempfehlungen? Stand nach Handlungsfeld und Sozialraum, was überfällig ist oder "
+    "Wie weit sind die Handlungsempfehlungen? Stand nach Handlungsfeld, Sozialraum und Stadtbezirk, was überfällig ist oder "
     "lange nicht aktualisiert wurde, was sich seit einem Datum geändert hat, und eingefrorene Berichtsstände.",
 )
 cu.show_flash()
@@ -36,14 +37,15 @@ if "ust_bezirk" not in st.session_state and st.query_params.get("bezirk") in bez
 bezirk = st.selectbox("Stadtbezirk", ["", *bez_names], key="ust_bezirk",
                       format_func=lambda b: bez_names.get(b, "ganze Stadt (mit stadtweiten Empfehlungen)"))
 if bezirk:
-    df = store.filter_frame(df, bezirk=[bezirk])
+    df = store.of_district(df, bezirk)
     st.query_params["bezirk"] = bezirk
     if df.empty:
-        st.info(f"Für {bez_names[bezirk]} gibt es keine sozialraumbezogenen Empfehlungen.")
+        st.info(f"Für {bez_names[bezirk]} gibt es keine Empfehlungen.")
         st.stop()
-    st.caption(f"Nur Empfehlungen für Sozialräume in {bez_names[bezirk]}; stadtweite Empfehlungen sind ausgeblendet.")
+    st.caption(f"Empfehlungen von {bez_names[bezirk]}: {store.DISTRICT_RULE} Dieselbe Auswahl zählt „Mein Bezirk“.")
 elif "bezirk" in st.query_params:
     del st.query_params["bezirk"]
+shown_ids = set(df["id"])  # changes and Berichtsstände below: the same recommendations only
 
 counts = df["status"].value_counts()
 cols = st.columns(4)
@@ -57,40 +59,46 @@ st.markdown("Nach Status: " + " · ".join(f"{cu.status_badge(s.name)} **{int(cou
 st.caption(f"{len(df)} Empfehlungen, Stichtag {today:%d.%m.%Y}.")
 
 
-def _rollup(by: str, label: str, title: str) -> None:
+def _rollup(by: str, label: str, title: str, districts: dict[str, str] | None = None) -> None:
     st.subheader(title)
-    long = store.rollup(df, by)
+    long = store.rollup(df, by, districts)
     n_groups = long[by].nunique()
     st.altair_chart(charts.status_bars(long, by, label), width="stretch", theme=None, height=34 * n_groups + 130)
-    wide = store.rollup_wide(df, by).rename(columns={by: label, "gesamt": "gesamt"})
+    wide = store.rollup_wide(df, by, districts).rename(columns={by: label, "gesamt": "gesamt"})
     with st.expander(f"Tabelle: {title}"):
         st.dataframe(wide, hide_index=True, width="stretch")
 
 
-t1, t2 = st.tabs(["nach Handlungsfeld", "nach Sozialraum"])
+t1, t2, t3 = st.tabs(["nach Handlungsfeld", "nach Sozialraum", "nach Stadtbezirk"])
 with t1:
     _rollup("handlungsfeld", "Handlungsfeld", "Status nach Handlungsfeld")
 with t2:
     _rollup("sozialraum", "Sozialraum", "Status nach Sozialraum")
     st.caption("Eine Empfehlung für mehrere Sozialräume zählt in jedem davon; stadtweite Empfehlungen stehen unter „stadtweit“.")
+with t3:
+    _rollup("stadtbezirk", "Stadtbezirk", "Umsetzungsstand nach Stadtbezirk",
+            {bezirk: bez_names[bezirk]} if bezirk else bez_names)
+    st.caption(store.DISTRICT_RULE + " Eine stadtweite Empfehlung zählt daher in jedem Stadtbezirk.")
 
 
 def _list(part: pd.DataFrame, empty: str) -> None:
+    """Full width, few columns, long titles wrap: nothing to scroll sideways."""
     if part.empty:
         st.write(empty)
         return
     t = cu.table_frame(part)
-    st.dataframe(t[["Nummer", "Titel", "Federführung", "Status", "Ende geplant", "Letzte Änderung", "Hinweise"]],
-                 hide_index=True, width="stretch")
+    late = store.days_overdue(part, today)
+    t["Tage überfällig"] = [fmt.integer(d) if pd.notna(d) else fmt.NOTHING for d in late]
+    cols = ["Nummer", "Titel", "Status", "Ende geplant", "Tage überfällig", "Letzte Änderung", "Federführung"]
+    st.dataframe(t[cols], hide_index=True, width="stretch", row_height=56, column_config={
+        "Nummer": st.column_config.TextColumn(width=80), "Titel": st.column_config.TextColumn(width="large"),
+        "Tage überfällig": st.column_config.TextColumn(width=110)})
 
 
-c1, c2 = st.columns(2)
-with c1:
-    st.subheader("Überfällig")
-    _list(df[df["ueberfaellig"]].sort_values("ende_geplant"), "Keine überfälligen Empfehlungen.")
-with c2:
-    st.subheader(f"Ohne Aktualisierung seit {months} Monaten")
-    _list(df[df["ohne_aktualisierung"]].sort_values("letzte_aenderung"), "Alle Empfehlungen sind aktuell.")
+st.subheader("Überfällig")
+_list(df[df["ueberfaellig"]].sort_values("ende_geplant"), "Keine überfälligen Empfehlungen.")
+st.subheader(f"Ohne Aktualisierung seit {months} Monaten")
+_list(df[df["ohne_aktualisierung"]].sort_values("letzte_aenderung"), "Alle Empfehlungen sind aktuell.")
 
 st.subheader("Änderungen seit einem Datum")
 snaps = snapshots.snapshots(con)
@@ -98,6 +106,7 @@ default_since = snaps["stichtag"].iloc[0] if not snaps.empty else today - timede
 since = st.date_input("Änderungen seit (z. B. der letzten Ausschusssitzung)", value=pd.Timestamp(default_since).date(),
                       format="DD.MM.YYYY", key="ust_since", max_value=today)
 ch = store.changed_since(con, since, actor=actor)
+ch = ch[ch["empfehlung_id"].isin(shown_ids)]
 if ch.empty:
     st.write(f"Seit dem {since:%d.%m.%Y} wurde nichts geändert.")
 else:
@@ -162,6 +171,8 @@ else:
         a = c1.selectbox("Vergleich: älterer Stand (A)", names, index=1, key="ust_cmp_a")
         b = c2.selectbox("mit neuerem Stand (B)", names, index=0, key="ust_cmp_b")
         diff = snapshots.compare_snapshots(con, ids[a], ids[b], actor=actor)
+        if bezirk:  # the district's recommendations (store.DISTRICT_RULE, by their current areas)
+            diff = diff[diff["id"].isin(shown_ids)]
         if diff.empty:
             st.write("Die beiden Berichtsstände unterscheiden sich nicht.")
         else:

@@ -404,11 +404,38 @@ def retire(con, actor, rec_id: str, justification: str, now: datetime | None = N
 # Roll-ups and changes
 
 
-def rollup(df: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Counts per status by ``handlungsfeld`` or ``sozialraum`` (city-wide ones as "stadtweit"); long format."""
+DISTRICT_RULE = ("Die Empfehlungen eines Stadtbezirks sind die für mindestens einen seiner Sozialräume und alle "
+                 "stadtweiten Empfehlungen.")
+
+
+def of_district(df: pd.DataFrame, bezirk_id: str) -> pd.DataFrame:
+    """The recommendations of a Stadtbezirk (``DISTRICT_RULE``): linked to one of its Sozialräume, or city-wide.
+    The one definition for Mein Bezirk, the PDF and Umsetzungsstand (counts, changes, Berichtsstände)."""
+    if df.empty:
+        return df
+    mine = df["bezirk_ids"].map(lambda b: bezirk_id in set(b or []))
+    return df[mine | (df["ebene"] == "stadtweit")]
+
+
+def days_overdue(df: pd.DataFrame, today: date) -> pd.Series:
+    """Days since the planned end of overdue recommendations (NA for the others)."""
+    end = pd.to_datetime(df["ende_geplant"], errors="coerce")
+    days = (pd.Timestamp(today) - end).dt.days
+    return days.where(df["ueberfaellig"].astype(bool)).astype("Int64")
+
+
+def rollup(df: pd.DataFrame, by: str, districts: dict[str, str] | None = None) -> pd.DataFrame:
+    """Counts per status by ``handlungsfeld``, ``sozialraum`` (city-wide ones as "stadtweit") or
+    ``stadtbezirk`` (``districts``: id -> name; each district's recommendations by :func:`of_district`, so a
+    city-wide one counts in every district); long format."""
     if df.empty:
         return pd.DataFrame(columns=[by, "status", "anzahl"])
-    if by == "sozialraum":
+    if by == "stadtbezirk":
+        parts = [of_district(df, b).assign(stadtbezirk=name) for b, name in (districts or {}).items()]
+        d = pd.concat(parts, ignore_index=True) if parts else df.assign(stadtbezirk=pd.Series(dtype=object))
+        if d.empty:
+            return pd.DataFrame(columns=[by, "status", "anzahl"])
+    elif by == "sozialraum":
         d = df.assign(sozialraum=df.apply(
             lambda r: r["sozialraum_namen"] if (r["ebene"] == "Sozialraum" and r["sozialraum_namen"]) else ["stadtweit"],
             axis=1)).explode("sozialraum")
@@ -419,9 +446,9 @@ def rollup(df: pd.DataFrame, by: str) -> pd.DataFrame:
     return g.sort_values([by, "status"]).reset_index(drop=True)
 
 
-def rollup_wide(df: pd.DataFrame, by: str) -> pd.DataFrame:
+def rollup_wide(df: pd.DataFrame, by: str, districts: dict[str, str] | None = None) -> pd.DataFrame:
     """The roll-up as a table: one row per group, one column per status, plus total."""
-    long = rollup(df, by)
+    long = rollup(df, by, districts)
     if long.empty:
         return pd.DataFrame(columns=[by, *STATUS_NAMES, "gesamt"])
     wide = long.pivot_table(index=by, columns="status", values="anzahl", aggfunc="sum", fill_value=0, observed=False)

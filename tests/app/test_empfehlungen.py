@@ -138,13 +138,31 @@ def test_wirkungsblick_page_compares_and_states_limits(run_page):
     assert not any(o.startswith("HE-27") for o in options)  # internal, hidden from viewers
 
 
+def at_db():
+    import os
+
+    return os.environ["QUARTIER_DB"]
+
+
 def test_umsetzungsstand_district_filter_and_stale_setting(run_page):
     at = run_page("views/umsetzungsstand.py", session={ACTOR_KEY: Actor("admin", "Administration")},
                   query={"bezirk": "haspe"})
     assert not at.exception
     assert at.selectbox(key="ust_bezirk").value == "haspe"
     labels = {m.label: m.value for m in at.metric}
-    assert labels["Empfehlungen"] == "7"  # the seven recommendations for S01 Haspe-Zentrum
+    # the district's recommendations: its areas' plus the city-wide ones, as Mein Bezirk counts them
+    from quartier import db
+    from quartier.reports import scope as report_scope
+    from quartier.reports import summary as report_summary
+
+    con = db.connect(at_db())
+    try:
+        recs, _ = report_summary.recommendations(con, report_scope.bezirk_scope(con, "haspe"),
+                                                 actor=Actor("admin", "Administration"))
+    finally:
+        con.close()
+    assert labels["Empfehlungen"] == str(len(recs)) and len(recs) > 7  # before: 7 (its areas only)
+    assert "stadtweiten Empfehlungen" in " ".join(c.value for c in at.caption)
     stale_before = int(labels["ohne Aktualisierung seit 6 Monaten"])
     at.number_input(key="ust_frist_monate").set_value(24)
     next(b for b in at.button if b.label == "Speichern").click().run()
