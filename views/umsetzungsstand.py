@@ -13,6 +13,7 @@ from quartier.ui import actions as cu
 from quartier.ui.common import get_con
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
+from quartier.values.charts import german
 
 page_header(
     "Umsetzungsstand",
@@ -63,7 +64,7 @@ def _rollup(by: str, label: str, title: str, districts: dict[str, str] | None = 
     st.subheader(title)
     long = store.rollup(df, by, districts)
     n_groups = long[by].nunique()
-    st.altair_chart(charts.status_bars(long, by, label), width="stretch", theme=None, height=34 * n_groups + 130)
+    st.altair_chart(german(charts.status_bars(long, by, label)), width="stretch", theme=None, height=34 * n_groups + 130)
     wide = store.rollup_wide(df, by, districts).rename(columns={by: label, "gesamt": "gesamt"})
     with st.expander(f"Tabelle: {title}"):
         st.dataframe(wide, hide_index=True, width="stretch")

@@ -14,6 +14,7 @@ from quartier.actions import charts, effect, model, snapshots, store
 from quartier.actions import excel as cio
 from quartier.ui.common import data_stamp, get_con
 from quartier.values import indicators
+from quartier.values.charts import german
 
 FLASH_KEY = "emp_flash"
 
@@ -328,7 +329,8 @@ def render_indicators(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> Non
         parts.append(city[["jahr", "wert", "zaehler", "nenner", "gesperrt", "gruppe"]])
         series = pd.concat(parts, ignore_index=True)
         st.markdown(f"**{m['name']}** ({m['einheit']}; {indicators.DIRECTION_LABEL.get(m['richtung'], '')})")
-        st.altair_chart(charts.indicator_lines(series, m["kurzname"] or m["name"], m["einheit"], start_year), width="stretch",
+        st.altair_chart(german(charts.indicator_lines(series, m["kurzname"] or m["name"], m["einheit"], start_year)),
+                        width="stretch",
                         theme=None, height=330)
         wide = series.assign(txt=[fmt.value(w, m["einheit"], suppressed=bool(g)) for w, g in zip(series["wert"], series["gesperrt"])])
         wide = wide.pivot_table(index="jahr", columns="gruppe", values="txt", aggfunc="first").reset_index()
@@ -353,7 +355,7 @@ def render_effect(rid: str, actor) -> None:
                     f"{eff['start_jahr']} gilt als Übergangsjahr und zählt weder zu vorher noch zu nachher.")
     for item in eff["indikatoren"]:
         st.markdown(f"**{item['name']}**")
-        st.altair_chart(charts.indicator_lines(item["reihe"], item["kurzname"], item["einheit"], eff["start_jahr"]),
+        st.altair_chart(german(charts.indicator_lines(item["reihe"], item["kurzname"], item["einheit"], eff["start_jahr"])),
                         width="stretch", theme=None, height=330)
         rows = []
         for grp, p in item["perioden"].items():

@@ -77,3 +77,19 @@ def test_no_raw_values_after_a_partial_delivery(app_db, run_page, tmp_path, caps
                 if m:
                     bad.append((spec.file, t[max(0, m.start() - 60): m.end() + 60]))
     assert bad == [], bad
+
+
+def test_every_chart_formats_numbers_in_german(run_page):
+    """Axes and tooltips of every Vega-Lite chart use the German locale (decimal comma), on every page."""
+    import json
+
+    seen, missing = 0, []
+    for spec in PAGES:
+        at = run_page(spec.file, actor=ACTORS[ADMIN], query={"bezirk": "haspe", "sr": "M04"})
+        for chart in at.get("vega_lite_chart"):
+            seen += 1
+            vl = json.loads(chart.proto.spec)
+            number = ((vl.get("config") or {}).get("locale") or {}).get("number") or {}
+            if number.get("decimal") != ",":
+                missing.append((spec.file, str(vl.get("title"))[:60]))
+    assert seen >= 5 and missing == [], missing
