@@ -30,6 +30,7 @@ CATALOGUE_COLUMNS = {
     "max": "max_wert",
     "handlungsfeld": "handlungsfeld",
     "aliase": "aliase",
+    "schwelle": "schwelle",
 }
 DIRECTION_WORDS = {
     "higher": "higher", "hoeher": "higher", "höher": "higher", "hoch": "higher", "+": "higher",
@@ -77,7 +78,7 @@ def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
         for key in ("kurzname", "einheit", "lieferant", "definition", "zaehler", "nenner", "handlungsfeld"):
             row[CATALOGUE_COLUMNS[key]] = get(key) or None
         row["richtung"] = DIRECTION_WORDS[direction_raw]
-        for key in ("min", "max"):
+        for key in ("min", "max", "schwelle"):
             txt = get(key).replace(",", ".")
             try:
                 row[CATALOGUE_COLUMNS[key]] = float(txt) if txt else None
@@ -93,18 +94,19 @@ def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
         existing = {r[0] for r in cur.execute("SELECT id FROM indikator").fetchall()}
         for r in rows:
             vals = [r["name"], r["kurzname"], r["einheit"], r["lieferant"], r["richtung"], r["definition"],
-                    r["zaehler_def"], r["nenner_def"], r["min_wert"], r["max_wert"], r["handlungsfeld"], r["sortierung"]]
+                    r["zaehler_def"], r["nenner_def"], r["min_wert"], r["max_wert"], r["handlungsfeld"], r["sortierung"],
+                    r["schwelle"]]
             if r["id"] in existing:
                 cur.execute(
                     "UPDATE indikator SET name=?, kurzname=?, einheit=?, lieferant=?, richtung=?, definition=?,"
-                    " zaehler_def=?, nenner_def=?, min_wert=?, max_wert=?, handlungsfeld=?, sortierung=? WHERE id=?",
+                    " zaehler_def=?, nenner_def=?, min_wert=?, max_wert=?, handlungsfeld=?, sortierung=?, schwelle=? WHERE id=?",
                     vals + [r["id"]],
                 )
                 updated += 1
             else:
                 cur.execute(
                     "INSERT INTO indikator (name, kurzname, einheit, lieferant, richtung, definition, zaehler_def,"
-                    " nenner_def, min_wert, max_wert, handlungsfeld, sortierung, id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " nenner_def, min_wert, max_wert, handlungsfeld, sortierung, schwelle, id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     vals + [r["id"]],
                 )
                 new += 1
@@ -143,6 +145,7 @@ def catalogue_file_frame(con) -> pd.DataFrame:
         "min": ind["min_wert"],
         "max": ind["max_wert"],
         "handlungsfeld": ind["handlungsfeld"],
+        "schwelle": ind["schwelle"],
     })
     def alias_list(row):
         own = {row["name"], row["kurzname"]}
