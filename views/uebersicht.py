@@ -3,6 +3,7 @@
 import streamlit as st
 
 from quartier import format as fmt
+from quartier.ui import hinweise as hinweise_ui
 from quartier.ui.common import arrow, attribution, city_name, data_stamp, get_con, view_of
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
@@ -80,6 +81,8 @@ else:
     for i, card in enumerate(cards):
         cols[i % len(cols)].metric(**card, border=True)
     st.caption("Quoten der Gesamtstadt aus der Summe der Zähler und Nenner aller Sozialräume berechnet.")
+
+hinweise_ui.section(current_actor(), lieferung=hinweise_ui.latest_lieferung())
 
 st.subheader("Stadtbezirke und Sozialräume")
 st.markdown(intro)

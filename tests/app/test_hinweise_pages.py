@@ -1,0 +1,36 @@
+"""Issue 18 §2: the Hinweise sections on the start page, Mein Bezirk and Lieferungen (links to the Steckbrief)."""
+
+from __future__ import annotations
+
+import pytest
+
+from quartier.access import PUBLIC
+from quartier.ui.hinweise import TITLE
+
+
+def _hinweis_tables(at):
+    return [d.value for d in at.dataframe if {"Hinweis", "Art", "Sozialraum"} <= set(d.value.columns)]
+
+
+@pytest.mark.parametrize("page", ["views/uebersicht.py", "views/mein_bezirk.py"])
+def test_section_lists_hinweise_with_links(run_page, page):
+    at = run_page(page)
+    assert not at.exception
+    assert TITLE in [s.value for s in at.subheader]
+    tables = _hinweis_tables(at)
+    if page.endswith("uebersicht.py"):  # the demo's latest delivery gives Hinweise city-wide
+        assert tables and len(tables[0]) > 0
+    for t in tables:
+        assert t["Sozialraum"].str.match(r"^/sozialraeume\?sr=[^#&]+#").all()
+
+
+def test_viewer_start_page(run_page):
+    at = run_page("views/uebersicht.py", actor=PUBLIC)
+    assert not at.exception
+    assert TITLE in [s.value for s in at.subheader]
+
+
+def test_lieferungen_shows_hinweise_of_a_delivery(run_page):
+    at = run_page("views/lieferungen.py")
+    assert not at.exception
+    assert any(s.value.startswith("Hinweise aus Lieferung Nr.") for s in at.subheader)
