@@ -82,8 +82,6 @@ else:
         cols[i % len(cols)].metric(**card, border=True)
     st.caption("Quoten der Gesamtstadt aus der Summe der Zähler und Nenner aller Sozialräume berechnet.")
 
-hinweise_ui.section(current_actor(), lieferung=hinweise_ui.latest_lieferung())
-
 st.subheader("Stadtbezirke und Sozialräume")
 st.markdown(intro)
 cols = st.columns(max(1, len(districts)))
@@ -95,6 +93,8 @@ for col, (head_md, list_md) in zip(cols, districts):
 
 with st.expander("Tabelle: Sozialräume mit Einwohnerzahl"):
     st.dataframe(table, hide_index=True, width="stretch")
+
+hinweise_ui.section(current_actor(), lieferung=hinweise_ui.latest_lieferung())
 
 st.subheader("Datenstand")
 if status is None:
