@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from quartier.access import PUBLIC
@@ -34,3 +36,13 @@ def test_lieferungen_shows_hinweise_of_a_delivery(run_page):
     at = run_page("views/lieferungen.py")
     assert not at.exception
     assert any(s.value.startswith("Hinweise aus Lieferung Nr.") for s in at.subheader)
+
+
+def test_steckbrief_shows_comparable_areas(run_page):
+    at = run_page("views/sozialraeume.py", query={"sr": "M04"})
+    assert not at.exception
+    t = [d.value for d in at.dataframe if "ähnlich, weil …" in d.value.columns]
+    assert t and len(t[0]) == 5 and t[0]["Sozialraum"].str.startswith("/sozialraeume?sr=").all()
+    assert "Handlungsempfehlungen" in t[0].columns
+    cards = " ".join(m.value for m in at.markdown)
+    assert re.search(r"### \d+,\d % \(\d+,\d–\d+,\d\)", cards)  # a value with its 95 % interval
