@@ -107,12 +107,12 @@ class _DistanceRaster:
 
 def _statistic(inside: np.ndarray, num: np.ndarray, den: np.ndarray | None, factor: float) -> np.ndarray:
     """Inside − outside for each row of the boolean matrix ``inside`` (placements x areas)."""
-    I = inside.astype(float)
-    O = 1.0 - I
+    ins = inside.astype(float)
+    out = 1.0 - ins
     with np.errstate(invalid="ignore", divide="ignore"):
         if den is None:  # counts: mean per area
-            return I @ num / I.sum(axis=1) - O @ num / O.sum(axis=1)
-        return (I @ num / (I @ den) - O @ num / (O @ den)) * factor
+            return ins @ num / ins.sum(axis=1) - out @ num / out.sum(axis=1)
+        return (ins @ num / (ins @ den) - out @ num / (out @ den)) * factor
 
 
 def permutation_test(areas_m: list, axis_m, width_m: float, share: float, observed_inside: np.ndarray,
