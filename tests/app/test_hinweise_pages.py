@@ -46,3 +46,12 @@ def test_steckbrief_shows_comparable_areas(run_page):
     assert "Handlungsempfehlungen" in t[0].columns
     cards = " ".join(m.value for m in at.markdown)
     assert re.search(r"### \d+,\d % \(\d+,\d–\d+,\d\)", cards)  # a value with its 95 % interval
+
+
+def test_karte_corridor_test_sentence_and_lisa(run_page):
+    at = run_page("views/karte.py")
+    assert not at.exception
+    md = " ".join(m.value for m in at.markdown)
+    assert "Ist der Unterschied größer als der Zufall?" in md and "p " in md and "Grenzen:" in md
+    lisa = [d.value for d in at.dataframe if "Lokales Muster (LISA)" in d.value.columns]
+    assert lisa and len(lisa[0]) > 0
