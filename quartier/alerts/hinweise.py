@@ -327,16 +327,16 @@ def hinweise(con, *, actor: Actor, lieferung: int | None = None, seit: str | dt.
     names = dict(zip(area_df["id"].astype(str), area_df["name"].astype(str)))
     bez_of = dict(zip(area_df["id"].astype(str), area_df["bezirk_id"]))
     out: list[Hinweis] = []
-    if len(pairs) and set(kinds) - {"klassenwechsel"}:
-        cat = indicators.catalogue(con).set_index("id")
-        pairs = pairs[pairs["indikator_id"].isin(cat.index)]
-        ids = sorted(pairs["indikator_id"].astype(str).unique())
+    cat = indicators.catalogue(con).set_index("id")
+    pairs = pairs[pairs["indikator_id"].isin(cat.index)]
+    ids = sorted(pairs["indikator_id"].astype(str).unique())
+    if ids and set(kinds) - {"klassenwechsel"}:
         need_years = sorted({int(y) - k for y in pairs["jahr"] for k in range(TREND_YEARS + 1)})
-        vals = _load(con, ids, need_years, actor) if ids else pd.DataFrame()
+        vals = _load(con, ids, need_years, actor)
         areas = np.array(sorted(names))
         if bez_id is not None:
             areas = np.array([a for a in areas if bez_of.get(a) == bez_id])
-        cube = _cube(vals, ids, areas, need_years) if ids else None
+        cube = _cube(vals, ids, areas, need_years)
         for r in pairs.sort_values(["indikator_id", "jahr"]).to_dict("records"):
             meta = cat.loc[r["indikator_id"]].to_dict()
             sch = meta.get("schwelle")

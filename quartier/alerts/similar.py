@@ -14,6 +14,8 @@ missing).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -70,13 +72,21 @@ def rank(Z: np.ndarray, ids: list[str], target: int, k: int) -> list[tuple[int, 
     return out
 
 
-def similar(con, sozialraum_id: str, year: int, k: int = 5, indicator_ids: list[str] | None = None, *,
-            actor: Actor) -> dict:
-    """``{"sozialraum", "jahr", "indikatoren", "aehnliche": [{"id", "name", "distanz", "naechste_indikatoren"}]}``."""
+@dataclass(frozen=True)
+class Profiles:
+    """The z-standardised profiles of all areas in one year (load once, rank many areas)."""
+
+    year: int
+    ids: list[str]
+    names: dict[str, str]
+    indicators: list[str]
+    Z: np.ndarray
+
+
+def profiles(con, year: int, indicator_ids: list[str] | None = None, *, actor: Actor) -> Profiles:
+    """Values of ``year`` as ``actor`` may see them, z-standardised per indicator over all areas."""
     areas = indicators.areas(con)
     ids = [str(i) for i in areas["id"]]
-    if sozialraum_id not in ids:
-        raise SimilarError(f"Sozialraum {sozialraum_id!r} ist nicht bekannt.")
     cat_ids = set(indicators.catalogue(con)["id"].astype(str))
     inds = list(indicator_ids) if indicator_ids else default_indicators(con)
     unknown = [i for i in inds if i not in cat_ids]
@@ -88,19 +98,31 @@ def similar(con, sozialraum_id: str, year: int, k: int = 5, indicator_ids: list[
     if v.empty:
         raise SimilarError(f"Für {year} liegen zu diesen Indikatoren keine Werte vor.")
     wide = v.pivot_table(index="sozialraum_id", columns="indikator_id", values="wert", aggfunc="first", dropna=False)
-    wide = wide.reindex(index=ids, columns=inds)
-    X = wide.to_numpy(dtype=float)
-    Z = zscores(X)
-    target = ids.index(sozialraum_id)
-    if np.isnan(Z[target]).all():
-        raise SimilarError(f"Sozialraum {sozialraum_id} hat {year} keinen (sichtbaren) Wert dieser Indikatoren.")
-    names = dict(zip(ids, areas["name"].astype(str)))
+    X = wide.reindex(index=ids, columns=inds).to_numpy(dtype=float)
+    return Profiles(int(year), ids, dict(zip(ids, areas["name"].astype(str))), inds, zscores(X))
+
+
+def similar_in(p: Profiles, sozialraum_id: str, k: int = 5) -> dict:
+    """The result of :func:`similar` from loaded profiles."""
+    if sozialraum_id not in p.names:
+        raise SimilarError(f"Sozialraum {sozialraum_id!r} ist nicht bekannt.")
+    target = p.ids.index(sozialraum_id)
+    if np.isnan(p.Z[target]).all():
+        raise SimilarError(f"Sozialraum {sozialraum_id} hat {p.year} keinen (sichtbaren) Wert dieser Indikatoren.")
     return {
-        "sozialraum": sozialraum_id, "jahr": int(year), "indikatoren": inds,
-        "aehnliche": [{"id": ids[i], "name": names[ids[i]], "distanz": round(d, 6),
-                       "naechste_indikatoren": [inds[j] for j in near]}
-                      for i, d, near in rank(Z, ids, target, int(k))],
+        "sozialraum": sozialraum_id, "jahr": p.year, "indikatoren": list(p.indicators),
+        "aehnliche": [{"id": p.ids[i], "name": p.names[p.ids[i]], "distanz": round(d, 6),
+                       "naechste_indikatoren": [p.indicators[j] for j in near]}
+                      for i, d, near in rank(p.Z, p.ids, target, int(k))],
     }
+
+
+def similar(con, sozialraum_id: str, year: int, k: int = 5, indicator_ids: list[str] | None = None, *,
+            actor: Actor) -> dict:
+    """``{"sozialraum", "jahr", "indikatoren", "aehnliche": [{"id", "name", "distanz", "naechste_indikatoren"}]}``."""
+    if con.cursor().execute("SELECT count(*) FROM sozialraum WHERE id = ?", [sozialraum_id]).fetchone()[0] == 0:
+        raise SimilarError(f"Sozialraum {sozialraum_id!r} ist nicht bekannt.")
+    return similar_in(profiles(con, year, indicator_ids, actor=actor), sozialraum_id, k)
 
 
 def latest_year(con, indicator_ids: list[str]) -> int | None:
@@ -117,4 +139,5 @@ def frame(result: dict, labels: dict[str, str] | None = None) -> pd.DataFrame:
                          for r in result["aehnliche"]], columns=["id", "name", "distanz", "weil"])
 
 
-__all__ = ["SimilarError", "default_indicators", "frame", "latest_year", "rank", "similar", "zscores"]
+__all__ = ["Profiles", "SimilarError", "default_indicators", "frame", "latest_year", "profiles", "rank", "similar",
+           "similar_in", "zscores"]

@@ -67,8 +67,8 @@ def sample_points(areas_m: list, per_area: int = POINTS_PER_AREA) -> tuple[np.nd
     for k, g in enumerate(areas_m):
         x0, y0, x1, y1 = g.bounds
         step = max(np.sqrt(max(g.area, 1.0) / per_area), 1.0)
-        gx, gy = np.meshgrid(np.arange(x0 + step / 2, x1, step), np.arange(y0 + step / 2, y1, step))
-        gx, gy = gx.ravel(), gy.ravel()
+        mx, my = np.meshgrid(np.arange(x0 + step / 2, x1, step), np.arange(y0 + step / 2, y1, step))
+        gx, gy = mx.ravel(), my.ravel()
         inside = shapely.contains_xy(g, gx, gy)
         if not inside.any():
             p = g.representative_point()

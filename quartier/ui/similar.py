@@ -16,15 +16,26 @@ from quartier.values import indicators
 TITLE = "Vergleichbare Sozialräume"
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _similar(stamp: int, looking: Actor, sozialraum_id: str, k: int) -> dict | None:
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _profiles(stamp: int, looking: Actor) -> similar.Profiles | None:
+    """All areas' profiles of the latest year, loaded once per data stamp and viewer kind (read-only)."""
     con = get_con()
     ids = similar.default_indicators(con)
     year = similar.latest_year(con, ids) if ids else None
     if year is None:
         return None
     try:
-        return similar.similar(con, sozialraum_id, year, k=k, indicator_ids=ids, actor=looking)
+        return similar.profiles(con, year, ids, actor=looking)
+    except similar.SimilarError:
+        return None
+
+
+def _similar(stamp: int, looking: Actor, sozialraum_id: str, k: int) -> dict | None:
+    prof = _profiles(stamp, looking)
+    if prof is None:
+        return None
+    try:
+        return similar.similar_in(prof, sozialraum_id, k)
     except similar.SimilarError:
         return None
 
