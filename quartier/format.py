@@ -20,7 +20,10 @@ def number(v, decimals: int = 1) -> str:
     """12.5 -> '12,5'; 1234 -> '1.234' (decimals=0)."""
     if _is_missing(v):
         return NOTHING
-    s = f"{float(v):,.{decimals}f}"
+    x = round(float(v), decimals)
+    if x == 0:
+        x = 0.0  # no "-0,0": a value that rounds to zero has no sign
+    s = f"{x:,.{decimals}f}"
     return s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
 
 
@@ -46,7 +49,8 @@ def change(v, unit: str | None = None, decimals: int = 1) -> str:
     if _is_missing(v):
         return NOTHING
     u = (unit or "").strip()
-    sign = "+" if v > 0 else ("−" if v < 0 else "±")
+    shown = round(float(v), 0 if u.lower() == "anzahl" else decimals)
+    sign = "+" if shown > 0 else ("−" if shown < 0 else "±")
     text = number(abs(v), 0 if u.lower() == "anzahl" else decimals)
     suffix = " Pp." if u == "%" else (f" {u}" if u and u.lower() != "anzahl" else "")
     return f"{sign}{text}{suffix}"
