@@ -20,11 +20,18 @@ def number(v, decimals: int = 1) -> str:
     """12.5 -> '12,5'; 1234 -> '1.234' (decimals=0)."""
     if _is_missing(v):
         return NOTHING
-    x = round(float(v), decimals)
-    if x == 0:
-        x = 0.0  # no "-0,0": a value that rounds to zero has no sign
-    s = f"{x:,.{decimals}f}"
-    return s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    s = f"{float(v):,.{decimals}f}"
+    return unsigned_zero(s.replace(",", "\u2009").replace(".", ",").replace("\u2009", "."))
+
+
+def is_zero_text(text: str) -> bool:
+    """'0,00', '-0,0' -> True: the text shows no digit but zeros."""
+    return not any(c in "123456789" for c in text)
+
+
+def unsigned_zero(text: str) -> str:
+    """No '-0,0': a value that rounds to zero is shown without a sign."""
+    return text.lstrip("-−") if is_zero_text(text) else text
 
 
 def integer(v) -> str:
@@ -49,8 +56,7 @@ def change(v, unit: str | None = None, decimals: int = 1) -> str:
     if _is_missing(v):
         return NOTHING
     u = (unit or "").strip()
-    shown = round(float(v), 0 if u.lower() == "anzahl" else decimals)
-    sign = "+" if shown > 0 else ("−" if shown < 0 else "±")
     text = number(abs(v), 0 if u.lower() == "anzahl" else decimals)
+    sign = "±" if is_zero_text(text) else ("+" if v > 0 else "−")
     suffix = " Pp." if u == "%" else (f" {u}" if u and u.lower() != "anzahl" else "")
     return f"{sign}{text}{suffix}"

@@ -62,9 +62,7 @@ _DE = str.maketrans({",": ".", ".": ","})
 def _num_texts(values: np.ndarray, decimals: int) -> list[str]:
     """German number texts for many values at once (same output as :func:`quartier.format.number`)."""
     fmt_spec = f"{{:,.{decimals}f}}"
-    values = np.round(np.asarray(values, dtype=float), decimals)
-    values = np.where(values == 0, 0.0, values)  # no "-0,0"
-    return [fmt.NOTHING if not np.isfinite(v) else fmt_spec.format(v).translate(_DE) for v in values]
+    return [fmt.NOTHING if not np.isfinite(v) else fmt.unsigned_zero(fmt_spec.format(v).translate(_DE)) for v in values]
 
 
 def _value_texts(values: np.ndarray, unit: str | None, decimals: int) -> list[str]:
@@ -78,11 +76,9 @@ def _value_texts(values: np.ndarray, unit: str | None, decimals: int) -> list[st
 def _change_texts(values: np.ndarray, unit: str | None, decimals: int) -> list[str]:
     u = (unit or "").strip()
     suffix = " Pp." if u == "%" else (f" {u}" if u and u.lower() != "anzahl" else "")
-    dec = 0 if u.lower() == "anzahl" else decimals
-    texts = _num_texts(np.abs(values), dec)
-    shown = np.round(np.asarray(values, dtype=float), dec)  # the sign of what is shown
-    return [t if t == fmt.NOTHING else ("+" if v > 0 else "−" if v < 0 else "±") + t + suffix
-            for t, v in zip(texts, shown)]
+    texts = _num_texts(np.abs(values), 0 if u.lower() == "anzahl" else decimals)
+    return [t if t == fmt.NOTHING else ("±" if fmt.is_zero_text(t) else "+" if v > 0 else "−") + t + suffix
+            for t, v in zip(texts, values)]
 
 
 def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: str, unit: str | None,
