@@ -18,7 +18,7 @@ qp = st.query_params
 bz = mb.bezirke()
 names = dict(zip(bz["id"], bz["name"]))
 
-# --- state from the URL (?bezirk=haspe&praesentation=1&folie=2&seit=2026-03-01), then from the widgets
+# --- state from the URL (?bezirk=nord&praesentation=1&folie=2&seit=2026-03-01), then from the widgets
 url_bezirk = qp.get(mb.QP_BEZIRK)
 if url_bezirk and url_bezirk != st.session_state.get("mb_url_seen"):
     st.session_state["mb_url_seen"] = url_bezirk
@@ -187,7 +187,7 @@ else:
     st.subheader(f"Kennzahlen: {scope.name} im Vergleich zur Stadt")
     st.markdown(mb.cards_html(sm.headline, scope.name), unsafe_allow_html=True)
     st.caption("Pfeil und Text zeigen die Veränderung gegenüber dem Vorjahr; „günstig“/„ungünstig“ folgt der Richtung "
-               "des Indikators (eine sinkende SGB-II-Quote ist günstig). Bezirks- und Stadtwerte aus der Summe der "
+               "des Indikators (sinkt ein Wert, bei dem ein höherer Wert mehr Bedarf bedeutet, ist das günstig). Bezirks- und Stadtwerte aus der Summe der "
                "Zähler und Nenner; „•“ = zum Schutz kleiner Fallzahlen gesperrt.")
     st.subheader("Sozialräume nach Handlungsbedarf")
     st.caption(sm.ranking_note)

@@ -16,7 +16,7 @@ from quartier.cli.base import UsageError, emit_json, say
 
 def register(sub, common) -> None:
     p = sub.add_parser(
-        "corridor", parents=[common], help="Korridor-Analyse: Kennzahl entlang einer Achse (z. B. B 7) gegenüber der übrigen Stadt",
+        "corridor", parents=[common], help="Korridor-Analyse: Kennzahl entlang einer Achse (z. B. einer Bundesstraße) gegenüber der übrigen Stadt",
         description="Vergleicht eine Kennzahl in den Sozialräumen entlang einer Achse mit der übrigen Stadt. Ein "
                     "Sozialraum gehört zum Korridor, wenn mindestens der Flächenanteil --share innerhalb von --width "
                     "Metern um die Achse liegt (gerechnet in ETRS89/UTM 32N). Quoten werden mit dem Nenner gewichtet "
@@ -26,7 +26,7 @@ def register(sub, common) -> None:
     p.add_argument("--width", required=True, type=float, metavar="METER", help="Korridorbreite in Metern je Seite der Achse")
     p.add_argument("--share", type=float, default=0.25, metavar="ANTEIL",
                    help="Mindestanteil der Fläche im Korridor, 0 bis 1 (Standard 0.25)")
-    p.add_argument("--axis", metavar="NAME", help="Name der Achse (Standard: B 7 bzw. die einzige Achse)")
+    p.add_argument("--axis", metavar="NAME", help="Name der Achse (Standard: die erste Achse nach Namen)")
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON auf stdout")
     p.set_defaults(func=cmd_corridor)
 

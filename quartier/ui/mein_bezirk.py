@@ -72,7 +72,7 @@ def _rgb(hex_color: str, alpha: int = 235) -> list[int]:
 
 def deck(md: svgmap.MapData, scope: report_scope.Scope, height_px: int = 520, label_size: int | None = None):
     """pydeck map zoomed to the district: its Sozialräume coloured by need class with labels, the
-    other areas pale, district boundaries and the axis (B 7) from :mod:`quartier.maps`."""
+    other areas pale, district boundaries and the axes (if any) from :mod:`quartier.maps`."""
     from quartier.ui.karte import payload as shared_payload
 
     payload = shared_payload()  # one copy of the simplified geometry for all map pages
@@ -121,8 +121,9 @@ def legend_html(md: svgmap.MapData, big: bool = False) -> str:
     items += ('<span style="display:inline-block"><span style="display:inline-block;width:1.4em;height:1em;'
               'background:#c8c8c8;border:1px solid #222;vertical-align:middle"></span> gesperrt/keine Daten</span>')
     return (f'<div style="font-size:{size}"><b>{html.escape(md.indicator_name)}</b> – Klassen (Quartile der Stadt), '
-            f'von wenig zu viel Bedarf. Kräftige Linie mit Beschriftung: {", ".join(html.escape(n) for n, _ in md.axes) or "Achse"}; '
-            'dicke dunkle Linien: Stadtbezirksgrenzen'
+            'von wenig zu viel Bedarf. '
+            + (f'Kräftige Linie mit Beschriftung: {", ".join(html.escape(n) for n, _ in md.axes)}; ' if md.axes else "")
+            + 'dicke dunkle Linien: Stadtbezirksgrenzen'
             f'<br/>{items}</div>')
 
 

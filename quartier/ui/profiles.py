@@ -88,7 +88,7 @@ def catalogue() -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
-# URL state: ?sr=M04,S01&ind=sgb2_u18,seu_sprache  |  ?bezirk=haspe  |  &ansicht=vergleich
+# URL state: ?sr=P004,P017&ind=ind_a,ind_b  |  ?bezirk=nord  |  &ansicht=vergleich
 
 
 def _url_key() -> tuple:
