@@ -141,3 +141,18 @@ def test_a_few_large_areas_are_all_labelled_with_their_names():
     placed = svgmap.area_labels(md, _tx(md), label="name")
     assert len(placed) == 16 and all(lines[0].startswith("Gebiet") for _, _, _, lines in placed)
     assert "zu klein" not in svgmap.map_svg(md)
+
+
+def test_total_row_with_an_unknown_name_is_found_by_its_sums(city2_copy, tmp_path):
+    """'Teilraum Nord' is neither an area nor a Stadtbezirk: its counts equal the sum of the rows above, so it is a
+    total (found by bench/bench_import.py's yearbook file), not an unknown Sozialraum."""
+    from quartier import ingest
+    from tests.unit.ingest_files import xlsx
+
+    rows = [["Stadtteil", "Einwohnerzahl", "Kinder unter 18 Jahren"],
+            ["Nordviertel 1", 1000, 100], ["Nordviertel 2", 2000, 300], ["Teilraum Nord", 3000, 400]]
+    path = xlsx(tmp_path / "teilraum_2025.xlsx", {"2025": rows})
+    con = db.connect(city2_copy)
+    fa = ingest.analyse_file(con, path.read_bytes(), path.name)
+    assert not fa.errors, [f.message for f in fa.errors]
+    assert len(fa.values) == 4 and any("Summe der Zeilen darüber" in f.message for f in fa.infos)
