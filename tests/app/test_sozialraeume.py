@@ -82,7 +82,8 @@ def test_unknown_ids_are_reported_and_skipped(run_page):
     warnings = " ".join(w.value for w in at.warning)
     assert "ZZ9" in warnings and "gibtsnicht" in warnings
     assert at.multiselect(key="sr_auswahl").value == ["M04"]
-    assert at.multiselect(key="sr_indikatoren").value == ["sgb2_u18"]  # default indicator
+    # the catalogue's default indicator (leitindikator flags: the first flagged rate with a direction)
+    assert at.multiselect(key="sr_indikatoren").value == ["sgb2_u15"]
 
 
 def test_changing_widgets_updates_the_url(run_page):
