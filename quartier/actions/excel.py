@@ -103,7 +103,7 @@ def explanation_frame() -> pd.DataFrame:
     rows += [
         {"Bereich": "Spalte", "Wert": ID_LABEL, "Erläuterung": "Pflicht. Eindeutige Nummer; neue Nummer = neue Empfehlung."},
         {"Bereich": "Spalte", "Wert": "Sozialräume, Kennzahlen, Zielgruppe, Beteiligte Ämter",
-         "Erläuterung": "Mehrere Einträge mit | trennen; Sozialräume als Nummer (z. B. M02), Kennzahlen als Id (z. B. sgb2_u15)."},
+         "Erläuterung": "Mehrere Einträge mit | trennen; Sozialräume als Nummer (z. B. 0101), Kennzahlen als Id (wie im Indikatorenkatalog)."},
         {"Bereich": "Spalte", "Wert": "Datumsspalten", "Erläuterung": "TT.MM.JJJJ oder als Excel-Datum."},
         {"Bereich": "Spalte", "Wert": "Öffentlich, Ausgeschieden, Beispiel", "Erläuterung": "ja oder nein."},
         {"Bereich": "Spalte", "Wert": REASON_LABEL,

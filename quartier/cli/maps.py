@@ -21,7 +21,7 @@ def register(sub, common) -> None:
                     "Sozialraum gehört zum Korridor, wenn mindestens der Flächenanteil --share innerhalb von --width "
                     "Metern um die Achse liegt (gerechnet in ETRS89/UTM 32N). Quoten werden mit dem Nenner gewichtet "
                     "(Summe der Zähler / Summe der Nenner).")
-    p.add_argument("--indicator", required=True, metavar="ID", help="Indikator-Id, z. B. sgb2_u15")
+    p.add_argument("--indicator", required=True, metavar="ID", help="Indikator-Id wie im Indikatorenkatalog")
     p.add_argument("--year", required=True, type=int, metavar="JAHR", help="Berichtsjahr")
     p.add_argument("--width", required=True, type=float, metavar="METER", help="Korridorbreite in Metern je Seite der Achse")
     p.add_argument("--share", type=float, default=0.25, metavar="ANTEIL",
