@@ -288,7 +288,7 @@ def _parse(key: str, v, lk: _Lookup, warnings: list[str]):
             sid = lk.area_norm.get(normalize(t))
             (out.append(sid) if sid else bad.append(t))
         if bad:
-            raise _CellError(f"Sozialraum {', '.join(bad)} unbekannt: bitte die Nummer (z. B. M02) oder den Namen verwenden.")
+            raise _CellError(f"Sozialraum {', '.join(bad)} unbekannt: bitte die Nummer oder den Namen wie in der Gebietsliste verwenden.")
         return sorted(set(out))
     if key == "indikatoren":
         out, bad = [], []
