@@ -328,6 +328,8 @@ def _comparable(rec: dict) -> dict:
     out = {}
     for k in COMPARED:
         val = rec.get(k)
+        if val is not None and not isinstance(val, str) and pd.isna(val):
+            val = None
         if isinstance(val, (pd.Timestamp, datetime)):
             val = val.date()
         if val is not None and isinstance(val, float) and val != val:
