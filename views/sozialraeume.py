@@ -100,6 +100,7 @@ def steckbrief() -> None:
         st.dataframe(ui.profile_table(prof), hide_index=True, width="stretch")
         ui.downloads(ui.export_frame(mframe), mchart, f"steckbrief_{sr}", key=f"p_{sr}")
     ui.recommendations_block(sr, actor)
+    ui.offers_block(sr, actor)
     with st.expander("Definitionen aller Kennzahlen"):
         for iid in prof["indikator_id"]:
             st.markdown(ui.definition_md(meta.loc[iid]))

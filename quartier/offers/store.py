@@ -115,6 +115,17 @@ def offers_in_area(con: db.Con, sozialraum_id: str, *, actor: Actor) -> pd.DataF
     return df[ende.isna() | (ende >= today)].reset_index(drop=True)
 
 
+def offers_in_district(con: db.Con, bezirk_id: str, *, actor: Actor) -> pd.DataFrame:
+    """The open offers in the Sozialräume of one Stadtbezirk, with the area's name."""
+    areas = db.query_df(con, "SELECT id, name FROM sozialraum WHERE bezirk_id = ?", [bezirk_id])
+    df = offers(con, actor=actor)
+    ende = pd.to_datetime(df["ende"]).dt.date
+    df = df[df["sozialraum_id"].isin(set(areas["id"])) & (ende.isna() | (ende >= date.today()))]
+    names = dict(zip(areas["id"], areas["name"]))
+    return df.assign(sozialraum=df["sozialraum_id"].map(names)).sort_values(["sozialraum", "kategorie", "name"]) \
+        .reset_index(drop=True)
+
+
 def history(con: db.Con, angebot_id: str | None = None) -> pd.DataFrame:
     sql = "SELECT id, angebot_id, aktion, vorher, nachher, datei, benutzer, zeitpunkt FROM angebot_verlauf"
     if angebot_id:
