@@ -52,14 +52,13 @@ except QuartierError as exc:
     st.error(str(exc))
     st.stop()
 need = ui.need(year, actor)
-all_points = store.offers(get_con(), None, year, actor=actor)
 
 st.subheader(f"{kat} {year}: Angebote und Reichweite")
 dist = "entlang des Fußwegenetzes" if res.distanz == "netz" else "in Luftlinie"
 col_map, col_side = st.columns([3, 1.2], gap="medium")
 with col_map:
     show_grid = st.toggle("Planungspunkte zeigen (Klick setzt ein geplantes Angebot)", value=True, key="ang_raster")
-    deck = ui.build_deck(res, all_points[all_points["kategorie"] == kat], cats, planned, suggested, show_grid)
+    deck = ui.deck_for(kat, year, radius, planned, suggested, show_grid, actor)
     st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="ang_map", height=560,
                     alt=f"Karte: Angebote „{kat}“ {year} über dem Handlungsbedarf, Reichweite {fmt.integer(radius)} m "
                         f"{dist}. Tabelle und Text unter der Karte.")

@@ -84,7 +84,7 @@ def _grid(stamp: int) -> list[dict]:
     x, y, where = locate.grid_inside(city, 250)
     lon, lat = store.to_wgs_xy(x, y)
     names = dict(zip(city.ids, city.names))
-    return [{"lon": round(float(a), 6), "lat": round(float(b), 6), "name": "Planungspunkt", "text":
+    return [{"lon": round(float(a), 6), "lat": round(float(b), 6), "name": "Planungspunkt", "bezirk": "", "text":
              f"Hier ein geplantes Angebot setzen ({names.get(w, w)})"} for a, b, w in zip(lon, lat, where)]
 
 
@@ -125,16 +125,18 @@ def _point_layers(pts: pd.DataFrame, cats: pd.DataFrame) -> list[pdk.Layer]:
     for r in pts.dropna(subset=["lon", "lat"]).to_dict("records"):
         kat = r.get("kategorie")
         color = _rgb(c.loc[kat, "farbe"]) if kat in c.index else [0, 0, 0]
-        glyph = GLYPH.get(c.loc[kat, "symbol"], "●") if kat in c.index else "●"
-        data.append({"lon": r["lon"], "lat": r["lat"], "color": color + [255], "glyph": glyph,
+        sym = c.loc[kat, "symbol"] if kat in c.index else None
+        glyph = GLYPH.get(sym, "●")
+        size = 7 + 2 * (list(GLYPH).index(sym) % 3 if sym in GLYPH else 0)  # a second carrier besides the colour
+        data.append({"lon": r["lon"], "lat": r["lat"], "color": color + [255], "glyph": glyph, "size": size,
                      "name": html.escape(str(r["name"])), "bezirk": "",
                      "text": html.escape(f"{kat} · {fmt.integer(r['plaetze']) + ' Plätze' if pd.notna(r['plaetze']) else 'ohne Platzzahl'}")})
     return [
-        pdk.Layer("ScatterplotLayer", id=LAYER_OFFERS, data=data, get_position=["lon", "lat"], get_fill_color=[255, 255, 255, 230],
-                  get_radius=1, radius_min_pixels=9, pickable=True, stroked=True, get_line_color=[40, 40, 40, 255],
-                  line_width_min_pixels=1),
+        pdk.Layer("ScatterplotLayer", id=LAYER_OFFERS, data=data, get_position=["lon", "lat"], get_fill_color="color",
+                  get_radius="size", radius_units="pixels", pickable=True, stroked=True, get_line_color=[255, 255, 255, 255],
+                  line_width_min_pixels=2),
         pdk.Layer("TextLayer", id=LAYER_SYMBOLS, data=data, get_position=["lon", "lat"], get_text="glyph",
-                  get_color="color", get_size=16, character_set="auto", pickable=False),
+                  get_color=[255, 255, 255, 255], get_size=11, character_set="auto", pickable=False),
     ]
 
 
@@ -149,19 +151,37 @@ def build_deck(res: supply.Supply, all_points: pd.DataFrame, cats: pd.DataFrame,
         extra.append(pdk.Layer("GeoJsonLayer", id=LAYER_REACH, data=reach, stroked=True, filled=True,
                                get_fill_color=[0, 114, 178, 25], get_line_color=[0, 70, 140, 255], line_width_min_pixels=2,
                                pickable=False))
-    if show_grid:
-        extra.append(pdk.Layer("ScatterplotLayer", id=LAYER_GRID, data=grid(), get_position=["lon", "lat"],
-                               get_fill_color=[60, 60, 60, 90], get_radius=1, radius_min_pixels=4, pickable=True))
     extra += _point_layers(all_points, cats)
+    if show_grid:  # above the offers: small, and a click on one must reach it
+        extra.append(pdk.Layer("ScatterplotLayer", id=LAYER_GRID, data=grid(), get_position=["lon", "lat"],
+                               get_fill_color=[60, 60, 60, 110], get_radius=4, radius_units="pixels", pickable=True))
     for lid, pts, color in ((LAYER_PLANNED, planned, [0, 0, 0]), (LAYER_SUGGESTED, suggested, [213, 94, 0])):
         if pts:
             data = [{"lon": p["lon"], "lat": p["lat"], "name": html.escape(p.get("name") or lid), "bezirk": "",
                      "text": "geplant (nicht gespeichert)" if lid == LAYER_PLANNED else "Vorschlag, keine Entscheidung",
                      "glyph": "✚" if lid == LAYER_PLANNED else "☆"} for p in pts]
-            extra.append(pdk.Layer("TextLayer", id=lid, data=data, get_position=["lon", "lat"], get_text="glyph",
-                                   get_color=color + [255], get_size=26, character_set="auto", pickable=True))
+            extra.append(pdk.Layer("ScatterplotLayer", id=lid, data=data, get_position=["lon", "lat"],
+                                   get_fill_color=color + [255], get_radius=10, radius_units="pixels", stroked=True,
+                                   get_line_color=[255, 255, 255, 255], line_width_min_pixels=3, pickable=True))
+            extra.append(pdk.Layer("TextLayer", id=lid + "-symbol", data=data, get_position=["lon", "lat"], get_text="glyph",
+                                   get_color=[255, 255, 255, 255], get_size=14, character_set="auto", pickable=False))
     deck.layers = list(deck.layers) + extra
     return deck
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _deck(stamp: int, kat: str, year: int, radius: float, planned: tuple, suggested: tuple, show_grid: bool, actor):
+    res = supply_for(kat, year, radius, [dict(zip(("lon", "lat", "plaetze", "name"), p)) for p in planned], actor, None)
+    pts = store.offers(get_con(), kat, year, actor=actor)
+    return build_deck(res, pts, categories(), [dict(zip(("lon", "lat", "plaetze", "name"), p)) for p in planned],
+                      [dict(zip(("lon", "lat", "name"), p)) for p in suggested], show_grid).freeze()
+
+
+def deck_for(kat: str, year: int, radius: float, planned: list[dict], suggested: list[dict], show_grid: bool, actor):
+    """The page's deck with its JSON built once per input and data stamp (shared: read-only)."""
+    pk = tuple((float(p["lon"]), float(p["lat"]), p.get("plaetze"), p.get("name") or "geplant") for p in planned)
+    sk = tuple((float(p["lon"]), float(p["lat"]), p.get("name") or "Vorschlag") for p in suggested)
+    return _deck(data_stamp(), kat, int(year), float(radius), pk, sk, bool(show_grid), view_of(actor))
 
 
 def clicked_point(event) -> tuple[float, float] | None:
@@ -181,8 +201,8 @@ def legend_html(cats: pd.DataFrame, need_order: list[str], need_source: str) -> 
     for r in cats.to_dict("records"):
         rows.append(f"<div><span style='color:{html.escape(r['farbe'] or '#000')};font-size:18px'>"
                     f"{GLYPH.get(r['symbol'], '●')}</span> {html.escape(r['name'])}</div>")
-    rows.append("<div><span style='font-size:18px'>✚</span> geplant (Szenario)</div>")
-    rows.append("<div><span style='color:#D55E00;font-size:18px'>☆</span> Standortvorschlag</div>")
+    rows.append("<div><span style='font-size:18px'>⬤</span> geplant (Szenario, schwarz)</div>")
+    rows.append("<div><span style='color:#D55E00;font-size:18px'>⬤</span> Standortvorschlag (orange)</div>")
     rows.append("<div><span style='border:2px solid #00468C;padding:0 8px'></span> in Reichweite</div>")
     if need_order:
         rows.append(f"<div style='margin-top:6px'><b>Fläche: Handlungsbedarf</b><br/>{html.escape(need_source)}</div>")
@@ -199,7 +219,8 @@ def need_supply_chart(res: supply.Supply) -> dict:
                          bedarf=res.table["bedarf_klasse"].fillna("ohne Klasse"))
     t = t[["name", "plaetze_je_100", "erreichbar_prozent", "bedarf", "angebote"]]
     order = res_need_order(res) + ["ohne Klasse"]
-    chart = alt.Chart(t).mark_point(filled=True, size=90).encode(
+    records = t.astype(object).where(t.notna(), None).to_dict("records")  # inline values: no row limit (10,000 areas)
+    chart = alt.Chart(alt.InlineData(values=records)).mark_point(filled=True, size=90).encode(
         x=alt.X("plaetze_je_100:Q", title="Plätze je 100 der Zielgruppe", axis=alt.Axis(format=",.1f")),
         y=alt.Y("erreichbar_prozent:Q", title="Fläche in Reichweite (%)", scale=alt.Scale(domain=[0, 100])),
         color=alt.Color("bedarf:N", title="Handlungsbedarf", sort=order,
