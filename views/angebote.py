@@ -6,7 +6,7 @@ import streamlit as st
 from quartier import format as fmt
 from quartier.access import EDITOR
 from quartier.errors import QuartierError
-from quartier.offers import gaps, locate, store
+from quartier.offers import locate, store
 from quartier.tables import to_csv_bytes, to_xlsx_bytes
 from quartier.ui import angebote as ui
 from quartier.ui.common import attribution, get_con
@@ -81,10 +81,11 @@ if res.stadt["zielgruppe"] is None:
 st.markdown(text)
 
 st.subheader("Versorgung je Sozialraum")
-table = ui.display_table(res)
-st.dataframe(table, hide_index=True, width="stretch",
-             key="ang_tabelle", column_config={c: st.column_config.NumberColumn(c, format="localized")
-                                               for c in ("Plätze", "Zielgruppe", "Plätze je 100", "Fläche in Reichweite (%)")})
+b = ui.bundle(kat, year, radius, planned, actor)
+table = b["table"]
+st.dataframe(b["table_arrow"], hide_index=True, width="stretch", key="ang_tabelle",
+             column_config={c: st.column_config.NumberColumn(c, format="localized")
+                            for c in ("Plätze", "Zielgruppe", "Plätze je 100", "Fläche in Reichweite (%)")})
 d1, d2 = st.columns(2)
 d1.download_button("Tabelle als Excel (.xlsx)", lambda: to_xlsx_bytes({"Versorgung": table}),
                    file_name=f"versorgung_{kat}_{year}.xlsx", on_click="ignore", icon=":material/download:",
@@ -93,14 +94,12 @@ d2.download_button("Tabelle als CSV", lambda: to_csv_bytes(table), file_name=f"v
                    mime="text/csv", on_click="ignore", icon=":material/download:")
 
 st.subheader("Bedarf und Versorgung")
-gap = gaps.gaps(res, need)
-st.markdown("**" + gaps.gaps_sentence(res, need, gap) + "**")
-st.vega_lite_chart(spec=ui.need_supply_chart(res), width="stretch",
+st.markdown("**" + b["sentence"] + "**")
+st.vega_lite_chart(spec=b["chart"], width="stretch",
                    alt="Streudiagramm: Plätze je 100 gegen Fläche in Reichweite je Sozialraum, Farbe = Handlungsbedarf. "
                        "Die Tabelle „Versorgungslücken“ und die Tabelle oben enthalten dieselben Werte.")
-with st.expander(f"Versorgungslücken ({len(gap)})", expanded=bool(len(gap))):
-    st.dataframe(ui.display_table(sup.Supply(res.kategorie, res.jahr, res.radius_m, res.distanz, res.zielgruppe, gap,
-                                             res.stadt, res.points, res.reach_parts)), hide_index=True, width="stretch")
+with st.expander(f"Versorgungslücken ({b['n_gaps']})", expanded=bool(b["n_gaps"])):
+    st.dataframe(b["gaps"], hide_index=True, width="stretch")
 
 st.subheader("Planungsszenario")
 st.caption("Geplante Angebote gelten nur für diese Ansicht; gespeichert wird nur ein ausdrücklich benanntes Szenario.")

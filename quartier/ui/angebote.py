@@ -15,7 +15,7 @@ from quartier import format as fmt
 from quartier.areas import layers
 from quartier.offers import catalogue, gaps, locate, store, supply
 from quartier.ui import karte
-from quartier.ui.common import data_stamp, get_con, view_of
+from quartier.ui.common import arrow, data_stamp, get_con, view_of
 from quartier.values.charts import german
 
 LAYER_OFFERS = "angebote"
@@ -182,6 +182,24 @@ def deck_for(kat: str, year: int, radius: float, planned: list[dict], suggested:
     pk = tuple((float(p["lon"]), float(p["lat"]), p.get("plaetze"), p.get("name") or "geplant") for p in planned)
     sk = tuple((float(p["lon"]), float(p["lat"]), p.get("name") or "Vorschlag") for p in suggested)
     return _deck(data_stamp(), kat, int(year), float(radius), pk, sk, bool(show_grid), view_of(actor))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _bundle(stamp: int, kat: str, year: int, radius: float, planned: tuple, actor) -> dict:
+    res = supply_for(kat, year, radius, [dict(zip(("lon", "lat", "plaetze", "name"), p)) for p in planned], actor, None)
+    nd = need(year, actor)
+    gap = gaps.gaps(res, nd)
+    gap_res = supply.Supply(res.kategorie, res.jahr, res.radius_m, res.distanz, res.zielgruppe, gap, res.stadt, res.points,
+                            res.reach_parts)
+    table = display_table(res)
+    return {"table": table, "table_arrow": arrow(table), "chart": need_supply_chart(res),
+            "sentence": gaps.gaps_sentence(res, nd, gap), "gaps": arrow(display_table(gap_res)), "n_gaps": len(gap)}
+
+
+def bundle(kat: str, year: int, radius: float, planned: list[dict], actor) -> dict:
+    """Table (frame and Arrow), need x supply chart spec, Versorgungslücken and sentence, cached (read-only)."""
+    pk = tuple((float(p["lon"]), float(p["lat"]), p.get("plaetze"), p.get("name") or "geplant") for p in planned)
+    return _bundle(data_stamp(), kat, int(year), float(radius), pk, view_of(actor))
 
 
 def clicked_point(event) -> tuple[float, float] | None:
