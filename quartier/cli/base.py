@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "quartier.cli.index",
     "quartier.cli.empfehlungen",
     "quartier.cli.ingest",
+    "quartier.cli.gebiete",
     "quartier.cli.angebote",
 ]
 
