@@ -70,7 +70,7 @@ def demo_frame(con, seed: int = 17) -> pd.DataFrame:
     return out
 
 
-def load_demo_offers(con, out_dir: Path) -> dict:
+def load_demo_offers(con) -> dict:
     """Categories and offers of the demo city (through the importer: preview, checks, history, audit)."""
     from quartier import db
 
@@ -79,10 +79,12 @@ def load_demo_offers(con, out_dir: Path) -> dict:
             cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
     catalogue.save(con, [{"name": n, "zielgruppe_indikator": ind, "radius_m": r} for n, ind, r, _n, _p in CATEGORIES],
                    actor=DEMO_ACTOR)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "angebote_beispiel.csv"
+    import tempfile
+
     from quartier.tables import write_table
 
-    write_table(demo_frame(con), path)
-    rep = importer.analyse(con, importer.read_file(path), path.name)
+    with tempfile.TemporaryDirectory() as tmp:  # the list goes through the importer like a city's own file
+        path = Path(tmp) / "angebote_beispiel.csv"
+        write_table(demo_frame(con), path)
+        rep = importer.analyse(con, importer.read_file(path), path.name)
     return importer.commit(con, rep, actor=DEMO_ACTOR)

@@ -111,16 +111,16 @@ def offers_in_area(con: db.Con, sozialraum_id: str, *, actor: Actor) -> pd.DataF
     df = offers(con, actor=actor)
     today = date.today()
     df = df[df["sozialraum_id"] == sozialraum_id]
-    ende = pd.to_datetime(df["ende"]).dt.date
-    return df[ende.isna() | (ende >= today)].reset_index(drop=True)
+    ende = pd.to_datetime(df["ende"])
+    return df[ende.isna() | (ende >= pd.Timestamp(today))].reset_index(drop=True)
 
 
 def offers_in_district(con: db.Con, bezirk_id: str, *, actor: Actor) -> pd.DataFrame:
     """The open offers in the Sozialräume of one Stadtbezirk, with the area's name."""
     areas = db.query_df(con, "SELECT id, name FROM sozialraum WHERE bezirk_id = ?", [bezirk_id])
     df = offers(con, actor=actor)
-    ende = pd.to_datetime(df["ende"]).dt.date
-    df = df[df["sozialraum_id"].isin(set(areas["id"])) & (ende.isna() | (ende >= date.today()))]
+    ende = pd.to_datetime(df["ende"])
+    df = df[df["sozialraum_id"].isin(set(areas["id"])) & (ende.isna() | (ende >= pd.Timestamp(date.today())))]
     names = dict(zip(areas["id"], areas["name"]))
     return df.assign(sozialraum=df["sozialraum_id"].map(names)).sort_values(["sozialraum", "kategorie", "name"]) \
         .reset_index(drop=True)
