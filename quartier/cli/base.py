@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "quartier.cli.empfehlungen",
     "quartier.cli.ingest",
     "quartier.cli.gebiete",
+    "quartier.cli.hinweise",
     "quartier.cli.angebote",
 ]
 
