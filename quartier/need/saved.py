@@ -23,7 +23,7 @@ def need_classes(con, year: int, *, actor: Actor) -> tuple[dict[str, str | None]
         stored = json.loads(row[0])
         method = stored["method"]
         classes = list(method.get("classes") or [])
-        source = f"Handlungsbedarf {method.get('name')} {year}" + (f" ({row[1]})" if row[1] else "")
+        source = f"{method.get('name')} {year}" + (f" ({row[1]})" if row[1] else "")
         if actor.can_see_raw:
             label = {a["id"]: a["class"] for a in stored["sozialraeume"]}
             return label, {k: classes.index(v) for k, v in label.items() if v in classes}, classes, source
@@ -32,7 +32,7 @@ def need_classes(con, year: int, *, actor: Actor) -> tuple[dict[str, str | None]
     if ms.empty:
         return {}, {}, [], ""
     m = ms.sort_values("erstellt_am").iloc[-1]["methode"]
-    return _computed(con, m, year, f"Handlungsbedarf {m.name} {year}", actor)
+    return _computed(con, m, year, f"{m.name} {year}", actor)
 
 
 def _computed(con, method, year: int, source: str, actor: Actor):
