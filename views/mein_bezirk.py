@@ -198,6 +198,8 @@ else:
     show_development()
     st.subheader("Handlungsempfehlungen")
     show_recommendations()
+    st.subheader("Angebote im Bezirk")
+    st.dataframe(mb.offers_table(bezirk_id, actor), hide_index=True, width="stretch", key="mb_angebote")
     st.subheader("Bezirksbericht")
     pdf_actor = actor
     if actor.can_see_raw:

@@ -102,6 +102,7 @@ def steckbrief() -> None:
         ui.downloads(ui.export_frame(mframe), mchart, f"steckbrief_{sr}", key=f"p_{sr}")
     ui.recommendations_block(sr, actor)
     similar_ui.block(sr, actor)
+    ui.offers_block(sr, actor)
     with st.expander("Definitionen aller Kennzahlen"):
         for iid in prof["indikator_id"]:
             st.markdown(ui.definition_md(meta.loc[iid]))

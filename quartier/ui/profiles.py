@@ -395,6 +395,20 @@ def recommendations_block(sozialraum_id: str, actor: Actor) -> None:
     st.caption(f"{len(recs)} Handlungsempfehlungen: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ".")
 
 
+def offers_block(sozialraum_id: str, actor: Actor) -> None:
+    """The open offers of the area (Angebote), a short table."""
+    from quartier.offers.store import offers_in_area
+
+    st.markdown("#### Angebote")
+    df = offers_in_area(get_con(), sozialraum_id, actor=actor)
+    if df.empty:
+        st.write("Für diesen Sozialraum sind keine geöffneten Angebote erfasst.")
+        return
+    st.dataframe(df[["kategorie", "name", "traeger", "plaetze", "adresse"]].rename(columns={
+        "kategorie": "Kategorie", "name": "Angebot", "traeger": "Träger", "plaetze": "Plätze", "adresse": "Adresse"}),
+        hide_index=True, width="stretch", column_config={"Plätze": st.column_config.NumberColumn(format="localized")})
+
+
 def comparison_table(comp: pd.DataFrame, meta: pd.DataFrame, city: str):
     """Sozialräume x indicators (numbers, sortable) plus the column configuration with units."""
     if comp.empty:
