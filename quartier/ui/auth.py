@@ -18,6 +18,7 @@ from quartier.admin import auth
 from quartier.ui.common import DEMO_NOTICE, get_con, is_demo, per_run
 from quartier.ui.pages import PAGES
 from quartier.ui.session import ACTOR_KEY, LOGIN_KEY
+from quartier.ui.text import md
 
 NAME_KEY, PASSWORD_KEY = "anmeldung_name", "anmeldung_passwort"
 ERROR_KEY = "quartier_login_fehler"   # the message of a failed attempt, shown once below the form
@@ -125,7 +126,7 @@ def login_page() -> None:
         st.warning(hint)
     if oidc_configured():
         if getattr(st.user, "is_logged_in", False):
-            st.error(f"Das Konto {st.user.get('email') or st.user.get('name') or ''} hat in Quartier keine Rolle. "
+            st.error(f"Das Konto {md(st.user.get('email') or st.user.get('name') or '')} hat in Quartier keine Rolle. "
                      "Bitte bei der Administration eine Rolle beantragen.")
             st.button("Abmelden", on_click=st.logout)
             return
@@ -168,7 +169,7 @@ def gate() -> Actor:
 def sidebar_account(actor: Actor) -> None:
     """Who is logged in, with which role, and the logout button."""
     with st.sidebar:
-        st.markdown(f"Angemeldet: **{actor.name}**  \nRolle: {ROLE_LABEL.get(actor.role, actor.role)}"
+        st.markdown(f"Angemeldet: **{md(actor.name)}**  \nRolle: {ROLE_LABEL.get(actor.role, actor.role)}"
                     + (" · Rohwerte" if actor.role == VIEWER and actor.raw_data else ""))
         if st.button("Abmelden", icon=":material/logout:", key="quartier_abmelden"):
             logout()

@@ -15,6 +15,7 @@ from quartier.ingest.pipeline import known_lieferanten
 from quartier.ingest.template import error_report_xlsx, findings_csv, write_template
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.session import current_actor
+from quartier.ui.text import md
 
 UPLOAD_TYPES = ["xlsx", "xlsm", "xls", "ods", "csv"]
 STATE = "import_state"          # per file (sha256): lieferant, plans, accepted, result
@@ -54,21 +55,21 @@ def render_file(uploaded, idx: int) -> None:
     stt = _state(sha)
     stamp = data_stamp()
     with st.container(border=True):
-        st.subheader(f"Datei {idx + 1}: {uploaded.name}")
+        st.subheader(f"Datei {idx + 1}: {md(uploaded.name)}")
         if stt["result"]:
             _show_result(stt["result"])
             return
         lieferanten = known_lieferanten(get_con())
-        with st.spinner(f"{uploaded.name} wird gelesen und geprüft …"):
+        with st.spinner(f"{md(uploaded.name)} wird gelesen und geprüft …"):
             fa = _analyse(stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt))
         if fa.duplicate:
             d = fa.duplicate
-            st.warning(f"Diese Datei wurde bereits am {d['importiert_am']} von {d['importiert_von']} importiert "
-                       f"(Lieferung #{d['lieferung_id']}, „{d['dateiname']}“). Es wird nichts geändert.",
+            st.warning(f"Diese Datei wurde bereits am {d['importiert_am']} von {md(d['importiert_von'])} importiert "
+                       f"(Lieferung #{d['lieferung_id']}, „{md(d['dateiname'])}“). Es wird nichts geändert.",
                        icon=":material/content_copy:")
             return
         if not fa.readable:
-            st.error(fa.errors[0].message, icon=":material/error:")
+            st.error(md(fa.errors[0].message), icon=":material/error:")
             return
         options = sorted(set(lieferanten) | ({fa.lieferant} if fa.lieferant else set()))
         chosen = st.selectbox("Lieferant (liefernde Stelle)", options, index=options.index(fa.lieferant) if fa.lieferant in options else None,
@@ -96,10 +97,10 @@ def _mapping_editor(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
             where = f"Kopfzeile in Zeile {p.header_row + 1}" + (" und " + str(p.header_row + 2) if p.header_rows == 2 else "")
             extra = []
             if p.indikator_id:
-                extra.append(f"Indikator aus Blattname/Titel: {inds.get(p.indikator_id, p.indikator_id)}")
+                extra.append(f"Indikator aus Blattname/Titel: {md(inds.get(p.indikator_id, p.indikator_id))}")
             if p.jahr:
                 extra.append(f"Jahr aus Blattname/Titel: {p.jahr}")
-            st.markdown(f"**Blatt „{p.sheet}“** – Layout {LAYOUT_LABELS[p.layout]}; {where}" + ("; " + "; ".join(extra) if extra else ""))
+            st.markdown(f"**Blatt „{md(p.sheet)}“** – Layout {LAYOUT_LABELS[p.layout]}; {where}" + ("; " + "; ".join(extra) if extra else ""))
             frame = pd.DataFrame([{"Spalte": c.letter, "Überschrift": c.header, "Zuordnung": ROLE_LABELS[c.role],
                                    "Indikator": c.indikator_id or NONE, "Jahr": str(c.jahr) if c.jahr else NONE} for c in p.columns])
             edited = st.data_editor(
@@ -144,7 +145,7 @@ def _suggestions(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
     st.markdown("**Vorschläge für unbekannte Namen** – übernommene Vorschläge werden für künftige Lieferungen gemerkt.")
     for k, s in enumerate(fa.suggestions):
         art = "Sozialraum" if s["art"] == "sozialraum" else "Indikator"
-        if st.checkbox(f"{art} „{s['text']}“ ist „{s['ziel']}“ ({s['ziel_id']})", key=f"sug_{sha}_{k}"):
+        if st.checkbox(f"{art} „{md(s['text'])}“ ist „{md(s['ziel'])}“ ({md(s['ziel_id'])})", key=f"sug_{sha}_{k}"):
             stt["accepted"][(s["art"], s["text"])] = s["ziel_id"]
             st.rerun()
 
@@ -210,7 +211,7 @@ def _confirm(fa: ingest.FileAnalysis, stt: dict, sha: str, lieferant: str | None
             res = ingest.commit(get_con(), fa, current_actor(), confirm_warnings=ok, lieferant=lieferant)
         except (ingest.ImportRejected, access.PermissionDenied) as exc:
             progress.empty()
-            st.error(str(exc), icon=":material/error:")
+            st.error(md(exc), icon=":material/error:")
             return
         progress.progress(1.0, text="Fertig.")
         stt["result"] = res
@@ -224,7 +225,7 @@ def _show_result(res: dict) -> None:
     if res["status"] == "duplicate":
         st.info(f"Bereits importiert als Lieferung #{res['lieferung_id']}. Nichts geändert.", icon=":material/content_copy:")
         return
-    st.success(f"Übernommen als Lieferung #{res['lieferung_id']} ({res.get('lieferant') or 'ohne Lieferant'}): "
+    st.success(f"Übernommen als Lieferung #{res['lieferung_id']} ({md(res.get('lieferant') or 'ohne Lieferant')}): "
                f"{fmt.integer(r['new'])} neu, {fmt.integer(r['changed'])} geändert, {fmt.integer(r['unchanged'])} unverändert, "
                f"{fmt.integer(r['suppressed'])} gesperrt. Rückgängig machen: Seite „Lieferungen“ › zurückziehen.",
                icon=":material/task_alt:")
