@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from quartier import db
+from quartier import db, uploads
 from quartier import format as fmt
 from quartier.access import SYSTEM, PermissionDenied
 from quartier.actions import charts, effect, model, snapshots, store
@@ -503,13 +503,14 @@ def _excel_round_trip(con, actor) -> None:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="emp_export")
     st.caption("Dasselbe Format wird wieder eingelesen. Für Statusmeldungen genügen die Spalten Nummer, Status, "
                "Fortschritt % und Begründung.")
-    up = st.file_uploader("Excel- oder CSV-Datei hochladen", type=["xlsx", "csv"], key="emp_upload")
+    up = st.file_uploader("Excel- oder CSV-Datei hochladen", type=["xlsx", "csv"], key="emp_upload",
+                          max_upload_size=uploads.UPLOAD_WIDGET_MB, help=uploads.UPLOAD_LIMIT_HELP)
     if up is not None:
         data = up.getvalue()
         try:
             res = cio.import_file(con, actor, data, up.name, dry_run=True)
         except cio.ImportFileError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
             return
         render_import_result(res)
         if res.ok and (res.new or res.changed):
