@@ -28,12 +28,43 @@ def _state(sha: str) -> dict:
     return st.session_state.setdefault(STATE, {}).setdefault(sha, {"plans": None, "accepted": {}, "result": None})
 
 
-@st.cache_data(show_spinner=False, max_entries=20)
-def _analyse(stamp: int, data: bytes, name: str, lieferant: str | None, plans_json: str | None,
+def _analyse(stt: dict, stamp: int, data: bytes, name: str, lieferant: str | None, plans_json: str | None,
              accepted_json: str) -> ingest.FileAnalysis:
+    """The analysis of one uploaded file, kept in this session's state for that file only.
+
+    Issue 20 (item 7): a process-wide ``st.cache_data`` with 20 entries kept up to 20 analyses of large files (and
+    their keys) for every session, long after the files were removed. Now each session keeps exactly one analysis
+    per file it currently shows (the latest mapping); :func:`forget_removed` drops it with the file.
+    """
+    key = (stamp, name, lieferant, plans_json, accepted_json)
+    cached = stt.get("analysis")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    stt.pop("analysis", None)  # free the previous analysis before building the next one
     plans = {k: SheetPlan.from_dict(v) for k, v in json.loads(plans_json).items()} if plans_json else None
     accepted = {tuple(k.split("\x1f", 1)): v for k, v in json.loads(accepted_json).items()}
-    return ingest.analyse_file(get_con(), data, name, lieferant=lieferant, plans=plans, accepted=accepted)
+    fa = ingest.analyse_file(get_con(), data, name, lieferant=lieferant, plans=plans, accepted=accepted)
+    stt["analysis"] = (key, fa)
+    return fa
+
+
+def forget_removed(files) -> None:
+    """Drop the state (and analysis) of every file that is no longer in the uploader."""
+    states = st.session_state.get(STATE) or {}
+    current = {_sha(f) for f in files or []}
+    for sha in [k for k in states if k not in current]:
+        del states[sha]
+
+
+def _sha(uploaded) -> str:
+    """sha256 of an uploaded file, computed once per upload (the file_id changes when the file is replaced)."""
+    memo = st.session_state.setdefault("import_sha", {})
+    fid = getattr(uploaded, "file_id", None) or uploaded.name
+    if fid not in memo:
+        if len(memo) > 50:
+            memo.clear()
+        memo[fid] = hashlib.sha256(uploaded.getvalue()).hexdigest()
+    return memo[fid]
 
 
 @st.cache_data(show_spinner=False)
@@ -51,7 +82,7 @@ def template_button(key: str, lieferant: str | None = None) -> None:
 def render_file(uploaded, idx: int) -> None:
     """Analysis, mapping, suggestions, preview and the confirm button for one uploaded file."""
     data = uploaded.getvalue()
-    sha = hashlib.sha256(data).hexdigest()
+    sha = _sha(uploaded)
     stt = _state(sha)
     stamp = data_stamp()
     with st.container(border=True):
@@ -61,7 +92,7 @@ def render_file(uploaded, idx: int) -> None:
             return
         lieferanten = known_lieferanten(get_con())
         with st.spinner(f"{md(uploaded.name)} wird gelesen und geprüft …"):
-            fa = _analyse(stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt))
+            fa = _analyse(stt, stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt))
         if fa.duplicate:
             d = fa.duplicate
             st.warning(f"Diese Datei wurde bereits am {d['importiert_am']} von {md(d['importiert_von'])} importiert "
@@ -183,11 +214,12 @@ def _preview(fa: ingest.FileAnalysis, data: bytes, sha: str) -> None:
                      column_config={"Meldung": st.column_config.TextColumn("Meldung", width="large")})
         d1, d2 = st.columns(2)
         stem = fa.filename.rsplit(".", 1)[0]
-        d1.download_button("Prüfbericht als Excel (Zellen markiert)", error_report_xlsx(fa, data), file_name=f"{stem}_Pruefbericht.xlsx",
-                           key=f"rep_x_{sha}", icon=":material/download:",
+        # Built only when clicked (issue 20, item 7: the Excel report of a 1,000,000-row file was built on every run).
+        d1.download_button("Prüfbericht als Excel (Zellen markiert)", lambda: error_report_xlsx(fa, data), on_click="ignore",
+                           file_name=f"{stem}_Pruefbericht.xlsx", key=f"rep_x_{sha}", icon=":material/download:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        d2.download_button("Prüfbericht als CSV", findings_csv(fa), file_name=f"{stem}_Pruefbericht.csv", key=f"rep_c_{sha}",
-                           icon=":material/download:", mime="text/csv")
+        d2.download_button("Prüfbericht als CSV", lambda: findings_csv(fa), on_click="ignore", file_name=f"{stem}_Pruefbericht.csv",
+                           key=f"rep_c_{sha}", icon=":material/download:", mime="text/csv")
     else:
         st.success("Keine Auffälligkeiten gefunden.", icon=":material/check_circle:")
 
@@ -215,6 +247,7 @@ def _confirm(fa: ingest.FileAnalysis, stt: dict, sha: str, lieferant: str | None
             return
         progress.progress(1.0, text="Fertig.")
         stt["result"] = res
+        stt.pop("analysis", None)
         st.rerun()
     if not lieferant:
         st.caption("Bitte zuerst den Lieferanten wählen.")
