@@ -8,6 +8,7 @@ from quartier.access import ADMIN, PermissionDenied
 from quartier.areas import classes, corridor, layers, maps
 from quartier.tables import to_csv_bytes, to_xlsx_bytes
 from quartier.ui import karte as ui
+from quartier.ui import profiles as ui_profiles
 from quartier.ui.common import attribution
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
@@ -25,6 +26,7 @@ if not payload.ids:
     st.warning("Noch keine Gebiete eingerichtet. Bitte `python -m quartier demo` oder `python -m quartier init` ausführen.")
     st.stop()
 
+ui_profiles.version_notice()
 ind_id = indicator_select()
 year = year_select(ind_id)
 if ind_id is None or year is None:
@@ -60,7 +62,7 @@ with st.sidebar:
 # Corridor parameters (used by the map highlight and the analysis section)
 axis = width = share_pct = None
 if axis_names:
-    default_axis = "B 7" if "B 7" in axis_names else axis_names[0]
+    default_axis = axis_names[0]
     c1, c2, c3 = st.columns([1, 2, 2])
     axis = c1.selectbox("Achse", axis_names, index=axis_names.index(default_axis), key="karte_achse")
     width = c2.slider("Korridorbreite je Seite (m)", 250, 2000, 500, step=50, key="karte_breite",

@@ -6,7 +6,6 @@ import streamlit as st
 
 from quartier.access import VIEWER, Actor
 from quartier.reports import charts as report_charts
-from quartier.reports import summary as report_summary
 from quartier.reports import svgmap
 from quartier.ui import mein_bezirk as mb
 from quartier.ui.common import attribution, city_name
@@ -134,7 +133,7 @@ def show_recommendations(big: bool = False) -> None:
 
 def show_development(big: bool = False) -> None:
     cat = catalogue().set_index("id")
-    ids = [i for i in report_summary.CHART_IDS if i in set(sm.development["indikator_id"])]
+    ids = list(dict.fromkeys(sm.development["indikator_id"]))
     if not ids:
         st.write("Noch keine Zeitreihen vorhanden.")
         return

@@ -81,7 +81,7 @@ def pick_axis(g: Geometry, axis: str | None) -> str:
         raise CorridorError("Für diese Stadt ist keine Achse eingerichtet. Bitte mit "
                             "`python -m quartier init --axis DATEI.geojson --axis-name NAME` eine Achse anlegen.")
     if axis is None:
-        return "B 7" if "B 7" in g.axes_m else sorted(g.axes_m)[0]
+        return sorted(g.axes_m)[0]
     if axis not in g.axes_m:
         raise CorridorError(f"Achse {axis!r} ist nicht bekannt. Vorhandene Achsen: {', '.join(sorted(g.axes_m))}.")
     return axis

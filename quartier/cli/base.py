@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "quartier.cli.index",
     "quartier.cli.empfehlungen",
     "quartier.cli.ingest",
+    "quartier.cli.gebiete",
 ]
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2

@@ -49,6 +49,9 @@ def register(sub, common) -> None:
     pv.add_argument("--sep", default=";", choices=[";", ","], help="Trennzeichen für CSV (Standard ;)")
     pv.add_argument("--public", action="store_true",
                     help="nur was Betrachtende sehen dürfen: mit Stadtbezirks- und Stadtzeilen, geschützte Werte leer und als gesperrt markiert")
+    pv.add_argument("--gebietsstand", default="aktuell", choices=["aktuell", "original"],
+                    help="aktuell (Standard): alle Jahre auf den heutigen Sozialräumen, umgerechnete Werte in der Spalte "
+                         "umgerechnet markiert; original: die Werte, wie sie geliefert wurden, mit ihrem Gebietsstand")
     pv.set_defaults(func=cmd_export_values)
 
     p = sub.add_parser("demo", parents=[common], help="die Demo-Stadt Hagen aufbauen (Beispieldaten)",
@@ -113,7 +116,12 @@ def cmd_export_values(args) -> int:
     con = db.connect(args.db)
     from quartier.values.exports import public_values_frame, values_frame
 
-    frame = public_values_frame(con) if args.public else values_frame(con, actor=SYSTEM)
+    if args.public and args.gebietsstand == "original":
+        raise UsageError("--public gibt es nur mit --gebietsstand aktuell (geschützt wird auf den heutigen Sozialräumen).")
+    if args.public:
+        frame = public_values_frame(con, gebietsstand=args.gebietsstand)
+    else:
+        frame = values_frame(con, actor=SYSTEM, gebietsstand=args.gebietsstand)
     try:
         out = write_table(frame, args.out, sep=args.sep, sheet="Kennzahlen")
     except TableError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from quartier import access, db
@@ -22,6 +23,11 @@ def register(sub, common) -> None:
     p.add_argument("--strict", action="store_true", help="Warnungen wie Fehler behandeln (Datei wird abgelehnt)")
     p.add_argument("--json", action="store_true", help="ein JSON-Objekt je Datei auf stdout")
     p.add_argument("--user", default=default_user(), help="wer importiert (Audit-Log)")
+    p.add_argument("--show-mapping", action="store_true",
+                   help="nur den erkannten Plan ausgeben (Blatt, Kopfzeilen, Gebietsspalte, je Spalte Indikator, Jahr, Rolle "
+                        "und woher sie stammen); nichts wird geprüft oder geschrieben")
+    p.add_argument("--mapping", metavar="PLAN.json",
+                   help="einen (korrigierten) Plan anwenden, wie ihn --show-mapping --json ausgibt")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("deliveries", parents=[common], help="Lieferungen anzeigen oder zurückziehen",
@@ -49,11 +55,45 @@ def register(sub, common) -> None:
     p.set_defaults(func=cmd_template)
 
 
+def _plan_file(args) -> dict | None:
+    if not args.mapping:
+        return None
+    try:
+        obj = json.loads(read_path(Path(args.mapping)).decode("utf-8-sig"))
+    except FileRejected as exc:
+        raise UsageError(f"Plan {args.mapping}: {exc}") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"Plan {args.mapping} ist kein gültiges JSON ({exc}).") from exc
+    from quartier.ingest.planfile import PlanError, check
+
+    try:
+        check(obj)
+    except PlanError as exc:
+        raise UsageError(str(exc)) from exc
+    return obj
+
+
 def cmd_import(args) -> int:
     from quartier import ingest
+    from quartier.ingest.planfile import PlanError, plan_json
 
     con = db.connect(args.db)
     actor = access.cli_actor(args.user)
+    plan_obj = _plan_file(args)
+    if args.show_mapping:
+        for name in args.files:
+            try:
+                fa = ingest.analyse(con, read_path(Path(name)), Path(name).name, lieferant=args.lieferant, plan_json=plan_obj)
+            except FileRejected as exc:
+                raise UsageError(f"{name}: {exc}") from exc
+            except PlanError as exc:
+                raise UsageError(str(exc)) from exc
+            out = plan_json(Path(name).name, fa.plans)
+            if args.json:
+                emit_json(out)
+            else:
+                _say_plan(out)
+        return EXIT_OK
     worst = EXIT_OK
     for name in args.files:
         path = Path(name)
@@ -67,7 +107,10 @@ def cmd_import(args) -> int:
             _emit(args, out)
             worst = EXIT_USAGE
             continue
-        fa = ingest.analyse_file(con, data, path.name, lieferant=args.lieferant)
+        try:
+            fa = ingest.analyse_file(con, data, path.name, lieferant=args.lieferant, plan_json=plan_obj)
+        except PlanError as exc:
+            raise UsageError(str(exc)) from exc
         if fa.duplicate:
             out = fa.report("duplicate", fa.duplicate["lieferung_id"])
         elif not fa.readable:
@@ -91,6 +134,23 @@ def cmd_import(args) -> int:
 
 
 JSON_KEYS = ("file", "status", "lieferung_id", "rows", "errors", "warnings")
+
+
+def _say_plan(out: dict) -> None:
+    from quartier.ingest.detect import SOURCE_LABELS
+
+    def src(k: str | None) -> str:
+        return f" ({SOURCE_LABELS.get(k, k)})" if k else ""
+
+    say(f"{out['file']}:")
+    for s in out["sheets"]:
+        say(f"  Blatt „{s['sheet']}“: Kopfzeilen {s['header_rows']}, erste Datenzeile {s['first_data_row']}, "
+            f"Gebietsspalte {s['area_column'] or '–'}, Layout {s['layout']}"
+            + (f", Indikator {s['indicator']}{src(s['indicator_source'])}" if s["indicator"] else "")
+            + (f", Jahr {s['year']}{src(s['year_source'])}" if s["year"] else ""))
+        for c in s["columns"]:
+            say(f"    {c['column']:>3} {c['role']:<11} {c['indicator'] or '–'}{src(c['indicator_source'])}  "
+                f"{c['year'] or '–'}{src(c['year_source'])}  „{c['header']}“")
 
 
 def _emit(args, out: dict) -> None:

@@ -18,6 +18,7 @@ from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
 from quartier import access, db
 from quartier.areas import geometry as geo
+from quartier.areas import versions
 from quartier.demo import guard
 from quartier.need import method as index_method
 from quartier.values import indicators
@@ -408,6 +409,7 @@ def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | N
         for table in ("messwert", "lieferung", "alias", "indikator"):
             tx.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         write_geometry(tx, g)
+        versions.reset(tx, DEMO_USER)  # a new city: its areas are Gebietsstand 1
         db.set_setting(tx, "stadt", CITY_NAME)
         db.set_setting(tx, "demo", "1")
         db.set_setting(tx, "attribution", ATTRIBUTION)

@@ -25,6 +25,7 @@ import shapely
 from pyproj import Transformer
 
 from quartier import access, db
+from quartier.areas import versions
 from quartier.demo import guard
 from quartier.errors import QuartierError
 from quartier.names import normalize
@@ -283,6 +284,7 @@ def _write_tables(tx, g: SynthGeometry, cat: pd.DataFrame) -> None:
     tx.execute("INSERT INTO sozialraum (id, name, bezirk_id, geometry, centroid_lon, centroid_lat, flaeche_km2)"
                " SELECT id, name, bezirk_id, geometry, centroid_lon, centroid_lat, flaeche_km2 FROM synth_areas")
     tx.execute("INSERT INTO achse (name, geometry) VALUES (?, ?)", [AXIS_NAME, g.axis_geojson])
+    versions.reset(tx, "synth")  # a new city: its areas are Gebietsstand 1
     tx.execute("INSERT INTO indikator (id, name, kurzname, einheit, lieferant, richtung, definition, zaehler_def,"
                " nenner_def, min_wert, max_wert, handlungsfeld, sortierung) SELECT id, name, kurzname, einheit,"
                " lieferant, richtung, definition, zaehler_def, nenner_def, min_wert, max_wert, handlungsfeld,"

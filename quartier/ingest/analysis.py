@@ -49,7 +49,8 @@ class FileAnalysis:
     findings: list[Finding] = field(default_factory=list)
     readable: bool = True
     duplicate: dict[str, Any] | None = None
-    accepted: dict[tuple[str, str], str] = field(default_factory=dict)          # (art, text) -> id, to remember on commit
+    accepted: dict[tuple[str, str], str] = field(default_factory=dict)          # (art, text) -> id, for this file
+    remember: set[tuple[str, str]] = field(default_factory=set)   # accepted AND confirmed for all later files: alias on commit
     user_plans: bool = False                              # mapping set by the user: remember it
     suggestions: list[dict[str, Any]] = field(default_factory=list)  # [{art, text, ziel_id, ziel}]
     headers: dict[str, dict[int, str]] = field(default_factory=dict, repr=False)  # sheet -> {column index: header text}

@@ -150,7 +150,7 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
             fa.findings.append(Finding(WARNING, "sozialraeume_fehlen", "… und weitere "
                                        "Indikator-Jahr-Kombinationen mit fehlenden Sozialräumen."))
             break
-        shown = ", ".join(fehlend[:8]) + (" …" if len(fehlend) > 8 else "")
+        shown = ", ".join(fehlend[:8]) + (f" … und {len(fehlend) - 8} weitere" if len(fehlend) > 8 else "")
         fa.findings.append(Finding(WARNING, "sozialraeume_fehlen", f"Für „{label(iid)}“ {year} fehlen {len(fehlend)} von "
                                    f"{n_areas} Sozialräumen: {shown}. Bitte prüfen, ob die Lieferung vollständig ist."))
 

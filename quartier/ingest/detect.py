@@ -94,6 +94,11 @@ def key_role(label: Any) -> str | None:
     return None
 
 
+SOURCE_LABELS = {"spaltenkopf": "Spaltenkopf", "gruppenkopf": "Gruppenkopf", "blattname": "Blattname", "titel": "Titel",
+                 "name": "Name", "beschreibung": "Beschreibung", "inhalt": "Inhalt (Gebietsnamen)", "gemerkt": "gemerkte Zuordnung",
+                 "plan": "Zuordnung (Plan)"}
+
+
 @dataclass
 class ColumnSpec:
     col: int
@@ -101,6 +106,9 @@ class ColumnSpec:
     role: str = "ignorieren"
     indikator_id: str | None = None
     jahr: int | None = None
+    indikator_quelle: str | None = None   # where the indicator came from (SOURCE_LABELS)
+    jahr_quelle: str | None = None        # where the year came from (own header wins over group, sheet, title)
+    rolle_quelle: str | None = None
 
     @property
     def letter(self) -> str:
@@ -122,10 +130,15 @@ class SheetPlan:
     title: str = ""
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)   # blocking problems of the plan itself
+    data_row: int | None = None       # 0-based first data row when not right below the header
+    area_col: int | None = None       # the area column (found by its content)
+    exclude_rows: list[int] = field(default_factory=list)   # 0-based rows not read (e.g. totals)
+    jahr_quelle: str | None = None
+    indikator_quelle: str | None = None
 
     @property
     def first_data_row(self) -> int:
-        return self.header_row + self.header_rows
+        return self.data_row if self.data_row is not None else self.header_row + self.header_rows
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -202,7 +215,10 @@ def header_labels(rows: list[list[Any]], header_row: int, header_rows: int,
 
 def plan_sheet(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher,
                remembered: dict[str, dict[str, Any]] | None = None) -> SheetPlan | None:
-    """Detect the table of one sheet; None when the sheet has no recognisable table."""
+    """Detect the table of one sheet by its header words; None when no header is recognisable.
+
+    The first attempt is by content (``quartier.ingest.headers.plan_from_block``); this is the fallback.
+    """
     found = find_header(rows, matcher)
     if found is None:
         return None
@@ -231,8 +247,8 @@ def plan_sheet(name: str, rows: list[list[Any]], merged: list[tuple[int, int, in
             spec.role = m
         elif m_top := measure_of(top):
             spec.role = m_top
-        if remembered and normalize(header) in remembered:
-            rem = remembered[normalize(header)]
+        if remembered and remember_key(c, header) in remembered:
+            rem = remembered[remember_key(c, header)]
             spec.role, spec.indikator_id, spec.jahr = rem["rolle"], rem.get("indikator_id"), rem.get("jahr")
         cols.append(spec)
     # With a Sozialraum number column the name column is a label only; without, the name is the key.
@@ -244,6 +260,23 @@ def plan_sheet(name: str, rows: list[list[Any]], merged: list[tuple[int, int, in
     return plan
 
 
+def remember_key(col: int, header: str) -> str:
+    """What stays the same next year: the column position and its header without years ("(Dez 2017)")."""
+    return f"{col_letter(col)}:{normalize(strip_years(header))}"
+
+
+def sheet_key(sheet: str) -> str:
+    """The key of a remembered sheet layout: the sheet name without years ("Tabelle 2017" and "Tabelle 2018" alike)."""
+    return "@blatt:" + normalize(strip_years(sheet))
+
+
+def strip_years(text: str) -> str:
+    """A header without dates and years: "Einwohner (Dez 2017)" -> "Einwohner"."""
+    t = re.sub(r"\(?\b(\d{1,2}\.\d{1,2}\.|(jan|feb|mär|mar|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?\s*)?"
+               r"(19[89]\d|20\d\d)\b\)?", " ", str(text), flags=re.IGNORECASE)
+    return re.sub(r"\s+", " ", t).strip(" ,;:-")
+
+
 def finish_plan(plan: SheetPlan, matcher: Matcher) -> None:
     """Derive the layout and the sheet-level indicator/year from the column roles; note problems."""
     cols = plan.columns
@@ -251,10 +284,10 @@ def finish_plan(plan: SheetPlan, matcher: Matcher) -> None:
     by_year = [c for c in cols if c.jahr is not None and c.role in MEASURES]
     by_ind = [c for c in cols if c.indikator_id and c.role in MEASURES]
     roles = {c.role for c in cols}
-    if by_year:
-        plan.layout = "breit_jahr"
-    elif by_ind:
+    if by_ind:
         plan.layout = "breit_indikator"
+    elif by_year:
+        plan.layout = "breit_jahr"
     else:
         plan.layout = "lang"
     if "sozialraum" not in roles:
@@ -262,13 +295,17 @@ def finish_plan(plan: SheetPlan, matcher: Matcher) -> None:
     if plan.layout in ("lang", "breit_jahr") and "indikator" not in roles and not (plan.layout == "lang" and by_ind):
         if not plan.indikator_id:
             plan.indikator_id = matcher.find_in_text("indikator", plan.sheet) or matcher.find_in_text("indikator", plan.title)
+            if plan.indikator_id:
+                plan.indikator_quelle = "blattname" if matcher.find_in_text("indikator", plan.sheet) else "titel"
         if not plan.indikator_id:
             plan.problems.append(
                 "Der Indikator ist weder als Spalte noch im Blattnamen oder Titel erkennbar. Bitte eine Spalte "
                 "„Kennzahl“ ergänzen oder den Indikator für das Blatt wählen.")
-    if plan.layout in ("lang", "breit_indikator") and "jahr" not in roles:
+    undated = plan.layout == "lang" or any(c.jahr is None for c in by_ind)
+    if plan.layout in ("lang", "breit_indikator") and "jahr" not in roles and undated:
         if not plan.jahr:
             plan.jahr = year_in_text(plan.sheet) or year_in_text(plan.title)
+            plan.jahr_quelle = "blattname" if year_in_text(plan.sheet) else ("titel" if plan.jahr else None)
         if not plan.jahr:
             plan.problems.append(
                 "Das Jahr ist weder als Spalte noch im Blattnamen oder Titel erkennbar. Bitte eine Spalte „Jahr“ "

@@ -15,9 +15,9 @@ from quartier.ingest import values as V
 from quartier.ingest.analysis import ERROR, INFO, WARNING, FileAnalysis, Finding, fmt_number
 from quartier.ingest.detect import MEASURES, ROLE_LABELS, ColumnSpec, SheetPlan
 from quartier.ingest.match import Matcher, normalize
+from quartier.ingest.totals import find_totals, is_total_word
 
 _TRUE = {"1", "ja", "j", "x", "true", "wahr", "gesperrt", "yes"}
-_TOTAL_WORDS = ("summe", "gesamt", "insgesamt", "gesamtstadt", "total", "stadtgesamt")
 
 
 Group = tuple[object, object, dict[str, ColumnSpec]]  # (indicator, year, {measure: spec})
@@ -78,7 +78,8 @@ def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAn
     first: dict[str, ColumnSpec] = {}
     for c in specs:
         first.setdefault(c.role, c)
-    total, keep, absolute = _row_flags(plan, g, specs, first, fa)
+    fa.headers[plan.sheet] = {c.col: c.header for c in plan.columns}
+    total, keep, absolute = _row_flags(plan, g, specs, first, fa, matcher)
     if not keep.any():
         _no_data(plan, fa)
         return None
@@ -86,7 +87,7 @@ def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAn
     groups = _groups(plan, [c for c in specs if c.role in MEASURES], fa)
     blocks = [_block(plan, kept, first, grp) for grp in groups]
     fa.headers[plan.sheet] = {c.col: c.header for c in plan.columns}
-    if total.any():
+    if total.any() and plan.layout == "lang":
         _check_totals(plan, fa, groups, g.col, total, keep, absolute, first)
     return concat(blocks)
 
@@ -94,19 +95,20 @@ def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAn
 def _unmapped_numbers(plan: SheetPlan, g: _Grid, matcher: Matcher, fa: FileAnalysis) -> None:
     for c in plan.columns:
         if c.role == "ignorieren" and c.col < g.width and (g.col(c.col)[1] == V.K_NUM).any():
-            sug = matcher.suggest("indikator", c.header.split(" | ")[0])
+            label = c.header or f"Spalte {c.letter}"
+            sug = matcher.suggest("indikator", c.header.split(" | ")[0]) if c.header else None
             hint = (f" Meinten Sie „{matcher.label('indikator', sug)}“ ({sug})?" if sug else "")
             if sug:
                 fa.suggestions.append({"art": "indikator", "text": c.header.split(" | ")[0], "ziel_id": sug,
                                        "ziel": matcher.label("indikator", sug)})
             fa.findings.append(Finding(WARNING, "spalte_nicht_zugeordnet",
-                                       f"Die Spalte „{c.header}“ enthält Zahlen, wurde aber keiner Kennzahl zugeordnet und "
+                                       f"Die Spalte „{label}“ enthält Zahlen, wurde aber keiner Kennzahl zugeordnet und "
                                        f"wird nicht übernommen.{hint} Bitte die Zuordnung prüfen.",
                                        plan.sheet, V.cell_address(plan.header_row, c.col), c.header))
 
 
 def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[str, ColumnSpec],
-               fa: FileAnalysis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               fa: FileAnalysis, matcher: Matcher) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(total rows, rows to keep, absolute row numbers); total rows and note rows are reported as infos."""
     n = g.n
     any_value = np.zeros(n, dtype=bool)
@@ -119,24 +121,57 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
     for c in specs:
         if c.role not in MEASURES:
             any_text |= g.col(c.col)[1] != V.K_EMPTY
-    # total rows ("Stadt Hagen gesamt", "Summe") by any label column
+    # total rows ("Stadt … gesamt", "Summe", a Stadtbezirk, an area name repeated) by any label column
     total = np.zeros(n, dtype=bool)
+    absolute = np.arange(n) + plan.first_data_row
+    reasons: dict[int, str] = {}
     for c in specs:
         if c.role in ("sozialraum", "bezeichnung"):
             codes, uniq = pd.factorize(g.col(c.col)[0])
-            flags = np.array([_is_total(V.cell_text(u)) for u in uniq] + [False], dtype=bool)
+            flags = np.array([_is_total(V.cell_text(u), matcher) for u in uniq] + [False], dtype=bool)
             total |= flags[codes]
-    absolute = np.arange(n) + plan.first_data_row
+    if plan.layout != "lang" and "sozialraum" in first:
+        found = find_totals(g.col(first["sozialraum"].col)[0], _count_columns(plan, g, specs, matcher), matcher)
+        total |= found.mask
+        reasons = found.reasons
+        for i, col, stated, got in found.mismatches:
+            fa.findings.append(Finding(
+                WARNING, "summe_abweichend", f"Die Summenzeile {int(absolute[i]) + 1} nennt {fmt_number(stated)}, die "
+                f"Sozialräume darüber ergeben zusammen {fmt_number(got)}. Bitte prüfen, ob Sozialräume fehlen oder doppelt sind.",
+                plan.sheet, V.cell_address(int(absolute[i]), col), fa.headers.get(plan.sheet, {}).get(col, ""), fmt_number(stated)))
+    excluded = np.isin(absolute, np.asarray(plan.exclude_rows, dtype=np.int64)) if plan.exclude_rows else np.zeros(n, dtype=bool)
     if total.any():
-        shown = ", ".join(str(r + 1) for r in absolute[total][:8]) + (" …" if total.sum() > 8 else "")
+        rows_t = absolute[total]
+        shown = ", ".join(f"{r + 1}" + (f" ({reasons[int(r) - plan.first_data_row]})" if int(r) - plan.first_data_row in reasons
+                                        else "") for r in rows_t[:8]) + more(len(rows_t), 8)
         fa.findings.append(Finding(INFO, "summenzeile", f"Blatt „{plan.sheet}“: {int(total.sum())} Summenzeile(n) "
-                                   f"(z. B. „Stadt … gesamt“, „Summe“) übersprungen (Zeile {shown}).", plan.sheet))
-    notes = any_text & ~any_value & ~total
+                                   f"(z. B. „Stadt … gesamt“, „Summe“, Stadtbezirk) nicht als Sozialraum gelesen (Zeile {shown}).",
+                                   plan.sheet))
+    if excluded.any():
+        fa.findings.append(Finding(INFO, "ausgeschlossen", f"Blatt „{plan.sheet}“: {int(excluded.sum())} Zeile(n) auf Wunsch "
+                                   "ausgeschlossen.", plan.sheet))
+    notes = any_text & ~any_value & ~total & ~excluded
     if notes.any():
-        shown = ", ".join(str(r + 1) for r in absolute[notes][:8]) + (" …" if notes.sum() > 8 else "")
+        shown = ", ".join(str(r + 1) for r in absolute[notes][:8]) + more(int(notes.sum()), 8)
         fa.findings.append(Finding(INFO, "anmerkung", f"Blatt „{plan.sheet}“: {int(notes.sum())} Zeile(n) ohne Werte "
                                    f"(Anmerkungen, Fußnoten oder leere Sozialräume) nicht gelesen (Zeile {shown}).", plan.sheet))
-    return total, any_value & ~total, absolute
+    return total, any_value & ~total & ~excluded, absolute
+
+
+def more(n: int, shown: int) -> str:
+    """The end of a shortened list: " … und 12 weitere"."""
+    return f" … und {n - shown} weitere" if n > shown else ""
+
+
+def _count_columns(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], matcher: Matcher) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(column, values, status) of the columns holding counts: Zähler/Nenner, or values of an indicator in "Anzahl"."""
+    out = []
+    for c in specs:
+        ind = c.indikator_id or plan.indikator_id
+        if c.role in ("zaehler", "nenner") or (c.role == "wert" and (matcher.units.get(ind or "") or "").strip().lower() == "anzahl"):
+            vals, st = V.parse_numbers(*g.col(c.col))
+            out.append((c.col, vals, st))
+    return out
 
 
 def _groups(plan: SheetPlan, measure_specs: list[ColumnSpec], fa: FileAnalysis) -> list[Group]:
@@ -147,11 +182,11 @@ def _groups(plan: SheetPlan, measure_specs: list[ColumnSpec], fa: FileAnalysis) 
             if c.jahr is not None:
                 by.setdefault(c.jahr, {}).setdefault(c.role, c)
         return [(None, y, ms) for y, ms in by.items()]
-    if plan.layout == "breit_indikator":
+    if plan.layout == "breit_indikator":  # one group per indicator and year (the year of the column, else of the sheet)
         for c in measure_specs:
             if c.indikator_id:
-                by.setdefault(c.indikator_id, {}).setdefault(c.role, c)
-        return [(i, None, ms) for i, ms in by.items()]
+                by.setdefault((c.indikator_id, c.jahr), {}).setdefault(c.role, c)
+        return [(i, y, ms) for (i, y), ms in by.items()]
     ms: dict[str, ColumnSpec] = {}
     for c in measure_specs:
         if c.role in ms:
@@ -244,9 +279,9 @@ def concat(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
 
 
-def _is_total(text: str) -> bool:
-    k = normalize(text)
-    if not k:
-        return False
-    return k in _TOTAL_WORDS or k.startswith("summe") or k.endswith("gesamt") or k.endswith("insgesamt") or k.startswith("gesamt")
+def _is_total(text: str, matcher: Matcher) -> bool:
+    """A label that says "total" or names the city or a Stadtbezirk (and is no area)."""
+    if is_total_word(text):
+        return True
+    return matcher.total_kind(text) is not None and matcher.match("sozialraum", text) is None
 

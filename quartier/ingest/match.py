@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -31,7 +32,14 @@ class Matcher:
             self.labels["sozialraum"][sid] = name
             self._add("sozialraum", sid, sid)
             self._add("sozialraum", name, sid)
-        cols = ["id", "name", "kurzname", "einheit", "lieferant", "min_wert", "max_wert"]
+        # Stadtbezirke and the city: their names are totals, never an area suggestion ("Hamburg" is not "Harburg")
+        self.district_names: set[str] = set()
+        for (bname,) in cur.execute("SELECT name FROM stadtbezirk").fetchall():
+            self.district_names.add(normalize(bname))
+        city = db.get_setting(con, "stadt", "") or ""
+        self.city_names: set[str] = {normalize(city), normalize(f"Stadt {city}")} - {""}
+        self.descriptions: dict[str, str] = {}
+        cols = ["id", "name", "kurzname", "einheit", "lieferant", "min_wert", "max_wert", "definition"]
         for row in cur.execute(f"SELECT {', '.join(cols)} FROM indikator ORDER BY sortierung NULLS LAST, id").fetchall():  # noqa: S608
             rec = dict(zip(cols, row))
             self.indicators[rec["id"]] = rec
@@ -40,6 +48,8 @@ class Matcher:
             for text in (rec["id"], rec["name"], rec["kurzname"]):
                 if text:
                     self._add("indikator", text, rec["id"])
+            if rec["definition"]:
+                self.descriptions.setdefault(normalize(rec["definition"]), rec["id"])
         for art, alias_norm, ziel in cur.execute("SELECT art, alias_norm, ziel_id FROM alias").fetchall():
             if art in self.keys and ziel in self.labels[art]:
                 self.keys[art].setdefault(alias_norm, ziel)
@@ -59,10 +69,45 @@ class Matcher:
             text = int(text)
         return self.keys[art].get(normalize(text))
 
-    def suggest(self, art: str, text: Any) -> str | None:
-        """The closest known id for an unknown name, or None."""
+    def total_kind(self, text: Any) -> str | None:
+        """'stadt' or 'bezirk' when the text names the city or a Stadtbezirk ("Bezirk Altona", "Hamburg insgesamt")."""
+        k = normalize(text)
+        for prefix in ("stadtbezirk", "bezirk"):
+            if k.startswith(prefix) and k != prefix:
+                k = k[len(prefix):]
+        for suffix in ("insgesamt", "gesamt"):
+            if k.endswith(suffix) and k != suffix:
+                k = k[: -len(suffix)]
+        if k and k in self.city_names:
+            return "stadt"
+        if k and k in self.district_names:
+            return "bezirk"
+        return None
+
+    def match_description(self, text: Any) -> str | None:
+        """An indicator from a long description cell ("Anzahl der Kinder … unter 18 Jahren"): definition or name."""
         k = normalize(text)
         if not k:
+            return None
+        if k in self.descriptions:
+            return self.descriptions[k]
+        if k in self.keys["indikator"]:
+            return self.keys["indikator"][k]
+        hits = difflib.get_close_matches(k, list(self.descriptions), n=1, cutoff=0.9)
+        return self.descriptions[hits[0]] if hits else None
+
+    def suggest(self, art: str, text: Any) -> str | None:
+        """The closest known id for an unknown name, or None.
+
+        Never for a bare number ("2305" is no typo of id "0305") nor, for areas, for the name of a Stadtbezirk or
+        the city ("Hamburg" is a total, not "Harburg").
+        """
+        k = normalize(text)
+        if not k:
+            return None
+        if isinstance(text, (int, float)) or re.fullmatch(r"\s*[\d.,\s]+\s*", str(text)):
+            return None
+        if art == "sozialraum" and self.total_kind(text):
             return None
         hits = difflib.get_close_matches(k, list(self.keys[art]), n=1, cutoff=0.72)
         if hits:

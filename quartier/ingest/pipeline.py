@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,11 +18,14 @@ import numpy as np
 import pandas as pd
 
 from quartier import db
+from quartier.ingest import planfile
 from quartier.ingest import values as V
 from quartier.ingest.analysis import ERROR, INFO, MAX_PER_RULE, VALUE_COLUMNS, WARNING, FileAnalysis, Finding
+from quartier.ingest.block import Block
 from quartier.ingest.compare import compare, delivery_state
-from quartier.ingest.detect import SheetPlan, finish_plan, plan_sheet
+from quartier.ingest.detect import SheetPlan, finish_plan, plan_sheet, sheet_key
 from quartier.ingest.extract import concat, extract
+from quartier.ingest.headers import plan_at, plan_from_block
 from quartier.ingest.match import Matcher, normalize
 from quartier.ingest.validate import validate
 from quartier.uploads import MAX_UPLOAD_BYTES, FileRejected, RawBook, read_book
@@ -42,16 +46,21 @@ def remembered_mapping(con: db.Con, lieferant: str | None) -> dict[str, dict[str
     if not lieferant:
         return {}
     rows = con.cursor().execute(
-        "SELECT kopf_norm, rolle, indikator_id, jahr FROM import_spaltenzuordnung WHERE lieferant = ?", [lieferant]).fetchall()
-    return {r[0]: {"rolle": r[1], "indikator_id": r[2], "jahr": r[3]} for r in rows}
+        "SELECT kopf_norm, rolle, indikator_id, jahr, kopf FROM import_spaltenzuordnung WHERE lieferant = ?", [lieferant]).fetchall()
+    return {r[0]: {"rolle": r[1], "indikator_id": r[2], "jahr": r[3], "kopf": r[4]} for r in rows}
 
 
 def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = None, plans: dict[str, SheetPlan] | None = None,
             accepted: dict[tuple[str, str], str] | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
-            book: RawBook | None = None) -> FileAnalysis:
-    """Analyse one delivered file without writing anything."""
+            book: RawBook | None = None, remember: set[tuple[str, str]] | None = None,
+            plan_json: dict[str, Any] | None = None) -> FileAnalysis:
+    """Analyse one delivered file without writing anything.
+
+    ``accepted`` suggestions apply to this file; those also in ``remember`` become aliases on commit.
+    ``plan_json`` is a plan as printed by ``import --show-mapping --json`` (see :mod:`quartier.ingest.planfile`).
+    """
     fa = FileAnalysis(filename=filename, sha256=sha256_of(data), size=len(data), accepted=dict(accepted or {}),
-                      user_plans=bool(plans))
+                      user_plans=bool(plans) or bool(plan_json), remember=set(remember or ()) & set(accepted or {}))
     rows = con.cursor().execute(
         "SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? AND status = 'aktiv' "
         "ORDER BY id LIMIT 1", [fa.sha256]).fetchall()
@@ -79,13 +88,18 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
     for msg in book.infos:
         fa.findings.append(Finding(INFO, "ausgeblendet", msg))
     frames = []
+    given = planfile.check(plan_json) if plan_json is not None else None
+    if given is not None:
+        missing = sorted(set(given) - {sh.name for sh in book.sheets})
+        if missing:
+            raise planfile.PlanError(f"Plan: Blatt „{missing[0]}“ gibt es in der Datei nicht.")
     for sheet in book.sheets:
-        plan: SheetPlan | None
-        if plans and sheet.name in plans:
-            plan = plans[sheet.name]
-            finish_plan(plan, matcher)
-        else:
-            plan = plan_sheet(sheet.name, sheet.rows, sheet.merged, matcher, remembered)
+        if given is not None and sheet.name not in given:
+            fa.findings.append(Finding(INFO, "nicht_im_plan", f"Blatt „{sheet.name}“ steht nicht im Plan und wird nicht gelesen.",
+                                       sheet.name))
+            continue
+        plan = _plan_for(sheet.name, sheet.rows, sheet.merged, matcher, remembered,
+                         (plans or {}).get(sheet.name), (given or {}).get(sheet.name))
         if plan is None:
             if any(V.cell_text(v).strip() for r in sheet.rows for v in r):
                 fa.findings.append(Finding(INFO, "keine_tabelle", f"Blatt „{sheet.name}“ enthält keine erkennbare Tabelle "
@@ -115,6 +129,35 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
     validate(fa, recs, matcher)
     _finish(fa, con, matcher, lieferant)
     return fa
+
+
+def _plan_for(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher,
+              remembered: dict[str, dict[str, Any]], plan: SheetPlan | None, given: dict[str, Any] | None) -> SheetPlan | None:
+    """The plan of one sheet: set on the page, from a plan file, remembered for the Lieferant, or detected."""
+    if plan is not None:
+        finish_plan(plan, matcher)
+        return plan
+    if given is not None:
+        return planfile.apply(name, rows, merged, matcher, given)
+    layout = remembered.get(sheet_key(name))
+    if layout is not None:
+        try:
+            lay = json.loads(layout["kopf"])
+            top, first = int(lay["header_row"]), int(lay["data_row"] if lay.get("data_row") is not None
+                                                     else lay["header_row"] + lay["header_rows"])
+            area = lay.get("area_col")
+        except (ValueError, KeyError, TypeError):
+            lay = None
+        if lay is not None and first < len(rows):
+            title = " ".join(V.cell_text(v).strip() for r in rows[:top] for v in r if V.cell_text(v).strip())
+            plan = plan_at(name, rows, merged, matcher, Block(area if area is not None else -1, first, top, title), remembered)
+            finish_plan(plan, matcher)
+            return plan
+    plan = plan_from_block(name, rows, merged, matcher, remembered)
+    if plan is not None:
+        finish_plan(plan, matcher)
+        return plan
+    return plan_sheet(name, rows, merged, matcher, remembered)
 
 
 def _empty_where_expected(recs: dict[str, np.ndarray]) -> bool:

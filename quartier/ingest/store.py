@@ -12,8 +12,8 @@ from quartier.admin import backup
 from quartier.errors import QuartierError
 from quartier.ingest.analysis import VALUE_COLUMNS, FileAnalysis
 from quartier.ingest.compare import delivery_state
+from quartier.ingest.detect import SheetPlan, remember_key, sheet_key
 from quartier.ingest.match import remember_alias
-from quartier.names import normalize
 
 
 class ImportRejected(QuartierError):
@@ -87,11 +87,11 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
                     " SELECT ?, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt FROM _imp_commit", [lid])
         cur.unregister("_imp_commit")
         for (art, text), ziel in fa.accepted.items():
-            remember_alias(cur, art, text, ziel)
+            if (art, text) in fa.remember:  # only after the second confirmation "gilt für alle künftigen Dateien"
+                remember_alias(cur, art, text, ziel)
         if fa.user_plans:
             for plan in fa.plans:
-                for c in plan.columns:
-                    save_column(cur, lieferant, c.header, c.role, c.indikator_id, c.jahr, actor.name)
+                save_plan(cur, lieferant, plan, actor.name)
         db.audit(cur, actor.name, "lieferung_importieren", f"lieferung:{lid}",
                  json.dumps({"datei": fa.filename, "lieferant": lieferant, "sha256": fa.sha256, **report["rows"],
                              "warnungen_bestaetigt": len(fa.warnings)}, ensure_ascii=False))
@@ -116,13 +116,24 @@ def _backup(con: db.Con, reason: str) -> None:
                              "Bitte Speicherplatz und das Sicherungsverzeichnis prüfen.") from exc
 
 
-def save_column(cur: db.Con, lieferant: str, header: str, role: str, indikator_id: str | None, jahr: int | None, user: str) -> None:
+def save_plan(cur: db.Con, lieferant: str, plan: SheetPlan, user: str) -> None:
+    """Remember a confirmed plan for the Lieferant: per column (position + header without years) and the sheet layout."""
+    for c in plan.columns:
+        jahr = c.jahr if c.jahr_quelle in (None, "plan") else None   # a year read from the header is read again next year
+        save_column(cur, lieferant, remember_key(c.col, c.header), c.header, c.role, c.indikator_id, jahr, user)
+    layout = {"header_row": plan.header_row, "header_rows": plan.header_rows, "data_row": plan.data_row,
+              "area_col": plan.area_col}
+    save_column(cur, lieferant, sheet_key(plan.sheet), json.dumps(layout), "blatt", None, None, user)
+
+
+def save_column(cur: db.Con, lieferant: str, key: str, header: str, role: str, indikator_id: str | None, jahr: int | None,
+                user: str) -> None:
     cur.execute(
         "INSERT INTO import_spaltenzuordnung (lieferant, kopf_norm, kopf, rolle, indikator_id, jahr, geaendert_von)"
         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lieferant, kopf_norm) DO UPDATE SET kopf = excluded.kopf,"
         " rolle = excluded.rolle, indikator_id = excluded.indikator_id, jahr = excluded.jahr,"
         " geaendert_von = excluded.geaendert_von, geaendert_am = now()::TIMESTAMP",
-        [lieferant, normalize(header), header, role, indikator_id, jahr, user],
+        [lieferant, key, header, role, indikator_id, jahr, user],
     )
 
 

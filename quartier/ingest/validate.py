@@ -187,16 +187,17 @@ def _plausibility(em: Emitter, matcher: Matcher, n: _Numbers, a: _Attrs, ind_ids
     w, z, d, lo, hi, is_count = n.w, n.z, n.d, a.lo, a.hi, a.is_count
     with np.errstate(invalid="ignore", divide="ignore"):
         z_ok, d_ok, w_ok = n.z_st == V.OK, n.d_st == V.OK, n.w_st == V.OK
+        signed = lo < 0   # a balance (Wanderungssaldo): the catalogue allows negative values
         em.emit(z_ok & d_ok & (z > d), ERROR, "zaehler_groesser_nenner", "zaehler_col", "zaehler_raw",
                 lambda r, i: f"Der Zähler {fmt_number(z[i])} ist größer als der Nenner {fmt_number(d[i])}. "
                 "Bitte Zähler und Nenner prüfen (vertauscht?).")
-        em.emit(z_ok & (z < 0), ERROR, "negative_anzahl", "zaehler_col", "zaehler_raw",
+        em.emit(z_ok & (z < 0) & ~signed, ERROR, "negative_anzahl", "zaehler_col", "zaehler_raw",
                 lambda r, i: f"Negative Anzahl {fmt_number(z[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
         em.emit(d_ok & (d < 0), ERROR, "negative_anzahl", "nenner_col", "nenner_raw",
                 lambda r, i: f"Negative Anzahl {fmt_number(d[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
-        em.emit(is_count & w_ok & (w < 0), ERROR, "negative_anzahl", "wert_col", "wert_raw",
+        em.emit(is_count & w_ok & (w < 0) & ~signed, ERROR, "negative_anzahl", "wert_col", "wert_raw",
                 lambda r, i: f"Negative Anzahl {fmt_number(w[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
-        out_of_range = ~np.isnan(w) & ((w < lo) | (w > hi)) & ~(is_count & (w < 0))
+        out_of_range = ~np.isnan(w) & ((w < lo) | (w > hi)) & ~(is_count & (w < 0) & ~signed)
         em.emit(out_of_range, ERROR, "unplausibel", "wert_col", "wert_raw",
                 lambda r, i: f"Der Wert {fmt_number(w[i])} liegt außerhalb des plausiblen Bereichs {fmt_number(lo[i])} bis "
                 f"{fmt_number(hi[i])} ({a.units[i]}) für „{matcher.label('indikator', ind_ids[i])}“. Bitte prüfen "
@@ -257,9 +258,20 @@ def _duplicates(em: Emitter, matcher: Matcher, valid: np.ndarray, year_i: np.nda
         cell0 = V.cell_address(int(f0["row0"]), c0) if c0 >= 0 else f"Zeile {int(f0['row0']) + 1}"
         em.fa.findings.append(Finding(ERROR, "doppelt", f"Sozialraum {sr.ids[i]}, Indikator „{matcher.label('indikator', ind.ids[i])}“, "
                                       f"Jahr {year_i[i]} kommt doppelt vor (zuerst in Blatt „{f0['sheet']}“, Zelle {cell0}). "
-                                      "Bitte eine der Zeilen löschen.", r["sheet"], cell, em.header(r["sheet"], c),
-                                      fmt_number(wert[i])))
+                                      f"{_looks_like_total(wert, first_of[i], i, f0, r)}Bitte eine der Zeilen löschen oder ausschließen.",
+                                      r["sheet"], cell, em.header(r["sheet"], c), fmt_number(wert[i])))
     valid[dup_later] = False
+
+
+def _looks_like_total(wert: np.ndarray, a: int, b: int, ra: dict[str, Any], rb: dict[str, Any]) -> str:
+    """Which of two rows with the same area looks like a total: the one with the clearly larger value, else the later."""
+    va, vb = wert[a], wert[b]
+    if np.isfinite(va) and np.isfinite(vb) and va != vb and max(va, vb) >= 1.5 * max(min(va, vb), 1e-9):
+        row = ra if va > vb else rb
+        why = "größerer Wert"
+    else:
+        row, why = rb, "steht weiter unten"
+    return f"Zeile {int(row['row0']) + 1} sieht wie eine Summenzeile aus ({why}). "
 
 
 def _id_numbers(ids_u: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ from quartier import db
 from quartier.access import Actor
 from quartier.need.method import IndexMethod, dynamics_span, validate_method
 from quartier.need.scoring import classify, composite, indicator_scores, min_ranks, robustness
-from quartier.values import indicators, protection
+from quartier.values import indicators, protection, query
 
 ROUND = 6
 
@@ -70,7 +70,7 @@ def load_values(con, indicator_ids: list[str], years: list[int], lieferung_ids: 
     exactly the Lieferungen ``lieferung_ids`` (whatever their status today)."""
     params = [list(indicator_ids), [int(y) for y in years]]
     if lieferung_ids is None:
-        src = "messwert_aktuell"
+        src = query.current_source(con)  # values on today's areas (across a change of Gebietsstand)
     else:
         src = (
             "(SELECT * FROM messwert WHERE lieferung_id IN (SELECT unnest(?))"

@@ -19,7 +19,7 @@ from quartier import format as fmt
 from quartier.access import Actor
 from quartier.reports.charts import chart_png, chart_spec
 from quartier.reports.scope import ReportError, Scope
-from quartier.reports.summary import CHART_IDS, Summary, definitions, summary
+from quartier.reports.summary import Summary, definitions, summary
 from quartier.reports.svgmap import map_data, map_png, map_text
 from quartier.values import indicators
 
@@ -240,7 +240,7 @@ def _development_section(d: _Doc) -> None:
                            "der Stadtbezirk (kräftig), seine Sozialräume (dünn)" if scope.kind == "bezirk" else
                            "die Stadtbezirke") + " und die Gesamtstadt (gestrichelt). Gesperrte Jahre fehlen. "
              "Die Werte stehen in der Tabelle unter den Grafiken.", size=8.5)
-        ids = [i for i in CHART_IDS if i in set(dev["indikator_id"])]
+        ids = list(dict.fromkeys(dev["indikator_id"]))
         charts = [chart_spec(dev, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"]) for iid in ids]
         if charts:
             import altair as alt

@@ -17,7 +17,6 @@ from quartier.errors import QuartierError
 from quartier.names import normalize
 from quartier.values import indicators
 
-RANK_INDICATOR = "sgb2_u18"
 KIND_LABEL = {"stadt": "Gesamtstadt", "bezirk": "Stadtbezirk", "sozialraum": "Sozialraum"}
 
 
@@ -105,20 +104,28 @@ def protected_values(con, ids: list[str] | None = None, *, actor: Actor) -> pd.D
 AREA, DISTRICT, CITY = "Sozialraum", "Stadtbezirk", "Stadt"
 
 
+def rank_indicator(con) -> str | None:
+    """The indicator reports rank and map by without a saved index method: from the catalogue, never fixed in code."""
+    from quartier.values import indicators
+
+    return indicators.default_indicator(con)
+
+
 def scope_values(con, ids: list[str], scope: Scope, *, actor: Actor) -> pd.DataFrame:
     """:func:`protected_values` for a district or Sozialraum view: one indicator at a time, keeping the
-    Sozialraum rows of the scope's areas only (all areas of ``RANK_INDICATOR``, which ranks against
-    the city), and every Stadtbezirk and city row.
+    Sozialraum rows of the scope's areas only (all areas of the ranking indicator, :func:`rank_indicator`,
+    which ranks against the city), and every Stadtbezirk and city row.
 
     The protection is computed per indicator and year anyway, so the kept cells are the same as in
     the whole table; at 10,000 Sozialräume the district view then holds a few MB instead of 170 MB,
     and the peak while loading is a seventh.
     """
     keep = set(scope.area_ids)
+    rank = rank_indicator(con)
     parts = []
     for iid in ids:
         t = protected_values(con, [iid], actor=actor)
-        if iid != RANK_INDICATOR:
+        if iid != rank:
             t = t[(t["ebene"] != AREA) | t["sozialraum_id"].isin(keep)]
         parts.append(t)
     if not parts:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from quartier import db
+from quartier import db, units
 from quartier import format as fmt
 from quartier.access import Actor
 from quartier.need import compute as index_compute
@@ -23,10 +23,10 @@ from quartier.reports.scope import (
     AREA,
     CITY,
     DISTRICT,
-    RANK_INDICATOR,
     Scope,
     bezirk_scope,
     protected_values,
+    rank_indicator,
     scope_key,
     scope_values,
     series,
@@ -35,8 +35,20 @@ from quartier.reports.scope import (
 )
 from quartier.values import indicators, overview
 
-HEADLINE_IDS = ["sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote", "ohne_abschluss", "ew_u18"]
-CHART_IDS = ["sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote"]
+CHART_COUNT = 4
+
+
+def headline_ids(con) -> list[str]:
+    """The report's headline indicators: the catalogue's ``leitindikator`` flags (else its first indicators)."""
+    return indicators.headline_ids(con)
+
+
+def chart_ids(con) -> list[str]:
+    """The indicators charted over the years: the headline rates (counts are shown in the table), else the headlines."""
+    cat = indicators.catalogue(con).set_index("id")
+    heads = headline_ids(con)
+    rates = [i for i in heads if i in cat.index and not units.is_count(cat.loc[i, "einheit"])]
+    return (rates or heads)[:CHART_COUNT]
 
 
 def trend_meaning(change: float | None, direction: str | None) -> tuple[str, str, str | None]:
@@ -62,7 +74,7 @@ def headline(con, scope: Scope, year: int | None = None, ids: list[str] | None =
     also as formatted German text (``*_text``).
     """
     cat = indicators.catalogue(con).set_index("id")
-    wanted = [i for i in (ids or HEADLINE_IDS) if i in cat.index]
+    wanted = [i for i in (ids or headline_ids(con)) if i in cat.index]
     vals = values if values is not None else protected_values(con, wanted, actor=actor)
     bez_ids = scope.kind == "sozialraum" and bool(scope.bezirk_id)
     rows = []
@@ -112,7 +124,7 @@ def need_ranking(con, scope: Scope, year: int | None = None,
     """The Sozialräume of the scope ranked by need (rank 1 = most need) and a sentence on the method.
 
     Uses the saved Handlungsbedarf method (:mod:`quartier.need`) when one is saved; otherwise ranks
-    by the indicator ``RANK_INDICATOR`` (oriented by its direction; protected values are not ranked).
+    by the catalogue's default indicator (:func:`rank_indicator`, oriented by its direction; protected values are not ranked).
     For a Sozialraum the ranking is its district's.
     """
     ids = scope.area_ids
@@ -123,8 +135,9 @@ def need_ranking(con, scope: Scope, year: int | None = None,
     if by_index is not None:
         return by_index
     cat = indicators.catalogue(con).set_index("id")
-    iid = RANK_INDICATOR if RANK_INDICATOR in cat.index else next(
-        (i for i in cat.index if not pd.isna(cat.loc[i, "richtung"])), None)
+    iid = rank_indicator(con)
+    if iid is not None and pd.isna(cat.loc[iid, "richtung"]):
+        iid = None
     if iid is None:
         return pd.DataFrame(columns=["rang", "sozialraum_id", "sozialraum", "wert", "wert_text", "rang_stadt"]), \
             "Keine Rangfolge möglich: kein Indikator mit Richtung vorhanden."
@@ -209,7 +222,7 @@ def development(con, scope: Scope, ids: list[str] | None = None, with_areas: boo
     gesperrt, wert_text.
     """
     cat = indicators.catalogue(con).set_index("id")
-    wanted = [i for i in (ids or CHART_IDS) if i in cat.index]
+    wanted = [i for i in (ids or chart_ids(con)) if i in cat.index]
     vals = values if values is not None else protected_values(con, wanted, actor=actor)
     areas = indicators.areas(con)
     frames = []
@@ -376,7 +389,9 @@ def summary(con, scope: Scope, year: int | None = None, since: dt.date | None = 
     indicators per Sozialraum (the PDF needs it, the page does not) and loads only the indicators
     shown on the page."""
     cat_ids = list(indicators.catalogue(con)["id"])
-    wanted = None if with_table else [i for i in dict.fromkeys(HEADLINE_IDS + CHART_IDS + [RANK_INDICATOR]) if i in cat_ids]
+    rank = rank_indicator(con)
+    wanted = None if with_table else [i for i in dict.fromkeys(headline_ids(con) + chart_ids(con) + ([rank] if rank else []))
+                                      if i in cat_ids]
     vals = protected_values(con, wanted, actor=actor) if with_table or scope.kind == "stadt" else \
         scope_values(con, wanted, scope, actor=actor)
     head = headline(con, scope, year, values=vals, actor=actor)

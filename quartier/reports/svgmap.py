@@ -11,7 +11,7 @@ import pandas as pd
 from quartier import db
 from quartier import format as fmt
 from quartier.access import Actor
-from quartier.reports.scope import AREA, RANK_INDICATOR, Scope, protected_values, year_of
+from quartier.reports.scope import AREA, Scope, protected_values, rank_indicator, year_of
 from quartier.values import indicators
 
 # Need classes on the map, from least to most need (sequential, colour-blind safe, print-friendly).
@@ -41,7 +41,7 @@ def map_data(con, scope: Scope, values: pd.DataFrame | None = None, year: int | 
     geo_df = geo_df.drop(columns="geometry")
     geo_df["in_scope"] = geo_df["id"].isin(scope.area_ids)
     cat = indicators.catalogue(con).set_index("id")
-    iid = RANK_INDICATOR if RANK_INDICATOR in cat.index else None
+    iid = rank_indicator(con)
     classes: list[str] = []
     geo_df["klasse"] = None
     geo_df["wert_text"] = ""

@@ -15,7 +15,7 @@ import streamlit as st
 
 from quartier.access import ADMIN, EDITOR, VIEWER, Actor
 from quartier.admin import auth
-from quartier.ui.common import DEMO_NOTICE, get_con, is_demo, per_run
+from quartier.ui.common import DEMO_NOTICE, city_name, get_con, is_demo, per_run
 from quartier.ui.pages import PAGES
 from quartier.ui.session import ACTOR_KEY, LOGIN_KEY
 from quartier.ui.text import md
@@ -135,7 +135,7 @@ def login_page() -> None:
     """The only page before login: a form for local accounts or the OIDC button."""
     st.title("Anmeldung")  # not guard.page_header: that one requires a login
     if is_demo():
-        st.info(DEMO_NOTICE, icon=":material/info:")
+        st.info(DEMO_NOTICE.format(stadt=city_name()), icon=":material/info:")
     st.markdown("Quartier zeigt kleinräumige Sozialdaten: bitte melden Sie sich an.")
     hint = st.session_state.pop("quartier_login_hinweis", None)
     if hint:

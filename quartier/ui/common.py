@@ -14,7 +14,7 @@ from quartier import db
 
 DEMO_NOTICE = (
     "**Beispieldaten** – alle Zahlen und Gebiete dieser Demo sind erfunden bzw. angenähert und "
-    "keine amtlichen Angaben der Stadt Hagen."
+    "keine amtlichen Angaben der Stadt {stadt}."
 )
 
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from quartier.access import Actor
 from quartier.ui.auth import ROLE_LABEL, logged_in
-from quartier.ui.common import DEMO_NOTICE, is_demo
+from quartier.ui.common import DEMO_NOTICE, city_name, is_demo
 from quartier.ui.session import current_page
 
 
@@ -43,6 +43,6 @@ def page_header(title: str, intro: str | None = None) -> None:
     guard_page()
     st.title(title)
     if is_demo():
-        st.info(DEMO_NOTICE, icon=":material/info:")
+        st.info(DEMO_NOTICE.format(stadt=city_name()), icon=":material/info:")
     if intro:
         st.markdown(intro)

@@ -132,10 +132,14 @@ def _mapping_editor(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
             if p.jahr:
                 extra.append(f"Jahr aus Blattname/Titel: {p.jahr}")
             st.markdown(f"**Blatt „{md(p.sheet)}“** – Layout {LAYOUT_LABELS[p.layout]}; {where}" + ("; " + "; ".join(extra) if extra else ""))
-            frame = pd.DataFrame([{"Spalte": c.letter, "Überschrift": c.header, "Zuordnung": ROLE_LABELS[c.role],
-                                   "Indikator": c.indikator_id or NONE, "Jahr": str(c.jahr) if c.jahr else NONE} for c in p.columns])
+            frame = pd.DataFrame([{"Spalte": c.letter, "Überschrift": c.header or "(leer)", "Zuordnung": ROLE_LABELS[c.role],
+                                   "Indikator": c.indikator_id or NONE, "Jahr": str(c.jahr) if c.jahr else NONE,
+                                   "Jahr aus": _source(c.jahr_quelle if c.jahr else p.jahr_quelle),
+                                   "Indikator aus": _source(c.indikator_quelle if c.indikator_id else p.indikator_quelle)}
+                                  for c in p.columns])
             edited = st.data_editor(
-                frame, key=f"map_{sha}_{p.sheet}", hide_index=True, width="stretch", disabled=["Spalte", "Überschrift"],
+                frame, key=f"map_{sha}_{p.sheet}", hide_index=True, width="stretch",
+                disabled=["Spalte", "Überschrift", "Jahr aus", "Indikator aus"],
                 column_config={
                     "Zuordnung": st.column_config.SelectboxColumn("Zuordnung", options=list(ROLE_LABELS.values()), required=True),
                     "Indikator": st.column_config.SelectboxColumn("Indikator", options=[NONE] + list(inds),
@@ -151,6 +155,12 @@ def _mapping_editor(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
                 st.rerun()
         if fa.plans:
             st.caption("Eine geänderte Zuordnung wird beim Übernehmen für diesen Lieferanten gemerkt.")
+
+
+def _source(key: str | None) -> str:
+    from quartier.ingest.detect import SOURCE_LABELS
+
+    return SOURCE_LABELS.get(key, key) if key else NONE
 
 
 def _edited_plan(p: SheetPlan, edited: pd.DataFrame) -> SheetPlan | None:
@@ -176,9 +186,18 @@ def _suggestions(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
     st.markdown("**Vorschläge für unbekannte Namen** – übernommene Vorschläge werden für künftige Lieferungen gemerkt.")
     for k, s in enumerate(fa.suggestions):
         art = "Sozialraum" if s["art"] == "sozialraum" else "Indikator"
-        if st.checkbox(f"{art} „{md(s['text'])}“ ist „{md(s['ziel'])}“ ({md(s['ziel_id'])})", key=f"sug_{sha}_{k}"):
-            stt["accepted"][(s["art"], s["text"])] = s["ziel_id"]
-            st.rerun()
+        key = (s["art"], s["text"])
+        if st.checkbox(f"{art} „{md(s['text'])}“ ist „{md(s['ziel'])}“ ({md(s['ziel_id'])}) – nur in dieser Datei", key=f"sug_{sha}_{k}"):
+            if stt["accepted"].get(key) != s["ziel_id"]:
+                stt["accepted"][key] = s["ziel_id"]
+                st.rerun()
+    for k, (key, ziel) in enumerate(sorted(stt["accepted"].items())):
+        # the second confirmation: only then the spelling becomes an alias for every later file
+        stt.setdefault("remember", set())
+        if st.checkbox(f"„{md(key[1])}“ → {md(ziel)}: gilt für alle künftigen Dateien (als Alias merken)", key=f"rem_{sha}_{k}"):
+            stt["remember"].add(key)
+        else:
+            stt["remember"].discard(key)
 
 
 def _preview(fa: ingest.FileAnalysis, data: bytes, sha: str) -> None:
@@ -240,6 +259,7 @@ def _confirm(fa: ingest.FileAnalysis, stt: dict, sha: str, lieferant: str | None
                  icon=":material/task_alt:"):
         progress = st.progress(0.1, text="Werte werden in einer Transaktion geschrieben …")
         try:
+            fa.remember = set(stt.get("remember") or ()) & set(fa.accepted)
             res = ingest.commit(get_con(), fa, current_actor(), confirm_warnings=ok, lieferant=lieferant)
         except (ingest.ImportRejected, access.PermissionDenied) as exc:
             progress.empty()

@@ -32,6 +32,7 @@ PAGES: list[PageSpec] = [
     PageSpec("views/wirkungsblick.py", "Wirkungsblick", ":material/trending_down:", "Umsetzung", "wirkungsblick"),
     PageSpec("views/daten_import.py", "Daten-Import", ":material/upload_file:", "Daten", "daten-import", EDITOR),
     PageSpec("views/lieferungen.py", "Lieferungen", ":material/inventory_2:", "Daten", "lieferungen", EDITOR),
+    PageSpec("views/gebietsstaende.py", "Gebietsstände", ":material/layers:", "Daten", "gebietsstaende", EDITOR),
     PageSpec("views/audit.py", "Audit-Log", ":material/history:", "Verwaltung", "audit", ADMIN),
     PageSpec("views/benutzer.py", "Benutzer und Sicherheit", ":material/manage_accounts:", "Verwaltung", "benutzer", ADMIN),
 ]

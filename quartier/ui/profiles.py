@@ -21,7 +21,14 @@ VIEW_SLUGS = {"zeitreihen": "Zeitreihen", "steckbrief": "Steckbrief", "vergleich
 MODE_AREAS, MODE_DISTRICT = "Sozialräume", "Stadtbezirk"
 K_MODE, K_SR, K_BEZ, K_IND, K_VIEW, K_PROFILE, K_URL = (
     "sr_modus", "sr_auswahl", "sr_bezirk", "sr_indikatoren", "sr_ansicht", "sr_steckbrief", "_sr_url")
-DEFAULT_INDICATORS = ["sgb2_u18"]
+
+
+def _default_indicators() -> list[str]:
+    """The catalogue's default indicator (never an id written in code)."""
+    from quartier.values import indicators
+
+    iid = indicators.default_indicator(get_con())
+    return [iid] if iid else []
 
 
 def _actor_key(actor: Actor) -> tuple:
@@ -99,7 +106,7 @@ def restore_from_url() -> list[str]:
     qp = st.query_params
     shared = st.session_state.get("sel_indikator")
     sel = series.resolve_selection(get_con(), sr=qp.get_all("sr"), ind=qp.get_all("ind"), bezirk=qp.get_all("bezirk"),
-                                   default_indicators=([shared] if shared else []) + DEFAULT_INDICATORS)
+                                   default_indicators=([shared] if shared else []) + _default_indicators())
     st.session_state[K_MODE] = MODE_DISTRICT if sel.bezirk else MODE_AREAS
     if sel.bezirk:
         st.session_state[K_BEZ] = sel.bezirk
@@ -253,7 +260,7 @@ def population_block(pop: pd.DataFrame, city: str) -> None:
     st.markdown("#### Bevölkerung und Altersstruktur")
     have = pop.dropna(subset=["einwohner"]) if len(pop) else pop
     if have.empty:
-        st.write("Keine Einwohnerzahlen geliefert (Kennzahlen `ew_gesamt` und `ew_u18`).")
+        st.write("Keine Einwohnerzahlen geliefert.")
         return
     last = have.iloc[-1]
     y = int(last["jahr"])
@@ -280,8 +287,18 @@ def _rank_text(r) -> str:
     return f"Rang {int(r['rang'])} von {int(r['n_rang'])}"
 
 
+def version_notice() -> None:
+    """"Werte vor JJJJ auf heutige Sozialräume umgerechnet" where values of an earlier Gebietsstand are shown."""
+    from quartier.areas.versions import change_notice
+
+    text = change_notice(get_con())
+    if text:
+        st.caption(f":material/layers: {text}.")
+
+
 def profile_cards(prof: pd.DataFrame, meta: pd.DataFrame, per_row: int = 3) -> None:
     """One bordered card per indicator: latest value, rank, changes with arrow and meaning, references."""
+    version_notice()
     recs = prof.to_dict("records")
     for start in range(0, len(recs), per_row):
         cols = st.columns(per_row)

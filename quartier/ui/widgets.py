@@ -42,7 +42,8 @@ def indicator_select(container=None, *, need_direction: bool = False, label: str
     ids = list(cat["id"])
     names = dict(zip(cat["id"], cat["name"]))
     if st.session_state.get(INDICATOR_KEY) not in ids:
-        st.session_state[INDICATOR_KEY] = "sgb2_u18" if "sgb2_u18" in ids else ids[0]
+        default = indicators.default_indicator(get_con())
+        st.session_state[INDICATOR_KEY] = default if default in ids else ids[0]
     return c.selectbox(label, ids, format_func=lambda i: names.get(i, i), key=INDICATOR_KEY)
 
 

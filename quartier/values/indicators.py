@@ -30,7 +30,10 @@ CATALOGUE_COLUMNS = {
     "max": "max_wert",
     "handlungsfeld": "handlungsfeld",
     "aliase": "aliase",
+    "leitindikator": "leitindikator",
 }
+HEADLINE_COUNT = 6
+_YES = {"ja", "j", "1", "x", "true", "wahr", "yes"}
 DIRECTION_WORDS = {
     "higher": "higher", "hoeher": "higher", "höher": "higher", "hoch": "higher", "+": "higher",
     "lower": "lower", "niedriger": "lower", "niedrig": "lower", "-": "lower",
@@ -84,6 +87,8 @@ def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
             except ValueError:
                 errors.append(f"Zeile {i}: {key} {txt!r} ist keine Zahl.")
         row["aliase"] = [a.strip() for a in get("aliase").split("|") if a.strip()]
+        flag = get("leitindikator").lower()
+        row["leitindikator"] = (flag in _YES) if flag else None
         row["sortierung"] = i
         rows.append(row)
     if errors:
@@ -93,18 +98,20 @@ def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
         existing = {r[0] for r in cur.execute("SELECT id FROM indikator").fetchall()}
         for r in rows:
             vals = [r["name"], r["kurzname"], r["einheit"], r["lieferant"], r["richtung"], r["definition"],
-                    r["zaehler_def"], r["nenner_def"], r["min_wert"], r["max_wert"], r["handlungsfeld"], r["sortierung"]]
+                    r["zaehler_def"], r["nenner_def"], r["min_wert"], r["max_wert"], r["handlungsfeld"], r["sortierung"],
+                    r["leitindikator"]]
             if r["id"] in existing:
                 cur.execute(
                     "UPDATE indikator SET name=?, kurzname=?, einheit=?, lieferant=?, richtung=?, definition=?,"
-                    " zaehler_def=?, nenner_def=?, min_wert=?, max_wert=?, handlungsfeld=?, sortierung=? WHERE id=?",
+                    " zaehler_def=?, nenner_def=?, min_wert=?, max_wert=?, handlungsfeld=?, sortierung=?, leitindikator=? WHERE id=?",
                     vals + [r["id"]],
                 )
                 updated += 1
             else:
                 cur.execute(
                     "INSERT INTO indikator (name, kurzname, einheit, lieferant, richtung, definition, zaehler_def,"
-                    " nenner_def, min_wert, max_wert, handlungsfeld, sortierung, id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " nenner_def, min_wert, max_wert, handlungsfeld, sortierung, leitindikator, id)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     vals + [r["id"]],
                 )
                 new += 1
@@ -143,12 +150,37 @@ def catalogue_file_frame(con) -> pd.DataFrame:
         "min": ind["min_wert"],
         "max": ind["max_wert"],
         "handlungsfeld": ind["handlungsfeld"],
+        "leitindikator": ind["leitindikator"].map(lambda v: "ja" if not pd.isna(v) and bool(v) else ""),
     })
     def alias_list(row):
         own = {row["name"], row["kurzname"]}
         return "|".join(a for a in aliases.loc[aliases["ziel_id"] == row["id"], "alias"] if a not in own)
     out["aliase"] = [alias_list(r) for r in out.to_dict("records")] if len(out) else []
     return out
+
+
+def headline_ids(con, n: int = HEADLINE_COUNT) -> list[str]:
+    """The headline indicators: those flagged ``leitindikator`` in catalogue order; without flags the first ``n``."""
+    cat = catalogue(con)
+    flagged = cat[cat["leitindikator"].map(lambda v: not pd.isna(v) and bool(v))]
+    return list((flagged if len(flagged) else cat.head(n))["id"])
+
+
+def default_indicator(con) -> str | None:
+    """The indicator a map or ranking starts with: the first headline rate with a direction, else any with a direction.
+
+    Never an id written in code; the saved index method, where there is one, is the caller's first choice.
+    """
+    cat = catalogue(con).set_index("id")
+    if cat.empty:
+        return None
+    heads = [i for i in headline_ids(con) if i in cat.index]
+    directed = [i for i in cat.index if pd.notna(cat.loc[i, "richtung"])]
+    for pool in ([i for i in heads if i in directed and not units.is_count(cat.loc[i, "einheit"])],
+                 [i for i in heads if i in directed], directed, heads, list(cat.index)):
+        if pool:
+            return str(pool[0])
+    return None
 
 
 def export_catalogue(con, path: str | Path, sep: str = ";") -> Path:

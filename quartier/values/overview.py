@@ -8,8 +8,6 @@ from quartier import db
 from quartier.access import Actor
 from quartier.values import indicators, protection
 
-HEADLINE_IDS = ["ew_gesamt", "ew_u18", "sgb2_u18", "sgb2_u15", "seu_sprache", "hze_quote"]
-
 
 def latest_population(con) -> pd.DataFrame:
     """Sozialräume with their Stadtbezirk and the latest delivered population (``ew_gesamt``)."""
@@ -27,7 +25,7 @@ def latest_population(con) -> pd.DataFrame:
 def headline(con, ids: list[str] | None = None, *, actor: Actor) -> pd.DataFrame:
     """City values of headline indicators for the latest year with data and the change to the year before."""
     cat = indicators.catalogue(con).set_index("id")
-    wanted = [i for i in (ids or HEADLINE_IDS) if i in cat.index]
+    wanted = [i for i in (ids or indicators.headline_ids(con)) if i in cat.index]
     if not wanted:
         wanted = list(cat.index[:6])
     by_year = city_by_year(con, wanted) if actor.can_see_raw else _public_city_by_year(con, wanted, actor=actor)

@@ -12,8 +12,24 @@ from quartier import db
 from quartier.access import Actor, PermissionDenied
 
 
+def current_source(con: db.Con) -> str:
+    """The relation holding the current values on today's areas.
+
+    ``messwert_heute`` re-allocates values delivered in an earlier Gebietsstand to today's areas (migration 011);
+    while no active Lieferung belongs to an earlier Gebietsstand it equals ``messwert_aktuell``, which is then
+    read directly (no extra cost for cities that never changed their areas).
+    """
+    row = con.cursor().execute(
+        "SELECT EXISTS (SELECT 1 FROM lieferung_gebietsstand x JOIN lieferung l ON l.id = x.lieferung_id"
+        " WHERE l.status = 'aktiv' AND x.gebietsstand_id < (SELECT max(id) FROM gebietsstand))").fetchone()
+    return "messwert_heute" if row and row[0] else "messwert_aktuell"
+
+
 def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] | None, *, actor: Actor) -> pd.DataFrame:
-    """Raw current values with area and Lieferung columns; raises PermissionDenied for viewers."""
+    """Raw current values on today's areas with area and Lieferung columns; raises PermissionDenied for viewers.
+
+    ``umgerechnet`` names the method for values re-allocated from an earlier Gebietsstand (else empty);
+    ``umrechnung_grund`` says why such a value stayed empty."""
     if not actor.can_see_raw:
         raise PermissionDenied(f"{actor.name} darf Rohwerte unterhalb der Mindestfallzahl nicht sehen.")
     where: list[str] = []
@@ -26,14 +42,32 @@ def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] |
     if years:
         where.append("list_contains(?, v.jahr)")
         params.append([int(y) for y in years])
+    source = current_source(con)
+    extra = ("v.umgerechnet, v.umrechnung_grund" if source == "messwert_heute"
+             else "NULL::VARCHAR AS umgerechnet, NULL::VARCHAR AS umrechnung_grund")
     sql = (
-        "SELECT v.indikator_id, v.sozialraum_id, s.name AS sozialraum, s.bezirk_id, b.name AS bezirk, v.jahr,"
+        "SELECT v.indikator_id, v.sozialraum_id, s.name AS sozialraum, s.bezirk_id, b.name AS bezirk, v.jahr,"  # noqa: S608 - fixed relation names
         " v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id, l.dateiname AS lieferung,"
-        " l.lieferant, l.importiert_am"
-        " FROM messwert_aktuell v JOIN sozialraum s ON s.id = v.sozialraum_id"
+        " l.lieferant, l.importiert_am, " + extra +
+        f" FROM {source} v JOIN sozialraum s ON s.id = v.sozialraum_id"
         " LEFT JOIN stadtbezirk b ON b.id = s.bezirk_id JOIN lieferung l ON l.id = v.lieferung_id"
     )
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY v.indikator_id, s.bezirk_id, v.sozialraum_id, v.jahr"
     return db.query_arrow_df(con, sql, params)
+
+
+def original_raw(con: db.Con, *, actor: Actor) -> pd.DataFrame:
+    """The current values as delivered, each on the areas of the Gebietsstand it was delivered in
+    (``gebietsstand``); nothing re-allocated. Raw values: PermissionDenied for viewers."""
+    if not actor.can_see_raw:
+        raise PermissionDenied(f"{actor.name} darf Rohwerte unterhalb der Mindestfallzahl nicht sehen.")
+    return db.query_arrow_df(
+        con,
+        "SELECT v.indikator_id, v.sozialraum_id, v.jahr, v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id,"
+        " l.dateiname AS lieferung, coalesce(x.gebietsstand_id, (SELECT max(id) FROM gebietsstand)) AS gebietsstand,"
+        " 0 AS umgerechnet"
+        " FROM messwert_aktuell v JOIN lieferung l ON l.id = v.lieferung_id"
+        " LEFT JOIN lieferung_gebietsstand x ON x.lieferung_id = v.lieferung_id"
+        " ORDER BY v.indikator_id, v.sozialraum_id, v.jahr")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from quartier import db
 from quartier.access import Actor
-from quartier.values import indicators
+from quartier.values import indicators, query
 
 STATUS_OK, STATUS_SUPPRESSED, STATUS_MISSING = "wert", "gesperrt", "fehlt"
 LEVEL_CITY, LEVEL_DISTRICT = "Stadt", "Stadtbezirk"
@@ -145,11 +145,11 @@ def _references_raw(con, indicator_ids: list[str], years: list[int] | None) -> p
     # with an unknown numerator or denominator gets NULL and so makes the city value NULL too.
     sums = db.query_df(
         con,
-        "SELECT v.indikator_id, s.bezirk_id, v.jahr, count(*) AS n,"
+        "SELECT v.indikator_id, s.bezirk_id, v.jahr, count(*) AS n,"  # noqa: S608 - current_source is a fixed name
         " CASE WHEN count(v.zaehler) = count(*) THEN sum(v.zaehler) END AS zaehler,"
         " CASE WHEN count(v.zaehler) = count(*) AND count(v.nenner) = count(*) THEN sum(v.nenner) END AS nenner,"
         " sum(v.wert) AS wert, count(v.nenner) AS n_nenner"
-        " FROM messwert_aktuell v JOIN sozialraum s ON s.id = v.sozialraum_id"
+        f" FROM {query.current_source(con)} v JOIN sozialraum s ON s.id = v.sozialraum_id"
         " WHERE list_contains($1, v.indikator_id) AND ($2 IS NULL OR list_contains($2, v.jahr)) GROUP BY ALL",
         params,
     )
@@ -336,6 +336,11 @@ class SeriesData:
     n_areas: int              # number of Sozialräume in the city
 
 
+def _on_today(con, sql: str) -> str:
+    """``sql`` reading the values on today's areas (re-allocated across a change of Gebietsstand)."""
+    return sql.replace("FROM messwert_aktuell ", f"FROM {query.current_source(con)} ")
+
+
 _AREA_VALUES_SQL = (
     "SELECT v.indikator_id, v.sozialraum_id, v.jahr, v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id,"
     " l.dateiname AS lieferung, l.lieferant, l.importiert_am"
@@ -372,17 +377,17 @@ def _chosen_values(con, ids: list[str], sozialraum_ids: list[str], years: list[i
     yrs = [int(y) for y in years] if years else None
     if _raw_view(actor):
         params = [list(ids), list(sozialraum_ids), yrs]
-        v = db.query_df(con, _AREA_VALUES_SQL, params)
+        v = db.query_df(con, _on_today(con, _AREA_VALUES_SQL), params)
         v["gesperrt"] = v["gesperrt"].fillna(False).astype(bool)
         v.loc[v["gesperrt"], "wert"] = np.nan
         v["status"] = _status(v)
-        r = db.query_df(con, _RANKS_SQL, [list(ids), list(sozialraum_ids), rank_years or yrs])
+        r = db.query_df(con, _on_today(con, _RANKS_SQL), [list(ids), list(sozialraum_ids), rank_years or yrs])
         return v.merge(r, on=["indikator_id", "sozialraum_id", "jahr"], how="left")
     allv = protected if protected is not None else all_values(con, ids, years, actor=actor)
     ranked = rank_values(allv, meta["richtung"].to_dict())
     chosen = ranked[ranked["sozialraum_id"].isin(sozialraum_ids)].copy()
     if "lieferung" not in chosen.columns:  # where each value came from (not protected information)
-        src = db.query_df(con, _AREA_VALUES_SQL, [list(ids), list(sozialraum_ids), yrs])
+        src = db.query_df(con, _on_today(con, _AREA_VALUES_SQL), [list(ids), list(sozialraum_ids), yrs])
         chosen = chosen.merge(src[["indikator_id", "sozialraum_id", "jahr", "lieferung_id", "lieferung", "lieferant",
                                    "importiert_am"]], on=["indikator_id", "sozialraum_id", "jahr"], how="left")
     return chosen

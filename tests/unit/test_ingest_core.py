@@ -119,7 +119,7 @@ def test_validation_errors_name_cell_column_and_rule(con, tmp_path):
         (2026, "Zentrum/Remberg", SGB, 120, 100, 100.0),     # D10: z > n (and duplicate of row 9 key)
         (2026, "Haspe-Zentrum", SGB, -3, 100, 0.0),          # D11 negative
         (2026, "Eilpe/Delstern/Selbecke", SGB, None, None, 140.0),  # F12 out of range
-        (1980, "Hohenlimburg", SGB, 1, 10, 10.0),            # A13 year
+        (1980, "Wehringhausen", SGB, 1, 10, 10.0),           # A13 year ("Hohenlimburg" alone is a Stadtbezirk: a total)
         (2026, "Vorhalle", SGB, 10, 100, 30.0),              # F14 contradicts 10/100
     ], title=True)
     path = xlsx(tmp_path / "bad.xlsx", {"Daten": rows})
@@ -154,7 +154,12 @@ def test_accepted_suggestion_is_remembered(con, tmp_path):
     assert not fa.errors
     ingest.commit(con, fa, EDITOR, confirm_warnings=True)
     path2 = xlsx(tmp_path / "b.xlsx", {"D": long_rows([(2026, "Wehringhausn", SGB, 11, 100, 11.0)])})
-    assert not analyse(con, path2).errors  # remembered as an alias
+    assert analyse(con, path2).errors  # accepted once: for that file only, no alias without the second confirmation
+    key = ("sozialraum", "Wehringhausn")
+    fa2 = analyse(con, path2, accepted={key: "M04"}, remember={key})
+    ingest.commit(con, fa2, EDITOR, confirm_warnings=True)
+    path3 = xlsx(tmp_path / "c.xlsx", {"D": long_rows([(2026, "Wehringhausn", SGB, 12, 100, 12.0)])})
+    assert not analyse(con, path3).errors  # confirmed for all later files: remembered as an alias
 
 
 def test_change_needs_confirmation_duplicate_and_withdraw(con, tmp_path):

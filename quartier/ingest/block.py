@@ -1,0 +1,167 @@
+"""Tables as statistical offices publish them: the area column found by its content, the header block above it.
+
+A yearbook table has a title, then a block of header rows (merged group headers such as
+"Bevölkerung und Haushalte 31.12.2017", the indicator names, long descriptions), then one row per area,
+often followed by district and city totals. :func:`find_block` finds the area column (the column in which
+most cells name a known area), the first data row and the header rows; :func:`column_texts` gives each
+column its header texts, each marked as the column's own cell or a group header spread from a merged cell.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from quartier.ingest.detect import key_role, measure_of, year_of
+from quartier.ingest.match import Matcher
+from quartier.ingest.values import cell_text
+
+SCAN_ROWS = 400          # rows looked at to find the area column (the table starts within them)
+MAX_HEADER_ROWS = 8
+_BREAK_RE = re.compile(r"(?<=[a-zäöüß])-\s*\n?\s*(?=[a-zäöüß])")
+
+
+def unbreak(text: str) -> str:
+    """A header as one line, words broken for print joined again ("Migrations-\\nhintergrund", "Migrations-hintergrund")."""
+    t = _BREAK_RE.sub("", str(text))
+    return re.sub(r"\s+", " ", t).strip()
+
+
+@dataclass
+class Block:
+    area_col: int
+    first_data_row: int
+    header_top: int          # first header row (0-based); == first_data_row when there is no header
+    title: str
+
+
+def find_block(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher) -> Block | None:
+    """The area column (most distinct known areas), the first data row and the header rows above it."""
+    limit = min(len(rows), SCAN_ROWS)
+    seen: dict[Any, str | None] = {}
+    per_col: dict[int, set[str]] = {}
+    first_hit: dict[int, int] = {}
+    for r in range(limit):
+        for c, v in enumerate(rows[r]):
+            if v is None or isinstance(v, bool) or (isinstance(v, str) and not v.strip()):
+                continue
+            try:
+                hit = seen[v]
+            except KeyError:
+                hit = seen[v] = matcher.match("sozialraum", v) if isinstance(v, (str, int, float)) else None
+            except TypeError:
+                continue
+            if hit is not None:
+                per_col.setdefault(c, set()).add(hit)
+                first_hit.setdefault(c, r)
+    if not per_col:
+        return None
+    best = max(per_col, key=lambda c: (len(per_col[c]), -c))
+    if len(per_col[best]) < 2:
+        return None
+    first = _unknown_areas_above(rows, best, first_hit[best])
+    top = _header_top(rows, merged, first)
+    title = " ".join(cell_text(v).strip() for r in rows[:top] for v in r if cell_text(v).strip())
+    return Block(best, first, top, title)
+
+
+def _numeric_cols(row: list[Any]) -> set[int]:
+    out = set()
+    for c, v in enumerate(row):
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v:
+            out.add(c)
+        elif isinstance(v, str) and v.strip() and v.strip().replace(".", "").replace(",", "").replace("-", "").isdigit():
+            out.add(c)
+    return out
+
+
+def _unknown_areas_above(rows: list[list[Any]], area_col: int, first: int) -> int:
+    """Rows above the first known area that still look like data (an unknown or misspelt area with numbers)."""
+    ref = _numeric_cols(rows[first]) - {area_col}
+    r = first
+    while r > 0 and ref:
+        row = rows[r - 1]
+        label = row[area_col] if area_col < len(row) else None
+        if not cell_text(label).strip() or any(isinstance(v, str) and (key_role(v) or measure_of(v)) for v in row):
+            break
+        nums = _numeric_cols(row) - {area_col}
+        if len(nums & ref) * 2 < len(ref) or any(year_of(row[c]) is not None and year_of(rows[first][c]) is None
+                                                 for c in nums if c < len(rows[first])):
+            break
+        r -= 1
+    return r
+
+
+def _row_empty(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], r: int) -> bool:
+    if any(cell_text(v).strip() for v in rows[r]):
+        return False
+    return not any(r0 < r <= r1 for r0, _c0, r1, _c1 in merged)   # covered by a vertical merge from above
+
+
+def _header_top(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], first: int) -> int:
+    """The first header row: going up from the data until an empty row; single-cell title rows at the top are dropped."""
+    top = first
+    while top > 0 and first - top < MAX_HEADER_ROWS and not _row_empty(rows, merged, top - 1):
+        top -= 1
+    while top < first and _is_title_row(rows[top], merged, top):
+        top += 1
+    return top
+
+
+def _is_title_row(row: list[Any], merged: list[tuple[int, int, int, int]], r: int) -> bool:
+    cells = [c for c, v in enumerate(row) if cell_text(v).strip()]
+    if len(cells) != 1 or cells[0] != 0:
+        return False
+    # a title stands alone in column A; the area column's header merged down over the header rows is no title
+    return not any(r0 == r and c0 == 0 and r1 > r0 for r0, c0, r1, _c1 in merged)
+
+
+@dataclass
+class HeaderText:
+    text: str
+    group: bool              # spread from a merged cell over several columns (or carried right) = group header
+    row: int
+    raw: Any
+
+
+def column_texts(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], top: int, first: int,
+                 width: int) -> list[list[HeaderText]]:
+    """Per column: its header texts from top to bottom (merged cells spread; repeated vertical merges once)."""
+    grid: list[list[HeaderText | None]] = []
+    for r in range(top, first):
+        row = list(rows[r]) + [None] * width
+        grid.append([HeaderText(unbreak(cell_text(row[c])), False, r, row[c]) if cell_text(row[c]).strip() else None
+                     for c in range(width)])
+    for r0, c0, r1, c1 in merged:
+        for r in range(max(r0, top), min(r1, first - 1) + 1):
+            src = grid[r0 - top][c0] if r0 >= top else None
+            if src is None and r0 < top:
+                raw = rows[r0][c0] if c0 < len(rows[r0]) else None
+                src = HeaderText(unbreak(cell_text(raw)), c1 > c0, r0, raw) if cell_text(raw).strip() else None
+            if src is None:
+                continue
+            for c in range(c0, min(c1, width - 1) + 1):
+                if grid[r - top][c] is None or (r, c) == (r0, c0):
+                    grid[r - top][c] = HeaderText(src.text, c1 > c0, r, src.raw)
+    _carry_right(grid, rows, first, width)
+    out: list[list[HeaderText]] = []
+    for c in range(width):
+        texts: list[HeaderText] = []
+        for line in grid:
+            h = line[c]
+            if h is not None and not (texts and texts[-1].text == h.text and texts[-1].group == h.group):
+                texts.append(h)
+        out.append(texts)
+    return out
+
+
+def _carry_right(grid: list[list[HeaderText | None]], rows: list[list[Any]], first: int, width: int) -> None:
+    """Group labels written once over several columns without a merge (CSV): carried right while the row below goes on."""
+    for i in range(len(grid) - 1):
+        below = grid[i + 1]
+        for c in range(1, width):
+            left, here, sub = grid[i][c - 1], grid[i][c], below[c]
+            if here is None and left is not None and sub is not None and below[c - 1] is not None \
+                    and (measure_of(sub.text) or year_of(sub.raw) is not None):
+                grid[i][c] = HeaderText(left.text, True, left.row, left.raw)
