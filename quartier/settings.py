@@ -29,13 +29,18 @@ _ALL = [
     IntSetting("login_max_fehlversuche", "Fehlversuche bis zur Sperre", 1, 20, 5, "sicherheit"),
     IntSetting("login_sperre_minuten", "Sperrdauer nach zu vielen Fehlversuchen (Minuten)", 1, 1440, 15, "sicherheit"),
     IntSetting("backup_anzahl", "Aufbewahrte automatische Sicherungen", 1, 100, 10, "sicherheit"),
+    IntSetting("kleine_basis", "Kleine Basis: Quoten mit kleinerem Nenner werden als unsicher gekennzeichnet", 1, 100000,
+               100, "allgemein"),
     IntSetting("empfehlung_aktualisierung_monate", "Empfehlung gilt als nicht aktualisiert nach (Monaten)", 1, 60, 6,
                "empfehlungen"),
+    IntSetting("angebote_utm_zone", "UTM-Zone für Rechtswert/Hochwert in Angebotslisten (ETRS89)", 32, 33, 32, "angebote"),
+    IntSetting("angebote_netz_puffer_m", "Breite beiderseits erreichbarer Wege im Fußwegenetz (Meter)", 5, 500, 50, "angebote"),
 ]
 REGISTRY: dict[str, IntSetting] = {s.key: s for s in _ALL}
 
 MIN_CASES = "min_fallzahl"
 MIN_DENOMINATOR = "min_nenner"
+SMALL_BASE = "kleine_basis"
 
 
 def spec(key: str) -> IntSetting:

@@ -122,6 +122,12 @@ if axis is not None:
     if (unit or "").lower() != "anzahl":
         st.caption("Werte im Korridor und im übrigen Stadtgebiet: Summe der Zähler geteilt durch Summe der Nenner "
                    "(gewichtet nach dem Nenner, keine Mittelwerte von Quoten). Gesperrte Werte zählen nicht mit.")
+    t_sentence, _t, _m, lisa_table = ui.corridor_test(ind_id, int(year), axis, float(width), share_pct / 100, actor)
+    st.markdown(f"**Ist der Unterschied größer als der Zufall?** {t_sentence}")
+    with st.expander("Hot Spots und Cold Spots (LISA)"):
+        st.caption("Lokaler Moran-Test (esda, 999 bedingte Permutationen, Nachbarschaft: gemeinsame Grenze oder Ecke). "
+                   "Hot Spot: hoher Wert mit hohen Nachbarwerten, Cold Spot: niedriger Wert mit niedrigen, je p < 5 %.")
+        st.dataframe(lisa_table.sort_values("Lokales Muster (LISA)"), hide_index=True, width="stretch")
     c_sc, c_yr = st.columns(2)
     with c_sc:
         st.vega_lite_chart(spec=cv.scatter_spec, width="stretch",

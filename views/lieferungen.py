@@ -5,6 +5,7 @@ import streamlit as st
 
 from quartier import access, ingest
 from quartier import format as fmt
+from quartier.ui import hinweise as hinweise_ui
 from quartier.ui import imports as ui
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.guard import page_header
@@ -55,6 +56,8 @@ with tab_hist:
                          hide_index=True, width="stretch")
         for line in rep.get("infos", []):
             st.caption(md(line))
+        if rec["status"] == "aktiv":
+            hinweise_ui.section(current_actor(), lieferung=int(lid), title=f"Hinweise aus Lieferung Nr. {lid}")
         if rec["status"] == "aktiv":
             with st.container(border=True):
                 st.markdown("**Lieferung zurückziehen**")

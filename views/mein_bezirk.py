@@ -7,6 +7,7 @@ import streamlit as st
 from quartier.access import VIEWER, Actor
 from quartier.reports import charts as report_charts
 from quartier.reports import svgmap
+from quartier.ui import hinweise as hinweise_ui
 from quartier.ui import mein_bezirk as mb
 from quartier.ui.common import attribution, city_name
 from quartier.ui.guard import page_header
@@ -190,6 +191,7 @@ else:
     st.caption("Pfeil und Text zeigen die Veränderung gegenüber dem Vorjahr; „günstig“/„ungünstig“ folgt der Richtung "
                "des Indikators (eine sinkende SGB-II-Quote ist günstig). Bezirks- und Stadtwerte aus der Summe der "
                "Zähler und Nenner; „•“ = zum Schutz kleiner Fallzahlen gesperrt.")
+    hinweise_ui.section(actor, lieferung=hinweise_ui.latest_lieferung(), bezirk=bezirk_id)
     st.subheader("Sozialräume nach Handlungsbedarf")
     st.caption(sm.ranking_note)
     st.dataframe(mb.ranking_table(sm.ranking), hide_index=True, width="stretch")
@@ -197,6 +199,8 @@ else:
     show_development()
     st.subheader("Handlungsempfehlungen")
     show_recommendations()
+    st.subheader("Angebote im Bezirk")
+    st.dataframe(mb.offers_table(bezirk_id, actor), hide_index=True, width="stretch", key="mb_angebote")
     st.subheader("Bezirksbericht")
     pdf_actor = actor
     if actor.can_see_raw:

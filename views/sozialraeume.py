@@ -4,6 +4,7 @@ import streamlit as st
 
 from quartier import format as fmt
 from quartier.ui import profiles as ui
+from quartier.ui import similar as similar_ui
 from quartier.ui.common import attribution, city_name
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
@@ -101,6 +102,8 @@ def steckbrief() -> None:
         st.dataframe(ui.profile_table(prof), hide_index=True, width="stretch")
         ui.downloads(ui.export_frame(mframe), mchart, f"steckbrief_{sr}", key=f"p_{sr}")
     ui.recommendations_block(sr, actor)
+    similar_ui.block(sr, actor)
+    ui.offers_block(sr, actor)
     with st.expander("Definitionen aller Kennzahlen"):
         for iid in prof["indikator_id"]:
             st.markdown(ui.definition_md(meta.loc[iid]))

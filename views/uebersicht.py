@@ -3,6 +3,7 @@
 import streamlit as st
 
 from quartier import format as fmt
+from quartier.ui import hinweise as hinweise_ui
 from quartier.ui.common import arrow, attribution, city_name, data_stamp, get_con, view_of
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
@@ -92,6 +93,8 @@ for col, (head_md, list_md) in zip(cols, districts):
 
 with st.expander("Tabelle: Sozialräume mit Einwohnerzahl"):
     st.dataframe(table, hide_index=True, width="stretch")
+
+hinweise_ui.section(current_actor(), lieferung=hinweise_ui.latest_lieferung())
 
 st.subheader("Datenstand")
 if status is None:

@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "quartier.cli.empfehlungen",
     "quartier.cli.ingest",
     "quartier.cli.gebiete",
+    "quartier.cli.hinweise",
+    "quartier.cli.angebote",
 ]
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2

@@ -39,15 +39,21 @@ def register(sub, common) -> None:
 
 
 def cmd_corridor(args) -> int:
+    from quartier.areas import corridor_stats
+
     con = db.connect(args.db)
     try:
-        res = corridor.analyse(con, args.indicator, args.year, args.width, args.share, args.axis, actor=SYSTEM)
+        geom = corridor.load_geometry(con)
+        res = corridor.analyse(con, args.indicator, args.year, args.width, args.share, args.axis, actor=SYSTEM,
+                               geometry=geom)
     except corridor.CorridorError as exc:
         raise UsageError(str(exc)) from exc
+    test = corridor_stats.for_result(geom, res)
     if args.json:
-        emit_json(res.to_json())
+        emit_json({**res.to_json(), "test": test.test_json(), "moran": test.moran_json()})
         return 0
     say(res.sentence)
+    say(corridor_stats.sentence(test, res.axis))
     dec = 0 if (res.unit or "").lower() == "anzahl" else 1
     print(f"{'Id':<6} {'Sozialraum':<34} {'Anteil':>7} {'Abstand':>9} {'Wert':>10}  Korridor")
     for r in res.areas.sort_values("distance_m").to_dict("records"):

@@ -324,33 +324,43 @@ def compute(con, method: IndexMethod | dict, year: int, lieferung_ids: list[int]
     see): a protected cell counts as missing, its weight is spread like that of any missing value
     (otherwise its contribution, a straight line in the hidden rate, would give the value away). Such a
     result is :attr:`IndexResult.public`; :func:`protection_note` says so in German."""
+    return compute_years(con, method, [int(year)], lieferung_ids, with_robustness, actor=actor)[int(year)]
+
+
+def compute_years(con, method: IndexMethod | dict, years: list[int], lieferung_ids: list[int] | None = None,
+                  with_robustness: bool = True, *, actor: Actor) -> dict[int, IndexResult]:
+    """:func:`compute` for several years from one read of the values (e.g. the two latest years)."""
     cat = indicators.catalogue(con)
     m = validate_method(method, cat)
     units = dict(zip(cat["id"], cat["einheit"]))
     ids = m.indicator_ids
-    y0, y1 = dynamics_span(m, year)
-    years = sorted({int(year), y0, y1})
+    spans = {int(y): dynamics_span(m, int(y)) for y in years}
+    need = sorted({y for y in spans} | {v for s in spans.values() for v in s})
     pop_id = m.population_indicator
-    vals = load_values_for(con, ids + ([pop_id] if pop_id and pop_id not in ids else []), years, lieferung_ids,
+    vals = load_values_for(con, ids + ([pop_id] if pop_id and pop_id not in ids else []), need, lieferung_ids,
                            actor=actor)
     areas = db.query_df(con, "SELECT id, name FROM sozialraum ORDER BY id")
     area_ids = list(areas["id"])
-    mats = wide_years(vals, rates(vals, units), area_ids, ids, years)
-    X, S = mats[int(year)]
-    Xf, Xt = mats[y0][0], mats[y1][0]
-    pop = None
-    if pop_id:
-        pv = vals[(vals["indikator_id"] == pop_id) & (vals["jahr"] == int(year))]
-        pop = pd.Series(pv["wert"].astype(float).to_numpy(), index=pv["sozialraum_id"]).reindex(area_ids).to_numpy(dtype=float)
-    used = vals[vals["sozialraum_id"].isin(area_ids)]
-    used_pop = used["indikator_id"] == pop_id
-    used = used[~used_pop | (used["jahr"] == int(year))]
-    state = sorted(int(x) for x in used["lieferung_id"].unique())
-    res = evaluate(m, int(year), area_ids, list(areas["name"]), X, S, pop, Xf, Xt, state, with_robustness)
-    if not actor.can_see_raw:
-        res.extra[PUBLIC_KEY] = True
-        res.extra[HIDDEN_KEY] = sorted((area_ids[i], ids[j]) for i, j in zip(*np.nonzero(S)))
-    return res
+    mats = wide_years(vals, rates(vals, units), area_ids, ids, need)
+    out = {}
+    for year, (y0, y1) in spans.items():
+        X, S = mats[year]
+        Xf, Xt = mats[y0][0], mats[y1][0]
+        pop = None
+        if pop_id:
+            pv = vals[(vals["indikator_id"] == pop_id) & (vals["jahr"] == year)]
+            pop = pd.Series(pv["wert"].astype(float).to_numpy(), index=pv["sozialraum_id"]).reindex(area_ids).to_numpy(dtype=float)
+        yv = vals[vals["jahr"].isin({year, y0, y1})]
+        used = yv[yv["sozialraum_id"].isin(area_ids)]
+        used_pop = used["indikator_id"] == pop_id
+        used = used[~used_pop | (used["jahr"] == year)]
+        state = sorted(int(x) for x in used["lieferung_id"].unique())
+        res = evaluate(m, year, area_ids, list(areas["name"]), X, S, pop, Xf, Xt, state, with_robustness)
+        if not actor.can_see_raw:
+            res.extra[PUBLIC_KEY] = True
+            res.extra[HIDDEN_KEY] = sorted((area_ids[i], ids[j]) for i, j in zip(*np.nonzero(S)))
+        out[year] = res
+    return out
 
 
 def years_available(con, method: IndexMethod | list[str]) -> list[int]:

@@ -293,3 +293,22 @@ def key_figures(sid: str, frame: pd.DataFrame, members: pd.DataFrame | None, uni
     if profile_page_registered():
         st.page_link(PROFILE_PAGE, label=f"Profil von {r['sozialraum']}", icon=":material/arrow_forward:",
                      query_params={"sr": sid})
+
+
+@st.cache_data(show_spinner="Permutationstest läuft …", max_entries=32)
+def _corridor_test(stamp: int, indicator_id: str, year: int, axis: str, width_m: float, share: float, actor):
+    from quartier.areas import corridor_stats
+
+    res = _corridor_bundle(stamp, indicator_id, year, axis, width_m, share, actor).result
+    t = corridor_stats.for_result(geometry(), res)
+    names = dict(zip(res.areas["sozialraum_id"], res.areas["name"]))
+    lisa = t.lisa.assign(Sozialraum=t.lisa["sozialraum_id"].map(names) if len(t.lisa) else [])
+    table = pd.DataFrame({"Sozialraum": lisa.get("Sozialraum", []), "Nr.": lisa.get("sozialraum_id", []),
+                          "Lokales Muster (LISA)": lisa.get("cluster", []),
+                          "p": [fmt.number(p, 3) for p in lisa.get("p", [])]})
+    return corridor_stats.sentence(t, axis), t.test_json(), t.moran_json(), table
+
+
+def corridor_test(indicator_id: str, year: int, axis: str, width_m: float, share: float, actor):
+    """(sentence, test JSON, Moran JSON, LISA table) for the corridor section, cached per data stamp."""
+    return _corridor_test(data_stamp(), indicator_id, int(year), axis, float(width_m), float(share), view_of(actor))

@@ -235,3 +235,12 @@ def recommendations_table(recs: pd.DataFrame, since: dt.date | None) -> pd.DataF
 def pdf_bytes(bezirk_id: str, actor, since: dt.date | None) -> bytes:
     con = get_con()
     return report_pdf.build_pdf(con, report_scope.bezirk_scope(con, bezirk_id), None, since=since, actor=actor)
+
+
+def offers_table(bezirk_id: str, actor) -> pd.DataFrame:
+    """The open offers in the Sozialräume of the district (Angebote)."""
+    from quartier.offers.store import offers_in_district
+
+    df = offers_in_district(get_con(), bezirk_id, actor=actor)
+    return df[["sozialraum", "kategorie", "name", "traeger", "plaetze"]].rename(columns={
+        "sozialraum": "Sozialraum", "kategorie": "Kategorie", "name": "Angebot", "traeger": "Träger", "plaetze": "Plätze"})

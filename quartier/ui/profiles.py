@@ -14,7 +14,7 @@ from quartier.actions import store
 from quartier.actions.model import STATUS_BY_NAME
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.text import md
-from quartier.values import charts, indicators, series
+from quartier.values import charts, indicators, series, uncertainty
 
 VIEWS = ["Zeitreihen", "Steckbrief", "Vergleich"]
 VIEW_SLUGS = {"zeitreihen": "Zeitreihen", "steckbrief": "Steckbrief", "vergleich": "Vergleich"}
@@ -214,6 +214,24 @@ def trend_md(delta, richtung, unit, since: str) -> str:
     return text
 
 
+def tested_trend_md(r: dict, k: int, since: str) -> str:
+    """The change against year − k: arrow and meaning only when the test calls it auffällig
+    (:mod:`quartier.values.uncertainty`); otherwise the change in words without an arrow."""
+    delta, unit, flag = r.get(f"aenderung_{k}"), r["einheit"], r.get(f"auffaellig_{k}")
+    if flag is True:
+        return trend_md(delta, r["richtung"], unit, since) + " (auffällig)"
+    if pd.isna(delta):
+        return f"{since}: {fmt.NOTHING}"
+    if flag is False:
+        return f"{fmt.change(delta, unit)} {since} – nicht auffällig (im Rahmen des Zufalls)"
+    return f"{fmt.change(delta, unit)} {since} – ohne Prüfung (Zähler oder Nenner fehlen)"
+
+
+def value_text(r: dict) -> str:
+    """'12,4 % (9,8–15,5)': the value with its 95 % interval (German decimals)."""
+    return uncertainty.text(r["wert"], r.get("ki_unten"), r.get("ki_oben"), r["einheit"])
+
+
 def show_chart(chart, alt_text: str) -> None:
     st.altair_chart(charts.german(chart), width="stretch", theme=None, alt=alt_text)
     st.caption(alt_text)
@@ -313,14 +331,22 @@ def profile_cards(prof: pd.DataFrame, meta: pd.DataFrame, per_row: int = 3) -> N
                 elif r["status"] == series.STATUS_MISSING:
                     st.markdown(f"### {fmt.NOTHING} kein Wert")
                 else:
-                    st.markdown(f"### {fmt.value(r['wert'], unit)}")
+                    st.markdown(f"### {value_text(r)}",
+                                help="In Klammern: 95-%-Intervall (Wilson-Score für Anteile, exakt nach Poisson für Anzahlen).")
+                    if r.get("kleine_basis"):
+                        st.caption(f"Vorsicht, {r['kleine_basis']}: der Wert schwankt stark.")
                 st.markdown(_rank_text(r))
                 y1 = f"ggü. {year - 1}" if year is not None else "ggü. Vorjahr"
                 y5 = f"ggü. {year - 5}" if year is not None else "ggü. 5 Jahren"
-                st.markdown(trend_md(r.get("aenderung_1"), r["richtung"], unit, y1) + "  \n"
-                            + trend_md(r.get("aenderung_5"), r["richtung"], unit, y5))
+                st.markdown(tested_trend_md(r, 1, y1) + "  \n" + tested_trend_md(r, 5, y5))
                 if (unit or "").strip().lower() != "anzahl":
                     st.caption(f"Stadtbezirk: {fmt.value(r['wert_bezirk'], unit)} · Stadt: {fmt.value(r['wert_stadt'], unit)}")
+
+
+def _not_tested(flag, text: str) -> str:
+    if text == "keine Angabe":
+        return text
+    return "nicht auffällig" if flag is False else "ohne Prüfung"
 
 
 def profile_table(prof: pd.DataFrame) -> pd.DataFrame:
@@ -331,10 +357,13 @@ def profile_table(prof: pd.DataFrame) -> pd.DataFrame:
         t5 = series.trend(r.get("aenderung_5"), r["richtung"], unit)
         rows.append({
             "Kennzahl": r["name"], "Jahr": str(r["jahr"]) if r["jahr"] is not None else fmt.NOTHING,
-            "Wert": fmt.value(r["wert"], unit, suppressed=r["status"] == series.STATUS_SUPPRESSED),
+            "Wert": fmt.SUPPRESSED if r["status"] == series.STATUS_SUPPRESSED else value_text(r),
+            "Basis": r.get("kleine_basis") or "",
             "Rang": _rank_text(r).replace("Rang ", ""),
-            "Änderung 1 Jahr": fmt.change(r.get("aenderung_1"), unit), "Bewertung 1 Jahr": t1.text,
-            "Änderung 5 Jahre": fmt.change(r.get("aenderung_5"), unit), "Bewertung 5 Jahre": t5.text,
+            "Änderung 1 Jahr": fmt.change(r.get("aenderung_1"), unit),
+            "Bewertung 1 Jahr": t1.text if r.get("auffaellig_1") is True else _not_tested(r.get("auffaellig_1"), t1.text),
+            "Änderung 5 Jahre": fmt.change(r.get("aenderung_5"), unit),
+            "Bewertung 5 Jahre": t5.text if r.get("auffaellig_5") is True else _not_tested(r.get("auffaellig_5"), t5.text),
             "Stadtbezirk": fmt.value(r["wert_bezirk"], unit), "Stadt": fmt.value(r["wert_stadt"], unit),
             "Lieferung": r.get("lieferung") or fmt.NOTHING,
         })
@@ -365,6 +394,20 @@ def recommendations_block(sozialraum_id: str, actor: Actor) -> None:
     st.dataframe(t, hide_index=True, width="stretch")
     counts = recs["status"].value_counts() if "status" in recs else pd.Series(dtype=int)
     st.caption(f"{len(recs)} Handlungsempfehlungen: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ".")
+
+
+def offers_block(sozialraum_id: str, actor: Actor) -> None:
+    """The open offers of the area (Angebote), a short table."""
+    from quartier.offers.store import offers_in_area
+
+    st.markdown("#### Angebote")
+    df = offers_in_area(get_con(), sozialraum_id, actor=actor)
+    if df.empty:
+        st.write("Für diesen Sozialraum sind keine geöffneten Angebote erfasst.")
+        return
+    st.dataframe(df[["kategorie", "name", "traeger", "plaetze", "adresse"]].rename(columns={
+        "kategorie": "Kategorie", "name": "Angebot", "traeger": "Träger", "plaetze": "Plätze", "adresse": "Adresse"}),
+        hide_index=True, width="stretch", column_config={"Plätze": st.column_config.NumberColumn(format="localized")})
 
 
 def comparison_table(comp: pd.DataFrame, meta: pd.DataFrame, city: str):

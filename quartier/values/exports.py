@@ -8,7 +8,18 @@ from quartier.access import PUBLIC, SYSTEM, Actor, PermissionDenied
 from quartier.errors import QuartierError
 from quartier.values import indicators, query
 
-VALUE_COLUMNS = ["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner", "gesperrt", "lieferung_id", "lieferung"]
+VALUE_COLUMNS = ["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner", "gesperrt", "lieferung_id", "lieferung",
+                 "ki_unten", "ki_oben"]
+
+
+def _with_interval(con, out: pd.DataFrame) -> pd.DataFrame:
+    """Append ``ki_unten``/``ki_oben`` (95 % interval, :mod:`quartier.values.uncertainty`) from the frame's own
+    (already protected, where protection applies) values: empty where no interval applies."""
+    from quartier.values import uncertainty
+
+    unit_of = dict(zip(*[indicators.catalogue(con)[c] for c in ("id", "einheit")]))
+    lo, hi = uncertainty.round_interval(*uncertainty.interval_frame(out, unit_of))
+    return out.assign(ki_unten=pd.array(lo, dtype="Float64"), ki_oben=pd.array(hi, dtype="Float64"))
 
 
 def values_frame(con, *, actor: Actor, gebietsstand: str = "aktuell") -> pd.DataFrame:
@@ -30,11 +41,12 @@ def values_frame(con, *, actor: Actor, gebietsstand: str = "aktuell") -> pd.Data
         s = out[col].astype("Float64")
         whole = s.dropna()
         out[col] = s.astype("Int64") if (whole == whole.round()).all() else s
-    return out.reset_index(drop=True)
+    return _with_interval(con, out.reset_index(drop=True))
 
 
 PUBLIC_COLUMNS = ["ebene", "indikator_id", "stadtbezirk_id", "stadtbezirk", "sozialraum_id", "sozialraum", "jahr",
                   "wert", "zaehler", "nenner", "gesperrt", "sperrgrund"]
+PUBLIC_EXPORT_COLUMNS = PUBLIC_COLUMNS + ["ki_unten", "ki_oben"]
 
 
 def _mark(out: pd.DataFrame) -> pd.DataFrame:
@@ -81,4 +93,7 @@ def public_values_frame(con, indicator_ids: list[str] | None = None, years: list
     order = {"Sozialraum": 0, "Stadtbezirk": 1, "Stadt": 2}
     out = out.assign(_o=out["ebene"].map(order)).sort_values(["indikator_id", "jahr", "_o", "stadtbezirk_id", "sozialraum_id"],
                                                                na_position="last", kind="stable")
-    return out.drop(columns="_o").reset_index(drop=True)
+    out = out.drop(columns="_o").reset_index(drop=True)
+    # intervals from what the viewer sees: a protected cell has no numerator, hence no interval
+    out.loc[out["gesperrt"] == 1, ["wert", "zaehler"]] = pd.NA
+    return _with_interval(con, out)

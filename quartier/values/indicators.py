@@ -31,6 +31,7 @@ CATALOGUE_COLUMNS = {
     "handlungsfeld": "handlungsfeld",
     "aliase": "aliase",
     "leitindikator": "leitindikator",
+    "schwelle": "schwelle",
 }
 HEADLINE_COUNT = 6
 _YES = {"ja", "j", "1", "x", "true", "wahr", "yes"}
@@ -80,7 +81,7 @@ def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
         for key in ("kurzname", "einheit", "lieferant", "definition", "zaehler", "nenner", "handlungsfeld"):
             row[CATALOGUE_COLUMNS[key]] = get(key) or None
         row["richtung"] = DIRECTION_WORDS[direction_raw]
-        for key in ("min", "max"):
+        for key in ("min", "max", "schwelle"):
             txt = get(key).replace(",", ".")
             try:
                 row[CATALOGUE_COLUMNS[key]] = float(txt) if txt else None
@@ -99,19 +100,20 @@ def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
         for r in rows:
             vals = [r["name"], r["kurzname"], r["einheit"], r["lieferant"], r["richtung"], r["definition"],
                     r["zaehler_def"], r["nenner_def"], r["min_wert"], r["max_wert"], r["handlungsfeld"], r["sortierung"],
-                    r["leitindikator"]]
+                    r["leitindikator"], r["schwelle"]]
             if r["id"] in existing:
                 cur.execute(
                     "UPDATE indikator SET name=?, kurzname=?, einheit=?, lieferant=?, richtung=?, definition=?,"
-                    " zaehler_def=?, nenner_def=?, min_wert=?, max_wert=?, handlungsfeld=?, sortierung=?, leitindikator=? WHERE id=?",
+                    " zaehler_def=?, nenner_def=?, min_wert=?, max_wert=?, handlungsfeld=?, sortierung=?, leitindikator=?,"
+                    " schwelle=? WHERE id=?",
                     vals + [r["id"]],
                 )
                 updated += 1
             else:
                 cur.execute(
                     "INSERT INTO indikator (name, kurzname, einheit, lieferant, richtung, definition, zaehler_def,"
-                    " nenner_def, min_wert, max_wert, handlungsfeld, sortierung, leitindikator, id)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " nenner_def, min_wert, max_wert, handlungsfeld, sortierung, leitindikator, schwelle, id)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     vals + [r["id"]],
                 )
                 new += 1
@@ -151,6 +153,7 @@ def catalogue_file_frame(con) -> pd.DataFrame:
         "max": ind["max_wert"],
         "handlungsfeld": ind["handlungsfeld"],
         "leitindikator": ind["leitindikator"].map(lambda v: "ja" if not pd.isna(v) and bool(v) else ""),
+        "schwelle": ind["schwelle"],
     })
     def alias_list(row):
         own = {row["name"], row["kurzname"]}

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from quartier import db
+from quartier import db, settings
 from quartier.access import Actor
-from quartier.values import indicators, query
+from quartier.values import indicators, query, uncertainty
 
 STATUS_OK, STATUS_SUPPRESSED, STATUS_MISSING = "wert", "gesperrt", "fehlt"
 LEVEL_CITY, LEVEL_DISTRICT = "Stadt", "Stadtbezirk"
@@ -433,7 +433,8 @@ def latest_years(con, indicator_ids: list[str] | None = None) -> dict[str, int]:
 
 PROFILE_COLUMNS = ["indikator_id", "name", "kurzname", "einheit", "richtung", "handlungsfeld", "jahr", "wert",
                    "zaehler", "nenner", "status", "lieferung", "aenderung_1", "aenderung_5", "rang", "n_rang",
-                   "wert_stadt", "wert_bezirk", "trend_1", "bewertung_1", "trend_5", "bewertung_5"]
+                   "wert_stadt", "wert_bezirk", "trend_1", "bewertung_1", "trend_5", "bewertung_5",
+                   *uncertainty.PROFILE_EXTRA]
 
 
 def profile(con, sozialraum_id: str, *, actor: Actor, indicator_ids: list[str] | None = None) -> tuple[pd.DataFrame, SeriesData]:
@@ -471,6 +472,9 @@ def profile(con, sozialraum_id: str, *, actor: Actor, indicator_ids: list[str] |
         out[f"trend_{k}"] = [t.symbol for t in ts]
         out[f"bewertung_{k}"] = [t.bewertung for t in ts]
     out["jahr"] = [int(y) if pd.notna(y) else None for y in out["jahr"]]
+    # 95 % intervals, small bases and the test of the changes (from the values as the actor sees them)
+    out = uncertainty.annotate_profile(out, v, settings.read_int(con, settings.SMALL_BASE),
+                                       dict(zip(meta.index, meta["nenner_def"])), CHANGE_SPANS)
     return out[PROFILE_COLUMNS], data
 
 

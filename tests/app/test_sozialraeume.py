@@ -82,7 +82,11 @@ def test_unknown_ids_are_reported_and_skipped(run_page):
     warnings = " ".join(w.value for w in at.warning)
     assert "ZZ9" in warnings and "gibtsnicht" in warnings
     assert at.multiselect(key="sr_auswahl").value == ["M04"]
-    assert at.multiselect(key="sr_indikatoren").value == ["sgb2_u18"]  # default indicator
+    # the default indicator comes from the catalogue (first headline rate with a direction), never from code
+    from quartier.ui.common import get_con
+    from quartier.values import indicators
+
+    assert at.multiselect(key="sr_indikatoren").value == [indicators.default_indicator(get_con())]
 
 
 def test_changing_widgets_updates_the_url(run_page):

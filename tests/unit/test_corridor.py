@@ -173,7 +173,7 @@ def test_cli_corridor_json(cli, demo_db):
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert list(out) == ["axis", "width_m", "share", "indicator", "year", "inside", "outside", "difference",
-                         "sentence", "sozialraeume"]
+                         "sentence", "sozialraeume", "test", "moran"]  # issue 18 added test and moran
     assert out["axis"] == "B 7" and out["width_m"] == 500 and out["share"] == 0.25
     assert set(out["inside"]) == {"value", "numerator", "denominator", "count"}
     assert out["inside"]["value"] == pytest.approx(out["inside"]["numerator"] / out["inside"]["denominator"] * 100)
