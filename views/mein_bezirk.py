@@ -12,6 +12,7 @@ from quartier.ui import mein_bezirk as mb
 from quartier.ui.common import attribution, city_name
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
+from quartier.ui.text import md
 from quartier.ui.widgets import catalogue
 
 actor = current_actor()
@@ -57,7 +58,7 @@ if not names:
     st.warning("Noch keine Stadtbezirke eingerichtet. Bitte `python -m quartier demo` oder `python -m quartier init` ausführen.")
     st.stop()
 if st.session_state.pop("mb_unknown", None) is not None:
-    st.warning(f"Den Stadtbezirk „{url_bezirk}“ gibt es nicht. Möglich sind: {', '.join(names.values())}.")
+    st.warning(f"Den Stadtbezirk „{md(url_bezirk)}“ gibt es nicht. Möglich sind: {md(', '.join(names.values()))}.")
 
 
 def _sync_url() -> None:

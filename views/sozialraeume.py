@@ -8,6 +8,7 @@ from quartier.ui import similar as similar_ui
 from quartier.ui.common import attribution, city_name
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
+from quartier.ui.text import md
 from quartier.values import charts, series
 
 page_header(
@@ -27,7 +28,7 @@ if areas.empty or cat.empty:
 
 unknown = ui.restore_from_url()
 if unknown:
-    st.warning(f"Nicht gefunden und daher übergangen: {', '.join(unknown)}. Bitte die Auswahl unten prüfen.")
+    st.warning(f"Nicht gefunden und daher übergangen: {md(', '.join(unknown))}. Bitte die Auswahl unten prüfen.")
 
 area_label = dict(zip(areas["id"], areas["name"] + " (" + areas["id"] + ")"))
 bez_label = dict(zip(bez["id"], bez["name"]))

@@ -12,6 +12,7 @@ from quartier.ui import actions as cu
 from quartier.ui.common import get_con
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
+from quartier.ui.text import md
 
 page_header(
     "Umsetzungsstand",
@@ -39,9 +40,9 @@ if bezirk:
     df = store.filter_frame(df, bezirk=[bezirk])
     st.query_params["bezirk"] = bezirk
     if df.empty:
-        st.info(f"Für {bez_names[bezirk]} gibt es keine sozialraumbezogenen Empfehlungen.")
+        st.info(f"Für {md(bez_names[bezirk])} gibt es keine sozialraumbezogenen Empfehlungen.")
         st.stop()
-    st.caption(f"Nur Empfehlungen für Sozialräume in {bez_names[bezirk]}; stadtweite Empfehlungen sind ausgeblendet.")
+    st.caption(f"Nur Empfehlungen für Sozialräume in {md(bez_names[bezirk])}; stadtweite Empfehlungen sind ausgeblendet.")
 elif "bezirk" in st.query_params:
     del st.query_params["bezirk"]
 
@@ -165,7 +166,7 @@ else:
         if diff.empty:
             st.write("Die beiden Berichtsstände unterscheiden sich nicht.")
         else:
-            st.markdown(f"**{diff['id'].nunique()} Empfehlungen** unterscheiden sich zwischen „{a}“ und „{b}“.")
+            st.markdown(f"**{diff['id'].nunique()} Empfehlungen** unterscheiden sich zwischen „{md(a)}“ und „{md(b)}“.")
             st.dataframe(diff.rename(columns={"id": "Nummer", "titel": "Titel", "feld": "Feld", "a": f"A: {a}", "b": f"B: {b}"}),
                          hide_index=True, width="stretch")
     pick = st.selectbox("Berichtsstand herunterladen", names, key="ust_dl_pick")

@@ -17,6 +17,7 @@ from quartier.ingest.template import error_report_xlsx, findings_csv, write_temp
 from quartier.ingest.values import cell_text
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.session import current_actor
+from quartier.ui.text import md
 from quartier.uploads import read_book
 
 UPLOAD_TYPES = ["xlsx", "xlsm", "xls", "ods", "csv"]
@@ -31,15 +32,27 @@ def _state(sha: str) -> dict:
         sha, {"plans": None, "accepted": {}, "result": None, "range": None})
 
 
-@st.cache_data(show_spinner=False, max_entries=20)
-def _analyse(stamp: int, data: bytes, name: str, lieferant: str | None, plans_json: str | None,
+def _analyse(stt: dict, stamp: int, data: bytes, name: str, lieferant: str | None, plans_json: str | None,
              accepted_json: str, range_json: str | None = None) -> ingest.FileAnalysis:
-    """``range_json``: a plan (:mod:`quartier.ingest.planfile`) with the header rows, first data row and excluded
-    rows set on the page; ``plans_json``: sheets whose column mapping was edited (they win for their sheet)."""
+    """The analysis of one uploaded file, kept in this session's state for that file only.
+
+    Issue 20 (item 7): a process-wide ``st.cache_data`` with 20 entries kept up to 20 analyses of large files (and
+    their keys) for every session, long after the files were removed. Now each session keeps exactly one analysis
+    per file it currently shows (the latest mapping); :func:`forget_removed` drops it with the file.
+    ``range_json``: a plan (:mod:`quartier.ingest.planfile`) with the header rows, first data row and excluded
+    rows set on the page; ``plans_json``: sheets whose column mapping was edited (they win for their sheet).
+    """
+    key = (stamp, name, lieferant, plans_json, accepted_json, range_json)
+    cached = stt.get("analysis")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    stt.pop("analysis", None)  # free the previous analysis before building the next one
     plans = {k: SheetPlan.from_dict(v) for k, v in json.loads(plans_json).items()} if plans_json else None
     accepted = {tuple(k.split("\x1f", 1)): v for k, v in json.loads(accepted_json).items()}
-    return ingest.analyse_file(get_con(), data, name, lieferant=lieferant, plans=plans, accepted=accepted,
-                               plan_json=json.loads(range_json) if range_json else None)
+    fa = ingest.analyse_file(get_con(), data, name, lieferant=lieferant, plans=plans, accepted=accepted,
+                             plan_json=json.loads(range_json) if range_json else None)
+    stt["analysis"] = (key, fa)
+    return fa
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -53,6 +66,25 @@ def _row_labels(data: bytes, name: str, sheet: str, area_col: int | None) -> dic
         text = cells[area_col] if area_col is not None and area_col < len(cells) else ""
         out[i + 1] = text or next((c for c in cells if c), "")
     return out
+
+
+def forget_removed(files) -> None:
+    """Drop the state (and analysis) of every file that is no longer in the uploader."""
+    states = st.session_state.get(STATE) or {}
+    current = {_sha(f) for f in files or []}
+    for sha in [k for k in states if k not in current]:
+        del states[sha]
+
+
+def _sha(uploaded) -> str:
+    """sha256 of an uploaded file, computed once per upload (the file_id changes when the file is replaced)."""
+    memo = st.session_state.setdefault("import_sha", {})
+    fid = getattr(uploaded, "file_id", None) or uploaded.name
+    if fid not in memo:
+        if len(memo) > 50:
+            memo.clear()
+        memo[fid] = hashlib.sha256(uploaded.getvalue()).hexdigest()
+    return memo[fid]
 
 
 @st.cache_data(show_spinner=False)
@@ -70,31 +102,31 @@ def template_button(key: str, lieferant: str | None = None) -> None:
 def render_file(uploaded, idx: int) -> None:
     """Analysis, mapping, suggestions, preview and the confirm button for one uploaded file."""
     data = uploaded.getvalue()
-    sha = hashlib.sha256(data).hexdigest()
+    sha = _sha(uploaded)
     stt = _state(sha)
     stamp = data_stamp()
     with st.container(border=True):
-        st.subheader(f"Datei {idx + 1}: {uploaded.name}")
+        st.subheader(f"Datei {idx + 1}: {md(uploaded.name)}")
         if stt["result"]:
             _show_result(stt["result"])
             return
         lieferanten = known_lieferanten(get_con())
-        with st.spinner(f"{uploaded.name} wird gelesen und geprüft …"):
+        with st.spinner(f"{md(uploaded.name)} wird gelesen und geprüft …"):
             try:
-                fa = _analyse(stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt),
+                fa = _analyse(stt, stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt),
                               stt.get("range"))
             except PlanError as exc:  # a table range that does not fit the sheet: say so, go back to detection
-                st.error(f"Tabellenbereich nicht anwendbar: {exc}", icon=":material/error:")
+                st.error(f"Tabellenbereich nicht anwendbar: {md(str(exc))}", icon=":material/error:")
                 stt["range"] = None
-                fa = _analyse(stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt))
+                fa = _analyse(stt, stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt))
         if fa.duplicate:
             d = fa.duplicate
-            st.warning(f"Diese Datei wurde bereits am {d['importiert_am']} von {d['importiert_von']} importiert "
-                       f"(Lieferung #{d['lieferung_id']}, „{d['dateiname']}“). Es wird nichts geändert.",
+            st.warning(f"Diese Datei wurde bereits am {d['importiert_am']} von {md(d['importiert_von'])} importiert "
+                       f"(Lieferung #{d['lieferung_id']}, „{md(d['dateiname'])}“). Es wird nichts geändert.",
                        icon=":material/content_copy:")
             return
         if not fa.readable:
-            st.error(fa.errors[0].message, icon=":material/error:")
+            st.error(md(fa.errors[0].message), icon=":material/error:")
             return
         options = sorted(set(lieferanten) | ({fa.lieferant} if fa.lieferant else set()))
         _follow_detected_lieferant(fa, stt, sha)
@@ -134,10 +166,10 @@ def _mapping_editor(fa: ingest.FileAnalysis, stt: dict, sha: str, data: bytes = 
             where += f", Daten ab Zeile {p.first_data_row + 1}"
             extra = []
             if p.indikator_id:
-                extra.append(f"Indikator aus Blattname/Titel: {inds.get(p.indikator_id, p.indikator_id)}")
+                extra.append(f"Indikator aus Blattname/Titel: {md(inds.get(p.indikator_id, p.indikator_id))}")
             if p.jahr:
                 extra.append(f"Jahr aus Blattname/Titel: {p.jahr}")
-            st.markdown(f"**Blatt „{p.sheet}“** – Layout {LAYOUT_LABELS[p.layout]}; {where}" + ("; " + "; ".join(extra) if extra else ""))
+            st.markdown(f"**Blatt „{md(p.sheet)}“** – Layout {LAYOUT_LABELS[p.layout]}; {where}" + ("; " + "; ".join(extra) if extra else ""))
             _range_form(fa, p, stt, sha, data)
             frame = pd.DataFrame([{"Spalte": c.letter, "Überschrift": c.header or "(leer)", "Zuordnung": ROLE_LABELS[c.role],
                                    "Indikator": c.indikator_id or NONE, "Jahr": str(c.jahr) if c.jahr else NONE,
@@ -234,14 +266,14 @@ def _suggestions(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
     for k, s in enumerate(fa.suggestions):
         art = "Sozialraum" if s["art"] == "sozialraum" else "Indikator"
         key = (s["art"], s["text"])
-        if st.checkbox(f"{art} „{s['text']}“ ist „{s['ziel']}“ ({s['ziel_id']}) – nur in dieser Datei", key=f"sug_{sha}_{k}"):
+        if st.checkbox(f"{art} „{md(s['text'])}“ ist „{md(s['ziel'])}“ ({md(s['ziel_id'])}) – nur in dieser Datei", key=f"sug_{sha}_{k}"):
             if stt["accepted"].get(key) != s["ziel_id"]:
                 stt["accepted"][key] = s["ziel_id"]
                 st.rerun()
     for k, (key, ziel) in enumerate(sorted(stt["accepted"].items())):
         # the second confirmation: only then the spelling becomes an alias for every later file
         stt.setdefault("remember", set())
-        if st.checkbox(f"„{key[1]}“ → {ziel}: gilt für alle künftigen Dateien (als Alias merken)", key=f"rem_{sha}_{k}"):
+        if st.checkbox(f"„{md(key[1])}“ → {md(ziel)}: gilt für alle künftigen Dateien (als Alias merken)", key=f"rem_{sha}_{k}"):
             stt["remember"].add(key)
         else:
             stt["remember"].discard(key)
@@ -280,11 +312,12 @@ def _preview(fa: ingest.FileAnalysis, data: bytes, sha: str) -> None:
                      column_config={"Meldung": st.column_config.TextColumn("Meldung", width="large")})
         d1, d2 = st.columns(2)
         stem = fa.filename.rsplit(".", 1)[0]
-        d1.download_button("Prüfbericht als Excel (Zellen markiert)", error_report_xlsx(fa, data), file_name=f"{stem}_Pruefbericht.xlsx",
-                           key=f"rep_x_{sha}", icon=":material/download:",
+        # Built only when clicked (issue 20, item 7: the Excel report of a 1,000,000-row file was built on every run).
+        d1.download_button("Prüfbericht als Excel (Zellen markiert)", lambda: error_report_xlsx(fa, data), on_click="ignore",
+                           file_name=f"{stem}_Pruefbericht.xlsx", key=f"rep_x_{sha}", icon=":material/download:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        d2.download_button("Prüfbericht als CSV", findings_csv(fa), file_name=f"{stem}_Pruefbericht.csv", key=f"rep_c_{sha}",
-                           icon=":material/download:", mime="text/csv")
+        d2.download_button("Prüfbericht als CSV", lambda: findings_csv(fa), on_click="ignore", file_name=f"{stem}_Pruefbericht.csv",
+                           key=f"rep_c_{sha}", icon=":material/download:", mime="text/csv")
     else:
         st.success("Keine Auffälligkeiten gefunden.", icon=":material/check_circle:")
 
@@ -309,10 +342,11 @@ def _confirm(fa: ingest.FileAnalysis, stt: dict, sha: str, lieferant: str | None
             res = ingest.commit(get_con(), fa, current_actor(), confirm_warnings=ok, lieferant=lieferant)
         except (ingest.ImportRejected, access.PermissionDenied) as exc:
             progress.empty()
-            st.error(str(exc), icon=":material/error:")
+            st.error(md(exc), icon=":material/error:")
             return
         progress.progress(1.0, text="Fertig.")
         stt["result"] = res
+        stt.pop("analysis", None)
         st.rerun()
     if not lieferant:
         st.caption("Bitte zuerst den Lieferanten wählen.")
@@ -323,7 +357,7 @@ def _show_result(res: dict) -> None:
     if res["status"] == "duplicate":
         st.info(f"Bereits importiert als Lieferung #{res['lieferung_id']}. Nichts geändert.", icon=":material/content_copy:")
         return
-    st.success(f"Übernommen als Lieferung #{res['lieferung_id']} ({res.get('lieferant') or 'ohne Lieferant'}): "
+    st.success(f"Übernommen als Lieferung #{res['lieferung_id']} ({md(res.get('lieferant') or 'ohne Lieferant')}): "
                f"{fmt.integer(r['new'])} neu, {fmt.integer(r['changed'])} geändert, {fmt.integer(r['unchanged'])} unverändert, "
                f"{fmt.integer(r['suppressed'])} gesperrt. Rückgängig machen: Seite „Lieferungen“ › zurückziehen.",
                icon=":material/task_alt:")

@@ -13,6 +13,7 @@ from quartier.access import Actor
 from quartier.actions import store
 from quartier.actions.model import STATUS_BY_NAME
 from quartier.ui.common import data_stamp, get_con
+from quartier.ui.text import md
 from quartier.values import charts, indicators, series, uncertainty
 
 VIEWS = ["Zeitreihen", "Steckbrief", "Vergleich"]
@@ -323,7 +324,7 @@ def profile_cards(prof: pd.DataFrame, meta: pd.DataFrame, per_row: int = 3) -> N
             unit = r["einheit"]
             year = r["jahr"]
             with col.container(border=True):
-                st.markdown(f"**{r['kurzname'] or r['name']}** ({year if year is not None else fmt.NOTHING})",
+                st.markdown(f"**{md(r['kurzname'] or r['name'])}** ({year if year is not None else fmt.NOTHING})",
                             help=definition_md(meta.loc[r["indikator_id"]]))
                 if r["status"] == series.STATUS_SUPPRESSED:
                     st.markdown(f"### {fmt.SUPPRESSED} gesperrt")
