@@ -33,6 +33,8 @@ _ALL = [
                100, "allgemein"),
     IntSetting("empfehlung_aktualisierung_monate", "Empfehlung gilt als nicht aktualisiert nach (Monaten)", 1, 60, 6,
                "empfehlungen"),
+    IntSetting("angebote_utm_zone", "UTM-Zone für Rechtswert/Hochwert in Angebotslisten (ETRS89)", 32, 33, 32, "angebote"),
+    IntSetting("angebote_netz_puffer_m", "Breite beiderseits erreichbarer Wege im Fußwegenetz (Meter)", 5, 500, 50, "angebote"),
 ]
 REGISTRY: dict[str, IntSetting] = {s.key: s for s in _ALL}
 

@@ -22,6 +22,11 @@ from quartier.errors import QuartierError
 
 ALLOWED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024          # upload limit per file
+# The browser widget's own limit (st.file_uploader max_upload_size, server.maxUploadSize) lies above the app's, so
+# that a file between the two reaches check_upload and is refused with a German message instead of Streamlit's
+# English "File must be 50.0MB or smaller" (issue 20). Above it the widget still refuses on its own.
+UPLOAD_WIDGET_MB = 60
+UPLOAD_LIMIT_HELP = f"Höchstens {MAX_UPLOAD_BYTES // (1024 * 1024)} MB je Datei; größere Lieferungen bitte aufteilen (z. B. ein Jahr je Datei)."
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024   # what the zip directory may claim in total
 MAX_RATIO = 200                              # compression ratio per member beyond which we refuse
 MAX_CELLS = 20_000_000

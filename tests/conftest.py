@@ -34,6 +34,23 @@ def demo_copy(demo_db, tmp_path) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def city2_db(tmp_path_factory) -> Path:
+    """A second city (tests/city2.py: "Musterstadt", 40 grid areas, own catalogue, no axis, no index method),
+    set up through the command line; read it, do not write: use ``city2_copy`` for that."""
+    from tests import city2
+
+    base = tmp_path_factory.mktemp("city2")
+    return city2.build(base / "musterstadt.duckdb", base / "dateien")
+
+
+@pytest.fixture
+def city2_copy(city2_db, tmp_path) -> Path:
+    target = tmp_path / "musterstadt.duckdb"
+    shutil.copy(city2_db, target)
+    return target
+
+
 @pytest.fixture
 def con(demo_copy):
     from quartier import db

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from quartier import ingest
+from quartier import uploads
 from quartier.ui import imports as ui
 from quartier.ui.guard import page_header
 
@@ -13,12 +13,14 @@ page_header(
 )
 files = st.file_uploader(
     "Lieferdateien (.xlsx, .xlsm, .xls, .ods, .csv)", type=ui.UPLOAD_TYPES, accept_multiple_files=True, key="import_upload",
-    max_upload_size=ingest.MAX_UPLOAD_BYTES // (1024 * 1024),
-    help="Mehrere Dateien gleichzeitig möglich. CSV mit ; oder , getrennt, UTF-8 oder Windows-1252. Makros werden ignoriert.",
+    max_upload_size=uploads.UPLOAD_WIDGET_MB,
+    help="Mehrere Dateien gleichzeitig möglich. CSV mit ; oder , getrennt, UTF-8 oder Windows-1252. Makros werden ignoriert. "
+         + uploads.UPLOAD_LIMIT_HELP,
 )
 if not files:
     st.info("Noch keine Datei ausgewählt. Tipp: Die Excel-Vorlage enthält eine Anleitung und Auswahllisten für "
             "Sozialräume und Kennzahlen.", icon=":material/upload_file:")
     ui.template_button("tpl_import")
+ui.forget_removed(files)  # a removed file's analysis is freed at once
 for i, f in enumerate(files or []):
     ui.render_file(f, i)

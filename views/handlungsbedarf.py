@@ -15,6 +15,7 @@ from quartier.ui.common import attribution, data_stamp, get_con, view_of
 from quartier.ui.guard import page_header
 from quartier.ui.karte import payload as shared_payload
 from quartier.ui.session import current_actor
+from quartier.ui.text import md
 from quartier.values import indicators
 
 KINDS = {"zscore": "z-Wert-Index (Standard)", "points:quintile": "Punkte nach Quintilen", "points:rank": "Rangpunkte"}
@@ -154,10 +155,10 @@ try:
     method_json = method.to_json()
     res, prev = _compute(stamp, method_json, int(year), view)
 except index_method.MethodError as exc:
-    st.error(f"Die Methode ist so nicht berechenbar: {exc}")
+    st.error(f"Die Methode ist so nicht berechenbar: {md(exc)}")
     st.stop()
 if method.version is None:
-    st.caption(f"Geänderte Methode auf Grundlage von „{name}“ – noch nicht gespeichert (siehe „Methode und Export“).")
+    st.caption(f"Geänderte Methode auf Grundlage von „{md(name)}“ – noch nicht gespeichert (siehe „Methode und Export“).")
 
 # ---- summary -----------------------------------------------------------------------------------
 table, table_display, robust_spec, (props, legend) = _tables(stamp, method_json, int(year), view)
@@ -301,7 +302,7 @@ with t_method:
         if ok:
             try:
                 s = index_method.save_method(get_con(), {**method.to_dict(), "name": new_name, "version": None}, actor)
-                st.success(f"Methode „{s.name}“ gespeichert (Version {s.version}).")
+                st.success(f"Methode „{md(s.name)}“ gespeichert (Version {s.version}).")
             except (index_method.MethodError, access.PermissionDenied) as exc:
                 st.error(str(exc))
         unsaved = method.version is None

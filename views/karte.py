@@ -16,9 +16,9 @@ from quartier.ui.widgets import indicator_select, year_select
 
 page_header(
     "Karte",
-    "Kennzahlen der Sozialräume auf der Karte, mit den Stadtbezirksgrenzen und der Achse. Ein Klick auf einen "
-    "Sozialraum (oder die Auswahl rechts) zeigt seine Kennzahlen. Darunter: der Korridor-Vergleich entlang der Achse "
-    "und eine sortierbare Tabelle als Alternative zur Karte.",
+    "Kennzahlen der Sozialräume auf der Karte, mit den Stadtbezirksgrenzen (und der Achse, wo eine eingerichtet ist). "
+    "Ein Klick auf einen Sozialraum (oder die Auswahl rechts) zeigt seine Kennzahlen. Darunter: der Korridor-Vergleich "
+    "entlang der Achse (falls vorhanden) und eine sortierbare Tabelle als Alternative zur Karte.",
 )
 actor = current_actor()
 payload = ui.payload()
@@ -93,7 +93,7 @@ with col_map:
     st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="karte_map", height=560,
                     alt=f"Karte der Sozialräume: {name} {year}. Text und Tabelle unter der Karte beschreiben sie.")
     st.caption(
-        f"Dicke dunkle Linien: Stadtbezirksgrenzen · rote Linie: {axis or 'Achse'}"
+        "Dicke dunkle Linien: Stadtbezirksgrenzen" + (f" · rote Linie: {axis}" if axis else "")
         + (" · orange Band und orange Umrandung: Korridor und seine Sozialräume" if show_corridor and axis else "")
         + " · schwarz-weiße Umrandung: ausgewählter Sozialraum. Ohne Hintergrundkarte lesbar."
     )
@@ -108,7 +108,10 @@ with col_side:
 
 st.markdown("**Beschreibung der Karte.** " + view.summary)
 
-if axis is not None:
+if axis is None:
+    st.subheader("Korridor-Vergleich")
+    st.info(corridor.NO_AXIS_HINT, icon=":material/info:")
+else:
     st.subheader(f"Korridor entlang der {axis}")
     allow = False
     if city.get("unvollstaendig"):

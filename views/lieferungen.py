@@ -10,6 +10,7 @@ from quartier.ui import imports as ui
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
+from quartier.ui.text import md
 from quartier.values import coverage, indicators
 
 
@@ -68,9 +69,9 @@ with tab_hist:
         lid = st.selectbox("Lieferung ansehen", list(labels), format_func=labels.get, key="lief_sel")
         rec = hist[hist["id"] == lid].iloc[0]
         rep = ingest.report_of(get_con(), lid)
-        st.markdown(f"**Lieferung #{lid}**: {rec['dateiname']} · SHA-256 `{rec['sha256'][:16]}…` · "
-                    f"importiert am {rec['importiert_am']:%d.%m.%Y %H:%M} von {rec['importiert_von']}"
-                    + (f" · zurückgezogen am {rec['zurueckgezogen_am']:%d.%m.%Y %H:%M} von {rec['zurueckgezogen_von']}"
+        st.markdown(f"**Lieferung #{lid}**: {md(rec['dateiname'])} · SHA-256 `{rec['sha256'][:16]}…` · "
+                    f"importiert am {rec['importiert_am']:%d.%m.%Y %H:%M} von {md(rec['importiert_von'])}"
+                    + (f" · zurückgezogen am {rec['zurueckgezogen_am']:%d.%m.%Y %H:%M} von {md(rec['zurueckgezogen_von'])}"
                        if rec["status"] != "aktiv" else ""))
         findings = [{"Art": "Fehler", **e} for e in rep.get("errors", [])] + [{"Art": "Warnung", **w} for w in rep.get("warnings", [])]
         if findings:
@@ -78,7 +79,7 @@ with tab_hist:
                                                                 "rule": "Regel", "message": "Meldung"}),
                          hide_index=True, width="stretch")
         for line in rep.get("infos", []):
-            st.caption(line)
+            st.caption(md(line))
         if rec["status"] == "aktiv":
             hinweise_ui.section(current_actor(), lieferung=int(lid), title=f"Hinweise aus Lieferung Nr. {lid}")
         if rec["status"] == "aktiv":
@@ -91,7 +92,7 @@ with tab_hist:
                     try:
                         res = ingest.withdraw(get_con(), lid, current_actor(), reason or None)
                     except (ingest.ImportRejected, access.PermissionDenied) as exc:
-                        st.error(str(exc))
+                        st.error(md(exc))
                     else:
                         st.session_state["lief_flash"] = (f"Lieferung #{lid} zurückgezogen: {res['werte_entfernt']} Werte zählen nicht "
                                                           f"mehr, {res['wieder_gueltig']} frühere Werte gelten wieder.")
@@ -115,7 +116,7 @@ with tab_status:
                     "✓ = vollständig (gelieferte / erwartete Sozialräume), ⚠ = unvollständig (ohne Wert für Stadt und "
                     "Stadtbezirke), – = ausstehend. Erwartet sind die Sozialräume, die in den drei Vorjahren geliefert haben.")
         for lf, grp in st_df.groupby("lieferant", sort=True):
-            st.markdown(f"**{lf}**")
+            st.markdown(f"**{md(lf)}**")
             grid = grp.pivot(index="indikator", columns="jahr", values="Stand")
             grid.columns = [str(c) for c in grid.columns]
             st.dataframe(grid, width="stretch")

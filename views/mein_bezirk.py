@@ -12,6 +12,7 @@ from quartier.ui import mein_bezirk as mb
 from quartier.ui.common import attribution, city_name
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
+from quartier.ui.text import md
 from quartier.ui.widgets import STORE_BEZIRK, catalogue, persist
 from quartier.values.charts import GERMAN_LOCALE
 
@@ -20,7 +21,7 @@ qp = st.query_params
 bz = mb.bezirke()
 names = dict(zip(bz["id"], bz["name"]))
 
-# --- state from the URL (?bezirk=haspe&praesentation=1&folie=2&seit=2026-03-01), then from the widgets.
+# --- state from the URL (?bezirk=nord&praesentation=1&folie=2&seit=2026-03-01), then from the widgets.
 # The state lives under store keys that no widget owns (S_*): Streamlit drops a widget's key in every run
 # that does not draw the widget (the presentation mode hides the selectors), so callbacks and later runs
 # read the stores, and the widgets are bound to them with widgets.persist().
@@ -63,7 +64,7 @@ if not names:
     st.warning("Noch keine Stadtbezirke eingerichtet. Bitte `python -m quartier demo` oder `python -m quartier init` ausführen.")
     st.stop()
 if state.pop("mb_unknown", None) is not None:
-    st.warning(f"Den Stadtbezirk „{url_bezirk}“ gibt es nicht. Möglich sind: {', '.join(names.values())}.")
+    st.warning(f"Den Stadtbezirk „{md(url_bezirk)}“ gibt es nicht. Möglich sind: {md(', '.join(names.values()))}.")
 
 
 def _sync_url() -> None:
@@ -210,7 +211,7 @@ else:
     st.subheader(f"Kennzahlen: {scope.name} im Vergleich zur Stadt")
     st.markdown(mb.cards_html(sm.headline, scope.name), unsafe_allow_html=True)
     st.caption("Pfeil und Text zeigen die Veränderung gegenüber dem Vorjahr; „günstig“/„ungünstig“ folgt der Richtung "
-               "des Indikators (eine sinkende SGB-II-Quote ist günstig). Bezirks- und Stadtwerte aus der Summe der "
+               "des Indikators (sinkt ein Wert, bei dem ein höherer Wert mehr Bedarf bedeutet, ist das günstig). Bezirks- und Stadtwerte aus der Summe der "
                "Zähler und Nenner; „•“ = zum Schutz kleiner Fallzahlen gesperrt.")
     hinweise_ui.section(actor, lieferung=hinweise_ui.latest_lieferung(), bezirk=bezirk_id)
     st.subheader("Sozialräume nach Handlungsbedarf")
@@ -220,6 +221,8 @@ else:
     show_development()
     st.subheader("Handlungsempfehlungen")
     show_recommendations()
+    st.subheader("Angebote im Bezirk")
+    st.dataframe(mb.offers_table(bezirk_id, actor), hide_index=True, width="stretch", key="mb_angebote")
     st.subheader("Bezirksbericht")
     pdf_actor = actor
     if actor.can_see_raw:

@@ -8,6 +8,7 @@ from quartier.ui import similar as similar_ui
 from quartier.ui.common import attribution, city_name
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
+from quartier.ui.text import md
 from quartier.values import charts, series
 
 page_header(
@@ -27,7 +28,7 @@ if areas.empty or cat.empty:
 
 unknown = ui.restore_from_url()
 if unknown:
-    st.warning(f"Nicht gefunden und daher übergangen: {', '.join(unknown)}. Bitte die Auswahl unten prüfen.")
+    st.warning(f"Nicht gefunden und daher übergangen: {md(', '.join(unknown))}. Bitte die Auswahl unten prüfen.")
 
 area_label = dict(zip(areas["id"], areas["name"] + " (" + areas["id"] + ")"))
 bez_label = dict(zip(bez["id"], bez["name"]))
@@ -102,6 +103,7 @@ def steckbrief() -> None:
         ui.downloads(ui.export_frame(mframe), mchart, f"steckbrief_{sr}", key=f"p_{sr}")
     ui.recommendations_block(sr, actor)
     similar_ui.block(sr, actor)
+    ui.offers_block(sr, actor)
     with st.expander("Definitionen aller Kennzahlen"):
         for iid in prof["indikator_id"]:
             st.markdown(ui.definition_md(meta.loc[iid]))

@@ -7,6 +7,7 @@ from quartier.ui import hinweise as hinweise_ui
 from quartier.ui.common import arrow, attribution, city_name, data_stamp, get_con, view_of
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
+from quartier.ui.text import md
 from quartier.values import overview
 
 LIST_LIMIT = 300  # up to this many Sozialräume, each district lists its areas by name
@@ -85,7 +86,7 @@ else:
     st.caption("Quoten der Gesamtstadt aus der Summe der Zähler und Nenner aller Sozialräume berechnet; "
                "je Kennzahl das letzte vollständig gelieferte Jahr.")
     for note in notes:
-        st.caption(f"Neueres Jahr noch ohne Stadtwert: {note}.")
+        st.caption(f"Neueres Jahr noch ohne Stadtwert: {md(note)}.")
 
 st.subheader("Stadtbezirke und Sozialräume")
 st.markdown(intro)

@@ -13,6 +13,7 @@ from quartier.ui import actions as cu
 from quartier.ui.common import get_con
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
+from quartier.ui.text import md
 from quartier.values.charts import german
 
 page_header(
@@ -41,9 +42,9 @@ if bezirk:
     df = store.of_district(df, bezirk)
     st.query_params["bezirk"] = bezirk
     if df.empty:
-        st.info(f"Für {bez_names[bezirk]} gibt es keine Empfehlungen.")
+        st.info(f"Für {md(bez_names[bezirk])} gibt es keine Empfehlungen.")
         st.stop()
-    st.caption(f"Empfehlungen von {bez_names[bezirk]}: {store.DISTRICT_RULE} Dieselbe Auswahl zählt „Mein Bezirk“.")
+    st.caption(f"Empfehlungen von {md(bez_names[bezirk])}: {store.DISTRICT_RULE} Dieselbe Auswahl zählt „Mein Bezirk“.")
 elif "bezirk" in st.query_params:
     del st.query_params["bezirk"]
 shown_ids = set(df["id"])  # changes and Berichtsstände below: the same recommendations only
@@ -177,7 +178,7 @@ else:
         if diff.empty:
             st.write("Die beiden Berichtsstände unterscheiden sich nicht.")
         else:
-            st.markdown(f"**{diff['id'].nunique()} Empfehlungen** unterscheiden sich zwischen „{a}“ und „{b}“.")
+            st.markdown(f"**{diff['id'].nunique()} Empfehlungen** unterscheiden sich zwischen „{md(a)}“ und „{md(b)}“.")
             st.dataframe(diff.rename(columns={"id": "Nummer", "titel": "Titel", "feld": "Feld", "a": f"A: {a}", "b": f"B: {b}"}),
                          hide_index=True, width="stretch")
     pick = st.selectbox("Berichtsstand herunterladen", names, key="ust_dl_pick")

@@ -9,6 +9,7 @@ from quartier.actions import store
 from quartier.ui import actions as cu
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
+from quartier.ui.text import html_text
 
 page_header(
     "Wirkungsblick",
@@ -31,8 +32,8 @@ if st.query_params.get("id") != rid:
     st.query_params["id"] = rid
 rec = df.set_index("id").loc[rid]
 where = ", ".join(rec["sozialraum_namen"]) if rec["ebene"] == "Sozialraum" else "stadtweit"
-st.markdown(f"{cu.status_badge(rec['status'])} &nbsp; {rec['handlungsfeld']} · {where} · "
-            f"{rec['federfuehrung'] or 'Federführung offen'}", unsafe_allow_html=True)
+st.markdown(f"{cu.status_badge(rec['status'])} &nbsp; {html_text(rec['handlungsfeld'])} · {html_text(where)} · "
+            f"{html_text(rec['federfuehrung'] or 'Federführung offen')}", unsafe_allow_html=True)
 cu.render_effect(rid, actor)
 st.caption("Werte aus den aktuellen Lieferungen; Gruppen aus der Summe der Zähler und Nenner ihrer Sozialräume. "
            f"Stand {pd.Timestamp(date.today()):%d.%m.%Y}.")

@@ -103,7 +103,7 @@ def explanation_frame() -> pd.DataFrame:
     rows += [
         {"Bereich": "Spalte", "Wert": ID_LABEL, "Erläuterung": "Pflicht. Eindeutige Nummer; neue Nummer = neue Empfehlung."},
         {"Bereich": "Spalte", "Wert": "Sozialräume, Kennzahlen, Zielgruppe, Beteiligte Ämter",
-         "Erläuterung": "Mehrere Einträge mit | trennen; Sozialräume als Nummer (z. B. M02), Kennzahlen als Id (z. B. sgb2_u15)."},
+         "Erläuterung": "Mehrere Einträge mit | trennen; Sozialräume als Nummer (z. B. 0101), Kennzahlen als Id (wie im Indikatorenkatalog)."},
         {"Bereich": "Spalte", "Wert": "Datumsspalten", "Erläuterung": "TT.MM.JJJJ oder als Excel-Datum."},
         {"Bereich": "Spalte", "Wert": "Öffentlich, Ausgeschieden, Beispiel", "Erläuterung": "ja oder nein."},
         {"Bereich": "Spalte", "Wert": REASON_LABEL,
@@ -288,7 +288,7 @@ def _parse(key: str, v, lk: _Lookup, warnings: list[str]):
             sid = lk.area_norm.get(normalize(t))
             (out.append(sid) if sid else bad.append(t))
         if bad:
-            raise _CellError(f"Sozialraum {', '.join(bad)} unbekannt: bitte die Nummer (z. B. M02) oder den Namen verwenden.")
+            raise _CellError(f"Sozialraum {', '.join(bad)} unbekannt: bitte die Nummer oder den Namen wie in der Gebietsliste verwenden.")
         return sorted(set(out))
     if key == "indikatoren":
         out, bad = [], []

@@ -1,4 +1,4 @@
-"""Corridor analysis: is an indicator higher along an axis (e.g. the B 7) than in the rest of the city?
+"""Corridor analysis: is an indicator higher along an axis (a main road, say) than in the rest of the city?
 
 All areas and distances are computed in ETRS89 / UTM 32N (EPSG:25832, :mod:`quartier.geo`). A Sozialraum
 belongs to the corridor when at least ``share`` of its area lies within ``width_m`` metres of the axis.
@@ -76,10 +76,15 @@ def load_geometry(con) -> Geometry:
     )
 
 
+NO_AXIS_HINT = ("Für diese Stadt ist keine Achse eingerichtet, daher gibt es keinen Korridor-Vergleich. Eine Achse "
+                "(z. B. eine Hauptverkehrsstraße als GeoJSON-Linie) legt die Administration beim Einrichten an: "
+                "`python -m quartier init --geometry GEBIETE.geojson --id-field … --name-field … "
+                "--axis ACHSE.geojson --axis-name NAME`.")
+
+
 def pick_axis(g: Geometry, axis: str | None) -> str:
     if not g.axes_m:
-        raise CorridorError("Für diese Stadt ist keine Achse eingerichtet. Bitte mit "
-                            "`python -m quartier init --axis DATEI.geojson --axis-name NAME` eine Achse anlegen.")
+        raise CorridorError(NO_AXIS_HINT)
     if axis is None:
         return sorted(g.axes_m)[0]
     if axis not in g.axes_m:

@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "quartier.cli.ingest",
     "quartier.cli.gebiete",
     "quartier.cli.hinweise",
+    "quartier.cli.angebote",
 ]
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2

@@ -22,7 +22,7 @@ def register(sub, common) -> None:
     p.add_argument("--name-field", required=True, metavar="FELD", help="Eigenschaft mit dem Gebietsnamen")
     p.add_argument("--bezirk-field", metavar="FELD", help="Eigenschaft mit dem Stadtbezirk (optional)")
     p.add_argument("--axis", metavar="DATEI.geojson", help="GeoJSON einer Achse (Linie), z. B. einer Straße")
-    p.add_argument("--axis-name", metavar="NAME", help="Name der Achse, z. B. \"B 7\"")
+    p.add_argument("--axis-name", metavar="NAME", help="Name der Achse, z. B. der Straße")
     p.add_argument("--city", metavar="NAME", help="Name der Stadt für die Oberfläche")
     p.add_argument("--user", default=default_user(), help="wer die Änderung vornimmt (Audit-Log)")
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON auf stdout")

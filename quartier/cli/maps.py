@@ -16,17 +16,17 @@ from quartier.cli.base import UsageError, emit_json, say
 
 def register(sub, common) -> None:
     p = sub.add_parser(
-        "corridor", parents=[common], help="Korridor-Analyse: Kennzahl entlang einer Achse (z. B. B 7) gegenüber der übrigen Stadt",
+        "corridor", parents=[common], help="Korridor-Analyse: Kennzahl entlang einer Achse (z. B. einer Bundesstraße) gegenüber der übrigen Stadt",
         description="Vergleicht eine Kennzahl in den Sozialräumen entlang einer Achse mit der übrigen Stadt. Ein "
                     "Sozialraum gehört zum Korridor, wenn mindestens der Flächenanteil --share innerhalb von --width "
                     "Metern um die Achse liegt (gerechnet in ETRS89/UTM 32N). Quoten werden mit dem Nenner gewichtet "
                     "(Summe der Zähler / Summe der Nenner).")
-    p.add_argument("--indicator", required=True, metavar="ID", help="Indikator-Id, z. B. sgb2_u15")
+    p.add_argument("--indicator", required=True, metavar="ID", help="Indikator-Id wie im Indikatorenkatalog")
     p.add_argument("--year", required=True, type=int, metavar="JAHR", help="Berichtsjahr")
     p.add_argument("--width", required=True, type=float, metavar="METER", help="Korridorbreite in Metern je Seite der Achse")
     p.add_argument("--share", type=float, default=0.25, metavar="ANTEIL",
                    help="Mindestanteil der Fläche im Korridor, 0 bis 1 (Standard 0.25)")
-    p.add_argument("--axis", metavar="NAME", help="Name der Achse (Standard: B 7 bzw. die einzige Achse)")
+    p.add_argument("--axis", metavar="NAME", help="Name der Achse (Standard: die erste Achse nach Namen)")
     p.add_argument("--allow-incomplete", action="store_true",
                    help="auch vergleichen, wenn für das Jahr nicht alle erwarteten Sozialräume geliefert haben")
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON auf stdout")

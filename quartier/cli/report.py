@@ -16,10 +16,10 @@ def register(sub, common) -> None:
         description="Schreibt den Bericht als PDF (A4, deutsch): Karte, Kennzahlen mit Vergleich zur Stadt, "
                     "Sozialräume nach Handlungsbedarf, Entwicklung, Handlungsempfehlungen, Datenstand und "
                     "Indikatorendefinitionen. Genau eine von --bezirk, --stadt oder --sozialraum angeben.\n\n"
-                    "Beispiel: python -m quartier report --bezirk Haspe --out haspe.pdf",
+                    "Beispiel: python -m quartier report --bezirk Nord --out nord.pdf",
     )
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--bezirk", metavar="NAME", help="Stadtbezirk: Id (haspe) oder Name (Haspe, „Eilpe/Dahl“)")
+    which.add_argument("--bezirk", metavar="NAME", help="Stadtbezirk: Id, Nummer oder Name (Groß-/Kleinschreibung egal)")
     which.add_argument("--stadt", action="store_true", help="Bericht für die Gesamtstadt")
     which.add_argument("--sozialraum", metavar="ID", help="Sozialraum: Nummer (S01) oder Name")
     p.add_argument("--out", required=True, metavar="DATEI.pdf", help="Zieldatei (.pdf)")

@@ -425,6 +425,10 @@ def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | N
     import_deliveries(con, paths)
     ensure_demo_method(con)  # Handlungsbedarf: demo method
     load_demo_actions(con)  # Handlungsempfehlungen (Beispiel)
+    progress("Angebote (Beispiel) laden …")
+    from quartier.demo.angebote import load_demo_offers
+
+    load_demo_offers(con)
     if accounts_allowed:  # never the published demo passwords in a database that held real accounts
         __import__("quartier.admin.auth", fromlist=["auth"]).ensure_demo_accounts(con)  # Demo-Konten (README: Anmeldung)
     res = {"sozialraeume": len(g.areas), "indikatoren": len(ind), "werte": len(values), "lieferungen": len(paths)}

@@ -1,6 +1,6 @@
 """Extraction: one record per (row, indicator, year) group with its source cells, as numpy columns.
 
-Also the total rows ("Stadt Hagen gesamt", "Summe"): skipped, and compared with the sum above them.
+Also the total rows ("Stadt insgesamt", "Summe"): skipped, and compared with the sum above them.
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def _block(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], group: Gr
 
 def _check_totals(plan: SheetPlan, fa: FileAnalysis, groups: list[Group], col: Callable[[int], tuple[np.ndarray, np.ndarray]],
                   total: np.ndarray, keep: np.ndarray, absolute: np.ndarray, first: dict[str, ColumnSpec]) -> None:
-    """A total row ("Stadt Hagen gesamt") is compared with the sum of the Sozialräume above it (counts only)."""
+    """A total row ("Stadt insgesamt") is compared with the sum of the Sozialräume above it (counts only)."""
     ind_col, year_col = first.get("indikator"), first.get("jahr")
     t_idx, k_idx = np.flatnonzero(total), np.flatnonzero(keep)
 

@@ -58,6 +58,8 @@ def find_totals(labels: np.ndarray, counts: list[tuple[int, np.ndarray, np.ndarr
             reason, kind = "als Summe bezeichnet", kind or "stadt"
         elif sid is None:
             reason = {"stadt": "Name der Stadt", "bezirk": "Name eines Stadtbezirks"}.get(kind or "")
+            if reason is None and len(seg) >= 2 and _equals_sum(i, seg, counts):  # "Bezirk 3" unknown as a name
+                reason = "Werte = Summe der Zeilen darüber"
         elif sid in seen:
             reason = "Name kommt schon weiter oben vor"
         elif len(seg) >= 2 and _equals_sum(i, seg, counts):

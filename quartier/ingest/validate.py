@@ -84,16 +84,24 @@ def validate(fa: FileAnalysis, recs: Recs, matcher: Matcher) -> None:
 
 
 def _unknown(em: Emitter, matcher: Matcher, art: str, m: _Codes, col_field: str, label: str) -> None:
+    """One error per distinct unknown name, in file order, for the first MAX_PER_RULE names; the rest counted.
+
+    Issue 20 (item 7): a file with 500,000 distinct unknown names ran a fuzzy suggestion and a full scan of the
+    rows for every one of them (hours); now each name's first row comes from one np.unique pass and only the
+    listed names get a suggestion.
+    """
     fa = em.fa
-    bad_u = [k for k in range(len(m.uniq) + 1) if m.ids_u[k] is None]
-    if not bad_u:
+    bad = np.array([m.ids_u[k] is None for k in range(len(m.uniq) + 1)], dtype=bool)
+    if not bad.any():
         return
     safe = m.safe_codes
     counts = np.bincount(safe, minlength=len(m.uniq) + 1)
-    for k in bad_u:
-        if counts[k] == 0:
-            continue
-        i = int(np.flatnonzero(safe == k)[0])
+    codes, first = np.unique(safe, return_index=True)
+    keep = bad[codes]
+    codes, first = codes[keep], first[keep]
+    order = np.argsort(first, kind="stable")
+    for k, i in zip(codes[order][:MAX_PER_RULE], first[order][:MAX_PER_RULE]):
+        k, i = int(k), int(i)
         r = em.row(i)
         text = V.cell_text(m.uniq[k]) if k < len(m.uniq) else ""
         c = int(r[col_field])
@@ -109,6 +117,10 @@ def _unknown(em: Emitter, matcher: Matcher, art: str, m: _Codes, col_field: str,
             msg = (f"{label} „{text}“ ist unbekannt ({counts[k]} Zeile(n)). Bitte Nummer oder Namen wie in der Vorlage "
                    "verwenden oder den Namen im Katalog als Alias eintragen.")
         fa.findings.append(Finding(ERROR, f"unbekannt_{art}", msg, r["sheet"], cell, em.header(r["sheet"], c), text))
+    if len(codes) > MAX_PER_RULE:
+        rest = codes[order][MAX_PER_RULE:]
+        fa.findings.append(Finding(ERROR, f"unbekannt_{art}", f"… und {len(rest)} weitere unbekannte Angaben für {label} "
+                                   f"({int(counts[rest].sum())} Zeile(n); nicht einzeln aufgeführt, bitte die Ursache oben beheben)."))
 
 
 def _parse(em: Emitter, recs: Recs) -> _Numbers:

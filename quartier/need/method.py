@@ -36,7 +36,7 @@ OPTIONAL_KEYS = ("points_scheme",)
 DEFAULTS: dict[str, Any] = {
     "version": None,
     "kind": "zscore",
-    "population_indicator": "ew_gesamt",
+    "population_indicator": None,  # without the key: the catalogue's population count (indicators.population_ids)
     "min_population": 300,
     "max_missing_share": 0.25,
     "cutoffs": [-1.0, 1.0, 1.5],
@@ -73,7 +73,7 @@ class IndexMethod:
     indicators: tuple[IndexIndicator, ...]
     version: int | None = None
     kind: Kind = "zscore"
-    population_indicator: str | None = "ew_gesamt"
+    population_indicator: str | None = None
     min_population: int | float = 300
     max_missing_share: float = 0.25
     cutoffs: tuple[float, ...] = (-1.0, 1.0, 1.5)
@@ -269,6 +269,8 @@ def validate_method(obj: Any, catalogue: pd.DataFrame | None = None) -> IndexMet
     cat = None
     if catalogue is not None:
         cat = catalogue.set_index("id") if "id" in catalogue.columns else catalogue
+        if "population_indicator" not in obj:  # the minimum-size rule counts the catalogue's population
+            m["population_indicator"] = indicators.population_ids(cat)[0]
     inds = _check_indicators(m["indicators"], cat)
     min_pop, max_missing = _check_rules(m, cat)
     cutoffs, classes = _check_cutoffs(m, "cutoffs", "classes")

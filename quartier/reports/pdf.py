@@ -183,7 +183,7 @@ def _headline_section(d: _Doc) -> None:
     else:
         d.para(f"Werte von {scope.label} im Berichtsjahr (Spalte „Jahr“), Veränderung gegenüber dem Vorjahr und Vergleich "
              "mit der Gesamtstadt. Die Bewertung des Trends folgt der Richtung des Indikators "
-             "(z. B. ist eine sinkende SGB-II-Quote günstig). Quoten größerer Gebiete aus der Summe der Zähler und Nenner.")
+             "(sinkt ein Wert, bei dem ein höherer Wert mehr Bedarf bedeutet, ist das günstig). Quoten größerer Gebiete aus der Summe der Zähler und Nenner.")
         has_bez = "bezirk_text" in head.columns
         notes: list[str] = []
         widths = ((70, 14, 30, 28, 38) if scope.kind == "stadt" else

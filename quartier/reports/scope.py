@@ -58,7 +58,7 @@ def city_scope(con) -> Scope:
 
 
 def bezirk_scope(con, key: str) -> Scope:
-    """A Stadtbezirk by id (``haspe``), number or name (``Haspe``, ``eilpe dahl``), tolerant."""
+    """A Stadtbezirk by id (``nord``), number or name (``Nord``, ``nord ost`` for "Nord-Ost"), tolerant."""
     bz = indicators.bezirke(con)
     want = normalize(key)
     for r in bz.to_dict("records"):

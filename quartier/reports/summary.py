@@ -174,7 +174,7 @@ def need_ranking(con, scope: Scope, year: int | None = None,
     mine["rang_stadt_text"] = [f"{int(r)} von {n_city}" if not pd.isna(r) else "nicht gereiht" for r in mine["rang_stadt"]]
     mine["jahr"] = y
     note = (f"Rangfolge nach „{cat.loc[iid, 'name']}“ {y} ({indicators.DIRECTION_LABEL.get(direction)}); "
-            "ein gespeichertes Index-Verfahren für den Handlungsbedarf ist noch nicht eingerichtet. "
+            "es ist keine Index-Methode für den Handlungsbedarf gespeichert (einrichten auf der Seite Handlungsbedarf). "
             "Gesperrte Werte werden nicht gereiht.")
     mine["klasse"] = None
     cols = ["rang", "sozialraum_id", "sozialraum", "wert", "gesperrt", "wert_text", "rang_stadt", "rang_stadt_text", "jahr", "klasse"]

@@ -14,6 +14,9 @@ from quartier.access import Actor
 from quartier.reports.scope import AREA, Scope, protected_values, rank_indicator, year_of
 from quartier.values import indicators
 
+# Said under the map of a city without an axis (the Karte page has the full hint, corridor.NO_AXIS_HINT).
+NO_AXIS_NOTE = ("Für diese Stadt ist keine Achse eingerichtet; eine Achse (z. B. eine Hauptstraße) richtet die "
+                "Administration mit `python -m quartier init … --axis DATEI.geojson --axis-name NAME` ein.")
 # Need classes on the map, from least to most need (sequential, colour-blind safe, print-friendly).
 MAP_CLASS_COLORS = ["#fef0d9", "#fdcc8a", "#fc8d59", "#d7301f"]
 
@@ -29,7 +32,7 @@ class MapData:
 
 def map_data(con, scope: Scope, values: pd.DataFrame | None = None, year: int | None = None, *, actor: Actor) -> MapData:
     """Geometry (ETRS89/UTM 32N) of the scope's surroundings, need classes of the scope's areas
-    (quartiles of the ranking indicator over the whole city), and the axes (B 7)."""
+    (quartiles of the ranking indicator over the whole city), and the axes (if the city has any)."""
     from quartier.areas import geometry as geo
 
     geo_df = db.query_df(con, "SELECT id, name, bezirk_id, geometry FROM sozialraum ORDER BY id")
@@ -146,12 +149,8 @@ def map_svg(md: MapData, width: int = 900, height: int = 620, label: str = "name
             out.append(f'<rect x="{x - 24:.1f}" y="{y - 32:.1f}" width="48" height="24" rx="4" fill="#000"/>'
                        f'<text x="{x:.1f}" y="{y - 14:.1f}" font-family="DejaVu Sans" font-size="16" font-weight="bold" '
                        f'fill="#fff" text-anchor="middle">{_esc(name)}</text>')
-    for r in md.areas[md.areas["in_scope"]].to_dict("records"):
-        c = r["geom"].representative_point()
-        x, y = tx(c.x, c.y)
-        text = r["id"] if label == "id" else r["name"]
-        fs = 15 if label == "id" else 13
-        lines = [text] + ([r["wert_text"]] if r["wert_text"] else [])
+    placed = area_labels(md, tx, label)
+    for x, y, fs, lines in placed:
         for i, t in enumerate(lines):
             out.append(f'<text x="{x:.1f}" y="{y + i * (fs + 3):.1f}" font-family="DejaVu Sans" font-size="{fs}" '
                        f'font-weight="{"bold" if i == 0 else "normal"}" text-anchor="middle" fill="#000" stroke="#fff" '
@@ -167,8 +166,58 @@ def map_svg(md: MapData, width: int = 900, height: int = 620, label: str = "name
         x += 175
     out.append(f'<rect x="{x}" y="{ly + 20}" width="26" height="18" fill="url(#hatch)" stroke="#222"/>'
                f'<text x="{x + 32}" y="{ly + 34}" font-family="DejaVu Sans" font-size="13">gesperrt/keine Daten</text>')
+    hidden = int(md.areas["in_scope"].sum()) - len(placed)
+    if hidden > 0:
+        out.append(f'<text x="8" y="{ly + 56}" font-family="DejaVu Sans" font-size="12">{hidden} Gebiete sind zu klein für '
+                   'eine Beschriftung: ihre Werte stehen in der Tabelle.</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+# Text size on the map (px) and the average glyph width of DejaVu Sans as a share of the font size.
+LABEL_SIZE = {"id": 15, "name": 13}
+SMALLEST_LABEL = 9
+GLYPH_WIDTH = 0.62
+
+
+def area_labels(md: MapData, tx, label: str = "name") -> list[tuple[float, float, int, list[str]]]:
+    """The labels that fit: ``(x, y, font size, lines)`` for each in-scope area whose projected shape holds its
+    text (name, else id, with the value below; smaller type down to :data:`SMALLEST_LABEL` px) without touching
+    a label already placed. Larger areas are placed first; on a city with hundreds of areas most small ones stay
+    unlabelled (their values are in the report's table), instead of ids printed on top of each other."""
+    mine = md.areas[md.areas["in_scope"]]
+    order = sorted(mine.to_dict("records"), key=lambda r: -r["geom"].area)
+    placed: list[tuple[float, float, int, list[str]]] = []
+    boxes: list[tuple[float, float, float, float]] = []
+    for r in order:
+        (x0, y0), (x1, y1) = tx(*r["geom"].bounds[:2]), tx(*r["geom"].bounds[2:])
+        w_box, h_box = abs(x1 - x0), abs(y1 - y0)
+        c = r["geom"].representative_point()
+        x, y = tx(c.x, c.y)
+        texts = [r["id"]] if label == "id" else [r["name"], r["id"]]
+        for text in texts:
+            fit = _fit(text, r["wert_text"], w_box, h_box, LABEL_SIZE.get(label, 13))
+            if fit is None:
+                continue
+            fs, lines, w, h = fit
+            box = (x - w / 2, y - fs, x + w / 2, y - fs + h)
+            if any(b[0] < box[2] and box[0] < b[2] and b[1] < box[3] and box[1] < b[3] for b in boxes):
+                continue
+            boxes.append(box)
+            placed.append((x, y, fs, lines))
+            break
+    return placed
+
+
+def _fit(text: str, value: str, w_box: float, h_box: float, size: int) -> tuple[int, list[str], float, float] | None:
+    """The largest font size (``size`` down to the smallest) at which ``text`` and ``value`` fit the box."""
+    for fs in range(size, SMALLEST_LABEL - 1, -2):
+        lines = [text] + ([value] if value else [])
+        w = max(len(t) for t in lines) * fs * GLYPH_WIDTH
+        h = len(lines) * (fs + 3)
+        if w <= w_box * 0.9 and h <= h_box * 0.9:
+            return fs, lines, w, h
+    return None
 
 
 def map_png(md: MapData, width: int = 900, height: int = 620, scale: float = 2.0, label: str = "name") -> bytes:
@@ -195,4 +244,6 @@ def map_text(md: MapData, scope: Scope) -> str:
         text += " " + " ".join(crosses)
     elif axes:
         text += f" Die Achse {axes} berührt dieses Gebiet nicht."
+    else:
+        text += f" {NO_AXIS_NOTE}"
     return text

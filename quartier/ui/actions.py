@@ -7,12 +7,13 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from quartier import db
+from quartier import db, uploads
 from quartier import format as fmt
 from quartier.access import SYSTEM, PermissionDenied
 from quartier.actions import charts, effect, model, snapshots, store
 from quartier.actions import excel as cio
 from quartier.ui.common import data_stamp, get_con
+from quartier.ui.text import html_text, md
 from quartier.values import indicators
 from quartier.values.charts import german
 
@@ -208,16 +209,16 @@ def render_cards(view: pd.DataFrame, limit: int = 60) -> None:
     cols = st.columns(3)
     for i, r in enumerate(recs[:limit]):
         with cols[i % 3].container(border=True):
-            st.markdown(f"**{r['id']} · {r['titel']}**")
+            st.markdown(f"**{md(r['id'])} · {md(r['titel'])}**")
             st.markdown(status_badge(r["status"]) + (f" &nbsp; {r['fortschritt']:.0f} %" if pd.notna(r["fortschritt"]) else ""),
                         unsafe_allow_html=True)
             where = ", ".join(r["sozialraum_namen"]) if r["ebene"] == "Sozialraum" else "stadtweit"
-            st.caption(f"{r['handlungsfeld']} · {where} · {r['federfuehrung'] or 'Federführung offen'}")
+            st.caption(f"{md(r['handlungsfeld'])} · {md(where)} · {md(r['federfuehrung'] or 'Federführung offen')}")
             flags = flag_text(r)
             if r["beispiel"]:
                 flags = ("Beispiel · " + flags) if flags else "Beispiel"
             if flags:
-                st.caption(flags)
+                st.caption(md(flags))
             st.button("Details", key=f"emp_card_{r['id']}", on_click=_open, args=(r["id"],),
                       help=f"Details zu {r['id']} öffnen")
 
@@ -228,13 +229,13 @@ def render_cards(view: pd.DataFrame, limit: int = 60) -> None:
 def render_detail(rec: pd.Series, actor, can_edit: bool, today: date) -> None:
     con = get_con()
     areas, ind = lookups()
-    st.subheader(f"{rec['id']} · {rec['titel']}")
+    st.subheader(f"{md(rec['id'])} · {md(rec['titel'])}")
     badges = status_badge(rec["status"])
     if pd.notna(rec["fortschritt"]):
         badges += f" &nbsp; Fortschritt {rec['fortschritt']:.0f} %"
     flags = flag_text(rec)
     if flags:
-        badges += f" &nbsp; {flags}"
+        badges += f" &nbsp; {html_text(flags)}"
     if rec["beispiel"]:
         badges += " &nbsp; (Beispiel)"
     st.markdown(badges, unsafe_allow_html=True)
@@ -243,7 +244,7 @@ def render_detail(rec: pd.Series, actor, can_edit: bool, today: date) -> None:
     t = st.tabs(tabs)
     with t[0]:
         if rec["beschreibung"]:
-            st.markdown(rec["beschreibung"])
+            st.markdown(md(rec["beschreibung"]))
         where = ", ".join(rec["sozialraum_namen"]) if rec["ebene"] == "Sozialraum" else "stadtweit"
         facts = {
             "Handlungsfeld": rec["handlungsfeld"], "Ebene / Sozialräume": f"{rec['ebene']}: {where}",
@@ -255,15 +256,15 @@ def render_detail(rec: pd.Series, actor, can_edit: bool, today: date) -> None:
             "Kennzahlen": ", ".join(rec["indikator_namen"]) or fmt.NOTHING,
             "Letzte Änderung": _d(rec["letzte_aenderung"]),
         }
-        st.markdown("\n".join(f"- **{k}:** {v}" for k, v in facts.items()))
+        st.markdown("\n".join(f"- **{k}:** {md(v)}" for k, v in facts.items()))
         st.markdown("**Beschluss**")
         if rec["vorlage"] or rec["gremium"]:
-            st.markdown(f"Vorlage **{rec['vorlage'] or fmt.NOTHING}**, {rec['gremium'] or 'Gremium offen'}, "
+            st.markdown(f"Vorlage **{md(rec['vorlage'] or fmt.NOTHING)}**, {md(rec['gremium'] or 'Gremium offen')}, "
                         f"Beschluss vom {_d(rec['beschluss_datum'])}.")
         else:
             st.write("Kein Ratsbeschluss eingetragen.")
         for h in model.hints(store.get(con, rec["id"], actor=actor) or {}):
-            st.warning(h, icon=":material/info:")
+            st.warning(md(h), icon=":material/info:")
     with t[1]:
         render_history(rec["id"], actor)
     with t[2]:
@@ -286,9 +287,9 @@ def render_history(rid: str, actor) -> None:
         if r["feld"] == model.CREATED:
             what = "Empfehlung angelegt"
         else:
-            what = f"{r['feld_label']}: {snapshots.show_value(r['alt'])} → {snapshots.show_value(r['neu'])}"
-        why = f"  \n  _Begründung:_ {r['begruendung']}" if r["begruendung"] else ""
-        lines.append(f"- **{when}** · {r['benutzer']} — {what}{why}")
+            what = f"{md(r['feld_label'])}: {md(snapshots.show_value(r['alt']))} → {md(snapshots.show_value(r['neu']))}"
+        why = f"  \n  _Begründung:_ {md(r['begruendung'])}" if r["begruendung"] else ""
+        lines.append(f"- **{when}** · {md(r['benutzer'])} — {what}{why}")
     st.markdown("\n".join(lines))
     with st.expander("Verlauf als Tabelle"):
         t = h.assign(Zeitpunkt=h["zeitpunkt"].map(lambda v: pd.Timestamp(v).strftime("%d.%m.%Y %H:%M")),
@@ -313,7 +314,7 @@ def render_indicators(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> Non
         m = meta.loc[iid]
         v = indicators.current_values(con, [iid], actor=actor)
         if v.empty:
-            st.write(f"{m['name']}: keine Werte.")
+            st.markdown(f"{md(m['name'])}: keine Werte.")
             continue
         parts = []
         for sid in rec["sozialraeume"]:
@@ -328,7 +329,7 @@ def render_indicators(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> Non
             city = t[t["ebene"] == LEVEL_CITY].assign(gruppe="Gesamtstadt")
         parts.append(city[["jahr", "wert", "zaehler", "nenner", "gesperrt", "gruppe"]])
         series = pd.concat(parts, ignore_index=True)
-        st.markdown(f"**{m['name']}** ({m['einheit']}; {indicators.DIRECTION_LABEL.get(m['richtung'], '')})")
+        st.markdown(f"**{md(m['name'])}** ({md(m['einheit'])}; {indicators.DIRECTION_LABEL.get(m['richtung'], '')})")
         st.altair_chart(german(charts.indicator_lines(series, m["kurzname"] or m["name"], m["einheit"], start_year)),
                         width="stretch",
                         theme=None, height=330)
@@ -336,7 +337,7 @@ def render_indicators(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> Non
         wide = wide.pivot_table(index="jahr", columns="gruppe", values="txt", aggfunc="first").reset_index()
         wide = wide.rename(columns={"jahr": "Jahr"})
         wide["Jahr"] = wide["Jahr"].astype(str)
-        with st.expander(f"Tabelle: {m['name']}"):
+        with st.expander(f"Tabelle: {md(m['name'])}"):
             st.dataframe(wide, hide_index=True, width="stretch")
     st.caption("Gesamtstadt aus der Summe der Zähler und Nenner aller Sozialräume; • = geschützt (kleine Fallzahl).")
 
@@ -345,16 +346,16 @@ def render_effect(rid: str, actor) -> None:
     try:
         eff = effect.effect(get_con(), rid, actor=actor)
     except model.CatalogueError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return
     st.info(eff["grenzen"], icon=":material/info:")
     for h in eff["hinweise"]:
-        st.warning(h)
+        st.warning(md(h))
     if eff["start"] is not None:
         st.markdown(f"Start der Maßnahme: **{eff['start']:%d.%m.%Y}** ({eff['start_quelle']}); das Startjahr "
                     f"{eff['start_jahr']} gilt als Übergangsjahr und zählt weder zu vorher noch zu nachher.")
     for item in eff["indikatoren"]:
-        st.markdown(f"**{item['name']}**")
+        st.markdown(f"**{md(item['name'])}**")
         st.altair_chart(german(charts.indicator_lines(item["reihe"], item["kurzname"], item["einheit"], eff["start_jahr"])),
                         width="stretch", theme=None, height=330)
         rows = []
@@ -364,7 +365,7 @@ def render_effect(rid: str, actor) -> None:
                          "Veränderung": fmt.change(p["veraenderung"], item["einheit"]),
                          "Basis vorher": fmt.integer(p["basis_vorher"]), "Basis nachher": fmt.integer(p["basis_nachher"])})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-        st.markdown(item["aussage"])
+        st.markdown(md(item["aussage"]))
 
 
 def _none_if_nan(v):
@@ -504,13 +505,14 @@ def _excel_round_trip(con, actor) -> None:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="emp_export")
     st.caption("Dasselbe Format wird wieder eingelesen. Für Statusmeldungen genügen die Spalten Nummer, Status, "
                "Fortschritt % und Begründung.")
-    up = st.file_uploader("Excel- oder CSV-Datei hochladen", type=["xlsx", "csv"], key="emp_upload")
+    up = st.file_uploader("Excel- oder CSV-Datei hochladen", type=["xlsx", "csv"], key="emp_upload",
+                          max_upload_size=uploads.UPLOAD_WIDGET_MB, help=uploads.UPLOAD_LIMIT_HELP)
     if up is not None:
         data = up.getvalue()
         try:
             res = cio.import_file(con, actor, data, up.name, dry_run=True)
         except cio.ImportFileError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
             return
         render_import_result(res)
         if res.ok and (res.new or res.changed):

@@ -18,6 +18,7 @@ from quartier.admin import auth
 from quartier.ui.common import DEMO_NOTICE, city_name, get_con, is_demo, per_run
 from quartier.ui.pages import PAGES
 from quartier.ui.session import ACTOR_KEY, LOGIN_KEY
+from quartier.ui.text import md
 
 NAME_KEY, PASSWORD_KEY = "anmeldung_name", "anmeldung_passwort"
 ERROR_KEY = "quartier_login_fehler"   # the message of a failed attempt, shown once below the form
@@ -34,6 +35,22 @@ def _secrets() -> dict:
 
 def oidc_configured() -> bool:
     return "auth" in _secrets()
+
+
+def _plain(value):
+    """A secrets section (Streamlit's read-only mapping) as plain dicts."""
+    return {k: _plain(value[k]) for k in value} if hasattr(value, "keys") else value
+
+
+def oidc_problems() -> list[str]:
+    """What keeps OIDC from starting (German; empty = fine or no [auth] section)."""
+    secrets = _secrets()
+    return auth.oidc_config_problems(_plain(secrets["auth"])) if "auth" in secrets else []
+
+
+def oidc_usable() -> bool:
+    """[auth] is configured and has no placeholder or weak secret: only then is st.user trusted."""
+    return oidc_configured() and not oidc_problems()
 
 
 def _oidc_provider() -> str | None:
@@ -68,7 +85,7 @@ def logged_in() -> Actor | None:
         return fresh
     if isinstance(actor, Actor) and not (isinstance(login, dict) and login.get("art") == "oidc"):
         return actor  # set by a test or another trusted caller
-    if oidc_configured() and getattr(st.user, "is_logged_in", False):
+    if oidc_usable() and getattr(st.user, "is_logged_in", False):  # a placeholder secret means a forgeable cookie
         claims = st.user.to_dict()
         mapped = auth.oidc_actor(claims, dict(_secrets().get("quartier_roles") or {}), get_con())
         if mapped is None:  # no role (any more) or deactivated: re-checked on every run
@@ -124,8 +141,14 @@ def login_page() -> None:
     if hint:
         st.warning(hint)
     if oidc_configured():
+        problems = oidc_problems()
+        if problems:
+            st.error("Die Anmeldung über den Identitätsanbieter ist nicht gestartet: der Abschnitt [auth] in "
+                     ".streamlit/secrets.toml ist unvollständig. Bitte korrigieren und Quartier neu starten:\n\n"
+                     + "\n".join(f"- {p}" for p in problems), icon=":material/lock:")
+            return
         if getattr(st.user, "is_logged_in", False):
-            st.error(f"Das Konto {st.user.get('email') or st.user.get('name') or ''} hat in Quartier keine Rolle. "
+            st.error(f"Das Konto {md(st.user.get('email') or st.user.get('name') or '')} hat in Quartier keine Rolle. "
                      "Bitte bei der Administration eine Rolle beantragen.")
             st.button("Abmelden", on_click=st.logout)
             return
@@ -168,7 +191,7 @@ def gate() -> Actor:
 def sidebar_account(actor: Actor) -> None:
     """Who is logged in, with which role, and the logout button."""
     with st.sidebar:
-        st.markdown(f"Angemeldet: **{actor.name}**  \nRolle: {ROLE_LABEL.get(actor.role, actor.role)}"
+        st.markdown(f"Angemeldet: **{md(actor.name)}**  \nRolle: {ROLE_LABEL.get(actor.role, actor.role)}"
                     + (" · Rohwerte" if actor.role == VIEWER and actor.raw_data else ""))
         if st.button("Abmelden", icon=":material/logout:", key="quartier_abmelden"):
             logout()

@@ -12,9 +12,13 @@ from quartier import access, ingest
 from quartier import format as fmt
 from quartier.ingest.detect import LAYOUT_LABELS, ROLE_LABELS, SheetPlan
 from quartier.ingest.pipeline import known_lieferanten
+from quartier.ingest.planfile import PlanError, plan_json
 from quartier.ingest.template import error_report_xlsx, findings_csv, write_template
+from quartier.ingest.values import cell_text
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.session import current_actor
+from quartier.ui.text import md
+from quartier.uploads import read_book
 
 UPLOAD_TYPES = ["xlsx", "xlsm", "xls", "ods", "csv"]
 STATE = "import_state"          # per file (sha256): lieferant, plans, accepted, result
@@ -24,15 +28,63 @@ NONE = "–"  # shown for "no indicator / no year" in the mapping table
 
 
 def _state(sha: str) -> dict:
-    return st.session_state.setdefault(STATE, {}).setdefault(sha, {"plans": None, "accepted": {}, "result": None})
+    return st.session_state.setdefault(STATE, {}).setdefault(
+        sha, {"plans": None, "accepted": {}, "result": None, "range": None})
 
 
-@st.cache_data(show_spinner=False, max_entries=20)
-def _analyse(stamp: int, data: bytes, name: str, lieferant: str | None, plans_json: str | None,
-             accepted_json: str) -> ingest.FileAnalysis:
+def _analyse(stt: dict, stamp: int, data: bytes, name: str, lieferant: str | None, plans_json: str | None,
+             accepted_json: str, range_json: str | None = None) -> ingest.FileAnalysis:
+    """The analysis of one uploaded file, kept in this session's state for that file only.
+
+    Issue 20 (item 7): a process-wide ``st.cache_data`` with 20 entries kept up to 20 analyses of large files (and
+    their keys) for every session, long after the files were removed. Now each session keeps exactly one analysis
+    per file it currently shows (the latest mapping); :func:`forget_removed` drops it with the file.
+    ``range_json``: a plan (:mod:`quartier.ingest.planfile`) with the header rows, first data row and excluded
+    rows set on the page; ``plans_json``: sheets whose column mapping was edited (they win for their sheet).
+    """
+    key = (stamp, name, lieferant, plans_json, accepted_json, range_json)
+    cached = stt.get("analysis")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    stt.pop("analysis", None)  # free the previous analysis before building the next one
     plans = {k: SheetPlan.from_dict(v) for k, v in json.loads(plans_json).items()} if plans_json else None
     accepted = {tuple(k.split("\x1f", 1)): v for k, v in json.loads(accepted_json).items()}
-    return ingest.analyse_file(get_con(), data, name, lieferant=lieferant, plans=plans, accepted=accepted)
+    fa = ingest.analyse_file(get_con(), data, name, lieferant=lieferant, plans=plans, accepted=accepted,
+                             plan_json=json.loads(range_json) if range_json else None)
+    stt["analysis"] = (key, fa)
+    return fa
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _row_labels(data: bytes, name: str, sheet: str, area_col: int | None) -> dict[int, str]:
+    """1-based row number -> the row's text in the area column (or its first text), for the exclude choice."""
+    book = read_book(data, name)
+    rows = next((sh.rows for sh in book.sheets if sh.name == sheet), [])
+    out = {}
+    for i, r in enumerate(rows):
+        cells = [cell_text(v).strip() for v in r]
+        text = cells[area_col] if area_col is not None and area_col < len(cells) else ""
+        out[i + 1] = text or next((c for c in cells if c), "")
+    return out
+
+
+def forget_removed(files) -> None:
+    """Drop the state (and analysis) of every file that is no longer in the uploader."""
+    states = st.session_state.get(STATE) or {}
+    current = {_sha(f) for f in files or []}
+    for sha in [k for k in states if k not in current]:
+        del states[sha]
+
+
+def _sha(uploaded) -> str:
+    """sha256 of an uploaded file, computed once per upload (the file_id changes when the file is replaced)."""
+    memo = st.session_state.setdefault("import_sha", {})
+    fid = getattr(uploaded, "file_id", None) or uploaded.name
+    if fid not in memo:
+        if len(memo) > 50:
+            memo.clear()
+        memo[fid] = hashlib.sha256(uploaded.getvalue()).hexdigest()
+    return memo[fid]
 
 
 @st.cache_data(show_spinner=False)
@@ -50,56 +102,75 @@ def template_button(key: str, lieferant: str | None = None) -> None:
 def render_file(uploaded, idx: int) -> None:
     """Analysis, mapping, suggestions, preview and the confirm button for one uploaded file."""
     data = uploaded.getvalue()
-    sha = hashlib.sha256(data).hexdigest()
+    sha = _sha(uploaded)
     stt = _state(sha)
     stamp = data_stamp()
     with st.container(border=True):
-        st.subheader(f"Datei {idx + 1}: {uploaded.name}")
+        st.subheader(f"Datei {idx + 1}: {md(uploaded.name)}")
         if stt["result"]:
             _show_result(stt["result"])
             return
         lieferanten = known_lieferanten(get_con())
-        with st.spinner(f"{uploaded.name} wird gelesen und geprüft …"):
-            fa = _analyse(stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt))
+        with st.spinner(f"{md(uploaded.name)} wird gelesen und geprüft …"):
+            try:
+                fa = _analyse(stt, stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt),
+                              stt.get("range"))
+            except PlanError as exc:  # a table range that does not fit the sheet: say so, go back to detection
+                st.error(f"Tabellenbereich nicht anwendbar: {md(str(exc))}", icon=":material/error:")
+                stt["range"] = None
+                fa = _analyse(stt, stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt))
         if fa.duplicate:
             d = fa.duplicate
-            st.warning(f"Diese Datei wurde bereits am {d['importiert_am']} von {d['importiert_von']} importiert "
-                       f"(Lieferung #{d['lieferung_id']}, „{d['dateiname']}“). Es wird nichts geändert.",
+            st.warning(f"Diese Datei wurde bereits am {d['importiert_am']} von {md(d['importiert_von'])} importiert "
+                       f"(Lieferung #{d['lieferung_id']}, „{md(d['dateiname'])}“). Es wird nichts geändert.",
                        icon=":material/content_copy:")
             return
         if not fa.readable:
-            st.error(fa.errors[0].message, icon=":material/error:")
+            st.error(md(fa.errors[0].message), icon=":material/error:")
             return
         options = sorted(set(lieferanten) | ({fa.lieferant} if fa.lieferant else set()))
-        chosen = st.selectbox("Lieferant (liefernde Stelle)", options, index=options.index(fa.lieferant) if fa.lieferant in options else None,
+        _follow_detected_lieferant(fa, stt, sha)
+        chosen = st.selectbox("Lieferant (liefernde Stelle)", options, index=None,
                               accept_new_options=True, key=f"lf_{sha}", placeholder="Stelle wählen oder eingeben",
                               help="Erkannt aus dem Dateinamen oder den gelieferten Indikatoren; eine gemerkte Spaltenzuordnung gilt je Lieferant.")
         if chosen and chosen != stt.get("lieferant") and chosen != fa.lieferant:
             stt["lieferant"] = chosen
             st.rerun()
-        _mapping_editor(fa, stt, sha)
+        _mapping_editor(fa, stt, sha, data)
         _suggestions(fa, stt, sha)
         _preview(fa, data, sha)
         _confirm(fa, stt, sha, chosen or fa.lieferant)
+
+
+def _follow_detected_lieferant(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
+    """Until someone picks a Lieferant, the box shows what the latest analysis detected (it can change when
+    a suggestion is accepted, the mapping or the table range changes)."""
+    key = f"lf_{sha}"
+    if not stt.get("lieferant") and fa.lieferant and (key not in st.session_state or stt.get("detected") != fa.lieferant):
+        st.session_state[key] = fa.lieferant
+    stt["detected"] = fa.lieferant
 
 
 def _accepted_json(stt: dict) -> str:
     return json.dumps({f"{a}\x1f{t}": v for (a, t), v in stt["accepted"].items()}, sort_keys=True)
 
 
-def _mapping_editor(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
+def _mapping_editor(fa: ingest.FileAnalysis, stt: dict, sha: str, data: bytes = b"") -> None:
     inds = _indicators(data_stamp())
     with st.expander("Erkannte Tabellen und Spaltenzuordnung (ändern, falls nötig)", expanded=bool(fa.errors)):
         if not fa.plans:
             st.write("Keine Tabelle erkannt.")
         for p in fa.plans:
-            where = f"Kopfzeile in Zeile {p.header_row + 1}" + (" und " + str(p.header_row + 2) if p.header_rows == 2 else "")
+            where = (f"Kopfzeile in Zeile {p.header_row + 1}" if p.header_rows == 1
+                     else f"Kopfzeilen {p.header_row + 1}–{p.header_row + p.header_rows}")
+            where += f", Daten ab Zeile {p.first_data_row + 1}"
             extra = []
             if p.indikator_id:
-                extra.append(f"Indikator aus Blattname/Titel: {inds.get(p.indikator_id, p.indikator_id)}")
+                extra.append(f"Indikator aus Blattname/Titel: {md(inds.get(p.indikator_id, p.indikator_id))}")
             if p.jahr:
                 extra.append(f"Jahr aus Blattname/Titel: {p.jahr}")
-            st.markdown(f"**Blatt „{p.sheet}“** – Layout {LAYOUT_LABELS[p.layout]}; {where}" + ("; " + "; ".join(extra) if extra else ""))
+            st.markdown(f"**Blatt „{md(p.sheet)}“** – Layout {LAYOUT_LABELS[p.layout]}; {where}" + ("; " + "; ".join(extra) if extra else ""))
+            _range_form(fa, p, stt, sha, data)
             frame = pd.DataFrame([{"Spalte": c.letter, "Überschrift": c.header or "(leer)", "Zuordnung": ROLE_LABELS[c.role],
                                    "Indikator": c.indikator_id or NONE, "Jahr": str(c.jahr) if c.jahr else NONE,
                                    "Jahr aus": _source(c.jahr_quelle if c.jahr else p.jahr_quelle),
@@ -123,6 +194,46 @@ def _mapping_editor(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
                 st.rerun()
         if fa.plans:
             st.caption("Eine geänderte Zuordnung wird beim Übernehmen für diesen Lieferanten gemerkt.")
+
+
+def _range_form(fa: ingest.FileAnalysis, p: SheetPlan, stt: dict, sha: str, data: bytes) -> None:
+    """Header rows, first data row and rows not to read (e.g. totals), as detected; a change re-reads the sheet."""
+    labels = _row_labels(data, fa.filename, p.sheet, p.area_col) if data else {}
+    n_rows = max(labels, default=p.first_data_row + 1)
+    data_rows = [r for r in labels if r > p.first_data_row]
+    with st.form(f"rng_{sha}_{p.sheet}", border=False):
+        st.markdown("Tabellenbereich (Zeilennummern wie in Excel):")
+        c1, c2, c3 = st.columns(3)
+        top = c1.number_input("Erste Kopfzeile", 1, n_rows, p.header_row + 1, key=f"rng_top_{sha}_{p.sheet}")
+        last = c2.number_input("Letzte Kopfzeile", 1, n_rows, p.header_row + p.header_rows,
+                               key=f"rng_last_{sha}_{p.sheet}",
+                               help="Mehrzeilige Köpfe (Titel, Gruppenüberschrift, Namen, Beschreibungen) werden zusammen gelesen.")
+        first = c3.number_input("Erste Datenzeile", 1, n_rows, p.first_data_row + 1, key=f"rng_first_{sha}_{p.sheet}")
+        excl = st.multiselect(
+            "Zeilen nicht lesen (z. B. Summen- oder Fußnotenzeilen)", data_rows, default=[r + 1 for r in p.exclude_rows
+                                                                                        if r + 1 in data_rows],
+            format_func=lambda r: f"Zeile {r}: {labels.get(r, '')}"[:80], key=f"rng_excl_{sha}_{p.sheet}_{p.first_data_row}",
+            help="Summenzeilen erkennt Quartier meist selbst (Hinweis „Summenzeile“ im Prüfergebnis).")
+        if not st.form_submit_button("Bereich anwenden", icon=":material/table_rows:"):
+            return
+    top, last, first = int(top), int(last), int(first)
+    if not top <= last < first:
+        st.error(f"Die Kopfzeilen ({top}–{last}) müssen über der ersten Datenzeile ({first}) liegen.", icon=":material/error:")
+        return
+    plan = plan_json(fa.filename, fa.plans)
+    for sj in plan["sheets"]:
+        if sj["sheet"] != p.sheet:
+            continue
+        if sj["header_rows"] != list(range(top, last + 1)) or sj["first_data_row"] != first:
+            sj["columns"] = []                      # other header rows: the columns are read again
+            sj["indicator"] = sj["year"] = sj["indicator_source"] = sj["year_source"] = None
+        sj["header_rows"], sj["first_data_row"] = list(range(top, last + 1)), first
+        sj["exclude_rows"] = sorted(int(r) for r in excl if int(r) >= first)
+    plans = json.loads(stt["plans"]) if stt["plans"] else {}
+    plans.pop(p.sheet, None)                        # the sheet's edited mapping belonged to the old range
+    stt["plans"] = json.dumps(plans, sort_keys=True) if plans else None
+    stt["range"] = json.dumps(plan, sort_keys=True)
+    st.rerun()
 
 
 def _source(key: str | None) -> str:
@@ -155,14 +266,14 @@ def _suggestions(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
     for k, s in enumerate(fa.suggestions):
         art = "Sozialraum" if s["art"] == "sozialraum" else "Indikator"
         key = (s["art"], s["text"])
-        if st.checkbox(f"{art} „{s['text']}“ ist „{s['ziel']}“ ({s['ziel_id']}) – nur in dieser Datei", key=f"sug_{sha}_{k}"):
+        if st.checkbox(f"{art} „{md(s['text'])}“ ist „{md(s['ziel'])}“ ({md(s['ziel_id'])}) – nur in dieser Datei", key=f"sug_{sha}_{k}"):
             if stt["accepted"].get(key) != s["ziel_id"]:
                 stt["accepted"][key] = s["ziel_id"]
                 st.rerun()
     for k, (key, ziel) in enumerate(sorted(stt["accepted"].items())):
         # the second confirmation: only then the spelling becomes an alias for every later file
         stt.setdefault("remember", set())
-        if st.checkbox(f"„{key[1]}“ → {ziel}: gilt für alle künftigen Dateien (als Alias merken)", key=f"rem_{sha}_{k}"):
+        if st.checkbox(f"„{md(key[1])}“ → {md(ziel)}: gilt für alle künftigen Dateien (als Alias merken)", key=f"rem_{sha}_{k}"):
             stt["remember"].add(key)
         else:
             stt["remember"].discard(key)
@@ -201,11 +312,12 @@ def _preview(fa: ingest.FileAnalysis, data: bytes, sha: str) -> None:
                      column_config={"Meldung": st.column_config.TextColumn("Meldung", width="large")})
         d1, d2 = st.columns(2)
         stem = fa.filename.rsplit(".", 1)[0]
-        d1.download_button("Prüfbericht als Excel (Zellen markiert)", error_report_xlsx(fa, data), file_name=f"{stem}_Pruefbericht.xlsx",
-                           key=f"rep_x_{sha}", icon=":material/download:",
+        # Built only when clicked (issue 20, item 7: the Excel report of a 1,000,000-row file was built on every run).
+        d1.download_button("Prüfbericht als Excel (Zellen markiert)", lambda: error_report_xlsx(fa, data), on_click="ignore",
+                           file_name=f"{stem}_Pruefbericht.xlsx", key=f"rep_x_{sha}", icon=":material/download:",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        d2.download_button("Prüfbericht als CSV", findings_csv(fa), file_name=f"{stem}_Pruefbericht.csv", key=f"rep_c_{sha}",
-                           icon=":material/download:", mime="text/csv")
+        d2.download_button("Prüfbericht als CSV", lambda: findings_csv(fa), on_click="ignore", file_name=f"{stem}_Pruefbericht.csv",
+                           key=f"rep_c_{sha}", icon=":material/download:", mime="text/csv")
     else:
         st.success("Keine Auffälligkeiten gefunden.", icon=":material/check_circle:")
 
@@ -230,10 +342,11 @@ def _confirm(fa: ingest.FileAnalysis, stt: dict, sha: str, lieferant: str | None
             res = ingest.commit(get_con(), fa, current_actor(), confirm_warnings=ok, lieferant=lieferant)
         except (ingest.ImportRejected, access.PermissionDenied) as exc:
             progress.empty()
-            st.error(str(exc), icon=":material/error:")
+            st.error(md(exc), icon=":material/error:")
             return
         progress.progress(1.0, text="Fertig.")
         stt["result"] = res
+        stt.pop("analysis", None)
         st.rerun()
     if not lieferant:
         st.caption("Bitte zuerst den Lieferanten wählen.")
@@ -244,7 +357,7 @@ def _show_result(res: dict) -> None:
     if res["status"] == "duplicate":
         st.info(f"Bereits importiert als Lieferung #{res['lieferung_id']}. Nichts geändert.", icon=":material/content_copy:")
         return
-    st.success(f"Übernommen als Lieferung #{res['lieferung_id']} ({res.get('lieferant') or 'ohne Lieferant'}): "
+    st.success(f"Übernommen als Lieferung #{res['lieferung_id']} ({md(res.get('lieferant') or 'ohne Lieferant')}): "
                f"{fmt.integer(r['new'])} neu, {fmt.integer(r['changed'])} geändert, {fmt.integer(r['unchanged'])} unverändert, "
                f"{fmt.integer(r['suppressed'])} gesperrt. Rückgängig machen: Seite „Lieferungen“ › zurückziehen.",
                icon=":material/task_alt:")

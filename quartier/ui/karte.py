@@ -14,6 +14,7 @@ from quartier.access import Actor
 from quartier.areas import classes, corridor, corridor_charts, layers, maps
 from quartier.ui.common import arrow, data_stamp, get_con, setting, view_of
 from quartier.ui.pages import PAGES
+from quartier.ui.text import md
 from quartier.values import coverage, indicators, protection
 
 PROFILE_PAGE = "views/sozialraeume.py"
@@ -265,8 +266,8 @@ def key_figures(sid: str, frame: pd.DataFrame, members: pd.DataFrame | None, uni
     r = row.iloc[0]
     dec = classes.decimals_for(unit)
     n_ranked = int(frame["rang"].notna().sum())
-    st.markdown(f"#### {r['sozialraum']}")
-    st.caption(f"Nr. {sid} · Stadtbezirk {r['bezirk'] or fmt.NOTHING}")
+    st.markdown(f"#### {md(r['sozialraum'])}")
+    st.caption(f"Nr. {md(sid)} · Stadtbezirk {md(r['bezirk'] or fmt.NOTHING)}")
     lines = [f"- **Wert {year}:** {fmt.value(r['wert'], unit, dec, suppressed=bool(r['gesperrt']))}"]
     if r["gesperrt"]:
         lines.append(f"- gesperrt ({fmt.SUPPRESSED}): kleine Fallzahl, aus Datenschutzgründen nicht ausgewiesen")

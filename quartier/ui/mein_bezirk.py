@@ -6,7 +6,6 @@ All figures come from :mod:`quartier.report` (the same functions build the PDF).
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +17,7 @@ from quartier.reports import scope as report_scope
 from quartier.reports import summary as report_summary
 from quartier.reports import svgmap
 from quartier.ui.common import data_stamp, get_con, view_of
+from quartier.ui.text import html_text
 from quartier.values import indicators
 
 QP_BEZIRK, QP_PRAES, QP_FOLIE, QP_SEIT = "bezirk", "praesentation", "folie", "seit"
@@ -96,7 +96,7 @@ def _rgb(hex_color: str, alpha: int = 235) -> list[int]:
 
 def deck(md: svgmap.MapData, scope: report_scope.Scope, height_px: int = 520, label_size: int | None = None):
     """pydeck map zoomed to the district: its Sozialräume coloured by need class with labels, the
-    other areas pale, district boundaries and the axis (B 7) from :mod:`quartier.maps`."""
+    other areas pale, district boundaries and the axes (if any) from :mod:`quartier.maps`."""
     from quartier.ui.karte import payload as shared_payload
 
     payload = shared_payload()  # one copy of the simplified geometry for all map pages
@@ -140,13 +140,14 @@ def legend_html(md: svgmap.MapData, big: bool = False) -> str:
     size = "clamp(13px, 2.1vh, 26px)" if big else "0.9em"
     items = "".join(
         f'<span style="display:inline-block;margin-right:1.2em"><span style="display:inline-block;width:1.4em;height:1em;'
-        f'background:{c};border:1px solid #222;vertical-align:middle"></span> {html.escape(t)}</span>'
+        f'background:{c};border:1px solid #222;vertical-align:middle"></span> {html_text(t)}</span>'
         for c, t in zip(svgmap.MAP_CLASS_COLORS, md.classes))
     items += ('<span style="display:inline-block"><span style="display:inline-block;width:1.4em;height:1em;'
               'background:#c8c8c8;border:1px solid #222;vertical-align:middle"></span> gesperrt/keine Daten</span>')
-    return (f'<div style="font-size:{size}"><b>{html.escape(md.indicator_name)}</b> – Klassen (Quartile der Stadt), '
-            f'von wenig zu viel Bedarf. Kräftige Linie mit Beschriftung: {", ".join(html.escape(n) for n, _ in md.axes) or "Achse"}; '
-            'dicke dunkle Linien: Stadtbezirksgrenzen'
+    return (f'<div style="font-size:{size}"><b>{html_text(md.indicator_name)}</b> – Klassen (Quartile der Stadt), '
+            'von wenig zu viel Bedarf. '
+            + (f'Kräftige Linie mit Beschriftung: {", ".join(html_text(n) for n, _ in md.axes)}; ' if md.axes else "")
+            + 'dicke dunkle Linien: Stadtbezirksgrenzen'
             f'<br/>{items}</div>')
 
 
@@ -157,14 +158,14 @@ def cards_html(head: pd.DataFrame, scope_label: str, big: bool = False) -> str:
         color = TREND_COLOR.get(r["bewertung"], report_pdf.COLOR_NEUTRAL)
         cards.append(
             '<div class="qb-card">'
-            f'<div class="qb-card-title">{html.escape(str(r["name"]))} ({r["jahr"]})</div>'
-            f'<div class="qb-card-value">{html.escape(r["wert_text"])}</div>'
-            f'<div class="qb-card-trend" style="color:{color}">{html.escape(r["trend_text"])}</div>'
-            f'<div class="qb-card-ref">ggü. Vorjahr: {html.escape(r["veraenderung_text"])} · '
-            f'Stadt: {html.escape(r["stadt_text"])}</div></div>'
+            f'<div class="qb-card-title">{html_text(str(r["name"]))} ({r["jahr"]})</div>'
+            f'<div class="qb-card-value">{html_text(r["wert_text"])}</div>'
+            f'<div class="qb-card-trend" style="color:{color}">{html_text(r["trend_text"])}</div>'
+            f'<div class="qb-card-ref">ggü. Vorjahr: {html_text(r["veraenderung_text"])} · '
+            f'Stadt: {html_text(r["stadt_text"])}</div></div>'
         )
     cls = "qb-cards qb-big" if big else "qb-cards"
-    return f'<div class="{cls}" role="list" aria-label="Kennzahlen {html.escape(scope_label)}">' + \
+    return f'<div class="{cls}" role="list" aria-label="Kennzahlen {html_text(scope_label)}">' + \
         "".join(c.replace('<div class="qb-card">', '<div class="qb-card" role="listitem">', 1) for c in cards) + "</div>"
 
 
@@ -216,12 +217,12 @@ PRESENTATION_CSS = """
 
 
 def html_table(df: pd.DataFrame, numeric: tuple[str, ...] = (), caption: str | None = None) -> str:
-    head = "".join(f'<th scope="col" class="{"num" if c in numeric else ""}">{html.escape(str(c))}</th>' for c in df.columns)
+    head = "".join(f'<th scope="col" class="{"num" if c in numeric else ""}">{html_text(str(c))}</th>' for c in df.columns)
     rows = []
     for r in df.itertuples(index=False):
-        cells = "".join(f'<td class="{"num" if c in numeric else ""}">{html.escape(str(v))}</td>' for c, v in zip(df.columns, r))
+        cells = "".join(f'<td class="{"num" if c in numeric else ""}">{html_text(str(v))}</td>' for c, v in zip(df.columns, r))
         rows.append(f"<tr>{cells}</tr>")
-    cap = f"<caption style='text-align:left'>{html.escape(caption)}</caption>" if caption else ""
+    cap = f"<caption style='text-align:left'>{html_text(caption)}</caption>" if caption else ""
     return f'<table class="qb-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -267,3 +268,12 @@ def recommendations_table(recs: pd.DataFrame, since: dt.date | None) -> pd.DataF
 def pdf_bytes(bezirk_id: str, actor, since: dt.date | None) -> bytes:
     con = get_con()
     return report_pdf.build_pdf(con, report_scope.bezirk_scope(con, bezirk_id), None, since=since, actor=actor)
+
+
+def offers_table(bezirk_id: str, actor) -> pd.DataFrame:
+    """The open offers in the Sozialräume of the district (Angebote)."""
+    from quartier.offers.store import offers_in_district
+
+    df = offers_in_district(get_con(), bezirk_id, actor=actor)
+    return df[["sozialraum", "kategorie", "name", "traeger", "plaetze"]].rename(columns={
+        "sozialraum": "Sozialraum", "kategorie": "Kategorie", "name": "Angebot", "traeger": "Träger", "plaetze": "Plätze"})

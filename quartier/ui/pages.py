@@ -27,6 +27,7 @@ PAGES: list[PageSpec] = [
     PageSpec("views/sozialraeume.py", "Sozialräume", ":material/query_stats:", "Analysen", "sozialraeume"),
     PageSpec("views/karte.py", "Karte", ":material/map:", "Analysen", "karte"),
     PageSpec("views/handlungsbedarf.py", "Handlungsbedarf", ":material/priority_high:", "Analysen", "handlungsbedarf"),
+    PageSpec("views/angebote.py", "Angebote", ":material/family_restroom:", "Analysen", "angebote"),
     PageSpec("views/empfehlungen.py", "Handlungsempfehlungen", ":material/checklist:", "Umsetzung", "empfehlungen"),
     PageSpec("views/umsetzungsstand.py", "Umsetzungsstand", ":material/stacked_bar_chart:", "Umsetzung", "umsetzungsstand"),
     PageSpec("views/wirkungsblick.py", "Wirkungsblick", ":material/trending_down:", "Umsetzung", "wirkungsblick"),

@@ -13,6 +13,7 @@ from quartier.access import Actor
 from quartier.actions import store
 from quartier.actions.model import STATUS_BY_NAME
 from quartier.ui.common import data_stamp, get_con
+from quartier.ui.text import md
 from quartier.values import charts, indicators, series, uncertainty
 
 VIEWS = ["Zeitreihen", "Steckbrief", "Vergleich"]
@@ -88,7 +89,7 @@ def catalogue() -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
-# URL state: ?sr=M04,S01&ind=sgb2_u18,seu_sprache  |  ?bezirk=haspe  |  &ansicht=vergleich
+# URL state: ?sr=P004,P017&ind=ind_a,ind_b  |  ?bezirk=nord  |  &ansicht=vergleich
 
 
 def _url_key() -> tuple:
@@ -329,7 +330,7 @@ def profile_cards(prof: pd.DataFrame, meta: pd.DataFrame, per_row: int = 3) -> N
             unit = r["einheit"]
             year = r["jahr"]
             with col.container(border=True):
-                st.markdown(f"**{r['kurzname'] or r['name']}** ({year if year is not None else fmt.NOTHING})",
+                st.markdown(f"**{md(r['kurzname'] or r['name'])}** ({year if year is not None else fmt.NOTHING})",
                             help=definition_md(meta.loc[r["indikator_id"]]))
                 if r["status"] == series.STATUS_SUPPRESSED:
                     st.markdown(f"### {fmt.SUPPRESSED} gesperrt")
@@ -399,6 +400,20 @@ def recommendations_block(sozialraum_id: str, actor: Actor) -> None:
     st.dataframe(t, hide_index=True, width="stretch")
     counts = recs["status"].value_counts() if "status" in recs else pd.Series(dtype=int)
     st.caption(f"{len(recs)} Handlungsempfehlungen: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ".")
+
+
+def offers_block(sozialraum_id: str, actor: Actor) -> None:
+    """The open offers of the area (Angebote), a short table."""
+    from quartier.offers.store import offers_in_area
+
+    st.markdown("#### Angebote")
+    df = offers_in_area(get_con(), sozialraum_id, actor=actor)
+    if df.empty:
+        st.write("Für diesen Sozialraum sind keine geöffneten Angebote erfasst.")
+        return
+    st.dataframe(df[["kategorie", "name", "traeger", "plaetze", "adresse"]].rename(columns={
+        "kategorie": "Kategorie", "name": "Angebot", "traeger": "Träger", "plaetze": "Plätze", "adresse": "Adresse"}),
+        hide_index=True, width="stretch", column_config={"Plätze": st.column_config.NumberColumn(format="localized")})
 
 
 def comparison_table(comp: pd.DataFrame, meta: pd.DataFrame, city: str):

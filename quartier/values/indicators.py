@@ -186,6 +186,45 @@ def default_indicator(con) -> str | None:
     return None
 
 
+# Words a total population count may be named with ("Einwohnerinnen und Einwohner", "Einwohnerzahl",
+# "Wohnbevölkerung insgesamt"); any other word (an age, a group, "Anteil") makes it a part of the population.
+_POP_FILLERS = {"und", "insgesamt", "gesamt", "mit", "hauptwohnsitz", "anzahl", "der", "die", "zahl", "personen", "am",
+                "stand", "gemeldete"}
+
+
+def _words(text: object) -> list[str]:
+    s = str(text or "").lower()
+    for k, v in {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}.items():
+        s = s.replace(k, v)
+    return [w for w in (normalize(t) for t in s.replace("-", " ").split()) if w]
+
+
+def _is_total_population(name: object) -> bool:
+    words = _words(name)
+    pop = [w for w in words if w.startswith("einwohner") or w.endswith("bevoelkerung")]
+    return bool(pop) and all(w in pop or w in _POP_FILLERS or w.isdigit() for w in words)
+
+
+def _is_under_18(name: object) -> bool:
+    words = _words(name)
+    pairs = list(zip(words, words[1:]))
+    return "u18" in words or ("unter", "18") in pairs or any(w.startswith("minderjaehrig") for w in words)
+
+
+def population_ids(cat: pd.DataFrame) -> tuple[str | None, str | None]:
+    """The catalogue's population counts ``(total, under 18)``, found by unit and name, never by an id in code.
+
+    total: a count ("Anzahl") named only with population words ("Einwohnerinnen und Einwohner", "Einwohnerzahl",
+    "Bevölkerung insgesamt"); under 18: a count named "… unter 18 …", "u18" or "Minderjährige". The first such
+    indicator in catalogue order each; ``None`` when the catalogue has none (then there is no population rule).
+    """
+    cat = cat.reset_index() if "id" not in cat.columns else cat
+    counts = cat[cat["einheit"].map(units.is_count)] if len(cat) else cat
+    total = next((str(r["id"]) for _, r in counts.iterrows() if _is_total_population(r["name"])), None)
+    u18 = next((str(r["id"]) for _, r in counts.iterrows() if _is_under_18(r["name"])), None)
+    return total, u18
+
+
 def export_catalogue(con, path: str | Path, sep: str = ";") -> Path:
     return write_table(catalogue_file_frame(con), path, sep=sep, sheet="Indikatoren")
 

@@ -10,15 +10,18 @@ from quartier.values import coverage, indicators, protection
 
 
 def latest_population(con) -> pd.DataFrame:
-    """Sozialräume with their Stadtbezirk and the latest delivered population (``ew_gesamt``)."""
+    """Sozialräume with their Stadtbezirk and the latest delivered population (the catalogue's population
+    count, :func:`indicators.population_ids`; ``einwohner`` empty without one)."""
+    total = indicators.population_ids(indicators.catalogue(con))[0]
     return db.query_df(
         con,
         "WITH pop AS (SELECT sozialraum_id, wert, jahr, row_number() OVER (PARTITION BY sozialraum_id ORDER BY jahr DESC) rn"
-        " FROM messwert_aktuell WHERE indikator_id = 'ew_gesamt' AND wert IS NOT NULL)"
+        " FROM messwert_aktuell WHERE indikator_id = ? AND wert IS NOT NULL)"
         " SELECT b.nr AS bezirk_nr, b.name AS stadtbezirk, s.id AS sozialraum_id, s.name AS sozialraum,"
         " pop.wert AS einwohner, pop.jahr, s.flaeche_km2"
         " FROM sozialraum s LEFT JOIN stadtbezirk b ON b.id = s.bezirk_id"
         " LEFT JOIN pop ON pop.sozialraum_id = s.id AND pop.rn = 1 ORDER BY b.nr, s.id",
+        [total or ""],
     )
 
 

@@ -32,7 +32,6 @@ STATUS_OK, STATUS_SUPPRESSED, STATUS_MISSING = "wert", "gesperrt", "fehlt"
 STATUS_INCOMPLETE = "unvollständig"  # a reference over an incomplete delivery (values/coverage.py): no value
 LEVEL_CITY, LEVEL_DISTRICT = "Stadt", "Stadtbezirk"
 CHANGE_SPANS = (1, 5)
-POPULATION_IDS = ("ew_gesamt", "ew_u18")
 
 VALUE_COLUMNS = ["indikator_id", "sozialraum_id", "sozialraum", "bezirk_id", "bezirk", "jahr", "wert", "zaehler",
                  "nenner", "gesperrt", "status", "lieferung", "lieferant", "importiert_am"]
@@ -495,24 +494,31 @@ def profile(con, sozialraum_id: str, *, actor: Actor, indicator_ids: list[str] |
 
 def population(data: SeriesData | None = None, con=None, sozialraum_id: str | None = None, *, actor: Actor) -> pd.DataFrame:
     """Population and age structure per year: Einwohner, unter 18, 18 und älter, Anteil unter 18 (%),
-    and the city's share of under-18s (from summed counts). Uses ``ew_gesamt`` and ``ew_u18``."""
+    and the city's share of under-18s (from summed counts). The two counts are the catalogue's
+    (:func:`indicators.population_ids`); without them the frame is empty."""
+    cols = ["jahr", "einwohner", "unter_18", "ab_18", "anteil_u18", "anteil_u18_stadt"]
+    meta = data.meta if data is not None else indicators.catalogue(con)
+    total, u18 = indicators.population_ids(meta)
+    if total is None:
+        return pd.DataFrame(columns=cols)
+    ids = [total] + ([u18] if u18 else [])
     if data is None:
-        data = load_series(con, list(POPULATION_IDS), [sozialraum_id], actor=actor)
+        data = load_series(con, ids, [sozialraum_id], actor=actor)
     v = data.values
-    v = v[v["indikator_id"].isin(POPULATION_IDS)]
+    v = v[v["indikator_id"].isin(ids)]
     if v.empty:
-        return pd.DataFrame(columns=["jahr", "einwohner", "unter_18", "ab_18", "anteil_u18", "anteil_u18_stadt"])
+        return pd.DataFrame(columns=cols)
     wide = v.pivot_table(index="jahr", columns="indikator_id", values="wert", aggfunc="first", dropna=False)
-    wide = wide.reindex(columns=list(POPULATION_IDS))
-    out = pd.DataFrame({"jahr": wide.index.astype(int), "einwohner": wide["ew_gesamt"].to_numpy(),
-                        "unter_18": wide["ew_u18"].to_numpy()})
+    wide = wide.reindex(columns=[total, u18 or "_keine_u18"])
+    out = pd.DataFrame({"jahr": wide.index.astype(int), "einwohner": wide[total].to_numpy(dtype=float),
+                        "unter_18": wide[u18 or "_keine_u18"].to_numpy(dtype=float)})
     out["ab_18"] = out["einwohner"] - out["unter_18"]
     out["anteil_u18"] = np.where(out["einwohner"] > 0, out["unter_18"] / out["einwohner"] * 100, np.nan)
     r = data.refs
-    city = r[(r["ebene"] == LEVEL_CITY) & r["indikator_id"].isin(POPULATION_IDS)]
+    city = r[(r["ebene"] == LEVEL_CITY) & r["indikator_id"].isin(ids)]
     cw = city.pivot_table(index="jahr", columns="indikator_id", values="wert", aggfunc="first").reindex(
-        columns=list(POPULATION_IDS))
-    share = (cw["ew_u18"] / cw["ew_gesamt"] * 100).where(cw["ew_gesamt"] > 0)
+        columns=[total, u18 or "_keine_u18"])
+    share = (cw[u18 or "_keine_u18"] / cw[total] * 100).where(cw[total] > 0)
     out["anteil_u18_stadt"] = out["jahr"].map(share).astype(float)
     return out.reset_index(drop=True)
 

@@ -38,13 +38,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory, demo_db):
-    """Start ``streamlit run app.py`` on a copy of the demo database; yield its base URL."""
+def _start_server(tmp_path_factory, db_file: Path):
+    """Start ``streamlit run app.py`` on ``db_file``; yield ``{"url", "db", "proc"}``; stop it afterwards."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium fehlt unter {CHROMIUM}: `make test` installiert Debians chromium.")
-    db_file = tmp_path_factory.mktemp("e2e") / "server.duckdb"
-    shutil.copy(demo_db, db_file)
     port = _free_port()
     env = dict(os.environ, QUARTIER_DB=str(db_file), QUARTIER_E2E="1")
     log_path = tmp_path_factory.mktemp("log") / "streamlit.log"
@@ -82,6 +79,23 @@ def server(tmp_path_factory, demo_db):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, demo_db):
+    """Start ``streamlit run app.py`` on a copy of the demo database; yield its base URL."""
+    db_file = tmp_path_factory.mktemp("e2e") / "server.duckdb"
+    shutil.copy(demo_db, db_file)
+    yield from _start_server(tmp_path_factory, db_file)
+
+
+@pytest.fixture(scope="session")
+def city2_server(tmp_path_factory, city2_db):
+    """A server on a copy of the second city (tests/city2.py: Musterstadt, no demo accounts: log in with
+    ``city2.ADMIN_USER``/``city2.ADMIN_PASSWORD``)."""
+    db_file = tmp_path_factory.mktemp("e2e-city2") / "server.duckdb"
+    shutil.copy(city2_db, db_file)
+    yield from _start_server(tmp_path_factory, db_file)
 
 
 @pytest.fixture(scope="session")
