@@ -343,7 +343,7 @@ def recommendations(con, scope: Scope, since: dt.date | None = None, *, actor: A
     if df.empty:
         return pd.DataFrame(columns=cols), "Noch keine Handlungsempfehlungen erfasst."
     if scope.kind == "bezirk":
-        df = store.of_district(df, scope.id)  # the one definition (store.DISTRICT_RULE)
+        df = store.of_district(df, str(scope.id))  # the one definition (store.DISTRICT_RULE)
     elif scope.kind != "stadt":
         mine = set(scope.area_ids)
         df = df[(df["ebene"] == "stadtweit") | df["sozialraeume"].map(lambda ids: bool(mine & set(ids)))]
