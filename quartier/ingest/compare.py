@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from quartier import db
-from quartier.ingest.analysis import MAX_PER_RULE, VALUE_COLUMNS, WARNING, Emitter, FileAnalysis, Finding, fmt_number
+from quartier.ingest.analysis import (
+    ERROR,
+    MAX_PER_RULE,
+    VALUE_COLUMNS,
+    WARNING,
+    Emitter,
+    FileAnalysis,
+    Finding,
+    fmt_number,
+)
 
 JUMP_SPREADS = 4.0               # a jump larger than 4 standard deviations of the usual year-on-year change
 
@@ -129,7 +139,8 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
     recs = {k: v[k].to_numpy() for k in ("sheet", "row0", "wert_col", "indikator_id", "sozialraum_id", "jahr", "wert",
                                          "alt_wert", "alt_lieferung")}
     em = Emitter(fa, recs)
-    em.emit((v["status"] == "geaendert").to_numpy(), WARNING, "aenderung", "wert_col", None,
+    ok = ~_rows_with_errors(fa, v)  # one message per cause: a row with an error gets no follow-up warnings
+    em.emit((v["status"] == "geaendert").to_numpy() & ok, WARNING, "aenderung", "wert_col", None,
             lambda r, i: f"Ändert einen bereits gelieferten Wert ({label(r['indikator_id'])}, {r['sozialraum_id']}, {r['jahr']}): "
             f"{fmt_number(r['alt_wert'])} → {fmt_number(r['wert'])} (bisher aus Lieferung #{int(r['alt_lieferung'])}). Bitte bestätigen, "
             "dass die Korrektur gewollt ist.")
@@ -139,7 +150,7 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
         info = {int(p): (float(pv), float(li), bool(re)) for p, pv, li, re in zip(pos, prev, lim, rel)}
         mask = np.zeros(len(v), dtype=bool)
         mask[pos] = True
-        em.emit(mask, WARNING, "sprung_vorjahr", "wert_col", None,
+        em.emit(mask & ok, WARNING, "sprung_vorjahr", "wert_col", None,
                 lambda r, i: f"Großer Sprung ggü. dem Vorjahr ({label(r['indikator_id'])}, {r['sozialraum_id']}, {r['jahr']}): "
                 f"{fmt_number(info[i][0])} → {fmt_number(r['wert'])}; üblich sind Änderungen bis etwa ±{_limit_text(info[i][1], info[i][2])}. "
                 "Bitte prüfen.")
@@ -153,6 +164,18 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
         shown = ", ".join(fehlend[:8]) + (f" … und {len(fehlend) - 8} weitere" if len(fehlend) > 8 else "")
         fa.findings.append(Finding(WARNING, "sozialraeume_fehlen", f"Für „{label(iid)}“ {year} fehlen {len(fehlend)} von "
                                    f"{n_areas} Sozialräumen: {shown}. Bitte prüfen, ob die Lieferung vollständig ist."))
+
+
+def _rows_with_errors(fa: FileAnalysis, v: pd.DataFrame) -> np.ndarray:
+    """Rows of ``v`` (by sheet and row) for which the validation already reported an error."""
+    bad: set[tuple[str, int]] = set()
+    for f in fa.findings:
+        digits = re.search(r"(\d+)$", f.cell or "")
+        if f.level == ERROR and digits:
+            bad.add((f.sheet, int(digits.group(1)) - 1))
+    if not bad or v.empty:
+        return np.zeros(len(v), dtype=bool)
+    return np.fromiter(((s, int(r)) in bad for s, r in zip(v["sheet"], v["row0"])), dtype=bool, count=len(v))
 
 
 def delivery_state(cur: db.Con) -> tuple[Any, ...]:

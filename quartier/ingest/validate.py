@@ -188,7 +188,10 @@ def _plausibility(em: Emitter, matcher: Matcher, n: _Numbers, a: _Attrs, ind_ids
     with np.errstate(invalid="ignore", divide="ignore"):
         z_ok, d_ok, w_ok = n.z_st == V.OK, n.d_st == V.OK, n.w_st == V.OK
         signed = lo < 0   # a balance (Wanderungssaldo): the catalogue allows negative values
-        em.emit(z_ok & d_ok & (z > d), ERROR, "zaehler_groesser_nenner", "zaehler_col", "zaehler_raw",
+        # one message per cause: a numerator above its denominator also makes the value implausible and
+        # contradictory; those follow-up messages are left out for the same row
+        z_gt_d = z_ok & d_ok & (z > d)
+        em.emit(z_gt_d, ERROR, "zaehler_groesser_nenner", "zaehler_col", "zaehler_raw",
                 lambda r, i: f"Der Zähler {fmt_number(z[i])} ist größer als der Nenner {fmt_number(d[i])}. "
                 "Bitte Zähler und Nenner prüfen (vertauscht?).")
         em.emit(z_ok & (z < 0) & ~signed, ERROR, "negative_anzahl", "zaehler_col", "zaehler_raw",
@@ -197,14 +200,14 @@ def _plausibility(em: Emitter, matcher: Matcher, n: _Numbers, a: _Attrs, ind_ids
                 lambda r, i: f"Negative Anzahl {fmt_number(d[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
         em.emit(is_count & w_ok & (w < 0) & ~signed, ERROR, "negative_anzahl", "wert_col", "wert_raw",
                 lambda r, i: f"Negative Anzahl {fmt_number(w[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
-        out_of_range = ~np.isnan(w) & ((w < lo) | (w > hi)) & ~(is_count & (w < 0) & ~signed)
+        out_of_range = ~np.isnan(w) & ((w < lo) | (w > hi)) & ~(is_count & (w < 0) & ~signed) & ~z_gt_d
         em.emit(out_of_range, ERROR, "unplausibel", "wert_col", "wert_raw",
                 lambda r, i: f"Der Wert {fmt_number(w[i])} liegt außerhalb des plausiblen Bereichs {fmt_number(lo[i])} bis "
                 f"{fmt_number(hi[i])} ({a.units[i]}) für „{matcher.label('indikator', ind_ids[i])}“. Bitte prüfen "
                 "(Anteil 0,125 statt 12,5 %?).")
         both = ~is_count & w_ok & z_ok & d_ok & (d > 0)
         calc = np.where(both, z / np.where(d > 0, d, 1) * a.factor, np.nan)
-        contra = both & (np.abs(calc - w) > CONTRADICTION_TOLERANCE)
+        contra = both & (np.abs(calc - w) > CONTRADICTION_TOLERANCE) & ~z_gt_d
     em.emit(contra, ERROR, "widerspruch_zaehler_nenner", "wert_col", "wert_raw",
             lambda r, i: f"Der Wert {fmt_number(w[i])} passt nicht zu Zähler {fmt_number(z[i])} und Nenner {fmt_number(d[i])} "
             f"(ergibt {fmt_number(round(calc[i], 2))}). Bitte Wert, Zähler und Nenner prüfen.")
