@@ -108,8 +108,17 @@ def findings_csv(fa: FileAnalysis, sep: str = ";") -> bytes:
     return to_csv_bytes(fa.findings_frame(), sep=sep)
 
 
+# Bounds of the Prüfbericht (issue 20, item 7): a 1,000,000-row faulty file made the report copy the whole workbook
+# with a style per cell (1.9 GB, 4 minutes). Beyond these sizes the report lists findings only, and says so.
+MAX_REPORT_FINDINGS = 50_000   # rows of the findings table
+MAX_REPORT_CELLS = 1_000_000   # cells of the delivered sheets copied back with marks
+
+
 def error_report_xlsx(fa: FileAnalysis, data: bytes | None = None) -> bytes:
-    """The findings as a table plus every affected sheet with its faulty cells marked (fill, bold, comment)."""
+    """The findings as a table plus every affected sheet with its faulty cells marked (fill, bold, comment).
+
+    Bounded: at most ``MAX_REPORT_FINDINGS`` findings are listed and the sheets are copied back only up to
+    ``MAX_REPORT_CELLS`` cells in all; the first line says what was left out."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
@@ -119,29 +128,44 @@ def error_report_xlsx(fa: FileAnalysis, data: bytes | None = None) -> bytes:
     ws = wb.active
     ws.title = "Fehlerbericht"
     ff = fa.findings_frame()
-    ws.append([f"Prüfbericht für {fa.filename}: {len(fa.errors)} Fehler, {len(fa.warnings)} Warnungen, {len(fa.infos)} Hinweise"])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append(["Fehler blockieren die Übernahme; Warnungen müssen bestätigt werden. In den folgenden Blättern sind die "
-               "betroffenen Zellen markiert (rot = Fehler, gelb = Warnung) und mit einem Kommentar versehen."])
-    ws.append([])
-    ws.append(list(ff.columns))
-    for c in ws[4]:
-        c.font = Font(bold=True)
-    for rec in ff.itertuples(index=False):
-        ws.append([clean_text(neutralise(v)) for v in rec])
-    for letter, width in zip("ABCDEFGH", (10, 28, 18, 8, 24, 14, 24, 100)):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A5"
+    listed = ff.head(MAX_REPORT_FINDINGS)
+    book = None
     if data is not None:
         try:
             book = read_book(data, fa.filename)
         except FileRejected:
             book = None
+    n_cells = sum(len(r) for sh in (book.sheets if book else []) for r in sh.rows)
+    copy_sheets = book is not None and n_cells <= MAX_REPORT_CELLS
+    ws.append([clean_text(f"Prüfbericht für {fa.filename}: {len(fa.errors)} Fehler, {len(fa.warnings)} Warnungen, "
+                          f"{len(fa.infos)} Hinweise")])
+    ws["A1"].font = Font(bold=True, size=13)
+    notes = ["Fehler blockieren die Übernahme; Warnungen müssen bestätigt werden."]
+    if copy_sheets:
+        notes.append("In den folgenden Blättern sind die betroffenen Zellen markiert (rot = Fehler, gelb = Warnung) und "
+                     "mit einem Kommentar versehen.")
+    elif book is not None:
+        notes.append(f"Die Datei ist mit {n_cells:,} Zellen zu groß, um sie markiert zurückzugeben: die Zellen stehen in der "
+                     "Liste unten.".replace(",", "."))
+    if len(ff) > len(listed):
+        notes.append(f"Aufgeführt sind die ersten {len(listed):,} von {len(ff):,} Befunden; nach dem Beheben die Datei erneut "
+                     "prüfen lassen.".replace(",", "."))
+    ws.append([" ".join(notes)])
+    ws.append([])
+    ws.append(list(ff.columns))
+    for c in ws[4]:
+        c.font = Font(bold=True)
+    for rec in listed.itertuples(index=False):
+        ws.append([clean_text(neutralise(v)) for v in rec])
+    for letter, width in zip("ABCDEFGH", (10, 28, 18, 8, 24, 14, 24, 100)):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A5"
+    if copy_sheets and book is not None:
         marked: dict[str, list[Finding]] = {}
         for f in fa.findings:
             if f.sheet and f.cell and f.cell[0].isalpha() and f.level in fills:
                 marked.setdefault(f.sheet, []).append(f)
-        for sheet in (book.sheets if book else []):
+        for sheet in book.sheets:
             if sheet.name not in marked:
                 continue
             out = wb.create_sheet(_sheet_title(sheet.name, wb.sheetnames))

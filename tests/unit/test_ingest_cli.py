@@ -109,3 +109,26 @@ def test_error_report_marks_faulty_cells(demo_copy, tmp_path):
     assert any(r[3] == "B8" and r[0] == "Fehler" for r in rows)
     csv = findings_csv(fa).decode("utf-8-sig")
     assert csv.startswith("Art;Datei;Blatt;Zelle;Spalte;Wert;Regel;Meldung") and ";B8;" in csv
+
+
+def test_error_report_is_bounded_for_huge_faulty_files(demo_copy, tmp_path, monkeypatch):
+    """Attack review (issue 20, item 7): the report for a 1,000,000-row faulty file copied the whole workbook (1.9 GB).
+    Beyond the bounds it lists findings only (the first N) and says what was left out."""
+    from quartier.ingest import template
+    from quartier.ingest.template import error_report_xlsx
+
+    rows = long_rows([(2026, f"Gibtsnicht {i}", SGB, 1, 10, "10,0") for i in range(30)])
+    path = xlsx(tmp_path / "viele_fehler.xlsx", {"D": rows})
+    con = db.connect(demo_copy)
+    fa = ingest.analyse_file(con, path.read_bytes(), path.name)
+    con.close()
+    assert len(fa.findings_frame()) > 5
+    monkeypatch.setattr(template, "MAX_REPORT_FINDINGS", 5)
+    monkeypatch.setattr(template, "MAX_REPORT_CELLS", 50)
+    rep = tmp_path / "bericht.xlsx"
+    rep.write_bytes(error_report_xlsx(fa, path.read_bytes()))
+    wb = load_workbook(rep)
+    assert wb.sheetnames == ["Fehlerbericht"]  # the sheets are not copied back
+    note = wb["Fehlerbericht"]["A2"].value
+    assert "zu groß" in note and "ersten 5 von" in note
+    assert len(list(wb["Fehlerbericht"].iter_rows(min_row=5, values_only=True))) == 5
