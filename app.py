@@ -28,7 +28,7 @@ try:
         sections.setdefault(spec.section, []).append(page)
         spec_of[id(page)] = spec
 
-    nav = st.navigation(sections)
+    nav = st.navigation(sections, expanded=True)  # every page in view: Streamlit folds lists over 10 items
     with st.sidebar:
         st.markdown(f"Quartier · {city_name()}")  # not st.caption: too little contrast on the sidebar colour
     sidebar_account(actor)
