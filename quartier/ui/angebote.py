@@ -228,7 +228,8 @@ def legend_html(cats: pd.DataFrame, need_order: list[str], need_source: str) -> 
             col = NEED_COLORS[min(len(NEED_COLORS) - 1, round(i * (len(NEED_COLORS) - 1) / max(1, len(need_order) - 1)))]
             rows.append(f"<div><span style='background:rgb({col[0]},{col[1]},{col[2]});padding:0 10px'></span> "
                         f"{html.escape(c)}</div>")
-    return "<div role='list' aria-label='Legende'>" + "".join(rows) + "</div>"
+    items = "".join(r.replace("<div", "<div role='listitem'", 1) for r in rows)
+    return "<div role='list' aria-label='Legende'>" + items + "</div>"
 
 
 def need_supply_chart(res: supply.Supply) -> dict:
