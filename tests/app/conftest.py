@@ -20,6 +20,16 @@ def app_db(demo_copy, monkeypatch):
     return demo_copy
 
 
+@pytest.fixture(autouse=True)
+def _fresh_page_caches():
+    """Page caches are keyed by the data stamp (the newest audit entry): unique for the one database a server uses,
+    but not across the many databases one test worker opens. Every app test starts with empty data caches."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    yield
+
+
 @pytest.fixture
 def run_page(app_db):
     """Return a function that runs app.py, switches to ``page_file`` and returns the AppTest."""
