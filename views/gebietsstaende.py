@@ -43,12 +43,20 @@ page_header("Gebietsstände", "Jede Gebietsgliederung ist ein datierter Gebietss
             "Gebietsstand geliefert wurden, bleiben unverändert gespeichert und werden über einen Schlüssel auf die "
             "heutigen Sozialräume umgerechnet: Anzahlen, Zähler und Nenner nach ihren Anteilen, Quoten daraus neu "
             "berechnet. Ein amtlicher Schlüssel der Stadt gilt vor dem abgeleiteten.")
+def _german_date(value) -> str:
+    """TT.MM.JJJJ for a date (or an ISO text), as everywhere else on the pages."""
+    try:
+        return pd.Timestamp(value).strftime("%d.%m.%Y")
+    except (TypeError, ValueError):
+        return str(value or "")
+
+
 stamp = data_stamp()
 rows = _versions(stamp)
 if not rows:
     st.info("Noch kein Gebietsstand: erst eine Stadt mit `python -m quartier init` einrichten.")
     st.stop()
-table = pd.DataFrame([{"Nr.": r["id"], "Name": r["name"], "gültig ab": r["gueltig_ab"], "Sozialräume": r["sozialraeume"],
+table = pd.DataFrame([{"Nr.": r["id"], "Name": r["name"], "gültig ab": _german_date(r["gueltig_ab"]), "Sozialräume": r["sozialraeume"],
                        "Lieferungen": r["lieferungen"], "aktuell": "ja" if r["aktuell"] else ""} for r in rows])
 st.subheader("Versionen")
 st.dataframe(table, hide_index=True, width="stretch")
