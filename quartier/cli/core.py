@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from quartier import db
+from quartier import demo as demo_texts  # names of the demo: only the demo package knows them
 from quartier.access import SYSTEM
 from quartier.areas import geometry as geo
 from quartier.cli.base import Rejected, UsageError, default_user, emit_json, say
@@ -54,9 +55,7 @@ def register(sub, common) -> None:
                          "umgerechnet markiert; original: die Werte, wie sie geliefert wurden, mit ihrem Gebietsstand")
     pv.set_defaults(func=cmd_export_values)
 
-    p = sub.add_parser("demo", parents=[common], help="die Demo-Stadt Hagen aufbauen (Beispieldaten)",
-                       description="Baut die Demo-Stadt Hagen: 23 Beispiel-Sozialräume, B 7, Kennzahlen 2015–2025 "
-                                   "(Beispieldaten, keine amtlichen Zahlen).")
+    p = sub.add_parser("demo", parents=[common], help=demo_texts.COMMAND_HELP, description=demo_texts.COMMAND_DESCRIPTION)
     p.add_argument("--force", action="store_true", help="vorhandene Daten ersetzen (vorher wird gesichert)")
     p.add_argument("--bestaetigen", metavar="STADT", help="Name der Stadt: nötig, um eine Datenbank zu ersetzen, die keine Demo ist")
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON auf stdout")
@@ -140,6 +139,6 @@ def cmd_demo(args) -> int:
     if args.json:
         emit_json(res)
     else:
-        say(f"Demo-Stadt Hagen aufgebaut in {res['seconds']} s: {res['sozialraeume']} Sozialräume, "
+        say(f"Demo-Stadt {demo_texts.CITY_NAME} aufgebaut in {res['seconds']} s: {res['sozialraeume']} Sozialräume, "
             f"{res['indikatoren']} Indikatoren, {res['werte']} Werte aus {res['lieferungen']} Lieferungen.")
     return 0

@@ -19,7 +19,7 @@ from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from quartier import access, db
 from quartier.areas import geometry as geo
 from quartier.areas import versions
-from quartier.demo import guard
+from quartier.demo import AXIS_NAME, CITY_NAME, guard
 from quartier.need import method as index_method
 from quartier.values import indicators
 
@@ -27,8 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GEO_DIR = ROOT / "data" / "geo"
 DEMO_DIR = ROOT / "data" / "demo"
 YEARS = list(range(2015, 2026))
-CITY_NAME = "Hagen"
-AXIS_NAME = "B 7"
+
 DEMO_USER = "demo"
 ATTRIBUTION = (
     "Stadtgrenze: VG250, © GeoBasis-DE / BKG 2020, dl-de/by-2-0 (Daten verändert); "
