@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from quartier.ui.a11y import fix_nav_semantics
+from quartier.ui.addresses import unknown_address_pages
 from quartier.ui.auth import allowed, gate, sidebar_account
 from quartier.ui.common import begin_run, city_name, end_run
 from quartier.ui.pages import PAGES
@@ -27,6 +28,9 @@ try:
         page = st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=(i == 0))
         sections.setdefault(spec.section, []).append(page)
         spec_of[id(page)] = spec
+    hidden = unknown_address_pages({spec.url_path for spec in visible})  # a German answer, no English dialog
+    if hidden:
+        sections.setdefault(visible[0].section, []).extend(hidden)
 
     nav = st.navigation(sections, expanded=True)  # every page in view: Streamlit folds lists over 10 items
     with st.sidebar:
@@ -35,6 +39,9 @@ try:
     with st.sidebar:
         fix_nav_semantics()
     spec = spec_of.get(id(nav))
+    if any(nav is page for page in hidden):  # an unknown address or a page above the role
+        nav.run()
+        st.stop()
     if spec is None or not allowed(actor, spec.min_role):  # second line of defence; the core checks every write
         st.error("Diese Seite ist für Ihre Rolle nicht freigegeben.")
         st.stop()

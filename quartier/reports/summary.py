@@ -300,13 +300,28 @@ def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None
         v = vals[vals["indikator_id"] == iid]
         unit = cat.loc[iid, "einheit"]
         y = year_of(v, year)
+        cells = _cells_of_year(v, y)
         texts = []
         for _sid, _name, members in groups:
-            w, prot = value_at(series(v, members), y)
+            w, prot = cells.get(members, (None, False))
             texts.append(fmt.value(w, unit, suppressed=prot))
         out[iid] = texts
         out[f"jahr_{iid}"] = y
     return out
+
+
+def _cells_of_year(v: pd.DataFrame, year: int | None) -> dict[tuple, tuple[float | None, bool]]:
+    """(level, id) -> (value or None, suppressed) of one indicator's protected rows in ``year`` (one pass,
+    instead of filtering the table once per row: the city report has hundreds of rows)."""
+    if year is None or v.empty:
+        return {}
+    rows = v[v["jahr"] == year]
+    cells: dict[tuple, tuple[float | None, bool]] = {}
+    for level, area, district, w, locked in zip(rows["ebene"], rows["sozialraum_id"], rows["stadtbezirk_id"],
+                                                 rows["wert"], rows["gesperrt"], strict=True):
+        ident = area if level == AREA else district if level == DISTRICT else None
+        cells.setdefault((level, ident), (None if pd.isna(w) else float(w), bool(locked) if pd.notna(locked) else False))
+    return cells
 
 
 def _table_exists(con, name: str) -> bool:

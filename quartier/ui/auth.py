@@ -15,6 +15,7 @@ import streamlit as st
 
 from quartier.access import ADMIN, EDITOR, VIEWER, Actor
 from quartier.admin import auth
+from quartier.ui.addresses import unknown_address_pages
 from quartier.ui.common import DEMO_NOTICE, city_name, get_con, is_demo, per_run
 from quartier.ui.pages import PAGES
 from quartier.ui.session import ACTOR_KEY, LOGIN_KEY
@@ -182,6 +183,8 @@ def gate() -> Actor:
     pages = [st.Page(login_page, title="Anmeldung", icon=":material/login:", url_path="anmeldung", default=True)]
     pages += [st.Page(login_page, title="Anmeldung", url_path=spec.url_path, visibility="hidden")
               for spec in PAGES if spec.url_path != "anmeldung"]
+    pages += unknown_address_pages({"anmeldung"} | {spec.url_path for spec in PAGES}, content=login_page,
+                                   title="Anmeldung")
     nav = st.navigation(pages, position="hidden")
     nav.run()
     st.stop()

@@ -6,12 +6,22 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
 from quartier.access import ADMIN, Actor
+from quartier.ui.pages import PAGES
 from quartier.ui.session import ACTOR_KEY
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 TEST_ADMIN = Actor("test-admin", ADMIN, raw_data=True)  # logged in for every page unless a test says otherwise
+
+
+def url_path(page_file: str) -> str:
+    """The address ``st.navigation`` gives a page file (its hash names the page, also for the start page)."""
+    for spec in PAGES:
+        if spec.file == page_file:
+            return spec.url_path
+    raise ValueError(f"{page_file} is no registered page")
 
 
 @pytest.fixture
@@ -43,10 +53,9 @@ def run_page(app_db):
             at.session_state[k] = v
         for k, v in (query or {}).items():
             at.query_params[k] = v
-        at.run()
-        if actor is None:
-            return at  # nobody logged in: every address shows the login page
-        at.switch_page(page_file)
+        if actor is not None:
+            # straight to the page, as a link or bookmark opens it: the address names the page
+            at._page_hash = calc_hash(url_path(page_file))  # noqa: SLF001 - AppTest has no public "open at"
         at.run()
         return at
 

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_LOGINS, assert_no_exception, wait_for_app
+from tests.e2e.conftest import DEMO_LOGINS, assert_no_exception, submit_login, wait_for_app
 
 # Records, from the first byte of the document on, whether Streamlit's "Page not found" dialog (or any other
 # "not found" text) ever showed, and every address the app put into the location bar.
@@ -60,5 +60,38 @@ def test_deep_link_to_mein_bezirk_logs_in_and_lands_on_haspe(server, browser):
         paths = {u.split("?")[0] for u in pg.evaluate("window.__urls")}
         assert paths == {"/mein-bezirk"}, pg.evaluate("window.__urls")
         assert pg.get_by_text("Angemeldet:").first.is_visible()
+    finally:
+        ctx.close()
+
+
+def test_unknown_address_answers_in_german_without_streamlit_dialog(server, browser):
+    """A typo or an old bookmark: the login, then a German "Seite nicht gefunden" with a way back."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="de-DE")
+    ctx.add_init_script(WATCH_JS)
+    pg = ctx.new_page()
+    try:
+        pg.goto(f"{server['url']}/gibtsnicht")
+        wait_for_app(pg)
+        expect(pg.get_by_role("heading", name="Anmeldung")).to_be_visible()
+        pg.get_by_label("Benutzername").fill("betrachtung")
+        pg.get_by_label("Passwort", exact=True).fill(DEMO_LOGINS["betrachtung"])
+        expect(pg.get_by_label("Passwort", exact=True)).to_have_value(DEMO_LOGINS["betrachtung"])
+        pg.get_by_role("button", name="Anmelden").click()
+        expect(pg.get_by_role("heading", name="Seite nicht gefunden")).to_be_visible(timeout=60_000)
+        wait_for_app(pg)
+        assert_no_exception(pg)
+        expect(pg.get_by_text("Unter dieser Adresse gibt es in Quartier keine Seite")).to_be_visible()
+        assert pg.evaluate("window.__notFound") == []  # never Streamlit's English dialog
+        # a page above the viewer's role (a new browser session: log in again): said so in German
+        pg.goto(f"{server['url']}/audit")
+        wait_for_app(pg)
+        if pg.get_by_role("heading", name="Anmeldung").count():
+            submit_login(pg, "betrachtung")
+        expect(pg.get_by_text("ist für Ihre Rolle nicht freigegeben")).to_be_visible(timeout=60_000)
+        assert pg.evaluate("window.__notFound") == []
+        # the way back works
+        pg.get_by_role("link", name="Zur Seite „Übersicht“").click()
+        expect(pg.get_by_role("heading", name="Seite nicht gefunden")).to_have_count(0, timeout=30_000)
+        assert urlparse(pg.url).path in ("/", "/uebersicht")
     finally:
         ctx.close()
