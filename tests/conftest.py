@@ -1,8 +1,11 @@
-"""Shared fixtures: a real demo DuckDB file built once per test worker, copies for writing tests."""
+"""Shared fixtures: a real demo DuckDB file built once per source state (shared by workers), copies for writing tests."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -12,18 +15,67 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_GEODATA = ROOT.parent / "shared" / "geodata"
 
 
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory) -> Path:
-    """A demo database (read it, do not write: use ``demo_copy`` for that)."""
+def _source_key() -> str:
+    """A fingerprint of everything a fixture database is built from (the package, its schema and data, the
+    second city's script): the cached build is reused only while none of it changed."""
+    h = hashlib.sha256()
+    files = [*sorted((ROOT / "quartier").rglob("*")), *sorted((ROOT / "data" / "geo").glob("*")),
+             *sorted((ROOT / "data" / "demo").glob("*.csv")), ROOT / "tests" / "city2.py"]
+    for f in files:
+        if f.is_file() and f.suffix not in (".pyc", ".duckdb", ".wal"):
+            h.update(str(f.relative_to(ROOT)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _built_once(name: str, build: Callable[[Path], Path], tmp_path_factory) -> Path:
+    """A fixture database built once per source state and shared by the test workers and later runs
+    (``.pytest-db-cache/``, ignored by git); every worker gets its own copy of the file."""
+    cache_root = ROOT / ".pytest-db-cache"
+    cache = cache_root / f"{name}-{_source_key()}"
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other worker waits for the one build instead of building again
+        ready = cache / "ready"
+        if not ready.exists():
+            built = build(cache)
+            ready.write_text(built.name)
+            for old in cache_root.glob(f"{name}-*"):  # builds of older sources
+                if old != cache:
+                    shutil.rmtree(old, ignore_errors=True)
+        built_name = ready.read_text()
+    target_dir = tmp_path_factory.mktemp(name)
+    for item in cache.iterdir():  # the database and the files next to it (delivered workbooks, backups)
+        if item.name in (".lock", "ready"):
+            continue
+        if item.is_dir():
+            shutil.copytree(item, target_dir / item.name)
+        else:
+            shutil.copy(item, target_dir / item.name)
+    return target_dir / built_name
+
+
+def _build_demo(base: Path) -> Path:
     from quartier import db
     from quartier.demo import hagen as demo
 
-    base = tmp_path_factory.mktemp("demo")
     path = base / "demo.duckdb"
     con = db.connect(path)
     demo.build(con, out_dir=base / "lieferungen")
     con.close()
     return path
+
+
+def _build_city2(base: Path) -> Path:
+    from tests import city2
+
+    return city2.build(base / "musterstadt.duckdb", base / "dateien")
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A demo database (read it, do not write: use ``demo_copy`` for that)."""
+    return _built_once("demo", _build_demo, tmp_path_factory)
 
 
 @pytest.fixture
@@ -38,10 +90,7 @@ def demo_copy(demo_db, tmp_path) -> Path:
 def city2_db(tmp_path_factory) -> Path:
     """A second city (tests/city2.py: "Musterstadt", 40 grid areas, own catalogue, no axis, no index method),
     set up through the command line; read it, do not write: use ``city2_copy`` for that."""
-    from tests import city2
-
-    base = tmp_path_factory.mktemp("city2")
-    return city2.build(base / "musterstadt.duckdb", base / "dateien")
+    return _built_once("city2", _build_city2, tmp_path_factory)
 
 
 @pytest.fixture

@@ -62,7 +62,8 @@ def test_demo_command_json(cli, tmp_path):
     r = cli("demo", "--db", str(tmp_path / "d.duckdb"), "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["sozialraeume"] == 23 and out["seconds"] < 30
+    assert out["sozialraeume"] == 23
+    assert isinstance(out["seconds"], (int, float)) and out["seconds"] > 0  # how long it took: bench/, not a test
 
 
 def test_export_values_csv_and_xlsx(cli, demo_copy, tmp_path):
