@@ -64,7 +64,7 @@ def record(con, lieferung_id: int, *, actor: Actor, sichten: tuple[str, ...] = (
         cur.execute("DELETE FROM hinweis_lauf WHERE lieferung_id = ? AND list_contains(?, sicht)", [lid, list(sichten)])
         if len(rows):
             cur.register("_hinweis_rows", rows)
-            cur.execute(f"INSERT INTO hinweis ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM _hinweis_rows")
+            cur.execute("INSERT INTO hinweis BY NAME SELECT * FROM _hinweis_rows")
             cur.unregister("_hinweis_rows")
         cur.executemany("INSERT INTO hinweis_lauf (lieferung_id, sicht, anzahl, sekunden) VALUES (?, ?, ?, ?)",
                         [list(r) for r in runs])

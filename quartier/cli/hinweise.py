@@ -39,7 +39,6 @@ def register(sub, common) -> None:
 
 def cmd_hinweise(args) -> int:
     from quartier.alerts import hinweise as hw
-
     from quartier.alerts import store
 
     con = db.connect(args.db)

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from quartier import access, ingest
-from quartier.alerts import store as hinweis_store
 from quartier import format as fmt
+from quartier.alerts import store as hinweis_store
 from quartier.ingest.detect import LAYOUT_LABELS, ROLE_LABELS, SheetPlan
 from quartier.ingest.pipeline import known_lieferanten
 from quartier.ingest.planfile import PlanError, plan_json
