@@ -21,6 +21,7 @@ import pandas as pd
 from quartier import access, db
 from quartier.access import PUBLIC, SYSTEM, Actor
 from quartier.alerts import hinweise as hw
+from quartier.alerts import similar
 
 SICHTEN: dict[str, Actor] = {"roh": SYSTEM, "geschuetzt": PUBLIC}
 COLUMNS = ["lieferung_id", "sicht", "rang", "sozialraum_id", "indikator", "jahr", "art", "alt_wert", "alt_text",
@@ -68,7 +69,22 @@ def record(con, lieferung_id: int, *, actor: Actor, sichten: tuple[str, ...] = (
             cur.unregister("_hinweis_rows")
         cur.executemany("INSERT INTO hinweis_lauf (lieferung_id, sicht, anzahl, sekunden) VALUES (?, ?, ?, ?)",
                         [list(r) for r in runs])
+    precompute_profiles(con, sichten)
     return out
+
+
+def precompute_profiles(con, sichten: tuple[str, ...] = ("roh", "geschuetzt")) -> None:
+    """Store the comparable-area profiles of the default indicators and their latest year for the new data
+    stamp (:func:`similar.profiles`), so that the first Steckbrief after an import reads them ready-made."""
+    ids = similar.default_indicators(con)
+    year = similar.latest_year(con, ids) if ids else None
+    if year is None:
+        return
+    for sicht in sichten:
+        try:
+            similar.profiles(con, year, ids, actor=SICHTEN[sicht])
+        except similar.SimilarError:
+            return
 
 
 def is_recorded(con, lieferung_id: int, *, actor: Actor) -> bool:
@@ -146,7 +162,7 @@ def deliveries(con) -> pd.DataFrame:
              " GROUP BY ALL ORDER BY l.id DESC")
 
 
-__all__ = ["SICHTEN", "deliveries", "for_lieferung", "is_recorded", "meetings", "record", "record_missing",
+__all__ = ["SICHTEN", "deliveries", "for_lieferung", "is_recorded", "meetings", "precompute_profiles", "record", "record_missing",
            "sicht_of", "status", "stored", "withdrawn_count"]
 
 

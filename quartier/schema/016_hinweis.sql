@@ -27,3 +27,14 @@ CREATE TABLE hinweis_lauf (
     sekunden DOUBLE,
     PRIMARY KEY (lieferung_id, sicht)
 );
+-- Profile für „Vergleichbare Sozialräume“: z-standardisierte Werte aller Sozialräume eines Jahres, je Datenstand
+-- (stand = neuester Audit-Eintrag ohne Anmeldungen), Sicht und Indikatorenauswahl gespeichert, damit eine Abfrage
+-- nicht jedes Mal alle Werte lesen muss. z: float64-Matrix (Sozialräume × Indikatoren, zeilenweise).
+CREATE TABLE profil_cache (
+    schluessel VARCHAR PRIMARY KEY,
+    stand BIGINT NOT NULL,
+    ids VARCHAR NOT NULL,
+    namen VARCHAR NOT NULL,
+    z BLOB NOT NULL,
+    berechnet_am TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
