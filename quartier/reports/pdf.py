@@ -189,8 +189,8 @@ def _headline_section(d: _Doc) -> None:
              f"In Klammern: {INTERVAL_NOTE}.")
         has_bez = "bezirk_text" in head.columns
         notes: list[str] = []
-        widths = ((70, 14, 30, 28, 38) if scope.kind == "stadt" else
-                  (58, 12, 24, 24, 38, 24) if not has_bez else (47, 10, 24, 22, 29, 25, 23))
+        widths = ((62, 14, 38, 28, 38) if scope.kind == "stadt" else   # the value column holds "12,4 % (9,8–15,5)"
+                  (48, 12, 34, 24, 38, 24) if not has_bez else (41, 10, 32, 20, 29, 25, 23))
         with pdf.table(col_widths=widths, text_align=("LEFT", "CENTER", "RIGHT", "RIGHT", "LEFT", "RIGHT", "RIGHT")[:len(widths)],
                        headings_style=d.heading, line_height=5, padding=1.2) as t:
             pdf.set_font("DejaVu", "", 8 if has_bez else 8.5)

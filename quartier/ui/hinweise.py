@@ -136,15 +136,20 @@ def section_choice(actor: Actor, *, bezirk: str | None = None, key: str = "hw", 
         st.subheader(f"{TITLE} der letzten Lieferung")
         st.write("Noch keine Lieferung importiert.")
         return
-    mode = st.radio("Hinweise", MODES, horizontal=True, key=f"{key}_modus", label_visibility="collapsed")
+    head = st.empty()  # the title names the choice made below it
+    left, right = st.columns([2, 3])
+    with left:
+        mode = st.radio("Hinweise", MODES, horizontal=True, key=f"{key}_modus", label_visibility="collapsed")
     if mode == MODES[0]:
         labels = {int(r["id"]): f"Nr. {r['id']} – {r['dateiname']} ({r['importiert_am']:%d.%m.%Y})"
                   for r in deliveries.to_dict("records")}
-        lid = st.selectbox("Lieferung", list(labels), format_func=labels.get, key=f"{key}_lieferung")
-        st.subheader(f"{TITLE} Lieferung Nr. {lid}")
+        with right:
+            lid = st.selectbox("Lieferung", list(labels), format_func=labels.get, key=f"{key}_lieferung")
+        head.subheader(f"{TITLE} Lieferung Nr. {lid}")
         _show(load(actor, int(lid), bezirk), f"aus Lieferung Nr. {lid}", limit, key=f"{key}_tab")
         return
-    since, title, words = _meeting_choice(key)
-    st.subheader(title)
+    with right:
+        since, title, words = _meeting_choice(key)
+    head.subheader(title)
     frame = _seit(data_stamp(), view_of(actor), since, bezirk)
     _show(frame, f"{words} (aus den seitdem importierten Lieferungen)", limit, key=f"{key}_tab")
