@@ -60,10 +60,10 @@ with tab_hist:
         show = pd.DataFrame({
             "Nr.": hist["id"], "Datei": hist["dateiname"], "Lieferant": hist["lieferant"], "Berichtsjahr": hist["berichtsjahr"],
             "importiert am": hist["importiert_am"].dt.strftime("%d.%m.%Y %H:%M"), "von": hist["importiert_von"],
+            "Hinweise": hinweise_ui.counts(current_actor(), hist["id"]),
             "neu": hist["n_neu"], "geändert": hist["n_geaendert"], "unverändert": hist["n_unveraendert"],
             "gesperrt": hist["n_gesperrt"], "aktuell gültig": hist["n_aktuell"],
             "Status": hist["status"].map({"aktiv": "aktiv", "zurueckgezogen": "zurückgezogen"}),
-            "Hinweise": hinweise_ui.counts(current_actor(), hist["id"]),
         })
         st.dataframe(show, hide_index=True, width="stretch")
         labels = {int(r["id"]): f"#{r['id']} – {r['dateiname']} ({r['lieferant'] or '–'}, {r['status']})" for r in hist.to_dict("records")}
