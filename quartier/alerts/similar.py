@@ -15,6 +15,7 @@ missing).
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 
 import duckdb
@@ -46,7 +47,8 @@ def default_indicators(con) -> list[str]:
 
 def zscores(X: np.ndarray) -> np.ndarray:
     """Column-wise z-scores with population SD (NaN stays NaN; zero spread -> 0)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an indicator without any value that year: NaN column
         mean = np.nanmean(X, axis=0)
         sd = np.nanstd(X, axis=0, ddof=0)
         Z = (X - mean) / np.where(sd > 0, sd, 1.0)

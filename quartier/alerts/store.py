@@ -102,16 +102,20 @@ def _read(con, lid: int, sicht: str) -> list[hw.Hinweis]:
     df = db.query_df(con, "SELECT h.*, s.name AS sozialraum_name, s.bezirk_id FROM hinweis h"
                           " LEFT JOIN sozialraum s ON s.id = h.sozialraum_id"
                           " WHERE h.lieferung_id = ? AND h.sicht = ? ORDER BY h.rang", [lid, sicht])
-    out = []
-    for r in df.to_dict("records"):
-        alt = r["alt_text"] if isinstance(r["alt_text"], str) else (None if pd.isna(r["alt_wert"]) else float(r["alt_wert"]))
-        neu = r["neu_text"] if isinstance(r["neu_text"], str) else (None if pd.isna(r["neu_wert"]) else float(r["neu_wert"]))
-        schlechter = None if r["schlechter"] is None or pd.isna(r["schlechter"]) else bool(r["schlechter"])
-        bez = r["bezirk_id"]
-        out.append(hw.Hinweis(str(r["sozialraum_id"]), str(r["indikator"]), int(r["jahr"]), str(r["art"]), alt, neu,
-                              str(r["text"]), str(r["sozialraum_name"] or ""), None if pd.isna(bez) else str(bez),
-                              schlechter, float(r["staerke"] or 0.0)))
-    return out
+
+    def col(name: str) -> list:
+        return df[name].astype(object).where(df[name].notna(), None).tolist()
+
+    def pick(text: list, num: list) -> list:
+        return [t if isinstance(t, str) else (None if v is None else float(v)) for t, v in zip(text, num)]
+
+    alt, neu = pick(col("alt_text"), col("alt_wert")), pick(col("neu_text"), col("neu_wert"))
+    worse = [None if w is None else bool(w) for w in col("schlechter")]
+    return [hw.Hinweis(str(s), str(i), int(y), str(a), o, n, str(t), str(nm or ""), None if b is None else str(b), w,
+                       float(st or 0.0))
+            for s, i, y, a, o, n, t, nm, b, w, st in zip(
+                col("sozialraum_id"), col("indikator"), col("jahr"), col("art"), alt, neu, col("text"),
+                col("sozialraum_name"), col("bezirk_id"), worse, col("staerke"))]
 
 
 def stored(con, lieferung_id: int, *, actor: Actor, bezirk: str | None = None) -> list[hw.Hinweis] | None:
