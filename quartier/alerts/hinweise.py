@@ -30,6 +30,7 @@ indicator id.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -320,33 +321,53 @@ def _years_of(con, ids: list[str]) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def class_changes(con, ids_in_scope: set[str] | None, names: dict, *, actor: Actor) -> list[Hinweis]:
-    """``klassenwechsel`` for each saved method whose indicators are in scope: its two latest years."""
-    from quartier.need import compute as need_compute
-    from quartier.need import method as need_method
+def class_changes(con, ids_in_scope: set[str] | None, names: dict, *, actor: Actor,
+                  memo: dict | None = None) -> list[Hinweis]:
+    """``klassenwechsel`` for each saved method whose indicators are in scope: its two latest years.
 
+    ``memo``: a dict kept by the caller across several calls on unchanged data (e.g. storing the Hinweise of
+    several Lieferungen at once): each method's changes are computed once per view."""
+    if memo is None:
+        memo = {}
     out: list[Hinweis] = []
-    for m in need_method.methods(con)["methode"]:
+    for m in _methods(con):
         if ids_in_scope is not None and not set(m.indicator_ids) & ids_in_scope:
             continue
-        years = _years_of(con, m.indicator_ids)
-        if len(years) < 2:
-            continue
-        y1, y0 = years[-1], years[-2]
-        both = need_compute.compute_years(con, m, [y0, y1], with_robustness=False, actor=actor)  # one read
-        new, old = both[y1], both[y0]
-        new_ids = np.asarray(new.areas["id"].astype(str).to_numpy(dtype=object))
-        k_old = pd.Series(np.asarray(old.klass, dtype=float),
-                          index=np.asarray(old.areas["id"].astype(str).to_numpy(dtype=object)))
-        ka = k_old.reindex(new_ids).fillna(-1).to_numpy(dtype=np.int64)
-        kb = np.asarray(new.klass, dtype=float)
-        kb = np.where(np.isfinite(kb), kb, -1).astype(np.int64)
-        for j in np.nonzero((ka >= 0) & (kb >= 0) & (ka != kb))[0]:  # only the areas whose class changed
-            aid, a, b = str(new_ids[j]), int(ka[j]), int(kb[j])
-            alt, neu = m.classes[a], m.classes[b]
-            out.append(Hinweis(aid, m.name, int(y1), "klassenwechsel", alt, neu,
-                               f"Handlungsbedarf ({m.name}) {y1}: Klasse „{neu}“ statt „{alt}“ ({y0}).",
-                               names.get(aid, ""), None, b > a, float(abs(b - a))))
+        key = (m.name, tuple(m.indicator_ids), actor.can_see_raw)
+        if key not in memo:
+            memo[key] = _method_changes(con, m, names, actor=actor)
+        out += memo[key]
+    return out
+
+
+def _methods(con) -> list:
+    from quartier.need import method as need_method
+
+    return list(need_method.methods(con)["methode"])
+
+
+def _method_changes(con, m, names: dict, *, actor: Actor) -> list[Hinweis]:
+    from quartier.need import compute as need_compute
+
+    out: list[Hinweis] = []
+    years = _years_of(con, m.indicator_ids)
+    if len(years) < 2:
+        return out
+    y1, y0 = years[-1], years[-2]
+    both = need_compute.compute_years(con, m, [y0, y1], with_robustness=False, actor=actor)  # one read
+    new, old = both[y1], both[y0]
+    new_ids = np.asarray(new.areas["id"].astype(str).to_numpy(dtype=object))
+    k_old = pd.Series(np.asarray(old.klass, dtype=float),
+                      index=np.asarray(old.areas["id"].astype(str).to_numpy(dtype=object)))
+    ka = k_old.reindex(new_ids).fillna(-1).to_numpy(dtype=np.int64)
+    kb = np.asarray(new.klass, dtype=float)
+    kb = np.where(np.isfinite(kb), kb, -1).astype(np.int64)
+    for j in np.nonzero((ka >= 0) & (kb >= 0) & (ka != kb))[0]:  # only the areas whose class changed
+        aid, a, b = str(new_ids[j]), int(ka[j]), int(kb[j])
+        alt, neu = m.classes[a], m.classes[b]
+        out.append(Hinweis(aid, m.name, int(y1), "klassenwechsel", alt, neu,
+                           f"Handlungsbedarf ({m.name}) {y1}: Klasse „{neu}“ statt „{alt}“ ({y0}).",
+                           names.get(aid, ""), None, b > a, float(abs(b - a))))
     return out
 
 
@@ -355,8 +376,10 @@ def class_changes(con, ids_in_scope: set[str] | None, names: dict, *, actor: Act
 
 
 def hinweise(con, *, actor: Actor, lieferung: int | None = None, seit: str | dt.datetime | None = None,
-             bezirk: str | None = None, kinds: tuple[str, ...] = KINDS) -> list[Hinweis]:
-    """All Hinweise in scope (see module doc), sorted by importance, as ``actor`` may see them."""
+             bezirk: str | None = None, kinds: tuple[str, ...] = KINDS, memo: dict | None = None) -> list[Hinweis]:
+    """All Hinweise in scope (see module doc), sorted by importance, as ``actor`` may see them.
+
+    ``memo``: see :func:`class_changes` (only for several calls on unchanged data)."""
     bez_id = resolve_bezirk(con, bezirk)
     lief = scope_lieferungen(con, lieferung, seit)
     pairs = _pairs(con, lief)
@@ -383,7 +406,7 @@ def hinweise(con, *, actor: Actor, lieferung: int | None = None, seit: str | dt.
             out += _indicator_hinweise(cube, ids.index(r["indikator_id"]), int(r["jahr"]), meta, names)
     if "klassenwechsel" in kinds:
         scope_ids = None if lief is None else set(pairs["indikator_id"].astype(str))
-        out += class_changes(con, scope_ids, names, actor=actor)
+        out += [dataclasses.replace(h) for h in class_changes(con, scope_ids, names, actor=actor, memo=memo)]
     out = [h for h in out if h.art in kinds and (bez_id is None or bez_of.get(h.sozialraum) == bez_id)]
     for h in out:
         h.bezirk_id = bez_of.get(h.sozialraum)

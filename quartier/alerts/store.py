@@ -45,17 +45,19 @@ def _rows(lid: int, sicht: str, items: list[hw.Hinweis]) -> pd.DataFrame:
         {"alt_wert": "float64", "neu_wert": "float64", "schlechter": "object"})
 
 
-def record(con, lieferung_id: int, *, actor: Actor, sichten: tuple[str, ...] = ("roh", "geschuetzt")) -> dict[str, int]:
+def record(con, lieferung_id: int, *, actor: Actor, sichten: tuple[str, ...] = ("roh", "geschuetzt"),
+           memo: dict | None = None, profiles: bool = True) -> dict[str, int]:
     """Compute the Hinweise of ``lieferung_id`` (as :func:`hinweise.hinweise` with ``lieferung=``) for each
     view and store them, replacing what was stored before. ``actor`` is who triggers it (an import: editor).
-    Returns the number of Hinweise per view."""
+    Returns the number of Hinweise per view. ``memo``: shared by :func:`record_missing` across deliveries
+    (class changes computed once); ``profiles``: also precompute the comparable-area profiles."""
     access.require(actor, access.EDITOR, "Hinweise einer Lieferung speichern")
     lid = int(lieferung_id)
     out: dict[str, int] = {}
     frames, runs = [], []
     for sicht in sichten:
         t0 = time.perf_counter()
-        items = hw.hinweise(con, actor=SICHTEN[sicht], lieferung=lid)
+        items = hw.hinweise(con, actor=SICHTEN[sicht], lieferung=lid, memo=memo)
         runs.append((lid, sicht, len(items), round(time.perf_counter() - t0, 3)))
         frames.append(_rows(lid, sicht, items))
         out[sicht] = len(items)
@@ -69,7 +71,8 @@ def record(con, lieferung_id: int, *, actor: Actor, sichten: tuple[str, ...] = (
             cur.unregister("_hinweis_rows")
         cur.executemany("INSERT INTO hinweis_lauf (lieferung_id, sicht, anzahl, sekunden) VALUES (?, ?, ?, ?)",
                         [list(r) for r in runs])
-    precompute_profiles(con, sichten)
+    if profiles:
+        precompute_profiles(con, sichten)
     return out
 
 
@@ -153,7 +156,11 @@ def record_missing(con, *, actor: Actor) -> dict[int, dict[str, int]]:
     rows = con.cursor().execute(
         "SELECT id FROM lieferung l WHERE status = 'aktiv' AND NOT EXISTS"
         " (SELECT 1 FROM hinweis_lauf h WHERE h.lieferung_id = l.id) ORDER BY id").fetchall()
-    return {int(r[0]): record(con, int(r[0]), actor=actor) for r in rows}
+    memo: dict = {}
+    out = {int(r[0]): record(con, int(r[0]), actor=actor, memo=memo, profiles=False) for r in rows}
+    if out:
+        precompute_profiles(con)
+    return out
 
 
 def deliveries(con) -> pd.DataFrame:

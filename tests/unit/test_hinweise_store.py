@@ -117,3 +117,13 @@ def test_seit_the_last_meeting_takes_only_later_deliveries(city, capsys):  # noq
     assert after and {h.jahr for h in after if h.art != "klassenwechsel"} == {2025}
     assert hw.hinweise(city, actor=SYSTEM, seit="2025-03-01") == []
     assert hw.to_json(hw.hinweise(city, actor=SYSTEM, seit="01.01.2025")) == hw.to_json(hw.hinweise(city, actor=SYSTEM))
+
+
+def test_record_missing_shares_class_changes_without_changing_results(city):  # noqa: F811
+    done = store.record_missing(city, actor=EDIT)
+    assert set(done) == {1, 2}
+    for lid in (1, 2):
+        for actor in (SYSTEM, PUBLIC):
+            assert hw.to_json(store.stored(city, lid, actor=actor)) == hw.to_json(
+                hw.hinweise(city, actor=actor, lieferung=lid))
+    assert store.record_missing(city, actor=EDIT) == {}   # nothing left to do
