@@ -72,6 +72,8 @@ def signing_key(con: db.Con) -> bytes:
             cur.execute("INSERT INTO sitzung_schluessel (id, schluessel) VALUES (1, ?) ON CONFLICT DO NOTHING",
                         [secrets.token_hex(32)])
             row = cur.execute("SELECT schluessel FROM sitzung_schluessel WHERE id = 1").fetchone()
+    if row is None:  # pragma: no cover - inserted just above
+        raise db.DatabaseError("Der Sitzungsschlüssel konnte nicht angelegt werden.")
     return bytes.fromhex(str(row[0]))
 
 
@@ -166,7 +168,8 @@ def resume(con: db.Con, cookie_value: str | None, *, now: datetime | None = None
 
 def end_all_in(cur: db.Con, account: str, reason: str, now: datetime | None = None) -> int:
     """End every open session of ``account`` inside the caller's transaction; the number ended."""
-    n = cur.execute("SELECT count(*) FROM sitzung WHERE benutzer = ? AND beendet_am IS NULL", [account]).fetchone()[0]
+    row = cur.execute("SELECT count(*) FROM sitzung WHERE benutzer = ? AND beendet_am IS NULL", [account]).fetchone()
+    n = int(row[0]) if row else 0
     if n:
         cur.execute("UPDATE sitzung SET beendet_am = ?, beendet_grund = ? WHERE benutzer = ? AND beendet_am IS NULL",
                     [now or _now(), reason, account])
