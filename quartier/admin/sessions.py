@@ -166,6 +166,12 @@ def resume(con: db.Con, cookie_value: str | None, *, now: datetime | None = None
     return Session(key, account) if account is not None else None
 
 
+def end_reason(con: db.Con, key: str) -> str | None:
+    """Why a session ended (a key of ``REASONS``); None while it is open or unknown."""
+    row = con.cursor().execute("SELECT beendet_grund FROM sitzung WHERE kennung_hash = ?", [key]).fetchone()
+    return str(row[0]) if row and row[0] is not None else None
+
+
 def end_all_in(cur: db.Con, account: str, reason: str, now: datetime | None = None) -> int:
     """End every open session of ``account`` inside the caller's transaction; the number ended."""
     row = cur.execute("SELECT count(*) FROM sitzung WHERE benutzer = ? AND beendet_am IS NULL", [account]).fetchone()

@@ -29,6 +29,11 @@ FAIL_DELAY_S = 1.0                    # every failed attempt costs the caller a 
 ROLE_LABEL = {VIEWER: "Betrachtung", EDITOR: "Bearbeitung", ADMIN: "Administration"}
 RESUMED_KEY = "quartier_sitzung_fortgesetzt"  # this run resumed a session from the cookie (see gate)
 SESSION_ENDED = "Ihre Sitzung ist abgelaufen oder wurde beendet. Bitte melden Sie sich erneut an."
+ENDED_BECAUSE = {
+    "rolle": "Ihre Rolle oder Ihr Recht auf Rohwerte wurde geändert. Bitte melden Sie sich erneut an.",
+    "passwort": "Ihr Passwort wurde neu gesetzt. Bitte melden Sie sich mit dem neuen Passwort an.",
+    "inaktiv": "Sie wurden nach längerer Inaktivität abgemeldet. Bitte melden Sie sich erneut an.",
+}
 
 
 def _secrets() -> dict:
@@ -80,15 +85,14 @@ def logged_in() -> Actor | None:
     actor = st.session_state.get(ACTOR_KEY)
     login = st.session_state.get(LOGIN_KEY)
     if isinstance(actor, Actor) and isinstance(login, dict) and login.get("art") == "lokal":
-        key = login.get("sitzung")
-        # once per run (app.py and the page guard both ask): a session ended elsewhere ends here at the next run
-        if key and per_run(("sitzung", key), lambda: sessions.check(get_con(), key)) is None:
-            logout(message=SESSION_ENDED)
-            return None
-        # once per run: role changes still apply from the next run
+        # once per run (app.py and the page guard both ask): changes apply from the next run
         fresh = per_run(("konto", login["name"]), lambda: auth.lookup(get_con(), login["name"]))
         if fresh is None:
             logout(message="Ihr Konto wurde deaktiviert oder gelöscht. Bitte an die Administration wenden.")
+            return None
+        key = login.get("sitzung")  # a session ended elsewhere (logout in another tab, new role …) ends here too
+        if key and per_run(("sitzung", key), lambda: sessions.check(get_con(), key)) is None:
+            logout(message=ENDED_BECAUSE.get(sessions.end_reason(get_con(), key) or "", SESSION_ENDED))
             return None
         if fresh != actor:
             st.session_state[ACTOR_KEY] = fresh
