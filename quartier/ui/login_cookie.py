@@ -7,7 +7,7 @@ or form sends it), Secure on HTTPS, no expiry date (it ends with the browser; th
 time). A reload or a second tab sends the cookie with the websocket handshake (``st.context.cookies``), and
 the gate resumes the session without asking for the password. ``/_quartier/abmelden`` deletes the cookie.
 
-Both routes accept only same-origin POSTs (``Sec-Fetch-Site``/``Origin``). Without ``server.py`` (plain
+Both routes accept only same-origin POSTs (``Sec-Fetch-Site``, else ``Origin``). Without ``server.py`` (plain
 ``streamlit run app.py``) the routes are missing: the login then lasts for the browser tab, as before.
 """
 
@@ -79,9 +79,11 @@ def forget_pending() -> None:
 # ------------------------------------------------------------------------------------- HTTP routes (st.App)
 
 def _same_origin(request) -> bool:
+    """A request from Quartier's own pages: the browser says so (``Sec-Fetch-Site``, which no page can set; a
+    proxy may rewrite ``Host``), or, from a browser without it, the ``Origin`` matches the ``Host``."""
     site = request.headers.get("sec-fetch-site")
-    if site is not None and site != "same-origin":
-        return False
+    if site is not None:
+        return site == "same-origin"
     origin = request.headers.get("origin")
     return origin is None or urlsplit(origin).netloc == request.headers.get("host")
 
