@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,18 @@ def url_path(page_file: str) -> str:
 def app_db(demo_copy, monkeypatch):
     monkeypatch.setenv("QUARTIER_DB", str(demo_copy))
     return demo_copy
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _components_scanned_once():
+    """Every AppTest scans all installed distributions for Streamlit component manifests (about 0.2 s CPU per
+    test); the installed packages do not change during a test run, so the first answer serves all."""
+    from streamlit.components.v2 import manifest_scanner
+
+    original = manifest_scanner.scan_component_manifests
+    manifest_scanner.scan_component_manifests = functools.lru_cache(maxsize=1)(original)
+    yield
+    manifest_scanner.scan_component_manifests = original
 
 
 @pytest.fixture(autouse=True)
