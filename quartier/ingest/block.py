@@ -13,12 +13,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from quartier.ingest.detect import key_role, measure_of, year_of
 from quartier.ingest.match import Matcher
 from quartier.ingest.values import cell_text
 
 SCAN_ROWS = 400          # rows looked at to find the area column (the table starts within them)
 MAX_HEADER_ROWS = 8
+_IS_BOOL = np.frompyfunc(lambda v: type(v) is bool, 1, 1)
 _BREAK_RE = re.compile(r"(?<=[a-zäöüß])-\s*\n?\s*(?=[a-zäöüß])")
 
 
@@ -39,31 +43,44 @@ class Block:
 def find_block(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher) -> Block | None:
     """The area column (most distinct known areas), the first data row and the header rows above it."""
     limit = min(len(rows), SCAN_ROWS)
-    seen: dict[Any, str | None] = {}
-    per_col: dict[int, set[str]] = {}
-    first_hit: dict[int, int] = {}
-    for r in range(limit):
-        for c, v in enumerate(rows[r]):
-            if v is None or isinstance(v, bool) or (isinstance(v, str) and not v.strip()):
-                continue
-            try:
-                hit = seen[v]
-            except KeyError:
-                hit = seen[v] = matcher.match("sozialraum", v) if isinstance(v, (str, int, float)) else None
-            except TypeError:
-                continue
-            if hit is not None:
-                per_col.setdefault(c, set()).add(hit)
-                first_hit.setdefault(c, r)
-    if not per_col:
+    if limit == 0:
         return None
-    best = max(per_col, key=lambda c: (len(per_col[c]), -c))
-    if len(per_col[best]) < 2:
+    hits = _area_hits(rows[:limit], matcher)
+    found = hits >= 0
+    cols = np.flatnonzero(found.any(axis=0))
+    if len(cols) == 0:
         return None
-    first = _unknown_areas_above(rows, best, first_hit[best])
+    distinct = {int(c): len(np.unique(hits[found[:, c], c])) for c in cols}
+    best = max(distinct, key=lambda c: (distinct[c], -c))
+    if distinct[best] < 2:
+        return None
+    first_hit = int(np.argmax(found[:, best]))
+    first = _unknown_areas_above(rows, best, first_hit)
     top = _header_top(rows, merged, first)
     title = " ".join(cell_text(v).strip() for r in rows[:top] for v in r if cell_text(v).strip())
     return Block(best, first, top, title)
+
+
+def _area_hits(rows: list[list[Any]], matcher: Matcher) -> np.ndarray:
+    """Per cell of the scanned rows: a number for the known area it names (the same number for the same area), or -1.
+
+    Each distinct cell value is matched once per file (:meth:`Matcher.match_many`), not once per cell.
+    """
+    width = max(map(len, rows))
+    grid = np.empty((len(rows), width), dtype=object)
+    if all(len(r) == width for r in rows):
+        grid[:] = rows
+    else:
+        for i, r in enumerate(rows):
+            grid[i, : len(r)] = r
+    flat = grid.ravel()
+    is_bool = _IS_BOOL(flat).astype(bool)
+    if is_bool.any():  # True == 1 for hashing: booleans never name an area
+        flat[is_bool] = None
+    codes, uniq = pd.factorize(flat)
+    # per distinct value: a number per area (-1: no area); the extra last entry stands for empty cells
+    ids = pd.factorize(np.array(matcher.match_many("sozialraum", uniq) + [None], dtype=object))[0]
+    return ids[np.where(codes < 0, len(uniq), codes)].reshape(grid.shape)
 
 
 def _numeric_cols(row: list[Any]) -> set[int]:

@@ -15,7 +15,7 @@ from quartier.ingest import values as V
 from quartier.ingest.analysis import ERROR, INFO, WARNING, FileAnalysis, Finding, fmt_number
 from quartier.ingest.detect import MEASURES, ROLE_LABELS, ColumnSpec, SheetPlan
 from quartier.ingest.match import Matcher, normalize
-from quartier.ingest.totals import find_totals, is_total_word
+from quartier.ingest.totals import find_totals, label_info
 
 _TRUE = {"1", "ja", "j", "x", "true", "wahr", "gesperrt", "yes"}
 
@@ -128,7 +128,8 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
     for c in specs:
         if c.role in ("sozialraum", "bezeichnung"):
             codes, uniq = pd.factorize(g.col(c.col)[0])
-            flags = np.array([_is_total(V.cell_text(u), matcher) for u in uniq] + [False], dtype=bool)
+            flags = np.array([word or (kind is not None and sid is None) for _t, sid, kind, word in label_info(uniq, matcher)]
+                             + [False], dtype=bool)
             total |= flags[codes]
     if plan.layout != "lang" and "sozialraum" in first:
         found = find_totals(g.col(first["sozialraum"].col)[0], _count_columns(plan, g, specs, matcher), matcher)
@@ -277,11 +278,4 @@ def concat(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if len(blocks) == 1:
         return blocks[0]
     return {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
-
-
-def _is_total(text: str, matcher: Matcher) -> bool:
-    """A label that says "total" or names the city or a Stadtbezirk (and is no area)."""
-    if is_total_word(text):
-        return True
-    return matcher.total_kind(text) is not None and matcher.match("sozialraum", text) is None
 
