@@ -22,7 +22,7 @@ from quartier.ingest.values import cell_text
 
 SCAN_ROWS = 400          # rows looked at to find the area column (the table starts within them)
 MAX_HEADER_ROWS = 8
-_IS_BOOL = np.frompyfunc(lambda v: type(v) is bool, 1, 1)
+_NUMBERS = ("floating", "integer", "mixed-integer-float", "decimal")
 _BREAK_RE = re.compile(r"(?<=[a-zäöüß])-\s*\n?\s*(?=[a-zäöüß])")
 
 
@@ -45,26 +45,24 @@ def find_block(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], m
     limit = min(len(rows), SCAN_ROWS)
     if limit == 0:
         return None
-    hits = _area_hits(rows[:limit], matcher)
-    found = hits >= 0
-    cols = np.flatnonzero(found.any(axis=0))
-    if len(cols) == 0:
+    stats = _area_hits(rows[:limit], matcher)
+    if not stats:
         return None
-    distinct = {int(c): len(np.unique(hits[found[:, c], c])) for c in cols}
-    best = max(distinct, key=lambda c: (distinct[c], -c))
-    if distinct[best] < 2:
+    best = max(stats, key=lambda c: (stats[c][0], -c))
+    if stats[best][0] < 2:
         return None
-    first_hit = int(np.argmax(found[:, best]))
+    first_hit = stats[best][1]
     first = _unknown_areas_above(rows, best, first_hit)
     top = _header_top(rows, merged, first)
     title = " ".join(cell_text(v).strip() for r in rows[:top] for v in r if cell_text(v).strip())
     return Block(best, first, top, title)
 
 
-def _area_hits(rows: list[list[Any]], matcher: Matcher) -> np.ndarray:
-    """Per cell of the scanned rows: a number for the known area it names (the same number for the same area), or -1.
+def _area_hits(rows: list[list[Any]], matcher: Matcher) -> dict[int, tuple[int, int]]:
+    """Per column that names known areas: (how many distinct areas, first row naming one).
 
-    Each distinct cell value is matched once per file (:meth:`Matcher.match_many`), not once per cell.
+    Each distinct cell value is matched once per file (:meth:`Matcher.match_many`), not once per cell; a column of
+    numbers only is skipped at once when no known id is a number.
     """
     width = max(map(len, rows))
     grid = np.empty((len(rows), width), dtype=object)
@@ -73,14 +71,23 @@ def _area_hits(rows: list[list[Any]], matcher: Matcher) -> np.ndarray:
     else:
         for i, r in enumerate(rows):
             grid[i, : len(r)] = r
-    flat = grid.ravel()
-    is_bool = _IS_BOOL(flat).astype(bool)
-    if is_bool.any():  # True == 1 for hashing: booleans never name an area
-        flat[is_bool] = None
-    codes, uniq = pd.factorize(flat)
-    # per distinct value: a number per area (-1: no area); the extra last entry stands for empty cells
-    ids = pd.factorize(np.array(matcher.match_many("sozialraum", uniq) + [None], dtype=object))[0]
-    return ids[np.where(codes < 0, len(uniq), codes)].reshape(grid.shape)
+    out: dict[int, tuple[int, int]] = {}
+    numeric = matcher.numeric_keys("sozialraum")
+    for c in range(width):
+        col = grid[:, c]
+        inferred = pd.api.types.infer_dtype(col, skipna=True)
+        if inferred == "empty" or (inferred in _NUMBERS and not numeric):
+            continue
+        if inferred not in ("string", *_NUMBERS):  # mixed: booleans (True == 1 when hashed) never name an area
+            col = np.array([None if type(v) is bool else v for v in col], dtype=object)
+        codes, uniq = pd.factorize(col)
+        hits = matcher.match_many("sozialraum", uniq)
+        distinct = {h for h in hits if h is not None}
+        if distinct:
+            hit_of = np.array([h is not None for h in hits] + [False])
+            first = int(np.argmax(hit_of[np.where(codes < 0, len(uniq), codes)]))
+            out[c] = (len(distinct), first)
+    return out
 
 
 def _numeric_cols(row: list[Any]) -> set[int]:

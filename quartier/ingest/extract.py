@@ -66,7 +66,8 @@ def _no_data(plan: SheetPlan, fa: FileAnalysis) -> None:
                                plan.sheet, V.cell_address(plan.header_row, 0)))
 
 
-def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAnalysis) -> dict[str, np.ndarray] | None:
+def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAnalysis) -> list[dict[str, np.ndarray]] | None:
+    """The record blocks of one sheet (one per indicator/year group); :func:`concat` joins all blocks of a file once."""
     data = rows[plan.first_data_row:]
     if not data:
         _no_data(plan, fa)
@@ -89,7 +90,7 @@ def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAn
     fa.headers[plan.sheet] = {c.col: c.header for c in plan.columns}
     if total.any() and plan.layout == "lang":
         _check_totals(plan, fa, groups, g.col, total, keep, absolute, first)
-    return concat(blocks)
+    return blocks
 
 
 def _unmapped_numbers(plan: SheetPlan, g: _Grid, matcher: Matcher, fa: FileAnalysis) -> None:

@@ -75,11 +75,17 @@ class Matcher:
             text = int(text)
         return self.keys[art].get(normalize(text))
 
+    def numeric_keys(self, art: str) -> bool:
+        """Whether a bare number can name something of ``art`` (some known id or name consists of digits)."""
+        return self._numeric[art]
+
     def match_many(self, art: str, values: Any) -> list[str | None]:
         """:meth:`match` for many distinct cell values, remembered for the whole file (the same names come on
         every sheet). Numbers are only looked up when some key consists of digits; booleans never match."""
-        seen, numeric, out = self._seen[art], self._numeric[art], []
+        seen, numeric = self._seen[art], self._numeric[art]
+        out: list[str | None] = []
         for v in values:
+            hit: Any
             t = type(v)
             if t is str:
                 hit = seen.get(v, _MISS)
@@ -91,7 +97,7 @@ class Matcher:
                     hit = seen[(t, v)] = self.match(art, v)
             else:  # None, booleans, dates; numbers when no key is a number
                 hit = None
-            out.append(hit)  # type: ignore[arg-type]
+            out.append(hit)
         return out
 
     def total_kind(self, text: Any) -> str | None:

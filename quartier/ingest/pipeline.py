@@ -87,7 +87,7 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
     remembered = remembered_mapping(con, lieferant)
     for msg in book.infos:
         fa.findings.append(Finding(INFO, "ausgeblendet", msg))
-    frames = []
+    frames: list[dict[str, np.ndarray]] = []
     given = planfile.check(plan_json) if plan_json is not None else None
     if given is not None:
         missing = sorted(set(given) - {sh.name for sh in book.sheets})
@@ -110,9 +110,9 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
             fa.findings.append(Finding(ERROR, "zuordnung", p, sheet.name, V.cell_address(plan.header_row, 0)))
         if plan.problems:
             continue
-        frame = extract(plan, sheet.rows, matcher, fa)
-        if frame is not None:
-            frames.append(frame)
+        blocks = extract(plan, sheet.rows, matcher, fa)
+        if blocks is not None:
+            frames.extend(blocks)
     recs = concat(frames) if frames else None
     if recs is None or len(recs["row0"]) == 0 or fa.errors or _empty_where_expected(recs):
         _formula_findings(fa, book)

@@ -31,7 +31,7 @@ def label_info(values: Any, matcher: Matcher) -> list[tuple[str, str | None, str
     """Per distinct row label: (text, area id, 'stadt'/'bezirk' or None, says "total"), remembered for the file."""
     cache, out = matcher.label_cache, []
     for raw in values:
-        key = (type(raw), raw)
+        key: tuple[type, Any] | None = (type(raw), raw)
         try:
             out.append(cache[key])
             continue
