@@ -205,8 +205,7 @@ def _block(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], group: Gr
     g_ind, g_year, ms = group
     m, take = kept.m, kept.take
     sr_spec, ind_col, year_col = first.get("sozialraum"), first.get("indikator"), first.get("jahr")
-    blk = {"sheet": np.full(m, plan.sheet, dtype=object), "row0": kept.rows_abs, "sr_raw": take(sr_spec),
-           "sr_col": np.full(m, sr_spec.col if sr_spec else -1)}
+    blk = {"sheet": np.full(m, plan.sheet, dtype=object), "row0": kept.rows_abs, **_areas(kept, sr_spec, first.get("bezeichnung"))}
     if g_ind is not None or ind_col is None:
         blk["ind_raw"] = np.full(m, g_ind if g_ind is not None else plan.indikator_id, dtype=object)
         blk["ind_col"] = np.full(m, -1)
@@ -232,6 +231,19 @@ def _block(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], group: Gr
     if not has_any.all():  # e.g. an indicator column left empty for one area
         blk = {k: v[has_any] for k, v in blk.items()}
     return blk
+
+
+def _areas(kept: _Rows, sr_spec: ColumnSpec | None, name_spec: ColumnSpec | None) -> dict[str, np.ndarray]:
+    """The area of each row (raw cell and its column): where the area column is empty, the name next to it counts
+    (an area given by name with an empty id column is matched by its name)."""
+    raw = kept.take(sr_spec)
+    col = np.full(kept.m, sr_spec.col if sr_spec else -1)
+    if sr_spec is not None and name_spec is not None:
+        empty = (kept.take(sr_spec, 1) == V.K_EMPTY) & (kept.take(name_spec, 1) != V.K_EMPTY)
+        if empty.any():
+            raw = np.where(empty, kept.take(name_spec), raw)
+            col = np.where(empty, name_spec.col, col)
+    return {"sr_raw": raw, "sr_col": col}
 
 
 def _check_totals(plan: SheetPlan, fa: FileAnalysis, groups: list[Group], col: Callable[[int], tuple[np.ndarray, np.ndarray]],

@@ -27,6 +27,7 @@ from quartier.ingest.detect import SheetPlan, finish_plan, plan_sheet, sheet_key
 from quartier.ingest.extract import concat, extract
 from quartier.ingest.headers import plan_at, plan_from_block
 from quartier.ingest.match import Matcher, normalize
+from quartier.ingest.template import template_help_sheets
 from quartier.ingest.validate import validate
 from quartier.uploads import MAX_UPLOAD_BYTES, FileRejected, RawBook, read_book
 
@@ -85,8 +86,10 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
         fname = normalize(filename)
         lieferant = next((lf for lf in known_lieferanten(con) if normalize(lf) and normalize(lf) in fname), None)
     remembered = remembered_mapping(con, lieferant)
+    help_sheets = template_help_sheets(book)   # the template's Anleitung/Listen: no message, not read
     for msg in book.infos:
-        fa.findings.append(Finding(INFO, "ausgeblendet", msg))
+        if not any(f"„{name}“" in msg for name in help_sheets):
+            fa.findings.append(Finding(INFO, "ausgeblendet", msg))
     frames: list[dict[str, np.ndarray]] = []
     given = planfile.check(plan_json) if plan_json is not None else None
     if given is not None:
@@ -94,6 +97,8 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
         if missing:
             raise planfile.PlanError(f"Plan: Blatt „{missing[0]}“ gibt es in der Datei nicht.")
     for sheet in book.sheets:
+        if sheet.name in help_sheets:
+            continue
         if given is not None and sheet.name not in given:
             fa.findings.append(Finding(INFO, "nicht_im_plan", f"Blatt „{sheet.name}“ steht nicht im Plan und wird nicht gelesen.",
                                        sheet.name))
