@@ -23,6 +23,7 @@ from quartier.ingest.values import cell_text
 SCAN_ROWS = 400          # rows looked at to find the area column (the table starts within them)
 MAX_HEADER_ROWS = 8
 _NUMBERS = ("floating", "integer", "mixed-integer-float", "decimal")
+_TYPE = np.frompyfunc(type, 1, 1)
 _BREAK_RE = re.compile(r"(?<=[a-zäöüß])-\s*\n?\s*(?=[a-zäöüß])")
 
 
@@ -78,15 +79,23 @@ def _area_hits(rows: list[list[Any]], matcher: Matcher) -> dict[int, tuple[int, 
         inferred = pd.api.types.infer_dtype(col, skipna=True)
         if inferred == "empty" or (inferred in _NUMBERS and not numeric):
             continue
-        if inferred not in ("string", *_NUMBERS):  # mixed: booleans (True == 1 when hashed) never name an area
-            col = np.array([None if type(v) is bool else v for v in col], dtype=object)
+        rows_of = None
+        if inferred not in ("string", *_NUMBERS):
+            # mixed (header texts above numbers): only text cells, and numbers when some id is a number, can name an
+            # area; booleans never do (True == 1 when hashed)
+            types = _TYPE(col)
+            keep = (types == str) | ((types == int) | (types == float)) if numeric else types == str
+            rows_of = np.flatnonzero(keep)
+            if not len(rows_of):
+                continue
+            col = col[rows_of]
         codes, uniq = pd.factorize(col)
         hits = matcher.match_many("sozialraum", uniq)
         distinct = {h for h in hits if h is not None}
         if distinct:
             hit_of = np.array([h is not None for h in hits] + [False])
             first = int(np.argmax(hit_of[np.where(codes < 0, len(uniq), codes)]))
-            out[c] = (len(distinct), first)
+            out[c] = (len(distinct), int(rows_of[first]) if rows_of is not None else first)
     return out
 
 
