@@ -8,11 +8,12 @@ Three measurements, each in its own fresh Python process (so that peak memory is
 
 Budget: ``pipeline_s <= 2 x calamine_read_s`` and ``pandas_openpyxl_s >= 5 x pipeline_s``.
 A second file in the layout of a statistical yearbook (:func:`_yearbook`: 23 sheets, multi-row header blocks,
-district and city total rows, about 100,000 values) has the same budget: ``yearbook_pipeline_s <= 2 x`` its raw read.
+district and city total rows, about 100,000 values) has the same budget: ``yearbook_pipeline_s <= 2 x`` its raw read
+(calamine, the reader the importer uses); openpyxl's read-only read of the same file is reported as a second reference.
 The synthetic city has 300 Sozialräume and the 15 demo indicators (23 years: 2003–2025).
 Files and the base database are cached in ``$QUARTIER_BENCH_CACHE`` (default ``/tmp/quartier_bench``).
 
-Run: ``python -m bench.bench_import``.
+Run: ``python -m bench.bench_import`` (both files) or ``python -m bench.bench_import 3 yearbook`` (the yearbook file only).
 """
 
 from __future__ import annotations
