@@ -84,7 +84,9 @@ def _area_hits(rows: list[list[Any]], matcher: Matcher) -> dict[int, tuple[int, 
             # mixed (header texts above numbers): only text cells, and numbers when some id is a number, can name an
             # area; booleans never do (True == 1 when hashed)
             types = _TYPE(col)
-            keep = (types == str) | ((types == int) | (types == float)) if numeric else types == str
+            keep = np.asarray(types == str, dtype=bool)  # noqa: E721 - numpy, element-wise per cell
+            if numeric:
+                keep |= np.asarray((types == int) | (types == float), dtype=bool)  # noqa: E721
             rows_of = np.flatnonzero(keep)
             if not len(rows_of):
                 continue
