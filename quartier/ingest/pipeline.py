@@ -86,10 +86,7 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
         fname = normalize(filename)
         lieferant = next((lf for lf in known_lieferanten(con) if normalize(lf) and normalize(lf) in fname), None)
     remembered = remembered_mapping(con, lieferant)
-    help_sheets = template_help_sheets(book)   # the template's Anleitung/Listen: no message, not read
-    for msg in book.infos:
-        if not any(f"„{name}“" in msg for name in help_sheets):
-            fa.findings.append(Finding(INFO, "ausgeblendet", msg))
+    help_sheets = _book_infos(fa, book)
     frames: list[dict[str, np.ndarray]] = []
     given = planfile.check(plan_json) if plan_json is not None else None
     if given is not None:
@@ -134,6 +131,16 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
     validate(fa, recs, matcher)
     _finish(fa, con, matcher, lieferant)
     return fa
+
+
+def _book_infos(fa: FileAnalysis, book: RawBook) -> set[str]:
+    """Notes on sheets not read (hidden, charts); the template's own help sheets (Anleitung, Listen) are returned to be
+    skipped without any message."""
+    help_sheets = template_help_sheets(book)
+    for msg in book.infos:
+        if not any(f"„{name}“" in msg for name in help_sheets):
+            fa.findings.append(Finding(INFO, "ausgeblendet", msg))
+    return help_sheets
 
 
 def _plan_for(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher,
