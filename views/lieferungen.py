@@ -5,6 +5,7 @@ import streamlit as st
 
 from quartier import access, ingest
 from quartier import format as fmt
+from quartier.ingest.analysis import rule_label
 from quartier.ui import hinweise as hinweise_ui
 from quartier.ui import imports as ui
 from quartier.ui.common import data_stamp, get_con
@@ -75,6 +76,7 @@ with tab_hist:
                     + (f" · zurückgezogen am {rec['zurueckgezogen_am']:%d.%m.%Y %H:%M} von {md(rec['zurueckgezogen_von'])}"
                        if rec["status"] != "aktiv" else ""))
         findings = [{"Art": "Fehler", **e} for e in rep.get("errors", [])] + [{"Art": "Warnung", **w} for w in rep.get("warnings", [])]
+        findings = [{**f, "rule": rule_label(str(f.get("rule") or ""))} for f in findings]  # German, not the rule id
         if findings:
             st.dataframe(pd.DataFrame(findings).rename(columns={"sheet": "Blatt", "cell": "Zelle", "column": "Spalte", "value": "Wert",
                                                                 "rule": "Regel", "message": "Meldung"}),

@@ -174,6 +174,8 @@ def _emit(args, out: dict) -> None:
                                                f"importiert (Lieferung #{d['lieferung_id']}); nichts geändert."})
         emit_json(obj)
         return
+    from quartier.ingest.analysis import rule_label
+
     status = {"imported": "übernommen", "dry-run": "geprüft (nichts geschrieben)", "rejected": "ABGELEHNT",
               "duplicate": "bereits importiert"}[out["status"]]
     r = out["rows"]
@@ -186,7 +188,7 @@ def _emit(args, out: dict) -> None:
     for kind, items in (("Fehler", out["errors"]), ("Warnung", out["warnings"])):
         for e in items:
             where = " ".join(x for x in (f"Blatt „{e['sheet']}“" if e["sheet"] else "", e["cell"]) if x)
-            say(f"  {kind}{' (' + where + ')' if where else ''}: {e['message']}")
+            say(f"  {kind}{' (' + where + ')' if where else ''} – {rule_label(e.get('rule') or '')}: {e['message']}")
 
 
 def cmd_list(args) -> int:

@@ -27,6 +27,7 @@ from quartier.ingest.detect import SheetPlan, finish_plan, plan_sheet, sheet_key
 from quartier.ingest.extract import concat, extract
 from quartier.ingest.headers import plan_at, plan_from_block
 from quartier.ingest.match import Matcher, normalize
+from quartier.ingest.template import template_help_sheets
 from quartier.ingest.validate import validate
 from quartier.uploads import MAX_UPLOAD_BYTES, FileRejected, RawBook, read_book
 
@@ -85,15 +86,16 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
         fname = normalize(filename)
         lieferant = next((lf for lf in known_lieferanten(con) if normalize(lf) and normalize(lf) in fname), None)
     remembered = remembered_mapping(con, lieferant)
-    for msg in book.infos:
-        fa.findings.append(Finding(INFO, "ausgeblendet", msg))
-    frames = []
+    help_sheets = _book_infos(fa, book)
+    frames: list[dict[str, np.ndarray]] = []
     given = planfile.check(plan_json) if plan_json is not None else None
     if given is not None:
         missing = sorted(set(given) - {sh.name for sh in book.sheets})
         if missing:
             raise planfile.PlanError(f"Plan: Blatt „{missing[0]}“ gibt es in der Datei nicht.")
     for sheet in book.sheets:
+        if sheet.name in help_sheets:
+            continue
         if given is not None and sheet.name not in given:
             fa.findings.append(Finding(INFO, "nicht_im_plan", f"Blatt „{sheet.name}“ steht nicht im Plan und wird nicht gelesen.",
                                        sheet.name))
@@ -110,9 +112,9 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
             fa.findings.append(Finding(ERROR, "zuordnung", p, sheet.name, V.cell_address(plan.header_row, 0)))
         if plan.problems:
             continue
-        frame = extract(plan, sheet.rows, matcher, fa)
-        if frame is not None:
-            frames.append(frame)
+        blocks = extract(plan, sheet.rows, matcher, fa)
+        if blocks is not None:
+            frames.extend(blocks)
     recs = concat(frames) if frames else None
     if recs is None or len(recs["row0"]) == 0 or fa.errors or _empty_where_expected(recs):
         _formula_findings(fa, book)
@@ -129,6 +131,16 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
     validate(fa, recs, matcher)
     _finish(fa, con, matcher, lieferant)
     return fa
+
+
+def _book_infos(fa: FileAnalysis, book: RawBook) -> set[str]:
+    """Notes on sheets not read (hidden, charts); the template's own help sheets (Anleitung, Listen) are returned to be
+    skipped without any message."""
+    help_sheets = template_help_sheets(book)
+    for msg in book.infos:
+        if not any(f"„{name}“" in msg for name in help_sheets):
+            fa.findings.append(Finding(INFO, "ausgeblendet", msg))
+    return help_sheets
 
 
 def _plan_for(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher,

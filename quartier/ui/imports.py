@@ -11,6 +11,7 @@ import streamlit as st
 from quartier import access, ingest
 from quartier import format as fmt
 from quartier.alerts import store as hinweis_store
+from quartier.ingest.analysis import rule_label
 from quartier.ingest.detect import LAYOUT_LABELS, ROLE_LABELS, SheetPlan
 from quartier.ingest.pipeline import known_lieferanten
 from quartier.ingest.planfile import PlanError, plan_json
@@ -26,6 +27,9 @@ STATE = "import_state"          # per file (sha256): lieferant, plans, accepted,
 STATUS_LABELS = {"neu": "neu", "geaendert": "geändert", "unveraendert": "unverändert"}
 ROLE_BY_LABEL = {v: k for k, v in ROLE_LABELS.items()}
 NONE = "–"  # shown for "no indicator / no year" in the mapping table
+MAX_LISTED = 60  # findings listed as wrapping lines above the table
+KIND_LABELS = {ingest.ERROR: "Fehler", ingest.WARNING: "Warnung", ingest.INFO: "Hinweis"}
+FINDING_ICONS = {ingest.ERROR: ":material/error:", ingest.WARNING: ":material/warning:", ingest.INFO: ":material/info:"}
 
 
 def _state(sha: str) -> dict:
@@ -69,6 +73,15 @@ def _row_labels(data: bytes, name: str, sheet: str, area_col: int | None) -> dic
     return out
 
 
+def latest_per_name(files) -> list:
+    """One file per name, the newest: a corrected file uploaded under the same name replaces the earlier one's card
+    (the uploader lists files in upload order). The card keeps the place of the first upload of that name."""
+    by_name: dict = {}
+    for f in files or []:
+        by_name[f.name] = f
+    return list(by_name.values())
+
+
 def forget_removed(files) -> None:
     """Drop the state (and analysis) of every file that is no longer in the uploader."""
     states = st.session_state.get(STATE) or {}
@@ -100,14 +113,18 @@ def template_button(key: str, lieferant: str | None = None) -> None:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def render_file(uploaded, idx: int) -> None:
-    """Analysis, mapping, suggestions, preview and the confirm button for one uploaded file."""
+def render_file(uploaded, idx: int, replaced: int = 0) -> None:
+    """Analysis, mapping, suggestions, preview and the confirm button for one uploaded file.
+
+    ``replaced``: how many earlier uploads of the same name this file replaces (said on the card)."""
     data = uploaded.getvalue()
     sha = _sha(uploaded)
     stt = _state(sha)
     stamp = data_stamp()
     with st.container(border=True):
         st.subheader(f"Datei {idx + 1}: {md(uploaded.name)}")
+        if replaced:
+            st.caption("Ersetzt die zuvor hochgeladene Fassung dieser Datei (gleicher Name); geprüft wird nur die neue.")
         if stt["result"]:
             _show_result(stt["result"])
             return
@@ -309,8 +326,10 @@ def _preview(fa: ingest.FileAnalysis, data: bytes, sha: str) -> None:
     if len(ff):
         n_e, n_w = len(fa.errors), len(fa.warnings)
         st.markdown(f"**Prüfergebnis:** {n_e} Fehler, {n_w} Warnung(en), {len(fa.infos)} Hinweis(e)")
-        st.dataframe(ff.drop(columns=["Datei"]), hide_index=True, width="stretch",
-                     column_config={"Meldung": st.column_config.TextColumn("Meldung", width="large")})
+        _findings_list(fa)
+        with st.expander("Prüfergebnis als Tabelle (sortieren, filtern)"):
+            st.dataframe(ff.drop(columns=["Datei"]), hide_index=True, width="stretch",
+                         column_config={"Meldung": st.column_config.TextColumn("Meldung", width="large")})
         d1, d2 = st.columns(2)
         stem = fa.filename.rsplit(".", 1)[0]
         # Built only when clicked (issue 20, item 7: the Excel report of a 1,000,000-row file was built on every run).
@@ -321,6 +340,21 @@ def _preview(fa: ingest.FileAnalysis, data: bytes, sha: str) -> None:
                            key=f"rep_c_{sha}", icon=":material/download:", mime="text/csv")
     else:
         st.success("Keine Auffälligkeiten gefunden.", icon=":material/check_circle:")
+
+
+def _findings_list(fa: ingest.FileAnalysis) -> None:
+    """Every finding as a line that wraps (a table cell cuts long messages off): kind, where, rule in German, message.
+
+    Errors first, then warnings, then notes; at most ``MAX_LISTED`` lines, the rest in the table and the Prüfbericht."""
+    order = [f for level in (ingest.ERROR, ingest.WARNING, ingest.INFO) for f in fa.findings if f.level == level]
+    lines = []
+    for f in order[:MAX_LISTED]:
+        where = ", ".join(x for x in (f"Blatt „{md(f.sheet)}“" if f.sheet else "", f"Zelle {md(f.cell)}" if f.cell else "") if x)
+        lines.append(f"- {FINDING_ICONS[f.level]} **{KIND_LABELS[f.level]}**" + (f" · {where}" if where else "")
+                     + f" · *{md(rule_label(f.rule))}*: {md(f.message)}")
+    if len(order) > MAX_LISTED:
+        lines.append(f"- … und {fmt.integer(len(order) - MAX_LISTED)} weitere (Tabelle unten und Prüfbericht)")
+    st.markdown("\n".join(lines))
 
 
 def _confirm(fa: ingest.FileAnalysis, stt: dict, sha: str, lieferant: str | None) -> None:
