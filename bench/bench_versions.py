@@ -44,12 +44,11 @@ def _crosswalk(tmp: Path, n: int) -> dict:
             "crosswalk_max_share_sum_error": float((sums - 1).abs().max())}
 
 
-def _realloc(tmp: Path, n_areas: int, n_ind: int, n_years: int) -> dict:
+def build_realloc(path: Path, n_areas: int, n_ind: int, n_years: int):
+    """The re-allocation city in ``path``: the open connection."""
     from quartier import db
-    from quartier.access import SYSTEM
-    from quartier.values import query
 
-    con = db.connect(tmp / "re.duckdb")
+    con = db.connect(path)
     with db.transaction(con) as cur:
         cur.execute("INSERT INTO gebietsstand VALUES (1, 'V1', DATE '2010-01-01', now(), 'b'), (2, 'V2', DATE '2024-01-01', now(), 'b')")
         cur.execute(f"INSERT INTO sozialraum (id, name, geometry) SELECT 'N' || i, 'N' || i, '{{}}' FROM range({n_areas}) t(i)")  # noqa: S608
@@ -69,6 +68,14 @@ def _realloc(tmp: Path, n_areas: int, n_ind: int, n_years: int) -> dict:
             " CASE WHEN k % 2 = 0 THEN (i % 97) + 10 ELSE ((i % 37) + 1) / ((i % 53) + 60) * 100 END,"
             " CASE WHEN k % 2 = 0 THEN NULL ELSE (i % 37) + 1 END, CASE WHEN k % 2 = 0 THEN NULL ELSE (i % 53) + 60 END"
             f" FROM range({n_areas}) a(i), range({n_ind}) b(k), range(1, {n_years + 1}) c(y)")
+    return con
+
+
+def _realloc(tmp: Path, n_areas: int, n_ind: int, n_years: int) -> dict:
+    from quartier.access import SYSTEM
+    from quartier.values import query
+
+    con = build_realloc(tmp / "re.duckdb", n_areas, n_ind, n_years)
     n_values = con.execute("SELECT count(*) FROM messwert").fetchone()[0]
     t0 = time.perf_counter()
     con.execute("CREATE TEMP TABLE heute AS SELECT * FROM messwert_heute")

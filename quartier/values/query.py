@@ -10,19 +10,24 @@ import pandas as pd
 
 from quartier import db
 from quartier.access import Actor, PermissionDenied
+from quartier.values import realloc
 
 
 def current_source(con: db.Con) -> str:
-    """The relation holding the current values on today's areas.
+    """The relation holding the current values on today's areas (a name, or a parenthesised query).
 
-    ``messwert_heute`` re-allocates values delivered in an earlier Gebietsstand to today's areas (migration 011);
-    while no active Lieferung belongs to an earlier Gebietsstand it equals ``messwert_aktuell``, which is then
-    read directly (no extra cost for cities that never changed their areas).
+    ``messwert_heute`` (migration 018): the values delivered in today's Gebietsstand plus those of earlier ones
+    re-allocated to today's areas, stored by :mod:`quartier.values.realloc` and brought up to date here if
+    anything changed. While no active Lieferung belongs to an earlier Gebietsstand it equals
+    ``messwert_aktuell``, which is then read directly (no extra cost for cities that never changed their areas).
     """
-    row = con.cursor().execute(
-        "SELECT EXISTS (SELECT 1 FROM lieferung_gebietsstand x JOIN lieferung l ON l.id = x.lieferung_id"
-        " WHERE l.status = 'aktiv' AND x.gebietsstand_id < (SELECT max(id) FROM gebietsstand))").fetchone()
-    return "messwert_heute" if row and row[0] else "messwert_aktuell"
+    cur = con.cursor()
+    try:
+        if not realloc.needed(cur):
+            return "messwert_aktuell"
+    finally:
+        cur.close()
+    return "messwert_heute" if realloc.ensure(con) else realloc.COMPUTED
 
 
 def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] | None, *, actor: Actor) -> pd.DataFrame:
@@ -43,7 +48,7 @@ def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] |
         where.append("list_contains(?, v.jahr)")
         params.append([int(y) for y in years])
     source = current_source(con)
-    extra = ("v.umgerechnet, v.umrechnung_grund" if source == "messwert_heute"
+    extra = ("v.umgerechnet, v.umrechnung_grund" if source != "messwert_aktuell"
              else "NULL::VARCHAR AS umgerechnet, NULL::VARCHAR AS umrechnung_grund")
     sql = (
         "SELECT v.indikator_id, v.sozialraum_id, s.name AS sozialraum, s.bezirk_id, b.name AS bezirk, v.jahr,"  # noqa: S608 - fixed relation names
