@@ -6,7 +6,7 @@ and denominators by their share (sums preserved), rates recomputed from the re-a
 denominators (never averaged), rates without them only where the new area maps 1:1 (both shares above 0.95),
 otherwise empty with a reason. The rules are those of the view of migration 011 (tests/unit/test_realloc.py
 compares both), computed once instead of on every read: one pass in which only new areas fed by several old
-ones are aggregated, the method label built per key row, not per value.
+ones are aggregated (by integer keys), the method label built per key row, not per value.
 
 When to compute: :func:`refresh` with the Lieferungen of an import or withdrawal (only their (indicator, year)
 pairs), without them after a new Gebietsstand or key table (all). :func:`ensure` on read compares a fingerprint
@@ -34,10 +34,10 @@ REALLOC_SQL = """
         SELECT DISTINCT m.indikator_id, m.jahr, m.lieferung_id, lg.alt FROM messwert m JOIN lg USING (lieferung_id){paare}
     ),
     paar AS (
-        SELECT indikator_id, jahr, count(*) AS n_l FROM paar_l GROUP BY ALL HAVING NOT bool_or(NOT alt)
+        SELECT indikator_id, jahr, count(*) AS n_l, row_number() OVER () AS paar_nr FROM paar_l GROUP BY ALL HAVING NOT bool_or(NOT alt)
     ),
     a AS (
-        SELECT m.indikator_id, m.sozialraum_id, m.jahr, m.wert, m.zaehler, m.nenner, m.gesperrt, m.lieferung_id, lg.gs, p.n_l
+        SELECT m.indikator_id, m.sozialraum_id, m.jahr, m.wert, m.zaehler, m.nenner, m.gesperrt, m.lieferung_id, lg.gs, p.n_l, p.paar_nr
         FROM messwert m JOIN lg USING (lieferung_id) JOIN paar p USING (indikator_id, jahr){paare}
     ),
     alt AS (
@@ -49,7 +49,7 @@ REALLOC_SQL = """
     k AS (
         SELECT s.von, s.alt_id, s.neu_id, s.anteil, s.basis,
                coalesce(s.gewicht / nullif(sum(s.gewicht) OVER (PARTITION BY s.von, s.neu_id), 0), 0) AS anteil_neu,
-               count(*) OVER (PARTITION BY s.von, s.neu_id) AS n_quellen,
+               count(*) OVER (PARTITION BY s.von, s.neu_id) AS n_quellen, dense_rank() OVER (ORDER BY s.neu_id) AS neu_nr,
                'umgerechnet (' || CASE s.basis WHEN 'amtlich' THEN 'amtlicher Schlüssel'
                                                    WHEN 'einwohner' THEN 'Überschneidung, nach Einwohnern gewichtet'
                                                    WHEN 'einwohnerpunkte' THEN 'Einwohner-Punkte'
@@ -63,8 +63,8 @@ REALLOC_SQL = """
                CASE WHEN u = '%' THEN 100.0 WHEN u LIKE '%1.000%' OR u LIKE '%1000%' OR u = '‰' THEN 1000.0 ELSE 1.0 END AS faktor
         FROM (SELECT id, lower(trim(coalesce(einheit, ''))) AS u FROM indikator)
     ),
-    j AS (
-        SELECT a.*, k.neu_id, k.anteil, k.anteil_neu, k.n_quellen, k.label, a.sozialraum_id = k.neu_id AS gleich
+    j AS NOT MATERIALIZED (  -- read twice: materialising 16 M joined rows costs more than joining twice
+        SELECT a.*, k.neu_id, k.anteil, k.anteil_neu, k.n_quellen, k.label, k.neu_nr, a.sozialraum_id = k.neu_id AS gleich
         FROM alt a JOIN k ON k.von = a.gs AND k.alt_id = a.sozialraum_id
     ),
     g AS (
@@ -75,15 +75,20 @@ REALLOC_SQL = """
                CASE WHEN anteil > 0.95 AND anteil_neu > 0.95 THEN wert END AS wert_1zu1,
                gleich AND anteil > 0.999 AND anteil_neu > 0.999 AS identisch, lieferung_id
         FROM j WHERE n_quellen = 1
-        UNION ALL
-        SELECT indikator_id, neu_id AS sozialraum_id, jahr, gs, any_value(label) AS label,
-               count(*) AS n, max(n_quellen) AS n_quellen, bool_or(gesperrt) AS gesperrt,
-               count(zaehler) AS nz, count(nenner) AS nn, count(wert) AS nw,
-               sum(zaehler * anteil) AS zaehler, sum(nenner * anteil) AS nenner, sum(wert * anteil) AS summe,
-               max(CASE WHEN anteil > 0.95 AND anteil_neu > 0.95 THEN wert END) AS wert_1zu1,
-               bool_and(gleich AND anteil > 0.999 AND anteil_neu > 0.999) AS identisch,
-               max(lieferung_id) AS lieferung_id
-        FROM j WHERE n_quellen > 1 GROUP BY indikator_id, neu_id, jahr, gs
+        UNION ALL BY NAME
+        -- new areas fed by several old ones: grouped by integer keys (string keys cost 3x), names joined back
+        SELECT p.indikator_id, kn.neu_id AS sozialraum_id, p.jahr, x.gs, kl.label, x.* EXCLUDE (paar_nr, neu_nr, gs)
+        FROM (SELECT paar_nr, neu_nr, gs,
+                     count(*) AS n, max(n_quellen) AS n_quellen, bool_or(gesperrt) AS gesperrt,
+                     count(zaehler) AS nz, count(nenner) AS nn, count(wert) AS nw,
+                     sum(zaehler * anteil) AS zaehler, sum(nenner * anteil) AS nenner, sum(wert * anteil) AS summe,
+                     max(CASE WHEN anteil > 0.95 AND anteil_neu > 0.95 THEN wert END) AS wert_1zu1,
+                     bool_and(gleich AND anteil > 0.999 AND anteil_neu > 0.999) AS identisch,
+                     max(lieferung_id) AS lieferung_id
+              FROM j WHERE n_quellen > 1 GROUP BY paar_nr, neu_nr, gs) x
+        JOIN paar p USING (paar_nr)
+        JOIN (SELECT DISTINCT neu_nr, neu_id FROM k) kn USING (neu_nr)
+        JOIN (SELECT von, any_value(label) AS label FROM k GROUP BY von) kl ON kl.von = x.gs
     ),
     r AS (
         SELECT g.*, coalesce(iu.ist_anzahl, false) AS ist_anzahl, coalesce(iu.faktor, 1.0) AS faktor,
