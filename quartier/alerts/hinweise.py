@@ -41,7 +41,7 @@ from quartier import format as fmt
 from quartier.access import Actor
 from quartier.errors import QuartierError
 from quartier.names import normalize
-from quartier.values import indicators, uncertainty
+from quartier.values import indicators, query, uncertainty
 
 KINDS = ("klassenwechsel", "schwelle", "trendbruch", "auffaellig")
 KIND_LABEL = {"klassenwechsel": "Klassenwechsel", "schwelle": "Schwelle", "trendbruch": "Trendbruch",
@@ -120,7 +120,7 @@ def latest_lieferung(con) -> int | None:
 
 def _pairs(con, lieferungen: list[int] | None) -> pd.DataFrame:
     if lieferungen is None:
-        return db.query_df(con, "SELECT indikator_id, max(jahr) AS jahr FROM messwert_aktuell GROUP BY indikator_id")
+        return pd.DataFrame([(i, b) for i, (_a, b) in query.year_span(con).items()], columns=["indikator_id", "jahr"])
     # the newest year each indicator got from these Lieferungen (a back-filled history gives no alarms for old years)
     return db.query_df(con, "SELECT indikator_id, max(jahr) AS jahr FROM messwert WHERE list_contains(?, lieferung_id)"
                             " GROUP BY indikator_id", [list(lieferungen)])
@@ -144,7 +144,7 @@ def resolve_bezirk(con, bezirk: str | None) -> str | None:
 def _load(con, ids: list[str], years: list[int], actor: Actor) -> pd.DataFrame:
     if actor.can_see_raw:  # the raw current values (same view the protected path starts from), lean columns
         return db.query_arrow_df(
-            con, "SELECT indikator_id, sozialraum_id, jahr, wert, zaehler, nenner FROM messwert_aktuell"
+            con, f"SELECT indikator_id, sozialraum_id, jahr, wert, zaehler, nenner FROM {query.current_source(con)}"  # noqa: S608
                  " WHERE list_contains(?, indikator_id) AND list_contains(?, jahr)", [ids, [int(y) for y in years]])
     return indicators.current_values(con, ids, years, actor=actor)[
         ["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner"]]

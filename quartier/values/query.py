@@ -30,6 +30,29 @@ def current_source(con: db.Con) -> str:
     return "messwert_heute" if realloc.ensure(con) else realloc.COMPUTED
 
 
+def _years_sql(con: db.Con, select: str, indicator_ids: list[str] | None, tail: str) -> tuple[str, list[object]]:
+    src = current_source(con)
+    sql = f"SELECT {select} FROM {src} v"  # noqa: S608 - fixed relation names and columns
+    params: list[object] = []
+    if indicator_ids is not None:
+        sql += " WHERE list_contains(?, v.indikator_id)"
+        params.append(list(indicator_ids))
+    return sql + tail, params
+
+
+def years(con: db.Con, indicator_ids: list[str] | None = None) -> list[int]:
+    """The years with current values on today's areas (of ``indicator_ids``, else of any indicator), ascending.
+    No figures: for year lists and defaults of every page."""
+    sql, params = _years_sql(con, "DISTINCT v.jahr", indicator_ids, " ORDER BY 1")
+    return [int(r[0]) for r in con.cursor().execute(sql, params).fetchall()]
+
+
+def year_span(con: db.Con, indicator_ids: list[str] | None = None) -> dict[str, tuple[int, int]]:
+    """First and last year with current values on today's areas per indicator."""
+    sql, params = _years_sql(con, "v.indikator_id, min(v.jahr), max(v.jahr)", indicator_ids, " GROUP BY 1")
+    return {str(r[0]): (int(r[1]), int(r[2])) for r in con.cursor().execute(sql, params).fetchall()}
+
+
 def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] | None, *, actor: Actor) -> pd.DataFrame:
     """Raw current values on today's areas with area and Lieferung columns; raises PermissionDenied for viewers.
 
@@ -60,6 +83,22 @@ def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] |
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY v.indikator_id, s.bezirk_id, v.sozialraum_id, v.jahr"
+    return db.query_arrow_df(con, sql, params)
+
+
+def reallocated(con: db.Con, indicator_ids: list[str] | None, *, actor: Actor) -> pd.DataFrame:
+    """Which current values were re-allocated from an earlier Gebietsstand, with the method (``umgerechnet``):
+    indikator_id, sozialraum_id, jahr, umgerechnet. No figures, so any ``actor`` may read it (marks in tables,
+    tooltips and the PDF)."""
+    cols = ["indikator_id", "sozialraum_id", "jahr", "umgerechnet"]
+    source = current_source(con)
+    if source == "messwert_aktuell":
+        return pd.DataFrame(columns=cols)
+    sql = f"SELECT {', '.join(cols)} FROM {source} v WHERE v.umgerechnet IS NOT NULL"  # noqa: S608 - fixed names
+    params: list[object] = []
+    if indicator_ids:
+        sql += " AND list_contains(?, v.indikator_id)"
+        params.append(list(indicator_ids))
     return db.query_arrow_df(con, sql, params)
 
 

@@ -114,7 +114,7 @@ REALLOC_SQL = """
 """
 
 # read-only connection with stale stored values: compute on read (as the view of 011 did)
-COMPUTED = ("(SELECT * FROM messwert_heute WHERE gebietsstand_alt IS NULL UNION ALL ("
+COMPUTED = ("(SELECT * FROM messwert_heute WHERE gebietsstand_alt IS NULL UNION ALL ("  # noqa: S608 - fixed SQL
             + REALLOC_SQL.format(paare="") + "))")
 
 _PAIR_FILTER = " JOIN _umr_paare USING (indikator_id, jahr)"

@@ -41,7 +41,7 @@ def _assert_same_as_011(con) -> None:
     pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-12)
 
 
-def test_stored_rows_equal_view_of_011(city):
+def test_stored_rows_equal_view_of_011(city):  # noqa: F811 - the fixture imported above
     # harder cases: a suppressed old value, an old area missing in a year, two old deliveries of one year (newest wins)
     deliver(city, [r for r in old_rows(2019) if r[1] != "C"], "2019-ohne-C.xlsx")
     deliver(city, [("ew", "B", 2018, 1.0, None, None), ("quote", "A", 2018, None, None, None)], "2018.xlsx")
@@ -58,7 +58,7 @@ def test_stored_rows_equal_view_of_011(city):
     _assert_same_as_011(city)
 
 
-def test_refreshed_when_written_another_way_and_after_key_and_withdraw(city):
+def test_refreshed_when_written_another_way_and_after_key_and_withdraw(city):  # noqa: F811 - the fixture imported above
     assert realloc.fresh(city.cursor())
     n_before = city.execute("SELECT count(*) FROM messwert_umgerechnet").fetchone()[0]
     assert n_before == 2 * 3 * 4  # 2 years x 3 indicators x 4 new areas
@@ -84,7 +84,7 @@ def test_no_earlier_version_reads_messwert_aktuell(empty_con):
     assert query.current_source(empty_con) == "messwert_aktuell"
 
 
-def test_read_only_connection_with_stale_rows_computes_on_read(city, tmp_path):
+def test_read_only_connection_with_stale_rows_computes_on_read(city, tmp_path):  # noqa: F811 - the fixture imported above
     lid = deliver(city, old_rows(2016), "2016.xlsx")
     with db.transaction(city) as cur:
         cur.execute("INSERT INTO lieferung_gebietsstand VALUES (?, 1)", [lid])
