@@ -53,6 +53,7 @@ REALLOC_SQL = """
                'umgerechnet (' || CASE s.basis WHEN 'amtlich' THEN 'amtlicher Schlüssel'
                                                    WHEN 'einwohner' THEN 'Überschneidung, nach Einwohnern gewichtet'
                                                    WHEN 'einwohnerpunkte' THEN 'Einwohner-Punkte'
+                                                       WHEN 'einwohnerraster' THEN 'Einwohner-Raster'
                                                    ELSE 'Flächenanteile' END
                      || ', Gebietsstand ' || s.von || ')' AS label
         FROM gebietsstand_schluessel s, cur WHERE s.nach = cur.id AND s.anteil > 0

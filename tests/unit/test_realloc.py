@@ -156,3 +156,32 @@ def test_cli_import_on_earlier_gebietsstand(tmp_path, capsys):
     _xlsx(g, 2023, {"A1": 1, "A2": 2, "BC": 3, "D": 4})
     assert main(["import", str(g), "--db", dbp, "--json"]) == 0
     capsys.readouterr()
+
+
+def test_population_grid_weights_the_crosswalk(empty_con, tmp_path):
+    import datetime as dt
+
+    import shapely
+
+    from quartier.areas import crosswalk
+    from quartier.areas.init import replace_geometry
+    from tests.unit.test_versions import INDICATORS, sq
+
+    con = empty_con
+    replace_geometry(con, V1, city="Teststadt")
+    with db.transaction(con) as cur:
+        for iid, name, unit in INDICATORS:
+            cur.execute("INSERT INTO indikator (id, name, einheit) VALUES (?, ?, ?)", [iid, name, unit])
+    deliver(con, old_rows(2020), "2020.xlsx")
+    # a population grid: A's west half holds 900 people, its east half 100; one cell over B, C, D
+    cells = [(sq(0, 0.5), 900), (sq(0.5, 0.5), 100), (sq(1, 3), 900)]
+    feats = [{"type": "Feature", "properties": {"EW": ew}, "geometry": shapely.geometry.mapping(g)} for g, ew in cells]
+    (tmp_path / "raster.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    grid = crosswalk.read_points(str(tmp_path / "raster.geojson"), "EW")
+    out = versions.create_version(con, V2, dt.date(2022, 1, 1), user="test", points=grid)
+    assert out["schluessel"] == {"1": "einwohnerraster"}
+    key = versions.key_table(con, 1, 2).set_index(["alt_id", "neu_id"])["anteil"]
+    assert key[("A", "A1")] == pytest.approx(0.9, abs=1e-6) and key[("A", "A2")] == pytest.approx(0.1, abs=1e-6)
+    v = query.current_raw(con, ["ew"], [2020], actor=SYSTEM).set_index("sozialraum_id")
+    assert v.loc["A1", "wert"] == pytest.approx(900.0, rel=1e-6) and v["wert"].sum() == pytest.approx(1900.0)
+    assert "Einwohner-Raster" in v.loc["A1", "umgerechnet"]
