@@ -54,10 +54,8 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
             accepted: dict[tuple[str, str], str] | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
             book: RawBook | None = None, remember: set[tuple[str, str]] | None = None,
             plan_json: dict[str, Any] | None = None, gebietsstand: int | None = None) -> FileAnalysis:
-    """Analyse one delivered file without writing anything.
+    """Analyse one delivered file without writing anything (``gebietsstand``: on that Gebietsstand's areas, Issue 19).
 
-    ``gebietsstand``: the file is delivered on the areas of this Gebietsstand (None: today's areas); it is stored
-    as such and re-allocated to today's areas (Issue 19).
     ``accepted`` suggestions apply to this file; those also in ``remember`` become aliases on commit.
     ``plan_json`` is a plan as printed by ``import --show-mapping --json`` (see :mod:`quartier.ingest.planfile`).
     """

@@ -88,10 +88,7 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
         cur.execute("INSERT INTO messwert (lieferung_id, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt)"
                     " SELECT ?, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt FROM _imp_commit", [lid])
         cur.unregister("_imp_commit")
-        if fa.gebietsstand is not None:  # delivered on the areas of this Gebietsstand (import --gebietsstand)
-            cur.execute("INSERT INTO lieferung_gebietsstand (lieferung_id, gebietsstand_id) VALUES (?, ?)",
-                        [lid, int(fa.gebietsstand)])
-        realloc.refresh(cur, [lid], was_fresh=was_fresh)
+        _store_version(cur, fa, lid, was_fresh)
         for (art, text), ziel in fa.accepted.items():
             if (art, text) in fa.remember:  # only after the second confirmation "gilt für alle künftigen Dateien"
                 remember_alias(cur, art, text, ziel)
@@ -104,6 +101,14 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
     report["lieferung_id"] = lid
     report["lieferant"] = lieferant
     return report
+
+
+def _store_version(cur: db.Con, fa: FileAnalysis, lid: int, was_fresh: bool) -> None:
+    """Record the Gebietsstand a delivery was made on (import --gebietsstand) and re-allocate its pairs (Issue 19)."""
+    if fa.gebietsstand is not None:
+        cur.execute("INSERT INTO lieferung_gebietsstand (lieferung_id, gebietsstand_id) VALUES (?, ?)",
+                    [lid, int(fa.gebietsstand)])
+    realloc.refresh(cur, [lid], was_fresh=was_fresh)
 
 
 def _first(row: tuple[Any, ...] | None) -> Any:
