@@ -343,6 +343,8 @@ def profile_cards(prof: pd.DataFrame, meta: pd.DataFrame, per_row: int = 3) -> N
                                 help="In Klammern: 95-%-Intervall (Wilson-Score für Anteile, exakt nach Poisson für Anzahlen).")
                     if r.get("kleine_basis"):
                         st.caption(f"Vorsicht, {r['kleine_basis']}: der Wert schwankt stark.")
+                if _umr(r):  # re-allocated from an earlier Gebietsstand (Issue 19): the method, in words
+                    st.caption(f":material/layers: {md(_umr(r))}")
                 st.markdown(_rank_text(r))
                 y1 = f"ggü. {year - 1}" if year is not None else "ggü. Vorjahr"
                 y5 = f"ggü. {year - 5}" if year is not None else "ggü. 5 Jahren"
