@@ -60,6 +60,7 @@ with tab_hist:
         show = pd.DataFrame({
             "Nr.": hist["id"], "Datei": hist["dateiname"], "Lieferant": hist["lieferant"], "Berichtsjahr": hist["berichtsjahr"],
             "importiert am": hist["importiert_am"].dt.strftime("%d.%m.%Y %H:%M"), "von": hist["importiert_von"],
+            "Hinweise": hinweise_ui.counts(current_actor(), hist["id"]),
             "neu": hist["n_neu"], "geändert": hist["n_geaendert"], "unverändert": hist["n_unveraendert"],
             "gesperrt": hist["n_gesperrt"], "aktuell gültig": hist["n_aktuell"],
             "Status": hist["status"].map({"aktiv": "aktiv", "zurueckgezogen": "zurückgezogen"}),
@@ -80,8 +81,7 @@ with tab_hist:
                          hide_index=True, width="stretch")
         for line in rep.get("infos", []):
             st.caption(md(line))
-        if rec["status"] == "aktiv":
-            hinweise_ui.section(current_actor(), lieferung=int(lid), title=f"Hinweise aus Lieferung Nr. {lid}")
+        hinweise_ui.section(current_actor(), lieferung=int(lid), title=f"Hinweise aus Lieferung Nr. {lid}")
         if rec["status"] == "aktiv":
             with st.container(border=True):
                 st.markdown("**Lieferung zurückziehen**")

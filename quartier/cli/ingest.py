@@ -143,6 +143,8 @@ def cmd_import(args) -> int:
         else:
             try:
                 out = ingest.commit(con, fa, actor, confirm_warnings=True, lieferant=args.lieferant)
+                if out.get("status") == "imported":
+                    _record_hinweise(con, int(out["lieferung_id"]), actor)
             except ingest.ImportRejected as exc:
                 out = fa.report("rejected")
                 out["errors"].append({"sheet": "", "cell": "", "column": "", "value": "", "rule": "abgelehnt", "message": str(exc)})
@@ -153,6 +155,14 @@ def cmd_import(args) -> int:
 
 
 JSON_KEYS = ("file", "status", "lieferung_id", "rows", "errors", "warnings")
+
+
+def _record_hinweise(con, lid: int, actor) -> None:
+    """Issue 18: the Hinweise of the new delivery are computed and stored with it (stderr: how many)."""
+    from quartier.alerts import store
+
+    n = store.record(con, lid, actor=actor)
+    say(f"Lieferung #{lid}: {n.get('roh', 0)} Hinweise gespeichert (python -m quartier hinweise --lieferung {lid}).")
 
 
 def _say_plan(out: dict) -> None:
@@ -222,6 +232,11 @@ def cmd_withdraw(args) -> int:
         res = ingest.withdraw(con, args.id, access.cli_actor(args.user), args.grund)
     except ingest.ImportRejected as exc:
         raise Rejected(str(exc)) from exc
+    from quartier.alerts import store
+
+    n = store.withdrawn_count(con, int(res["lieferung_id"]), actor=access.cli_actor(args.user))
+    if n:
+        say(f"Die {n} Hinweise dieser Lieferung gelten nicht mehr (als zurückgezogen markiert).")
     if args.json:
         emit_json(res)
     else:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from quartier import access, ingest
 from quartier import format as fmt
+from quartier.alerts import store as hinweis_store
 from quartier.ingest.detect import LAYOUT_LABELS, ROLE_LABELS, SheetPlan
 from quartier.ingest.pipeline import known_lieferanten
 from quartier.ingest.planfile import PlanError, plan_json
@@ -363,6 +364,9 @@ def _confirm(fa: ingest.FileAnalysis, stt: dict, sha: str, lieferant: str | None
             progress.empty()
             st.error(md(exc), icon=":material/error:")
             return
+        if res.get("status") == "imported":  # issue 18: the delivery's Hinweise, stored with it
+            progress.progress(0.7, text="Hinweise der Lieferung werden berechnet …")
+            res["hinweise"] = hinweis_store.record(get_con(), int(res["lieferung_id"]), actor=current_actor()).get("roh", 0)
         progress.progress(1.0, text="Fertig.")
         stt["result"] = res
         stt.pop("analysis", None)
@@ -380,3 +384,6 @@ def _show_result(res: dict) -> None:
                f"{fmt.integer(r['new'])} neu, {fmt.integer(r['changed'])} geändert, {fmt.integer(r['unchanged'])} unverändert, "
                f"{fmt.integer(r['suppressed'])} gesperrt. Rückgängig machen: Seite „Lieferungen“ › zurückziehen.",
                icon=":material/task_alt:")
+    if res.get("hinweise") is not None:
+        st.info(f"Die Lieferung hat {fmt.integer(res['hinweise'])} Hinweise ausgelöst (Klassenwechsel, Schwellen, "
+                "Trendbrüche, auffällige Änderungen): Seite „Lieferungen“ › Lieferung ansehen.", icon=":material/notifications:")
