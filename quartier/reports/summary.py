@@ -35,7 +35,8 @@ from quartier.reports.scope import (
     value_at,
     year_of,
 )
-from quartier.values import coverage, indicators, overview, uncertainty
+from quartier.values import coverage, indicators, overview, query, uncertainty
+from quartier.values.charts import UMR_MARK
 
 CHART_COUNT = 4
 
@@ -310,19 +311,28 @@ def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None
             groups.append(("", f"Bezirk {bz['name']}", (DISTRICT, bz["id"])))
     groups.append(("", "Gesamtstadt", (CITY, None)))
     out = pd.DataFrame({"sozialraum_id": [g[0] for g in groups], "gebiet": [g[1] for g in groups]})
+    marks = query.reallocated(con, wanted, actor=actor)  # values re-allocated from an earlier Gebietsstand
+    marked = {(r[0], r[1], int(r[2])): r[3] for r in marks.itertuples(index=False)}
+    methods: set[str] = set()
     for iid in wanted:
         v = vals[vals["indikator_id"] == iid]
         unit = cat.loc[iid, "einheit"]
         y = year_of(v, year)
         texts, with_ki = [], []
-        for _sid, _name, members in groups:
+        for sid, _name, members in groups:
             s = series(v, members)
             w, prot = value_at(s, y)
-            texts.append(fmt.value(w, unit, suppressed=prot))
-            with_ki.append(with_interval(s, y, unit))
+            method = marked.get((iid, sid, int(y))) if sid and y is not None else None
+            mark = f" {UMR_MARK}" if method else ""  # re-allocated from an earlier Gebietsstand (Issue 19)
+            if method:
+                methods.add(method)
+            texts.append(fmt.value(w, unit, suppressed=prot) + mark)
+            ki = with_interval(s, y, unit)
+            with_ki.append(ki + mark if ki else ki)
         out[iid] = texts
         out[f"jahr_{iid}"] = y
         out[f"ki_{iid}"] = with_ki
+    out.attrs["umgerechnet"] = sorted(methods)  # the methods behind the marks, for the note under the table
     return out
 
 
