@@ -42,7 +42,7 @@ from quartier import format as fmt
 from quartier.access import Actor
 from quartier.errors import QuartierError
 from quartier.names import normalize
-from quartier.values import indicators, uncertainty
+from quartier.values import indicators, query, uncertainty
 
 KINDS = ("klassenwechsel", "schwelle", "trendbruch", "auffaellig")
 KIND_LABEL = {"klassenwechsel": "Klassenwechsel", "schwelle": "Schwelle", "trendbruch": "Trendbruch",
@@ -121,7 +121,7 @@ def latest_lieferung(con) -> int | None:
 
 def _pairs(con, lieferungen: list[int] | None) -> pd.DataFrame:
     if lieferungen is None:
-        return db.query_df(con, "SELECT indikator_id, max(jahr) AS jahr FROM messwert_aktuell GROUP BY indikator_id")
+        return pd.DataFrame([(i, b) for i, (_a, b) in query.year_span(con).items()], columns=["indikator_id", "jahr"])
     # the newest year each indicator got from these Lieferungen (a back-filled history gives no alarms for old years)
     return db.query_df(con, "SELECT indikator_id, max(jahr) AS jahr FROM messwert WHERE list_contains(?, lieferung_id)"
                             " GROUP BY indikator_id", [list(lieferungen)])
@@ -176,8 +176,9 @@ def _raw_cube(con, ids: list[str], areas: np.ndarray, years: list[int]) -> _Cube
         cur.register("_hw_areas", pd.DataFrame({"sozialraum_id": [str(a) for a in areas],
                                                 "aa": np.arange(len(areas), dtype=np.int64)}))
         got = cur.execute(
-            "SELECT i.ii, a.aa, v.jahr, v.wert::DOUBLE AS wert, v.zaehler::DOUBLE AS zaehler,"
-            " v.nenner::DOUBLE AS nenner FROM messwert_aktuell v JOIN _hw_inds i ON i.indikator_id = v.indikator_id"
+            "SELECT i.ii, a.aa, v.jahr, v.wert::DOUBLE AS wert, v.zaehler::DOUBLE AS zaehler,"  # noqa: S608 - fixed names
+            f" v.nenner::DOUBLE AS nenner FROM {query.current_source(con)} v"  # today's areas (Gebietsstände)
+            " JOIN _hw_inds i ON i.indikator_id = v.indikator_id"
             " JOIN _hw_areas a ON a.sozialraum_id = v.sozialraum_id WHERE v.jahr IN (SELECT unnest(?))",
             [[int(y) for y in years]]).fetchnumpy()
     finally:

@@ -25,7 +25,7 @@ import pandas as pd
 from quartier import db, units
 from quartier.access import Actor
 from quartier.errors import QuartierError
-from quartier.values import indicators
+from quartier.values import indicators, query
 
 N_NEAREST_INDICATORS = 3
 
@@ -182,9 +182,8 @@ def similar(con, sozialraum_id: str, year: int, k: int = 5, indicator_ids: list[
 
 
 def latest_year(con, indicator_ids: list[str]) -> int | None:
-    row = con.cursor().execute("SELECT max(jahr) FROM messwert_aktuell WHERE list_contains(?, indikator_id)",
-                               [list(indicator_ids)]).fetchone()
-    return None if not row or row[0] is None else int(row[0])
+    yrs = query.years(con, list(indicator_ids))  # on today's areas
+    return yrs[-1] if yrs else None
 
 
 def frame(result: dict, labels: dict[str, str] | None = None) -> pd.DataFrame:

@@ -28,6 +28,9 @@ def register(sub, common) -> None:
                         "und woher sie stammen); nichts wird geprüft oder geschrieben")
     p.add_argument("--mapping", metavar="PLAN.json",
                    help="einen (korrigierten) Plan anwenden, wie ihn --show-mapping --json ausgibt")
+    p.add_argument("--gebietsstand", type=int, metavar="V",
+                   help="die Lieferung bezieht sich auf die Gebiete dieses (früheren) Gebietsstands (Nummer, siehe "
+                        "`gebiete versionen`); sie wird so gespeichert und auf die heutigen Sozialräume umgerechnet")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("deliveries", parents=[common], help="Lieferungen anzeigen oder zurückziehen",
@@ -73,6 +76,19 @@ def _plan_file(args) -> dict | None:
     return obj
 
 
+def _gebietsstand(con, version: int | None) -> int | None:
+    """The Gebietsstand given with --gebietsstand (checked), None without the option."""
+    if version is None:
+        return None
+    from quartier.areas import versions
+
+    known = [int(v) for v in versions.versions(con)["id"]]
+    if version not in known:
+        raise UsageError(f"Gebietsstand {version} gibt es nicht; vorhanden: {', '.join(map(str, known)) or 'keiner'} "
+                         "(siehe `gebiete versionen`).")
+    return version
+
+
 def cmd_import(args) -> int:
     from quartier import ingest
     from quartier.ingest.planfile import PlanError, plan_json
@@ -80,10 +96,12 @@ def cmd_import(args) -> int:
     con = db.connect(args.db)
     actor = access.cli_actor(args.user)
     plan_obj = _plan_file(args)
+    gebietsstand = _gebietsstand(con, args.gebietsstand)
     if args.show_mapping:
         for name in args.files:
             try:
-                fa = ingest.analyse(con, read_path(Path(name)), Path(name).name, lieferant=args.lieferant, plan_json=plan_obj)
+                fa = ingest.analyse(con, read_path(Path(name)), Path(name).name, lieferant=args.lieferant, plan_json=plan_obj,
+                                    gebietsstand=gebietsstand)
             except FileRejected as exc:
                 raise UsageError(f"{name}: {exc}") from exc
             except PlanError as exc:
@@ -108,7 +126,8 @@ def cmd_import(args) -> int:
             worst = EXIT_USAGE
             continue
         try:
-            fa = ingest.analyse_file(con, data, path.name, lieferant=args.lieferant, plan_json=plan_obj)
+            fa = ingest.analyse_file(con, data, path.name, lieferant=args.lieferant, plan_json=plan_obj,
+                                     gebietsstand=gebietsstand)
         except PlanError as exc:
             raise UsageError(str(exc)) from exc
         if fa.duplicate:

@@ -108,6 +108,7 @@ class FileAnalysis:
     state: tuple[Any, ...] | None = field(default=None, repr=False)     # deliveries when compared (commit reuses the diff)
     row_counts: dict[str, int] | None = field(default=None, repr=False)
     matcher: Matcher | None = field(default=None, repr=False)
+    gebietsstand: int | None = None   # delivered on the areas of this (earlier) Gebietsstand; None: the current one
 
     @property
     def errors(self) -> list[Finding]:

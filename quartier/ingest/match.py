@@ -23,13 +23,18 @@ _MISS = object()
 class Matcher:
     """Known ids, names and aliases of Sozialräume and indicators, normalised for tolerant matching."""
 
-    def __init__(self, con: db.Con, accepted: dict[tuple[str, str], str] | None = None):
+    def __init__(self, con: db.Con, accepted: dict[tuple[str, str], str] | None = None, gebietsstand: int | None = None):
+        """``gebietsstand``: match the areas of this (earlier) Gebietsstand instead of today's."""
         cur = con.cursor()
         self.labels: dict[str, dict[str, str]] = {"sozialraum": {}, "indikator": {}}
         self.keys: dict[str, dict[str, str]] = {"sozialraum": {}, "indikator": {}}
         self.units: dict[str, str | None] = {}
         self.indicators: dict[str, dict[str, Any]] = {}
-        for sid, name in cur.execute("SELECT id, name FROM sozialraum ORDER BY id").fetchall():
+        areas_sql, areas_params = "SELECT id, name FROM sozialraum ORDER BY id", []
+        if gebietsstand is not None:
+            areas_sql = "SELECT id, name FROM sozialraum_version WHERE gebietsstand_id = ? ORDER BY id"
+            areas_params = [int(gebietsstand)]
+        for sid, name in cur.execute(areas_sql, areas_params).fetchall():
             self.labels["sozialraum"][sid] = name
             self._add("sozialraum", sid, sid)
             self._add("sozialraum", name, sid)

@@ -54,14 +54,15 @@ def remembered_mapping(con: db.Con, lieferant: str | None) -> dict[str, dict[str
 def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = None, plans: dict[str, SheetPlan] | None = None,
             accepted: dict[tuple[str, str], str] | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
             book: RawBook | None = None, remember: set[tuple[str, str]] | None = None,
-            plan_json: dict[str, Any] | None = None) -> FileAnalysis:
-    """Analyse one delivered file without writing anything.
+            plan_json: dict[str, Any] | None = None, gebietsstand: int | None = None) -> FileAnalysis:
+    """Analyse one delivered file without writing anything (``gebietsstand``: on that Gebietsstand's areas, Issue 19).
 
     ``accepted`` suggestions apply to this file; those also in ``remember`` become aliases on commit.
     ``plan_json`` is a plan as printed by ``import --show-mapping --json`` (see :mod:`quartier.ingest.planfile`).
     """
     fa = FileAnalysis(filename=filename, sha256=sha256_of(data), size=len(data), accepted=dict(accepted or {}),
-                      user_plans=bool(plans) or bool(plan_json), remember=set(remember or ()) & set(accepted or {}))
+                      user_plans=bool(plans) or bool(plan_json), remember=set(remember or ()) & set(accepted or {}),
+                      gebietsstand=gebietsstand)
     rows = con.cursor().execute(
         "SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? AND status = 'aktiv' "
         "ORDER BY id LIMIT 1", [fa.sha256]).fetchall()
@@ -81,7 +82,7 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
         fa.readable = False
         fa.findings.append(Finding(ERROR, exc.kind, str(exc)))
         return fa
-    matcher = Matcher(con, fa.accepted)
+    matcher = Matcher(con, fa.accepted, gebietsstand)
     if not lieferant:
         fname = normalize(filename)
         lieferant = next((lf for lf in known_lieferanten(con) if normalize(lf) and normalize(lf) in fname), None)

@@ -23,6 +23,7 @@ from quartier.reports.scope import ReportError, Scope
 from quartier.reports.summary import Summary, definitions, summary
 from quartier.reports.svgmap import map_data, map_png, map_text
 from quartier.values import indicators
+from quartier.values.charts import UMR_MARK
 
 FONT_DIR = Path(os.environ.get("QUARTIER_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
 # Okabe-Ito (colour-blind safe): favourable = blue, unfavourable = vermillion, neutral = grey.
@@ -316,6 +317,10 @@ def _areas_section(d: _Doc) -> None:
         d.para("Jeweils das letzte Berichtsjahr des Indikators (in der Kopfzeile). "
              f"„{fmt.SUPPRESSED}“ = gesperrt (kleine Fallzahl), „{fmt.NOTHING}“ = kein Wert. In Klammern: {INTERVAL_NOTE}.",
                size=8.5)
+        methods = at.attrs.get("umgerechnet") or []
+        if methods:  # values re-allocated from an earlier Gebietsstand (Issue 19)
+            d.para(f"„{UMR_MARK}“ = aus einem früheren Gebietsstand auf die heutigen Sozialräume umgerechnet: "
+                   + "; ".join(methods) + ".", size=8.5)
     per = 4
     for start in range(0, len(ids_all), per):
         chunk = ids_all[start:start + per]

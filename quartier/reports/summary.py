@@ -35,7 +35,8 @@ from quartier.reports.scope import (
     value_at,
     year_of,
 )
-from quartier.values import coverage, indicators, overview, uncertainty
+from quartier.values import coverage, indicators, overview, query, uncertainty
+from quartier.values.charts import UMR_MARK
 
 CHART_COUNT = 4
 
@@ -310,47 +311,29 @@ def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None
             groups.append(("", f"Bezirk {bz['name']}", (DISTRICT, bz["id"])))
     groups.append(("", "Gesamtstadt", (CITY, None)))
     out = pd.DataFrame({"sozialraum_id": [g[0] for g in groups], "gebiet": [g[1] for g in groups]})
+    marks = query.reallocated(con, wanted, actor=actor)  # values re-allocated from an earlier Gebietsstand
+    marked = {(r[0], r[1], int(r[2])): r[3] for r in marks.itertuples(index=False)}
+    methods: set[str] = set()
     for iid in wanted:
         v = vals[vals["indikator_id"] == iid]
         unit = cat.loc[iid, "einheit"]
         y = year_of(v, year)
-        cells = _cells_of_year(v, y)
         texts, with_ki = [], []
-        for _sid, _name, members in groups:
-            w, prot, num, den = cells.get(members, (None, False, None, None))
-            texts.append(fmt.value(w, unit, suppressed=prot))
-            with_ki.append(_interval_text(w, prot, num, den, unit))
+        for sid, _name, members in groups:
+            s = series(v, members)
+            w, prot = value_at(s, y)
+            method = marked.get((iid, sid, int(y))) if sid and y is not None else None
+            mark = f" {UMR_MARK}" if method else ""  # re-allocated from an earlier Gebietsstand (Issue 19)
+            if method:
+                methods.add(method)
+            texts.append(fmt.value(w, unit, suppressed=prot) + mark)
+            ki = with_interval(s, y, unit)
+            with_ki.append(ki + mark if ki else ki)
         out[iid] = texts
         out[f"jahr_{iid}"] = y
         out[f"ki_{iid}"] = with_ki
+    out.attrs["umgerechnet"] = sorted(methods)  # the methods behind the marks, for the note under the table
     return out
-
-
-Cell = tuple[float | None, bool, object, object]  # value, suppressed, numerator, denominator
-
-
-def _cells_of_year(v: pd.DataFrame, year: int | None) -> dict[tuple, Cell]:
-    """(level, id) -> (value or None, suppressed, numerator, denominator) of one indicator's protected rows in
-    ``year`` (one pass, instead of filtering the table once per row: the city report has hundreds of rows)."""
-    if year is None or v.empty:
-        return {}
-    rows = v[v["jahr"] == year]
-    cells: dict[tuple, Cell] = {}
-    for level, area, district, w, locked, num, den in zip(
-            rows["ebene"], rows["sozialraum_id"], rows["stadtbezirk_id"], rows["wert"], rows["gesperrt"],
-            rows["zaehler"], rows["nenner"], strict=True):
-        ident = area if level == AREA else district if level == DISTRICT else None
-        cells.setdefault((level, ident), (None if pd.isna(w) else float(w),
-                                          bool(locked) if pd.notna(locked) else False, num, den))
-    return cells
-
-
-def _interval_text(w: float | None, prot: bool, num, den, unit: str | None) -> str:
-    """Like :func:`with_interval` for one cell already looked up."""
-    if prot or w is None:
-        return fmt.value(w, unit, suppressed=prot)
-    lo, hi = uncertainty.interval([w], [num], [den], unit)
-    return uncertainty.text(w, lo[0], hi[0], unit)
 
 
 def _table_exists(con, name: str) -> bool:

@@ -38,7 +38,7 @@ def _state(sha: str) -> dict:
 
 
 def _analyse(stt: dict, stamp: int, data: bytes, name: str, lieferant: str | None, plans_json: str | None,
-             accepted_json: str, range_json: str | None = None) -> ingest.FileAnalysis:
+             accepted_json: str, range_json: str | None = None, gebietsstand: int | None = None) -> ingest.FileAnalysis:
     """The analysis of one uploaded file, kept in this session's state for that file only.
 
     Issue 20 (item 7): a process-wide ``st.cache_data`` with 20 entries kept up to 20 analyses of large files (and
@@ -47,7 +47,7 @@ def _analyse(stt: dict, stamp: int, data: bytes, name: str, lieferant: str | Non
     ``range_json``: a plan (:mod:`quartier.ingest.planfile`) with the header rows, first data row and excluded
     rows set on the page; ``plans_json``: sheets whose column mapping was edited (they win for their sheet).
     """
-    key = (stamp, name, lieferant, plans_json, accepted_json, range_json)
+    key = (stamp, name, lieferant, plans_json, accepted_json, range_json, gebietsstand)
     cached = stt.get("analysis")
     if cached is not None and cached[0] == key:
         return cached[1]
@@ -55,7 +55,7 @@ def _analyse(stt: dict, stamp: int, data: bytes, name: str, lieferant: str | Non
     plans = {k: SheetPlan.from_dict(v) for k, v in json.loads(plans_json).items()} if plans_json else None
     accepted = {tuple(k.split("\x1f", 1)): v for k, v in json.loads(accepted_json).items()}
     fa = ingest.analyse_file(get_con(), data, name, lieferant=lieferant, plans=plans, accepted=accepted,
-                             plan_json=json.loads(range_json) if range_json else None)
+                             plan_json=json.loads(range_json) if range_json else None, gebietsstand=gebietsstand)
     stt["analysis"] = (key, fa)
     return fa
 
@@ -129,14 +129,16 @@ def render_file(uploaded, idx: int, replaced: int = 0) -> None:
             _show_result(stt["result"])
             return
         lieferanten = known_lieferanten(get_con())
+        gs = _version_choice(sha)
         with st.spinner(f"{md(uploaded.name)} wird gelesen und geprüft …"):
             try:
                 fa = _analyse(stt, stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt),
-                              stt.get("range"))
+                              stt.get("range"), gs)
             except PlanError as exc:  # a table range that does not fit the sheet: say so, go back to detection
                 st.error(f"Tabellenbereich nicht anwendbar: {md(str(exc))}", icon=":material/error:")
                 stt["range"] = None
-                fa = _analyse(stt, stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt))
+                fa = _analyse(stt, stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt),
+                              None, gs)
         if fa.duplicate:
             d = fa.duplicate
             st.warning(f"Diese Datei wurde bereits am {d['importiert_am']} von {md(d['importiert_von'])} importiert "
@@ -158,6 +160,23 @@ def render_file(uploaded, idx: int, replaced: int = 0) -> None:
         _suggestions(fa, stt, sha)
         _preview(fa, data, sha)
         _confirm(fa, stt, sha, chosen or fa.lieferant)
+
+
+def _version_choice(sha: str) -> int | None:
+    """With more than one Gebietsstand: on which areas the file was delivered (Issue 19); None = today's."""
+    from quartier.areas import versions
+
+    vs = versions.versions(get_con())
+    if len(vs) < 2:
+        return None
+    labels = {int(r["id"]): f"{r['name']} (gültig ab {r['gueltig_ab']:%d.%m.%Y})" + (" – aktuell" if r["aktuell"] else "")
+              for r in vs.to_dict("records")}
+    current = int(vs.loc[vs["aktuell"], "id"].iloc[0])
+    choice = st.selectbox("Gebietsstand der Lieferung", list(labels), index=list(labels).index(current),
+                          format_func=labels.get, key=f"gs_{sha}",
+                          help="Auf welche Gebietsgliederung sich die Datei bezieht. Eine Lieferung auf einem früheren "
+                               "Gebietsstand wird so gespeichert und auf die heutigen Sozialräume umgerechnet.")
+    return None if choice is None or int(choice) == current else int(choice)
 
 
 def _follow_detected_lieferant(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
