@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -43,22 +45,54 @@ def _components_scanned_once():
     manifest_scanner.scan_component_manifests = original
 
 
+def _content_key(db_file: str) -> str:
+    """The bytes of a database file (and its WAL): equal for untouched copies of one fixture database."""
+    h = hashlib.blake2b(digest_size=16)
+    for f in (Path(db_file), Path(db_file + ".wal")):
+        if f.exists():
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+_CACHES: dict[str, str | None] = {"content": None}  # the database content the page caches were filled from
+
+
 @pytest.fixture(autouse=True)
-def _fresh_page_caches():
-    """Page caches are keyed by the data stamp (the newest audit entry): unique for the one database a server uses,
-    but not across the many databases one test worker opens. Every app test starts with empty data caches."""
+def _page_caches_follow_the_content(request):
+    """Page caches are keyed by the data stamp (the newest audit entry): unique for the one database a server
+    uses, but not across the many databases a test worker opens. Untouched copies of one fixture database have
+    the same content, so their tests share the caches (each page computed once per worker, not once per test);
+    a database with other content, or one a test wrote to, empties them before the next page run."""
+    opened: list[str] = []
+    if "run_page" not in request.fixturenames:  # runs AppTest its own way: always from empty caches
+        import streamlit as st
+
+        st.cache_data.clear()
+        _CACHES["content"] = None
+    yield opened
+    for db_file in opened:
+        if _content_key(db_file) != _CACHES["content"]:
+            _CACHES["content"] = None  # written during the test: the next page run starts with empty caches
+
+
+def _caches_for(db_file: str) -> None:
     import streamlit as st
 
-    st.cache_data.clear()
-    yield
+    key = _content_key(db_file)
+    if key != _CACHES["content"]:
+        st.cache_data.clear()
+        _CACHES["content"] = key
 
 
 @pytest.fixture
-def run_page(app_db):
+def run_page(app_db, _page_caches_follow_the_content):
     """Return a function that runs app.py, switches to ``page_file`` and returns the AppTest."""
 
     def _run(page_file: str, query: dict | None = None, session: dict | None = None, actor=TEST_ADMIN) -> AppTest:
         """``actor``: who is logged in (default an administrator; ``None`` = nobody, the login page shows)."""
+        db_file = os.environ["QUARTIER_DB"]
+        _caches_for(db_file)
+        _page_caches_follow_the_content.append(db_file)
         at = AppTest.from_file(str(APP), default_timeout=60)
         if actor is not None:
             at.session_state[ACTOR_KEY] = actor
