@@ -43,7 +43,7 @@ LABEL_SIZE = 12
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 CARTO_LIGHT = "https://basemaps.cartocdn.com/gl/positron-gl-style/style.json"
 TOOLTIP_HTML = (
-    "<b>{name}</b><br/>Stadtbezirk: {bezirk}<br/>%s: <b>{wert_text}</b><br/>"
+    "<b>{name}</b><br/>Stadtbezirk: {bezirk}<br/>%s: <b>{wert_ki}</b><br/>"
     "Zähler/Nenner: {bruch}<br/>Rang: {rang}<br/>Veränderung zum Vorjahr: {veraenderung}<br/>{hinweis}"
 )
 

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 
 from quartier import format as fmt
+from quartier import units
 from quartier.areas.classes import Classification, decimals_for, legend
 from quartier.areas.layers import CARTO_LIGHT
+from quartier.values import uncertainty
 
 # --------------------------------------------------------------------------------------------
 # Per-area properties for the map (tooltip, colour, label)
@@ -49,6 +51,10 @@ def map_frame(values: pd.DataFrame, areas: pd.DataFrame, year: int, unit: str | 
         "gesperrt": hidden, "vorjahr": pv, "vorjahr_jahr": prev_year, "veraenderung": wert - pv,
     })
     df["rang"] = df["wert"].rank(ascending=direction == "lower", method="min")
+    # 95 % interval (Wilson for rates, exact Poisson for counts) from the values as given (protected for
+    # viewers); none for a suppressed value
+    lo, hi = uncertainty.interval(df["wert"], df["zaehler"], df["nenner"], unit)
+    df["ki_unten"], df["ki_oben"] = np.where(hidden, np.nan, lo), np.where(hidden, np.nan, hi)
     return df
 
 
@@ -81,6 +87,19 @@ def _change_texts(values: np.ndarray, unit: str | None, decimals: int) -> list[s
             for t, v in zip(texts, values)]
 
 
+KI_NOTE = "in Klammern: 95-%-Konfidenzintervall"
+
+
+def _interval_texts(frame: pd.DataFrame, unit: str | None, decimals: int) -> list[str]:
+    """' (9,8–15,5)' per row (empty without interval), as :func:`quartier.values.uncertainty.text` writes it."""
+    if "ki_unten" not in frame:
+        return [""] * len(frame)
+    d = 0 if units.is_count(unit) else decimals
+    lo = _num_texts(frame["ki_unten"].to_numpy(dtype=float), d)
+    hi = _num_texts(frame["ki_oben"].to_numpy(dtype=float), d)
+    return ["" if a == fmt.NOTHING or b == fmt.NOTHING else f" ({a}–{b})" for a, b in zip(lo, hi)]
+
+
 def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: str, unit: str | None,
                     corridor_ids: set[str] | None = None) -> dict[str, dict]:
     """Feature properties per Sozialraum: fill colour, label and tooltip texts (plain text; escaped later).
@@ -100,6 +119,7 @@ def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: st
     rang = frame["rang"].to_numpy(dtype=float)
     wert_t = _value_texts(wert, unit, dec)
     change_t = _change_texts(frame["veraenderung"].to_numpy(dtype=float), unit, dec)
+    ki_t = _interval_texts(frame, unit, dec)
     num_t = _num_texts(num, 0)
     den_t = _num_texts(den, 0)
     classes = cls.classes if len(cls.classes) == n else np.full(n, -1)
@@ -115,6 +135,8 @@ def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: st
             hint.append(f"kleine Basis (Nenner {den_t[i]}): Wert mit Vorsicht lesen")
         if corridor_ids is not None and ids[i] in corridor_ids:
             hint.append("im Korridor")
+        if ki_t[i] and not hidden[i]:
+            hint.append(KI_NOTE)
         if np.isfinite(den[i]):
             z = fmt.SUPPRESSED if hidden[i] or not np.isfinite(num[i]) else num_t[i]
             bruch = f"{z} / {den_t[i]}"
@@ -125,6 +147,7 @@ def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: st
             "name": names[i],
             "bezirk": bez[i],
             "wert_text": fmt.SUPPRESSED if hidden[i] else wert_t[i],
+            "wert_ki": fmt.SUPPRESSED if hidden[i] else wert_t[i] + ki_t[i],
             "bruch": bruch,
             "rang": f"{int(rang[i])} von {n_ranked}" if np.isfinite(rang[i]) else fmt.NOTHING,
             "veraenderung": change_t[i],
@@ -179,6 +202,8 @@ def map_table(frame: pd.DataFrame, cls: Classification, members: pd.DataFrame | 
         "nenner": frame["nenner"],
         "gesperrt": frame["gesperrt"].map({True: "ja", False: "nein"}),
         "rang": frame["rang"].astype("Int64"),
+        "ki_unten": frame["ki_unten"] if "ki_unten" in frame else np.nan,
+        "ki_oben": frame["ki_oben"] if "ki_oben" in frame else np.nan,
         "veraenderung_vorjahr": frame["veraenderung"],
         "klasse": ["gesperrt" if s else labels.get(int(c), "keine Daten")
                    for c, s in zip(cls.classes, frame["gesperrt"])],

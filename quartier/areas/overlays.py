@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pydeck as pdk
 import shapely
 
@@ -123,3 +124,51 @@ def lisa_legend(clusters) -> list[dict]:
     vals = [c or NO_VALUE for c in clusters]
     return [{"kind": "class", "label": k, "color": v, "count": vals.count(k)}
             for k, v in LISA_COLORS.items() if k in vals or k.startswith(("Hot", "Cold"))]
+
+
+def lisa_properties(area_props: dict[str, dict], lisa: pd.DataFrame) -> dict[str, dict]:
+    """Copies of the feature properties with the LISA category as fill colour and as text (``lisa``).
+
+    Areas without a usable value (protected, missing) get "ohne verwendbaren Wert"."""
+    cluster = dict(zip(lisa["sozialraum_id"], lisa["cluster"])) if len(lisa) else {}
+    out = {}
+    for i, p in area_props.items():
+        c = cluster.get(i) or NO_VALUE
+        out[i] = {**p, "fill": lisa_color(c), "lisa": c}
+    return out
+
+
+def lisa_summary(lisa: pd.DataFrame, names: dict[str, str], indicator_name: str, year: int, n_areas: int) -> str:
+    """Text alternative of the LISA map: how many areas fall in each category, naming hot and cold spots."""
+    if not len(lisa):
+        return (f"Für „{indicator_name}“ {year} lässt sich kein lokales Muster bestimmen (zu wenige Sozialräume mit "
+                "verwendbarem Wert oder keine Streuung).")
+    parts = [f"Die Karte zeigt lokale Muster (LISA) von „{indicator_name}“ {year} für {n_areas} Sozialräume."]
+    for label in ("Hot Spot (hoch, Nachbarn hoch)", "Cold Spot (niedrig, Nachbarn niedrig)",
+                  "hoch, Nachbarn niedrig", "niedrig, Nachbarn hoch"):
+        ids = lisa.loc[lisa["cluster"] == label, "sozialraum_id"].tolist()
+        if not ids:
+            continue
+        listed = ", ".join(names.get(i, i) for i in ids[:12]) + (f" und {len(ids) - 12} weitere" if len(ids) > 12 else "")
+        parts.append(f"{label}: {len(ids)} ({listed}).")
+    if not any(lisa["cluster"].str.startswith(("Hot", "Cold", "hoch", "niedrig"))):
+        parts.append("Kein Sozialraum bildet ein signifikantes lokales Muster (p < 5 %).")
+    n_ns = int((lisa["cluster"] == "nicht signifikant").sum())
+    parts.append(f"{n_ns} Sozialräume ohne signifikantes Muster; {n_areas - len(lisa)} ohne verwendbaren Wert.")
+    return " ".join(parts)
+
+
+def lisa_table(lisa: pd.DataFrame, names: dict[str, str], all_ids: list[str]) -> pd.DataFrame:
+    """Every area with its LISA category and p-value (table alternative of the LISA map), hot spots first."""
+    from quartier import format as fmt
+
+    by_id = lisa.set_index("sozialraum_id") if len(lisa) else pd.DataFrame(columns=["cluster", "p"])
+    order = {k: n for n, k in enumerate(LISA_COLORS)}
+    rows = []
+    for i in all_ids:
+        has = i in by_id.index
+        c = str(by_id.at[i, "cluster"]) if has else NO_VALUE
+        rows.append({"Sozialraum": names.get(i, i), "Nr.": i, "Lokales Muster (LISA)": c,
+                     "p": fmt.number(float(by_id.at[i, "p"]), 3) if has else fmt.NOTHING, "_o": order.get(c, 99)})
+    t = pd.DataFrame(rows, columns=["Sozialraum", "Nr.", "Lokales Muster (LISA)", "p", "_o"])
+    return t.sort_values(["_o", "Nr."], kind="stable").drop(columns="_o").reset_index(drop=True)

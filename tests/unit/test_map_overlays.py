@@ -137,3 +137,40 @@ def test_lisa_colours_and_legend_cover_every_category():
 
 def test_hatch_of_an_empty_polygon_is_empty():
     assert overlays.hatch_paths(Polygon(), 12) == [] and overlays.hatch_lines(box(0, 0, 0, 0), 10) == []
+
+
+def test_tooltip_interval_texts_equal_the_core_formatter():
+    import pandas as pd
+
+    from quartier.areas import classes, maps
+    from quartier.values import uncertainty
+
+    values = pd.DataFrame({"sozialraum_id": ["A", "B", "C", "D"], "jahr": [2025] * 4,
+                           "wert": [12.4, 50.0, None, 3.0], "zaehler": [124.0, 19.0, None, 3.0],
+                           "nenner": [1000.0, 38.0, None, 100.0], "gesperrt": [False, False, False, True]})
+    areas = pd.DataFrame({"id": ["A", "B", "C", "D"], "name": ["Aa", "Bb", "Cc", "Dd"], "bezirk": ["X"] * 4})
+    frame = maps.map_frame(values, areas, 2025, "%", "higher")
+    props = maps.area_properties(frame, classes.classify(frame["wert"], "%", "higher"), "Quote", "%")
+    for sid in ("A", "B"):
+        r = frame[frame["sozialraum_id"] == sid].iloc[0]
+        assert props[sid]["wert_ki"] == uncertainty.text(r["wert"], r["ki_unten"], r["ki_oben"], "%", 1)
+    assert props["A"]["wert_ki"] == "12,4 % (10,5–14,6)"
+    assert maps.KI_NOTE in props["A"]["hinweis"]
+    assert props["C"]["wert_ki"] == props["C"]["wert_text"] and maps.KI_NOTE not in props["C"]["hinweis"]
+    assert "(" not in props["D"]["wert_ki"] and np.isnan(frame.loc[3, "ki_unten"])  # protected: no interval
+
+
+def test_lisa_text_alternative_and_table():
+    import pandas as pd
+
+    lisa = pd.DataFrame({"sozialraum_id": ["A", "B", "C"], "quadrant": [1, 3, 1], "p": [0.01, 0.02, 0.4],
+                         "cluster": ["Hot Spot (hoch, Nachbarn hoch)", "Cold Spot (niedrig, Nachbarn niedrig)",
+                                     "nicht signifikant"]})
+    names = {"A": "Aa", "B": "Bb", "C": "Cc", "D": "Dd"}
+    text = overlays.lisa_summary(lisa, names, "Quote", 2025, 4)
+    assert "Hot Spot (hoch, Nachbarn hoch): 1 (Aa)" in text and "Cold Spot (niedrig, Nachbarn niedrig): 1 (Bb)" in text
+    assert "1 ohne verwendbaren Wert" in text
+    t = overlays.lisa_table(lisa, names, ["A", "B", "C", "D"])
+    assert t["Nr."].tolist() == ["A", "B", "C", "D"] and t.loc[0, "p"] == "0,010" and t.loc[3, "p"] == "–"
+    props = overlays.lisa_properties({i: {"id": i, "fill": [0, 0, 0, 255]} for i in names}, lisa)
+    assert props["D"]["lisa"] == overlays.NO_VALUE and props["A"]["fill"][:3] == [178, 24, 43]
