@@ -80,8 +80,11 @@ def declutter(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, priori
 
 
 def placed_labels(positions: list[tuple[float, float]], texts: list[str], priority, zoom: float,
-                  size: float) -> np.ndarray:
-    """Indices (ascending) of the labels printed at ``zoom``; empty texts are never printed."""
+                  size: float, obstacles: list[tuple[float, float, str, float, float]] = ()) -> np.ndarray:
+    """Indices (ascending) of the labels printed at ``zoom``; empty texts are never printed.
+
+    ``obstacles``: labels that are always printed (e.g. the axis name): (lon, lat, text, size, pixel offset y);
+    area labels must not collide with them."""
     pos = np.asarray(positions, dtype=float).reshape(-1, 2)
     has_text = np.fromiter((bool(t and t.strip()) for t in texts), dtype=bool, count=len(texts))
     idx = np.nonzero(has_text & np.isfinite(pos).all(axis=1))[0]
@@ -89,5 +92,13 @@ def placed_labels(positions: list[tuple[float, float]], texts: list[str], priori
         return idx
     x, y = to_pixels(pos[idx, 0], pos[idx, 1], zoom)
     w, h = text_boxes([texts[i] for i in idx], size)
-    keep = declutter(x, y, w, h, np.asarray(priority, dtype=float)[idx])
-    return idx[keep]
+    prio = np.asarray(priority, dtype=float)[idx]
+    if len(obstacles):
+        ox, oy = to_pixels([o[0] for o in obstacles], [o[1] for o in obstacles], zoom)
+        oy = oy + np.array([o[4] for o in obstacles], dtype=float)
+        ow = np.array([text_boxes([o[2]], o[3])[0][0] + 4 for o in obstacles])  # bold, wider padding
+        oh = np.array([text_boxes([o[2]], o[3])[1][0] + 2 for o in obstacles])
+        x, y, w, h = np.concatenate([ox, x]), np.concatenate([oy, y]), np.concatenate([ow, w]), np.concatenate([oh, h])
+        prio = np.concatenate([np.full(len(obstacles), np.inf), prio])
+        return idx[declutter(x, y, w, h, prio)[len(obstacles):]]
+    return idx[declutter(x, y, w, h, prio)]

@@ -40,6 +40,7 @@ AXIS_COLOR = [200, 0, 90, 255]
 CORRIDOR_COLOR = [230, 97, 0]
 SELECTED_COLOR = [0, 0, 0, 255]
 LABEL_SIZE = 12
+AXIS_LABEL_OFFSET = -16  # px: the axis name sits above its line
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 CARTO_LIGHT = "https://basemaps.cartocdn.com/gl/positron-gl-style/style.json"
 TOOLTIP_HTML = (
@@ -265,7 +266,9 @@ def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: s
         layers += _selected_layers(payload, selected)
     shown = payload.ids if only is None else [i for i in payload.ids if i in only]
     if labels is None or labels:
-        layers.append(_label_layer(payload, area_props, shown, zoom, label_size or LABEL_SIZE))
+        axis_size = (label_size or LABEL_SIZE) + 4
+        obstacles = [(a["label"][0], a["label"][1], n, axis_size, AXIS_LABEL_OFFSET) for n, a in axes.items()]
+        layers.append(_label_layer(payload, area_props, shown, zoom, label_size or LABEL_SIZE, obstacles))
     if axes:
         layers.append(_axis_label_layer(axes, (label_size or LABEL_SIZE) + 4))
     return CompactDeck(
@@ -341,7 +344,7 @@ def _selected_layers(payload: GeometryPayload, selected: str) -> list[pdk.Layer]
 
 
 def _label_layer(payload: GeometryPayload, area_props: dict[str, dict], shown: list[str], zoom: float,
-                 size: int = LABEL_SIZE) -> pdk.Layer:
+                 size: int = LABEL_SIZE, obstacles: list = ()) -> pdk.Layer:
     """Area names that fit at the opening zoom: decluttered, larger areas first (:mod:`quartier.areas.labels`);
     the rest show on hover. deck.gl's CollisionFilterExtension additionally hides labels that would collide
     after the user zooms out."""
@@ -349,9 +352,13 @@ def _label_layer(payload: GeometryPayload, area_props: dict[str, dict], shown: l
     texts = [area_props[i].get("label", names[i]) if i in area_props else names[i] for i in shown]
     prio = [area_props[i].get("label_prio", payload.area_km2.get(i, 0.0)) if i in area_props
             else payload.area_km2.get(i, 0.0) for i in shown]
-    keep = area_labels.placed_labels([payload.centroids[i] for i in shown], texts, prio, zoom, size)
+    keep = area_labels.placed_labels([payload.centroids[i] for i in shown], texts, prio, zoom, size, obstacles)
+    # deck.gl's collision priorities must lie in [-1000, 1000]: the rank among the placed labels, first = 1000
+    ranked = sorted(keep.tolist(), key=lambda k: -float(prio[k]))
+    step = 2000.0 / max(len(ranked), 1)
+    rank_prio = {k: round(1000.0 - n * step, 2) for n, k in enumerate(ranked)}
     text = [{"position": [round(c, 5) for c in payload.centroids[shown[k]]], "text": texts[k],
-             "prio": round(float(prio[k]), 3)} for k in keep.tolist()]
+             "prio": rank_prio[k]} for k in keep.tolist()]
     return pdk.Layer("TextLayer", id=LAYER_LABELS, data=text, pickable=False, get_position="position",
                      get_text="text", get_size=size, size_units=pdk.types.String("pixels"), get_color=[20, 20, 20, 255],
                      background=True, get_background_color=[255, 255, 255, 210], background_padding=[3, 1],
@@ -368,7 +375,7 @@ def _axis_label_layer(axes: dict, size: int = LABEL_SIZE + 4) -> pdk.Layer:
                      size_units=pdk.types.String("pixels"), get_color=[255, 255, 255, 255], background=True,
                      get_background_color=AXIS_COLOR, background_padding=[5, 2],
                      character_set=pdk.types.String("auto"), font_weight=pdk.types.String("bold"),
-                     font_family=pdk.types.String(FONT), get_pixel_offset=[0, -16])
+                     font_family=pdk.types.String(FONT), get_pixel_offset=[0, AXIS_LABEL_OFFSET])
 
 
 def deck_json_size(deck: pdk.Deck) -> int:

@@ -109,7 +109,7 @@ LISA_COLORS = {
     "niedrig, Nachbarn hoch": [146, 197, 222],
     "Cold Spot (niedrig, Nachbarn niedrig)": [33, 102, 172],
     "nicht signifikant": [236, 236, 236],
-    "ohne Nachbarn": [255, 255, 255],
+    "ohne Nachbarn": [250, 240, 190],
     "ohne verwendbaren Wert": [190, 190, 190],
 }
 NO_VALUE = "ohne verwendbaren Wert"

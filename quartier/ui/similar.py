@@ -78,8 +78,11 @@ def _map(stamp: int, looking: Actor, sozialraum_id: str, k: int):
         return None
     pl = payload()
     props = map_props(pl, sozialraum_id, res)
-    return layers.build_deck(pl, props, selected=sozialraum_id, similar=[r["id"] for r in res["aehnliche"]],
-                             view=layers.view_for_bounds(pl.bounds, 700, 420), tooltip_html=SIMILAR_TOOLTIP).freeze()
+    ids = [sozialraum_id] + [r["id"] for r in res["aehnliche"]]
+    b = [pl.area_bounds[i] for i in ids if i in pl.area_bounds]
+    bounds = (min(x[0] for x in b), min(x[1] for x in b), max(x[2] for x in b), max(x[3] for x in b)) if b else pl.bounds
+    return layers.build_deck(pl, props, selected=sozialraum_id, similar=ids[1:], tooltip_html=SIMILAR_TOOLTIP,
+                             view=layers.view_for_bounds(bounds, 900, 420, padding=0.1)).freeze()
 
 
 def table(res: dict, labels: dict[str, str], actor: Actor) -> pd.DataFrame:

@@ -123,6 +123,9 @@ def test_mein_bezirk_and_handlungsbedarf_labels_do_not_pile_up(run_page):
     for page in ("views/mein_bezirk.py", "views/handlungsbedarf.py"):
         at = run_page(page, session=ADMIN_SESSION)
         assert not at.exception, (page, [e.value for e in at.exception])
+        if page.endswith("handlungsbedarf.py"):  # ranked labels go first
+            texts = [d["text"] for d in _layer(_decks(at)[0], layers.LAYER_LABELS)["data"]]
+            assert any(t.startswith("1. ") for t in texts) and any(t.startswith("2. ") for t in texts), texts
         for spec in _decks(at):
             lab = _layer(spec, layers.LAYER_LABELS)
             data = lab["data"]

@@ -174,3 +174,20 @@ def test_lisa_text_alternative_and_table():
     assert t["Nr."].tolist() == ["A", "B", "C", "D"] and t.loc[0, "p"] == "0,010" and t.loc[3, "p"] == "–"
     props = overlays.lisa_properties({i: {"id": i, "fill": [0, 0, 0, 255]} for i in names}, lisa)
     assert props["D"]["lisa"] == overlays.NO_VALUE and props["A"]["fill"][:3] == [178, 24, 43]
+
+
+def test_area_labels_keep_clear_of_the_axis_name():
+    pos = [(7.47, 51.36), (7.52, 51.38)]
+    texts = ["Wehringhausen", "Haspe"]
+    free = labels.placed_labels(pos, texts, [1.0, 2.0], zoom=12, size=12)
+    blocked = labels.placed_labels(pos, texts, [1.0, 2.0], zoom=12, size=12, obstacles=[(7.47, 51.36, "B 7", 16, 0)])
+    assert free.tolist() == [0, 1] and blocked.tolist() == [1]
+
+
+def test_collision_priorities_stay_in_deck_gl_range(payload):
+    props = {i: {"id": i, "name": n, "fill": [0, 0, 0, 255], "label": n, "label_prio": 1e9 if i == "M04" else 5.0}
+             for i, n in payload.names.items()}
+    spec = json.loads(layers.build_deck(payload, props, view=layers.view_for_bounds(payload.bounds, 2000, 1800)).to_json())
+    data = next(la for la in spec["layers"] if la["id"] == layers.LAYER_LABELS)["data"]
+    assert all(-1000 <= d["prio"] <= 1000 for d in data)
+    assert max(data, key=lambda d: d["prio"])["text"] == payload.names["M04"]
