@@ -36,9 +36,11 @@ def to_pixels(lon, lat, zoom: float) -> tuple[np.ndarray, np.ndarray]:
 
 def text_boxes(texts: list[str], size: float) -> tuple[np.ndarray, np.ndarray]:
     """Estimated (width, height) in px of each label's box (multi-line texts: longest line × number of lines)."""
-    lines = [t.split("\n") for t in texts]
-    chars = np.fromiter((max(len(s) for s in ls) for ls in lines), dtype=float, count=len(lines))
-    n_lines = np.fromiter((len(ls) for ls in lines), dtype=float, count=len(lines))
+    chars = np.fromiter((len(t) for t in texts), dtype=float, count=len(texts))
+    n_lines = np.ones(len(texts))
+    for k in (k for k, t in enumerate(texts) if "\n" in t):  # few: split only these
+        parts = texts[k].split("\n")
+        chars[k], n_lines[k] = max(len(s) for s in parts), len(parts)
     w = chars * size * CHAR_WIDTH + 2 * PADDING[0]
     h = n_lines * size * LINE_HEIGHT + 2 * PADDING[1]
     return w, h

@@ -43,9 +43,11 @@ LABEL_SIZE = 12
 AXIS_LABEL_OFFSET = -16  # px: the axis name sits above its line
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 CARTO_LIGHT = "https://basemaps.cartocdn.com/gl/positron-gl-style/style.json"
+KI_NOTE = "Klammer (wo berechenbar): 95-%-Konfidenzintervall"
 TOOLTIP_HTML = (
-    "<b>{name}</b><br/>Stadtbezirk: {bezirk}<br/>%s: <b>{wert_ki}</b><br/>"
+    "<b>{name}</b><br/>Stadtbezirk: {bezirk}<br/>%s: <b>{wert_text}</b>{ki}<br/>"
     "Zähler/Nenner: {bruch}<br/>Rang: {rang}<br/>Veränderung zum Vorjahr: {veraenderung}<br/>{hinweis}"
+    "<br/><small>" + KI_NOTE.replace("%", "%%") + "</small>"
 )
 
 

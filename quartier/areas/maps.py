@@ -87,17 +87,20 @@ def _change_texts(values: np.ndarray, unit: str | None, decimals: int) -> list[s
             for t, v in zip(texts, values)]
 
 
-KI_NOTE = "in Klammern: 95-%-Konfidenzintervall"
-
 
 def _interval_texts(frame: pd.DataFrame, unit: str | None, decimals: int) -> list[str]:
     """' (9,8–15,5)' per row (empty without interval), as :func:`quartier.values.uncertainty.text` writes it."""
     if "ki_unten" not in frame:
         return [""] * len(frame)
     d = 0 if units.is_count(unit) else decimals
-    lo = _num_texts(frame["ki_unten"].to_numpy(dtype=float), d)
-    hi = _num_texts(frame["ki_oben"].to_numpy(dtype=float), d)
-    return ["" if a == fmt.NOTHING or b == fmt.NOTHING else f" ({a}–{b})" for a, b in zip(lo, hi)]
+    lo, hi = frame["ki_unten"].to_numpy(dtype=float), frame["ki_oben"].to_numpy(dtype=float)
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    out = [""] * len(frame)
+    # interval bounds are never negative, so no "-0,0" can arise: format only the rows with an interval
+    spec = f"{{:,.{d}f}}"
+    for k, a, b in zip(np.nonzero(ok)[0].tolist(), lo[ok].tolist(), hi[ok].tolist()):
+        out[k] = f" ({spec.format(a).translate(_DE)}–{spec.format(b).translate(_DE)})"
+    return out
 
 
 def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: str, unit: str | None,
@@ -135,8 +138,6 @@ def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: st
             hint.append(f"kleine Basis (Nenner {den_t[i]}): Wert mit Vorsicht lesen")
         if corridor_ids is not None and ids[i] in corridor_ids:
             hint.append("im Korridor")
-        if ki_t[i] and not hidden[i]:
-            hint.append(KI_NOTE)
         if np.isfinite(den[i]):
             z = fmt.SUPPRESSED if hidden[i] or not np.isfinite(num[i]) else num_t[i]
             bruch = f"{z} / {den_t[i]}"
@@ -147,7 +148,7 @@ def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: st
             "name": names[i],
             "bezirk": bez[i],
             "wert_text": fmt.SUPPRESSED if hidden[i] else wert_t[i],
-            "wert_ki": fmt.SUPPRESSED if hidden[i] else wert_t[i] + ki_t[i],
+            "ki": "" if hidden[i] else ki_t[i],
             "bruch": bruch,
             "rang": f"{int(rang[i])} von {n_ranked}" if np.isfinite(rang[i]) else fmt.NOTHING,
             "veraenderung": change_t[i],

@@ -32,12 +32,11 @@ def test_karte_tooltip_has_interval_and_corridor_is_hatched(run_page):
     at = run_page(KARTE, session=ADMIN_SESSION)
     assert not at.exception, [e.value for e in at.exception]
     spec = _decks(at)[0]
-    assert "{wert_ki}" in spec["tooltip"]["html"]
+    assert "{wert_text}</b>{ki}" in spec["tooltip"]["html"] and "Konfidenzintervall" in spec["tooltip"]["html"]
     feats = _layer(spec, layers.LAYER_AREAS)["data"]["features"]
     wh = next(f["properties"] for f in feats if f["properties"]["id"] == "M04")
     # "40,3 % (38,5–42,1)": value and 95 % interval in German
-    assert wh["wert_ki"].startswith(wh["wert_text"] + " (") and "–" in wh["wert_ki"] and wh["wert_ki"].endswith(")")
-    assert "Konfidenzintervall" in wh["hinweis"]
+    assert wh["wert_text"].endswith(" %") and wh["ki"].startswith(" (") and "–" in wh["ki"] and wh["ki"].endswith(")")
     table = at.dataframe[-1].value
     assert {"ki_unten", "ki_oben"} <= set(table.columns)
     ok = table["ki_unten"].notna()
@@ -62,7 +61,7 @@ def test_viewer_tooltip_intervals_come_from_protected_values(run_page):
     for f in feats:
         p = f["properties"]
         if p["id"] in hidden:
-            assert p["wert_ki"] == p["wert_text"] and "(" not in p["wert_ki"]  # no interval for a protected value
+            assert p["ki"] == ""  # no interval for a protected value
             assert p["bruch"].split(" / ")[0] == p["wert_text"]  # numerator not shown either
 
 

@@ -153,11 +153,12 @@ def test_tooltip_interval_texts_equal_the_core_formatter():
     props = maps.area_properties(frame, classes.classify(frame["wert"], "%", "higher"), "Quote", "%")
     for sid in ("A", "B"):
         r = frame[frame["sozialraum_id"] == sid].iloc[0]
-        assert props[sid]["wert_ki"] == uncertainty.text(r["wert"], r["ki_unten"], r["ki_oben"], "%", 1)
-    assert props["A"]["wert_ki"] == "12,4 % (10,5–14,6)"
-    assert maps.KI_NOTE in props["A"]["hinweis"]
-    assert props["C"]["wert_ki"] == props["C"]["wert_text"] and maps.KI_NOTE not in props["C"]["hinweis"]
-    assert "(" not in props["D"]["wert_ki"] and np.isnan(frame.loc[3, "ki_unten"])  # protected: no interval
+        assert props[sid]["wert_text"] + props[sid]["ki"] == uncertainty.text(r["wert"], r["ki_unten"], r["ki_oben"], "%", 1)
+    assert props["A"]["wert_text"] + props["A"]["ki"] == "12,4 % (10,5–14,6)"
+    assert props["C"]["ki"] == "" and props["D"]["ki"] == ""  # no value; protected: no interval
+    assert np.isnan(frame.loc[3, "ki_unten"])
+    html = layers.tooltip_html("Quote")
+    assert "<b>{wert_text}</b>{ki}" in html and "95-%-Konfidenzintervall" in html
 
 
 def test_lisa_text_alternative_and_table():
