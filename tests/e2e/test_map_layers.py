@@ -98,3 +98,19 @@ def test_interval_tooltip_and_lisa_layer_render(page, server):
     assert after != before or _near(before, overlays.LISA_COLORS[category])
     assert axe_violations(pg) == []
     screenshot(pg, "karte_lisa")
+
+
+def test_steckbrief_similar_areas_map_renders_without_axe_findings(page, server):
+    pg = page
+    open_page(pg, server, "sozialraeume?sr=M04")
+    assert_no_exception(pg)
+    main = pg.locator('[data-testid="stMain"]')
+    expect(main).to_contain_text("Vergleichbare Sozialräume", timeout=30_000)
+    chart = pg.locator('[data-testid="stDeckGlJsonChart"]').last
+    chart.scroll_into_view_if_needed(timeout=30_000)
+    canvas = chart.locator("canvas").first
+    canvas.wait_for(state="visible", timeout=30_000)
+    canvas.evaluate(SETTLED_JS)
+    expect(main).to_contain_text("hellblau mit blauer Umrandung")
+    assert axe_violations(pg) == []
+    screenshot(pg, "steckbrief_aehnliche")
