@@ -72,6 +72,9 @@ def _register_versorgung(sub, common) -> None:
     _supply_options(pv)
     pv.add_argument("--anzahl", type=int, required=True, metavar="N", help="Zahl der vorzuschlagenden Standorte")
     pv.add_argument("--jahr", type=int, metavar="JAHR", help="Jahr (Standard: das neueste der Zielgruppe)")
+    pv.add_argument("--standorte", metavar="DATEI", help="Standortliste der Stadt (.xlsx/.csv mit Breitengrad/Längengrad "
+                                                          "oder Rechtswert/Hochwert, oder GeoJSON-Punkte) statt eines "
+                                                          "Rasters von Kandidaten in der Stadt")
     pv.set_defaults(func=cmd_suggest)
     p.set_defaults(func=cmd_supply)
 
@@ -272,7 +275,8 @@ def cmd_supply(args) -> int:
 
 
 def cmd_suggest(args) -> int:
-    from quartier.offers import locate
+    from quartier.offers import catalogue, locate, sites
+    from quartier.uploads import FileRejected
 
     if not args.kategorie:
         raise UsageError("Bitte --kategorie NAME angeben.")
@@ -280,19 +284,32 @@ def cmd_suggest(args) -> int:
         raise UsageError("--anzahl muss mindestens 1 sein.")
     con = db.connect(args.db)
     actor = access.cli_actor(default_user())
+    candidates = None
+    if args.standorte:
+        try:
+            candidates = [(s["lon"], s["lat"]) for s in sites.read_sites(con, args.standorte)]
+        except sites.SiteError as exc:
+            for p in exc.problems:
+                say(f"  Fehler: {p}")
+            say(f"{args.standorte}: Standortliste abgelehnt ({len(exc.problems)} Fehler); nichts berechnet.")
+            return EXIT_REJECTED
+        except (FileRejected, QuartierError) as exc:
+            raise UsageError(f"{args.standorte}: {exc}") from exc
     try:
         year = _year(con, args)
-        res = locate.suggest(con, args.kategorie, args.anzahl, args.radius, year, _need(con, year, actor), actor=actor)
+        res = locate.suggest(con, args.kategorie, args.anzahl, args.radius, year, _need(con, year, actor),
+                             candidates=candidates, actor=actor)
     except QuartierError as exc:
         raise UsageError(str(exc)) from exc
     if args.json:
         emit_json(res)
         return EXIT_OK
     names = dict(con.cursor().execute("SELECT id, name FROM sozialraum").fetchall())
-    from quartier.offers import catalogue
-
     radius = args.radius or catalogue.category(con, args.kategorie)["radius_m"]
+    netz = bool(con.cursor().execute("SELECT count(*) FROM angebot_netz").fetchone()[0])
     say(locate.explain(res, args.kategorie, radius, names))
+    say(f"Entfernung {'entlang des Fußwegenetzes' if netz else 'in Luftlinie'}; Kandidaten: "
+        f"{f'{len(candidates)} Standorte aus {args.standorte}' if candidates else 'Raster in der Stadt'}.")
     for v in res["vorschlaege"]:
         say(f"  {v['lat']:.5f}, {v['lon']:.5f} (Breite, Länge) in {names.get(v['sozialraum'], v['sozialraum'])}: "
             f"+{v['neu_erreicht']:.0f}")
