@@ -6,7 +6,7 @@ import dataclasses
 import json
 import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -189,10 +189,11 @@ def save_scenario(con: db.Con, name: str, kategorie: str, planned: list[dict], *
         raise OfferError("Bitte einen Namen für das Szenario angeben.")
     payload = json.dumps([{k: p.get(k) for k in ("lon", "lat", "plaetze", "name")} for p in planned], ensure_ascii=False)
     with db.transaction(con) as cur:
-        cur.execute("INSERT INTO angebot_szenario (name, kategorie, angebote, gespeichert_von) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (name) DO UPDATE SET kategorie = excluded.kategorie, angebote = excluded.angebote,"
-                    " gespeichert_von = excluded.gespeichert_von, gespeichert_am = current_timestamp",
-                    [name, kategorie, payload, actor.name])
+        cur.execute("INSERT INTO angebot_szenario (name, kategorie, angebote, gespeichert_von, gespeichert_am)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET kategorie = excluded.kategorie,"
+                    " angebote = excluded.angebote, gespeichert_von = excluded.gespeichert_von,"
+                    " gespeichert_am = excluded.gespeichert_am",
+                    [name, kategorie, payload, actor.name, datetime.now()])
         db.audit(cur, actor.name, "angebot_szenario_speichern", name, payload)
 
 
