@@ -23,7 +23,11 @@ def _md(at) -> str:
 def test_page_shows_offers_reach_table_and_text(run_page):
     at = run_page(PAGE, actor=GUEST)
     assert not at.exception, [e.value for e in at.exception]
-    ids = [la["id"] for la in _deck(at)["layers"]]
+    layers = _deck(at)["layers"]
+    ids = [la["id"] for la in layers]
+    # literal strings, not accessor expressions ("@@=pixels" drew every point over the whole map: a dark map)
+    assert {la.get("radiusUnits") for la in layers if "radiusUnits" in la} == {"pixels"}
+    assert {la.get("characterSet") for la in layers if "characterSet" in la} == {"auto"}
     assert ui.LAYER_OFFERS in ids and ui.LAYER_REACH in ids and ui.LAYER_GRID in ids
     md = _md(at)
     assert "Beschreibung der Karte." in md and "in Luftlinie" in md
