@@ -133,6 +133,8 @@ def edit_section(kat: str, cats: list[str], actor) -> None:
 
 def scenario_section(kat: str, planned: list[dict], actor) -> None:
     """Saved scenarios of the category: load one as the planned offers (replacing them), or delete one (staff)."""
+    if msg := st.session_state.pop("ang_szenario_msg", None):
+        st.success(msg)
     saved = store.scenarios(get_con(), kat)
     if not saved:
         st.caption(f"Für „{kat}“ ist noch kein Szenario gespeichert.")
@@ -162,5 +164,3 @@ def scenario_section(kat: str, planned: list[dict], actor) -> None:
         else:
             st.session_state["ang_szenario_msg"] = f"Szenario „{name}“ gelöscht."
             st.rerun()
-    if msg := st.session_state.pop("ang_szenario_msg", None):
-        st.success(msg)
