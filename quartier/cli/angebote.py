@@ -306,7 +306,7 @@ def cmd_suggest(args) -> int:
         return EXIT_OK
     names = dict(con.cursor().execute("SELECT id, name FROM sozialraum").fetchall())
     radius = args.radius or catalogue.category(con, args.kategorie)["radius_m"]
-    netz = bool(con.cursor().execute("SELECT count(*) FROM angebot_netz").fetchone()[0])
+    netz = bool((con.cursor().execute("SELECT count(*) FROM angebot_netz").fetchone() or [0])[0])
     say(locate.explain(res, args.kategorie, radius, names))
     say(f"Entfernung {'entlang des Fußwegenetzes' if netz else 'in Luftlinie'}; Kandidaten: "
         f"{f'{len(candidates)} Standorte aus {args.standorte}' if candidates else 'Raster in der Stadt'}.")

@@ -56,7 +56,7 @@ def save(con: db.Con, values: dict[str, Any], *, actor: Actor, angebot_id: str |
         if angebot_id is not None and old_row is None:
             raise OfferError(f"Das Angebot „{angebot_id}“ gibt es nicht.")
         before = _row_json(cur, aid) if old_row else None
-        if before is not None and old_row[0] == "aktiv" and before == _comparable(rec):
+        if old_row is not None and before is not None and old_row[0] == "aktiv" and before == _comparable(rec):
             return {"id": aid, "aktion": "unveraendert", "warnungen": warnings}
         cur.execute("DELETE FROM angebot WHERE id = ?", [aid])
         cur.execute(f"INSERT INTO angebot ({', '.join(FIELDS)}, status, geaendert_von) VALUES "  # noqa: S608 - fixed columns

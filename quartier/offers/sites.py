@@ -63,7 +63,8 @@ def read_sites(con: db.Con, path: str | Path) -> list[dict]:
     zone = settings.read_int(con, "angebote_utm_zone")
     utm = Transformer.from_crs(f"EPSG:258{zone}", "EPSG:4326", always_xy=True)
     city = city_geometry(con)
-    out, problems = [], []
+    out: list[dict] = []
+    problems: list[str] = []
     for where, v in rows:
         try:
             if v.get("lat") is not None or v.get("lon") is not None:

@@ -92,8 +92,8 @@ def edit_section(kat: str, cats: list[str], actor) -> None:
     df = store.offers(con, kat, actor=actor)
     opts = [NEW] + list(df["id"])
     label = dict(zip(df["id"], df["name"] + " (" + df["id"] + ")"))
-    sel = st.selectbox("Angebot", opts, format_func=lambda a: "neues Angebot anlegen" if a == NEW else label[a],
-                       key="ang_edit_sel")
+    sel = str(st.selectbox("Angebot", opts, format_func=lambda a: "neues Angebot anlegen" if a == NEW else label[a],
+                           key="ang_edit_sel"))
     row = {"kategorie": kat} if sel == NEW else df[df["id"] == sel].iloc[0].to_dict()
     prefix = f"ang_edit_{'neu' if sel == NEW else sel}"
     with st.form(f"{prefix}_form"):
