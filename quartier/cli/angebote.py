@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from quartier import access, db
+from quartier import format as fmt
 from quartier.cli.base import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, UsageError, default_user, emit_json, say
 from quartier.errors import QuartierError
 
@@ -265,12 +266,16 @@ def cmd_supply(args) -> int:
         return EXIT_OK
     j = res.to_json()
     s = j["stadt"]
-    say(f"{j['kategorie']} {j['jahr']}, Radius {j['radius_m']} m ({j['distanz']}), Zielgruppe {j['zielgruppe']}: "
-        f"{s['angebote']} Angebote, {s['plaetze']} Plätze, {s['plaetze_je_100']} Plätze je 100.")
+    say(f"{j['kategorie']} {j['jahr']}, Radius {fmt.number(j['radius_m'], 0)} m ({j['distanz']}), Zielgruppe "
+        f"{j['zielgruppe']}: {fmt.integer(s['angebote'])} Angebote, {fmt.integer(s['plaetze'])} Plätze, "
+        f"{fmt.number(s['plaetze_je_100'])} Plätze je 100." + (f" Hinweis: {res.stadt['hinweis']}." if res.stadt.get("hinweis") else ""))
+    for b in (res.bezirke.to_dict("records") if res.bezirke is not None else []):
+        say(f"  Stadtbezirk {b['bezirk']}: {fmt.integer(b['angebote'])} Angebote, {fmt.integer(b['plaetze'])} Plätze, "
+            f"{fmt.number(b['plaetze_je_100'])} je 100" + (f" ({b['hinweis']})" if b["hinweis"] else ""))
     for r in j["sozialraeume"]:
-        say(f"  {r['id']:<6} {r['name'][:30]:<30} {r['angebote']:>3} Angebote {r['plaetze'] or 0:>6} Plätze "
-            f"{r['plaetze_je_100'] if r['plaetze_je_100'] is not None else '–':>6} je 100  "
-            f"{(r['erreichbar_anteil'] or 0) * 100:5.1f} % erreichbar  {r['bedarf_klasse'] or ''}")
+        say(f"  {r['id']:<6} {r['name'][:30]:<30} {r['angebote']:>3} Angebote {fmt.integer(r['plaetze']):>6} Plätze "
+            f"{fmt.number(r['plaetze_je_100']):>6} je 100  "
+            f"{fmt.number((r['erreichbar_anteil'] or 0) * 100, 1):>5} % erreichbar  {r['bedarf_klasse'] or ''}")
     return EXIT_OK
 
 
