@@ -217,10 +217,11 @@ with t_explain:
     sid = st.selectbox("Sozialraum", order, format_func=lambda s: f"{labels[s]} ({s})", key="hb_sr")
     st.markdown(explain.explain(res, sid, cat))
     cf = explain.contributions_frame(res, sid, cat, _hidden(stamp, method_json, int(year), view))
+    decs = indicators.decimals(cat)
     if cf["Beitrag"].notna().any():
         st.vega_lite_chart(spec=hc.contributions_chart(cf, f"Beiträge der Indikatoren – {labels[sid]}"), width="stretch")
     show = cf.assign(
-        Wert=[fmt.value(v, u, suppressed=g) for v, u, g in zip(cf["Wert"], cf["Einheit"], cf["gesperrt"])],
+        Wert=[fmt.value(v, u, decs.get(i), suppressed=g) for i, v, u, g in zip(cf["id"], cf["Wert"], cf["Einheit"], cf["gesperrt"])],
         Gewicht=cf["Gewicht"].map(lambda v: fmt.number(v, 1)),
         Beitrag=cf["Beitrag"].map(lambda v: fmt.NOTHING if pd.isna(v) else ("+" if v >= 0 else "−") + fmt.number(abs(v), 2)),
     )

@@ -102,7 +102,7 @@ with col_side:
     st.selectbox("Sozialraum", payload.ids, key="karte_sr", index=None, placeholder="Sozialraum wählen …",
                  format_func=lambda i: f"{payload.names[i]} ({i})")
     if selected is not None:
-        ui.key_figures(selected, frame, members, unit, int(year), city, payload)
+        ui.key_figures(selected, frame, members, unit, int(year), city, payload, decimals=meta["dezimalstellen"])
     else:
         st.caption("Auf der Karte einen Sozialraum anklicken oder hier auswählen.")
 
@@ -120,7 +120,7 @@ else:
     cv = ui.corridor_bundle(ind_id, int(year), axis, float(width), share_pct / 100, actor, allow)
     res, years_df = cv.result, cv.years
     st.markdown(f"**{res.sentence}**")
-    dec = classes.decimals_for(unit)
+    dec = meta["dezimalstellen"]
     m1, m2, m3 = st.columns(3)
     m1.metric(f"Im Korridor ({res.inside['count']} Sozialräume)", fmt.value(res.inside["value"], unit, dec), border=True)
     m2.metric(f"Übriges Stadtgebiet ({res.outside['count']})", fmt.value(res.outside["value"], unit, dec), border=True)

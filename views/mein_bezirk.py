@@ -6,6 +6,7 @@ import streamlit as st
 
 from quartier.access import VIEWER, Actor
 from quartier.reports import charts as report_charts
+from quartier.reports import summary as report_summary
 from quartier.reports import svgmap
 from quartier.ui import hinweise as hinweise_ui
 from quartier.ui import mein_bezirk as mb
@@ -161,7 +162,8 @@ def show_development(big: bool = False, part: int = 0) -> None:
         st.markdown(mb.html_table(table, numeric=tuple(c for c in table.columns if c != "Gebiet")), unsafe_allow_html=True)
         return
     chart = report_charts.chart_spec(sm.development, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"],
-                                     width=900 if big else 620, height=270 if big else 300, legend_orient="right")
+                                     width=900 if big else 620, height=270 if big else 300, legend_orient="right",
+                                     decimals=report_summary.decimals_of(cat, iid))
     chart = chart.configure(locale=GERMAN_LOCALE)
     if big:
         chart = chart.configure_axis(labelFontSize=20, titleFontSize=20).configure_legend(

@@ -65,8 +65,9 @@ def zeitreihen() -> None:
         unit = m["einheit"]
         st.subheader(m["name"])
         ui.definition_popover(m)
-        frame = charts.line_frame(data.values, data.refs, iid, unit, city=city)
-        chart = charts.line_chart(frame, str(m["kurzname"] or m["name"]), unit)
+        dec = fmt.decimals_for(unit, m.get("dezimalstellen"))
+        frame = charts.line_frame(data.values, data.refs, iid, unit, city=city, decimals=dec)
+        chart = charts.line_chart(frame, str(m["kurzname"] or m["name"]), unit, decimals=dec)
         ui.show_chart(chart, ui.line_summary(frame, unit))
         st.caption(f"Gestrichelt: Vergleichswerte aus der Summe der Zähler und Nenner aller Sozialräume. "
                    f"{fmt.SUPPRESSED} = gesperrt (Schutz kleiner Fallzahlen), {fmt.NOTHING} = kein Wert geliefert; "
@@ -124,12 +125,13 @@ def vergleich() -> None:
         m = meta.loc[iid]
         st.subheader(m["name"])
         ui.definition_popover(m)
-        bframe = charts.bar_frame(comp, iid, m["einheit"])
+        dec = fmt.decimals_for(m["einheit"], m.get("dezimalstellen"))
+        bframe = charts.bar_frame(comp, iid, m["einheit"], dec)
         if bframe.empty:
             st.write(f"Für {year} liegen keine Werte vor.")
             continue
-        chart = charts.bar_chart(bframe, str(m["kurzname"] or m["name"]), m["einheit"], m["richtung"], city=city)
-        ui.show_chart(chart, ui.bar_summary(bframe, m["einheit"], city))
+        chart = charts.bar_chart(bframe, str(m["kurzname"] or m["name"]), m["einheit"], m["richtung"], city=city, decimals=dec)
+        ui.show_chart(chart, ui.bar_summary(bframe, m["einheit"], city, decimals=dec))
         with st.expander(f"Tabelle und Download: {m['kurzname'] or m['name']} {year}"):
             t = bframe[["sozialraum", "wert_text", "zaehler_text", "nenner_text", "rang_text", "lieferung"]]
             t.columns = ["Sozialraum", "Wert", "Zähler", "Nenner", "Rang", "Lieferung"]

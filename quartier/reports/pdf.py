@@ -20,7 +20,7 @@ from quartier import format as fmt
 from quartier.access import Actor
 from quartier.reports.charts import chart_png, chart_spec
 from quartier.reports.scope import ReportError, Scope
-from quartier.reports.summary import Summary, definitions, summary
+from quartier.reports.summary import Summary, decimals_of, definitions, summary
 from quartier.reports.svgmap import map_data, map_png, map_text
 from quartier.values import indicators
 
@@ -255,7 +255,8 @@ def _development_section(d: _Doc) -> None:
                            "die Stadtbezirke") + " und die Gesamtstadt (gestrichelt). Gesperrte Jahre fehlen. "
              "Die Werte stehen in der Tabelle unter den Grafiken.", size=8.5)
         ids = list(dict.fromkeys(dev["indikator_id"]))
-        charts = [chart_spec(dev, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"]) for iid in ids]
+        charts = [chart_spec(dev, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"],
+                             decimals=decimals_of(cat, iid)) for iid in ids]
         if charts:
             import altair as alt
 
@@ -278,24 +279,26 @@ def _development_section(d: _Doc) -> None:
             for h in ["Indikator", "Gebiet", *[str(y) for y in yrs]]:
                 row.cell(h)
             for iid in ids:
-                d = dev[dev["indikator_id"] == iid]
+                di = dev[dev["indikator_id"] == iid]
                 arts = [focus_art] + (["Stadtbezirk"] if scope.kind == "sozialraum" else []) + \
                     (["Gesamtstadt"] if scope.kind != "stadt" else ["Stadtbezirk", "Gesamtstadt"])
                 seen = []
                 for art in dict.fromkeys(arts):
-                    for g in dict.fromkeys(d.loc[d["art"] == art, "gebiet"]):
+                    for g in dict.fromkeys(di.loc[di["art"] == art, "gebiet"]):
                         if g in seen:
                             continue
                         seen.append(g)
                         row = t.row()
                         row.cell(f"{cat.loc[iid, 'kurzname'] or cat.loc[iid, 'name']} ({cat.loc[iid, 'einheit']})")
                         row.cell(g)
-                        gd = d[d["gebiet"] == g].set_index("jahr")
-                        for y in yrs:
-                            if y not in gd.index:
-                                row.cell(fmt.NOTHING)
-                            else:
-                                row.cell(fmt.SUPPRESSED if gd.loc[y, "gesperrt"] else fmt.number(gd.loc[y, "wert"]))
+                        gd = di[di["gebiet"] == g].set_index("jahr")
+                        for y in yrs:  # the value as formatted once (indicator decimals; "–" when incomplete)
+                            row.cell(str(gd.loc[y, "wert_text"]) if y in gd.index else fmt.NOTHING)
+        incomplete = dev[dev["unvollstaendig"].astype(bool) & dev["jahr"].isin(yrs)] if "unvollstaendig" in dev else dev.iloc[:0]
+        if len(incomplete):
+            d.para(f"„{fmt.NOTHING}“ bei Stadtbezirk oder Gesamtstadt in "
+                   + ", ".join(str(y) for y in sorted(incomplete["jahr"].unique()))
+                   + ": unvollständig – nicht alle erwarteten Sozialräume geliefert, daher kein Wert.", size=8)
 
 
 def _areas_section(d: _Doc) -> None:

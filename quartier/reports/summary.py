@@ -85,6 +85,7 @@ def headline(con, scope: Scope, year: int | None = None, ids: list[str] | None =
         if v.empty:
             continue
         unit, direction = cat.loc[iid, "einheit"], cat.loc[iid, "richtung"]
+        dec = decimals_of(cat, iid)
         direction = None if pd.isna(direction) else direction
         s = series(v, scope_key(scope))
         # a city or Stadtbezirk figure: the latest year every expected Sozialraum delivered
@@ -99,26 +100,32 @@ def headline(con, scope: Scope, year: int | None = None, ids: list[str] | None =
         cw, cprot = value_at(city, y)
         row = {
             "indikator_id": iid, "name": cat.loc[iid, "name"], "kurzname": cat.loc[iid, "kurzname"] or cat.loc[iid, "name"],
-            "einheit": unit, "richtung": direction, "jahr": y, "wert": w, "gesperrt": prot, "vorjahr": pw,
+            "einheit": unit, "dezimalstellen": dec, "richtung": direction, "jahr": y, "wert": w, "gesperrt": prot, "vorjahr": pw,
             "veraenderung": change, "pfeil": arrow, "trend": word, "bewertung": judgement,
             "stadt": cw, "stadt_gesperrt": cprot,
-            "wert_text": fmt.value(w, unit, suppressed=prot),
-            "veraenderung_text": fmt.SUPPRESSED if (prot or pprot) else fmt.change(change, unit),
+            "wert_text": fmt.value(w, unit, dec, suppressed=prot),
+            "veraenderung_text": fmt.SUPPRESSED if (prot or pprot) else fmt.change(change, unit, dec),
             "trend_text": _trend_text(arrow, word, judgement, prot or pprot),
-            "stadt_text": _ref_text(city, y, cw, unit, cprot),
+            "stadt_text": _ref_text(city, y, cw, unit, cprot, dec),
         }
         if bez_ids:
             bs = series(v, (DISTRICT, scope.bezirk_id))
             bw, bprot = value_at(bs, y)
-            row.update({"bezirk": bw, "bezirk_gesperrt": bprot, "bezirk_text": _ref_text(bs, y, bw, unit, bprot)})
+            row.update({"bezirk": bw, "bezirk_gesperrt": bprot, "bezirk_text": _ref_text(bs, y, bw, unit, bprot, dec)})
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _ref_text(ref: pd.DataFrame, year: int | None, w: float | None, unit: str | None, prot: bool) -> str:
+def _ref_text(ref: pd.DataFrame, year: int | None, w: float | None, unit: str | None, prot: bool,
+              dec: int | None = None) -> str:
     """A city/Stadtbezirk value as text, or "unvollständig: 5 von 23 Sozialräumen geliefert"."""
     cov = coverage_at(ref, year)
-    return coverage.text(*cov) if cov else fmt.value(w, unit, suppressed=prot)
+    return coverage.text(*cov) if cov else fmt.value(w, unit, dec, suppressed=prot)
+
+
+def decimals_of(cat: pd.DataFrame, iid: str) -> int:
+    """The decimals of indicator ``iid`` (``cat`` indexed by id): catalogue ``dezimalstellen``, else by unit."""
+    return fmt.decimals_for(cat.loc[iid, "einheit"], cat.loc[iid, "dezimalstellen"] if "dezimalstellen" in cat.columns else None)
 
 
 def _trend_text(arrow: str, word: str, judgement: str | None, protected: bool) -> str:
@@ -170,7 +177,7 @@ def need_ranking(con, scope: Scope, year: int | None = None,
     mine = v[v["sozialraum_id"].isin(ids)].merge(ranked[["sozialraum_id", "rang_stadt"]], on="sozialraum_id", how="left")
     mine = mine.sort_values(["rang_stadt", "sozialraum_id"], na_position="last").reset_index(drop=True)
     mine["rang"] = [i + 1 if not pd.isna(r) else None for i, r in enumerate(mine["rang_stadt"])]
-    mine["wert_text"] = [fmt.value(w, unit, suppressed=g) for w, g in zip(mine["wert"], mine["gesperrt"])]
+    mine["wert_text"] = [fmt.value(w, unit, decimals_of(cat, iid), suppressed=g) for w, g in zip(mine["wert"], mine["gesperrt"])]
     mine["rang_stadt_text"] = [f"{int(r)} von {n_city}" if not pd.isna(r) else "nicht gereiht" for r in mine["rang_stadt"]]
     mine["jahr"] = y
     note = (f"Rangfolge nach „{cat.loc[iid, 'name']}“ {y} ({indicators.DIRECTION_LABEL.get(direction)}); "
@@ -240,14 +247,18 @@ def development(con, scope: Scope, ids: list[str] | None = None, with_areas: boo
         v = vals[vals["indikator_id"] == iid]
         if v.empty:
             continue
-        unit = cat.loc[iid, "einheit"]
+        unit, dec = cat.loc[iid, "einheit"], decimals_of(cat, iid)
 
-        def add(s, name, art, iid=iid, unit=unit):
+        def add(s, name, art, iid=iid, unit=unit, dec=dec):
             if s.empty:
                 return
             f = s[["jahr", "wert", "gesperrt"]].copy()
             f["indikator_id"], f["gebiet"], f["art"] = iid, name, art
-            f["wert_text"] = [fmt.value(w, unit, suppressed=g) for w, g in zip(f["wert"], f["gesperrt"])]
+            # an incomplete delivery year of a Stadtbezirk or the city: no value ("–"), marked
+            f["unvollstaendig"] = ((s["gebiete_geliefert"] < s["gebiete_gesamt"]).fillna(False).to_numpy(dtype=bool)
+                                   if "gebiete_gesamt" in s.columns else False)
+            f["wert_text"] = [fmt.NOTHING if inc else fmt.value(w, unit, dec, suppressed=g)
+                              for w, g, inc in zip(f["wert"], f["gesperrt"], f["unvollstaendig"])]
             frames.append(f)
 
         if scope.kind == "sozialraum":
@@ -271,10 +282,10 @@ def development(con, scope: Scope, ids: list[str] | None = None, with_areas: boo
                 add(series(v, (DISTRICT, b["id"])), f"Bezirk {b['name']}", "Stadtbezirk")
         add(series(v, (CITY, None)), "Gesamtstadt", "Gesamtstadt")
     if not frames:
-        return pd.DataFrame(columns=["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text"])
+        return pd.DataFrame(columns=["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text", "unvollstaendig"])
     out = pd.concat(frames, ignore_index=True)
     out["jahr"] = out["jahr"].astype(int)
-    return out[["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text"]]
+    return out[["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text", "unvollstaendig"]]
 
 
 def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None = None,
@@ -303,7 +314,7 @@ def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None
         texts = []
         for _sid, _name, members in groups:
             w, prot = value_at(series(v, members), y)
-            texts.append(fmt.value(w, unit, suppressed=prot))
+            texts.append(fmt.value(w, unit, decimals_of(cat, iid), suppressed=prot))
         out[iid] = texts
         out[f"jahr_{iid}"] = y
     return out
