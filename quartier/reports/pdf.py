@@ -47,6 +47,23 @@ def _glyphs(font_path: Path) -> set[int]:
     return set(TTFont(str(font_path), lazy=True).getBestCmap())
 
 
+ZWSP = "\u200b"   # zero width space: fpdf2 may break a line there (and drops it at the break)
+_AFTER_HYPHEN = re.compile(r"([-/\u2010\u2013])(?=[^\s\-/])")
+
+
+def break_points(text: str, fits) -> str:
+    """``text`` with a break opportunity after every hyphen (and slash) of a word that does not fit its cell
+    (``fits(word)`` False): fpdf2 breaks lines only at spaces and would cut such a word anywhere
+    ("Eckesey-S|üd"); with the opportunity it breaks after the hyphen ("Eckesey-|Süd"). Words that fit
+    stay untouched, so copied text and searches see no extra character."""
+    if not text or ("-" not in text and "/" not in text and "\u2010" not in text and "\u2013" not in text):
+        return text
+    out = []
+    for line in text.split("\n"):
+        out.append(" ".join(w if fits(w) else _AFTER_HYPHEN.sub(lambda m: m.group(1) + ZWSP, w) for w in line.split(" ")))
+    return "\n".join(out)
+
+
 def _status_text(df: pd.DataFrame) -> list[str]:
     out = []
     for r in df.to_dict("records"):
@@ -98,6 +115,12 @@ def _new_pdf(sm: Summary, title: str, footer_left: str, internal: bool, regular:
     from fpdf import FPDF
 
     class Report(FPDF):
+        def multi_cell(self, w, h=None, text="", *args, **kwargs):
+            """Table cells and paragraphs wrap at spaces and hyphens, never inside a word (:func:`break_points`)."""
+            room = (w or (self.w - self.r_margin - self.x)) - 2 * self.c_margin - 1.0
+            text = break_points(str(text), lambda word: self.get_string_width(word) <= room)
+            return super().multi_cell(w, h, text, *args, **kwargs)
+
         def header(self):
             if sm.demo:
                 self.set_font("DejaVu", "B", 9)
