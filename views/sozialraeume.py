@@ -9,6 +9,7 @@ from quartier.ui.common import attribution, city_name
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.ui.text import md
+from quartier.ui.widgets import set_shared_bezirk
 from quartier.values import charts, series
 
 page_header(
@@ -41,7 +42,8 @@ bezirk = None
 if mode == ui.MODE_DISTRICT and len(bez):
     if st.session_state.get(ui.K_BEZ) not in bez_label:
         st.session_state[ui.K_BEZ] = bez["id"].iloc[0]
-    bezirk = c2.selectbox("Stadtbezirk", list(bez["id"]), format_func=lambda b: bez_label.get(b, b), key=ui.K_BEZ)
+    bezirk = c2.selectbox("Stadtbezirk", list(bez["id"]), format_func=lambda b: bez_label.get(b, b), key=ui.K_BEZ,
+                          on_change=lambda: set_shared_bezirk(st.session_state[ui.K_BEZ]))  # shared with the other pages
     srs = list(areas.loc[areas["bezirk_id"] == bezirk, "id"])
 else:
     srs = c2.multiselect("Sozialräume", list(areas["id"]), format_func=lambda s: area_label.get(s, s), key=ui.K_SR,

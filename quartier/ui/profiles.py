@@ -14,6 +14,7 @@ from quartier.actions import store
 from quartier.actions.model import STATUS_BY_NAME
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.text import md
+from quartier.ui.widgets import set_shared_bezirk, shared_bezirk
 from quartier.values import charts, indicators, series, uncertainty
 
 VIEWS = ["Zeitreihen", "Steckbrief", "Vergleich"]
@@ -107,17 +108,23 @@ def restore_from_url() -> list[str]:
     shared = st.session_state.get("sel_indikator")
     sel = series.resolve_selection(get_con(), sr=qp.get_all("sr"), ind=qp.get_all("ind"), bezirk=qp.get_all("bezirk"),
                                    default_indicators=([shared] if shared else []) + _default_indicators())
-    st.session_state[K_MODE] = MODE_DISTRICT if sel.bezirk else MODE_AREAS
-    if sel.bezirk:
-        st.session_state[K_BEZ] = sel.bezirk
-    st.session_state[K_SR] = sel.sozialraeume if not sel.bezirk else []
+    bezirk, chosen = sel.bezirk, list(sel.sozialraeume)
+    if bezirk:
+        set_shared_bezirk(bezirk)  # a link wins over the district chosen on another page
+    elif not qp.get_all("sr") and shared_bezirk() in set(bezirke()["id"]):
+        bezirk = shared_bezirk()  # no areas in the address: the district chosen on another page
+        chosen = list(areas().loc[areas()["bezirk_id"] == bezirk, "id"])
+    st.session_state[K_MODE] = MODE_DISTRICT if bezirk else MODE_AREAS
+    if bezirk:
+        st.session_state[K_BEZ] = bezirk
+    st.session_state[K_SR] = chosen if not bezirk else []
     st.session_state[K_IND] = sel.indikatoren
     view = VIEW_SLUGS.get(str(qp.get("ansicht", "")).lower())
     if view is None:
-        view = "Steckbrief" if len(sel.sozialraeume) == 1 else "Zeitreihen"
+        view = "Steckbrief" if len(chosen) == 1 else "Zeitreihen"
     st.session_state[K_VIEW] = view
-    if len(sel.sozialraeume) >= 1:
-        st.session_state[K_PROFILE] = sel.sozialraeume[0]
+    if len(chosen) >= 1:
+        st.session_state[K_PROFILE] = chosen[0]
     st.session_state[K_URL] = key
     return sel.unbekannt
 
