@@ -83,8 +83,8 @@ def test_incomplete_year_is_not_ranked(run_page, app_db, tmp_path):
     import_partial(app_db, tmp_path)
     con = db.connect(app_db)
     try:
-        from quartier.need import method as index_method
         from quartier.demo import hagen
+        from quartier.need import method as index_method
 
         ids = index_method.get_method(con, hagen.DEMO_METHOD_NAME).indicator_ids
         gaps = compute.incomplete_years(con, ids, compute.years_available(con, ids))

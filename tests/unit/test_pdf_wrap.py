@@ -3,7 +3,6 @@ table shows "–" for an incomplete year."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 
 from quartier import db
