@@ -89,17 +89,7 @@ def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
                 row[CATALOGUE_COLUMNS[key]] = float(txt) if txt else None
             except ValueError:
                 errors.append(f"Zeile {i}: {key} {txt!r} ist keine Zahl.")
-        places = get("dezimalstellen").replace(",", ".")
-        row["dezimalstellen"] = None
-        if places:
-            try:
-                n = float(places)
-            except ValueError:
-                n = -1.0
-            if n != int(n) or not 0 <= n <= fmt.MAX_DECIMALS:
-                errors.append(f"Zeile {i}: dezimalstellen {places!r} ist keine ganze Zahl von 0 bis {fmt.MAX_DECIMALS}.")
-            else:
-                row["dezimalstellen"] = int(n)
+        row["dezimalstellen"] = _places(get("dezimalstellen"), i, errors)
         row["aliase"] = [a.strip() for a in get("aliase").split("|") if a.strip()]
         flag = get("leitindikator").lower()
         row["leitindikator"] = (flag in _YES) if flag else None
@@ -140,6 +130,21 @@ def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
                     )
         db.audit(cur, user, "indikatoren_laden", str(path), json.dumps({"neu": new, "aktualisiert": updated}))
     return {"new": new, "updated": updated}
+
+
+def _places(text: str, line: int, errors: list[str]) -> int | None:
+    """The catalogue field ``dezimalstellen``: empty = by unit (None), else a whole number 0..MAX_DECIMALS."""
+    if not text:
+        return None
+    try:
+        n = float(text.replace(",", "."))
+        ok = n == int(n) and 0 <= n <= fmt.MAX_DECIMALS
+    except (ValueError, OverflowError):  # not a number, "inf", "nan"
+        ok = False
+    if not ok:
+        errors.append(f"Zeile {line}: dezimalstellen {text!r} ist keine ganze Zahl von 0 bis {fmt.MAX_DECIMALS}.")
+        return None
+    return int(n)
 
 
 def catalogue(con) -> pd.DataFrame:
