@@ -198,9 +198,13 @@ def _index_ranking(con, ids, year: int | None, *, actor: Actor) -> tuple[pd.Data
         names = list(saved["name"])
         name = index_method.STANDARD_METHOD_NAME if index_method.STANDARD_METHOD_NAME in names else names[0]
         method = index_method.get_method(con, name)
-        yrs = [y for y in index_compute.years_available(con, method) if year is None or y <= int(year)]
-        if not yrs:
+        all_yrs = [y for y in index_compute.years_available(con, method) if year is None or y <= int(year)]
+        if not all_yrs:
             return None
+        # an incompletely delivered year is not ranked (as on the page Handlungsbedarf): the latest complete one
+        gaps = index_compute.incomplete_years(con, method.indicator_ids, all_yrs)
+        yrs = [y for y in all_yrs if y not in gaps] or all_yrs
+        skipped = [y for y in all_yrs if y > yrs[-1]]
         result = index_compute.compute(con, method, yrs[-1], with_robustness=False, actor=actor)
         res, protection_note = result.to_json(), index_compute.protection_note(result)
     except Exception:  # noqa: BLE001 - a broken method must not break the report; fall back to one indicator
@@ -226,6 +230,9 @@ def _index_ranking(con, ids, year: int | None, *, actor: Actor) -> tuple[pd.Data
     note = (f"Rangfolge nach dem gespeicherten Verfahren „{m['name']}“ (Version {m.get('version')}, "
             f"{'z-Werte' if m['kind'] == 'zscore' else 'Punkte'}, {len(m['indicators'])} Indikatoren) für {res['year']}: "
             "Wert = Handlungsbedarfsindex (höher = mehr Bedarf) mit Klasse. Die Herleitung zeigt die Seite „Handlungsbedarf“.")
+    if skipped:
+        note += (f" {', '.join(map(str, skipped))} {'ist' if len(skipped) == 1 else 'sind'} unvollständig geliefert "
+                 "und wird nicht gereiht.")
     if protection_note:
         note += " " + protection_note
     return out, note

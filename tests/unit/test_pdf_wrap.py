@@ -67,3 +67,17 @@ def test_development_table_incomplete_year_is_a_dash(demo_copy, tmp_path):
     assert len(inc) and set(inc["jahr"]) == {PARTIAL_YEAR} and set(inc["wert_text"]) == {"–"}
     flat = " ".join(_text(out).split())
     assert f"„–“ bei Stadtbezirk oder Gesamtstadt in {PARTIAL_YEAR}: unvollständig" in flat
+
+
+def test_report_ranking_skips_an_incomplete_year(demo_copy, tmp_path):
+    from quartier.reports import summary
+    from tests.coverage_files import PARTIAL_YEAR, import_partial
+
+    import_partial(demo_copy, tmp_path)
+    con = db.connect(demo_copy)
+    try:
+        sm = summary.summary(con, report_scope.city_scope(con), actor=SYSTEM)
+    finally:
+        con.close()
+    assert set(sm.ranking["jahr"]) == {PARTIAL_YEAR - 1}
+    assert f"{PARTIAL_YEAR} ist unvollständig geliefert und wird nicht gereiht" in sm.ranking_note
