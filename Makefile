@@ -35,7 +35,7 @@ demo: deps
 	@test -f $(DB) || QUARTIER_DB=$(DB) $(PY) -m quartier demo
 
 run: deps demo
-	QUARTIER_DB=$(DB) $(PY) -m streamlit run app.py --server.port $(PORT)
+	QUARTIER_DB=$(DB) $(PY) -m streamlit run server.py --server.port $(PORT)
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

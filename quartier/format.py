@@ -19,12 +19,15 @@ def _is_missing(v) -> bool:
         return False
 
 
+_GERMAN = str.maketrans({",": ".", ".": ","})
+
+
 def number(v, decimals: int = 1) -> str:
     """12.5 -> '12,5'; 1234 -> '1.234' (decimals=0)."""
     if _is_missing(v):
         return NOTHING
-    s = f"{float(v):,.{decimals}f}"
-    return unsigned_zero(s.replace(",", "\u2009").replace(".", ",").replace("\u2009", "."))
+    s = f"{float(v):,.{decimals}f}".translate(_GERMAN)  # one pass (called ~10^5 times for the Hinweise)
+    return unsigned_zero(s) if s[:1] == "-" else s
 
 
 def is_zero_text(text: str) -> bool:

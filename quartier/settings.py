@@ -28,6 +28,7 @@ _ALL = [
     IntSetting("min_nenner", "Mindestnenner (Quoten auf kleinerer Basis werden gesperrt)", 1, 1000, 10, "sicherheit"),
     IntSetting("login_max_fehlversuche", "Fehlversuche bis zur Sperre", 1, 20, 5, "sicherheit"),
     IntSetting("login_sperre_minuten", "Sperrdauer nach zu vielen Fehlversuchen (Minuten)", 1, 1440, 15, "sicherheit"),
+    IntSetting("sitzung_leerlauf_minuten", "Automatische Abmeldung nach Inaktivität (Minuten)", 5, 1440, 480, "sicherheit"),
     IntSetting("backup_anzahl", "Aufbewahrte automatische Sicherungen", 1, 100, 10, "sicherheit"),
     IntSetting("kleine_basis", "Kleine Basis: Quoten mit kleinerem Nenner werden als unsicher gekennzeichnet", 1, 100000,
                100, "allgemein"),

@@ -1,13 +1,14 @@
-"""Benutzer und Sicherheit (Administration): local accounts, security settings, backups."""
+"""Benutzer und Sicherheit (Administration): local accounts, open sessions, security settings, backups."""
 
 import pandas as pd
 import streamlit as st
 
 from quartier.access import ADMIN, ROLES, PermissionDenied
-from quartier.admin import auth, backup
+from quartier.admin import auth, backup, sessions
 from quartier.ui.auth import require_role
 from quartier.ui.common import get_con
 from quartier.ui.guard import page_header
+from quartier.ui.session import LOGIN_KEY
 
 page_header(
     "Benutzer und Sicherheit",
@@ -82,6 +83,61 @@ with c2:
                     st.error("Die Passwörter stimmen nicht überein.")
                 else:
                     run(lambda: auth.reset_password(con, actor, who_pw, npw1), f"Passwort von „{who_pw}“ neu gesetzt.")
+
+SESSION_MSG = "benutzer_sitzung_meldung"
+
+
+def duration(minutes: int) -> str:
+    h, m = divmod(minutes, 60)
+    parts = ([f"{h} Stunde{'n' if h != 1 else ''}"] if h else []) + ([f"{m} Minute{'n' if m != 1 else ''}"] if m else [])
+    return " ".join(parts)
+
+
+def end_session(all_of_account: bool) -> None:
+    """Form callback (before the script run, so the list below already shows the result)."""
+    key = st.session_state.get("sz_wahl")
+    row = open_sessions.set_index("schluessel").loc[key] if key in set(open_sessions["schluessel"]) else None
+    if row is None:
+        st.session_state[SESSION_MSG] = ("error", "Diese Sitzung ist schon beendet.")
+        return
+    try:
+        n = sessions.end_sessions(con, row["benutzer"], actor=actor, key=None if all_of_account else key)
+    except PermissionDenied as exc:
+        st.session_state[SESSION_MSG] = ("error", str(exc))
+    else:
+        st.session_state[SESSION_MSG] = ("success", f"{n} Sitzung{'en' if n != 1 else ''} von „{row['benutzer']}“ beendet.")
+
+
+st.subheader("Angemeldete Sitzungen")
+st.markdown(
+    "Nach der Anmeldung bleibt ein Browser angemeldet (signiertes Sitzungs-Cookie), bis sich die Person abmeldet oder "
+    f"{duration(sessions.idle_minutes(con))} lang nichts tut. Eine beendete Sitzung "
+    "verlangt beim nächsten Klick wieder das Passwort. Ein neues Passwort, eine neue Rolle oder das Deaktivieren beendet "
+    "alle Sitzungen des Kontos. Zeiten in UTC."
+)
+open_sessions = sessions.open_sessions(con, actor=actor)
+own_key = (st.session_state.get(LOGIN_KEY) or {}).get("sitzung")
+message = st.session_state.pop(SESSION_MSG, None)
+if message:
+    (st.success if message[0] == "success" else st.error)(message[1])
+if open_sessions.empty:
+    st.write("Keine offenen Sitzungen.")
+else:
+    st.dataframe(pd.DataFrame({
+        "Benutzer": open_sessions["benutzer"],
+        "Angemeldet seit": open_sessions["angelegt_am"].dt.strftime("%d.%m.%Y %H:%M"),
+        "Zuletzt aktiv": open_sessions["zuletzt_aktiv"].dt.strftime("%d.%m.%Y %H:%M"),
+        "Browser": open_sessions["browser"],
+        "Kennung": open_sessions["kennung"],
+        "Diese Sitzung": open_sessions["schluessel"].map(lambda k: "ja" if k == own_key else ""),
+    }), hide_index=True, width="stretch")
+    labels = {r.schluessel: f"{r.benutzer} · {r.browser} · aktiv {r.zuletzt_aktiv:%d.%m.%Y %H:%M} · Kennung {r.kennung}"
+              for r in open_sessions.itertuples()}
+    with st.form("sitzung_beenden"):
+        st.selectbox("Sitzung", list(labels), format_func=labels.get, key="sz_wahl")
+        b1, b2 = st.columns(2)
+        b1.form_submit_button("Sitzung beenden", on_click=end_session, args=(False,))
+        b2.form_submit_button("Alle Sitzungen dieses Kontos beenden", on_click=end_session, args=(True,))
 
 st.subheader("Sicherheitseinstellungen")
 current = auth.security_settings(con)

@@ -21,6 +21,7 @@ if not files:
     st.info("Noch keine Datei ausgewählt. Tipp: Die Excel-Vorlage enthält eine Anleitung und Auswahllisten für "
             "Sozialräume und Kennzahlen.", icon=":material/upload_file:")
     ui.template_button("tpl_import")
-ui.forget_removed(files)  # a removed file's analysis is freed at once
-for i, f in enumerate(files or []):
-    ui.render_file(f, i)
+shown = ui.latest_per_name(files)  # a corrected file with the same name replaces the earlier card
+ui.forget_removed(shown)  # a removed (or replaced) file's analysis is freed at once
+for i, f in enumerate(shown):
+    ui.render_file(f, i, replaced=sum(g.name == f.name for g in files or []) - 1)

@@ -16,7 +16,7 @@ from quartier.ui.guard import page_header
 COLORS = {"unverändert": [200, 200, 200, 120], "geteilt": [31, 119, 180, 170], "zusammengelegt": [214, 39, 40, 170],
           "verschoben": [255, 127, 14, 170], "neu": [44, 160, 44, 170]}
 BASIS = {"flaeche": "Flächenanteile", "einwohner": "Überschneidung, nach Einwohnern gewichtet",
-         "einwohnerpunkte": "Einwohner-Punkte", "amtlich": "amtlicher Schlüssel"}
+         "einwohnerpunkte": "Einwohner-Punkte", "einwohnerraster": "Einwohner-Raster", "amtlich": "amtlicher Schlüssel"}
 
 
 @st.cache_data(show_spinner=False)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from quartier import access, ingest
 from quartier import format as fmt
+from quartier.ingest.analysis import rule_label
 from quartier.ui import hinweise as hinweise_ui
 from quartier.ui import imports as ui
 from quartier.ui.common import data_stamp, get_con
@@ -60,6 +61,7 @@ with tab_hist:
         show = pd.DataFrame({
             "Nr.": hist["id"], "Datei": hist["dateiname"], "Lieferant": hist["lieferant"], "Berichtsjahr": hist["berichtsjahr"],
             "importiert am": hist["importiert_am"].dt.strftime("%d.%m.%Y %H:%M"), "von": hist["importiert_von"],
+            "Hinweise": hinweise_ui.counts(current_actor(), hist["id"]),
             "neu": hist["n_neu"], "geändert": hist["n_geaendert"], "unverändert": hist["n_unveraendert"],
             "gesperrt": hist["n_gesperrt"], "aktuell gültig": hist["n_aktuell"],
             "Status": hist["status"].map({"aktiv": "aktiv", "zurueckgezogen": "zurückgezogen"}),
@@ -74,14 +76,14 @@ with tab_hist:
                     + (f" · zurückgezogen am {rec['zurueckgezogen_am']:%d.%m.%Y %H:%M} von {md(rec['zurueckgezogen_von'])}"
                        if rec["status"] != "aktiv" else ""))
         findings = [{"Art": "Fehler", **e} for e in rep.get("errors", [])] + [{"Art": "Warnung", **w} for w in rep.get("warnings", [])]
+        findings = [{**f, "rule": rule_label(str(f.get("rule") or ""))} for f in findings]  # German, not the rule id
         if findings:
             st.dataframe(pd.DataFrame(findings).rename(columns={"sheet": "Blatt", "cell": "Zelle", "column": "Spalte", "value": "Wert",
                                                                 "rule": "Regel", "message": "Meldung"}),
                          hide_index=True, width="stretch")
         for line in rep.get("infos", []):
             st.caption(md(line))
-        if rec["status"] == "aktiv":
-            hinweise_ui.section(current_actor(), lieferung=int(lid), title=f"Hinweise aus Lieferung Nr. {lid}")
+        hinweise_ui.section(current_actor(), lieferung=int(lid), title=f"Hinweise aus Lieferung Nr. {lid}")
         if rec["status"] == "aktiv":
             with st.container(border=True):
                 st.markdown("**Lieferung zurückziehen**")

@@ -221,7 +221,7 @@ else:
     st.caption("Pfeil und Text zeigen die Veränderung gegenüber dem Vorjahr; „günstig“/„ungünstig“ folgt der Richtung "
                "des Indikators (sinkt ein Wert, bei dem ein höherer Wert mehr Bedarf bedeutet, ist das günstig). Bezirks- und Stadtwerte aus der Summe der "
                "Zähler und Nenner; „•“ = zum Schutz kleiner Fallzahlen gesperrt.")
-    hinweise_ui.section(actor, lieferung=hinweise_ui.latest_lieferung(), bezirk=bezirk_id)
+    hinweise_ui.section_choice(actor, bezirk=bezirk_id, key="mb_hw")
     st.subheader("Sozialräume nach Handlungsbedarf")
     st.caption(sm.ranking_note)
     st.dataframe(mb.ranking_table(sm.ranking), hide_index=True, width="stretch")

@@ -100,7 +100,7 @@ for col, (head_md, list_md) in zip(cols, districts):
 with st.expander("Tabelle: Sozialräume mit Einwohnerzahl"):
     st.dataframe(table, hide_index=True, width="stretch")
 
-hinweise_ui.section(current_actor(), lieferung=hinweise_ui.latest_lieferung())
+hinweise_ui.section_choice(current_actor(), key="start_hw")
 
 st.subheader("Datenstand")
 if status is None:

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from quartier import db, settings
 from quartier.access import ADMIN, EDITOR, ROLES, VIEWER, Actor, require
+from quartier.admin import sessions
 from quartier.errors import QuartierError
 
 MIN_PASSWORD_LENGTH = 10
@@ -284,6 +285,8 @@ def set_role(con, actor: Actor, name: str, role: str, raw_data: bool | None = No
         cur.execute("UPDATE benutzer SET rolle = ?, rohdaten = ? WHERE name = ?", [role, raw, name])
         db.audit(cur, actor.name, "benutzer_rolle", name,
                  json.dumps({"alt": u["rolle"], "neu": role, "rohdaten": raw}, ensure_ascii=False))
+        if (role, raw) != (u["rolle"], bool(u["rohdaten"])):
+            _end_sessions(cur, actor, name, "rolle")
 
 
 def set_disabled(con, actor: Actor, name: str, disabled: bool = True) -> None:
@@ -294,6 +297,8 @@ def set_disabled(con, actor: Actor, name: str, disabled: bool = True) -> None:
             _keep_one_admin(cur, name)
         cur.execute("UPDATE benutzer SET deaktiviert = ? WHERE name = ?", [bool(disabled), name])
         db.audit(cur, actor.name, "benutzer_deaktivieren" if disabled else "benutzer_aktivieren", name, None)
+        if disabled:
+            _end_sessions(cur, actor, name, "deaktiviert")
 
 
 def reset_password(con, actor: Actor, name: str, password: str) -> None:
@@ -305,6 +310,14 @@ def reset_password(con, actor: Actor, name: str, password: str) -> None:
         cur.execute("UPDATE benutzer SET passwort_hash = ?, fehlversuche = 0, gesperrt_bis = NULL, passwort_geaendert_am = ?"
                     " WHERE name = ?", [pw_hash, _now(), name])
         db.audit(cur, actor.name, "passwort_zuruecksetzen", name, None)
+        _end_sessions(cur, actor, name, "passwort")
+
+
+def _end_sessions(cur, actor: Actor, name: str, reason: str) -> None:
+    """A password, role or status change ends the account's open sessions (audited when there were any)."""
+    if sessions.end_all_in(cur, name, reason):
+        db.audit(cur, actor.name, "sitzung_beenden", name,
+                 json.dumps({"grund": sessions.REASONS[reason], "sitzungen": "alle"}, ensure_ascii=False))
 
 
 def _keep_one_admin(cur, name: str) -> None:

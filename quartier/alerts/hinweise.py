@@ -30,6 +30,7 @@ indicator id.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -41,7 +42,7 @@ from quartier import format as fmt
 from quartier.access import Actor
 from quartier.errors import QuartierError
 from quartier.names import normalize
-from quartier.values import indicators, uncertainty
+from quartier.values import indicators, query, uncertainty
 
 KINDS = ("klassenwechsel", "schwelle", "trendbruch", "auffaellig")
 KIND_LABEL = {"klassenwechsel": "Klassenwechsel", "schwelle": "Schwelle", "trendbruch": "Trendbruch",
@@ -120,7 +121,7 @@ def latest_lieferung(con) -> int | None:
 
 def _pairs(con, lieferungen: list[int] | None) -> pd.DataFrame:
     if lieferungen is None:
-        return db.query_df(con, "SELECT indikator_id, max(jahr) AS jahr FROM messwert_aktuell GROUP BY indikator_id")
+        return pd.DataFrame([(i, b) for i, (_a, b) in query.year_span(con).items()], columns=["indikator_id", "jahr"])
     # the newest year each indicator got from these Lieferungen (a back-filled history gives no alarms for old years)
     return db.query_df(con, "SELECT indikator_id, max(jahr) AS jahr FROM messwert WHERE list_contains(?, lieferung_id)"
                             " GROUP BY indikator_id", [list(lieferungen)])
@@ -142,10 +143,7 @@ def resolve_bezirk(con, bezirk: str | None) -> str | None:
 
 
 def _load(con, ids: list[str], years: list[int], actor: Actor) -> pd.DataFrame:
-    if actor.can_see_raw:  # the raw current values (same view the protected path starts from), lean columns
-        return db.query_arrow_df(
-            con, "SELECT indikator_id, sozialraum_id, jahr, wert, zaehler, nenner FROM messwert_aktuell"
-                 " WHERE list_contains(?, indikator_id) AND list_contains(?, jahr)", [ids, [int(y) for y in years]])
+    """The values a viewer may see (protected); staff values go straight into the cube (:func:`_raw_cube`)."""
     return indicators.current_values(con, ids, years, actor=actor)[
         ["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner"]]
 
@@ -164,6 +162,35 @@ class _Cube:
         if k < 0 or k >= arr.shape[2]:
             return np.full(arr.shape[1], np.nan)
         return arr[i, :, k]
+
+
+def _raw_cube(con, ids: list[str], areas: np.ndarray, years: list[int]) -> _Cube:
+    """The raw current values as a cube, indexed inside DuckDB (integer positions of indicator and area come
+    from a join with the two small lists): no strings reach Python, which at 840,000 values saves most of
+    the time of building the cube."""
+    y0 = min(years)
+    shape = (len(ids), len(areas), max(years) - y0 + 1)
+    cur = con.cursor()
+    try:
+        cur.register("_hw_inds", pd.DataFrame({"indikator_id": list(ids), "ii": np.arange(len(ids), dtype=np.int64)}))
+        cur.register("_hw_areas", pd.DataFrame({"sozialraum_id": [str(a) for a in areas],
+                                                "aa": np.arange(len(areas), dtype=np.int64)}))
+        got = cur.execute(
+            "SELECT i.ii, a.aa, v.jahr, v.wert::DOUBLE AS wert, v.zaehler::DOUBLE AS zaehler,"  # noqa: S608 - fixed names
+            f" v.nenner::DOUBLE AS nenner FROM {query.current_source(con)} v"  # today's areas (Gebietsstände)
+            " JOIN _hw_inds i ON i.indikator_id = v.indikator_id"
+            " JOIN _hw_areas a ON a.sozialraum_id = v.sozialraum_id WHERE v.jahr IN (SELECT unnest(?))",
+            [[int(y) for y in years]]).fetchnumpy()
+    finally:
+        cur.close()
+    ii, aa = np.asarray(got["ii"], dtype=np.int64), np.asarray(got["aa"], dtype=np.int64)
+    yy = np.asarray(got["jahr"], dtype=np.int64) - y0
+    out = []
+    for col in ("wert", "zaehler", "nenner"):
+        arr = np.full(shape, np.nan)
+        arr[ii, aa, yy] = np.ma.filled(np.ma.asarray(got[col], dtype=float), np.nan)
+        out.append(arr)
+    return _Cube(ids, areas, y0, *out)
 
 
 def _cube(values: pd.DataFrame, ids: list[str], areas: np.ndarray, years: list[int]) -> _Cube:
@@ -295,30 +322,53 @@ def _years_of(con, ids: list[str]) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def class_changes(con, ids_in_scope: set[str] | None, names: dict, *, actor: Actor) -> list[Hinweis]:
-    """``klassenwechsel`` for each saved method whose indicators are in scope: its two latest years."""
-    from quartier.need import compute as need_compute
-    from quartier.need import method as need_method
+def class_changes(con, ids_in_scope: set[str] | None, names: dict, *, actor: Actor,
+                  memo: dict | None = None) -> list[Hinweis]:
+    """``klassenwechsel`` for each saved method whose indicators are in scope: its two latest years.
 
+    ``memo``: a dict kept by the caller across several calls on unchanged data (e.g. storing the Hinweise of
+    several Lieferungen at once): each method's changes are computed once per view."""
+    if memo is None:
+        memo = {}
     out: list[Hinweis] = []
-    for m in need_method.methods(con)["methode"]:
+    for m in _methods(con):
         if ids_in_scope is not None and not set(m.indicator_ids) & ids_in_scope:
             continue
-        years = _years_of(con, m.indicator_ids)
-        if len(years) < 2:
-            continue
-        y1, y0 = years[-1], years[-2]
-        both = need_compute.compute_years(con, m, [y0, y1], with_robustness=False, actor=actor)  # one read
-        new, old = both[y1], both[y0]
-        k_old = pd.Series(old.klass, index=old.areas["id"].astype(str))
-        for j, aid in enumerate(new.areas["id"].astype(str)):
-            a, b = int(k_old.get(aid, -1)), int(new.klass[j])
-            if a < 0 or b < 0 or a == b:
-                continue
-            alt, neu = m.classes[a], m.classes[b]
-            out.append(Hinweis(aid, m.name, int(y1), "klassenwechsel", alt, neu,
-                               f"Handlungsbedarf ({m.name}) {y1}: Klasse „{neu}“ statt „{alt}“ ({y0}).",
-                               names.get(aid, ""), None, b > a, float(abs(b - a))))
+        key = (m.name, tuple(m.indicator_ids), actor.can_see_raw)
+        if key not in memo:
+            memo[key] = _method_changes(con, m, names, actor=actor)
+        out += memo[key]
+    return out
+
+
+def _methods(con) -> list:
+    from quartier.need import method as need_method
+
+    return list(need_method.methods(con)["methode"])
+
+
+def _method_changes(con, m, names: dict, *, actor: Actor) -> list[Hinweis]:
+    from quartier.need import compute as need_compute
+
+    out: list[Hinweis] = []
+    years = _years_of(con, m.indicator_ids)
+    if len(years) < 2:
+        return out
+    y1, y0 = years[-1], years[-2]
+    both = need_compute.compute_years(con, m, [y0, y1], with_robustness=False, actor=actor)  # one read
+    new, old = both[y1], both[y0]
+    new_ids = np.asarray(new.areas["id"].astype(str).to_numpy(dtype=object))
+    k_old = pd.Series(np.asarray(old.klass, dtype=float),
+                      index=np.asarray(old.areas["id"].astype(str).to_numpy(dtype=object)))
+    ka = k_old.reindex(new_ids).fillna(-1).to_numpy(dtype=np.int64)
+    kb = np.asarray(new.klass, dtype=float)
+    kb = np.where(np.isfinite(kb), kb, -1).astype(np.int64)
+    for j in np.nonzero((ka >= 0) & (kb >= 0) & (ka != kb))[0]:  # only the areas whose class changed
+        aid, a, b = str(new_ids[j]), int(ka[j]), int(kb[j])
+        alt, neu = m.classes[a], m.classes[b]
+        out.append(Hinweis(aid, m.name, int(y1), "klassenwechsel", alt, neu,
+                           f"Handlungsbedarf ({m.name}) {y1}: Klasse „{neu}“ statt „{alt}“ ({y0}).",
+                           names.get(aid, ""), None, b > a, float(abs(b - a))))
     return out
 
 
@@ -327,8 +377,10 @@ def class_changes(con, ids_in_scope: set[str] | None, names: dict, *, actor: Act
 
 
 def hinweise(con, *, actor: Actor, lieferung: int | None = None, seit: str | dt.datetime | None = None,
-             bezirk: str | None = None, kinds: tuple[str, ...] = KINDS) -> list[Hinweis]:
-    """All Hinweise in scope (see module doc), sorted by importance, as ``actor`` may see them."""
+             bezirk: str | None = None, kinds: tuple[str, ...] = KINDS, memo: dict | None = None) -> list[Hinweis]:
+    """All Hinweise in scope (see module doc), sorted by importance, as ``actor`` may see them.
+
+    ``memo``: see :func:`class_changes` (only for several calls on unchanged data)."""
     bez_id = resolve_bezirk(con, bezirk)
     lief = scope_lieferungen(con, lieferung, seit)
     pairs = _pairs(con, lief)
@@ -341,11 +393,13 @@ def hinweise(con, *, actor: Actor, lieferung: int | None = None, seit: str | dt.
     ids = sorted(pairs["indikator_id"].astype(str).unique())
     if ids and set(kinds) - {"klassenwechsel"}:
         need_years = sorted({int(y) - k for y in pairs["jahr"] for k in range(TREND_YEARS + 1)})
-        vals = _load(con, ids, need_years, actor)
         areas = np.array(sorted(names))
         if bez_id is not None:
             areas = np.array([a for a in areas if bez_of.get(a) == bez_id])
-        cube = _cube(vals, ids, areas, need_years)
+        if actor.can_see_raw:
+            cube = _raw_cube(con, ids, areas, need_years)
+        else:
+            cube = _cube(_load(con, ids, need_years, actor), ids, areas, need_years)
         for r in pairs.sort_values(["indikator_id", "jahr"]).to_dict("records"):
             meta = cat.loc[r["indikator_id"]].to_dict()
             sch = meta.get("schwelle")
@@ -353,7 +407,7 @@ def hinweise(con, *, actor: Actor, lieferung: int | None = None, seit: str | dt.
             out += _indicator_hinweise(cube, ids.index(r["indikator_id"]), int(r["jahr"]), meta, names)
     if "klassenwechsel" in kinds:
         scope_ids = None if lief is None else set(pairs["indikator_id"].astype(str))
-        out += class_changes(con, scope_ids, names, actor=actor)
+        out += [dataclasses.replace(h) for h in class_changes(con, scope_ids, names, actor=actor, memo=memo)]
     out = [h for h in out if h.art in kinds and (bez_id is None or bez_of.get(h.sozialraum) == bez_id)]
     for h in out:
         h.bezirk_id = bez_of.get(h.sozialraum)

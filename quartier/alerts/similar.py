@@ -14,15 +14,18 @@ missing).
 
 from __future__ import annotations
 
+import json
+import warnings
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 
-from quartier import units
+from quartier import db, units
 from quartier.access import Actor
 from quartier.errors import QuartierError
-from quartier.values import indicators
+from quartier.values import indicators, query
 
 N_NEAREST_INDICATORS = 3
 
@@ -44,7 +47,8 @@ def default_indicators(con) -> list[str]:
 
 def zscores(X: np.ndarray) -> np.ndarray:
     """Column-wise z-scores with population SD (NaN stays NaN; zero spread -> 0)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an indicator without any value that year: NaN column
         mean = np.nanmean(X, axis=0)
         sd = np.nanstd(X, axis=0, ddof=0)
         Z = (X - mean) / np.where(sd > 0, sd, 1.0)
@@ -84,17 +88,68 @@ class Profiles:
     Z: np.ndarray
 
 
+def data_stamp(con) -> int:
+    """Changes with every write (every write is audited; logins change no data): the key of stored profiles."""
+    row = con.cursor().execute("SELECT coalesce(max(id), 0) FROM audit_log"
+                               " WHERE aktion NOT IN ('anmeldung', 'anmeldung_fehlgeschlagen')").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _cache_key(year: int, inds: list[str], actor: Actor) -> str:
+    return json.dumps([int(year), "roh" if actor.can_see_raw else "geschuetzt", list(inds)], ensure_ascii=False)
+
+
+def _cached(con, key: str, stamp: int) -> Profiles | None:
+    try:
+        row = con.cursor().execute("SELECT ids, namen, z FROM profil_cache WHERE schluessel = ? AND stand = ?",
+                                   [key, stamp]).fetchone()
+    except duckdb.CatalogException:  # a database before migration 016 opened read-only
+        return None
+    if not row:
+        return None
+    year, _, inds = json.loads(key)
+    ids, names = json.loads(row[0]), json.loads(row[1])
+    Z = np.frombuffer(row[2], dtype=np.float64).reshape(len(ids), len(inds)).copy()
+    return Profiles(int(year), ids, dict(zip(ids, names)), list(inds), Z)
+
+
+def _store(con, key: str, stamp: int, p: Profiles) -> None:
+    """Best effort: a read-only connection (or a busy writer) simply does not store."""
+    try:
+        with db.transaction(con) as cur:
+            cur.execute("DELETE FROM profil_cache WHERE schluessel = ? OR stand < ?", [key, stamp])
+            cur.execute("INSERT INTO profil_cache (schluessel, stand, ids, namen, z) VALUES (?, ?, ?, ?, ?)",
+                        [key, stamp, json.dumps(p.ids, ensure_ascii=False),
+                         json.dumps([p.names[i] for i in p.ids], ensure_ascii=False),
+                         np.ascontiguousarray(p.Z, dtype=np.float64).tobytes()])
+    except duckdb.Error:
+        pass
+
+
 def profiles(con, year: int, indicator_ids: list[str] | None = None, *, actor: Actor) -> Profiles:
-    """Values of ``year`` as ``actor`` may see them, z-standardised per indicator over all areas."""
+    """Values of ``year`` as ``actor`` may see them, z-standardised per indicator over all areas.
+
+    Stored per data stamp, year, view (raw/protected) and indicator set (table ``profil_cache``): the next
+    call reads one row instead of all values; any write (a delivery, a withdrawal, a setting) makes it stale."""
+    inds = list(indicator_ids) if indicator_ids else default_indicators(con)
+    if not inds:
+        raise SimilarError("Keine Indikatoren für den Vergleich: bitte --indikatoren angeben.")
+    stamp, key = data_stamp(con), _cache_key(year, inds, actor)
+    hit = _cached(con, key, stamp)
+    if hit is not None:
+        return hit
+    p = _compute_profiles(con, int(year), inds, actor=actor)
+    _store(con, key, stamp, p)
+    return p
+
+
+def _compute_profiles(con, year: int, inds: list[str], *, actor: Actor) -> Profiles:
     areas = indicators.areas(con)
     ids = [str(i) for i in areas["id"]]
     cat_ids = set(indicators.catalogue(con)["id"].astype(str))
-    inds = list(indicator_ids) if indicator_ids else default_indicators(con)
     unknown = [i for i in inds if i not in cat_ids]
     if unknown:
         raise SimilarError(f"Indikator(en) {', '.join(unknown)} nicht bekannt.")
-    if not inds:
-        raise SimilarError("Keine Indikatoren für den Vergleich: bitte --indikatoren angeben.")
     v = indicators.current_values(con, inds, [int(year)], actor=actor)
     if v.empty:
         raise SimilarError(f"Für {year} liegen zu diesen Indikatoren keine Werte vor.")
@@ -127,9 +182,8 @@ def similar(con, sozialraum_id: str, year: int, k: int = 5, indicator_ids: list[
 
 
 def latest_year(con, indicator_ids: list[str]) -> int | None:
-    row = con.cursor().execute("SELECT max(jahr) FROM messwert_aktuell WHERE list_contains(?, indikator_id)",
-                               [list(indicator_ids)]).fetchone()
-    return None if not row or row[0] is None else int(row[0])
+    yrs = query.years(con, list(indicator_ids))  # on today's areas
+    return yrs[-1] if yrs else None
 
 
 def frame(result: dict, labels: dict[str, str] | None = None) -> pd.DataFrame:
@@ -140,5 +194,5 @@ def frame(result: dict, labels: dict[str, str] | None = None) -> pd.DataFrame:
                          for r in result["aehnliche"]], columns=["id", "name", "distanz", "weil"])
 
 
-__all__ = ["Profiles", "SimilarError", "default_indicators", "frame", "latest_year", "profiles", "rank", "similar",
+__all__ = ["Profiles", "SimilarError", "data_stamp", "default_indicators", "frame", "latest_year", "profiles", "rank", "similar",
            "similar_in", "zscores"]

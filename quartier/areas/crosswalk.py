@@ -6,6 +6,9 @@ areal-interpolation tables (the allocation table ``area_interpolate`` builds for
 
 - ``einwohnerpunkte``: a point layer with inhabitants (address or building points) the city loads: the
   share of an old area is the share of its inhabitants living in each piece (areas without points: by area);
+- ``einwohnerraster``: a population grid (polygon cells with inhabitants, e.g. the census 100 m grid): each
+  cell's inhabitants are spread over the pieces (old x new) by area with tobler's ``area_interpolate``, then
+  as with points;
 - ``einwohner``: the old version's population count (a count indicator of the catalogue named like
   "Einwohner"): inside an old area by area, across old areas by population (the share of a new area coming
   from each old one, which decides "1:1");
@@ -23,7 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely.geometry import shape
-from tobler.area_weighted import _area_tables_binning
+from tobler.area_weighted import _area_tables_binning, area_interpolate
 
 from quartier import db, units
 from quartier.areas import geometry as geo
@@ -105,6 +108,19 @@ def _point_weights(pieces: pd.DataFrame, old: gpd.GeoDataFrame, new: gpd.GeoData
     return pieces.merge(sums, on=["alt_id", "neu_id"], how="left").fillna({"einwohner": 0.0})
 
 
+def _grid_weights(pieces: pd.DataFrame, old: gpd.GeoDataFrame, new: gpd.GeoDataFrame,
+                  grid: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Inhabitants of the grid cells in each piece (old x new), spread by area (tobler, cells cut at the edge
+    keep only their share inside)."""
+    parts = gpd.overlay(old[["id", "geometry"]].rename(columns={"id": "alt_id"}),
+                        new[["id", "geometry"]].rename(columns={"id": "neu_id"}), how="intersection", keep_geom_type=True)
+    cells = grid.to_crs(geo.METRIC_CRS)[["einwohner", "geometry"]]
+    est = area_interpolate(cells, parts, extensive_variables=["einwohner"], allocate_total=False)
+    parts["einwohner"] = est["einwohner"].to_numpy(dtype=float)
+    sums = parts.groupby(["alt_id", "neu_id"], as_index=False)["einwohner"].sum()
+    return pieces.merge(sums, on=["alt_id", "neu_id"], how="left").fillna({"einwohner": 0.0})
+
+
 def derive(cur: db.Con, von: int, nach: int, *, points: gpd.GeoDataFrame | None = None) -> Crosswalk:
     """The crosswalk ``von`` -> ``nach`` from the overlap of the two versions' areas (see module doc)."""
     old, new = _frame(cur, von), _frame(cur, nach)
@@ -115,11 +131,12 @@ def derive(cur: db.Con, von: int, nach: int, *, points: gpd.GeoDataFrame | None 
     basis = "flaeche"
     pieces["gewicht"] = pieces["flaeche"]
     if points is not None and len(points):
-        pieces = _point_weights(pieces, old, new, points)
+        grid = bool((points.geom_type != "Point").any())
+        pieces = (_grid_weights if grid else _point_weights)(pieces, old, new, points)
         by_points = pieces.groupby("alt_id")["einwohner"].transform("sum") > 0
         pieces.loc[by_points, "anteil"] = _normalise(pieces[by_points], "einwohner")
         pieces["gewicht"] = pieces["einwohner"].where(by_points, pieces["gewicht"])
-        basis = "einwohnerpunkte"
+        basis = "einwohnerraster" if grid else "einwohnerpunkte"
     else:
         pop = population(cur, von)
         if pop is not None:
@@ -174,14 +191,16 @@ def official(cur: db.Con, table: pd.DataFrame, von: int, nach: int) -> Crosswalk
 
 
 def read_points(path: str, field: str) -> gpd.GeoDataFrame:
-    """Population points (GeoJSON points with an inhabitants property), read through quartier.uploads."""
+    """Population points (GeoJSON points with an inhabitants property) or a population grid (polygon cells with
+    an inhabitants property), read through quartier.uploads."""
     doc = geo.load_geojson(path)
     crs = geo.detect_crs(doc, path)
     recs: list[dict[str, Any]] = []
     for i, feat in enumerate(doc.get("features") or [], start=1):
         gj = feat.get("geometry") or {}
-        if gj.get("type") != "Point":
-            raise CrosswalkError(f"{path}, Feature {i}: Einwohner-Punkte müssen Punkte sein, nicht {gj.get('type')!r}.")
+        if gj.get("type") not in ("Point", "Polygon", "MultiPolygon"):
+            raise CrosswalkError(f"{path}, Feature {i}: Einwohner-Punkte oder -Rasterzellen müssen Punkte oder Flächen "
+                                 f"sein, nicht {gj.get('type')!r}.")
         val = pd.to_numeric(str((feat.get("properties") or {}).get(field, "")).replace(",", "."), errors="coerce")
         if not np.isfinite(val) or val < 0:
             raise CrosswalkError(f"{path}, Feature {i}: das Feld {field!r} enthält keine Einwohnerzahl.")

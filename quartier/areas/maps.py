@@ -47,6 +47,9 @@ def map_frame(values: pd.DataFrame, areas: pd.DataFrame, year: int, unit: str | 
         "wert": wert, "zaehler": pd.to_numeric(cur["zaehler"], errors="coerce").to_numpy(dtype=float),
         "nenner": pd.to_numeric(cur["nenner"], errors="coerce").to_numpy(dtype=float),
         "gesperrt": hidden, "vorjahr": pv, "vorjahr_jahr": prev_year, "veraenderung": wert - pv,
+        # re-allocated from an earlier Gebietsstand: the method (Issue 19), else empty
+        "umgerechnet": (cur["umgerechnet"].where(cur["umgerechnet"].notna(), "").astype(str).to_numpy()
+                        if "umgerechnet" in cur else ""),
     })
     df["rang"] = df["wert"].rank(ascending=direction == "lower", method="min")
     return df
@@ -105,9 +108,10 @@ def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: st
     den_t = _num_texts(den, 0)
     classes = cls.classes if len(cls.classes) == n else np.full(n, -1)
     small = np.isfinite(den) & (den > 0) & (den < 50)
+    umr = frame["umgerechnet"].fillna("").astype(str).tolist() if "umgerechnet" in frame else [""] * n
     out = {}
     for i in range(n):
-        hint = []
+        hint = [umr[i]] if umr[i] else []
         if hidden[i]:
             hint.append("Wert gesperrt (kleine Fallzahl, Datenschutz)")
         elif not np.isfinite(wert[i]):
@@ -184,6 +188,8 @@ def map_table(frame: pd.DataFrame, cls: Classification, members: pd.DataFrame | 
         "klasse": ["gesperrt" if s else labels.get(int(c), "keine Daten")
                    for c, s in zip(cls.classes, frame["gesperrt"])],
     })
+    if "umgerechnet" in frame:
+        out["umgerechnet"] = frame["umgerechnet"].fillna("").astype(str).to_numpy()
     if members is not None:
         pos = {s: i for i, s in enumerate(members["sozialraum_id"].tolist())}
         idx = np.fromiter((pos.get(s, -1) for s in out["sozialraum_id"].tolist()), dtype=np.int64, count=len(out))

@@ -2,7 +2,7 @@
 
 The current version is the newest (highest id); ``sozialraum``/``stadtbezirk`` always hold it, so every
 other module keeps reading them. Earlier versions live on in ``sozialraum_version``; their values are
-re-allocated to today's areas in the view ``messwert_heute`` through ``gebietsstand_schluessel``.
+re-allocated to today's areas through ``gebietsstand_schluessel`` and stored (``quartier.values.realloc``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from quartier.areas import crosswalk
 from quartier.areas import geometry as geo
 from quartier.errors import QuartierError
 from quartier.names import normalize
+from quartier.values import realloc
 
 
 class VersionError(QuartierError):
@@ -123,6 +124,7 @@ def after_init(cur: db.Con, user: str = "system") -> int:
                               [old, have]).fetchone()
         if derived and int(derived[0]) == 0:
             _store_crosswalk(cur, crosswalk.derive(cur, old, have))
+    realloc.refresh(cur)
     return have
 
 
@@ -160,6 +162,7 @@ def create_version(con: db.Con, areas: list[geo.Area], valid_from: dt.date, *, u
             cw = crosswalk.derive(cur, old, new_id, points=points)
             _store_crosswalk(cur, cw)
             bases[int(old)] = cw.basis
+        realloc.refresh(cur)  # every earlier value now goes to the new areas
         db.audit(cur, user, "gebietsstand_anlegen", f"gebietsstand:{new_id}",
                  json.dumps({"gueltig_ab": str(valid_from), "gebiete": len(areas), "schluessel": bases}))
     return {"id": new_id, "gueltig_ab": str(valid_from), "sozialraeume": len(areas), "vorher": prev,
@@ -171,6 +174,7 @@ def load_key(con: db.Con, table: pd.DataFrame, von: int, nach: int, *, user: str
     with db.transaction(con) as cur:
         cw = crosswalk.official(cur, table, von, nach)
         _store_crosswalk(cur, cw)
+        realloc.refresh(cur)
         db.audit(cur, user, "gebietsstand_schluessel_laden", f"{von}->{nach}", json.dumps({"zeilen": len(cw.table)}))
     return {"von": von, "nach": nach, "zeilen": len(cw.table), "basis": cw.basis}
 
@@ -189,6 +193,7 @@ def set_delivery_version(cur: db.Con, lieferung_id: int, version_id: int) -> Non
     cur.execute("INSERT INTO lieferung_gebietsstand (lieferung_id, gebietsstand_id) VALUES (?, ?)"
                 " ON CONFLICT (lieferung_id) DO UPDATE SET gebietsstand_id = excluded.gebietsstand_id",
                 [int(lieferung_id), int(version_id)])
+    realloc.refresh(cur)
 
 
 def version_areas(con: db.Con, version_id: int) -> pd.DataFrame:

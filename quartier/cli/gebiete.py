@@ -31,7 +31,8 @@ def register(sub, common) -> None:
     pn.add_argument("--gueltig-ab", required=True, metavar="DATUM", help="gültig ab (JJJJ-MM-TT oder TT.MM.JJJJ)")
     pn.add_argument("--name", metavar="NAME", help="Bezeichnung des Gebietsstands (Standard: Gebietsstand N)")
     pn.add_argument("--einwohner-punkte", metavar="DATEI.geojson",
-                    help="Punkte mit Einwohnerzahl (Adressen/Gebäude) zur Gewichtung des Schlüssels (optional)")
+                    help="Punkte (Adressen/Gebäude) oder Rasterzellen (z. B. Zensus-Gitter) mit Einwohnerzahl zur "
+                         "Gewichtung des Schlüssels (optional)")
     pn.add_argument("--einwohner-feld", default="einwohner", metavar="FELD", help="Feld mit der Einwohnerzahl der Punkte")
     pn.add_argument("--user", default=default_user(), help="wer die Änderung vornimmt (Audit-Log)")
     pn.add_argument("--json", action="store_true", help="Ergebnis als JSON auf stdout")

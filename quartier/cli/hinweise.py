@@ -17,7 +17,8 @@ def register(sub, common) -> None:
                     "das jeweils neueste Jahr jedes Indikators.")
     when = p.add_mutually_exclusive_group()
     when.add_argument("--seit", metavar="DATUM", help="nur Lieferungen, die seit diesem Datum importiert wurden (JJJJ-MM-TT)")
-    when.add_argument("--lieferung", type=int, metavar="ID", help="nur was diese Lieferung geliefert hat")
+    when.add_argument("--lieferung", type=int, metavar="ID", help="die Hinweise, die diese Lieferung beim Import ausgelöst hat (gespeichert; "
+                                                                "bei zurückgezogener Lieferung leer)")
     p.add_argument("--bezirk", metavar="NAME", help="nur Sozialräume dieses Stadtbezirks (Name oder Id)")
     p.add_argument("--json", action="store_true", help="Ergebnis als JSON auf stdout")
     p.set_defaults(func=cmd_hinweise)
@@ -38,10 +39,17 @@ def register(sub, common) -> None:
 
 def cmd_hinweise(args) -> int:
     from quartier.alerts import hinweise as hw
+    from quartier.alerts import store
 
     con = db.connect(args.db)
     try:
-        items = hw.hinweise(con, actor=SYSTEM, lieferung=args.lieferung, seit=args.seit, bezirk=args.bezirk)
+        if args.lieferung is not None:  # what this delivery raised when it was imported (stored with it)
+            items = store.for_lieferung(con, args.lieferung, actor=SYSTEM, bezirk=args.bezirk)
+            if store.status(con, args.lieferung) != "aktiv":
+                say(f"Lieferung Nr. {args.lieferung} ist zurückgezogen: ihre "
+                    f"{store.withdrawn_count(con, args.lieferung, actor=SYSTEM)} Hinweise gelten nicht mehr.")
+        else:
+            items = hw.hinweise(con, actor=SYSTEM, seit=args.seit, bezirk=args.bezirk)
     except hw.HinweisError as exc:
         raise UsageError(str(exc)) from exc
     if args.json:

@@ -28,6 +28,9 @@ def register(sub, common) -> None:
                         "und woher sie stammen); nichts wird geprüft oder geschrieben")
     p.add_argument("--mapping", metavar="PLAN.json",
                    help="einen (korrigierten) Plan anwenden, wie ihn --show-mapping --json ausgibt")
+    p.add_argument("--gebietsstand", type=int, metavar="V",
+                   help="die Lieferung bezieht sich auf die Gebiete dieses (früheren) Gebietsstands (Nummer, siehe "
+                        "`gebiete versionen`); sie wird so gespeichert und auf die heutigen Sozialräume umgerechnet")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("deliveries", parents=[common], help="Lieferungen anzeigen oder zurückziehen",
@@ -73,6 +76,19 @@ def _plan_file(args) -> dict | None:
     return obj
 
 
+def _gebietsstand(con, version: int | None) -> int | None:
+    """The Gebietsstand given with --gebietsstand (checked), None without the option."""
+    if version is None:
+        return None
+    from quartier.areas import versions
+
+    known = [int(v) for v in versions.versions(con)["id"]]
+    if version not in known:
+        raise UsageError(f"Gebietsstand {version} gibt es nicht; vorhanden: {', '.join(map(str, known)) or 'keiner'} "
+                         "(siehe `gebiete versionen`).")
+    return version
+
+
 def cmd_import(args) -> int:
     from quartier import ingest
     from quartier.ingest.planfile import PlanError, plan_json
@@ -80,10 +96,12 @@ def cmd_import(args) -> int:
     con = db.connect(args.db)
     actor = access.cli_actor(args.user)
     plan_obj = _plan_file(args)
+    gebietsstand = _gebietsstand(con, args.gebietsstand)
     if args.show_mapping:
         for name in args.files:
             try:
-                fa = ingest.analyse(con, read_path(Path(name)), Path(name).name, lieferant=args.lieferant, plan_json=plan_obj)
+                fa = ingest.analyse(con, read_path(Path(name)), Path(name).name, lieferant=args.lieferant, plan_json=plan_obj,
+                                    gebietsstand=gebietsstand)
             except FileRejected as exc:
                 raise UsageError(f"{name}: {exc}") from exc
             except PlanError as exc:
@@ -108,7 +126,8 @@ def cmd_import(args) -> int:
             worst = EXIT_USAGE
             continue
         try:
-            fa = ingest.analyse_file(con, data, path.name, lieferant=args.lieferant, plan_json=plan_obj)
+            fa = ingest.analyse_file(con, data, path.name, lieferant=args.lieferant, plan_json=plan_obj,
+                                     gebietsstand=gebietsstand)
         except PlanError as exc:
             raise UsageError(str(exc)) from exc
         if fa.duplicate:
@@ -124,6 +143,8 @@ def cmd_import(args) -> int:
         else:
             try:
                 out = ingest.commit(con, fa, actor, confirm_warnings=True, lieferant=args.lieferant)
+                if out.get("status") == "imported":
+                    _record_hinweise(con, int(out["lieferung_id"]), actor)
             except ingest.ImportRejected as exc:
                 out = fa.report("rejected")
                 out["errors"].append({"sheet": "", "cell": "", "column": "", "value": "", "rule": "abgelehnt", "message": str(exc)})
@@ -134,6 +155,14 @@ def cmd_import(args) -> int:
 
 
 JSON_KEYS = ("file", "status", "lieferung_id", "rows", "errors", "warnings")
+
+
+def _record_hinweise(con, lid: int, actor) -> None:
+    """Issue 18: the Hinweise of the new delivery are computed and stored with it (stderr: how many)."""
+    from quartier.alerts import store
+
+    n = store.record(con, lid, actor=actor)
+    say(f"Lieferung #{lid}: {n.get('roh', 0)} Hinweise gespeichert (python -m quartier hinweise --lieferung {lid}).")
 
 
 def _say_plan(out: dict) -> None:
@@ -164,6 +193,8 @@ def _emit(args, out: dict) -> None:
                                                f"importiert (Lieferung #{d['lieferung_id']}); nichts geändert."})
         emit_json(obj)
         return
+    from quartier.ingest.analysis import rule_label
+
     status = {"imported": "übernommen", "dry-run": "geprüft (nichts geschrieben)", "rejected": "ABGELEHNT",
               "duplicate": "bereits importiert"}[out["status"]]
     r = out["rows"]
@@ -176,7 +207,7 @@ def _emit(args, out: dict) -> None:
     for kind, items in (("Fehler", out["errors"]), ("Warnung", out["warnings"])):
         for e in items:
             where = " ".join(x for x in (f"Blatt „{e['sheet']}“" if e["sheet"] else "", e["cell"]) if x)
-            say(f"  {kind}{' (' + where + ')' if where else ''}: {e['message']}")
+            say(f"  {kind}{' (' + where + ')' if where else ''} – {rule_label(e.get('rule') or '')}: {e['message']}")
 
 
 def cmd_list(args) -> int:
@@ -203,6 +234,11 @@ def cmd_withdraw(args) -> int:
         res = ingest.withdraw(con, args.id, access.cli_actor(args.user), args.grund)
     except ingest.ImportRejected as exc:
         raise Rejected(str(exc)) from exc
+    from quartier.alerts import store
+
+    n = store.withdrawn_count(con, int(res["lieferung_id"]), actor=access.cli_actor(args.user))
+    if n:
+        say(f"Die {n} Hinweise dieser Lieferung gelten nicht mehr (als zurückgezogen markiert).")
     if args.json:
         emit_json(res)
     else:

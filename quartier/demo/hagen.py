@@ -17,6 +17,7 @@ import shapely
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
 from quartier import access, db
+from quartier.alerts import store as hinweis_store
 from quartier.areas import geometry as geo
 from quartier.areas import versions
 from quartier.demo import AXIS_NAME, CITY_NAME, guard
@@ -405,7 +406,7 @@ def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | N
     progress("Geometrie: Voronoi-Zellen der Stimmbezirks-Punkte, an der Stadtgrenze abgeschnitten …")
     g = build_geometry()
     with db.transaction(con) as tx:
-        for table in ("messwert", "lieferung", "alias", "indikator"):
+        for table in ("hinweis", "hinweis_lauf", "messwert", "lieferung", "alias", "indikator"):
             tx.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         write_geometry(tx, g)
         versions.reset(tx, DEMO_USER)  # a new city: its areas are Gebietsstand 1
@@ -423,6 +424,8 @@ def build(con, force: bool = False, progress=lambda msg: None, out_dir: Path | N
     progress("Lieferungen über den Importer einlesen …")
     import_deliveries(con, paths)
     ensure_demo_method(con)  # Handlungsbedarf: demo method
+    progress("Hinweise je Lieferung berechnen …")
+    hinweis_store.record_missing(con, actor=access.Actor(DEMO_USER, access.ADMIN, raw_data=True))
     load_demo_actions(con)  # Handlungsempfehlungen (Beispiel)
     progress("Angebote (Beispiel) laden …")
     from quartier.demo.angebote import load_demo_offers

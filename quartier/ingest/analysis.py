@@ -21,6 +21,57 @@ MAX_PER_RULE = 200
 
 VALUE_COLUMNS = ["indikator_id", "sozialraum_id", "jahr", "wert", "zaehler", "nenner", "gesperrt"]
 
+# Rules as people read them (page, command line text, Prüfbericht); the ids stay in the JSON output.
+RULE_LABELS = {
+    "zaehler_groesser_nenner": "Zähler größer als Nenner",
+    "negative_anzahl": "Negative Anzahl",
+    "unplausibel": "Wert außerhalb des plausiblen Bereichs",
+    "widerspruch_zaehler_nenner": "Wert passt nicht zu Zähler und Nenner",
+    "keine_zahl": "Keine Zahl",
+    "jahr": "Jahr fehlt oder ungültig",
+    "doppelt": "Doppelte Angabe",
+    "unbekannt_sozialraum": "Unbekannter Sozialraum",
+    "unbekannt_indikator": "Unbekannter Indikator",
+    "aenderung": "Ändert einen gelieferten Wert",
+    "sprung_vorjahr": "Großer Sprung zum Vorjahr",
+    "sozialraeume_fehlen": "Sozialräume fehlen",
+    "summe_abweichend": "Summe weicht ab",
+    "summenzeile": "Summenzeile übersprungen",
+    "anmerkung": "Zeile ohne Werte",
+    "ausgeschlossen": "Zeilen ausgeschlossen",
+    "ausgeblendet": "Blatt nicht gelesen",
+    "keine_tabelle": "Keine Tabelle erkannt",
+    "keine_daten": "Keine Werte",
+    "zuordnung": "Spaltenzuordnung unvollständig",
+    "spalte_doppelt": "Spalte doppelt zugeordnet",
+    "spalte_nicht_zugeordnet": "Spalte nicht zugeordnet",
+    "formel_ohne_wert": "Formel ohne berechneten Wert",
+    "frueher_zurueckgezogen": "Früher zurückgezogene Datei",
+    "nicht_im_plan": "Blatt nicht im Plan",
+    "ohne_wert": "Kein Wert („–“ oder „x“)",
+    "wert_berechnet": "Wert berechnet",
+    "abgelehnt": "Abgelehnt",
+    "duplikat": "Bereits importiert",
+    # the file itself (quartier.uploads.FileRejected.kind)
+    "unlesbar": "Datei nicht lesbar",
+    "leer": "Datei leer",
+    "zu_gross": "Datei zu groß",
+    "dateityp": "Dateityp passt nicht",
+    "beschaedigt": "Datei beschädigt",
+    "kennwort": "Datei mit Kennwort geschützt",
+    "zip_bombe": "Datei entpackt zu groß",
+    "keine_datei": "Keine Datei",
+    "xlsx": "Excel-Datei nicht lesbar",
+}
+
+
+def rule_label(rule: str) -> str:
+    """The German name of a rule ("zaehler_groesser_nenner" -> "Zähler größer als Nenner"); never the bare id."""
+    if rule in RULE_LABELS:
+        return RULE_LABELS[rule]
+    text = rule.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
 
 @dataclass
 class Finding:
@@ -57,6 +108,7 @@ class FileAnalysis:
     state: tuple[Any, ...] | None = field(default=None, repr=False)     # deliveries when compared (commit reuses the diff)
     row_counts: dict[str, int] | None = field(default=None, repr=False)
     matcher: Matcher | None = field(default=None, repr=False)
+    gebietsstand: int | None = None   # delivered on the areas of this (earlier) Gebietsstand; None: the current one
 
     @property
     def errors(self) -> list[Finding]:
@@ -84,7 +136,7 @@ class FileAnalysis:
         labels = {ERROR: "Fehler", WARNING: "Warnung", INFO: "Hinweis"}
         return pd.DataFrame([{
             "Art": labels[f.level], "Datei": self.filename, "Blatt": f.sheet, "Zelle": f.cell, "Spalte": f.column,
-            "Wert": f.value, "Regel": f.rule, "Meldung": f.message} for f in self.findings],
+            "Wert": f.value, "Regel": rule_label(f.rule), "Meldung": f.message} for f in self.findings],
             columns=["Art", "Datei", "Blatt", "Zelle", "Spalte", "Wert", "Regel", "Meldung"])
 
     def changes(self) -> pd.DataFrame:

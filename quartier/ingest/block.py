@@ -13,12 +13,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from quartier.ingest.detect import key_role, measure_of, year_of
 from quartier.ingest.match import Matcher
 from quartier.ingest.values import cell_text
 
 SCAN_ROWS = 400          # rows looked at to find the area column (the table starts within them)
 MAX_HEADER_ROWS = 8
+_NUMBERS = ("floating", "integer", "mixed-integer-float", "decimal")
+_TYPE = np.frompyfunc(type, 1, 1)
 _BREAK_RE = re.compile(r"(?<=[a-zäöüß])-\s*\n?\s*(?=[a-zäöüß])")
 
 
@@ -39,31 +44,61 @@ class Block:
 def find_block(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher) -> Block | None:
     """The area column (most distinct known areas), the first data row and the header rows above it."""
     limit = min(len(rows), SCAN_ROWS)
-    seen: dict[Any, str | None] = {}
-    per_col: dict[int, set[str]] = {}
-    first_hit: dict[int, int] = {}
-    for r in range(limit):
-        for c, v in enumerate(rows[r]):
-            if v is None or isinstance(v, bool) or (isinstance(v, str) and not v.strip()):
-                continue
-            try:
-                hit = seen[v]
-            except KeyError:
-                hit = seen[v] = matcher.match("sozialraum", v) if isinstance(v, (str, int, float)) else None
-            except TypeError:
-                continue
-            if hit is not None:
-                per_col.setdefault(c, set()).add(hit)
-                first_hit.setdefault(c, r)
-    if not per_col:
+    if limit == 0:
         return None
-    best = max(per_col, key=lambda c: (len(per_col[c]), -c))
-    if len(per_col[best]) < 2:
+    stats = _area_hits(rows[:limit], matcher)
+    if not stats:
         return None
-    first = _unknown_areas_above(rows, best, first_hit[best])
+    best = max(stats, key=lambda c: (stats[c][0], -c))
+    if stats[best][0] < 2:
+        return None
+    first_hit = stats[best][1]
+    first = _unknown_areas_above(rows, best, first_hit)
     top = _header_top(rows, merged, first)
     title = " ".join(cell_text(v).strip() for r in rows[:top] for v in r if cell_text(v).strip())
     return Block(best, first, top, title)
+
+
+def _area_hits(rows: list[list[Any]], matcher: Matcher) -> dict[int, tuple[int, int]]:
+    """Per column that names known areas: (how many distinct areas, first row naming one).
+
+    Each distinct cell value is matched once per file (:meth:`Matcher.match_many`), not once per cell; a column of
+    numbers only is skipped at once when no known id is a number.
+    """
+    width = max(map(len, rows))
+    grid = np.empty((len(rows), width), dtype=object)
+    if all(len(r) == width for r in rows):
+        grid[:] = rows
+    else:
+        for i, r in enumerate(rows):
+            grid[i, : len(r)] = r
+    out: dict[int, tuple[int, int]] = {}
+    numeric = matcher.numeric_keys("sozialraum")
+    for c in range(width):
+        col = grid[:, c]
+        inferred = pd.api.types.infer_dtype(col, skipna=True)
+        if inferred == "empty" or (inferred in _NUMBERS and not numeric):
+            continue
+        rows_of = None
+        if inferred not in ("string", *_NUMBERS):
+            # mixed (header texts above numbers): only text cells, and numbers when some id is a number, can name an
+            # area; booleans never do (True == 1 when hashed)
+            types = _TYPE(col)
+            keep = np.asarray(types == str, dtype=bool)  # noqa: E721 - numpy, element-wise per cell
+            if numeric:
+                keep |= np.asarray((types == int) | (types == float), dtype=bool)  # noqa: E721
+            rows_of = np.flatnonzero(keep)
+            if not len(rows_of):
+                continue
+            col = col[rows_of]
+        codes, uniq = pd.factorize(col)
+        hits = matcher.match_many("sozialraum", uniq)
+        distinct = {h for h in hits if h is not None}
+        if distinct:
+            hit_of = np.array([h is not None for h in hits] + [False])
+            first = int(np.argmax(hit_of[np.where(codes < 0, len(uniq), codes)]))
+            out[c] = (len(distinct), int(rows_of[first]) if rows_of is not None else first)
+    return out
 
 
 def _numeric_cols(row: list[Any]) -> set[int]:

@@ -113,7 +113,9 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
         cur.register("_imp_vals", reg)
         old = cur.execute(_OLD_SQL).fetchnumpy()
         hist = cur.execute(_HIST_SQL).fetchnumpy()
-        areas = [r[0] for r in cur.execute("SELECT id FROM sozialraum ORDER BY id").fetchall()]
+        areas = [r[0] for r in (cur.execute("SELECT id FROM sozialraum ORDER BY id") if fa.gebietsstand is None else
+                                cur.execute("SELECT id FROM sozialraum_version WHERE gebietsstand_id = ? ORDER BY id",
+                                            [int(fa.gebietsstand)])).fetchall()]
         fa.state = delivery_state(cur)
         cur.unregister("_imp_vals")
     finally:

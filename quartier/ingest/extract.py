@@ -15,7 +15,7 @@ from quartier.ingest import values as V
 from quartier.ingest.analysis import ERROR, INFO, WARNING, FileAnalysis, Finding, fmt_number
 from quartier.ingest.detect import MEASURES, ROLE_LABELS, ColumnSpec, SheetPlan
 from quartier.ingest.match import Matcher, normalize
-from quartier.ingest.totals import find_totals, is_total_word
+from quartier.ingest.totals import find_totals, label_info
 
 _TRUE = {"1", "ja", "j", "x", "true", "wahr", "gesperrt", "yes"}
 
@@ -66,7 +66,8 @@ def _no_data(plan: SheetPlan, fa: FileAnalysis) -> None:
                                plan.sheet, V.cell_address(plan.header_row, 0)))
 
 
-def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAnalysis) -> dict[str, np.ndarray] | None:
+def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAnalysis) -> list[dict[str, np.ndarray]] | None:
+    """The record blocks of one sheet (one per indicator/year group); :func:`concat` joins all blocks of a file once."""
     data = rows[plan.first_data_row:]
     if not data:
         _no_data(plan, fa)
@@ -89,7 +90,7 @@ def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAn
     fa.headers[plan.sheet] = {c.col: c.header for c in plan.columns}
     if total.any() and plan.layout == "lang":
         _check_totals(plan, fa, groups, g.col, total, keep, absolute, first)
-    return concat(blocks)
+    return blocks
 
 
 def _unmapped_numbers(plan: SheetPlan, g: _Grid, matcher: Matcher, fa: FileAnalysis) -> None:
@@ -128,7 +129,8 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
     for c in specs:
         if c.role in ("sozialraum", "bezeichnung"):
             codes, uniq = pd.factorize(g.col(c.col)[0])
-            flags = np.array([_is_total(V.cell_text(u), matcher) for u in uniq] + [False], dtype=bool)
+            flags = np.array([word or (kind is not None and sid is None) for _t, sid, kind, word in label_info(uniq, matcher)]
+                             + [False], dtype=bool)
             total |= flags[codes]
     if plan.layout != "lang" and "sozialraum" in first:
         found = find_totals(g.col(first["sozialraum"].col)[0], _count_columns(plan, g, specs, matcher), matcher)
@@ -203,8 +205,7 @@ def _block(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], group: Gr
     g_ind, g_year, ms = group
     m, take = kept.m, kept.take
     sr_spec, ind_col, year_col = first.get("sozialraum"), first.get("indikator"), first.get("jahr")
-    blk = {"sheet": np.full(m, plan.sheet, dtype=object), "row0": kept.rows_abs, "sr_raw": take(sr_spec),
-           "sr_col": np.full(m, sr_spec.col if sr_spec else -1)}
+    blk = {"sheet": np.full(m, plan.sheet, dtype=object), "row0": kept.rows_abs, **_areas(kept, sr_spec, first.get("bezeichnung"))}
     if g_ind is not None or ind_col is None:
         blk["ind_raw"] = np.full(m, g_ind if g_ind is not None else plan.indikator_id, dtype=object)
         blk["ind_col"] = np.full(m, -1)
@@ -230,6 +231,19 @@ def _block(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], group: Gr
     if not has_any.all():  # e.g. an indicator column left empty for one area
         blk = {k: v[has_any] for k, v in blk.items()}
     return blk
+
+
+def _areas(kept: _Rows, sr_spec: ColumnSpec | None, name_spec: ColumnSpec | None) -> dict[str, np.ndarray]:
+    """The area of each row (raw cell and its column): where the area column is empty, the name next to it counts
+    (an area given by name with an empty id column is matched by its name)."""
+    raw = kept.take(sr_spec)
+    col = np.full(kept.m, sr_spec.col if sr_spec else -1)
+    if sr_spec is not None and name_spec is not None:
+        empty = (kept.take(sr_spec, 1) == V.K_EMPTY) & (kept.take(name_spec, 1) != V.K_EMPTY)
+        if empty.any():
+            raw = np.where(empty, kept.take(name_spec), raw)
+            col = np.where(empty, name_spec.col, col)
+    return {"sr_raw": raw, "sr_col": col}
 
 
 def _check_totals(plan: SheetPlan, fa: FileAnalysis, groups: list[Group], col: Callable[[int], tuple[np.ndarray, np.ndarray]],
@@ -277,11 +291,4 @@ def concat(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if len(blocks) == 1:
         return blocks[0]
     return {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
-
-
-def _is_total(text: str, matcher: Matcher) -> bool:
-    """A label that says "total" or names the city or a Stadtbezirk (and is no area)."""
-    if is_total_word(text):
-        return True
-    return matcher.total_kind(text) is not None and matcher.match("sozialraum", text) is None
 

@@ -17,18 +17,24 @@ def normalize(text: Any) -> str:
     return _normalize(text)
 
 ARTS = ("sozialraum", "indikator")
+_MISS = object()
 
 
 class Matcher:
     """Known ids, names and aliases of Sozialräume and indicators, normalised for tolerant matching."""
 
-    def __init__(self, con: db.Con, accepted: dict[tuple[str, str], str] | None = None):
+    def __init__(self, con: db.Con, accepted: dict[tuple[str, str], str] | None = None, gebietsstand: int | None = None):
+        """``gebietsstand``: match the areas of this (earlier) Gebietsstand instead of today's."""
         cur = con.cursor()
         self.labels: dict[str, dict[str, str]] = {"sozialraum": {}, "indikator": {}}
         self.keys: dict[str, dict[str, str]] = {"sozialraum": {}, "indikator": {}}
         self.units: dict[str, str | None] = {}
         self.indicators: dict[str, dict[str, Any]] = {}
-        for sid, name in cur.execute("SELECT id, name FROM sozialraum ORDER BY id").fetchall():
+        areas_sql, areas_params = "SELECT id, name FROM sozialraum ORDER BY id", []
+        if gebietsstand is not None:
+            areas_sql = "SELECT id, name FROM sozialraum_version WHERE gebietsstand_id = ? ORDER BY id"
+            areas_params = [int(gebietsstand)]
+        for sid, name in cur.execute(areas_sql, areas_params).fetchall():
             self.labels["sozialraum"][sid] = name
             self._add("sozialraum", sid, sid)
             self._add("sozialraum", name, sid)
@@ -56,6 +62,11 @@ class Matcher:
         self.accepted = dict(accepted or {})
         for (art, text), ziel in self.accepted.items():
             self.keys[art][normalize(text)] = ziel
+        # keys that a bare number can reach ("0305" is reached by 305? no: by "0305" only; 305 -> "305")
+        self._numeric = {art: any(k.isdigit() for k in self.keys[art]) for art in ARTS}
+        self._seen: dict[str, dict[Any, str | None]] = {art: {} for art in ARTS}
+        # label of a row -> (text, area id, 'stadt'/'bezirk'/None, says "total"): see quartier.ingest.totals.label_info
+        self.label_cache: dict[Any, tuple[str, str | None, str | None, bool]] = {}
 
     def _add(self, art: str, text: str, ziel: str) -> None:
         k = normalize(text)
@@ -68,6 +79,31 @@ class Matcher:
         if isinstance(text, float) and text.is_integer():
             text = int(text)
         return self.keys[art].get(normalize(text))
+
+    def numeric_keys(self, art: str) -> bool:
+        """Whether a bare number can name something of ``art`` (some known id or name consists of digits)."""
+        return self._numeric[art]
+
+    def match_many(self, art: str, values: Any) -> list[str | None]:
+        """:meth:`match` for many distinct cell values, remembered for the whole file (the same names come on
+        every sheet). Numbers are only looked up when some key consists of digits; booleans never match."""
+        seen, numeric = self._seen[art], self._numeric[art]
+        out: list[str | None] = []
+        for v in values:
+            hit: Any
+            t = type(v)
+            if t is str:
+                hit = seen.get(v, _MISS)
+                if hit is _MISS:
+                    hit = seen[v] = self.match(art, v)
+            elif (t is int or t is float) and numeric:
+                hit = seen.get((t, v), _MISS)
+                if hit is _MISS:
+                    hit = seen[(t, v)] = self.match(art, v)
+            else:  # None, booleans, dates; numbers when no key is a number
+                hit = None
+            out.append(hit)
+        return out
 
     def total_kind(self, text: Any) -> str | None:
         """'stadt' or 'bezirk' when the text names the city or a Stadtbezirk ("Bezirk Altona", "Hamburg insgesamt")."""

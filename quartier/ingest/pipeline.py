@@ -27,6 +27,7 @@ from quartier.ingest.detect import SheetPlan, finish_plan, plan_sheet, sheet_key
 from quartier.ingest.extract import concat, extract
 from quartier.ingest.headers import plan_at, plan_from_block
 from quartier.ingest.match import Matcher, normalize
+from quartier.ingest.template import template_help_sheets
 from quartier.ingest.validate import validate
 from quartier.uploads import MAX_UPLOAD_BYTES, FileRejected, RawBook, read_book
 
@@ -53,14 +54,15 @@ def remembered_mapping(con: db.Con, lieferant: str | None) -> dict[str, dict[str
 def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = None, plans: dict[str, SheetPlan] | None = None,
             accepted: dict[tuple[str, str], str] | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
             book: RawBook | None = None, remember: set[tuple[str, str]] | None = None,
-            plan_json: dict[str, Any] | None = None) -> FileAnalysis:
-    """Analyse one delivered file without writing anything.
+            plan_json: dict[str, Any] | None = None, gebietsstand: int | None = None) -> FileAnalysis:
+    """Analyse one delivered file without writing anything (``gebietsstand``: on that Gebietsstand's areas, Issue 19).
 
     ``accepted`` suggestions apply to this file; those also in ``remember`` become aliases on commit.
     ``plan_json`` is a plan as printed by ``import --show-mapping --json`` (see :mod:`quartier.ingest.planfile`).
     """
     fa = FileAnalysis(filename=filename, sha256=sha256_of(data), size=len(data), accepted=dict(accepted or {}),
-                      user_plans=bool(plans) or bool(plan_json), remember=set(remember or ()) & set(accepted or {}))
+                      user_plans=bool(plans) or bool(plan_json), remember=set(remember or ()) & set(accepted or {}),
+                      gebietsstand=gebietsstand)
     rows = con.cursor().execute(
         "SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? AND status = 'aktiv' "
         "ORDER BY id LIMIT 1", [fa.sha256]).fetchall()
@@ -80,20 +82,21 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
         fa.readable = False
         fa.findings.append(Finding(ERROR, exc.kind, str(exc)))
         return fa
-    matcher = Matcher(con, fa.accepted)
+    matcher = Matcher(con, fa.accepted, gebietsstand)
     if not lieferant:
         fname = normalize(filename)
         lieferant = next((lf for lf in known_lieferanten(con) if normalize(lf) and normalize(lf) in fname), None)
     remembered = remembered_mapping(con, lieferant)
-    for msg in book.infos:
-        fa.findings.append(Finding(INFO, "ausgeblendet", msg))
-    frames = []
+    help_sheets = _book_infos(fa, book)
+    frames: list[dict[str, np.ndarray]] = []
     given = planfile.check(plan_json) if plan_json is not None else None
     if given is not None:
         missing = sorted(set(given) - {sh.name for sh in book.sheets})
         if missing:
             raise planfile.PlanError(f"Plan: Blatt „{missing[0]}“ gibt es in der Datei nicht.")
     for sheet in book.sheets:
+        if sheet.name in help_sheets:
+            continue
         if given is not None and sheet.name not in given:
             fa.findings.append(Finding(INFO, "nicht_im_plan", f"Blatt „{sheet.name}“ steht nicht im Plan und wird nicht gelesen.",
                                        sheet.name))
@@ -110,9 +113,9 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
             fa.findings.append(Finding(ERROR, "zuordnung", p, sheet.name, V.cell_address(plan.header_row, 0)))
         if plan.problems:
             continue
-        frame = extract(plan, sheet.rows, matcher, fa)
-        if frame is not None:
-            frames.append(frame)
+        blocks = extract(plan, sheet.rows, matcher, fa)
+        if blocks is not None:
+            frames.extend(blocks)
     recs = concat(frames) if frames else None
     if recs is None or len(recs["row0"]) == 0 or fa.errors or _empty_where_expected(recs):
         _formula_findings(fa, book)
@@ -129,6 +132,16 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
     validate(fa, recs, matcher)
     _finish(fa, con, matcher, lieferant)
     return fa
+
+
+def _book_infos(fa: FileAnalysis, book: RawBook) -> set[str]:
+    """Notes on sheets not read (hidden, charts); the template's own help sheets (Anleitung, Listen) are returned to be
+    skipped without any message."""
+    help_sheets = template_help_sheets(book)
+    for msg in book.infos:
+        if not any(f"„{name}“" in msg for name in help_sheets):
+            fa.findings.append(Finding(INFO, "ausgeblendet", msg))
+    return help_sheets
 
 
 def _plan_for(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher,

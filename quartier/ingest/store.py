@@ -14,6 +14,7 @@ from quartier.ingest.analysis import VALUE_COLUMNS, FileAnalysis
 from quartier.ingest.compare import delivery_state
 from quartier.ingest.detect import SheetPlan, remember_key, sheet_key
 from quartier.ingest.match import remember_alias
+from quartier.values import realloc
 
 
 class ImportRejected(QuartierError):
@@ -50,6 +51,7 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
             fa.duplicate = {"lieferung_id": row[0], "importiert_am": str(row[1])[:19], "importiert_von": row[2],
                             "dateiname": row[3]}
             return fa.report("duplicate", row[0])
+        was_fresh = realloc.fresh(cur)
         cur.register("_imp_commit", vals)
         counts: tuple[Any, ...]
         if fa.state is not None and fa.state == delivery_state(cur):
@@ -86,6 +88,7 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
         cur.execute("INSERT INTO messwert (lieferung_id, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt)"
                     " SELECT ?, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt FROM _imp_commit", [lid])
         cur.unregister("_imp_commit")
+        _store_version(cur, fa, lid, was_fresh)
         for (art, text), ziel in fa.accepted.items():
             if (art, text) in fa.remember:  # only after the second confirmation "gilt für alle künftigen Dateien"
                 remember_alias(cur, art, text, ziel)
@@ -98,6 +101,14 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
     report["lieferung_id"] = lid
     report["lieferant"] = lieferant
     return report
+
+
+def _store_version(cur: db.Con, fa: FileAnalysis, lid: int, was_fresh: bool) -> None:
+    """Record the Gebietsstand a delivery was made on (import --gebietsstand) and re-allocate its pairs (Issue 19)."""
+    if fa.gebietsstand is not None:
+        cur.execute("INSERT INTO lieferung_gebietsstand (lieferung_id, gebietsstand_id) VALUES (?, ?)",
+                    [lid, int(fa.gebietsstand)])
+    realloc.refresh(cur, [lid], was_fresh=was_fresh)
 
 
 def _first(row: tuple[Any, ...] | None) -> Any:
@@ -156,11 +167,13 @@ def withdraw(con: db.Con, lieferung_id: int, actor: access.Actor, reason: str | 
         if row[0] != "aktiv":
             raise ImportRejected(f"Lieferung #{lieferung_id} ({row[1]}) ist bereits zurückgezogen.")
         n = _first(cur.execute("SELECT count(*) FROM messwert_aktuell WHERE lieferung_id = ?", [int(lieferung_id)]).fetchone())
+        was_fresh = realloc.fresh(cur)
         cur.execute("UPDATE lieferung SET status = 'zurueckgezogen', zurueckgezogen_am = current_timestamp,"
                     " zurueckgezogen_von = ? WHERE id = ?", [actor.name, int(lieferung_id)])
         back = _first(cur.execute(
             "SELECT count(*) FROM messwert m JOIN messwert_aktuell a USING (indikator_id, sozialraum_id, jahr)"
             " WHERE m.lieferung_id = ? AND a.lieferung_id <> ?", [int(lieferung_id), int(lieferung_id)]).fetchone())
+        realloc.refresh(cur, [lieferung_id], was_fresh=was_fresh)
         db.audit(cur, actor.name, "lieferung_zurueckziehen", f"lieferung:{lieferung_id}",
                  json.dumps({"datei": row[1], "grund": reason, "werte": n, "wieder_gueltig": back}, ensure_ascii=False))
     return {"lieferung_id": int(lieferung_id), "dateiname": row[1], "werte_entfernt": int(n), "wieder_gueltig": int(back)}

@@ -10,7 +10,7 @@ from typing import Any
 from quartier import db
 from quartier.ingest.analysis import ERROR, WARNING, FileAnalysis, Finding
 from quartier.tables import REPLACEMENT, clean_text, neutralise, to_csv_bytes
-from quartier.uploads import FileRejected, read_book
+from quartier.uploads import FileRejected, RawBook, read_book
 
 TEMPLATE_COLUMNS = ["Jahr", "Sozialraum-Nr.", "Sozialraum", "Kennzahl", "Zähler", "Nenner", "Wert"]
 TEMPLATE_ROWS = 5000
@@ -36,6 +36,18 @@ INSTRUCTIONS = [
 ]
 
 
+HELP_SHEETS = ("Anleitung", "Listen")   # the template's own sheets besides "Daten": instructions and the choice lists
+
+
+def template_help_sheets(book: RawBook) -> set[str]:
+    """The help sheets of a filled-in Quartier template (its "Anleitung" begins with the template's title): they are
+    part of the template, not a delivery, so the importer skips them without a message."""
+    for sh in book.sheets:
+        if sh.name == HELP_SHEETS[0] and sh.rows and sh.rows[0] and str(sh.rows[0][0] or "").strip() == INSTRUCTIONS[0]:
+            return set(HELP_SHEETS)
+    return set()
+
+
 def write_template(con: db.Con, path: str | Path | None = None, lieferant: str | None = None) -> bytes | Path:
     """Write the template to ``path`` (returns the path) or return its bytes."""
     from openpyxl import Workbook
@@ -54,7 +66,7 @@ def write_template(con: db.Con, path: str | Path | None = None, lieferant: str |
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "Anleitung"
+    ws.title = HELP_SHEETS[0]
     for i, line in enumerate(INSTRUCTIONS, start=1):
         ws.cell(row=i, column=1, value=line)
     ws["A1"].font = Font(bold=True, size=14)
@@ -73,7 +85,7 @@ def write_template(con: db.Con, path: str | Path | None = None, lieferant: str |
         data.column_dimensions[letter].width = width
     data.freeze_panes = "A2"
 
-    lists = wb.create_sheet("Listen")
+    lists = wb.create_sheet(HELP_SHEETS[1])
     lists.append(["Sozialraum-Nr.", "Sozialraum", "", "Kennzahl", "Indikator-Id", "Einheit", "Lieferant"])
     for i in range(max(len(areas), len(inds))):
         a = areas[i] if i < len(areas) else ("", "")

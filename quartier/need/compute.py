@@ -366,10 +366,7 @@ def compute_years(con, method: IndexMethod | dict, years: list[int], lieferung_i
 def years_available(con, method: IndexMethod | list[str]) -> list[int]:
     """Years in which at least one of the method's indicators (or of the indicator ids given) has values."""
     ids = method.indicator_ids if isinstance(method, IndexMethod) else list(method)
-    rows = con.cursor().execute(
-        "SELECT DISTINCT jahr FROM messwert_aktuell WHERE indikator_id IN (SELECT unnest(?)) ORDER BY jahr", [ids]
-    ).fetchall()
-    return [int(r[0]) for r in rows]
+    return query.years(con, list(ids))  # on today's areas (values of earlier Gebietsstände re-allocated)
 
 
 def incomplete_years(con, ids: list[str], years: list[int]) -> dict[int, list[tuple[str, int, int | None]]]:

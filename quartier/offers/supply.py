@@ -22,7 +22,7 @@ from quartier import db, settings, units
 from quartier.access import Actor
 from quartier.offers import catalogue
 from quartier.offers.store import CityGeometry, OfferError, city_geometry, network_lines, offers, to_metric_xy
-from quartier.values import indicators
+from quartier.values import indicators, query
 
 LUFTLINIE, NETZ = "luftlinie", "netz"
 QUAD_SEGS = 8
@@ -227,12 +227,8 @@ def target_group(con: db.Con, indicator: str | None, year: int, ids: list[str], 
 
 
 def default_year(con: db.Con, indicator: str | None) -> int:
-    row = con.cursor().execute("SELECT max(jahr) FROM messwert_aktuell WHERE indikator_id = ?", [indicator]).fetchone() \
-        if indicator else None
-    if row and row[0]:
-        return int(row[0])
-    row = con.cursor().execute("SELECT max(jahr) FROM messwert_aktuell").fetchone()
-    return int(row[0]) if row and row[0] else pd.Timestamp.today().year
+    yrs = (query.years(con, [indicator]) if indicator else []) or query.years(con)  # on today's areas
+    return yrs[-1] if yrs else pd.Timestamp.today().year
 
 
 def _points(con: db.Con, kat: str, year: int, planned: list[Planned], city: CityGeometry, *, actor: Actor) -> pd.DataFrame:

@@ -23,10 +23,13 @@ from quartier.reports.scope import ReportError, Scope
 from quartier.reports.summary import Summary, decimals_of, definitions, summary
 from quartier.reports.svgmap import map_data, map_png, map_text
 from quartier.values import indicators
+from quartier.values.charts import UMR_MARK
 
 FONT_DIR = Path(os.environ.get("QUARTIER_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
 # Okabe-Ito (colour-blind safe): favourable = blue, unfavourable = vermillion, neutral = grey.
 COLOR_GOOD, COLOR_BAD, COLOR_NEUTRAL = "#0072B2", "#B34700", "#555555"  # contrast >= 4.5:1 on white
+INTERVAL_NOTE = ("95-%-Konfidenzintervall (Wilson-Score für Anteile und Quoten, exakt nach Poisson für Anzahlen "
+                 "ohne Nenner); ohne Klammer: kein Intervall bestimmbar")
 INTERNAL_NOTE = "Interner Bericht: enthält Werte aus kleinen Fallzahlen – nicht veröffentlichen"
 
 
@@ -206,11 +209,12 @@ def _headline_section(d: _Doc) -> None:
     else:
         d.para(f"Werte von {scope.label} im Berichtsjahr (Spalte „Jahr“), Veränderung gegenüber dem Vorjahr und Vergleich "
              "mit der Gesamtstadt. Die Bewertung des Trends folgt der Richtung des Indikators "
-             "(sinkt ein Wert, bei dem ein höherer Wert mehr Bedarf bedeutet, ist das günstig). Quoten größerer Gebiete aus der Summe der Zähler und Nenner.")
+             "(sinkt ein Wert, bei dem ein höherer Wert mehr Bedarf bedeutet, ist das günstig). Quoten größerer Gebiete aus der Summe der Zähler und Nenner. "
+             f"In Klammern: {INTERVAL_NOTE}.")
         has_bez = "bezirk_text" in head.columns
         notes: list[str] = []
-        widths = ((70, 14, 30, 28, 38) if scope.kind == "stadt" else
-                  (58, 12, 24, 24, 38, 24) if not has_bez else (47, 10, 24, 22, 29, 25, 23))
+        widths = ((62, 14, 38, 28, 38) if scope.kind == "stadt" else   # the value column holds "12,4 % (9,8–15,5)"
+                  (48, 12, 34, 24, 38, 24) if not has_bez else (41, 10, 32, 20, 29, 25, 23))
         with pdf.table(col_widths=widths, text_align=("LEFT", "CENTER", "RIGHT", "RIGHT", "LEFT", "RIGHT", "RIGHT")[:len(widths)],
                        headings_style=d.heading, line_height=5, padding=1.2) as t:
             pdf.set_font("DejaVu", "", 8 if has_bez else 8.5)
@@ -224,7 +228,7 @@ def _headline_section(d: _Doc) -> None:
                 row = t.row()
                 row.cell(r["name"])
                 row.cell(str(r["jahr"]))
-                row.cell(r["wert_text"])
+                row.cell(r.get("wert_ki_text") or r["wert_text"])
                 row.cell(r["veraenderung_text"])
                 color = {"günstig": COLOR_GOOD, "ungünstig": COLOR_BAD}.get(r["bewertung"], COLOR_NEUTRAL)
                 row.cell(r["trend_text"], style=FontFace(color=color, emphasis="BOLD" if r["bewertung"] else None))
@@ -337,12 +341,17 @@ def _areas_section(d: _Doc) -> None:
         d.para("Noch keine Kennzahlen geliefert.")
     else:
         d.para("Jeweils das letzte Berichtsjahr des Indikators (in der Kopfzeile). "
-             f"„{fmt.SUPPRESSED}“ = gesperrt (kleine Fallzahl), „{fmt.NOTHING}“ = kein Wert.", size=8.5)
-    per = 5
+             f"„{fmt.SUPPRESSED}“ = gesperrt (kleine Fallzahl), „{fmt.NOTHING}“ = kein Wert. In Klammern: {INTERVAL_NOTE}.",
+               size=8.5)
+        methods = at.attrs.get("umgerechnet") or []
+        if methods:  # values re-allocated from an earlier Gebietsstand (Issue 19)
+            d.para(f"„{UMR_MARK}“ = aus einem früheren Gebietsstand auf die heutigen Sozialräume umgerechnet: "
+                   + "; ".join(methods) + ".", size=8.5)
+    per = 4
     for start in range(0, len(ids_all), per):
         chunk = ids_all[start:start + per]
         d.need_space(8 + 5 * (len(at) + 2))
-        with pdf.table(col_widths=(60,) + (24,) * len(chunk), text_align=("LEFT",) + ("RIGHT",) * len(chunk),
+        with pdf.table(col_widths=(52,) + (32,) * len(chunk), text_align=("LEFT",) + ("RIGHT",) * len(chunk),
                        headings_style=d.heading, line_height=4.4, padding=1) as t:
             pdf.set_font("DejaVu", "", 7.5)
             row = t.row()
@@ -353,7 +362,7 @@ def _areas_section(d: _Doc) -> None:
                 row = t.row(style=FontFace(emphasis="BOLD") if not r["sozialraum_id"] else None)
                 row.cell(f"{r['sozialraum_id']} {r['gebiet']}".strip())
                 for iid in chunk:
-                    row.cell(r[iid])
+                    row.cell(r.get(f"ki_{iid}") or r[iid])
         pdf.ln(3)
 
 

@@ -35,7 +35,8 @@ from quartier.reports.scope import (
     value_at,
     year_of,
 )
-from quartier.values import coverage, indicators, overview
+from quartier.values import coverage, indicators, overview, query, uncertainty
+from quartier.values.charts import UMR_MARK
 
 CHART_COUNT = 4
 
@@ -104,6 +105,7 @@ def headline(con, scope: Scope, year: int | None = None, ids: list[str] | None =
             "veraenderung": change, "pfeil": arrow, "trend": word, "bewertung": judgement,
             "stadt": cw, "stadt_gesperrt": cprot,
             "wert_text": fmt.value(w, unit, dec, suppressed=prot),
+            "wert_ki_text": with_interval(s, y, unit, dec),
             "veraenderung_text": fmt.SUPPRESSED if (prot or pprot) else fmt.change(change, unit, dec),
             "trend_text": _trend_text(arrow, word, judgement, prot or pprot),
             "stadt_text": _ref_text(city, y, cw, unit, cprot, dec),
@@ -114,6 +116,18 @@ def headline(con, scope: Scope, year: int | None = None, ids: list[str] | None =
             row.update({"bezirk": bw, "bezirk_gesperrt": bprot, "bezirk_text": _ref_text(bs, y, bw, unit, bprot, dec)})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def with_interval(series_: pd.DataFrame, year: int | None, unit: str | None, dec: int | None = None) -> str:
+    """The value of ``year`` with its 95 % interval ("12,4 % (9,8–15,5)", :mod:`quartier.values.uncertainty`),
+    computed from the numerator and denominator of the (protected) series; only the value where no interval
+    applies, "•" where protected. ``dec``: the indicator's decimals."""
+    w, prot = value_at(series_, year)
+    if prot or w is None:
+        return fmt.value(w, unit, dec, suppressed=prot)
+    row = series_[series_["jahr"] == year].iloc[0]
+    lo, hi = uncertainty.interval([w], [row["zaehler"]], [row["nenner"]], unit)
+    return uncertainty.text(w, lo[0], hi[0], unit, dec)
 
 
 def _ref_text(ref: pd.DataFrame, year: int | None, w: float | None, unit: str | None, prot: bool,
@@ -298,7 +312,8 @@ def development(con, scope: Scope, ids: list[str] | None = None, with_areas: boo
 def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None = None,
                values: pd.DataFrame | None = None, *, actor: Actor) -> pd.DataFrame:
     """Formatted values of every Sozialraum in the scope (rows) per indicator (columns by id),
-    followed by the district and city rows. Column ``jahr_<id>`` holds each indicator's year."""
+    followed by the district and city rows. Column ``jahr_<id>`` holds each indicator's year, ``ki_<id>``
+    the value with its 95 % interval (:func:`with_interval`)."""
     cat = indicators.catalogue(con).set_index("id")
     wanted = [i for i in (ids or list(cat.index)) if i in cat.index]
     vals = values if values is not None else protected_values(con, wanted, actor=actor)
@@ -314,16 +329,28 @@ def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None
             groups.append(("", f"Bezirk {bz['name']}", (DISTRICT, bz["id"])))
     groups.append(("", "Gesamtstadt", (CITY, None)))
     out = pd.DataFrame({"sozialraum_id": [g[0] for g in groups], "gebiet": [g[1] for g in groups]})
+    marks = query.reallocated(con, wanted, actor=actor)  # values re-allocated from an earlier Gebietsstand
+    marked = {(r[0], r[1], int(r[2])): r[3] for r in marks.itertuples(index=False)}
+    methods: set[str] = set()
     for iid in wanted:
         v = vals[vals["indikator_id"] == iid]
         unit = cat.loc[iid, "einheit"]
         y = year_of(v, year)
-        texts = []
-        for _sid, _name, members in groups:
-            w, prot = value_at(series(v, members), y)
-            texts.append(fmt.value(w, unit, decimals_of(cat, iid), suppressed=prot))
+        dec = decimals_of(cat, iid)
+        texts, with_ki = [], []
+        for sid, _name, members in groups:
+            s = series(v, members)
+            w, prot = value_at(s, y)
+            method = marked.get((iid, sid, int(y))) if sid and y is not None else None
+            mark = f" {UMR_MARK}" if method else ""  # re-allocated from an earlier Gebietsstand (Issue 19)
+            if method:
+                methods.add(method)
+            texts.append(fmt.value(w, unit, dec, suppressed=prot) + mark)
+            ki = with_interval(s, y, unit, dec)
         out[iid] = texts
         out[f"jahr_{iid}"] = y
+        out[f"ki_{iid}"] = with_ki
+    out.attrs["umgerechnet"] = sorted(methods)  # the methods behind the marks, for the note under the table
     return out
 
 

@@ -3,7 +3,9 @@
 Local accounts (default) or OIDC via ``st.login`` when ``.streamlit/secrets.toml`` has an ``[auth]``
 section; roles for OIDC users come from ``[quartier_roles]`` (see ``.streamlit/secrets.toml.example``).
 The logged-in Actor lives in ``st.session_state`` (server side); for local accounts it is re-read
-from the database on every run, so a deactivation or role change applies at once.
+from the database on every run, so a deactivation or role change applies at once. A local login also opens
+a server-side session (:mod:`quartier.admin.sessions`) whose signed cookie (:mod:`quartier.ui.login_cookie`)
+lets a reload or a second tab resume it without the password; every run checks that it is still open.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import time
 import streamlit as st
 
 from quartier.access import ADMIN, EDITOR, VIEWER, Actor
-from quartier.admin import auth
+from quartier.admin import auth, sessions
+from quartier.ui import login_cookie
 from quartier.ui.common import DEMO_NOTICE, city_name, get_con, is_demo, per_run
 from quartier.ui.pages import PAGES
 from quartier.ui.session import ACTOR_KEY, LOGIN_KEY
@@ -24,6 +27,13 @@ NAME_KEY, PASSWORD_KEY = "anmeldung_name", "anmeldung_passwort"
 ERROR_KEY = "quartier_login_fehler"   # the message of a failed attempt, shown once below the form
 FAIL_DELAY_S = 1.0                    # every failed attempt costs the caller a second
 ROLE_LABEL = {VIEWER: "Betrachtung", EDITOR: "Bearbeitung", ADMIN: "Administration"}
+RESUMED_KEY = "quartier_sitzung_fortgesetzt"  # this run resumed a session from the cookie (see gate)
+SESSION_ENDED = "Ihre Sitzung ist abgelaufen oder wurde beendet. Bitte melden Sie sich erneut an."
+ENDED_BECAUSE = {
+    "rolle": "Ihre Rolle oder Ihr Recht auf Rohwerte wurde geändert. Bitte melden Sie sich erneut an.",
+    "passwort": "Ihr Passwort wurde neu gesetzt. Bitte melden Sie sich mit dem neuen Passwort an.",
+    "inaktiv": "Sie wurden nach längerer Inaktivität abgemeldet. Bitte melden Sie sich erneut an.",
+}
 
 
 def _secrets() -> dict:
@@ -75,16 +85,24 @@ def logged_in() -> Actor | None:
     actor = st.session_state.get(ACTOR_KEY)
     login = st.session_state.get(LOGIN_KEY)
     if isinstance(actor, Actor) and isinstance(login, dict) and login.get("art") == "lokal":
-        # once per run (app.py and the page guard both ask): role changes still apply from the next run
+        # once per run (app.py and the page guard both ask): changes apply from the next run
         fresh = per_run(("konto", login["name"]), lambda: auth.lookup(get_con(), login["name"]))
         if fresh is None:
             logout(message="Ihr Konto wurde deaktiviert oder gelöscht. Bitte an die Administration wenden.")
+            return None
+        key = login.get("sitzung")  # a session ended elsewhere (logout in another tab, new role …) ends here too
+        if key and per_run(("sitzung", key), lambda: sessions.check(get_con(), key)) is None:
+            logout(message=ENDED_BECAUSE.get(sessions.end_reason(get_con(), key) or "", SESSION_ENDED))
             return None
         if fresh != actor:
             st.session_state[ACTOR_KEY] = fresh
         return fresh
     if isinstance(actor, Actor) and not (isinstance(login, dict) and login.get("art") == "oidc"):
         return actor  # set by a test or another trusted caller
+    if actor is None and not oidc_configured():
+        resumed = _resume_from_cookie()
+        if resumed is not None:
+            return resumed
     if oidc_usable() and getattr(st.user, "is_logged_in", False):  # a placeholder secret means a forgeable cookie
         claims = st.user.to_dict()
         mapped = auth.oidc_actor(claims, dict(_secrets().get("quartier_roles") or {}), get_con())
@@ -101,8 +119,30 @@ def logged_in() -> Actor | None:
     return None
 
 
+def _resume_from_cookie() -> Actor | None:
+    """A reload or another tab: the session cookie the browser sent, if its session is still open."""
+    value = login_cookie.cookie_value()
+    if not value or st.session_state.get("quartier_cookie_geprueft") == value:
+        return None
+    st.session_state["quartier_cookie_geprueft"] = value  # tried once per cookie and tab
+    con = get_con()
+    session = sessions.resume(con, value)
+    actor = auth.lookup(con, session.account) if session is not None else None
+    if session is None or actor is None:
+        st.session_state[login_cookie.FORGET_KEY] = True
+        return None
+    st.session_state[ACTOR_KEY] = actor
+    st.session_state[LOGIN_KEY] = {"art": "lokal", "name": actor.name, "sitzung": session.key}
+    st.session_state[RESUMED_KEY] = True
+    return actor
+
+
 def logout(message: str | None = None) -> None:
-    was_oidc = (st.session_state.get(LOGIN_KEY) or {}).get("art") == "oidc"
+    login = st.session_state.get(LOGIN_KEY) or {}
+    was_oidc = login.get("art") == "oidc"
+    if login.get("sitzung"):
+        sessions.logout(get_con(), login["sitzung"])  # ends it in every tab of this browser
+        st.session_state[login_cookie.FORGET_KEY] = True
     for k in (ACTOR_KEY, LOGIN_KEY):
         st.session_state.pop(k, None)
     if message:
@@ -127,13 +167,16 @@ def _submit_login() -> None:
         time.sleep(FAIL_DELAY_S)
         st.session_state[ERROR_KEY] = str(exc)
     else:
+        value, session = sessions.create(get_con(), actor.name, user_agent=login_cookie.user_agent())
         st.session_state[ACTOR_KEY] = actor
-        st.session_state[LOGIN_KEY] = {"art": "lokal", "name": actor.name}
+        st.session_state[LOGIN_KEY] = {"art": "lokal", "name": actor.name, "sitzung": session.key}
+        st.session_state[login_cookie.TICKET_KEY] = sessions.TICKETS.issue(value)
 
 
 def login_page() -> None:
     """The only page before login: a form for local accounts or the OIDC button."""
     st.title("Anmeldung")  # not guard.page_header: that one requires a login
+    login_cookie.forget_pending()
     if is_demo():
         st.info(DEMO_NOTICE.format(stadt=city_name()), icon=":material/info:")
     st.markdown("Quartier zeigt kleinräumige Sozialdaten: bitte melden Sie sich an.")
@@ -170,6 +213,13 @@ def login_page() -> None:
                 + " · ".join(f"`{n}` / `{p}` ({r})" for n, r, p in auth.DEMO_ACCOUNTS))
 
 
+def _address_pages() -> list:
+    """The login form at every known page address."""
+    pages = [st.Page(login_page, title="Anmeldung", icon=":material/login:", url_path="anmeldung", default=True)]
+    return pages + [st.Page(login_page, title="Anmeldung", url_path=spec.url_path, visibility="hidden")
+                    for spec in PAGES if spec.url_path != "anmeldung"]
+
+
 def gate() -> Actor:
     """Return the logged-in Actor; otherwise show the login page and stop the script.
 
@@ -178,11 +228,14 @@ def gate() -> Actor:
     """
     actor = logged_in()
     if actor is not None:
+        if st.session_state.pop(RESUMED_KEY, False):
+            # The first run of a tab that resumed a session from its cookie: like the login, first register every
+            # address as a page (Streamlit finds a typed address only among the non-default pages, so the real
+            # navigation would answer "/uebersicht" with "Page not found"), then run again on the page found.
+            st.navigation(_address_pages(), position="hidden")
+            st.rerun()
         return actor
-    pages = [st.Page(login_page, title="Anmeldung", icon=":material/login:", url_path="anmeldung", default=True)]
-    pages += [st.Page(login_page, title="Anmeldung", url_path=spec.url_path, visibility="hidden")
-              for spec in PAGES if spec.url_path != "anmeldung"]
-    nav = st.navigation(pages, position="hidden")
+    nav = st.navigation(_address_pages(), position="hidden")
     nav.run()
     st.stop()
     raise RuntimeError("unreachable")  # pragma: no cover
@@ -193,8 +246,15 @@ def sidebar_account(actor: Actor) -> None:
     with st.sidebar:
         st.markdown(f"Angemeldet: **{md(actor.name)}**  \nRolle: {ROLE_LABEL.get(actor.role, actor.role)}"
                     + (" · Rohwerte" if actor.role == VIEWER and actor.raw_data else ""))
+        login_cookie.hand_over_pending()
         if st.button("Abmelden", icon=":material/logout:", key="quartier_abmelden"):
             logout()
+            st.rerun()
+        if (st.session_state.get(LOGIN_KEY) or {}).get("sitzung") and st.button(
+                "Alle Sitzungen beenden", icon=":material/devices:", key="quartier_alle_sitzungen", type="tertiary",
+                help="Meldet dieses Konto in allen Browsern und auf allen Geräten ab."):
+            sessions.end_sessions(get_con(), actor.name, actor=actor)
+            logout(message="Alle Ihre Sitzungen wurden beendet.")
             st.rerun()
 
 

@@ -59,7 +59,8 @@ def get_con():
 
 def _query_stamp() -> int:
     row = get_con().cursor().execute(
-        "SELECT coalesce(max(id), 0) FROM audit_log WHERE aktion NOT IN ('anmeldung', 'anmeldung_fehlgeschlagen')"
+        "SELECT coalesce(max(id), 0) FROM audit_log"
+        " WHERE aktion NOT IN ('anmeldung', 'anmeldung_fehlgeschlagen', 'abmeldung', 'sitzung_beenden')"
     ).fetchone()
     return int(row[0])
 
@@ -67,8 +68,8 @@ def _query_stamp() -> int:
 def data_stamp() -> int:
     """Changes with every write (every write is audited): use it as a cache key.
 
-    Logins are audited too but change no data: they must not empty every cache (nor let failed
-    attempts do so), so they do not count.
+    Logins, logouts and ended sessions are audited too but change no data: they must not empty every
+    cache (nor let failed attempts do so), so they do not count.
     """
     memo = _memo()
     if memo is None:

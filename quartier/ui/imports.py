@@ -10,6 +10,8 @@ import streamlit as st
 
 from quartier import access, ingest
 from quartier import format as fmt
+from quartier.alerts import store as hinweis_store
+from quartier.ingest.analysis import rule_label
 from quartier.ingest.detect import LAYOUT_LABELS, ROLE_LABELS, SheetPlan
 from quartier.ingest.pipeline import known_lieferanten
 from quartier.ingest.planfile import PlanError, plan_json
@@ -25,6 +27,9 @@ STATE = "import_state"          # per file (sha256): lieferant, plans, accepted,
 STATUS_LABELS = {"neu": "neu", "geaendert": "geändert", "unveraendert": "unverändert"}
 ROLE_BY_LABEL = {v: k for k, v in ROLE_LABELS.items()}
 NONE = "–"  # shown for "no indicator / no year" in the mapping table
+MAX_LISTED = 60  # findings listed as wrapping lines above the table
+KIND_LABELS = {ingest.ERROR: "Fehler", ingest.WARNING: "Warnung", ingest.INFO: "Hinweis"}
+FINDING_ICONS = {ingest.ERROR: ":material/error:", ingest.WARNING: ":material/warning:", ingest.INFO: ":material/info:"}
 
 
 def _state(sha: str) -> dict:
@@ -33,7 +38,7 @@ def _state(sha: str) -> dict:
 
 
 def _analyse(stt: dict, stamp: int, data: bytes, name: str, lieferant: str | None, plans_json: str | None,
-             accepted_json: str, range_json: str | None = None) -> ingest.FileAnalysis:
+             accepted_json: str, range_json: str | None = None, gebietsstand: int | None = None) -> ingest.FileAnalysis:
     """The analysis of one uploaded file, kept in this session's state for that file only.
 
     Issue 20 (item 7): a process-wide ``st.cache_data`` with 20 entries kept up to 20 analyses of large files (and
@@ -42,7 +47,7 @@ def _analyse(stt: dict, stamp: int, data: bytes, name: str, lieferant: str | Non
     ``range_json``: a plan (:mod:`quartier.ingest.planfile`) with the header rows, first data row and excluded
     rows set on the page; ``plans_json``: sheets whose column mapping was edited (they win for their sheet).
     """
-    key = (stamp, name, lieferant, plans_json, accepted_json, range_json)
+    key = (stamp, name, lieferant, plans_json, accepted_json, range_json, gebietsstand)
     cached = stt.get("analysis")
     if cached is not None and cached[0] == key:
         return cached[1]
@@ -50,7 +55,7 @@ def _analyse(stt: dict, stamp: int, data: bytes, name: str, lieferant: str | Non
     plans = {k: SheetPlan.from_dict(v) for k, v in json.loads(plans_json).items()} if plans_json else None
     accepted = {tuple(k.split("\x1f", 1)): v for k, v in json.loads(accepted_json).items()}
     fa = ingest.analyse_file(get_con(), data, name, lieferant=lieferant, plans=plans, accepted=accepted,
-                             plan_json=json.loads(range_json) if range_json else None)
+                             plan_json=json.loads(range_json) if range_json else None, gebietsstand=gebietsstand)
     stt["analysis"] = (key, fa)
     return fa
 
@@ -66,6 +71,15 @@ def _row_labels(data: bytes, name: str, sheet: str, area_col: int | None) -> dic
         text = cells[area_col] if area_col is not None and area_col < len(cells) else ""
         out[i + 1] = text or next((c for c in cells if c), "")
     return out
+
+
+def latest_per_name(files) -> list:
+    """One file per name, the newest: a corrected file uploaded under the same name replaces the earlier one's card
+    (the uploader lists files in upload order). The card keeps the place of the first upload of that name."""
+    by_name: dict = {}
+    for f in files or []:
+        by_name[f.name] = f
+    return list(by_name.values())
 
 
 def forget_removed(files) -> None:
@@ -99,26 +113,32 @@ def template_button(key: str, lieferant: str | None = None) -> None:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def render_file(uploaded, idx: int) -> None:
-    """Analysis, mapping, suggestions, preview and the confirm button for one uploaded file."""
+def render_file(uploaded, idx: int, replaced: int = 0) -> None:
+    """Analysis, mapping, suggestions, preview and the confirm button for one uploaded file.
+
+    ``replaced``: how many earlier uploads of the same name this file replaces (said on the card)."""
     data = uploaded.getvalue()
     sha = _sha(uploaded)
     stt = _state(sha)
     stamp = data_stamp()
     with st.container(border=True):
         st.subheader(f"Datei {idx + 1}: {md(uploaded.name)}")
+        if replaced:
+            st.caption("Ersetzt die zuvor hochgeladene Fassung dieser Datei (gleicher Name); geprüft wird nur die neue.")
         if stt["result"]:
             _show_result(stt["result"])
             return
         lieferanten = known_lieferanten(get_con())
+        gs = _version_choice(sha)
         with st.spinner(f"{md(uploaded.name)} wird gelesen und geprüft …"):
             try:
                 fa = _analyse(stt, stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt),
-                              stt.get("range"))
+                              stt.get("range"), gs)
             except PlanError as exc:  # a table range that does not fit the sheet: say so, go back to detection
                 st.error(f"Tabellenbereich nicht anwendbar: {md(str(exc))}", icon=":material/error:")
                 stt["range"] = None
-                fa = _analyse(stt, stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt))
+                fa = _analyse(stt, stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt),
+                              None, gs)
         if fa.duplicate:
             d = fa.duplicate
             st.warning(f"Diese Datei wurde bereits am {d['importiert_am']} von {md(d['importiert_von'])} importiert "
@@ -140,6 +160,23 @@ def render_file(uploaded, idx: int) -> None:
         _suggestions(fa, stt, sha)
         _preview(fa, data, sha)
         _confirm(fa, stt, sha, chosen or fa.lieferant)
+
+
+def _version_choice(sha: str) -> int | None:
+    """With more than one Gebietsstand: on which areas the file was delivered (Issue 19); None = today's."""
+    from quartier.areas import versions
+
+    vs = versions.versions(get_con())
+    if len(vs) < 2:
+        return None
+    labels = {int(r["id"]): f"{r['name']} (gültig ab {r['gueltig_ab']:%d.%m.%Y})" + (" – aktuell" if r["aktuell"] else "")
+              for r in vs.to_dict("records")}
+    current = int(vs.loc[vs["aktuell"], "id"].iloc[0])
+    choice = st.selectbox("Gebietsstand der Lieferung", list(labels), index=list(labels).index(current),
+                          format_func=labels.get, key=f"gs_{sha}",
+                          help="Auf welche Gebietsgliederung sich die Datei bezieht. Eine Lieferung auf einem früheren "
+                               "Gebietsstand wird so gespeichert und auf die heutigen Sozialräume umgerechnet.")
+    return None if choice is None or int(choice) == current else int(choice)
 
 
 def _follow_detected_lieferant(fa: ingest.FileAnalysis, stt: dict, sha: str) -> None:
@@ -308,8 +345,10 @@ def _preview(fa: ingest.FileAnalysis, data: bytes, sha: str) -> None:
     if len(ff):
         n_e, n_w = len(fa.errors), len(fa.warnings)
         st.markdown(f"**Prüfergebnis:** {n_e} Fehler, {n_w} Warnung(en), {len(fa.infos)} Hinweis(e)")
-        st.dataframe(ff.drop(columns=["Datei"]), hide_index=True, width="stretch",
-                     column_config={"Meldung": st.column_config.TextColumn("Meldung", width="large")})
+        _findings_list(fa)
+        with st.expander("Prüfergebnis als Tabelle (sortieren, filtern)"):
+            st.dataframe(ff.drop(columns=["Datei"]), hide_index=True, width="stretch",
+                         column_config={"Meldung": st.column_config.TextColumn("Meldung", width="large")})
         d1, d2 = st.columns(2)
         stem = fa.filename.rsplit(".", 1)[0]
         # Built only when clicked (issue 20, item 7: the Excel report of a 1,000,000-row file was built on every run).
@@ -320,6 +359,21 @@ def _preview(fa: ingest.FileAnalysis, data: bytes, sha: str) -> None:
                            key=f"rep_c_{sha}", icon=":material/download:", mime="text/csv")
     else:
         st.success("Keine Auffälligkeiten gefunden.", icon=":material/check_circle:")
+
+
+def _findings_list(fa: ingest.FileAnalysis) -> None:
+    """Every finding as a line that wraps (a table cell cuts long messages off): kind, where, rule in German, message.
+
+    Errors first, then warnings, then notes; at most ``MAX_LISTED`` lines, the rest in the table and the Prüfbericht."""
+    order = [f for level in (ingest.ERROR, ingest.WARNING, ingest.INFO) for f in fa.findings if f.level == level]
+    lines = []
+    for f in order[:MAX_LISTED]:
+        where = ", ".join(x for x in (f"Blatt „{md(f.sheet)}“" if f.sheet else "", f"Zelle {md(f.cell)}" if f.cell else "") if x)
+        lines.append(f"- {FINDING_ICONS[f.level]} **{KIND_LABELS[f.level]}**" + (f" · {where}" if where else "")
+                     + f" · *{md(rule_label(f.rule))}*: {md(f.message)}")
+    if len(order) > MAX_LISTED:
+        lines.append(f"- … und {fmt.integer(len(order) - MAX_LISTED)} weitere (Tabelle unten und Prüfbericht)")
+    st.markdown("\n".join(lines))
 
 
 def _confirm(fa: ingest.FileAnalysis, stt: dict, sha: str, lieferant: str | None) -> None:
@@ -344,6 +398,9 @@ def _confirm(fa: ingest.FileAnalysis, stt: dict, sha: str, lieferant: str | None
             progress.empty()
             st.error(md(exc), icon=":material/error:")
             return
+        if res.get("status") == "imported":  # issue 18: the delivery's Hinweise, stored with it
+            progress.progress(0.7, text="Hinweise der Lieferung werden berechnet …")
+            res["hinweise"] = hinweis_store.record(get_con(), int(res["lieferung_id"]), actor=current_actor()).get("roh", 0)
         progress.progress(1.0, text="Fertig.")
         stt["result"] = res
         stt.pop("analysis", None)
@@ -361,3 +418,6 @@ def _show_result(res: dict) -> None:
                f"{fmt.integer(r['new'])} neu, {fmt.integer(r['changed'])} geändert, {fmt.integer(r['unchanged'])} unverändert, "
                f"{fmt.integer(r['suppressed'])} gesperrt. Rückgängig machen: Seite „Lieferungen“ › zurückziehen.",
                icon=":material/task_alt:")
+    if res.get("hinweise") is not None:
+        st.info(f"Die Lieferung hat {fmt.integer(res['hinweise'])} Hinweise ausgelöst (Klassenwechsel, Schwellen, "
+                "Trendbrüche, auffällige Änderungen): Seite „Lieferungen“ › Lieferung ansehen.", icon=":material/notifications:")

@@ -197,6 +197,8 @@ def line_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The accessible table of a line chart (German text values)."""
     t = frame[["reihe", "jahr", "wert_text", "zaehler_text", "nenner_text", "rang_text", "status_text", "lieferung"]].copy()
     t.columns = ["Reihe", "Jahr", "Wert", "Zähler", "Nenner", "Rang", "Status", "Lieferung"]
+    if "umgerechnet" in frame and (frame["umgerechnet"].fillna("") != "").any():
+        t["Umrechnung"] = frame["umgerechnet"].fillna("").to_numpy()  # the text of the "*" mark (Issue 19)
     t["Jahr"] = t["Jahr"].astype(str)
     return t
 
@@ -204,7 +206,7 @@ def line_table(frame: pd.DataFrame) -> pd.DataFrame:
 def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Numbers (not text) for the download of a chart's data."""
     cols = [c for c in ["indikator_id", "titel", "reihe", "art", "sozialraum", "jahr", "wert", "zaehler", "nenner",
-                        "status", "rang", "n_rang", "wert_stadt", "lieferung"] if c in frame.columns]
+                        "status", "rang", "n_rang", "wert_stadt", "lieferung", "umgerechnet"] if c in frame.columns]
     return frame[cols].rename(columns={"status": "status"})
 
 
@@ -354,6 +356,8 @@ def profile_cards(prof: pd.DataFrame, meta: pd.DataFrame, per_row: int = 3) -> N
                                 help="In Klammern: 95-%-Intervall (Wilson-Score für Anteile, exakt nach Poisson für Anzahlen).")
                     if r.get("kleine_basis"):
                         st.caption(f"Vorsicht, {r['kleine_basis']}: der Wert schwankt stark.")
+                if _umr(r):  # re-allocated from an earlier Gebietsstand (Issue 19): the method, in words
+                    st.caption(f":material/layers: {md(_umr(r))}")
                 st.markdown(_rank_text(r))
                 y1 = f"ggü. {year - 1}" if year is not None else "ggü. Vorjahr"
                 y5 = f"ggü. {year - 5}" if year is not None else "ggü. 5 Jahren"
@@ -376,7 +380,8 @@ def profile_table(prof: pd.DataFrame) -> pd.DataFrame:
         t5 = series.trend(r.get("aenderung_5"), r["richtung"], unit)
         rows.append({
             "Kennzahl": r["name"], "Jahr": str(r["jahr"]) if r["jahr"] is not None else fmt.NOTHING,
-            "Wert": fmt.SUPPRESSED if r["status"] == series.STATUS_SUPPRESSED else value_text(r),
+            "Wert": (fmt.SUPPRESSED if r["status"] == series.STATUS_SUPPRESSED else value_text(r))
+                    + (f" {charts.UMR_MARK}" if _umr(r) else ""),
             "Basis": r.get("kleine_basis") or "",
             "Rang": _rank_text(r).replace("Rang ", ""),
             "Änderung 1 Jahr": fmt.change(r.get("aenderung_1"), unit, _dec(r)),
@@ -385,8 +390,16 @@ def profile_table(prof: pd.DataFrame) -> pd.DataFrame:
             "Bewertung 5 Jahre": t5.text if r.get("auffaellig_5") is True else _not_tested(r.get("auffaellig_5"), t5.text),
             "Stadtbezirk": _ref(r, "bezirk", unit), "Stadt": _ref(r, "stadt", unit),
             "Lieferung": r.get("lieferung") or fmt.NOTHING,
+            "Umrechnung": _umr(r),
         })
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    return out if (out.get("Umrechnung", pd.Series(dtype=str)) != "").any() else out.drop(columns="Umrechnung", errors="ignore")
+
+
+def _umr(r: dict) -> str:
+    """The method of a value re-allocated from an earlier Gebietsstand, else ""."""
+    u = r.get("umgerechnet")
+    return u if isinstance(u, str) else ""
 
 
 def recommendations_block(sozialraum_id: str, actor: Actor) -> None:

@@ -77,12 +77,9 @@ def _catalogue(stamp: int):
 
 @st.cache_data(show_spinner=False)
 def _years(stamp: int, indicator_id: str | None):
-    cur = get_con().cursor()
-    if indicator_id:
-        rows = cur.execute("SELECT DISTINCT jahr FROM messwert_aktuell WHERE indikator_id = ? ORDER BY jahr", [indicator_id])
-    else:
-        rows = cur.execute("SELECT DISTINCT jahr FROM messwert_aktuell ORDER BY jahr")
-    return [r[0] for r in rows.fetchall()]
+    from quartier.values import query
+
+    return query.years(get_con(), [indicator_id] if indicator_id else None)  # on today's areas (Gebietsstände)
 
 
 def catalogue():

@@ -37,6 +37,7 @@ INCOMPLETE = "unvollständig"  # status of a reference over an incomplete delive
 STATUS_MARK = {"gesperrt": fmt.SUPPRESSED, "fehlt": fmt.NOTHING, INCOMPLETE: "○"}
 STATUS_TEXT = {"gesperrt": "gesperrt (Schutz kleiner Fallzahlen)", "fehlt": "kein Wert geliefert",
                INCOMPLETE: "unvollständig geliefert"}
+UMR_MARK = "*"  # after a value re-allocated from an earlier Gebietsstand; the method is in "Umrechnung"
 MAX_LEGEND = 12  # more Sozialräume than this: no colour legend, grey lines with tooltips
 LINE_HEIGHT = 280
 
@@ -106,6 +107,8 @@ def series_rows(v: pd.DataFrame, r: pd.DataFrame, units: dict, city: str = "Stad
         "lieferung": (v["lieferung"].fillna("").to_numpy() if "lieferung" in v else np.full(n, "", dtype=object)),
         "rang": (v["rang"].astype(float).to_numpy() if "rang" in v else np.full(n, np.nan)),
         "n_rang": (v["n_rang"].astype(float).to_numpy() if "n_rang" in v else np.full(n, np.nan)),
+        "umgerechnet": (v["umgerechnet"].fillna("").astype(str).to_numpy() if "umgerechnet" in v
+                        else np.full(n, "", dtype=object)),
     })
     wanted = set(bezirke) if bezirke is not None else set(v["bezirk_id"].dropna())
     r = r[(r["ebene"] == "Stadt") | ((r["ebene"] == "Stadtbezirk") & r["bezirk_id"].isin(wanted))]
@@ -116,6 +119,7 @@ def series_rows(v: pd.DataFrame, r: pd.DataFrame, units: dict, city: str = "Stad
             "art": r["ebene"].to_numpy(), "jahr": r["jahr"].astype(int).to_numpy(), "wert": r["wert"].astype(float).to_numpy(),
             "zaehler": r["zaehler"].astype(float).to_numpy(), "nenner": r["nenner"].astype(float).to_numpy(),
             "status": r["status"].to_numpy(), "lieferung": "Summe der Sozialräume", "rang": np.nan, "n_rang": np.nan,
+            "umgerechnet": "",
             "abdeckung": [coverage.short(d, t) if pd.notna(t) else "" for d, t in
                           zip(_col(r, "gebiete_geliefert"), _col(r, "gebiete_gesamt"))],
         })
@@ -135,6 +139,8 @@ def series_rows(v: pd.DataFrame, r: pd.DataFrame, units: dict, city: str = "Stad
         rows.loc[inc, "status_text"] = "unvollständig: " + cov[inc] + " Sozialräume geliefert"
         rows.loc[inc, "wert_text"] = "unvollständig (" + cov[inc] + ")"
     rows["marke"] = rows["status"].map(STATUS_MARK).fillna("")
+    rows["umgerechnet"] = rows["umgerechnet"].fillna("")
+    rows.loc[rows["umgerechnet"] != "", "wert_text"] += " " + UMR_MARK  # re-allocated (Issue 19): visible mark
     # references get their own field so that the dash legend is not merged into the colour legend
     rows["vergleich"] = np.where(rows["art"] != "Sozialraum", rows["reihe"], None)
     return rows.sort_values(["indikator_id", "art", "reihe", "jahr"]).reset_index(drop=True)
@@ -148,7 +154,7 @@ def line_chart(frame: pd.DataFrame, title: str, unit: str | None, height: int = 
         alt.Tooltip("reihe:N", title="Reihe"), alt.Tooltip("jahr:Q", title="Jahr", format="d"),
         alt.Tooltip("wert_text:N", title="Wert"), alt.Tooltip("zaehler_text:N", title="Zähler"),
         alt.Tooltip("nenner_text:N", title="Nenner"), alt.Tooltip("rang_text:N", title="Rang"),
-        alt.Tooltip("lieferung:N", title="Lieferung"),
+        alt.Tooltip("lieferung:N", title="Lieferung"), alt.Tooltip("umgerechnet:N", title="Umrechnung"),
     ]
     x = alt.X("jahr:Q", title="Jahr", axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True),
               scale=alt.Scale(zero=False, nice=False))

@@ -280,7 +280,7 @@ def current_values(con, indicator_ids: list[str] | None = None, years: list[int]
 
 
 def years(con) -> list[int]:
-    return [r[0] for r in con.cursor().execute("SELECT DISTINCT jahr FROM messwert_aktuell ORDER BY jahr").fetchall()]
+    return query.years(con)  # on today's areas (values of earlier Gebietsstände re-allocated)
 
 
 rate_factor = units.rate_factor  # kept under its old name: many callers read it from here

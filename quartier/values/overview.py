@@ -6,7 +6,7 @@ import pandas as pd
 
 from quartier import db
 from quartier.access import Actor
-from quartier.values import coverage, indicators, protection
+from quartier.values import coverage, indicators, protection, query
 
 
 def latest_population(con) -> pd.DataFrame:
@@ -15,8 +15,8 @@ def latest_population(con) -> pd.DataFrame:
     total = indicators.population_ids(indicators.catalogue(con))[0]
     return db.query_df(
         con,
-        "WITH pop AS (SELECT sozialraum_id, wert, jahr, row_number() OVER (PARTITION BY sozialraum_id ORDER BY jahr DESC) rn"
-        " FROM messwert_aktuell WHERE indikator_id = ? AND wert IS NOT NULL)"
+        "WITH pop AS (SELECT sozialraum_id, wert, jahr, row_number() OVER (PARTITION BY sozialraum_id ORDER BY jahr DESC) rn"  # noqa: S608 - fixed relation name
+        f" FROM {query.current_source(con)} WHERE indikator_id = ? AND wert IS NOT NULL)"
         " SELECT b.nr AS bezirk_nr, b.name AS stadtbezirk, s.id AS sozialraum_id, s.name AS sozialraum,"
         " pop.wert AS einwohner, pop.jahr, s.flaeche_km2"
         " FROM sozialraum s LEFT JOIN stadtbezirk b ON b.id = s.bezirk_id"
@@ -65,7 +65,7 @@ def city_by_year(con, ids: list[str]) -> pd.DataFrame:
     """
     df = db.query_df(
         con,
-        "WITH v AS (SELECT indikator_id, jahr, wert, zaehler, nenner FROM messwert_aktuell"
+        f"WITH v AS (SELECT indikator_id, jahr, wert, zaehler, nenner FROM {query.current_source(con)}"  # noqa: S608
         " WHERE list_contains(?, indikator_id)),"
         " d AS (SELECT indikator_id, bool_or(nenner IS NOT NULL) AS has_den FROM v GROUP BY indikator_id)"
         " SELECT v.indikator_id, v.jahr, any_value(d.has_den) AS has_den, sum(v.zaehler) AS zaehler,"

@@ -10,19 +10,47 @@ import pandas as pd
 
 from quartier import db
 from quartier.access import Actor, PermissionDenied
+from quartier.values import realloc
 
 
 def current_source(con: db.Con) -> str:
-    """The relation holding the current values on today's areas.
+    """The relation holding the current values on today's areas (a name, or a parenthesised query).
 
-    ``messwert_heute`` re-allocates values delivered in an earlier Gebietsstand to today's areas (migration 011);
-    while no active Lieferung belongs to an earlier Gebietsstand it equals ``messwert_aktuell``, which is then
-    read directly (no extra cost for cities that never changed their areas).
+    ``messwert_heute`` (migration 018): the values delivered in today's Gebietsstand plus those of earlier ones
+    re-allocated to today's areas, stored by :mod:`quartier.values.realloc` and brought up to date here if
+    anything changed. While no active Lieferung belongs to an earlier Gebietsstand it equals
+    ``messwert_aktuell``, which is then read directly (no extra cost for cities that never changed their areas).
     """
-    row = con.cursor().execute(
-        "SELECT EXISTS (SELECT 1 FROM lieferung_gebietsstand x JOIN lieferung l ON l.id = x.lieferung_id"
-        " WHERE l.status = 'aktiv' AND x.gebietsstand_id < (SELECT max(id) FROM gebietsstand))").fetchone()
-    return "messwert_heute" if row and row[0] else "messwert_aktuell"
+    cur = con.cursor()
+    try:
+        if not realloc.needed(cur):
+            return "messwert_aktuell"
+    finally:
+        cur.close()
+    return "messwert_heute" if realloc.ensure(con) else realloc.COMPUTED
+
+
+def _years_sql(con: db.Con, select: str, indicator_ids: list[str] | None, tail: str) -> tuple[str, list[object]]:
+    src = current_source(con)
+    sql = f"SELECT {select} FROM {src} v"  # noqa: S608 - fixed relation names and columns
+    params: list[object] = []
+    if indicator_ids is not None:
+        sql += " WHERE list_contains(?, v.indikator_id)"
+        params.append(list(indicator_ids))
+    return sql + tail, params
+
+
+def years(con: db.Con, indicator_ids: list[str] | None = None) -> list[int]:
+    """The years with current values on today's areas (of ``indicator_ids``, else of any indicator), ascending.
+    No figures: for year lists and defaults of every page."""
+    sql, params = _years_sql(con, "DISTINCT v.jahr", indicator_ids, " ORDER BY 1")
+    return [int(r[0]) for r in con.cursor().execute(sql, params).fetchall()]
+
+
+def year_span(con: db.Con, indicator_ids: list[str] | None = None) -> dict[str, tuple[int, int]]:
+    """First and last year with current values on today's areas per indicator."""
+    sql, params = _years_sql(con, "v.indikator_id, min(v.jahr), max(v.jahr)", indicator_ids, " GROUP BY 1")
+    return {str(r[0]): (int(r[1]), int(r[2])) for r in con.cursor().execute(sql, params).fetchall()}
 
 
 def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] | None, *, actor: Actor) -> pd.DataFrame:
@@ -43,7 +71,7 @@ def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] |
         where.append("list_contains(?, v.jahr)")
         params.append([int(y) for y in years])
     source = current_source(con)
-    extra = ("v.umgerechnet, v.umrechnung_grund" if source == "messwert_heute"
+    extra = ("v.umgerechnet, v.umrechnung_grund" if source != "messwert_aktuell"
              else "NULL::VARCHAR AS umgerechnet, NULL::VARCHAR AS umrechnung_grund")
     sql = (
         "SELECT v.indikator_id, v.sozialraum_id, s.name AS sozialraum, s.bezirk_id, b.name AS bezirk, v.jahr,"  # noqa: S608 - fixed relation names
@@ -55,6 +83,22 @@ def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] |
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY v.indikator_id, s.bezirk_id, v.sozialraum_id, v.jahr"
+    return db.query_arrow_df(con, sql, params)
+
+
+def reallocated(con: db.Con, indicator_ids: list[str] | None, *, actor: Actor) -> pd.DataFrame:
+    """Which current values were re-allocated from an earlier Gebietsstand, with the method (``umgerechnet``):
+    indikator_id, sozialraum_id, jahr, umgerechnet. No figures, so any ``actor`` may read it (marks in tables,
+    tooltips and the PDF)."""
+    cols = ["indikator_id", "sozialraum_id", "jahr", "umgerechnet"]
+    source = current_source(con)
+    if source == "messwert_aktuell":
+        return pd.DataFrame(columns=cols)
+    sql = f"SELECT {', '.join(cols)} FROM {source} v WHERE v.umgerechnet IS NOT NULL"  # noqa: S608 - fixed names
+    params: list[object] = []
+    if indicator_ids:
+        sql += " AND list_contains(?, v.indikator_id)"
+        params.append(list(indicator_ids))
     return db.query_arrow_df(con, sql, params)
 
 

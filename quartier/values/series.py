@@ -35,7 +35,7 @@ LEVEL_CITY, LEVEL_DISTRICT = "Stadt", "Stadtbezirk"
 CHANGE_SPANS = (1, 5)
 
 VALUE_COLUMNS = ["indikator_id", "sozialraum_id", "sozialraum", "bezirk_id", "bezirk", "jahr", "wert", "zaehler",
-                 "nenner", "gesperrt", "status", "lieferung", "lieferant", "importiert_am"]
+                 "nenner", "gesperrt", "status", "lieferung", "lieferant", "importiert_am", "umgerechnet"]
 REF_COLUMNS = ["indikator_id", "ebene", "bezirk_id", "name", "jahr", "wert", "zaehler", "nenner", "n", "gesperrt",
                "status", "gebiete_geliefert", "gebiete_gesamt"]
 
@@ -114,13 +114,7 @@ def _raw_view(actor: Actor) -> bool:
 
 def indicator_years(con, indicator_ids: list[str]) -> dict[str, list[int]]:
     """Every year from the first to the last delivered year of each indicator (gaps included)."""
-    df = db.query_df(
-        con,
-        "SELECT indikator_id, min(jahr) AS a, max(jahr) AS b FROM messwert_aktuell"
-        " WHERE list_contains(?, indikator_id) GROUP BY indikator_id",
-        [list(indicator_ids)],
-    )
-    return {r["indikator_id"]: list(range(int(r["a"]), int(r["b"]) + 1)) for r in df.to_dict("records")}
+    return {i: list(range(a, b + 1)) for i, (a, b) in query.year_span(con, list(indicator_ids)).items()}
 
 
 def _status(df: pd.DataFrame) -> pd.Series:
@@ -338,6 +332,9 @@ def complete_grid(values: pd.DataFrame, sozialraum_ids: list[str], years_by_ind:
     out["bezirk"] = out["sozialraum_id"].map(a["bezirk"])
     out["gesperrt"] = out["gesperrt"].astype("boolean").fillna(False).astype(bool)
     out["status"] = out["status"].fillna(STATUS_MISSING)
+    for c in VALUE_COLUMNS:
+        if c not in out.columns:
+            out[c] = None
     return out[VALUE_COLUMNS + [c for c in out.columns if c not in VALUE_COLUMNS]]
 
 
@@ -350,13 +347,16 @@ class SeriesData:
 
 
 def _on_today(con, sql: str) -> str:
-    """``sql`` reading the values on today's areas (re-allocated across a change of Gebietsstand)."""
-    return sql.replace("FROM messwert_aktuell ", f"FROM {query.current_source(con)} ")
+    """``sql`` reading the values on today's areas (re-allocated across a change of Gebietsstand); ``{umr}`` becomes
+    the method of a re-allocated value (empty otherwise)."""
+    src = query.current_source(con)
+    umr = "NULL::VARCHAR" if src == "messwert_aktuell" else "v.umgerechnet"
+    return sql.replace("FROM messwert_aktuell ", f"FROM {src} ").replace("{umr}", umr)
 
 
 _AREA_VALUES_SQL = (
     "SELECT v.indikator_id, v.sozialraum_id, v.jahr, v.wert, v.zaehler, v.nenner, v.gesperrt, v.lieferung_id,"
-    " l.dateiname AS lieferung, l.lieferant, l.importiert_am"
+    " l.dateiname AS lieferung, l.lieferant, l.importiert_am, {umr} AS umgerechnet"
     " FROM messwert_aktuell v JOIN lieferung l ON l.id = v.lieferung_id"
     " WHERE list_contains($1, v.indikator_id) AND list_contains($2, v.sozialraum_id)"
     " AND ($3 IS NULL OR list_contains($3, v.jahr))"
@@ -402,7 +402,7 @@ def _chosen_values(con, ids: list[str], sozialraum_ids: list[str], years: list[i
     if "lieferung" not in chosen.columns:  # where each value came from (not protected information)
         src = db.query_df(con, _on_today(con, _AREA_VALUES_SQL), [list(ids), list(sozialraum_ids), yrs])
         chosen = chosen.merge(src[["indikator_id", "sozialraum_id", "jahr", "lieferung_id", "lieferung", "lieferant",
-                                   "importiert_am"]], on=["indikator_id", "sozialraum_id", "jahr"], how="left")
+                                   "importiert_am", "umgerechnet"]], on=["indikator_id", "sozialraum_id", "jahr"], how="left")
     return chosen
 
 
@@ -439,15 +439,14 @@ def load_series(con, indicator_ids: list[str], sozialraum_ids: list[str], *, act
 
 
 def latest_years(con, indicator_ids: list[str] | None = None) -> dict[str, int]:
-    df = db.query_df(con, "SELECT indikator_id, max(jahr) AS jahr FROM messwert_aktuell GROUP BY indikator_id")
-    d = {r["indikator_id"]: int(r["jahr"]) for r in df.to_dict("records")}
+    d = {i: b for i, (_a, b) in query.year_span(con).items()}  # on today's areas
     return {k: v for k, v in d.items() if indicator_ids is None or k in indicator_ids}
 
 
 PROFILE_COLUMNS = ["indikator_id", "name", "kurzname", "einheit", "richtung", "handlungsfeld", "jahr", "wert",
                    "zaehler", "nenner", "status", "lieferung", "aenderung_1", "aenderung_5", "rang", "n_rang",
                    "wert_stadt", "wert_bezirk", "trend_1", "bewertung_1", "trend_5", "bewertung_5", "stadt_hinweis",
-                   "bezirk_hinweis", "dezimalstellen", *uncertainty.PROFILE_EXTRA]
+                   "bezirk_hinweis", "umgerechnet", "dezimalstellen", *uncertainty.PROFILE_EXTRA]
 
 
 def profile(con, sozialraum_id: str, *, actor: Actor, indicator_ids: list[str] | None = None) -> tuple[pd.DataFrame, SeriesData]:
@@ -468,7 +467,7 @@ def profile(con, sozialraum_id: str, *, actor: Actor, indicator_ids: list[str] |
     base["jahr"] = base["indikator_id"].map(latest).astype("Int64")
     dec = indicators.decimals(meta)
     base["dezimalstellen"] = base["indikator_id"].map(dec).astype(int)
-    cols = ["wert", "zaehler", "nenner", "status", "lieferung", "aenderung_1", "aenderung_5", "rang", "n_rang"]
+    cols = ["wert", "zaehler", "nenner", "status", "lieferung", "aenderung_1", "aenderung_5", "rang", "n_rang", "umgerechnet"]
     own = v[["indikator_id", "jahr"] + [c for c in cols if c in v.columns]].copy()
     own["jahr"] = own["jahr"].astype("Int64")
     out = base.merge(own, on=["indikator_id", "jahr"], how="left")

@@ -205,7 +205,7 @@ def test_oidc_user_without_role_gets_no_access(app_db):
     assert not at.metric
 
 
-def test_deactivation_and_role_change_apply_to_running_sessions(run_page):
+def test_deactivation_and_role_change_end_running_sessions(run_page):
     from quartier.admin import auth
     from quartier.ui.common import get_con
 
@@ -215,6 +215,10 @@ def test_deactivation_and_role_change_apply_to_running_sessions(run_page):
     root = Actor("root", "Administration")
     auth.set_role(get_con(), root, "bearbeitung", "Betrachtung")
     at.run()
+    # a role change ends the account's sessions: back to the login, told why; the next login has the new role
+    assert ACTOR_KEY not in at.session_state and at.title[0].value == "Anmeldung"
+    assert any("Rolle" in w.value for w in at.warning)
+    _login(at, "bearbeitung", "demo-bearbeitung")
     assert at.session_state[ACTOR_KEY].role == VIEWER
     auth.set_disabled(get_con(), root, "bearbeitung")
     at.run()

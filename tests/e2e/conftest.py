@@ -39,14 +39,15 @@ def _free_port() -> int:
 
 
 def _start_server(tmp_path_factory, db_file: Path):
-    """Start ``streamlit run app.py`` on ``db_file``; yield ``{"url", "db", "proc"}``; stop it afterwards."""
+    """Start ``streamlit run server.py`` (app.py with the session-cookie routes) on ``db_file``; yield
+    ``{"url", "db", "proc"}``; stop it afterwards."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium fehlt unter {CHROMIUM}: `make test` installiert Debians chromium.")
     port = _free_port()
     env = dict(os.environ, QUARTIER_DB=str(db_file), QUARTIER_E2E="1")
     log_path = tmp_path_factory.mktemp("log") / "streamlit.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port), "--server.headless", "true",
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
     )
@@ -83,7 +84,7 @@ def _start_server(tmp_path_factory, db_file: Path):
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, demo_db):
-    """Start ``streamlit run app.py`` on a copy of the demo database; yield its base URL."""
+    """Start ``streamlit run server.py`` on a copy of the demo database; yield its base URL."""
     db_file = tmp_path_factory.mktemp("e2e") / "server.duckdb"
     shutil.copy(demo_db, db_file)
     yield from _start_server(tmp_path_factory, db_file)
@@ -142,8 +143,17 @@ def wait_for_app(pg, timeout: float = 30_000) -> None:
 DEMO_LOGINS = {"admin": "demo-administration", "bearbeitung": "demo-bearbeitung", "betrachtung": "demo-betrachtung"}
 
 
+SESSION_COOKIE = "quartier_sitzung"
+
+
+def forget_login(pg) -> None:
+    """Drop the browser's session cookie: the next page load asks for the password again."""
+    pg.context.clear_cookies(name=SESSION_COOKIE)
+
+
 def login(pg, server, user: str = "admin", password: str | None = None, path: str = "") -> None:
-    """Open ``path`` and log in through the login form (demo accounts by default)."""
+    """Open ``path`` and log in through the login form (demo accounts by default; a stored login is dropped)."""
+    forget_login(pg)
     pg.goto(f"{server['url']}/{path}")
     wait_for_app(pg)
     pg.get_by_label("Benutzername").wait_for(timeout=30_000)
@@ -180,8 +190,10 @@ def submit_login(pg, user: str = "admin", password: str | None = None) -> None:
 def open_page(pg, server, path: str = "", user: str | None = "admin") -> None:
     """Open a page; if the login form shows, log in (as ``user``, default the demo administrator).
 
-    A login lives in the browser session: every ``goto`` starts a new session, so it logs in again.
+    Every call starts a new browser session without the stored login (the session cookie is dropped), so it
+    logs in again.
     """
+    forget_login(pg)
     pg.goto(f"{server['url']}/{path}")
     wait_for_app(pg)
     if user:  # a new browser session: the login form shows at every address

@@ -13,11 +13,12 @@ from quartier import db
 from quartier.areas import layers
 from quartier.ui.pages import PAGES
 from tests import city2
-from tests.e2e.conftest import assert_no_exception, screenshot, submit_login, wait_for_app
+from tests.e2e.conftest import assert_no_exception, forget_login, screenshot, submit_login, wait_for_app
 from tests.e2e.test_karte import SETTLED_JS, _hover_until_tooltip, _pixel_of
 
 
 def _open(pg, srv, path: str = "") -> str:
+    forget_login(pg)
     pg.goto(f"{srv['url']}/{path}")
     wait_for_app(pg)
     pg.get_by_label("Benutzername").wait_for(timeout=30_000)

@@ -283,3 +283,56 @@ def test_plan_confirmed_on_the_page_is_used_by_the_cli_with_lieferant(city, tmp_
     assert json.loads(without.stdout)["status"] == "rejected"
     r = cli("import", str(path18), "--dry-run", "--json", "--lieferant", "Amt X", "--db", dbp)
     assert json.loads(r.stdout)["status"] == "dry-run", r.stdout
+
+
+# --------------------------------------------------------------------- rules not covered above (each fails with the rule removed)
+
+
+def test_year_from_the_sheet_name_wins_over_the_title(city, tmp_path):
+    rows = [["Bevölkerung nach Stadtteilen, Bericht 2020"], [], ["Gebiet", "Bevölkerung"], ["Ottensen", 35394], ["Heimfeld", 22159]]
+    fa = analyse(city, xlsx(tmp_path / "t.xlsx", {"Stand 2019": rows}))
+    assert not fa.errors, fa.findings_frame().to_string()
+    assert (fa.plans[0].jahr, fa.plans[0].jahr_quelle) == (2019, "blattname")
+    assert set(fa.values["jahr"]) == {2019}
+
+
+def test_own_header_year_wins_over_the_group_header(city, tmp_path):
+    rows = [["Tabelle 1"], ["Stadtteil", "Stand 31.12.2017", None], [None, "Arbeitslose (Juni 2018)", "Bevölkerung"],
+            ["Ottensen", 900, 35394], ["Heimfeld", 700, 22159]]
+    fa = analyse(city, xlsx(tmp_path / "g.xlsx", {"T": rows}, merged={"T": ["B2:C2", "A2:A3"]}))
+    assert not fa.errors, fa.findings_frame().to_string()
+    cols = {c.letter: c for c in fa.plans[0].columns}
+    assert (cols["B"].jahr, cols["B"].jahr_quelle) == (2018, "spaltenkopf")
+    assert (cols["C"].jahr, cols["C"].jahr_quelle) == (2017, "gruppenkopf")
+    assert val(fa, "arbeitslose", "0203", 2018)["wert"] == 900
+
+
+def test_district_and_city_totals_found_by_name_when_sums_are_off(city, tmp_path):
+    """Totals whose values do not equal the sum above (an area missing, rounded) are still totals by their name."""
+    rows = [["Bevölkerung 2017"], [], ["Stadtteil", "Bevölkerung"], ["Altona-Altstadt", 29187], ["Ottensen", 35394],
+            ["Altona", 90000], ["Heimfeld", 22159], ["Hamburg", 1900000]]
+    fa = analyse(city, xlsx(tmp_path / "n.xlsx", {"T": rows}))
+    assert not fa.errors, fa.findings_frame().to_string()
+    assert sorted(fa.values["sozialraum_id"]) == ["0201", "0203", "0702"]
+    info = " ".join(f.message for f in fa.infos if f.rule == "summenzeile")
+    assert "2 Summenzeile(n)" in info and "Name eines Stadtbezirks" in info and "Name der Stadt" in info
+    assert not fa.suggestions
+
+
+def test_misspelt_first_area_is_data_not_header(city, tmp_path):
+    rows = [["Bevölkerung 2017"], [], ["Gebiet", "Bevölkerung"], ["Hamburg-Altstat", 2396], ["St. Pauli", 22282],
+            ["Ottensen", 35394]]
+    fa = analyse(city, xlsx(tmp_path / "m.xlsx", {"T": rows}))
+    p = fa.plans[0]
+    assert (p.header_row, p.first_data_row) == (2, 3)
+    unknown = [f for f in fa.errors if f.rule == "unbekannt_sozialraum"]
+    assert [f.cell for f in unknown] == ["A4"] and "Hamburg-Altstadt" in unknown[0].message
+
+
+def test_total_by_its_word_summe_or_insgesamt(city, tmp_path):
+    rows = [["Bevölkerung 2017"], [], ["Stadtteil", "Bevölkerung"], ["Ottensen", 35394], ["Heimfeld", 22159],
+            ["Summe", 60000], ["Insgesamt", 61000]]
+    fa = analyse(city, xlsx(tmp_path / "s.xlsx", {"T": rows}))
+    assert not fa.errors, fa.findings_frame().to_string()
+    assert sorted(fa.values["sozialraum_id"]) == ["0203", "0702"]
+    assert "als Summe bezeichnet" in " ".join(f.message for f in fa.infos if f.rule == "summenzeile")
