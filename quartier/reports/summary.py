@@ -347,6 +347,7 @@ def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None
                 methods.add(method)
             texts.append(fmt.value(w, unit, dec, suppressed=prot) + mark)
             ki = with_interval(s, y, unit, dec)
+            with_ki.append(ki + mark if ki else ki)
         out[iid] = texts
         out[f"jahr_{iid}"] = y
         out[f"ki_{iid}"] = with_ki
