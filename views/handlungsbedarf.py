@@ -238,7 +238,8 @@ with t_map:
         st.pydeck_chart(deck, height=520, key="hb_karte")
     with mc2:
         st.html(classes.legend_html(legend, f"Handlungsbedarf {year}", "Die Karte braucht keine Hintergrundkarte; "
-                                 "Beschriftung: Rang und Name der ersten zehn."))
+                                 "Beschriftung: Rang und Name der ersten zehn, dann weitere "
+                                 "Namen, soweit sie ohne Überlappung Platz haben; alle zeigt der Mauszeiger."))
     st.markdown("**Textfassung der Karte**  \n" + hc.map_text(res))
 
 with t_matrix:

@@ -9,6 +9,7 @@ from quartier.areas import classes, corridor, layers, maps
 from quartier.tables import to_csv_bytes, to_xlsx_bytes
 from quartier.ui import karte as ui
 from quartier.ui import profiles as ui_profiles
+from quartier.ui import similar as ui_similar
 from quartier.ui.common import attribution
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
@@ -83,21 +84,32 @@ st.session_state["karte_last_map"] = last_map
 if selected is not None and selected != st.session_state.get("karte_sr"):
     st.session_state["karte_sr"] = selected
 
+st.subheader(f"{name} {year}")
+o1, o2 = st.columns([2, 1])
+layer = o1.radio("Kartenebene", list(ui.MAP_LAYERS), format_func=ui.MAP_LAYERS.get, key="karte_ebene", horizontal=True,
+                 help="„Hot Spots und Cold Spots“: wo hohe (oder niedrige) Werte mit ebensolchen Nachbarn "
+                      "zusammenliegen – lokaler Moran-Test (LISA).")
+show_similar = selected is not None and o2.toggle("Vergleichbare Sozialräume umranden", value=False,
+                                                  key="karte_aehnliche",
+                                                  help="Die fünf Sozialräume mit dem ähnlichsten Profil (blau umrandet).")
+similar_ids = ui_similar.similar_ids(selected, actor) if show_similar else []
 view = ui.map_view(
     ind_id, int(year), actor, method, k, palette, axis, width, None if share_pct is None else share_pct / 100,
-    show_corridor, selected, bezirk, basemap,
+    show_corridor, selected, bezirk, basemap, layer, tuple(similar_ids),
 )
 frame, members, deck, city = view.frame, view.members, view.deck, view.city
 
-st.subheader(f"{name} {year}")
 col_map, col_side = st.columns([3, 1.25], gap="medium")
 with col_map:
     st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="karte_map", height=560,
                     alt=f"Karte der Sozialräume: {name} {year}. Text und Tabelle unter der Karte beschreiben sie.")
     st.caption(
         "Dicke dunkle Linien: Stadtbezirksgrenzen" + (f" · rote Linie: {axis}" if axis else "")
-        + (" · orange Band und orange Umrandung: Korridor und seine Sozialräume" if show_corridor and axis else "")
-        + " · schwarz-weiße Umrandung: ausgewählter Sozialraum. Ohne Hintergrundkarte lesbar."
+        + (" · orange schraffiertes Band: Korridor, orange Umrandung: seine Sozialräume" if show_corridor and axis else "")
+        + " · schwarz-weiße Umrandung: ausgewählter Sozialraum"
+        + (" · blaue Umrandung: vergleichbare Sozialräume" if similar_ids else "")
+        + ". Beschriftet sind die Namen, die ohne Überlappung Platz haben (größere Gebiete zuerst); alle anderen "
+        "zeigt der Mauszeiger und die Tabelle. Ohne Hintergrundkarte lesbar."
     )
 with col_side:
     st.markdown(view.legend_html, unsafe_allow_html=True)
@@ -105,10 +117,17 @@ with col_side:
                  format_func=lambda i: f"{payload.names[i]} ({i})")
     if selected is not None:
         ui.key_figures(selected, frame, members, unit, int(year), city, payload, decimals=meta["dezimalstellen"])
+        if show_similar:
+            st.markdown("**Vergleichbare Sozialräume** (blau umrandet): "
+                        + (", ".join(f"{n}. {payload.names[i]} ({i})" for n, i in enumerate(similar_ids, start=1))
+                           if similar_ids else "keine bestimmbar (keine Werte)."))
     else:
         st.caption("Auf der Karte einen Sozialraum anklicken oder hier auswählen.")
 
 st.markdown("**Beschreibung der Karte.** " + view.summary)
+if view.lisa_table is not None:
+    with st.expander("Tabelle zur Karte: Hot Spots und Cold Spots (LISA)", expanded=True):
+        st.dataframe(view.lisa_table, hide_index=True, width="stretch", key="karte_lisa_tabelle")
 
 if axis is None:
     st.subheader("Korridor-Vergleich")
@@ -134,8 +153,7 @@ else:
     t_sentence, _t, _m, lisa_table = ui.corridor_test(ind_id, int(year), axis, float(width), share_pct / 100, actor)
     st.markdown(f"**Ist der Unterschied größer als der Zufall?** {t_sentence}")
     with st.expander("Hot Spots und Cold Spots (LISA)"):
-        st.caption("Lokaler Moran-Test (esda, 999 bedingte Permutationen, Nachbarschaft: gemeinsame Grenze oder Ecke). "
-                   "Hot Spot: hoher Wert mit hohen Nachbarwerten, Cold Spot: niedriger Wert mit niedrigen, je p < 5 %.")
+        st.caption(ui.LISA_NOTE + " Auf der Karte: Kartenebene „Hot Spots und Cold Spots“.")
         st.dataframe(lisa_table.sort_values("Lokales Muster (LISA)"), hide_index=True, width="stretch")
     c_sc, c_yr = st.columns(2)
     with c_sc:
@@ -186,6 +204,8 @@ st.dataframe(
         "gesperrt": st.column_config.TextColumn("gesperrt"),
         "rang": st.column_config.NumberColumn("Rang (1 = größter Bedarf)" if direction else "Rang (1 = höchster Wert)",
                                               format="%d"),
+        "ki_unten": st.column_config.NumberColumn("95-%-KI unten", format="localized"),
+        "ki_oben": st.column_config.NumberColumn("95-%-KI oben", format="localized"),
         "veraenderung_vorjahr": st.column_config.NumberColumn("Veränderung zum Vorjahr", format="localized"),
         "klasse": st.column_config.TextColumn("Klasse"),
         "im_korridor": st.column_config.TextColumn("im Korridor"),

@@ -179,16 +179,33 @@ def moran(areas_m: list, y: np.ndarray, permutations: int = PERMUTATIONS, seed: 
     return float(mi.I), float(mi.p_sim), lisa
 
 
-def analyse(areas_m: list, ids: list[str], axis_m, width_m: float, share: float, frame: pd.DataFrame, unit: str | None,
-            permutations: int = PERMUTATIONS, seed: int = SEED) -> SpatialTest:
-    """Test and Moran/LISA for one corridor result frame (``sozialraum_id, in_corridor, wert, zaehler, nenner,
-    gesperrt`` in the order of ``ids``/``areas_m``)."""
+def _usable(ids: list[str], frame: pd.DataFrame, unit: str | None) -> tuple[pd.DataFrame, bool, np.ndarray]:
+    """(frame in the order of ``ids``, rate indicator?, positions of the areas with a usable value)."""
     f = frame.set_index("sozialraum_id").reindex(ids)
     rate = not units.is_count(unit) and f["nenner"].notna().any()
     usable = (~f["gesperrt"].fillna(False).astype(bool)) & f["wert"].notna()
     if rate:
         usable &= f["zaehler"].notna() & f["nenner"].notna() & (f["nenner"] > 0)
-    pos = np.nonzero(usable.to_numpy())[0]
+    return f, bool(rate), np.nonzero(usable.to_numpy())[0]
+
+
+def lisa(areas_m: list, ids: list[str], frame: pd.DataFrame, unit: str | None, permutations: int = PERMUTATIONS,
+         seed: int = SEED) -> pd.DataFrame:
+    """LISA of every area with a usable value (``sozialraum_id, quadrant, p, cluster``), independent of any
+    axis: the same areas, weights and permutations as in :func:`analyse`, so map and table agree."""
+    f, _, pos = _usable(ids, frame, unit)
+    _, _, out = moran([areas_m[i] for i in pos], f["wert"].to_numpy(dtype=float)[pos], permutations, seed)
+    if len(out):
+        out.insert(0, "sozialraum_id", [ids[pos[i]] for i in out["pos"]])
+        out = out.drop(columns="pos")
+    return out
+
+
+def analyse(areas_m: list, ids: list[str], axis_m, width_m: float, share: float, frame: pd.DataFrame, unit: str | None,
+            permutations: int = PERMUTATIONS, seed: int = SEED) -> SpatialTest:
+    """Test and Moran/LISA for one corridor result frame (``sozialraum_id, in_corridor, wert, zaehler, nenner,
+    gesperrt`` in the order of ``ids``/``areas_m``)."""
+    f, rate, pos = _usable(ids, frame, unit)
     geoms = [areas_m[i] for i in pos]
     inside = f["in_corridor"].fillna(False).astype(bool).to_numpy()[pos]
     num = (f["zaehler"] if rate else f["wert"]).to_numpy(dtype=float)[pos]

@@ -22,10 +22,14 @@ from pydeck.bindings.json_tools import default_serialize
 from shapely.geometry import mapping
 
 from quartier.areas import geometry as geo
+from quartier.areas import labels as area_labels
+from quartier.areas import overlays
 
 LAYER_AREAS = "sozialraeume"
 LAYER_BEZIRKE = "stadtbezirke"
 LAYER_CORRIDOR = "korridor"
+LAYER_CORRIDOR_HATCH = "korridor-schraffur"
+LAYER_SIMILAR = "vergleichbar"
 LAYER_HIGHLIGHT = "hervorhebung"
 LAYER_SELECTED = "auswahl"
 LAYER_AXIS_CASING = "achse-rand"
@@ -35,11 +39,15 @@ LAYER_LABELS = "beschriftung"
 AXIS_COLOR = [200, 0, 90, 255]
 CORRIDOR_COLOR = [230, 97, 0]
 SELECTED_COLOR = [0, 0, 0, 255]
+LABEL_SIZE = 12
+AXIS_LABEL_OFFSET = -16  # px: the axis name sits above its line
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 CARTO_LIGHT = "https://basemaps.cartocdn.com/gl/positron-gl-style/style.json"
+KI_NOTE = "Klammer (wo berechenbar): 95-%-Konfidenzintervall"
 TOOLTIP_HTML = (
-    "<b>{name}</b><br/>Stadtbezirk: {bezirk}<br/>%s: <b>{wert_text}</b><br/>"
+    "<b>{name}</b><br/>Stadtbezirk: {bezirk}<br/>%s: <b>{wert_text}</b>{ki}<br/>"
     "Zähler/Nenner: {bruch}<br/>Rang: {rang}<br/>Veränderung zum Vorjahr: {veraenderung}<br/>{hinweis}"
+    "<br/><small>" + KI_NOTE.replace("%", "%%") + "</small>"
 )
 
 
@@ -226,40 +234,51 @@ class CompactDeck(pdk.Deck):
 def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: str | None = None,
                selected: str | None = None, highlight: list[str] | tuple = (), corridor=None,
                view: pdk.ViewState | None = None, labels: bool | None = None, basemap: str | None = None,
-               tooltip_html: str | None = None, only: set[str] | None = None) -> pdk.Deck:
+               tooltip_html: str | None = None, only: set[str] | None = None, similar: list[str] | tuple = (),
+               label_size: int | None = None) -> pdk.Deck:
     """The choropleth deck.
 
     ``area_props``: id -> feature properties; must contain ``fill`` ([r, g, b, a]) and the fields of
-    ``tooltip_html``. ``highlight``: ids outlined (e.g. the corridor's Sozialräume); ``corridor``: a
-    WGS84 polygon drawn as a translucent band; ``axis``: the axis drawn (default: all axes).
-    Without ``basemap`` no tiles are needed (map_provider None). ``only``: draw just these Sozialräume (a
-    Stadtbezirk of a large city); district boundaries and axes stay complete.
+    ``tooltip_html``; an optional ``label`` (empty: no label) and ``label_prio`` (default: the area in km²).
+    ``highlight``: ids outlined (e.g. the corridor's Sozialräume); ``corridor``: a WGS84 polygon drawn as
+    outline and hatch (no fill); ``similar``: ids outlined in blue (comparable areas); ``axis``: the axis
+    drawn (default: all axes). Labels (default: on) are decluttered for the opening zoom
+    (:mod:`quartier.areas.labels`); the others show on hover. Without ``basemap`` no tiles are needed
+    (map_provider None). ``only``: draw just these Sozialräume (a Stadtbezirk of a large city); district
+    boundaries and axes stay complete.
     """
     features = payload.area_features(area_props, only)
+    view = view or view_for_bounds(payload.bounds)
+    zoom = float(getattr(view, "zoom", 10.0))
     layers = [
         pdk.Layer("GeoJsonLayer", id=LAYER_AREAS, data={"type": "FeatureCollection", "features": features},
                   pickable=True, stroked=True, filled=True, get_fill_color="properties.fill",
                   get_line_color=[255, 255, 255, 255], line_width_min_pixels=1, get_line_width=1,
                   auto_highlight=True, highlight_color=[255, 255, 255, 90]),
     ]
-    layers += _overlay_layers(payload, corridor, highlight, only)
+    layers += _overlay_layers(payload, corridor, highlight, only, zoom)
+    if similar:
+        idx = {i: n for n, i in enumerate(payload.ids)}
+        layers += overlays.outline_layers(
+            [{"type": "Feature", "geometry": payload.area_geoms[idx[i]], "properties": {"id": i}}
+             for i in similar if i in idx and (only is None or i in only)], LAYER_SIMILAR)
     axes = payload.axes if axis is None else {k: v for k, v in payload.axes.items() if k == axis}
     layers += _axis_layers(axes)
     if selected in payload.names:
         layers += _selected_layers(payload, selected)
     shown = payload.ids if only is None else [i for i in payload.ids if i in only]
-    if labels is None:
-        labels = len(shown) <= 300
-    if labels:
-        layers.append(_label_layer(payload, area_props, shown))
+    if labels is None or labels:
+        axis_size = (label_size or LABEL_SIZE) + 4
+        obstacles = [(a["label"][0], a["label"][1], n, axis_size, AXIS_LABEL_OFFSET) for n, a in axes.items()]
+        layers.append(_label_layer(payload, area_props, shown, zoom, label_size or LABEL_SIZE, obstacles))
     if axes:
-        layers.append(_axis_label_layer(axes))
+        layers.append(_axis_label_layer(axes, (label_size or LABEL_SIZE) + 4))
     return CompactDeck(
         layers=layers,
         # no zoom by mouse wheel: the page must scroll past the map; zoom with +/-, double click or keyboard
         views=[pdk.View(type="MapView", controller={"scrollZoom": False, "doubleClickZoom": True, "keyboard": True,
                                                       "dragPan": True, "touchZoom": True})],
-        initial_view_state=view or view_for_bounds(payload.bounds),
+        initial_view_state=view,
         # Without a basemap: pydeck's default style sentinel and no provider, so Streamlit neither draws nor
         # requests any tiles or style (map_style=None would make Streamlit fetch Carto's style anyway).
         map_provider="carto" if basemap else None,
@@ -269,15 +288,13 @@ def build_deck(payload: GeometryPayload, area_props: dict[str, dict], *, axis: s
     )
 
 
-
-def _overlay_layers(payload: GeometryPayload, corridor, highlight, only: set[str] | None) -> list[pdk.Layer]:
-    """The corridor band, the district boundaries and the outlined (highlighted) Sozialräume."""
+def _overlay_layers(payload: GeometryPayload, corridor, highlight, only: set[str] | None, zoom: float
+                    ) -> list[pdk.Layer]:
+    """The corridor band (outline + hatch), the district boundaries and the outlined (highlighted) Sozialräume."""
     layers = []
     if corridor is not None and not corridor.is_empty:
-        layers.append(pdk.Layer(
-            "GeoJsonLayer", id=LAYER_CORRIDOR, data={"type": "Feature", "geometry": geometry_dict(corridor), "properties": {}},
-            pickable=False, stroked=True, filled=True, get_fill_color=CORRIDOR_COLOR + [30],
-            get_line_color=CORRIDOR_COLOR + [255], line_width_min_pixels=2, get_line_width=2))
+        layers += overlays.corridor_layers(corridor, zoom, CORRIDOR_COLOR, LAYER_CORRIDOR, LAYER_CORRIDOR_HATCH,
+                                           geometry_dict(corridor))
     layers.append(pdk.Layer("GeoJsonLayer", id=LAYER_BEZIRKE,
                             data={"type": "FeatureCollection", "features": payload.bezirk_features},
                             pickable=False, stroked=True, filled=False, get_line_color=[30, 30, 30, 255],
@@ -328,12 +345,24 @@ def _selected_layers(payload: GeometryPayload, selected: str) -> list[pdk.Layer]
     ]
 
 
-def _label_layer(payload: GeometryPayload, area_props: dict[str, dict], shown: list[str]) -> pdk.Layer:
-    """Area names; larger areas keep their label when labels would overlap (deck.gl CollisionFilterExtension)."""
-    text = [{"position": list(payload.centroids[i]), "text": area_props.get(i, {}).get("label", payload.names[i]),
-             "prio": round(payload.area_km2.get(i, 0.0), 3)} for i in shown]
+def _label_layer(payload: GeometryPayload, area_props: dict[str, dict], shown: list[str], zoom: float,
+                 size: int = LABEL_SIZE, obstacles: list = ()) -> pdk.Layer:
+    """Area names that fit at the opening zoom: decluttered, larger areas first (:mod:`quartier.areas.labels`);
+    the rest show on hover. deck.gl's CollisionFilterExtension additionally hides labels that would collide
+    after the user zooms out."""
+    names = payload.names
+    texts = [area_props[i].get("label", names[i]) if i in area_props else names[i] for i in shown]
+    prio = [area_props[i].get("label_prio", payload.area_km2.get(i, 0.0)) if i in area_props
+            else payload.area_km2.get(i, 0.0) for i in shown]
+    keep = area_labels.placed_labels([payload.centroids[i] for i in shown], texts, prio, zoom, size, obstacles)
+    # deck.gl's collision priorities must lie in [-1000, 1000]: the rank among the placed labels, first = 1000
+    ranked = sorted(keep.tolist(), key=lambda k: -float(prio[k]))
+    step = 2000.0 / max(len(ranked), 1)
+    rank_prio = {k: round(1000.0 - n * step, 2) for n, k in enumerate(ranked)}
+    text = [{"position": [round(c, 5) for c in payload.centroids[shown[k]]], "text": texts[k],
+             "prio": rank_prio[k]} for k in keep.tolist()]
     return pdk.Layer("TextLayer", id=LAYER_LABELS, data=text, pickable=False, get_position="position",
-                     get_text="text", get_size=12, size_units=pdk.types.String("pixels"), get_color=[20, 20, 20, 255],
+                     get_text="text", get_size=size, size_units=pdk.types.String("pixels"), get_color=[20, 20, 20, 255],
                      background=True, get_background_color=[255, 255, 255, 210], background_padding=[3, 1],
                      character_set=pdk.types.String("auto"), get_text_anchor=pdk.types.String("middle"),
                      get_alignment_baseline=pdk.types.String("center"), font_family=pdk.types.String(FONT),
@@ -341,14 +370,14 @@ def _label_layer(payload: GeometryPayload, area_props: dict[str, dict], shown: l
                      get_collision_priority="prio", collision_test_props={"sizeScale": 1.15})
 
 
-def _axis_label_layer(axes: dict) -> pdk.Layer:
+def _axis_label_layer(axes: dict, size: int = LABEL_SIZE + 4) -> pdk.Layer:
     return pdk.Layer("TextLayer", id=LAYER_AXIS_LABEL,
                      data=[{"position": list(a["label"]), "text": n} for n, a in axes.items()],
-                     pickable=False, get_position="position", get_text="text", get_size=16,
+                     pickable=False, get_position="position", get_text="text", get_size=size,
                      size_units=pdk.types.String("pixels"), get_color=[255, 255, 255, 255], background=True,
                      get_background_color=AXIS_COLOR, background_padding=[5, 2],
                      character_set=pdk.types.String("auto"), font_weight=pdk.types.String("bold"),
-                     font_family=pdk.types.String(FONT), get_pixel_offset=[0, -16])
+                     font_family=pdk.types.String(FONT), get_pixel_offset=[0, AXIS_LABEL_OFFSET])
 
 
 def deck_json_size(deck: pdk.Deck) -> int:

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 
 from quartier import format as fmt
+from quartier import units
 from quartier.areas.classes import Classification, decimals_for, legend
 from quartier.areas.layers import CARTO_LIGHT
+from quartier.values import uncertainty
 
 # --------------------------------------------------------------------------------------------
 # Per-area properties for the map (tooltip, colour, label)
@@ -52,6 +54,10 @@ def map_frame(values: pd.DataFrame, areas: pd.DataFrame, year: int, unit: str | 
                         if "umgerechnet" in cur else ""),
     })
     df["rang"] = df["wert"].rank(ascending=direction == "lower", method="min")
+    # 95 % interval (Wilson for rates, exact Poisson for counts) from the values as given (protected for
+    # viewers); none for a suppressed value
+    lo, hi = uncertainty.interval(df["wert"], df["zaehler"], df["nenner"], unit)
+    df["ki_unten"], df["ki_oben"] = np.where(hidden, np.nan, lo), np.where(hidden, np.nan, hi)
     return df
 
 
@@ -84,6 +90,22 @@ def _change_texts(values: np.ndarray, unit: str | None, decimals: int) -> list[s
             for t, v in zip(texts, values)]
 
 
+
+def _interval_texts(frame: pd.DataFrame, unit: str | None, decimals: int) -> list[str]:
+    """' (9,8–15,5)' per row (empty without interval), as :func:`quartier.values.uncertainty.text` writes it."""
+    if "ki_unten" not in frame:
+        return [""] * len(frame)
+    d = 0 if units.is_count(unit) else decimals
+    lo, hi = frame["ki_unten"].to_numpy(dtype=float), frame["ki_oben"].to_numpy(dtype=float)
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    out = [""] * len(frame)
+    # interval bounds are never negative, so no "-0,0" can arise: format only the rows with an interval
+    spec = f"{{:,.{d}f}}"
+    for k, a, b in zip(np.nonzero(ok)[0].tolist(), lo[ok].tolist(), hi[ok].tolist()):
+        out[k] = f" ({spec.format(a).translate(_DE)}–{spec.format(b).translate(_DE)})"
+    return out
+
+
 def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: str, unit: str | None,
                     corridor_ids: set[str] | None = None, decimals: int | None = None) -> dict[str, dict]:
     """Feature properties per Sozialraum: fill colour, label and tooltip texts (plain text; escaped later).
@@ -104,6 +126,7 @@ def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: st
     rang = frame["rang"].to_numpy(dtype=float)
     wert_t = _value_texts(wert, unit, dec)
     change_t = _change_texts(frame["veraenderung"].to_numpy(dtype=float), unit, dec)
+    ki_t = _interval_texts(frame, unit, dec)
     num_t = _num_texts(num, 0)
     den_t = _num_texts(den, 0)
     classes = cls.classes if len(cls.classes) == n else np.full(n, -1)
@@ -130,6 +153,7 @@ def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: st
             "name": names[i],
             "bezirk": bez[i],
             "wert_text": fmt.SUPPRESSED if hidden[i] else wert_t[i],
+            "ki": "" if hidden[i] else ki_t[i],
             "bruch": bruch,
             "rang": f"{int(rang[i])} von {n_ranked}" if np.isfinite(rang[i]) else fmt.NOTHING,
             "veraenderung": change_t[i],
@@ -184,6 +208,8 @@ def map_table(frame: pd.DataFrame, cls: Classification, members: pd.DataFrame | 
         "nenner": frame["nenner"],
         "gesperrt": frame["gesperrt"].map({True: "ja", False: "nein"}),
         "rang": frame["rang"].astype("Int64"),
+        "ki_unten": frame["ki_unten"] if "ki_unten" in frame else np.nan,
+        "ki_oben": frame["ki_oben"] if "ki_oben" in frame else np.nan,
         "veraenderung_vorjahr": frame["veraenderung"],
         "klasse": ["gesperrt" if s else labels.get(int(c), "keine Daten")
                    for c, s in zip(cls.classes, frame["gesperrt"])],

@@ -169,6 +169,8 @@ def map_properties(result: IndexResult) -> tuple[dict[str, dict], list[dict]]:
             "fill": colors[k] if rated else NO_CLASS_COLOR,
             "label": f"{int(result.rank[i])}. {name}" if rated and result.rank[i] <= 10 else name,
         }
+        if rated and result.rank[i] <= 10:  # the first ten keep their label before larger areas (declutter)
+            props[sid]["label_prio"] = 1e6 - float(result.rank[i])
     legend = []
     for k in range(len(m.classes) - 1, -1, -1):
         legend.append({"kind": "class", "label": f"{m.classes[k]} ({_range(m.cutoffs, k)})", "color": colors[k],

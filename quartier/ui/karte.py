@@ -11,7 +11,7 @@ import streamlit as st
 
 from quartier import format as fmt
 from quartier.access import Actor
-from quartier.areas import classes, corridor, corridor_charts, layers, maps
+from quartier.areas import classes, corridor, corridor_charts, layers, maps, overlays
 from quartier.ui.common import arrow, data_stamp, get_con, setting, view_of
 from quartier.ui.pages import PAGES
 from quartier.ui.text import md
@@ -135,12 +135,36 @@ class MapView(NamedTuple):
     table_arrow: pa.Table   # the rows shown: those of the map (one district of a large city)
     summary: str
     legend_html: str
+    lisa_table: pd.DataFrame | None = None  # the LISA layer's table alternative (when that layer is shown)
+
+
+LAYER_VALUES = "werte"
+LAYER_LISA = "lisa"
+MAP_LAYERS = {LAYER_VALUES: "Werte in Klassen", LAYER_LISA: "Hot Spots und Cold Spots (LISA)"}
+LISA_NOTE = ("Lokaler Moran-Test (esda, 999 bedingte Permutationen, Nachbarschaft: gemeinsame Grenze oder Ecke). "
+             "Hot Spot: hoher Wert mit hohen Nachbarwerten, Cold Spot: niedriger Wert mit niedrigen, je p < 5 %.")
+
+
+@st.cache_data(show_spinner="Lokaler Moran-Test läuft …", max_entries=16)
+def _lisa(stamp: int, indicator_id: str, year: int, actor) -> pd.DataFrame:
+    from quartier.areas import corridor_stats
+
+    meta = indicator_meta(indicator_id)
+    frame = maps.map_frame(values(indicator_id, actor), areas(), year, meta["einheit"], meta["richtung"])
+    g = geometry()
+    return corridor_stats.lisa(g.areas_m, g.ids, frame, meta["einheit"])
+
+
+def lisa_frame(indicator_id: str, year: int, actor) -> pd.DataFrame:
+    """LISA (local Moran) of the indicator and year from the values ``actor`` may see, cached per data stamp."""
+    return _lisa(data_stamp(), indicator_id, int(year), view_of(actor))
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
 def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: int, palette: str,
               breaks: tuple | None, axis: str | None, width_m: float | None, share: float | None,
-              show_corridor: bool, selected: str | None, bezirk: str, basemap: str | None):
+              show_corridor: bool, selected: str | None, bezirk: str, basemap: str | None,
+              layer: str = LAYER_VALUES, similar: tuple = ()):
     meta = indicator_meta(indicator_id)
     unit, direction, name = meta["einheit"], meta["richtung"], meta["name"]
     pl = payload()
@@ -150,13 +174,19 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
     mem = members(axis, width_m, share) if axis else None
     corridor_ids = set(mem.loc[mem["in_corridor"], "sozialraum_id"]) if mem is not None else None
     props = maps.area_properties(frame, cls, name, unit, corridor_ids, decimals=meta["dezimalstellen"])
+    tooltip = layers.tooltip_html(name)
+    lisa = None
+    if layer == LAYER_LISA:
+        lisa = lisa_frame(indicator_id, year, actor)
+        props = overlays.lisa_properties(props, lisa)
+        tooltip += "<br/>Lokales Muster (LISA): <b>{lisa}</b>"
     view = layers.view_for_bounds(pl.bounds if bezirk not in pl.bezirk_bounds else pl.bezirk_bounds[bezirk])
     only = district_only(pl, bezirk)
     deck = layers.build_deck(
         pl, props, axis=axis, selected=selected, only=only,
         highlight=sorted(corridor_ids) if (show_corridor and corridor_ids) else (),
         corridor=corridor_band(axis, width_m) if (show_corridor and axis) else None,
-        view=view, basemap=basemap, tooltip_html=layers.tooltip_html(name),
+        view=view, basemap=basemap, tooltip_html=tooltip, similar=similar,
     ).freeze()
     city = city_value(indicator_id, year, actor, unit)
     table = maps.map_table(frame, cls, mem)
@@ -170,7 +200,16 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
         + f" Klassen: {classes.METHODS[method].split(' (')[0]}.",
     )
     shown = table if only is None else table[table["sozialraum_id"].isin(only)]  # downloads keep all rows
-    return MapView(frame, cls, mem, deck, city, table, arrow(shown), summary, legend_html)
+    lisa_tab = None
+    if lisa is not None:
+        ids = frame["sozialraum_id"].astype(str).tolist()
+        names = dict(zip(ids, frame["sozialraum"].astype(str)))
+        by_id = dict(zip(lisa["sozialraum_id"], lisa["cluster"])) if len(lisa) else {}
+        legend_html = classes.legend_html(overlays.lisa_legend([by_id.get(i) for i in ids]),
+                                          f"Hot Spots und Cold Spots: {name}", note=LISA_NOTE)
+        summary = overlays.lisa_summary(lisa, names, name, year, len(ids))
+        lisa_tab = overlays.lisa_table(lisa, names, ids)
+    return MapView(frame, cls, mem, deck, city, table, arrow(shown), summary, legend_html, lisa_tab)
 
 
 DISTRICT_MAP_FROM = 2000  # from this many Sozialräume a district view sends only its own areas
@@ -190,7 +229,7 @@ def district_only(pl: layers.GeometryPayload, bezirk: str | None) -> set[str] | 
 
 def map_view(indicator_id: str, year: int, actor, method: str, k: int, palette: str, axis: str | None,
              width_m: float | None, share: float | None, show_corridor: bool, selected: str | None, bezirk: str,
-             basemap: str | None):
+             basemap: str | None, layer: str = LAYER_VALUES, similar: tuple = ()):
     """Everything the map block shows (frame, classes, corridor membership, deck with frozen JSON, city value,
     table, text alternative, legend), cached per input and data stamp.
 
@@ -199,7 +238,8 @@ def map_view(indicator_id: str, year: int, actor, method: str, k: int, palette: 
     breaks = fixed_breaks(indicator_id)
     return _map_view(data_stamp(), indicator_id, int(year), view_of(actor), method, int(k), palette,
                      tuple(breaks) if breaks else None, axis, None if width_m is None else float(width_m),
-                     None if share is None else float(share), bool(show_corridor), selected, bezirk, basemap)
+                     None if share is None else float(share), bool(show_corridor), selected, bezirk, basemap,
+                     layer if layer in MAP_LAYERS else LAYER_VALUES, tuple(similar))
 
 
 def indicator_meta(indicator_id: str) -> dict:

@@ -116,13 +116,8 @@ def deck(md: svgmap.MapData, scope: report_scope.Scope, height_px: int = 520, la
                     "label": f"{payload.names[i]}\n{text}" if inside else "",
                     "wert_text": text, "indikator": md.indicator_name}
     bounds = payload.bezirk_bounds.get(scope.id, payload.bounds)
-    d = layers.build_deck(payload, props, view=layers.view_for_bounds(bounds, 900, height_px), labels=True,
-                        tooltip_html="<b>{name}</b><br/>{indikator}: <b>{wert_text}</b>")
-    if label_size:
-        for layer in d.layers:
-            if getattr(layer, "id", None) in (layers.LAYER_LABELS, layers.LAYER_AXIS_LABEL):
-                layer.get_size = label_size + (4 if layer.id == layers.LAYER_AXIS_LABEL else 0)
-    return d
+    return layers.build_deck(payload, props, view=layers.view_for_bounds(bounds, 900, height_px), labels=True,
+                             tooltip_html="<b>{name}</b><br/>{indikator}: <b>{wert_text}</b>", label_size=label_size)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
