@@ -9,6 +9,7 @@ from quartier.errors import QuartierError
 from quartier.offers import locate, store
 from quartier.tables import to_csv_bytes, to_xlsx_bytes
 from quartier.ui import angebote as ui
+from quartier.ui import angebote_edit as ed
 from quartier.ui.common import attribution, get_con
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
@@ -92,6 +93,8 @@ d1.download_button("Tabelle als Excel (.xlsx)", lambda: to_xlsx_bytes({"Versorgu
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 d2.download_button("Tabelle als CSV", lambda: to_csv_bytes(table), file_name=f"versorgung_{kat}_{year}.csv",
                    mime="text/csv", on_click="ignore", icon=":material/download:")
+ed.districts(res)
+ed.offers_list(kat, year, actor)
 
 st.subheader("Bedarf und Versorgung")
 st.markdown("**" + b["sentence"] + "**")
@@ -103,6 +106,7 @@ with st.expander(f"Versorgungslücken ({b['n_gaps']})", expanded=bool(b["n_gaps"
 
 st.subheader("Planungsszenario")
 st.caption("Geplante Angebote gelten nur für diese Ansicht; gespeichert wird nur ein ausdrücklich benanntes Szenario.")
+ed.scenario_section(kat, planned, actor)
 with st.form("ang_neu"):
     f1, f2, f3 = st.columns(3)
     lat = f1.number_input("Breitengrad", value=None, format="%.5f", key="ang_neu_lat")
@@ -159,6 +163,7 @@ if sug:
                        for i, v in enumerate(sug["vorschlaege"]))
         st.rerun()
 
+ed.edit_section(kat, list(cats["name"]), actor)
 if actor.has(EDITOR):
     from quartier.ui import angebote_import
 

@@ -33,6 +33,7 @@ _LABEL_TO_KEY.update({normalize(k): k for k in model.FIELDS})
 _LABEL_TO_KEY.update({normalize(ID_LABEL): "id", "id": "id", "nr": "id", normalize(REASON_LABEL): "begruendung",
                       "fortschritt": "fortschritt", "fortschrittinprozent": "fortschritt", "indikatoren": "indikatoren",
                       "sozialraum": "sozialraeume", "kennzahl": "indikatoren", "beteiligte": "beteiligte",
+                      "angebot": "angebote", "angebotsids": "angebote",
                       "mitwirkende": "beteiligte", "mitwirkendeaemter": "beteiligte", "prioritat": "prioritaet"})
 _BOOL = {"ja": True, "j": True, "x": True, "wahr": True, "true": True, "1": True,
          "nein": False, "n": False, "falsch": False, "false": False, "0": False}
@@ -104,6 +105,9 @@ def explanation_frame() -> pd.DataFrame:
         {"Bereich": "Spalte", "Wert": ID_LABEL, "Erläuterung": "Pflicht. Eindeutige Nummer; neue Nummer = neue Empfehlung."},
         {"Bereich": "Spalte", "Wert": "Sozialräume, Kennzahlen, Zielgruppe, Beteiligte Ämter",
          "Erläuterung": "Mehrere Einträge mit | trennen; Sozialräume als Nummer (z. B. 0101), Kennzahlen als Id (wie im Indikatorenkatalog)."},
+        {"Bereich": "Spalte", "Wert": "Angebote",
+         "Erläuterung": "Die Angebote, die die Empfehlung umsetzen (entstanden oder erweitert), als Id aus der Angebotsliste; "
+                        "mehrere mit | trennen."},
         {"Bereich": "Spalte", "Wert": "Datumsspalten", "Erläuterung": "TT.MM.JJJJ oder als Excel-Datum."},
         {"Bereich": "Spalte", "Wert": "Öffentlich, Ausgeschieden, Beispiel", "Erläuterung": "ja oder nein."},
         {"Bereich": "Spalte", "Wert": REASON_LABEL,
@@ -235,6 +239,7 @@ class _Lookup:
             self.areas = dict(cur.execute("SELECT id, name FROM sozialraum").fetchall())
             self.inds = dict(cur.execute("SELECT id, name FROM indikator").fetchall())
             aliases = cur.execute("SELECT art, alias_norm, ziel_id FROM alias").fetchall()
+            self.offers = {normalize(r[0]): r[0] for r in cur.execute("SELECT id FROM angebot").fetchall()}
         finally:
             cur.close()
         self.area_norm = {normalize(k): k for k in self.areas} | {normalize(v): k for k, v in self.areas.items()}
@@ -297,6 +302,15 @@ def _parse(key: str, v, lk: _Lookup, warnings: list[str]):
             (out.append(iid) if iid else bad.append(t))
         if bad:
             raise _CellError(f"Kennzahl {', '.join(bad)} unbekannt: bitte die Id aus dem Indikatorenkatalog verwenden.")
+        return sorted(set(out))
+    if key == "angebote":
+        out, bad = [], []
+        for t in _split(v):
+            oid = lk.offers.get(normalize(t))
+            (out.append(oid) if oid else bad.append(t))
+        if bad:
+            raise _CellError(f"Angebot {', '.join(bad)} unbekannt: bitte die Id aus der Angebotsliste verwenden "
+                             "(python -m quartier angebote export).")
         return sorted(set(out))
     if key == "zielgruppe":
         groups = {normalize(g): g for g in model.ZIELGRUPPEN}

@@ -86,12 +86,14 @@ FIELDS: dict[str, tuple[str, str]] = {
     "status": ("Status", "status"),
     "fortschritt": ("Fortschritt %", "int"),
     "indikatoren": ("Kennzahlen", "list"),
+    "angebote": ("Angebote", "list"),
     "oeffentlich": ("Öffentlich", "bool"),
     "ausgeschieden": ("Ausgeschieden", "bool"),
     "beispiel": ("Beispiel", "bool"),
 }
 LINK_FIELDS = {"sozialraeume": ("empfehlung_sozialraum", "sozialraum_id"),
-               "indikatoren": ("empfehlung_indikator", "indikator_id")}
+               "indikatoren": ("empfehlung_indikator", "indikator_id"),
+               "angebote": ("empfehlung_angebot", "angebot_id")}  # offers that carry the recommendation out
 COLUMN_FIELDS = [k for k in FIELDS if k not in LINK_FIELDS]
 REQUIRED = ("titel", "handlungsfeld")
 CREATED = "angelegt"   # history field for the creation of a recommendation

@@ -63,8 +63,8 @@ def records(cur) -> dict[str, dict]:
         rec = dict(zip(cols, r))
         for k in COLUMN_FIELDS:
             rec[k] = norm_value(k, rec[k])
-        rec["sozialraeume"] = []
-        rec["indikatoren"] = []
+        for key in LINK_FIELDS:
+            rec[key] = []
         recs[rec["id"]] = rec
     for key, (table, col) in LINK_FIELDS.items():
         for eid, other in cur.execute(f"SELECT empfehlung_id, {col} FROM {table} ORDER BY 1, 2").fetchall():  # noqa: S608
@@ -217,6 +217,29 @@ def of_sozialraum(con, sozialraum_id: str, *, actor: Actor) -> pd.DataFrame:
     return df[list(SOZIALRAUM_COLUMNS)].sort_values("id").reset_index(drop=True)
 
 
+OFFER_COLUMNS = ("id", "titel", "status", "fortschritt", "federfuehrung")
+
+
+def of_offer(con, angebot_id: str, *, actor: Actor) -> pd.DataFrame:
+    """Handlungsempfehlungen that name the offer (it was created or extended by them); viewers: public ones only."""
+    df = listing(con, actor=actor)
+    if df.empty:
+        return pd.DataFrame(columns=list(OFFER_COLUMNS))
+    df = df[df["angebote"].map(lambda a: angebot_id in (a or []))]
+    return df[list(OFFER_COLUMNS)].sort_values("id").reset_index(drop=True)
+
+
+def offer_links(con, *, actor: Actor) -> dict[str, list[str]]:
+    """{offer id: [recommendation ids]} over the recommendations the actor may see (for the offers table)."""
+    out: dict[str, list[str]] = {}
+    for r in catalogue_frame(con, actor=actor)[["id", "angebote", "ausgeschieden"]].to_dict("records"):
+        if r["ausgeschieden"]:
+            continue
+        for a in r["angebote"] or []:
+            out.setdefault(a, []).append(r["id"])
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # Validation and writing
 
@@ -256,6 +279,11 @@ def validate(con, rec: dict, known: tuple[set[str], set[str]] | None = None) -> 
     bad = [i for i in rec.get("indikatoren") or [] if i not in known_ind]
     if bad:
         errs.append(f"Kennzahl {', '.join(bad)} unbekannt: bitte die Id aus dem Indikatorenkatalog verwenden.")
+    if rec.get("angebote"):
+        known_offers = {r[0] for r in con.cursor().execute("SELECT id FROM angebot").fetchall()}
+        bad = [a for a in rec["angebote"] if a not in known_offers]
+        if bad:
+            errs.append(f"Angebot {', '.join(bad)} unbekannt: bitte die Id aus der Angebotsliste verwenden.")
     return errs
 
 

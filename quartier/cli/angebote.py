@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from quartier import access, db
+from quartier import format as fmt
 from quartier.cli.base import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, UsageError, default_user, emit_json, say
 from quartier.errors import QuartierError
 
@@ -72,6 +73,9 @@ def _register_versorgung(sub, common) -> None:
     _supply_options(pv)
     pv.add_argument("--anzahl", type=int, required=True, metavar="N", help="Zahl der vorzuschlagenden Standorte")
     pv.add_argument("--jahr", type=int, metavar="JAHR", help="Jahr (Standard: das neueste der Zielgruppe)")
+    pv.add_argument("--standorte", metavar="DATEI", help="Standortliste der Stadt (.xlsx/.csv mit Breitengrad/Längengrad "
+                                                          "oder Rechtswert/Hochwert, oder GeoJSON-Punkte) statt eines "
+                                                          "Rasters von Kandidaten in der Stadt")
     pv.set_defaults(func=cmd_suggest)
     p.set_defaults(func=cmd_supply)
 
@@ -262,17 +266,22 @@ def cmd_supply(args) -> int:
         return EXIT_OK
     j = res.to_json()
     s = j["stadt"]
-    say(f"{j['kategorie']} {j['jahr']}, Radius {j['radius_m']} m ({j['distanz']}), Zielgruppe {j['zielgruppe']}: "
-        f"{s['angebote']} Angebote, {s['plaetze']} Plätze, {s['plaetze_je_100']} Plätze je 100.")
+    say(f"{j['kategorie']} {j['jahr']}, Radius {fmt.number(j['radius_m'], 0)} m ({j['distanz']}), Zielgruppe "
+        f"{j['zielgruppe']}: {fmt.integer(s['angebote'])} Angebote, {fmt.integer(s['plaetze'])} Plätze, "
+        f"{fmt.number(s['plaetze_je_100'])} Plätze je 100." + (f" Hinweis: {res.stadt['hinweis']}." if res.stadt.get("hinweis") else ""))
+    for b in (res.bezirke.to_dict("records") if res.bezirke is not None else []):
+        say(f"  Stadtbezirk {b['bezirk']}: {fmt.integer(b['angebote'])} Angebote, {fmt.integer(b['plaetze'])} Plätze, "
+            f"{fmt.number(b['plaetze_je_100'])} je 100" + (f" ({b['hinweis']})" if b["hinweis"] else ""))
     for r in j["sozialraeume"]:
-        say(f"  {r['id']:<6} {r['name'][:30]:<30} {r['angebote']:>3} Angebote {r['plaetze'] or 0:>6} Plätze "
-            f"{r['plaetze_je_100'] if r['plaetze_je_100'] is not None else '–':>6} je 100  "
-            f"{(r['erreichbar_anteil'] or 0) * 100:5.1f} % erreichbar  {r['bedarf_klasse'] or ''}")
+        say(f"  {r['id']:<6} {r['name'][:30]:<30} {r['angebote']:>3} Angebote {fmt.integer(r['plaetze']):>6} Plätze "
+            f"{fmt.number(r['plaetze_je_100']):>6} je 100  "
+            f"{fmt.number((r['erreichbar_anteil'] or 0) * 100, 1):>5} % erreichbar  {r['bedarf_klasse'] or ''}")
     return EXIT_OK
 
 
 def cmd_suggest(args) -> int:
-    from quartier.offers import locate
+    from quartier.offers import catalogue, locate, sites
+    from quartier.uploads import FileRejected
 
     if not args.kategorie:
         raise UsageError("Bitte --kategorie NAME angeben.")
@@ -280,19 +289,32 @@ def cmd_suggest(args) -> int:
         raise UsageError("--anzahl muss mindestens 1 sein.")
     con = db.connect(args.db)
     actor = access.cli_actor(default_user())
+    candidates = None
+    if args.standorte:
+        try:
+            candidates = [(s["lon"], s["lat"]) for s in sites.read_sites(con, args.standorte)]
+        except sites.SiteError as exc:
+            for p in exc.problems:
+                say(f"  Fehler: {p}")
+            say(f"{args.standorte}: Standortliste abgelehnt ({len(exc.problems)} Fehler); nichts berechnet.")
+            return EXIT_REJECTED
+        except (FileRejected, QuartierError) as exc:
+            raise UsageError(f"{args.standorte}: {exc}") from exc
     try:
         year = _year(con, args)
-        res = locate.suggest(con, args.kategorie, args.anzahl, args.radius, year, _need(con, year, actor), actor=actor)
+        res = locate.suggest(con, args.kategorie, args.anzahl, args.radius, year, _need(con, year, actor),
+                             candidates=candidates, actor=actor)
     except QuartierError as exc:
         raise UsageError(str(exc)) from exc
     if args.json:
         emit_json(res)
         return EXIT_OK
     names = dict(con.cursor().execute("SELECT id, name FROM sozialraum").fetchall())
-    from quartier.offers import catalogue
-
     radius = args.radius or catalogue.category(con, args.kategorie)["radius_m"]
+    netz = bool((con.cursor().execute("SELECT count(*) FROM angebot_netz").fetchone() or [0])[0])
     say(locate.explain(res, args.kategorie, radius, names))
+    say(f"Entfernung {'entlang des Fußwegenetzes' if netz else 'in Luftlinie'}; Kandidaten: "
+        f"{f'{len(candidates)} Standorte aus {args.standorte}' if candidates else 'Raster in der Stadt'}.")
     for v in res["vorschlaege"]:
         say(f"  {v['lat']:.5f}, {v['lon']:.5f} (Breite, Länge) in {names.get(v['sozialraum'], v['sozialraum'])}: "
             f"+{v['neu_erreicht']:.0f}")

@@ -63,19 +63,7 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
     fa = FileAnalysis(filename=filename, sha256=sha256_of(data), size=len(data), accepted=dict(accepted or {}),
                       user_plans=bool(plans) or bool(plan_json), remember=set(remember or ()) & set(accepted or {}),
                       gebietsstand=gebietsstand)
-    rows = con.cursor().execute(
-        "SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? AND status = 'aktiv' "
-        "ORDER BY id LIMIT 1", [fa.sha256]).fetchall()
-    row = rows[0] if rows else None
-    if row:
-        fa.duplicate = {"lieferung_id": row[0], "importiert_am": str(row[1])[:19], "importiert_von": row[2], "dateiname": row[3]}
-    else:
-        gone = con.cursor().execute("SELECT id, importiert_am, zurueckgezogen_am FROM lieferung WHERE sha256 = ? "
-                                    "AND status = 'zurueckgezogen' ORDER BY id DESC LIMIT 1", [fa.sha256]).fetchall()
-        if gone:
-            fa.findings.append(Finding(INFO, "frueher_zurueckgezogen", f"Dieselbe Datei war schon Lieferung #{gone[0][0]} "
-                                       f"(importiert {str(gone[0][1])[:16]}, zurückgezogen {str(gone[0][2])[:16]}); sie kann "
-                                       "erneut übernommen werden."))
+    _same_file_before(fa, con)
     try:
         book = book or read_book(data, filename, max_bytes)
     except FileRejected as exc:
@@ -132,6 +120,23 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
     validate(fa, recs, matcher)
     _finish(fa, con, matcher, lieferant)
     return fa
+
+
+def _same_file_before(fa: FileAnalysis, con: db.Con) -> None:
+    """The same bytes delivered before: an active delivery makes this one a duplicate; a withdrawn one is noted."""
+    rows = con.cursor().execute(
+        "SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? AND status = 'aktiv' "
+        "ORDER BY id LIMIT 1", [fa.sha256]).fetchall()
+    row = rows[0] if rows else None
+    if row:
+        fa.duplicate = {"lieferung_id": row[0], "importiert_am": str(row[1])[:19], "importiert_von": row[2], "dateiname": row[3]}
+        return
+    gone = con.cursor().execute("SELECT id, importiert_am, zurueckgezogen_am FROM lieferung WHERE sha256 = ? "
+                                "AND status = 'zurueckgezogen' ORDER BY id DESC LIMIT 1", [fa.sha256]).fetchall()
+    if gone:
+        fa.findings.append(Finding(INFO, "frueher_zurueckgezogen", f"Dieselbe Datei war schon Lieferung #{gone[0][0]} "
+                                   f"(importiert {str(gone[0][1])[:16]}, zurückgezogen {str(gone[0][2])[:16]}); sie kann "
+                                   "erneut übernommen werden."))
 
 
 def _book_infos(fa: FileAnalysis, book: RawBook) -> set[str]:

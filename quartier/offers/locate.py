@@ -3,7 +3,8 @@
 A maximal covering location problem (spopt.locate.MCLP, solved with CBC through pulp) over candidate
 points (a grid inside the city, or a list the city supplies). Demand: the target group of each Sozialraum
 spread evenly over a point grid inside it, weighted by need (1 + the need rank: more need counts more);
-demand already within reach of an open offer counts nothing. Distances are straight lines in metres.
+demand already within reach of an open offer counts nothing. Distances are straight lines in metres, or
+along the city's footpath network when one is loaded (networkx Dijkstra from every candidate).
 The result is a suggestion for planners, never a decision.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -19,7 +21,7 @@ from quartier import db
 from quartier import format as fmt
 from quartier.access import Actor
 from quartier.offers.store import CityGeometry, OfferError, city_geometry, to_metric_xy, to_wgs_xy
-from quartier.offers.supply import Need, Supply, supply
+from quartier.offers.supply import NETZ, Need, Supply, graph, supply
 
 MAX_DEMAND_POINTS = 2000
 MAX_CANDIDATES = 300
@@ -74,40 +76,72 @@ def _within(x: np.ndarray, y: np.ndarray, parts: np.ndarray) -> np.ndarray:
     return out
 
 
-def solve_mclp(dx: np.ndarray, dy: np.ndarray, weight: np.ndarray, cx: np.ndarray, cy: np.ndarray, radius: float,
-               p: int) -> list[int]:
-    """Indices of the ``p`` candidates covering the most demand weight within ``radius`` (MCLP, CBC)."""
+def cover_straight(dx: np.ndarray, dy: np.ndarray, cx: np.ndarray, cy: np.ndarray, radius: float) -> np.ndarray:
+    """Boolean matrix demand x candidate: within ``radius`` metres in a straight line."""
+    return np.hypot(dx[:, None] - cx[None, :], dy[:, None] - cy[None, :]) <= float(radius)
+
+
+def cover_network(g: nx.Graph, dx: np.ndarray, dy: np.ndarray, cx: np.ndarray, cy: np.ndarray,
+                  radius: float) -> np.ndarray:
+    """Boolean matrix demand x candidate: within ``radius`` metres along the footpath network. Points snap to
+    their nearest network node (the snap distance counts on both ends); one networkx Dijkstra per candidate,
+    cut off at the radius."""
+    out = np.zeros((len(dx), len(cx)), dtype=bool)
+    if not g.number_of_nodes() or not len(dx) or not len(cx):
+        return out
+    nodes = list(g.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    tree = shapely.STRtree(shapely.points(np.array(nodes)))
+    _, d_node = tree.query_nearest(shapely.points(dx, dy), all_matches=False)
+    _, c_node = tree.query_nearest(shapely.points(cx, cy), all_matches=False)
+    xy = np.array(nodes)
+    d_snap = np.hypot(xy[d_node, 0] - dx, xy[d_node, 1] - dy)
+    c_snap = np.hypot(xy[c_node, 0] - cx, xy[c_node, 1] - cy)
+    r = float(radius)
+    for j in range(len(cx)):
+        left = r - c_snap[j]
+        if left < 0:
+            continue
+        lengths = nx.single_source_dijkstra_path_length(g, nodes[int(c_node[j])], cutoff=left, weight="weight")
+        dist = np.full(len(nodes), np.inf)
+        dist[[index[n] for n in lengths]] = list(lengths.values())
+        out[:, j] = dist[d_node] + d_snap + c_snap[j] <= r
+    return out
+
+
+def solve_mclp(cover: np.ndarray, weight: np.ndarray, p: int) -> list[int]:
+    """Indices of the ``p`` candidates covering the most demand weight (MCLP with spopt, CBC through pulp),
+    ordered by what each adds. ``cover``: boolean matrix demand x candidate."""
     import pulp
     from spopt.locate import MCLP
 
     use = weight > 0
-    if not use.any() or not len(cx):
+    if not use.any() or not cover.shape[1]:
         return []
-    cover = np.hypot(dx[use, None] - cx[None, :], dy[use, None] - cy[None, :]) <= radius
-    idx = np.flatnonzero(cover.any(axis=0))
+    cover_u = cover[use]
+    idx = np.flatnonzero(cover_u.any(axis=0))
     if not len(idx):
         return []
     # demand points covered by exactly the same candidates are one client (exact; shrinks the problem a lot)
-    rows, inverse = np.unique(cover[:, idx], axis=0, return_inverse=True)
+    rows, inverse = np.unique(cover_u[:, idx], axis=0, return_inverse=True)
     w = np.bincount(inverse.ravel(), weights=weight[use], minlength=len(rows))
     keep = rows.any(axis=1)
-    cost = np.where(rows[keep], 0.0, 2.0 * radius)
+    cost = np.where(rows[keep], 0.0, 2.0)
     p = min(int(p), len(idx))
-    model = MCLP.from_cost_matrix(cost, w[keep], float(radius), p_facilities=p, name="angebote")
+    model = MCLP.from_cost_matrix(cost, w[keep], 1.0, p_facilities=p, name="angebote")
     model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=60))
     chosen = [int(idx[j]) for j, v in enumerate(model.fac_vars) if v.value() is not None and v.value() > 0.5]
-    return _by_contribution(chosen, dx[use], dy[use], weight[use], cx, cy, radius)
+    return _by_contribution(chosen, cover_u, weight[use])
 
 
-def _by_contribution(chosen: list[int], dx, dy, w, cx, cy, radius: float) -> list[int]:
+def _by_contribution(chosen: list[int], cover: np.ndarray, w: np.ndarray) -> list[int]:
     """The chosen sites ordered greedily by what each adds (largest first), for a readable explanation."""
-    covered = np.zeros(len(dx), dtype=bool)
+    covered = np.zeros(cover.shape[0], dtype=bool)
     out, left = [], list(chosen)
     while left:
-        gains = [float(w[(~covered) & (np.hypot(dx - cx[j], dy - cy[j]) <= radius)].sum()) for j in left]
-        k = int(np.argmax(gains))
-        j = left.pop(k)
-        covered |= np.hypot(dx - cx[j], dy - cy[j]) <= radius
+        gains = [float(w[(~covered) & cover[:, j]].sum()) for j in left]
+        j = left.pop(int(np.argmax(gains)))
+        covered |= cover[:, j]
         out.append(j)
     return out
 
@@ -115,7 +149,8 @@ def _by_contribution(chosen: list[int], dx, dy, w, cx, cy, radius: float) -> lis
 def suggest(con: db.Con, kategorie: str, anzahl: int, radius: float | None = None, year: int | None = None,
             need: Need | None = None, candidates: list[tuple[float, float]] | None = None, *, actor: Actor) -> dict:
     """N suggested sites with the target group each newly reaches; ``vorher``/``nachher``: the target group within
-    reach before and after (estimated on the demand points)."""
+    reach before and after (estimated on the demand points). Distance as in :func:`supply` (along the footpath
+    network when the city loaded one, else straight line); ``candidates``: the city's site list (lon, lat)."""
     if int(anzahl) < 1:
         raise OfferError("Bitte mindestens einen Standort anfordern (--anzahl 1 oder mehr).")
     need = need or Need()
@@ -126,7 +161,11 @@ def suggest(con: db.Con, kategorie: str, anzahl: int, radius: float | None = Non
         cx, cy = to_metric_xy([c[0] for c in candidates], [c[1] for c in candidates])
     else:
         cx, cy, _ = grid_inside(city, MAX_CANDIDATES)
-    chosen = solve_mclp(d.x, d.y, d.weight, cx, cy, res.radius_m, int(anzahl))
+    if res.distanz == NETZ:
+        cover = cover_network(graph(con), d.x, d.y, cx, cy, res.radius_m)
+    else:
+        cover = cover_straight(d.x, d.y, cx, cy, res.radius_m)
+    chosen = solve_mclp(cover, d.weight, int(anzahl))
     reached = d.weight <= 0
     vorher = float(d.people[reached].sum())
     covered = reached.copy()
@@ -134,7 +173,7 @@ def suggest(con: db.Con, kategorie: str, anzahl: int, radius: float | None = Non
     lon, lat = to_wgs_xy(cx[chosen], cy[chosen]) if chosen else (np.array([]), np.array([]))
     where = city.locate(cx[chosen], cy[chosen]) if chosen else []
     for k, j in enumerate(chosen):
-        new = (~covered) & (np.hypot(d.x - cx[j], d.y - cy[j]) <= res.radius_m)
+        new = (~covered) & cover[:, j]
         out.append({"lon": round(float(lon[k]), 6), "lat": round(float(lat[k]), 6), "sozialraum": where[k],
                     "neu_erreicht": round(float(d.people[new].sum()), 1)})
         covered |= new

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,7 @@ class CityGeometry:
     areas_m2: np.ndarray
     tree: shapely.STRtree
     city: shapely.Geometry
+    bezirk_ids: list[str | None] = dataclasses.field(default_factory=list)
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> list[str | None]:
         """The Sozialraum id containing each point (a point on a shared boundary: the first area), else None."""
@@ -74,14 +76,15 @@ def city_geometry(con: db.Con) -> CityGeometry:
         hit = _CACHE.get(key)
     if hit is not None:
         return hit
-    df = db.query_df(con, "SELECT s.id, s.name, b.name AS bezirk, s.geometry FROM sozialraum s"
+    df = db.query_df(con, "SELECT s.id, s.name, b.name AS bezirk, s.bezirk_id, s.geometry FROM sozialraum s"
                           " LEFT JOIN stadtbezirk b ON b.id = s.bezirk_id ORDER BY s.id")
     geoms = shapely.from_geojson(df["geometry"].tolist()) if len(df) else np.array([], dtype=object)
     geoms = shapely.transform(geoms, lambda c: np.column_stack(_TO_METRIC.transform(c[:, 0], c[:, 1])))
     geoms = shapely.make_valid(geoms)
     city = shapely.union_all(geoms) if len(geoms) else shapely.Polygon()
     cg = CityGeometry(list(df["id"]), list(df["name"]), [b if isinstance(b, str) else None for b in df["bezirk"]],
-                      geoms, shapely.area(geoms), shapely.STRtree(geoms), city)
+                      geoms, shapely.area(geoms), shapely.STRtree(geoms), city,
+                      [b if isinstance(b, str) else None for b in df["bezirk_id"]])
     with _LOCK:
         _CACHE.clear()
         _CACHE[key] = cg
@@ -92,8 +95,8 @@ def offers(con: db.Con, kategorie: str | None = None, year: int | None = None, *
            include_closed: bool = False) -> pd.DataFrame:
     """Offers (of one category; open in ``year`` when given). Offers are public facts: every role may see them."""
     where, params = [], []
-    if not include_closed:
-        where.append("status = 'aktiv'")
+    if not include_closed:  # for a year: a closed offer with a known end still counts in the years it was open
+        where.append("(status = 'aktiv' OR ende IS NOT NULL)" if year is not None else "status = 'aktiv'")
     if kategorie:
         where.append("kategorie = ?")
         params.append(kategorie)
@@ -186,14 +189,40 @@ def save_scenario(con: db.Con, name: str, kategorie: str, planned: list[dict], *
         raise OfferError("Bitte einen Namen für das Szenario angeben.")
     payload = json.dumps([{k: p.get(k) for k in ("lon", "lat", "plaetze", "name")} for p in planned], ensure_ascii=False)
     with db.transaction(con) as cur:
-        cur.execute("INSERT INTO angebot_szenario (name, kategorie, angebote, gespeichert_von) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (name) DO UPDATE SET kategorie = excluded.kategorie, angebote = excluded.angebote,"
-                    " gespeichert_von = excluded.gespeichert_von, gespeichert_am = current_timestamp",
-                    [name, kategorie, payload, actor.name])
+        cur.execute("INSERT INTO angebot_szenario (name, kategorie, angebote, gespeichert_von, gespeichert_am)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET kategorie = excluded.kategorie,"
+                    " angebote = excluded.angebote, gespeichert_von = excluded.gespeichert_von,"
+                    " gespeichert_am = excluded.gespeichert_am",
+                    [name, kategorie, payload, actor.name, datetime.now()])
         db.audit(cur, actor.name, "angebot_szenario_speichern", name, payload)
 
 
-def scenarios(con: db.Con) -> list[dict]:
-    rows = con.cursor().execute("SELECT name, kategorie, angebote, gespeichert_von, gespeichert_am FROM angebot_szenario"
-                                " ORDER BY name").fetchall()
+def scenarios(con: db.Con, kategorie: str | None = None) -> list[dict]:
+    """The saved scenarios (of one category), by name. Planned offers are plans, not values: no actor needed."""
+    sql = "SELECT name, kategorie, angebote, gespeichert_von, gespeichert_am FROM angebot_szenario"
+    params: list = []
+    if kategorie:
+        sql += " WHERE kategorie = ?"
+        params.append(kategorie)
+    rows = con.cursor().execute(sql + " ORDER BY name", params).fetchall()
     return [{"name": r[0], "kategorie": r[1], "angebote": json.loads(r[2]), "von": r[3], "am": r[4]} for r in rows]
+
+
+def load_scenario(con: db.Con, name: str) -> dict:
+    """One saved scenario: {"name", "kategorie", "angebote": [{"lon", "lat", "plaetze", "name"}], "von", "am"}."""
+    row = con.cursor().execute("SELECT name, kategorie, angebote, gespeichert_von, gespeichert_am FROM angebot_szenario"
+                               " WHERE name = ?", [name]).fetchone()
+    if row is None:
+        raise OfferError(f"Ein Szenario „{name}“ gibt es nicht (mehr).")
+    return {"name": row[0], "kategorie": row[1], "angebote": json.loads(row[2]), "von": row[3], "am": row[4]}
+
+
+def delete_scenario(con: db.Con, name: str, *, actor: Actor) -> None:
+    """Delete a saved scenario (staff; audited)."""
+    access.require(actor, access.EDITOR, "ein Planungsszenario löschen")
+    with db.transaction(con) as cur:
+        row = cur.execute("SELECT angebote FROM angebot_szenario WHERE name = ?", [name]).fetchone()
+        if row is None:
+            raise OfferError(f"Ein Szenario „{name}“ gibt es nicht (mehr).")
+        cur.execute("DELETE FROM angebot_szenario WHERE name = ?", [name])
+        db.audit(cur, actor.name, "angebot_szenario_loeschen", name, row[0])

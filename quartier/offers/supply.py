@@ -22,7 +22,8 @@ from quartier import db, settings, units
 from quartier.access import Actor
 from quartier.offers import catalogue
 from quartier.offers.store import CityGeometry, OfferError, city_geometry, network_lines, offers, to_metric_xy
-from quartier.values import indicators, query
+from quartier.offers.totals import MISSING, OK, SUPPRESSED, city_coverage, district_table, totals
+from quartier.values import coverage, indicators, query
 
 LUFTLINIE, NETZ = "luftlinie", "netz"
 QUAD_SEGS = 8
@@ -60,6 +61,7 @@ class Supply:
     points: pd.DataFrame           # offers used (with coordinates or not), planned ones flagged
     reach_parts: np.ndarray        # reach polygons in metres (for the map outline)
     need_source: str = ""
+    bezirke: pd.DataFrame | None = None  # one row per Stadtbezirk (quartier.offers.totals.district_table)
 
     def to_json(self) -> dict:
         rows = []
@@ -120,22 +122,23 @@ def covered_share(city: CityGeometry, shapes: np.ndarray) -> np.ndarray:
 
 
 def _union_per_area(city: CityGeometry, shapes: np.ndarray, si: np.ndarray, ai: np.ndarray, out: np.ndarray) -> None:
+    """Per hit area: the union of its reach shapes (one GEOS union per area, vectorised over a padded 2-D array),
+    then one intersection with the area (cheaper than intersecting every pair first: 0.8 s instead of 1.35 s CPU
+    for 30,000 pairs)."""
     if not len(si):
         return
     order = np.argsort(ai, kind="stable")
     ai, si = ai[order], si[order]
-    pieces = shapely.intersection(city.geoms[ai], shapes[si])
-    # one union per area, vectorised: the pieces padded into a 2-D array (None = nothing), union along rows
     areas_hit, start, count = np.unique(ai, return_index=True, return_counts=True)
     grid = np.full((len(areas_hit), int(count.max())), None, dtype=object)
     col = np.arange(len(ai)) - np.repeat(start, count)
-    grid[np.repeat(np.arange(len(areas_hit)), count), col] = pieces
+    grid[np.repeat(np.arange(len(areas_hit)), count), col] = shapes[si]
     single = count == 1
-    covered = np.empty(len(areas_hit))
-    covered[single] = shapely.area(grid[single, 0])
+    reach = np.empty(len(areas_hit), dtype=object)
+    reach[single] = grid[single, 0]
     if (~single).any():
-        covered[~single] = shapely.area(shapely.union_all(grid[~single], axis=1))
-    out[areas_hit] = covered
+        reach[~single] = shapely.union_all(grid[~single], axis=1)
+    out[areas_hit] = shapely.area(shapely.intersection(city.geoms[areas_hit], reach))
 
 
 def straight_reach(x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
@@ -213,17 +216,28 @@ def network_reach(g: nx.Graph, x: np.ndarray, y: np.ndarray, radius: float, widt
 
 def target_group(con: db.Con, indicator: str | None, year: int, ids: list[str], *, actor: Actor) -> pd.Series:
     """The target group per Sozialraum (NaN where missing or protected for this actor)."""
+    return target_group_status(con, indicator, year, ids, actor=actor)[0]
+
+
+def target_group_status(con: db.Con, indicator: str | None, year: int, ids: list[str], *,
+                        actor: Actor) -> tuple[pd.Series, pd.Series]:
+    """(target group per Sozialraum, status per Sozialraum: "ok" | "gesperrt" | "fehlt"); a suppressed value is NaN
+    with status "gesperrt" (neither 0 nor missing). Viewers: protected values."""
+    missing = pd.Series(np.nan, index=ids, dtype=float), pd.Series(MISSING, index=ids, dtype=object)
     if not indicator:
-        return pd.Series(np.nan, index=ids, dtype=float)
+        return missing
     vals = indicators.current_values(con, [indicator], [int(year)], actor=actor)
     if vals.empty:
-        return pd.Series(np.nan, index=ids, dtype=float)
+        return missing
     unit = con.cursor().execute("SELECT einheit FROM indikator WHERE id = ?", [indicator]).fetchone()
     col = "wert" if units.is_count(unit[0] if unit else None) else "nenner"
     v = vals.copy()
-    if "gesperrt" in v.columns:
-        v.loc[v["gesperrt"].fillna(False).astype(bool), col] = np.nan
-    return pd.Series(v[col].astype(float).to_numpy(), index=v["sozialraum_id"]).groupby(level=0).first().reindex(ids)
+    supp = v["gesperrt"].fillna(False).astype(bool) if "gesperrt" in v.columns else pd.Series(False, index=v.index)
+    v.loc[supp, col] = np.nan
+    val = pd.Series(v[col].astype(float).to_numpy(), index=v["sozialraum_id"]).groupby(level=0).first().reindex(ids)
+    st = pd.Series(np.where(supp.to_numpy(), SUPPRESSED, np.where(v[col].notna().to_numpy(), OK, MISSING)),
+                   index=v["sozialraum_id"]).groupby(level=0).first().reindex(ids).fillna(MISSING)
+    return val, st.astype(object)
 
 
 def default_year(con: db.Con, indicator: str | None) -> int:
@@ -255,14 +269,17 @@ def reach_parts(con: db.Con, pts: pd.DataFrame, radius: float) -> tuple[np.ndarr
     lines = network_lines(con)
     if len(lines):
         width = settings.read_int(con, "angebote_netz_puffer_m")
-        return network_reach(_graph(con, lines), x, y, radius, width), NETZ
+        return network_reach(graph(con, lines), x, y, radius, width), NETZ
     return straight_reach(x, y, radius), LUFTLINIE
 
 
 _GRAPH: dict[str, nx.Graph] = {}
 
 
-def _graph(con: db.Con, lines: np.ndarray) -> nx.Graph:
+def graph(con: db.Con, lines: np.ndarray | None = None) -> nx.Graph:
+    """The footpath graph of the loaded network (cached per network content)."""
+    if lines is None:
+        lines = network_lines(con)
     key = str(con.cursor().execute("SELECT count(*), sum(hash(geometry)) FROM angebot_netz").fetchone())
     if key not in _GRAPH:
         _GRAPH.clear()
@@ -286,39 +303,23 @@ def supply(con: db.Con, kategorie: str, year: int | None = None, radius: float |
     share = covered_share(city, parts)
     by_area = pts.groupby("sozialraum_id")
     n = by_area.size().reindex(city.ids).fillna(0).astype(int)
+    # places of an area: the sum; unknown when an offer in it has no place count (never 0), 0 without offers
     places = by_area["plaetze"].sum(min_count=1).reindex(city.ids)
-    places = places.where(n == 0, places.fillna(0.0)).fillna(0.0)
-    tg = target_group(con, ind, year, city.ids, actor=actor)
+    unknown = pts["plaetze"].isna().groupby(pts["sozialraum_id"]).any().reindex(city.ids).fillna(False).astype(bool)
+    places = places.where(~unknown.to_numpy(), np.nan).where(n.to_numpy() > 0, 0.0)
+    tg, tg_status = target_group_status(con, ind, year, city.ids, actor=actor)
     with np.errstate(invalid="ignore", divide="ignore"):
         per100 = np.where(tg.to_numpy() > 0, places.to_numpy() / tg.to_numpy() * 100, np.nan)
     need = need or Need()
-    table = pd.DataFrame({"id": city.ids, "name": city.names, "bezirk": city.bezirk, "angebote": n.to_numpy(),
-                          "plaetze": places.to_numpy(), "zielgruppe": tg.to_numpy(), "plaetze_je_100": per100,
-                          "erreichbar_anteil": share, "flaeche_m2": city.areas_m2, "bedarf_klasse": [need.label.get(i) for i in city.ids],
+    table = pd.DataFrame({"id": city.ids, "name": city.names, "bezirk": city.bezirk,
+                          "bezirk_id": city.bezirk_ids or [None] * len(city.ids), "angebote": n.to_numpy(),
+                          "plaetze": places.to_numpy(), "zielgruppe": tg.to_numpy(), "zielgruppe_status": tg_status.to_numpy(),
+                          "plaetze_je_100": per100, "erreichbar_anteil": share, "flaeche_m2": city.areas_m2,
+                          "bedarf_klasse": [need.label.get(i) for i in city.ids],
                           "bedarf_rang": [need.rank.get(i) for i in city.ids]})
-    return Supply(cat["name"], year, radius, distanz, ind, table, totals(table), pts, parts, need.source)
-
-
-def totals(table: pd.DataFrame) -> dict:
-    """City (or district) figures from sums: target group only when every area has a visible value."""
-    tg = table["zielgruppe"]
-    complete = bool(len(tg)) and bool(tg.notna().all())
-    z = float(tg.sum()) if complete else None
-    p = float(table["plaetze"].sum())
-    area_w = None
-    if "flaeche_m2" in table and float(table["flaeche_m2"].sum()) > 0:
-        area_w = float((table["erreichbar_anteil"] * table["flaeche_m2"]).sum() / table["flaeche_m2"].sum())
-    return {"angebote": int(table["angebote"].sum()), "plaetze": p, "zielgruppe": z,
-            "plaetze_je_100": (p / z * 100) if z else None, "zielgruppe_vollstaendig": complete,
-            "erreichbar_anteil": area_w}
-
-
-def district_totals(table: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for b, grp in table.groupby(table["bezirk"].fillna("ohne Stadtbezirk"), sort=True):
-        t = totals(grp)
-        rows.append({"bezirk": b, **{k: t[k] for k in ("angebote", "plaetze", "zielgruppe", "plaetze_je_100")}})
-    return pd.DataFrame(rows)
+    cov = coverage.coverage(con, [ind], [year]) if ind else None
+    return Supply(cat["name"], year, radius, distanz, ind, table, totals(table, city_coverage(cov)), pts, parts,
+                  need.source, district_table(table, cov))
 
 
 def reached_population(table: pd.DataFrame) -> float:

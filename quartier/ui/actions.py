@@ -12,6 +12,7 @@ from quartier import format as fmt
 from quartier.access import SYSTEM, PermissionDenied
 from quartier.actions import charts, effect, model, snapshots, store
 from quartier.actions import excel as cio
+from quartier.offers import store as offer_store
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.text import html_text, md
 from quartier.values import indicators
@@ -254,6 +255,7 @@ def render_detail(rec: pd.Series, actor, can_edit: bool, today: date) -> None:
             "Zeitplan": f"geplant {_d(rec['beginn_geplant'])} bis {_d(rec['ende_geplant'])}; "
                         f"tatsächlich {_d(rec['beginn_ist'])} bis {_d(rec['ende_ist'])}",
             "Kennzahlen": ", ".join(rec["indikator_namen"]) or fmt.NOTHING,
+            "Umsetzende Angebote": offer_labels(rec["angebote"], actor) or fmt.NOTHING,
             "Letzte Änderung": _d(rec["letzte_aenderung"]),
         }
         st.markdown("\n".join(f"- **{k}:** {md(v)}" for k, v in facts.items()))
@@ -274,6 +276,18 @@ def render_detail(rec: pd.Series, actor, can_edit: bool, today: date) -> None:
     if can_edit:
         with t[4]:
             render_edit(rec, actor, areas, ind)
+
+
+def _offer_names(actor) -> dict[str, str]:
+    df = offer_store.offers(get_con(), actor=actor, include_closed=True)
+    return {r["id"]: f"{r['name']} ({r['kategorie']}{', geschlossen' if r['status'] != 'aktiv' else ''})"
+            for r in df.to_dict("records")}
+
+
+def offer_labels(ids, actor) -> str:
+    """The linked offers by name and category (the Angebote page shows them on the offer, too)."""
+    names = _offer_names(actor)
+    return ", ".join(names.get(a, a) for a in (ids or []))
 
 
 def render_history(rid: str, actor) -> None:
@@ -399,13 +413,17 @@ def render_edit(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> None:
                              format_func=lambda s: f"{sr_names[s]} ({s})", key=f"emp_edit_sr_{rid}")
         inds = e2.multiselect("Kennzahlen", list(ind_names), default=[i for i in rec["indikatoren"] if i in ind_names],
                               format_func=lambda i: ind_names[i], key=f"emp_edit_ind_{rid}")
+        offer_names = _offer_names(actor)
+        offers = st.multiselect("Angebote, die die Empfehlung umsetzen (entstanden oder erweitert)", list(offer_names),
+                                default=[a for a in rec["angebote"] if a in offer_names],
+                                format_func=lambda a: offer_names[a], key=f"emp_edit_ang_{rid}")
         public = st.checkbox("öffentlich sichtbar", value=bool(rec["oeffentlich"]), key=f"emp_edit_public_{rid}")
         reason = st.text_area("Begründung (Pflicht bei Statusänderung, erscheint im Verlauf)", key=f"emp_edit_reason_{rid}")
         submitted = st.form_submit_button("Änderungen speichern", type="primary")
     if submitted:
         changes = {"status": status, "fortschritt": progress, "titel": titel, "beschreibung": beschreibung or None,
                    "federfuehrung": ff or None, "kontakt": kontakt or None, "sozialraeume": srs, "indikatoren": inds,
-                   "oeffentlich": public, **dates}
+                   "angebote": offers, "oeffentlich": public, **dates}
         try:
             diff = store.update(con, actor, rid, changes, justification=reason)
         except (model.CatalogueError, PermissionDenied) as exc:

@@ -27,6 +27,11 @@ LAYER_SUGGESTED = "vorschlaege"
 GLYPH = {"Kreis": "●", "Quadrat": "■", "Dreieck": "▲", "Raute": "◆", "Stern": "★", "Kreuz": "✚"}
 NEED_COLORS = [[254, 235, 226], [251, 180, 185], [247, 104, 161], [197, 27, 138], [122, 1, 119]]  # RdPu
 NO_NEED = [215, 215, 215]
+# Literal strings for layer props. pydeck turns a plain string (and a list of strings) into an accessor
+# expression ("@@=pixels"); deck.gl then got radiusUnits = a function (every point drawn over the whole map)
+# and TextLayer characterSet = a function ("function is not iterable"): the dark Angebote map of issue 17.
+PIXELS = pdk.types.String("pixels")
+AUTO = pdk.types.String("auto")
 
 
 def _rgb(hexcolor: str | None) -> list[int]:
@@ -84,7 +89,8 @@ def _grid(stamp: int) -> list[dict]:
     x, y, where = locate.grid_inside(city, 250)
     lon, lat = store.to_wgs_xy(x, y)
     names = dict(zip(city.ids, city.names))
-    return [{"lon": round(float(a), 6), "lat": round(float(b), 6), "name": "Planungspunkt", "bezirk": "", "text":
+    return [{"lon": round(float(a), 6), "lat": round(float(b), 6), "position": [round(float(a), 6), round(float(b), 6)],
+             "name": "Planungspunkt", "bezirk": "", "text":
              f"Hier ein geplantes Angebot setzen ({names.get(w, w)})"} for a, b, w in zip(lon, lat, where)]
 
 
@@ -128,15 +134,15 @@ def _point_layers(pts: pd.DataFrame, cats: pd.DataFrame) -> list[pdk.Layer]:
         sym = c.loc[kat, "symbol"] if kat in c.index else None
         glyph = GLYPH.get(sym, "●")
         size = 7 + 2 * (list(GLYPH).index(sym) % 3 if sym in GLYPH else 0)  # a second carrier besides the colour
-        data.append({"lon": r["lon"], "lat": r["lat"], "color": color + [255], "glyph": glyph, "size": size,
+        data.append({"lon": r["lon"], "lat": r["lat"], "position": [float(r["lon"]), float(r["lat"])], "color": color + [255], "glyph": glyph, "size": size,
                      "name": html.escape(str(r["name"])), "bezirk": "",
                      "text": html.escape(f"{kat} · {fmt.integer(r['plaetze']) + ' Plätze' if pd.notna(r['plaetze']) else 'ohne Platzzahl'}")})
     return [
-        pdk.Layer("ScatterplotLayer", id=LAYER_OFFERS, data=data, get_position=["lon", "lat"], get_fill_color="color",
-                  get_radius="size", radius_units="pixels", pickable=True, stroked=True, get_line_color=[255, 255, 255, 255],
+        pdk.Layer("ScatterplotLayer", id=LAYER_OFFERS, data=data, get_position="position", get_fill_color="color",
+                  get_radius="size", radius_units=PIXELS, pickable=True, stroked=True, get_line_color=[255, 255, 255, 255],
                   line_width_min_pixels=2),
-        pdk.Layer("TextLayer", id=LAYER_SYMBOLS, data=data, get_position=["lon", "lat"], get_text="glyph",
-                  get_color=[255, 255, 255, 255], get_size=11, character_set="auto", pickable=False),
+        pdk.Layer("TextLayer", id=LAYER_SYMBOLS, data=data, get_position="position", get_text="glyph",
+                  get_color=[255, 255, 255, 255], get_size=11, character_set=AUTO, pickable=False),
     ]
 
 
@@ -153,18 +159,18 @@ def build_deck(res: supply.Supply, all_points: pd.DataFrame, cats: pd.DataFrame,
                                pickable=False))
     extra += _point_layers(all_points, cats)
     if show_grid:  # above the offers: small, and a click on one must reach it
-        extra.append(pdk.Layer("ScatterplotLayer", id=LAYER_GRID, data=grid(), get_position=["lon", "lat"],
-                               get_fill_color=[60, 60, 60, 110], get_radius=4, radius_units="pixels", pickable=True))
+        extra.append(pdk.Layer("ScatterplotLayer", id=LAYER_GRID, data=grid(), get_position="position",
+                               get_fill_color=[60, 60, 60, 110], get_radius=4, radius_units=PIXELS, pickable=True))
     for lid, pts, color in ((LAYER_PLANNED, planned, [0, 0, 0]), (LAYER_SUGGESTED, suggested, [213, 94, 0])):
         if pts:
-            data = [{"lon": p["lon"], "lat": p["lat"], "name": html.escape(p.get("name") or lid), "bezirk": "",
+            data = [{"lon": p["lon"], "lat": p["lat"], "position": [float(p["lon"]), float(p["lat"])], "name": html.escape(p.get("name") or lid), "bezirk": "",
                      "text": "geplant (nicht gespeichert)" if lid == LAYER_PLANNED else "Vorschlag, keine Entscheidung",
                      "glyph": "✚" if lid == LAYER_PLANNED else "☆"} for p in pts]
-            extra.append(pdk.Layer("ScatterplotLayer", id=lid, data=data, get_position=["lon", "lat"],
-                                   get_fill_color=color + [255], get_radius=10, radius_units="pixels", stroked=True,
+            extra.append(pdk.Layer("ScatterplotLayer", id=lid, data=data, get_position="position",
+                                   get_fill_color=color + [255], get_radius=10, radius_units=PIXELS, stroked=True,
                                    get_line_color=[255, 255, 255, 255], line_width_min_pixels=3, pickable=True))
-            extra.append(pdk.Layer("TextLayer", id=lid + "-symbol", data=data, get_position=["lon", "lat"], get_text="glyph",
-                                   get_color=[255, 255, 255, 255], get_size=14, character_set="auto", pickable=False))
+            extra.append(pdk.Layer("TextLayer", id=lid + "-symbol", data=data, get_position="position", get_text="glyph",
+                                   get_color=[255, 255, 255, 255], get_size=14, character_set=AUTO, pickable=False))
     deck.layers = list(deck.layers) + extra
     return deck
 

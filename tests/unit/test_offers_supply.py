@@ -146,8 +146,8 @@ def test_mclp_tiny_instance_has_the_known_optimum():
     dx, dy = np.array([0.0, 1000.0, 2000.0]), np.zeros(3)
     w = np.array([10.0, 5.0, 8.0])
     cx, cy = np.array([0.0, 1000.0, 2000.0, 500.0]), np.zeros(4)
-    assert locate.solve_mclp(dx, dy, w, cx, cy, 600, 1) == [3]          # covers 10 + 5 = 15
-    assert locate.solve_mclp(dx, dy, w, cx, cy, 600, 2) == [3, 2]       # 15 + 8 = 23, larger gain first
+    assert locate.solve_mclp(locate.cover_straight(dx, dy, cx, cy, 600), w, 1) == [3]          # covers 10 + 5 = 15
+    assert locate.solve_mclp(locate.cover_straight(dx, dy, cx, cy, 600), w, 2) == [3, 2]       # 15 + 8 = 23, larger gain first
 
 
 def test_suggestion_reaches_the_uncovered_area(city):
