@@ -7,11 +7,14 @@ import math
 SUPPRESSED = "•"   # gesperrt (small numbers)
 NOTHING = "–"      # no value
 NOT_SENSIBLE = "x"
+MAX_DECIMALS = 4   # the catalogue field ``dezimalstellen`` takes 0..MAX_DECIMALS
 
 
 def _is_missing(v) -> bool:
+    if v is None or type(v).__name__ in ("NAType", "NaTType"):  # pandas' NA/NaT without importing pandas
+        return True
     try:
-        return v is None or (isinstance(v, float) and math.isnan(v)) or v != v  # noqa: PLR0124
+        return (isinstance(v, float) and math.isnan(v)) or bool(v != v)  # noqa: PLR0124
     except (TypeError, ValueError):
         return False
 
@@ -41,25 +44,49 @@ def integer(v) -> str:
     return number(v, 0)
 
 
-def value(v, unit: str | None = None, decimals: int = 1, suppressed: bool = False) -> str:
-    """A value with its unit in German format: '12,5 %', '34,1 je 1.000', '1.234'."""
+def _is_count(unit: str | None) -> bool:
+    return (unit or "").strip().lower() == "anzahl"
+
+
+def decimals_for(unit: str | None = None, places=None) -> int:
+    """The decimals an indicator is shown with everywhere (tables, charts, tooltips, PDF, exports):
+    its catalogue field ``dezimalstellen`` (``places``) when set, else by unit: counts 0, rates and the rest 1."""
+    if places is not None and not _is_missing(places):
+        try:
+            return max(0, min(int(places), MAX_DECIMALS))
+        except (TypeError, ValueError):
+            pass
+    return 0 if _is_count(unit) else 1
+
+
+def d3_format(decimals_: int) -> str:
+    """The d3 number format (Vega-Lite/Altair axes and tooltips, with the German locale) for ``decimals_``."""
+    return f",.{max(0, int(decimals_))}f"
+
+
+def value(v, unit: str | None = None, decimals: int | None = None, suppressed: bool = False) -> str:
+    """A value with its unit in German format: '12,5 %', '34,1 je 1.000', '1.234'.
+
+    ``decimals``: the indicator's decimals (:func:`decimals_for`); ``None`` = the default for the unit.
+    """
     if suppressed:
         return SUPPRESSED
     if _is_missing(v):
         return NOTHING
     u = (unit or "").strip()
-    if u.lower() == "anzahl":
-        return integer(v)
-    text = number(v, decimals)
+    d = decimals_for(unit) if decimals is None else decimals
+    text = number(v, d)
+    if _is_count(u):
+        return text
     return f"{text} %" if u == "%" else (f"{text} {u}" if u else text)
 
 
-def change(v, unit: str | None = None, decimals: int = 1) -> str:
-    """A signed change: '+1,2 Pp.' for percentages (percentage points)."""
+def change(v, unit: str | None = None, decimals: int | None = None) -> str:
+    """A signed change: '+1,2 Pp.' for percentages (percentage points); ``decimals`` as in :func:`value`."""
     if _is_missing(v):
         return NOTHING
     u = (unit or "").strip()
-    text = number(abs(v), 0 if u.lower() == "anzahl" else decimals)
+    text = number(abs(v), decimals_for(unit) if decimals is None else decimals)
     sign = "±" if is_zero_text(text) else ("+" if v > 0 else "−")
     suffix = " Pp." if u == "%" else (f" {u}" if u and u.lower() != "anzahl" else "")
     return f"{sign}{text}{suffix}"

@@ -1,6 +1,7 @@
 """Handlungsbedarf: transparente, nachvollziehbare Rangfolge der Sozialräume (Index), erklärt und auf Robustheit geprüft."""
 
 import json
+from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
@@ -14,10 +15,12 @@ from quartier.need import method as index_method
 from quartier.ui.common import attribution, data_stamp, get_con, view_of
 from quartier.ui.guard import page_header
 from quartier.ui.karte import payload as shared_payload
+from quartier.ui.pages import PAGES
 from quartier.ui.session import current_actor
 from quartier.ui.text import md
 from quartier.values import indicators
 
+STECKBRIEF_PATH = "/" + next(p.url_path for p in PAGES if p.file.endswith("sozialraeume.py"))
 KINDS = {"zscore": "z-Wert-Index (Standard)", "points:quintile": "Punkte nach Quintilen", "points:rank": "Rangpunkte"}
 
 
@@ -30,6 +33,17 @@ def _base(stamp: int):
 @st.cache_data(show_spinner=False)
 def _years(stamp: int, ids: tuple[str, ...]):
     return compute.years_available(get_con(), list(ids))
+
+
+@st.cache_data(show_spinner=False)
+def _incomplete(stamp: int, ids: tuple[str, ...], years: tuple[int, ...]):
+    return compute.incomplete_years(get_con(), list(ids), list(years))
+
+
+def _gap_text(gaps, names: dict) -> str:
+    """'HzE-Quote: 5 von 23 Sozialräumen geliefert; Jugendarbeitslosigkeit: nicht geliefert'."""
+    return "; ".join(f"{names.get(i, i)}: " + ("nicht geliefert" if t is None else f"{d} von {t} Sozialräumen geliefert")
+                     for i, d, t in gaps)
 
 
 # Every cache below is keyed by ``view`` (view_of(actor): role and right to raw values): a viewer's index is
@@ -111,14 +125,30 @@ years = _years(stamp, tuple(base.indicator_ids))
 if not years:
     st.warning("Für die Indikatoren dieser Methode liegen noch keine Werte vor.")
     st.stop()
+# an incomplete delivery year is not ranked: the page starts with the latest complete year and says so
+gaps = _incomplete(stamp, tuple(base.indicator_ids), tuple(years))
+complete = [y for y in years if y not in gaps]
 if st.session_state.get("hb_jahr") not in years:
-    st.session_state["hb_jahr"] = years[-1]
-year = c2.selectbox("Jahr", years[::-1], key="hb_jahr")
+    st.session_state["hb_jahr"] = complete[-1] if complete else years[-1]
+year = c2.selectbox("Jahr", years[::-1], key="hb_jahr",
+                    format_func=lambda y: f"{y} (unvollständig)" if y in gaps else str(y))
 kind_default = base.kind + (f":{base.scheme}" if base.kind == "points" else "")
 kind_key = f"hb_verfahren_{name}"
 if st.session_state.get(kind_key) not in KINDS:
     st.session_state[kind_key] = kind_default
 kind_sel = c3.selectbox("Verfahren", list(KINDS), format_func=KINDS.get, key=kind_key)
+short_names = dict(zip(cat["id"], cat["kurzname"].fillna(cat["name"])))
+if year in gaps:
+    st.warning(f"**{year} ist unvollständig geliefert** ({md(_gap_text(gaps[year], short_names))}). Eine Rangfolge "
+               "würde Sozialräume mit und ohne diese Werte vergleichen und wird deshalb nicht berechnet. "
+               + (f"Neuestes vollständiges Jahr: **{complete[-1]}**." if complete else "Kein Jahr ist vollständig geliefert."),
+               icon=":material/warning:")
+    st.stop()
+later = [y for y in years if y > year and y in gaps]
+if later:
+    st.caption(f"Gezeigt wird {year}, das neueste vollständig gelieferte Jahr. "
+               + " ".join(f"{y} ist unvollständig ({md(_gap_text(gaps[y], short_names))}) und wird nicht gereiht."
+                          for y in later))
 
 weights_now = {i.id: i.weight for i in base.indicators}
 dirs = {i.id: i.direction for i in base.indicators}
@@ -179,8 +209,18 @@ if n_rated < len(table):
 t_rank, t_map, t_matrix, t_explain, t_robust, t_method = st.tabs(
     ["Rangfolge", "Karte", "Status × Dynamik", "Erklärung", "Robustheit", "Methode und Export"])
 
+def _steckbrief_links(frame: pd.DataFrame, ids) -> pd.DataFrame:
+    """The Sozialraum column as a link to its Steckbrief (the Sozialräume page opens in Steckbrief for one area)."""
+    return frame.assign(Sozialraum=[f"{STECKBRIEF_PATH}?sr={quote(str(i))}&ansicht=steckbrief#{n}"
+                                    for i, n in zip(ids, frame["Sozialraum"])])
+
+
 with t_rank:
-    st.dataframe(table_display, hide_index=True, width="stretch", height=min(900, 38 + 35 * len(table)))
+    st.dataframe(_steckbrief_links(table_display, table["id"]), hide_index=True, width="stretch",
+                 height=min(900, 38 + 35 * len(table)), column_config={
+                     "Sozialraum": st.column_config.LinkColumn(
+                         "Sozialraum", display_text=r"#(.*)$", help="öffnet den Steckbrief des Sozialraums")})
+    st.caption("Ein Klick auf einen Sozialraum öffnet seinen Steckbrief (Seite Sozialräume).")
     st.caption(
         "Indexwert: 0 = Durchschnitt der bewerteten Sozialräume, gemessen in Standardabweichungen "
         if method.kind == "zscore" else "Indexwert: gewichteter Mittelwert der Punkte (1–5) "
@@ -207,7 +247,12 @@ with t_matrix:
                 f"{year}, Spalten: Dynamik {res.dynamics_years[0]}–{res.dynamics_years[1]} (Veränderung der Indikatoren).")
     st.vega_lite_chart(spec=hc.matrix_chart(explain.status_dynamics_counts(res), method.classes, method.dynamics_classes),
                     width="stretch")
-    st.dataframe(explain.status_dynamics_matrix(res), hide_index=True, width="stretch")
+    matrix = explain.status_dynamics_matrix(res)
+    styles = hc.matrix_table_styles(matrix, list(method.classes), list(method.dynamics_classes))
+    st.dataframe(matrix.style.apply(lambda _: styles, axis=None), hide_index=True, width="stretch")
+    st.caption("Farbe = Aufmerksamkeit: **dringend** (dunkel) – höchster Status mit stabiler oder ungünstiger Dynamik "
+               "und zweithöchster Status mit ungünstiger Dynamik; **beobachten** (hell) – einen Schritt davon entfernt. "
+               "Diagramm und Tabelle in derselben Reihenfolge: oben der höchste Status, links die ungünstigste Dynamik.")
 
 with t_explain:
     st.subheader("Wodurch entsteht der Wert?")
@@ -218,10 +263,11 @@ with t_explain:
     sid = st.selectbox("Sozialraum", order, format_func=lambda s: f"{labels[s]} ({s})", key="hb_sr")
     st.markdown(explain.explain(res, sid, cat))
     cf = explain.contributions_frame(res, sid, cat, _hidden(stamp, method_json, int(year), view))
+    decs = indicators.decimals(cat)
     if cf["Beitrag"].notna().any():
         st.vega_lite_chart(spec=hc.contributions_chart(cf, f"Beiträge der Indikatoren – {labels[sid]}"), width="stretch")
     show = cf.assign(
-        Wert=[fmt.value(v, u, suppressed=g) for v, u, g in zip(cf["Wert"], cf["Einheit"], cf["gesperrt"])],
+        Wert=[fmt.value(v, u, decs.get(i), suppressed=g) for i, v, u, g in zip(cf["id"], cf["Wert"], cf["Einheit"], cf["gesperrt"])],
         Gewicht=cf["Gewicht"].map(lambda v: fmt.number(v, 1)),
         Beitrag=cf["Beitrag"].map(lambda v: fmt.NOTHING if pd.isna(v) else ("+" if v >= 0 else "−") + fmt.number(abs(v), 2)),
     )

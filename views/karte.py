@@ -13,7 +13,7 @@ from quartier.ui import similar as ui_similar
 from quartier.ui.common import attribution
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
-from quartier.ui.widgets import indicator_select, year_select
+from quartier.ui.widgets import indicator_select, persist_bezirk, set_shared_bezirk, year_select
 
 page_header(
     "Karte",
@@ -44,11 +44,13 @@ with st.sidebar:
                            key="karte_palette")
     bezirk_ids = ["__stadt__"] + list(payload.bezirk_bounds)
     qp_bez = st.query_params.get("bezirk")
-    if qp_bez in bezirk_ids and "karte_bezirk" not in st.session_state:
-        st.session_state["karte_bezirk"] = qp_bez
-    if ui.large_city(payload) and "karte_bezirk" not in st.session_state:
+    arriving = "karte_bezirk" not in st.session_state
+    if qp_bez in bezirk_ids and arriving:
+        set_shared_bezirk(None if qp_bez == "__stadt__" else qp_bez)  # a link wins over another page's choice
+    bez_kwargs = persist_bezirk("karte_bezirk", bezirk_ids, whole_city="__stadt__")  # shared with the other pages
+    if ui.large_city(payload) and arriving and st.session_state.get("karte_bezirk", "__stadt__") == "__stadt__":
         st.session_state["karte_bezirk"] = bezirk_ids[1]  # thousands of areas: start with one district
-    bezirk = st.selectbox("Ausschnitt", bezirk_ids, key="karte_bezirk",
+    bezirk = st.selectbox("Ausschnitt", bezirk_ids, **bez_kwargs,
                           format_func=lambda b: "Gesamtstadt" if b == "__stadt__" else payload.bezirk_names.get(b, b))
     if ui.large_city(payload):
         st.caption(f"{fmt.integer(len(payload.ids))} Sozialräume: die Karte zeigt je Stadtbezirk nur dessen "
@@ -114,7 +116,7 @@ with col_side:
     st.selectbox("Sozialraum", payload.ids, key="karte_sr", index=None, placeholder="Sozialraum wählen …",
                  format_func=lambda i: f"{payload.names[i]} ({i})")
     if selected is not None:
-        ui.key_figures(selected, frame, members, unit, int(year), city, payload)
+        ui.key_figures(selected, frame, members, unit, int(year), city, payload, decimals=meta["dezimalstellen"])
         if show_similar:
             st.markdown("**Vergleichbare Sozialräume** (blau umrandet): "
                         + (", ".join(f"{n}. {payload.names[i]} ({i})" for n, i in enumerate(similar_ids, start=1))
@@ -139,7 +141,7 @@ else:
     cv = ui.corridor_bundle(ind_id, int(year), axis, float(width), share_pct / 100, actor, allow)
     res, years_df = cv.result, cv.years
     st.markdown(f"**{res.sentence}**")
-    dec = classes.decimals_for(unit)
+    dec = meta["dezimalstellen"]
     m1, m2, m3 = st.columns(3)
     m1.metric(f"Im Korridor ({res.inside['count']} Sozialräume)", fmt.value(res.inside["value"], unit, dec), border=True)
     m2.metric(f"Übriges Stadtgebiet ({res.outside['count']})", fmt.value(res.outside["value"], unit, dec), border=True)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from quartier.access import VIEWER, Actor
 from quartier.reports import charts as report_charts
+from quartier.reports import summary as report_summary
 from quartier.reports import svgmap
 from quartier.ui import hinweise as hinweise_ui
 from quartier.ui import mein_bezirk as mb
@@ -13,7 +14,7 @@ from quartier.ui.common import attribution, city_name
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.ui.text import md
-from quartier.ui.widgets import STORE_BEZIRK, catalogue, persist
+from quartier.ui.widgets import catalogue, persist, set_shared_bezirk, shared_bezirk
 from quartier.values.charts import GERMAN_LOCALE
 
 actor = current_actor()
@@ -25,14 +26,19 @@ names = dict(zip(bz["id"], bz["name"]))
 # The state lives under store keys that no widget owns (S_*): Streamlit drops a widget's key in every run
 # that does not draw the widget (the presentation mode hides the selectors), so callbacks and later runs
 # read the stores, and the widgets are bound to them with widgets.persist().
-S_BEZIRK, S_PRAES, S_SEIT, S_FOLIE = STORE_BEZIRK, "mb:praes", "mb:seit", "mb:folie"
+# The district is shared with the other pages (widgets.STORE_BEZIRK, "None" there = whole city); this page
+# always shows one district, so it keeps its own copy and takes the shared one whenever that names a district.
+S_BEZIRK, S_PRAES, S_SEIT, S_FOLIE = "mb:bezirk", "mb:praes", "mb:seit", "mb:folie"
 state = st.session_state
+if shared_bezirk() in names:
+    state[S_BEZIRK] = shared_bezirk()
 url_bezirk = qp.get(mb.QP_BEZIRK)
 if url_bezirk and url_bezirk != state.get("mb:url_seen"):
     state["mb:url_seen"] = url_bezirk
     found = mb.scope_from_param(url_bezirk)
     if found:
         state[S_BEZIRK] = found
+        set_shared_bezirk(found)
     else:
         state["mb_unknown"] = url_bezirk
 if state.get(S_BEZIRK) not in names and names:
@@ -68,6 +74,7 @@ if state.pop("mb_unknown", None) is not None:
 
 
 def _sync_url() -> None:
+    set_shared_bezirk(state[S_BEZIRK])
     st.query_params[mb.QP_BEZIRK] = state[S_BEZIRK]
     state["mb:url_seen"] = state[S_BEZIRK]
     if state[S_PRAES]:
@@ -161,7 +168,8 @@ def show_development(big: bool = False, part: int = 0) -> None:
         st.markdown(mb.html_table(table, numeric=tuple(c for c in table.columns if c != "Gebiet")), unsafe_allow_html=True)
         return
     chart = report_charts.chart_spec(sm.development, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"],
-                                     width=900 if big else 620, height=270 if big else 300, legend_orient="right")
+                                     width=900 if big else 620, height=270 if big else 300, legend_orient="right",
+                                     decimals=report_summary.decimals_of(cat, iid))
     chart = chart.configure(locale=GERMAN_LOCALE)
     if big:
         chart = chart.configure_axis(labelFontSize=20, titleFontSize=20).configure_legend(

@@ -9,6 +9,7 @@ from quartier.ui.common import attribution, city_name
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.ui.text import md
+from quartier.ui.widgets import set_shared_bezirk
 from quartier.values import charts, series
 
 page_header(
@@ -41,7 +42,8 @@ bezirk = None
 if mode == ui.MODE_DISTRICT and len(bez):
     if st.session_state.get(ui.K_BEZ) not in bez_label:
         st.session_state[ui.K_BEZ] = bez["id"].iloc[0]
-    bezirk = c2.selectbox("Stadtbezirk", list(bez["id"]), format_func=lambda b: bez_label.get(b, b), key=ui.K_BEZ)
+    bezirk = c2.selectbox("Stadtbezirk", list(bez["id"]), format_func=lambda b: bez_label.get(b, b), key=ui.K_BEZ,
+                          on_change=lambda: set_shared_bezirk(st.session_state[ui.K_BEZ]))  # shared with the other pages
     srs = list(areas.loc[areas["bezirk_id"] == bezirk, "id"])
 else:
     srs = c2.multiselect("Sozialräume", list(areas["id"]), format_func=lambda s: area_label.get(s, s), key=ui.K_SR,
@@ -65,8 +67,9 @@ def zeitreihen() -> None:
         unit = m["einheit"]
         st.subheader(m["name"])
         ui.definition_popover(m)
-        frame = charts.line_frame(data.values, data.refs, iid, unit, city=city)
-        chart = charts.line_chart(frame, str(m["kurzname"] or m["name"]), unit)
+        dec = fmt.decimals_for(unit, m.get("dezimalstellen"))
+        frame = charts.line_frame(data.values, data.refs, iid, unit, city=city, decimals=dec)
+        chart = charts.line_chart(frame, str(m["kurzname"] or m["name"]), unit, decimals=dec)
         ui.show_chart(chart, ui.line_summary(frame, unit))
         st.caption(f"Gestrichelt: Vergleichswerte aus der Summe der Zähler und Nenner aller Sozialräume. "
                    f"{fmt.SUPPRESSED} = gesperrt (Schutz kleiner Fallzahlen), {fmt.NOTHING} = kein Wert geliefert; "
@@ -124,12 +127,13 @@ def vergleich() -> None:
         m = meta.loc[iid]
         st.subheader(m["name"])
         ui.definition_popover(m)
-        bframe = charts.bar_frame(comp, iid, m["einheit"])
+        dec = fmt.decimals_for(m["einheit"], m.get("dezimalstellen"))
+        bframe = charts.bar_frame(comp, iid, m["einheit"], dec)
         if bframe.empty:
             st.write(f"Für {year} liegen keine Werte vor.")
             continue
-        chart = charts.bar_chart(bframe, str(m["kurzname"] or m["name"]), m["einheit"], m["richtung"], city=city)
-        ui.show_chart(chart, ui.bar_summary(bframe, m["einheit"], city))
+        chart = charts.bar_chart(bframe, str(m["kurzname"] or m["name"]), m["einheit"], m["richtung"], city=city, decimals=dec)
+        ui.show_chart(chart, ui.bar_summary(bframe, m["einheit"], city, decimals=dec))
         with st.expander(f"Tabelle und Download: {m['kurzname'] or m['name']} {year}"):
             t = bframe[["sozialraum", "wert_text", "zaehler_text", "nenner_text", "rang_text", "lieferung"]]
             t.columns = ["Sozialraum", "Wert", "Zähler", "Nenner", "Rang", "Lieferung"]

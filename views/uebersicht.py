@@ -30,8 +30,8 @@ def _load(stamp: int, city: str, looking):
         good_when_lower = r["richtung"] == "higher"
         cards.append(dict(
             label=f"{r['name']} ({r['jahr']})",
-            value=fmt.value(r["wert"], r["einheit"]),
-            delta=None if delta is None else f"{fmt.change(delta, r['einheit'])} ggü. Vorjahr".replace("−", "-"),
+            value=fmt.value(r["wert"], r["einheit"], r.get("dezimalstellen")),
+            delta=None if delta is None else f"{fmt.change(delta, r['einheit'], r.get('dezimalstellen'))} ggü. Vorjahr".replace("−", "-"),
             delta_color="off" if r["richtung"] is None else ("inverse" if good_when_lower else "normal"),
         ))
     year = int(pop["jahr"].max()) if pop["jahr"].notna().any() else None

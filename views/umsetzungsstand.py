@@ -14,6 +14,7 @@ from quartier.ui.common import get_con
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.ui.text import md
+from quartier.ui.widgets import persist_bezirk, set_shared_bezirk
 from quartier.values.charts import german
 
 page_header(
@@ -35,8 +36,8 @@ areas, _ = cu.lookups()
 bez = areas.dropna(subset=["bezirk_id"]).drop_duplicates("bezirk_id")
 bez_names = dict(zip(bez["bezirk_id"], bez["bezirk"]))
 if "ust_bezirk" not in st.session_state and st.query_params.get("bezirk") in bez_names:
-    st.session_state["ust_bezirk"] = st.query_params["bezirk"]
-bezirk = st.selectbox("Stadtbezirk", ["", *bez_names], key="ust_bezirk",
+    set_shared_bezirk(st.query_params["bezirk"])  # a link wins over the district chosen on another page
+bezirk = st.selectbox("Stadtbezirk", ["", *bez_names], **persist_bezirk("ust_bezirk", ["", *bez_names], whole_city=""),
                       format_func=lambda b: bez_names.get(b, "ganze Stadt (mit stadtweiten Empfehlungen)"))
 if bezirk:
     df = store.of_district(df, bezirk)

@@ -36,8 +36,9 @@ def hex_to_rgb(h: str, alpha: int = 255) -> list[int]:
     return [int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), alpha]
 
 
-def decimals_for(unit: str | None) -> int:
-    return 0 if (unit or "").strip().lower() == "anzahl" else 1
+def decimals_for(unit: str | None, places=None) -> int:
+    """The indicator's decimals (catalogue ``dezimalstellen``, else by unit): :func:`quartier.format.decimals_for`."""
+    return fmt.decimals_for(unit, places)
 
 
 # --------------------------------------------------------------------------------------------

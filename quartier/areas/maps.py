@@ -107,12 +107,13 @@ def _interval_texts(frame: pd.DataFrame, unit: str | None, decimals: int) -> lis
 
 
 def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: str, unit: str | None,
-                    corridor_ids: set[str] | None = None) -> dict[str, dict]:
+                    corridor_ids: set[str] | None = None, decimals: int | None = None) -> dict[str, dict]:
     """Feature properties per Sozialraum: fill colour, label and tooltip texts (plain text; escaped later).
 
-    Column-wise (10,000 areas in well under a second); texts equal those of :mod:`quartier.format`.
+    Column-wise (10,000 areas in well under a second); texts equal those of :mod:`quartier.format`
+    (``decimals``: the indicator's, catalogue ``dezimalstellen``; default by unit).
     """
-    dec = decimals_for(unit)
+    dec = decimals_for(unit) if decimals is None else decimals
     n = len(frame)
     n_ranked = int(frame["rang"].notna().sum())
     ids = frame["sozialraum_id"].astype(str).tolist()
@@ -164,9 +165,9 @@ def area_properties(frame: pd.DataFrame, cls: Classification, indicator_name: st
 
 def summary_text(frame: pd.DataFrame, indicator_name: str, unit: str | None, year: int,
                  city_value: float | None, city_suppressed: bool = False, direction: str | None = None, n: int = 3,
-                 city_incomplete: str | None = None) -> str:
+                 city_incomplete: str | None = None, decimals: int | None = None) -> str:
     """A plain-language description of the map (text alternative)."""
-    dec = decimals_for(unit)
+    dec = decimals_for(unit) if decimals is None else decimals
     ok = frame[frame["wert"].notna()].sort_values("wert", ascending=False)
     if ok.empty:
         return f"Für „{indicator_name}“ liegen {year} keine darstellbaren Werte vor."

@@ -30,21 +30,35 @@ def _spec(title: str, data: pd.DataFrame, **body) -> dict:
             "data": {"values": _records(data)}, "config": {"locale": GERMAN_NUMBERS}, **body}
 
 
+BAR_STEP = 34   # px per indicator bar: every label stays readable
+
+
+def contributions_height(n_bars: int) -> int:
+    """Height of the plot area of :func:`contributions_chart` (one labelled bar per indicator)."""
+    return BAR_STEP * max(1, n_bars)
+
+
 def contributions_chart(frame: pd.DataFrame, title: str) -> dict:
-    """Horizontal bars of one area's contributions (from :func:`quartier.index.contributions_frame`),
-    each bar labelled with its signed value; colour and label both say raise/lower."""
+    """Horizontal bars of one area's contributions (from :func:`quartier.index.contributions_frame`):
+    one bar per indicator, each with its name on the axis (no label hidden) and its signed value at the
+    bar; a few ticks on the value axis. Colour and label both say raise/lower. The plot height follows the
+    number of indicators (``autosize: fit-x``: Streamlit fits only the width)."""
     df = frame[frame["Beitrag"].notna()].copy()
     df["Wirkung"] = np.where(df["Beitrag"] >= 0, "erhöht den Wert", "senkt den Wert")
     df["Beitrag_text"] = [("+" if v >= 0 else "−") + fmt.number(abs(v), 2) for v in df["Beitrag"]]
     df = df[["Indikator", "Beitrag", "Wirkung", "Beitrag_text"]]
-    y = {"field": "Indikator", "type": "nominal", "title": None, "sort": {"field": "Beitrag", "order": "descending"},
-         "axis": {"labelLimit": 260}}
+    # an explicit order: a sort by field is dropped by Vega-Lite when layers filter the data differently
+    y = {"field": "Indikator", "type": "nominal", "title": None,
+         "sort": list(df.sort_values("Beitrag", ascending=False, kind="stable")["Indikator"]),
+         "axis": {"labelLimit": 320, "labelOverlap": False, "labelFontSize": 13, "ticks": False, "labelPadding": 6}}
     lo, hi = min(0.0, float(df["Beitrag"].min()) * 1.3), max(0.0, float(df["Beitrag"].max()) * 1.3)
-    x = {"field": "Beitrag", "type": "quantitative", "title": "Beitrag zum Indexwert", "axis": {"format": ",.2~f"},
-         "scale": {"domain": [lo, hi] if hi > lo else [-1, 1]}}
+    x = {"field": "Beitrag", "type": "quantitative", "title": "Beitrag zum Indexwert",
+         "axis": {"format": ",.1~f", "tickCount": 5, "labelFontSize": 12},
+         "scale": {"domain": [lo, hi] if hi > lo else [-1, 1], "nice": True}}
     tooltip = [{"field": "Indikator"}, {"field": "Beitrag_text", "title": "Beitrag"}, {"field": "Wirkung"}]
-    return _spec(title, df, height=max(120, 32 * len(df)), layer=[
-        {"mark": "bar", "encoding": {"y": y, "x": x, "tooltip": tooltip, "color": {
+    return _spec(title, df, height=contributions_height(len(df)), autosize={"type": "fit-x", "contains": "padding"},
+                 layer=[
+        {"mark": {"type": "bar", "height": {"band": 0.7}}, "encoding": {"y": y, "x": x, "tooltip": tooltip, "color": {
             "field": "Wirkung", "type": "nominal", "legend": {"title": None, "orient": "bottom"},
             "scale": {"domain": ["erhöht den Wert", "senkt den Wert"], "range": [RAISES, LOWERS]}}}},
         {"transform": [{"filter": "datum.Beitrag >= 0"}], "mark": {"type": "text", "align": "left", "dx": 4, "color": "#111"},
@@ -55,23 +69,51 @@ def contributions_chart(frame: pd.DataFrame, title: str) -> dict:
     ])
 
 
+ATTENTION_COLORS = {"dringend": "#B63A00", "beobachten": "#F5B27A", "ohne Hinweis": "#EEEEEE"}
+
+
 def matrix_chart(counts: pd.DataFrame, classes: list[str], dyn_classes: list[str]) -> dict:
-    """Heatmap status × dynamics with the count written in each cell (from ``status_dynamics_counts``)."""
+    """Status × dynamics in the order of the table (:func:`quartier.need.explain.status_dynamics_matrix`: most
+    need on top, worsening on the left); the colour marks the cells that need attention (``Aufmerksamkeit``,
+    its legend says so in words), the count is written in each cell; empty cells are faded."""
     enc = {
-        "x": {"field": "Dynamik", "type": "nominal", "sort": list(dyn_classes), "title": "Dynamik", "axis": {"labelAngle": 0}},
-        "y": {"field": "Status", "type": "nominal", "sort": list(reversed(classes)), "title": "Status"},
+        "x": {"field": "Dynamik", "type": "nominal", "sort": list(reversed(dyn_classes)), "title": "Dynamik",
+              "axis": {"labelAngle": 0, "orient": "top", "labelFontSize": 13}},
+        "y": {"field": "Status", "type": "nominal", "sort": list(reversed(classes)), "title": "Status",
+              "axis": {"labelFontSize": 13}},
         "tooltip": [{"field": "Status"}, {"field": "Dynamik"}, {"field": "Anzahl", "type": "quantitative"},
-                    {"field": "Sozialräume"}],
+                    {"field": "Aufmerksamkeit"}, {"field": "Sozialräume"}],
     }
-    half = float(counts["Anzahl"].max()) / 2 if len(counts) else 0
-    return _spec("Status × Dynamik (Anzahl Sozialräume)", counts, height=40 * len(classes) + 40, encoding=enc, layer=[
-        {"mark": {"type": "rect", "stroke": "#fff"},
-         "encoding": {"color": {"field": "Anzahl", "type": "quantitative", "scale": {"scheme": "orangered"},
-                                "legend": {"title": "Anzahl"}}}},
+    levels = list(ATTENTION_COLORS)
+    return _spec("Status × Dynamik (Anzahl Sozialräume)", counts, height=44 * len(classes),
+                 autosize={"type": "fit-x", "contains": "padding"}, encoding=enc, layer=[
+        {"mark": {"type": "rect", "stroke": "#fff", "strokeWidth": 2},
+         "encoding": {"color": {"field": "Aufmerksamkeit", "type": "nominal",
+                                "scale": {"domain": levels, "range": [ATTENTION_COLORS[k] for k in levels]},
+                                "legend": {"title": "Aufmerksamkeit", "orient": "bottom"}},
+                      "opacity": {"condition": {"test": "datum.Anzahl > 0", "value": 1}, "value": 0.35}}},
         {"mark": {"type": "text", "fontSize": 15, "fontWeight": "bold"},
          "encoding": {"text": {"field": "Anzahl", "type": "quantitative"},
-                      "color": {"condition": {"test": f"datum.Anzahl > {half}", "value": "#fff"}, "value": "#111"}}},
+                      "color": {"condition": {"test": "datum.Aufmerksamkeit == 'dringend' && datum.Anzahl > 0", "value": "#fff"},
+                                "value": "#111"}}},
     ])
+
+
+def matrix_table_styles(table: pd.DataFrame, classes: list[str], dyn_classes: list[str]) -> pd.DataFrame:
+    """CSS per cell of :func:`quartier.need.explain.status_dynamics_matrix` (same shape): the cells that need
+    attention in the colours of :func:`matrix_chart` (only cells with areas: "0" needs nothing); the status and
+    other columns unstyled."""
+    from quartier.need.explain import CALM, attention
+
+    css = pd.DataFrame("", index=table.index, columns=table.columns)
+    for row, status in zip(table.index, table["Status"]):
+        si = list(classes).index(status)
+        for di, dname in enumerate(dyn_classes):
+            level = attention(si, di, len(classes), len(dyn_classes))
+            if dname in css.columns and level != CALM and not str(table.loc[row, dname]).startswith("0"):
+                fg = "#ffffff" if level == "dringend" else "#111111"
+                css.loc[row, dname] = f"background-color: {ATTENTION_COLORS[level]}; color: {fg}; font-weight: 600"
+    return css
 
 
 def robustness_chart(table: pd.DataFrame) -> dict:

@@ -35,7 +35,7 @@ from quartier import db
 from quartier.access import Actor
 from quartier.need.method import IndexMethod, dynamics_span, validate_method
 from quartier.need.scoring import classify, composite, indicator_scores, min_ranks, robustness
-from quartier.values import indicators, protection, query
+from quartier.values import coverage, indicators, protection, query
 
 ROUND = 6
 
@@ -367,6 +367,29 @@ def years_available(con, method: IndexMethod | list[str]) -> list[int]:
     """Years in which at least one of the method's indicators (or of the indicator ids given) has values."""
     ids = method.indicator_ids if isinstance(method, IndexMethod) else list(method)
     return query.years(con, list(ids))  # on today's areas (values of earlier Gebietsstände re-allocated)
+
+
+def incomplete_years(con, ids: list[str], years: list[int]) -> dict[int, list[tuple[str, int, int | None]]]:
+    """For each of ``years`` in which the indicators ``ids`` are not all completely delivered
+    (:mod:`quartier.values.coverage`): (indicator id, areas delivered, areas expected) of the missing parts;
+    an indicator without any value that year is (id, 0, None). Complete years are left out.
+
+    A ranking of such a year would compare areas with and without the indicator: the page does not rank it."""
+    cov = coverage.coverage(con, list(ids), [int(y) for y in years])
+    city = cov[cov["stadtbezirk_id"].isna()].set_index(["indikator_id", "jahr"])
+    out: dict[int, list[tuple[str, int, int | None]]] = {}
+    for y in years:
+        gaps: list[tuple[str, int, int | None]] = []
+        for iid in ids:
+            if (iid, int(y)) not in city.index:
+                gaps.append((iid, 0, None))
+                continue
+            d, t = int(city.loc[(iid, int(y)), "gebiete_geliefert"]), int(city.loc[(iid, int(y)), "gebiete_gesamt"])
+            if not coverage.is_complete(d, t):
+                gaps.append((iid, d, t))
+        if gaps:
+            out[int(y)] = gaps
+    return out
 
 
 def previous_year(con, method: IndexMethod, year: int, *, actor: Actor) -> IndexResult | None:

@@ -78,6 +78,17 @@ def indicator_labels(catalogue: pd.DataFrame, ids: list[str]) -> dict[str, str]:
     return {i: (cat.loc[i, "kurzname"] if i in cat.index and isinstance(cat.loc[i, "kurzname"], str) else i) for i in ids}
 
 
+URGENT, WATCH, CALM = "dringend", "beobachten", "ohne Hinweis"
+
+
+def attention(status_index: int, dyn_index: int, n_status: int, n_dyn: int) -> str:
+    """How much a cell of the status × dynamics matrix needs attention, from its distance to the worst corner
+    (highest status class, worst dynamics class): 0–1 steps ``dringend``, 2 steps ``beobachten``, else none.
+    With the default classes: "sehr hoch" with worsening or stable, "hoch" with worsening are dringend."""
+    steps = (n_status - 1 - status_index) + (n_dyn - 1 - dyn_index)
+    return URGENT if steps <= 1 else (WATCH if steps == 2 else CALM)
+
+
 def status_dynamics_matrix(result: IndexResult) -> pd.DataFrame:
     """Rows: status classes (most need first); columns: dynamics classes; cells: count and names."""
     m = result.method
@@ -106,7 +117,8 @@ def status_dynamics_counts(result: IndexResult) -> pd.DataFrame:
         for di, dname in enumerate(m.dynamics_classes):
             sel = (result.klass == ci) & (result.dyn_klass == di)
             out.append({"Status": cname, "Dynamik": dname, "Anzahl": int(sel.sum()),
-                        "Sozialräume": ", ".join(result.areas["name"][sel])})
+                        "Sozialräume": ", ".join(result.areas["name"][sel]),
+                        "Aufmerksamkeit": attention(ci, di, len(m.classes), len(m.dynamics_classes))})
     return pd.DataFrame(out)
 
 

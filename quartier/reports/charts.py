@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 
+from quartier import format as fmt
+
 
 def chart_spec(dev: pd.DataFrame, indicator_id: str, title: str, unit: str | None, width: int = 380, height: int = 210,
-               legend_orient: str = "bottom"):
-    """Altair line chart of one indicator over the years (scope bold, city dashed, areas thin)."""
+               legend_orient: str = "bottom", decimals: int | None = None):
+    """Altair line chart of one indicator over the years (scope bold, city dashed, areas thin); axis and
+    tooltip with the indicator's decimals (:func:`quartier.format.decimals_for`); incomplete years are left out."""
     import altair as alt
 
-    d = dev[(dev["indikator_id"] == indicator_id) & dev["wert"].notna()].copy()
+    keep = dev["wert"].notna()
+    if "unvollstaendig" in dev.columns:
+        keep &= ~dev["unvollstaendig"].astype(bool)
+    d = dev[(dev["indikator_id"] == indicator_id) & keep].copy()
     d["wert"] = d["wert"].astype(float)
     d["betont"] = d["art"].map({"Sozialraum": 1, "Stadtbezirk": 3, "Gesamtstadt": 3}).fillna(1)
     order = list(dict.fromkeys(d.sort_values("art", key=lambda s: s.map({"Gesamtstadt": 0, "Stadtbezirk": 1, "Sozialraum": 2}))["gebiet"]))
@@ -24,12 +30,14 @@ def chart_spec(dev: pd.DataFrame, indicator_id: str, title: str, unit: str | Non
     ytitle = unit or ""
     base = alt.Chart(d).encode(
         x=alt.X("jahr:O", title="Jahr", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("wert:Q", title=ytitle, axis=alt.Axis(format=",.0f" if (unit or "").lower() == "anzahl" else ",.1f")),
+        y=alt.Y("wert:Q", title=ytitle, axis=alt.Axis(format=fmt.d3_format(fmt.decimals_for(unit) if decimals is None else decimals))),
         color=alt.Color("gebiet:N", title=None, scale=alt.Scale(domain=domain, range=rng),
                         legend=alt.Legend(orient="bottom", columns=2, labelLimit=260) if legend_orient == "bottom"
                         else alt.Legend(orient=legend_orient, labelLimit=320)),
         strokeDash=alt.condition(alt.datum.gebiet == "Gesamtstadt", alt.value([6, 4]), alt.value([1, 0])),
         strokeWidth=alt.StrokeWidth("betont:Q", legend=None, scale=alt.Scale(domain=[1, 3], range=[1.2, 3.5])),
+        tooltip=[alt.Tooltip("gebiet:N", title="Gebiet"), alt.Tooltip("jahr:O", title="Jahr")]
+        + ([alt.Tooltip("wert_text:N", title="Wert")] if "wert_text" in d.columns else []),
     )
     chart = (base.mark_line() + base.mark_point(filled=True, size=25)).properties(
         title=title, width=width, height=height)

@@ -20,7 +20,7 @@ from quartier import format as fmt
 from quartier.access import Actor
 from quartier.reports.charts import chart_png, chart_spec
 from quartier.reports.scope import ReportError, Scope
-from quartier.reports.summary import Summary, definitions, summary
+from quartier.reports.summary import Summary, decimals_of, definitions, summary
 from quartier.reports.svgmap import map_data, map_png, map_text
 from quartier.values import indicators
 from quartier.values.charts import UMR_MARK
@@ -48,6 +48,23 @@ def _glyphs(font_path: Path) -> set[int]:
     from fontTools.ttLib import TTFont
 
     return set(TTFont(str(font_path), lazy=True).getBestCmap())
+
+
+ZWSP = "\u200b"   # zero width space: fpdf2 may break a line there (and drops it at the break)
+_AFTER_HYPHEN = re.compile(r"([-/\u2010\u2013])(?=[^\s\-/])")
+
+
+def break_points(text: str, fits) -> str:
+    """``text`` with a break opportunity after every hyphen (and slash) of a word that does not fit its cell
+    (``fits(word)`` False): fpdf2 breaks lines only at spaces and would cut such a word anywhere
+    ("Eckesey-S|üd"); with the opportunity it breaks after the hyphen ("Eckesey-|Süd"). Words that fit
+    stay untouched, so copied text and searches see no extra character."""
+    if not text or ("-" not in text and "/" not in text and "\u2010" not in text and "\u2013" not in text):
+        return text
+    out = []
+    for line in text.split("\n"):
+        out.append(" ".join(w if fits(w) else _AFTER_HYPHEN.sub(lambda m: m.group(1) + ZWSP, w) for w in line.split(" ")))
+    return "\n".join(out)
 
 
 def _status_text(df: pd.DataFrame) -> list[str]:
@@ -101,6 +118,12 @@ def _new_pdf(sm: Summary, title: str, footer_left: str, internal: bool, regular:
     from fpdf import FPDF
 
     class Report(FPDF):
+        def multi_cell(self, w, h=None, text="", *args, **kwargs):
+            """Table cells and paragraphs wrap at spaces and hyphens, never inside a word (:func:`break_points`)."""
+            room = (w or (self.w - self.r_margin - self.x)) - 2 * self.c_margin - 1.0
+            text = break_points(str(text), lambda word: self.get_string_width(word) <= room)
+            return super().multi_cell(w, h, text, *args, **kwargs)
+
         def header(self):
             if sm.demo:
                 self.set_font("DejaVu", "B", 9)
@@ -259,7 +282,8 @@ def _development_section(d: _Doc) -> None:
                            "die Stadtbezirke") + " und die Gesamtstadt (gestrichelt). Gesperrte Jahre fehlen. "
              "Die Werte stehen in der Tabelle unter den Grafiken.", size=8.5)
         ids = list(dict.fromkeys(dev["indikator_id"]))
-        charts = [chart_spec(dev, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"]) for iid in ids]
+        charts = [chart_spec(dev, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"],
+                             decimals=decimals_of(cat, iid)) for iid in ids]
         if charts:
             import altair as alt
 
@@ -282,24 +306,26 @@ def _development_section(d: _Doc) -> None:
             for h in ["Indikator", "Gebiet", *[str(y) for y in yrs]]:
                 row.cell(h)
             for iid in ids:
-                d = dev[dev["indikator_id"] == iid]
+                di = dev[dev["indikator_id"] == iid]
                 arts = [focus_art] + (["Stadtbezirk"] if scope.kind == "sozialraum" else []) + \
                     (["Gesamtstadt"] if scope.kind != "stadt" else ["Stadtbezirk", "Gesamtstadt"])
                 seen = []
                 for art in dict.fromkeys(arts):
-                    for g in dict.fromkeys(d.loc[d["art"] == art, "gebiet"]):
+                    for g in dict.fromkeys(di.loc[di["art"] == art, "gebiet"]):
                         if g in seen:
                             continue
                         seen.append(g)
                         row = t.row()
                         row.cell(f"{cat.loc[iid, 'kurzname'] or cat.loc[iid, 'name']} ({cat.loc[iid, 'einheit']})")
                         row.cell(g)
-                        gd = d[d["gebiet"] == g].set_index("jahr")
-                        for y in yrs:
-                            if y not in gd.index:
-                                row.cell(fmt.NOTHING)
-                            else:
-                                row.cell(fmt.SUPPRESSED if gd.loc[y, "gesperrt"] else fmt.number(gd.loc[y, "wert"]))
+                        gd = di[di["gebiet"] == g].set_index("jahr")
+                        for y in yrs:  # the value as formatted once (indicator decimals; "–" when incomplete)
+                            row.cell(str(gd.loc[y, "wert_text"]) if y in gd.index else fmt.NOTHING)
+        incomplete = dev[dev["unvollstaendig"].astype(bool) & dev["jahr"].isin(yrs)] if "unvollstaendig" in dev else dev.iloc[:0]
+        if len(incomplete):
+            d.para(f"„{fmt.NOTHING}“ bei Stadtbezirk oder Gesamtstadt in "
+                   + ", ".join(str(y) for y in sorted(incomplete["jahr"].unique()))
+                   + ": unvollständig – nicht alle erwarteten Sozialräume geliefert, daher kein Wert.", size=8)
 
 
 def _areas_section(d: _Doc) -> None:

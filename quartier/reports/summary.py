@@ -86,6 +86,7 @@ def headline(con, scope: Scope, year: int | None = None, ids: list[str] | None =
         if v.empty:
             continue
         unit, direction = cat.loc[iid, "einheit"], cat.loc[iid, "richtung"]
+        dec = decimals_of(cat, iid)
         direction = None if pd.isna(direction) else direction
         s = series(v, scope_key(scope))
         # a city or Stadtbezirk figure: the latest year every expected Sozialraum delivered
@@ -100,39 +101,45 @@ def headline(con, scope: Scope, year: int | None = None, ids: list[str] | None =
         cw, cprot = value_at(city, y)
         row = {
             "indikator_id": iid, "name": cat.loc[iid, "name"], "kurzname": cat.loc[iid, "kurzname"] or cat.loc[iid, "name"],
-            "einheit": unit, "richtung": direction, "jahr": y, "wert": w, "gesperrt": prot, "vorjahr": pw,
+            "einheit": unit, "dezimalstellen": dec, "richtung": direction, "jahr": y, "wert": w, "gesperrt": prot, "vorjahr": pw,
             "veraenderung": change, "pfeil": arrow, "trend": word, "bewertung": judgement,
             "stadt": cw, "stadt_gesperrt": cprot,
-            "wert_text": fmt.value(w, unit, suppressed=prot),
-            "wert_ki_text": with_interval(s, y, unit),
-            "veraenderung_text": fmt.SUPPRESSED if (prot or pprot) else fmt.change(change, unit),
+            "wert_text": fmt.value(w, unit, dec, suppressed=prot),
+            "wert_ki_text": with_interval(s, y, unit, dec),
+            "veraenderung_text": fmt.SUPPRESSED if (prot or pprot) else fmt.change(change, unit, dec),
             "trend_text": _trend_text(arrow, word, judgement, prot or pprot),
-            "stadt_text": _ref_text(city, y, cw, unit, cprot),
+            "stadt_text": _ref_text(city, y, cw, unit, cprot, dec),
         }
         if bez_ids:
             bs = series(v, (DISTRICT, scope.bezirk_id))
             bw, bprot = value_at(bs, y)
-            row.update({"bezirk": bw, "bezirk_gesperrt": bprot, "bezirk_text": _ref_text(bs, y, bw, unit, bprot)})
+            row.update({"bezirk": bw, "bezirk_gesperrt": bprot, "bezirk_text": _ref_text(bs, y, bw, unit, bprot, dec)})
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def with_interval(series_: pd.DataFrame, year: int | None, unit: str | None) -> str:
+def with_interval(series_: pd.DataFrame, year: int | None, unit: str | None, dec: int | None = None) -> str:
     """The value of ``year`` with its 95 % interval ("12,4 % (9,8–15,5)", :mod:`quartier.values.uncertainty`),
     computed from the numerator and denominator of the (protected) series; only the value where no interval
-    applies, "•" where protected."""
+    applies, "•" where protected. ``dec``: the indicator's decimals."""
     w, prot = value_at(series_, year)
     if prot or w is None:
-        return fmt.value(w, unit, suppressed=prot)
+        return fmt.value(w, unit, dec, suppressed=prot)
     row = series_[series_["jahr"] == year].iloc[0]
     lo, hi = uncertainty.interval([w], [row["zaehler"]], [row["nenner"]], unit)
-    return uncertainty.text(w, lo[0], hi[0], unit)
+    return uncertainty.text(w, lo[0], hi[0], unit, dec)
 
 
-def _ref_text(ref: pd.DataFrame, year: int | None, w: float | None, unit: str | None, prot: bool) -> str:
+def _ref_text(ref: pd.DataFrame, year: int | None, w: float | None, unit: str | None, prot: bool,
+              dec: int | None = None) -> str:
     """A city/Stadtbezirk value as text, or "unvollständig: 5 von 23 Sozialräumen geliefert"."""
     cov = coverage_at(ref, year)
-    return coverage.text(*cov) if cov else fmt.value(w, unit, suppressed=prot)
+    return coverage.text(*cov) if cov else fmt.value(w, unit, dec, suppressed=prot)
+
+
+def decimals_of(cat: pd.DataFrame, iid: str) -> int:
+    """The decimals of indicator ``iid`` (``cat`` indexed by id): catalogue ``dezimalstellen``, else by unit."""
+    return fmt.decimals_for(cat.loc[iid, "einheit"], cat.loc[iid, "dezimalstellen"] if "dezimalstellen" in cat.columns else None)
 
 
 def _trend_text(arrow: str, word: str, judgement: str | None, protected: bool) -> str:
@@ -184,7 +191,7 @@ def need_ranking(con, scope: Scope, year: int | None = None,
     mine = v[v["sozialraum_id"].isin(ids)].merge(ranked[["sozialraum_id", "rang_stadt"]], on="sozialraum_id", how="left")
     mine = mine.sort_values(["rang_stadt", "sozialraum_id"], na_position="last").reset_index(drop=True)
     mine["rang"] = [i + 1 if not pd.isna(r) else None for i, r in enumerate(mine["rang_stadt"])]
-    mine["wert_text"] = [fmt.value(w, unit, suppressed=g) for w, g in zip(mine["wert"], mine["gesperrt"])]
+    mine["wert_text"] = [fmt.value(w, unit, decimals_of(cat, iid), suppressed=g) for w, g in zip(mine["wert"], mine["gesperrt"])]
     mine["rang_stadt_text"] = [f"{int(r)} von {n_city}" if not pd.isna(r) else "nicht gereiht" for r in mine["rang_stadt"]]
     mine["jahr"] = y
     note = (f"Rangfolge nach „{cat.loc[iid, 'name']}“ {y} ({indicators.DIRECTION_LABEL.get(direction)}); "
@@ -205,9 +212,13 @@ def _index_ranking(con, ids, year: int | None, *, actor: Actor) -> tuple[pd.Data
         names = list(saved["name"])
         name = index_method.STANDARD_METHOD_NAME if index_method.STANDARD_METHOD_NAME in names else names[0]
         method = index_method.get_method(con, name)
-        yrs = [y for y in index_compute.years_available(con, method) if year is None or y <= int(year)]
-        if not yrs:
+        all_yrs = [y for y in index_compute.years_available(con, method) if year is None or y <= int(year)]
+        if not all_yrs:
             return None
+        # an incompletely delivered year is not ranked (as on the page Handlungsbedarf): the latest complete one
+        gaps = index_compute.incomplete_years(con, method.indicator_ids, all_yrs)
+        yrs = [y for y in all_yrs if y not in gaps] or all_yrs
+        skipped = [y for y in all_yrs if y > yrs[-1]]
         result = index_compute.compute(con, method, yrs[-1], with_robustness=False, actor=actor)
         res, protection_note = result.to_json(), index_compute.protection_note(result)
     except Exception:  # noqa: BLE001 - a broken method must not break the report; fall back to one indicator
@@ -233,6 +244,9 @@ def _index_ranking(con, ids, year: int | None, *, actor: Actor) -> tuple[pd.Data
     note = (f"Rangfolge nach dem gespeicherten Verfahren „{m['name']}“ (Version {m.get('version')}, "
             f"{'z-Werte' if m['kind'] == 'zscore' else 'Punkte'}, {len(m['indicators'])} Indikatoren) für {res['year']}: "
             "Wert = Handlungsbedarfsindex (höher = mehr Bedarf) mit Klasse. Die Herleitung zeigt die Seite „Handlungsbedarf“.")
+    if skipped:
+        note += (f" {', '.join(map(str, skipped))} {'ist' if len(skipped) == 1 else 'sind'} unvollständig geliefert "
+                 "und wird nicht gereiht.")
     if protection_note:
         note += " " + protection_note
     return out, note
@@ -254,14 +268,18 @@ def development(con, scope: Scope, ids: list[str] | None = None, with_areas: boo
         v = vals[vals["indikator_id"] == iid]
         if v.empty:
             continue
-        unit = cat.loc[iid, "einheit"]
+        unit, dec = cat.loc[iid, "einheit"], decimals_of(cat, iid)
 
-        def add(s, name, art, iid=iid, unit=unit):
+        def add(s, name, art, iid=iid, unit=unit, dec=dec):
             if s.empty:
                 return
             f = s[["jahr", "wert", "gesperrt"]].copy()
             f["indikator_id"], f["gebiet"], f["art"] = iid, name, art
-            f["wert_text"] = [fmt.value(w, unit, suppressed=g) for w, g in zip(f["wert"], f["gesperrt"])]
+            # an incomplete delivery year of a Stadtbezirk or the city: no value ("–"), marked
+            f["unvollstaendig"] = ((s["gebiete_geliefert"] < s["gebiete_gesamt"]).fillna(False).to_numpy(dtype=bool)
+                                   if "gebiete_gesamt" in s.columns else False)
+            f["wert_text"] = [fmt.NOTHING if inc else fmt.value(w, unit, dec, suppressed=g)
+                              for w, g, inc in zip(f["wert"], f["gesperrt"], f["unvollstaendig"])]
             frames.append(f)
 
         if scope.kind == "sozialraum":
@@ -285,10 +303,10 @@ def development(con, scope: Scope, ids: list[str] | None = None, with_areas: boo
                 add(series(v, (DISTRICT, b["id"])), f"Bezirk {b['name']}", "Stadtbezirk")
         add(series(v, (CITY, None)), "Gesamtstadt", "Gesamtstadt")
     if not frames:
-        return pd.DataFrame(columns=["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text"])
+        return pd.DataFrame(columns=["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text", "unvollstaendig"])
     out = pd.concat(frames, ignore_index=True)
     out["jahr"] = out["jahr"].astype(int)
-    return out[["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text"]]
+    return out[["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text", "unvollstaendig"]]
 
 
 def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None = None,
@@ -318,6 +336,7 @@ def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None
         v = vals[vals["indikator_id"] == iid]
         unit = cat.loc[iid, "einheit"]
         y = year_of(v, year)
+        dec = decimals_of(cat, iid)
         texts, with_ki = [], []
         for sid, _name, members in groups:
             s = series(v, members)
@@ -326,8 +345,8 @@ def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None
             mark = f" {UMR_MARK}" if method else ""  # re-allocated from an earlier Gebietsstand (Issue 19)
             if method:
                 methods.add(method)
-            texts.append(fmt.value(w, unit, suppressed=prot) + mark)
-            ki = with_interval(s, y, unit)
+            texts.append(fmt.value(w, unit, dec, suppressed=prot) + mark)
+            ki = with_interval(s, y, unit, dec)
             with_ki.append(ki + mark if ki else ki)
         out[iid] = texts
         out[f"jahr_{iid}"] = y

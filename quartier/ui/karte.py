@@ -173,7 +173,7 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
                         vmax=meta["max_wert"], breaks=list(breaks) if breaks else None)
     mem = members(axis, width_m, share) if axis else None
     corridor_ids = set(mem.loc[mem["in_corridor"], "sozialraum_id"]) if mem is not None else None
-    props = maps.area_properties(frame, cls, name, unit, corridor_ids)
+    props = maps.area_properties(frame, cls, name, unit, corridor_ids, decimals=meta["dezimalstellen"])
     tooltip = layers.tooltip_html(name)
     lisa = None
     if layer == LAYER_LISA:
@@ -191,7 +191,7 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
     city = city_value(indicator_id, year, actor, unit)
     table = maps.map_table(frame, cls, mem)
     summary = maps.summary_text(frame, name, unit, year, city["wert"], city["gesperrt"], direction,
-                               city_incomplete=city.get("unvollstaendig"))
+                               city_incomplete=city.get("unvollstaendig"), decimals=meta["dezimalstellen"])
     legend_html = classes.legend_html(
         classes.legend(cls, int(frame["gesperrt"].sum()), int((frame["wert"].isna() & ~frame["gesperrt"]).sum())),
         maps.unit_title(name, unit),
@@ -258,7 +258,8 @@ def _indicator_meta(stamp: int, indicator_id: str) -> dict:
         return None if pd.isna(v) else v
 
     return {"name": str(r["name"]), "einheit": clean(r["einheit"]), "richtung": clean(r["richtung"]),
-            "min_wert": clean(r["min_wert"]), "max_wert": clean(r["max_wert"])}
+            "min_wert": clean(r["min_wert"]), "max_wert": clean(r["max_wert"]),
+            "dezimalstellen": fmt.decimals_for(clean(r["einheit"]), r.get("dezimalstellen"))}
 
 
 def basemap_setting() -> str | None:
@@ -298,13 +299,13 @@ def profile_page_registered() -> bool:
 
 
 def key_figures(sid: str, frame: pd.DataFrame, members: pd.DataFrame | None, unit: str | None, year: int,
-                city: dict, payload: layers.GeometryPayload) -> None:
-    """Key figures of the selected Sozialraum beside the map."""
+                city: dict, payload: layers.GeometryPayload, decimals: int | None = None) -> None:
+    """Key figures of the selected Sozialraum beside the map (``decimals``: the indicator's)."""
     row = frame[frame["sozialraum_id"] == sid]
     if row.empty:
         return
     r = row.iloc[0]
-    dec = classes.decimals_for(unit)
+    dec = classes.decimals_for(unit) if decimals is None else decimals
     n_ranked = int(frame["rang"].notna().sum())
     st.markdown(f"#### {md(r['sozialraum'])}")
     st.caption(f"Nr. {md(sid)} · Stadtbezirk {md(r['bezirk'] or fmt.NOTHING)}")

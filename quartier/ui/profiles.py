@@ -14,6 +14,7 @@ from quartier.actions import store
 from quartier.actions.model import STATUS_BY_NAME
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.text import md
+from quartier.ui.widgets import set_shared_bezirk, shared_bezirk
 from quartier.values import charts, indicators, series, uncertainty
 
 VIEWS = ["Zeitreihen", "Steckbrief", "Vergleich"]
@@ -107,17 +108,23 @@ def restore_from_url() -> list[str]:
     shared = st.session_state.get("sel_indikator")
     sel = series.resolve_selection(get_con(), sr=qp.get_all("sr"), ind=qp.get_all("ind"), bezirk=qp.get_all("bezirk"),
                                    default_indicators=([shared] if shared else []) + _default_indicators())
-    st.session_state[K_MODE] = MODE_DISTRICT if sel.bezirk else MODE_AREAS
-    if sel.bezirk:
-        st.session_state[K_BEZ] = sel.bezirk
-    st.session_state[K_SR] = sel.sozialraeume if not sel.bezirk else []
+    bezirk, chosen = sel.bezirk, list(sel.sozialraeume)
+    if bezirk:
+        set_shared_bezirk(bezirk)  # a link wins over the district chosen on another page
+    elif not qp.get_all("sr") and shared_bezirk() in set(bezirke()["id"]):
+        bezirk = shared_bezirk()  # no areas in the address: the district chosen on another page
+        chosen = list(areas().loc[areas()["bezirk_id"] == bezirk, "id"])
+    st.session_state[K_MODE] = MODE_DISTRICT if bezirk else MODE_AREAS
+    if bezirk:
+        st.session_state[K_BEZ] = bezirk
+    st.session_state[K_SR] = chosen if not bezirk else []
     st.session_state[K_IND] = sel.indikatoren
     view = VIEW_SLUGS.get(str(qp.get("ansicht", "")).lower())
     if view is None:
-        view = "Steckbrief" if len(sel.sozialraeume) == 1 else "Zeitreihen"
+        view = "Steckbrief" if len(chosen) == 1 else "Zeitreihen"
     st.session_state[K_VIEW] = view
-    if len(sel.sozialraeume) >= 1:
-        st.session_state[K_PROFILE] = sel.sozialraeume[0]
+    if len(chosen) >= 1:
+        st.session_state[K_PROFILE] = chosen[0]
     st.session_state[K_URL] = key
     return sel.unbekannt
 
@@ -203,12 +210,12 @@ def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[cols].rename(columns={"status": "status"})
 
 
-def trend_md(delta, richtung, unit, since: str) -> str:
+def trend_md(delta, richtung, unit, since: str, decimals: int | None = None) -> str:
     """A change with arrow, sign and its meaning in words; coloured (blue good, orange bad) as a second carrier."""
     t = series.trend(delta, richtung, unit)
     if not t.richtung:
         return f"{since}: {fmt.NOTHING}"
-    text = f"{t.symbol} {fmt.change(delta, unit)} {since} – {t.text}"
+    text = f"{t.symbol} {fmt.change(delta, unit, decimals)} {since} – {t.text}"
     if t.bewertung == "verbessert":
         return f":blue[{text}]"
     if t.bewertung == "verschlechtert":
@@ -221,17 +228,23 @@ def tested_trend_md(r: dict, k: int, since: str) -> str:
     (:mod:`quartier.values.uncertainty`); otherwise the change in words without an arrow."""
     delta, unit, flag = r.get(f"aenderung_{k}"), r["einheit"], r.get(f"auffaellig_{k}")
     if flag is True:
-        return trend_md(delta, r["richtung"], unit, since) + " (auffällig)"
+        return trend_md(delta, r["richtung"], unit, since, _dec(r)) + " (auffällig)"
     if pd.isna(delta):
         return f"{since}: {fmt.NOTHING}"
     if flag is False:
-        return f"{fmt.change(delta, unit)} {since} – nicht auffällig (im Rahmen des Zufalls)"
-    return f"{fmt.change(delta, unit)} {since} – ohne Prüfung (Zähler oder Nenner fehlen)"
+        return f"{fmt.change(delta, unit, _dec(r))} {since} – nicht auffällig (im Rahmen des Zufalls)"
+    return f"{fmt.change(delta, unit, _dec(r))} {since} – ohne Prüfung (Zähler oder Nenner fehlen)"
 
 
 def value_text(r: dict) -> str:
     """'12,4 % (9,8–15,5)': the value with its 95 % interval (German decimals)."""
-    return uncertainty.text(r["wert"], r.get("ki_unten"), r.get("ki_oben"), r["einheit"])
+    return uncertainty.text(r["wert"], r.get("ki_unten"), r.get("ki_oben"), r["einheit"], _dec(r))
+
+
+def _dec(r: dict) -> int | None:
+    """The decimals of a profile row's indicator (catalogue ``dezimalstellen``, else by unit)."""
+    d = r.get("dezimalstellen")
+    return None if d is None or pd.isna(d) else int(d)
 
 
 def show_chart(chart, alt_text: str) -> None:
@@ -265,10 +278,10 @@ def line_summary(frame: pd.DataFrame, unit, limit: int = charts.MAX_LEGEND) -> s
 def _ref(r: dict, level: str, unit) -> str:
     """A reference value ('stadt'/'bezirk') of a profile row, or why it has none (incomplete delivery)."""
     note = r.get(f"{level}_hinweis")
-    return note if isinstance(note, str) else fmt.value(r[f"wert_{level}"], unit)
+    return note if isinstance(note, str) else fmt.value(r[f"wert_{level}"], unit, _dec(r))
 
 
-def bar_summary(frame: pd.DataFrame, unit, city: str, limit: int = charts.MAX_LEGEND) -> str:
+def bar_summary(frame: pd.DataFrame, unit, city: str, limit: int = charts.MAX_LEGEND, decimals: int | None = None) -> str:
     rows = frame.to_dict("records")
     if len(rows) > limit:
         ok = frame[frame["wert"].notna()].sort_values("wert", ascending=False).to_dict("records")
@@ -278,7 +291,7 @@ def bar_summary(frame: pd.DataFrame, unit, city: str, limit: int = charts.MAX_LE
         head = "Werte – "
     parts = [f"{r['sozialraum']}: {r['wert_text']}" for r in rows]
     cv = frame["wert_stadt"].dropna()
-    ref = f" Gesamtstadt {city}: {fmt.value(cv.iloc[0], unit)}." if len(cv) else ""
+    ref = f" Gesamtstadt {city}: {fmt.value(cv.iloc[0], unit, decimals)}." if len(cv) else ""
     return f"{int(frame['jahr'].iloc[0])}: " + head + "; ".join(parts) + "." + ref
 
 
@@ -371,9 +384,9 @@ def profile_table(prof: pd.DataFrame) -> pd.DataFrame:
                     + (f" {charts.UMR_MARK}" if _umr(r) else ""),
             "Basis": r.get("kleine_basis") or "",
             "Rang": _rank_text(r).replace("Rang ", ""),
-            "Änderung 1 Jahr": fmt.change(r.get("aenderung_1"), unit),
+            "Änderung 1 Jahr": fmt.change(r.get("aenderung_1"), unit, _dec(r)),
             "Bewertung 1 Jahr": t1.text if r.get("auffaellig_1") is True else _not_tested(r.get("auffaellig_1"), t1.text),
-            "Änderung 5 Jahre": fmt.change(r.get("aenderung_5"), unit),
+            "Änderung 5 Jahre": fmt.change(r.get("aenderung_5"), unit, _dec(r)),
             "Bewertung 5 Jahre": t5.text if r.get("auffaellig_5") is True else _not_tested(r.get("auffaellig_5"), t5.text),
             "Stadtbezirk": _ref(r, "bezirk", unit), "Stadt": _ref(r, "stadt", unit),
             "Lieferung": r.get("lieferung") or fmt.NOTHING,
@@ -440,13 +453,14 @@ def comparison_table(comp: pd.DataFrame, meta: pd.DataFrame, city: str):
     for iid, part in comp.groupby("indikator_id", sort=False):
         unit = meta.loc[iid, "einheit"] if iid in meta.index else None
         label = charts.unit_title(str(meta.loc[iid, "kurzname"] or meta.loc[iid, "name"]), unit)
-        wide[label] = part.set_index("sozialraum_id")["wert"].reindex(wide.index).to_numpy()
+        dec = fmt.decimals_for(unit, meta.loc[iid, "dezimalstellen"] if "dezimalstellen" in meta.columns else None)
+        wide[label] = part.set_index("sozialraum_id")["wert"].reindex(wide.index).round(dec).to_numpy()
         rank_label = f"Rang {meta.loc[iid, 'kurzname'] or iid}"
         if meta.loc[iid, "richtung"] in ("higher", "lower"):
             wide[rank_label] = part.set_index("sozialraum_id")["rang"].reindex(wide.index).to_numpy()
             config[rank_label] = st.column_config.NumberColumn(rank_label, format="%d")
             city_row[rank_label] = float("nan")
-        city_row[label] = part["wert_stadt"].iloc[0] if len(part) else None
+        city_row[label] = round(float(part["wert_stadt"].iloc[0]), dec) if len(part) and pd.notna(part["wert_stadt"].iloc[0]) else None
         config[label] = st.column_config.NumberColumn(label, format="localized",
                                                       help=f"{meta.loc[iid, 'name']}; leer = gesperrt oder nicht geliefert")
     out = pd.concat([wide.reset_index(), pd.DataFrame([{"Nr.": "", **city_row}])], ignore_index=True)

@@ -1,4 +1,4 @@
-"""Shared widgets: indicator and year choice kept in session state across pages."""
+"""Shared widgets: indicator, year and Stadtbezirk choice kept in session state across pages."""
 
 from __future__ import annotations
 
@@ -31,6 +31,39 @@ def persist(store_key: str, widget_key: str, on_change=None) -> dict:
 
     def _copy() -> None:
         st.session_state[store_key] = st.session_state[widget_key]
+        if on_change is not None:
+            on_change()
+
+    return {"key": widget_key, "on_change": _copy}
+
+
+def shared_bezirk(default=None):
+    """The Stadtbezirk chosen last on any page of this session: its id, ``None`` for the whole city
+    (chosen explicitly), or ``default`` when none was chosen yet."""
+    return st.session_state.get(STORE_BEZIRK, default)
+
+
+def set_shared_bezirk(bezirk_id: str | None) -> None:
+    """Remember a district chosen on a page (or from a link) for the other pages; ``None`` = whole city."""
+    st.session_state[STORE_BEZIRK] = bezirk_id
+
+
+def persist_bezirk(widget_key: str, options, *, whole_city=None, on_change=None) -> dict:
+    """Keyword arguments (``key``, ``on_change``) for a Stadtbezirk select box that shares its choice with the
+    other pages (:data:`STORE_BEZIRK`, like :func:`persist`). ``whole_city``: the option that means "no district"
+    (``""``, ``"__stadt__"``), stored as ``None``. A stored district the box does not offer is left alone."""
+    options = list(options)
+    if STORE_BEZIRK in st.session_state:
+        stored = st.session_state[STORE_BEZIRK]
+        value = whole_city if stored is None else stored
+        if value in options:
+            st.session_state[widget_key] = value
+    elif st.session_state.get(widget_key) in options:
+        set_shared_bezirk(None if st.session_state[widget_key] == whole_city else st.session_state[widget_key])
+
+    def _copy() -> None:
+        v = st.session_state[widget_key]
+        set_shared_bezirk(None if v == whole_city else v)
         if on_change is not None:
             on_change()
 

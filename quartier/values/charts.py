@@ -61,7 +61,10 @@ def unit_title(name: str, unit: str | None) -> str:
     return f"{name} (in {u})" if u in ("%", "‰") else f"{name} ({u})"
 
 
-def axis_format(unit: str | None) -> str:
+def axis_format(unit: str | None, decimals: int | None = None) -> str:
+    """The axis number format: the indicator's decimals (catalogue ``dezimalstellen``) where given."""
+    if decimals is not None:
+        return fmt.d3_format(decimals)
     return ",.0f" if (unit or "").strip().lower() == "anzahl" else ",.1~f"
 
 
@@ -78,7 +81,7 @@ def _ints(v) -> str:
 
 
 def line_frame(values: pd.DataFrame, refs: pd.DataFrame, indicator_id: str, unit: str | None,
-               city: str = "Stadt", bezirke: list[str] | None = None) -> pd.DataFrame:
+               city: str = "Stadt", bezirke: list[str] | None = None, decimals: int | None = None) -> pd.DataFrame:
     """The data of one line chart (also its table and download): one row per series and year.
 
     ``values`` are the Sozialraum rows of :func:`quartier.series.load_series`, ``refs`` its references;
@@ -86,12 +89,14 @@ def line_frame(values: pd.DataFrame, refs: pd.DataFrame, indicator_id: str, unit
     """
     v = values[values["indikator_id"] == indicator_id]
     r = refs[refs["indikator_id"] == indicator_id]
-    return series_rows(v, r, {indicator_id: unit}, city=city, bezirke=bezirke)
+    return series_rows(v, r, {indicator_id: unit}, city=city, bezirke=bezirke,
+                       decimals=None if decimals is None else {indicator_id: decimals})
 
 
 def series_rows(v: pd.DataFrame, r: pd.DataFrame, units: dict, city: str = "Stadt",
-                bezirke: list[str] | None = None) -> pd.DataFrame:
-    """Rows of line charts for one or more indicators (``indikator_id`` kept), formatted in German."""
+                bezirke: list[str] | None = None, decimals: dict | None = None) -> pd.DataFrame:
+    """Rows of line charts for one or more indicators (``indikator_id`` kept), formatted in German
+    (``decimals``: indicator id -> its decimals, :func:`quartier.values.indicators.decimals`)."""
     n = len(v)
     rows = pd.DataFrame({
         "indikator_id": v["indikator_id"].to_numpy(),
@@ -120,8 +125,9 @@ def series_rows(v: pd.DataFrame, r: pd.DataFrame, units: dict, city: str = "Stad
         })
         rows = pd.concat([rows, ref_rows], ignore_index=True) if n else ref_rows
     unit_of = [units.get(i) for i in rows["indikator_id"]]
+    dec_of = [(decimals or {}).get(i) for i in rows["indikator_id"]]
     sup = (rows["status"] == "gesperrt").to_numpy()
-    rows["wert_text"] = [fmt.value(w, u, suppressed=bool(g)) for w, u, g in zip(rows["wert"], unit_of, sup)]
+    rows["wert_text"] = [fmt.value(w, u, d, suppressed=bool(g)) for w, u, d, g in zip(rows["wert"], unit_of, dec_of, sup)]
     rows["zaehler_text"] = [fmt.SUPPRESSED if g else _ints(z) for z, g in zip(rows["zaehler"], sup)]
     rows["nenner_text"] = [_ints(x) for x in rows["nenner"]]
     rows["rang_text"] = [f"{int(a)} von {int(b)}" if a == a and b == b else fmt.NOTHING
@@ -140,7 +146,8 @@ def series_rows(v: pd.DataFrame, r: pd.DataFrame, units: dict, city: str = "Stad
     return rows.sort_values(["indikator_id", "art", "reihe", "jahr"]).reset_index(drop=True)
 
 
-def line_chart(frame: pd.DataFrame, title: str, unit: str | None, height: int = LINE_HEIGHT) -> alt.LayerChart:
+def line_chart(frame: pd.DataFrame, title: str, unit: str | None, height: int = LINE_HEIGHT,
+               decimals: int | None = None) -> alt.LayerChart:
     """Lines per Sozialraum plus dashed city/district references; gaps for suppressed/missing years with
     a "•"/"–" mark at the bottom; a click on the legend highlights a Sozialraum."""
     tooltip = [
@@ -151,7 +158,7 @@ def line_chart(frame: pd.DataFrame, title: str, unit: str | None, height: int = 
     ]
     x = alt.X("jahr:Q", title="Jahr", axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True),
               scale=alt.Scale(zero=False, nice=False))
-    y = alt.Y("wert:Q", title=unit_title(title, unit), axis=alt.Axis(format=axis_format(unit)),
+    y = alt.Y("wert:Q", title=unit_title(title, unit), axis=alt.Axis(format=axis_format(unit, decimals)),
               scale=alt.Scale(zero=False))
     base = alt.Chart(frame)
     areas = frame[frame["art"] == "Sozialraum"]
@@ -203,7 +210,7 @@ def line_chart(frame: pd.DataFrame, title: str, unit: str | None, height: int = 
 # comparison
 
 
-def bar_frame(comp: pd.DataFrame, indicator_id: str, unit: str | None) -> pd.DataFrame:
+def bar_frame(comp: pd.DataFrame, indicator_id: str, unit: str | None, decimals: int | None = None) -> pd.DataFrame:
     """One row per Sozialraum for one indicator (from :func:`quartier.series.comparison`)."""
     c = comp[comp["indikator_id"] == indicator_id].copy()
     out = pd.DataFrame({
@@ -213,7 +220,7 @@ def bar_frame(comp: pd.DataFrame, indicator_id: str, unit: str | None) -> pd.Dat
         "rang": c["rang"], "n_rang": c["n_rang"], "wert_stadt": c["wert_stadt"].astype(float),
         "lieferung": c["lieferung"].fillna(""),
     })
-    out["wert_text"] = [fmt.value(w, unit, suppressed=(s == "gesperrt")) for w, s in zip(out["wert"], out["status"])]
+    out["wert_text"] = [fmt.value(w, unit, decimals, suppressed=(s == "gesperrt")) for w, s in zip(out["wert"], out["status"])]
     out["zaehler_text"] = [fmt.SUPPRESSED if s == "gesperrt" else _ints(z) for z, s in zip(out["zaehler"], out["status"])]
     out["nenner_text"] = [_ints(n) for n in out["nenner"]]
     out["rang_text"] = [f"{int(a)} von {int(b)}" if pd.notna(a) and pd.notna(b) else fmt.NOTHING
@@ -224,13 +231,13 @@ def bar_frame(comp: pd.DataFrame, indicator_id: str, unit: str | None) -> pd.Dat
 
 
 def bar_chart(frame: pd.DataFrame, title: str, unit: str | None, richtung: str | None = None,
-              city: str = "Stadt") -> alt.LayerChart:
+              city: str = "Stadt", decimals: int | None = None) -> alt.LayerChart:
     """Horizontal bars (most need on top), value labels, the city value as a labelled dashed rule;
     suppressed areas get a "•" instead of a bar."""
     desc = richtung != "lower"
     order = frame.sort_values("wert", ascending=not desc, na_position="last")["sozialraum"].tolist()
     y = alt.Y("sozialraum:N", title=None, sort=order, axis=alt.Axis(labelLimit=280))
-    x = alt.X("wert:Q", title=unit_title(title, unit), axis=alt.Axis(format=axis_format(unit)))
+    x = alt.X("wert:Q", title=unit_title(title, unit), axis=alt.Axis(format=axis_format(unit, decimals)))
     tooltip = [alt.Tooltip("sozialraum:N", title="Sozialraum"), alt.Tooltip("jahr:Q", title="Jahr", format="d"),
                alt.Tooltip("wert_text:N", title="Wert"), alt.Tooltip("zaehler_text:N", title="Zähler"),
                alt.Tooltip("nenner_text:N", title="Nenner"), alt.Tooltip("rang_text:N", title="Rang"),
@@ -247,7 +254,7 @@ def bar_chart(frame: pd.DataFrame, title: str, unit: str | None, richtung: str |
     city_val = frame["wert_stadt"].dropna()
     if len(city_val):
         cv = float(city_val.iloc[0])
-        rf = pd.DataFrame({"wert": [cv], "label": [f"{city}: {fmt.value(cv, unit)}"], "reihe": [f"{city} (Stadt)"]})
+        rf = pd.DataFrame({"wert": [cv], "label": [f"{city}: {fmt.value(cv, unit, decimals)}"], "reihe": [f"{city} (Stadt)"]})
         rb = alt.Chart(rf)
         layers.append(rb.mark_rule(color=REF_COLOUR, strokeWidth=2).encode(
             x="wert:Q",
@@ -275,7 +282,9 @@ def multiples_frame(values: pd.DataFrame, refs: pd.DataFrame, meta: pd.DataFrame
     city_refs = refs[(refs["ebene"] == "Stadt") & refs["indikator_id"].isin(rate_ids)]
     if values.empty:
         return pd.DataFrame(columns=["titel", "indikator_id", "reihe", "art", "jahr", "wert", "wert_text", "marke"])
-    out = series_rows(values, city_refs, units, city=city, bezirke=[])
+    places = meta["dezimalstellen"] if "dezimalstellen" in meta.columns else pd.Series(dtype=float)
+    decs = {i: fmt.decimals_for(units[i], places.get(i)) for i in units}
+    out = series_rows(values, city_refs, units, city=city, bezirke=[], decimals=decs)
     titles = {i: unit_title(str(meta.loc[i, "kurzname"] if i in meta.index and meta.loc[i, "kurzname"] else i), units[i])
               for i in units}
     out["titel"] = out["indikator_id"].map(titles)

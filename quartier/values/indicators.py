@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from quartier import db, settings, units
+from quartier import format as fmt
 from quartier.access import SYSTEM, Actor
 from quartier.errors import QuartierError
 from quartier.names import normalize
@@ -32,6 +33,7 @@ CATALOGUE_COLUMNS = {
     "aliase": "aliase",
     "leitindikator": "leitindikator",
     "schwelle": "schwelle",
+    "dezimalstellen": "dezimalstellen",
 }
 HEADLINE_COUNT = 6
 _YES = {"ja", "j", "1", "x", "true", "wahr", "yes"}
@@ -87,6 +89,7 @@ def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
                 row[CATALOGUE_COLUMNS[key]] = float(txt) if txt else None
             except ValueError:
                 errors.append(f"Zeile {i}: {key} {txt!r} ist keine Zahl.")
+        row["dezimalstellen"] = _places(get("dezimalstellen"), i, errors)
         row["aliase"] = [a.strip() for a in get("aliase").split("|") if a.strip()]
         flag = get("leitindikator").lower()
         row["leitindikator"] = (flag in _YES) if flag else None
@@ -100,20 +103,20 @@ def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
         for r in rows:
             vals = [r["name"], r["kurzname"], r["einheit"], r["lieferant"], r["richtung"], r["definition"],
                     r["zaehler_def"], r["nenner_def"], r["min_wert"], r["max_wert"], r["handlungsfeld"], r["sortierung"],
-                    r["leitindikator"], r["schwelle"]]
+                    r["leitindikator"], r["schwelle"], r["dezimalstellen"]]
             if r["id"] in existing:
                 cur.execute(
                     "UPDATE indikator SET name=?, kurzname=?, einheit=?, lieferant=?, richtung=?, definition=?,"
                     " zaehler_def=?, nenner_def=?, min_wert=?, max_wert=?, handlungsfeld=?, sortierung=?, leitindikator=?,"
-                    " schwelle=? WHERE id=?",
+                    " schwelle=?, dezimalstellen=? WHERE id=?",
                     vals + [r["id"]],
                 )
                 updated += 1
             else:
                 cur.execute(
                     "INSERT INTO indikator (name, kurzname, einheit, lieferant, richtung, definition, zaehler_def,"
-                    " nenner_def, min_wert, max_wert, handlungsfeld, sortierung, leitindikator, schwelle, id)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " nenner_def, min_wert, max_wert, handlungsfeld, sortierung, leitindikator, schwelle, dezimalstellen,"
+                    " id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     vals + [r["id"]],
                 )
                 new += 1
@@ -127,6 +130,21 @@ def load_catalogue(con, path: str | Path, user: str = "system") -> dict:
                     )
         db.audit(cur, user, "indikatoren_laden", str(path), json.dumps({"neu": new, "aktualisiert": updated}))
     return {"new": new, "updated": updated}
+
+
+def _places(text: str, line: int, errors: list[str]) -> int | None:
+    """The catalogue field ``dezimalstellen``: empty = by unit (None), else a whole number 0..MAX_DECIMALS."""
+    if not text:
+        return None
+    try:
+        n = float(text.replace(",", "."))
+        ok = n == int(n) and 0 <= n <= fmt.MAX_DECIMALS
+    except (ValueError, OverflowError):  # not a number, "inf", "nan"
+        ok = False
+    if not ok:
+        errors.append(f"Zeile {line}: dezimalstellen {text!r} ist keine ganze Zahl von 0 bis {fmt.MAX_DECIMALS}.")
+        return None
+    return int(n)
 
 
 def catalogue(con) -> pd.DataFrame:
@@ -154,12 +172,20 @@ def catalogue_file_frame(con) -> pd.DataFrame:
         "handlungsfeld": ind["handlungsfeld"],
         "leitindikator": ind["leitindikator"].map(lambda v: "ja" if not pd.isna(v) and bool(v) else ""),
         "schwelle": ind["schwelle"],
+        "dezimalstellen": ind["dezimalstellen"].astype("Int64"),
     })
     def alias_list(row):
         own = {row["name"], row["kurzname"]}
         return "|".join(a for a in aliases.loc[aliases["ziel_id"] == row["id"], "alias"] if a not in own)
     out["aliase"] = [alias_list(r) for r in out.to_dict("records")] if len(out) else []
     return out
+
+
+def decimals(cat: pd.DataFrame) -> dict[str, int]:
+    """Indicator id -> the decimals it is shown with (catalogue ``dezimalstellen``, else by unit: counts 0, rates 1)."""
+    frame = cat.reset_index() if "id" not in cat.columns else cat
+    places = frame["dezimalstellen"] if "dezimalstellen" in frame.columns else [None] * len(frame)
+    return {str(i): fmt.decimals_for(u, p) for i, u, p in zip(frame["id"], frame["einheit"], places)}
 
 
 def headline_ids(con, n: int = HEADLINE_COUNT) -> list[str]:

@@ -48,7 +48,8 @@ def headline(con, ids: list[str] | None = None, *, actor: Actor) -> pd.DataFrame
             f"{int(later['jahr'].max())} {coverage.text(*later.sort_values('jahr').iloc[-1][['gebiete_geliefert', 'gebiete_gesamt']])}")
         rows.append({
             "indikator_id": iid, "name": cat.loc[iid, "name"], "kurzname": cat.loc[iid, "kurzname"],
-            "einheit": cat.loc[iid, "einheit"], "richtung": cat.loc[iid, "richtung"], "jahr": int(last["jahr"]),
+            "einheit": cat.loc[iid, "einheit"], "richtung": cat.loc[iid, "richtung"],
+            "dezimalstellen": indicators.decimals(cat.loc[[iid]])[iid], "jahr": int(last["jahr"]),
             "wert": float(last["wert"]), "vorjahr": float(prev["wert"].iloc[0]) if len(prev) else None,
             "zaehler": last.get("zaehler"), "nenner": last.get("nenner"), "unvollstaendig": note,
         })

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from quartier import db, settings
+from quartier import format as fmt
 from quartier.access import Actor
 from quartier.values import coverage, indicators, query, uncertainty
 
@@ -283,8 +284,9 @@ class Trend:
         return self.richtung
 
 
-def decimals_for(unit: str | None) -> int:
-    return 0 if (unit or "").strip().lower() == "anzahl" else 1
+def decimals_for(unit: str | None, places=None) -> int:
+    """The indicator's decimals (catalogue ``dezimalstellen``, else by unit): :func:`quartier.format.decimals_for`."""
+    return fmt.decimals_for(unit, places)
 
 
 def trend(delta, richtung: str | None, unit: str | None = None) -> Trend:
@@ -444,7 +446,7 @@ def latest_years(con, indicator_ids: list[str] | None = None) -> dict[str, int]:
 PROFILE_COLUMNS = ["indikator_id", "name", "kurzname", "einheit", "richtung", "handlungsfeld", "jahr", "wert",
                    "zaehler", "nenner", "status", "lieferung", "aenderung_1", "aenderung_5", "rang", "n_rang",
                    "wert_stadt", "wert_bezirk", "trend_1", "bewertung_1", "trend_5", "bewertung_5", "stadt_hinweis",
-                   "bezirk_hinweis", "umgerechnet", *uncertainty.PROFILE_EXTRA]
+                   "bezirk_hinweis", "umgerechnet", "dezimalstellen", *uncertainty.PROFILE_EXTRA]
 
 
 def profile(con, sozialraum_id: str, *, actor: Actor, indicator_ids: list[str] | None = None) -> tuple[pd.DataFrame, SeriesData]:
@@ -463,6 +465,8 @@ def profile(con, sozialraum_id: str, *, actor: Actor, indicator_ids: list[str] |
     base = meta.reset_index()[["id", "name", "kurzname", "einheit", "richtung", "handlungsfeld"]].rename(
         columns={"id": "indikator_id"})
     base["jahr"] = base["indikator_id"].map(latest).astype("Int64")
+    dec = indicators.decimals(meta)
+    base["dezimalstellen"] = base["indikator_id"].map(dec).astype(int)
     cols = ["wert", "zaehler", "nenner", "status", "lieferung", "aenderung_1", "aenderung_5", "rang", "n_rang", "umgerechnet"]
     own = v[["indikator_id", "jahr"] + [c for c in cols if c in v.columns]].copy()
     own["jahr"] = own["jahr"].astype("Int64")

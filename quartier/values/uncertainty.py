@@ -143,12 +143,12 @@ def small_base_text(nenner, nenner_def: str | None = None) -> str:
     return f"kleine Basis: {fmt.integer(nenner)}{what}"
 
 
-def text(value, lo, hi, unit: str | None, decimals: int = 1) -> str:
-    """'12,4 % (9,8–15,5)'; without interval only the value ('12,4 %')."""
-    base = fmt.value(value, unit, decimals)
+def text(value, lo, hi, unit: str | None, decimals: int | None = None) -> str:
+    """'12,4 % (9,8–15,5)'; without interval only the value ('12,4 %'); ``decimals``: the indicator's."""
+    d = fmt.decimals_for(unit) if decimals is None else decimals
+    base = fmt.value(value, unit, d)
     if fmt._is_missing(value) or fmt._is_missing(lo) or fmt._is_missing(hi):
         return base
-    d = 0 if units.is_count(unit) else decimals
     return f"{base} ({fmt.number(lo, d)}–{fmt.number(hi, d)})"
 
 

@@ -38,7 +38,9 @@ def test_page_shows_the_ranking_of_the_core(run_page, app_db):
     res, table = _core(app_db)
     ranking = _frames(at)[1]
     assert list(ranking["Rang"]) == list(table["rank"])
-    assert list(ranking["Sozialraum"]) == [f"{n} ({i})" for n, i in zip(table["name"], table["id"])]
+    # every row links to the area's Steckbrief, the link text is the area's name
+    assert list(ranking["Sozialraum"]) == [f"/sozialraeume?sr={i}&ansicht=steckbrief#{n} ({i})"
+                                           for n, i in zip(table["name"], table["id"])]
     assert list(ranking["Klasse"])[:2] == list(table["class"])[:2]
     # German number format and a contribution column per indicator (short names)
     assert "," in ranking["Indexwert"].iloc[0] and "SGB II u18" in ranking.columns

@@ -1,0 +1,83 @@
+"""Issue 16: PDF tables wrap at spaces and hyphens, never inside a word ("Eckesey-S|üd"); the development
+table shows "–" for an incomplete year."""
+
+from __future__ import annotations
+
+import subprocess
+
+from quartier import db
+from quartier.access import SYSTEM, VIEWER, Actor
+from quartier.reports import pdf as report_pdf
+from quartier.reports import scope as report_scope
+
+# no space at all, many hyphens: wider than the name columns of the ranking and the Sozialraum tables
+LONG = "Altenhagen-Eckesey-Süd-Boelerheide-Vorhalle-Kuhlerkamp-Cunosiedlung"
+
+
+def _text(path) -> str:  # noqa: D103
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_break_points_only_in_words_that_do_not_fit():
+    fits = lambda w: len(w) <= 12  # noqa: E731
+    assert report_pdf.break_points("Haspe-Zentrum", lambda w: True) == "Haspe-Zentrum"
+    out = report_pdf.break_points("M02 Altenhagen/Eckesey-Süd x-y", fits)
+    assert out == f"M02 Altenhagen/{report_pdf.ZWSP}Eckesey-{report_pdf.ZWSP}Süd x-y"
+    assert report_pdf.break_points("a\nlang-lang-lang-lang", fits).split("\n")[0] == "a"
+
+
+def test_long_hyphenated_name_wraps_after_hyphens(demo_copy, tmp_path):
+    con = db.connect(demo_copy)
+    try:
+        bezirk = con.execute("SELECT bezirk_id FROM sozialraum WHERE id = 'M02'").fetchone()[0]
+        con.execute("UPDATE sozialraum SET name = ? WHERE id = 'M02'", [LONG])
+        out = tmp_path / "bezirk.pdf"
+        report_pdf.build_pdf(con, report_scope.bezirk_scope(con, bezirk), out, actor=Actor("gast", VIEWER))
+    finally:
+        con.close()
+    # -layout keeps the lines as drawn (plain pdftotext joins a line ending in "-" with the next one)
+    layout = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    lines = layout.replace(report_pdf.ZWSP, "").splitlines()
+    pieces = [tok for line in lines for tok in line.split()
+              if len(tok) >= 4 and tok in LONG and tok != LONG and ("-" in tok or LONG.endswith(tok))]
+    assert len(pieces) >= 4, "the name is wider than its columns and must wrap"
+    for tok in pieces:
+        start = LONG.index(tok)
+        assert start == 0 or LONG[start - 1] == "-", f"line starts inside a word: {tok!r}"
+        assert start + len(tok) == len(LONG) or tok.endswith("-"), f"line ends inside a word: {tok!r} in {[ln for ln in lines if tok in ln]}"
+    assert LONG in " ".join(_text(out).replace(report_pdf.ZWSP, "").split()) or pieces
+
+
+def test_development_table_incomplete_year_is_a_dash(demo_copy, tmp_path):
+    from tests.coverage_files import PARTIAL_YEAR, import_partial
+
+    import_partial(demo_copy, tmp_path)
+    con = db.connect(demo_copy)
+    try:
+        out = tmp_path / "stadt.pdf"
+        sc = report_scope.city_scope(con)
+        report_pdf.build_pdf(con, sc, out, actor=SYSTEM)
+        from quartier.reports import summary
+
+        sm = summary.summary(con, sc, actor=SYSTEM)
+    finally:
+        con.close()
+    dev = sm.development
+    inc = dev[dev["unvollstaendig"].astype(bool)]
+    assert len(inc) and set(inc["jahr"]) == {PARTIAL_YEAR} and set(inc["wert_text"]) == {"–"}
+    flat = " ".join(_text(out).split())
+    assert f"„–“ bei Stadtbezirk oder Gesamtstadt in {PARTIAL_YEAR}: unvollständig" in flat
+
+
+def test_report_ranking_skips_an_incomplete_year(demo_copy, tmp_path):
+    from quartier.reports import summary
+    from tests.coverage_files import PARTIAL_YEAR, import_partial
+
+    import_partial(demo_copy, tmp_path)
+    con = db.connect(demo_copy)
+    try:
+        sm = summary.summary(con, report_scope.city_scope(con), actor=SYSTEM)
+    finally:
+        con.close()
+    assert set(sm.ranking["jahr"]) == {PARTIAL_YEAR - 1}
+    assert f"{PARTIAL_YEAR} ist unvollständig geliefert und wird nicht gereiht" in sm.ranking_note
