@@ -52,6 +52,9 @@ def _db() -> Path:
     path = CACHE / f"offers_{N_AREAS}_{N_OFFERS}.duckdb"
     if not path.exists():
         build(path)
+    from quartier import db
+
+    db.connect(path).close()  # a database cached by an older version: bring it to today's schema (migrations)
     return path
 
 

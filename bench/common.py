@@ -16,4 +16,7 @@ def demo_db(cache: Path, name: str) -> Path:
         con = db.connect(path)
         demo.build(con, out_dir=cache / f"{name}_lieferungen")
         con.close()
+    from quartier import db as db_
+
+    db_.connect(path).close()  # a database cached by an older version: bring it to today's schema (migrations)
     return path
