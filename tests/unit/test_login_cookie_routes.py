@@ -4,6 +4,7 @@ SameSite=Strict session cookie; other sites, reused or made-up tickets get no co
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 import pytest
 from starlette.routing import Router
@@ -28,7 +29,9 @@ def call(path: str, body: bytes = b"", headers: dict | None = None, scheme: str 
     async def send(message):
         out.append(message)
 
-    asyncio.run(router(scope, receive, send))
+    # in a thread of its own: a browser test earlier in this worker may leave an event loop running here
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, router(scope, receive, send)).result()
     start = next(m for m in out if m["type"] == "http.response.start")
     return start["status"], [(k.decode(), v.decode()) for k, v in start["headers"]]
 
