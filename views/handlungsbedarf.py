@@ -8,7 +8,7 @@ import streamlit as st
 
 from quartier import access
 from quartier import format as fmt
-from quartier.areas import classes, layers
+from quartier.areas import classes, layers, versions
 from quartier.need import charts as hc
 from quartier.need import compute, explain, export, store
 from quartier.need import method as index_method
@@ -18,7 +18,7 @@ from quartier.ui.karte import payload as shared_payload
 from quartier.ui.pages import PAGES
 from quartier.ui.session import current_actor
 from quartier.ui.text import md
-from quartier.values import indicators
+from quartier.values import charts, indicators, query
 
 STECKBRIEF_PATH = "/" + next(p.url_path for p in PAGES if p.file.endswith("sozialraeume.py"))
 KINDS = {"zscore": "z-Wert-Index (Standard)", "points:quintile": "Punkte nach Quintilen", "points:rank": "Rangpunkte"}
@@ -192,6 +192,8 @@ if method.version is None:
 
 # ---- summary -----------------------------------------------------------------------------------
 table, table_display, robust_spec, (props, legend) = _tables(stamp, method_json, int(year), view)
+table_display, realloc_methods = explain.mark_reallocated(table_display, table, res, cat,
+                                                          query.reallocated(get_con(), list(res.indicator_ids), actor=view))
 protection_note = compute.protection_note(res)
 if protection_note:
     st.info(protection_note, icon=":material/shield:")
@@ -221,6 +223,10 @@ with t_rank:
                      "Sozialraum": st.column_config.LinkColumn(
                          "Sozialraum", display_text=r"#(.*)$", help="öffnet den Steckbrief des Sozialraums")})
     st.caption("Ein Klick auf einen Sozialraum öffnet seinen Steckbrief (Seite Sozialräume).")
+    if realloc_methods:  # values of an earlier Gebietsstand (Issue 19)
+        notice = versions.change_notice(get_con())
+        st.caption(f":material/layers: {notice + '. ' if notice else ''}„{charts.UMR_MARK}“ = Wert aus einem früheren "
+                   "Gebietsstand auf die heutigen Sozialräume umgerechnet: " + md("; ".join(realloc_methods)) + ".")
     st.caption(
         "Indexwert: 0 = Durchschnitt der bewerteten Sozialräume, gemessen in Standardabweichungen "
         if method.kind == "zscore" else "Indexwert: gewichteter Mittelwert der Punkte (1–5) "

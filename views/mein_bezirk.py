@@ -180,6 +180,9 @@ def show_development(big: bool = False, part: int = 0) -> None:
     if not big:
         with st.expander("Tabelle: Werte je Jahr", expanded=False):
             st.dataframe(table, hide_index=True, width="stretch")
+            note = mb.realloc_note(sm.development[sm.development["indikator_id"] == iid])
+            if note:  # values of an earlier Gebietsstand (Issue 19)
+                st.caption(f":material/layers: {note}")
 
 
 if present:
@@ -225,6 +228,8 @@ else:
     st.subheader("Sozialräume nach Handlungsbedarf")
     st.caption(sm.ranking_note)
     st.dataframe(mb.ranking_table(sm.ranking), hide_index=True, width="stretch")
+    if mb.realloc_note(sm.ranking):  # values of an earlier Gebietsstand (Issue 19)
+        st.caption(f":material/layers: {mb.realloc_note(sm.ranking)}")
     st.subheader("Entwicklung über die Jahre")
     show_development()
     st.subheader("Handlungsempfehlungen")

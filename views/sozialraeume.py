@@ -135,8 +135,10 @@ def vergleich() -> None:
         chart = charts.bar_chart(bframe, str(m["kurzname"] or m["name"]), m["einheit"], m["richtung"], city=city, decimals=dec)
         ui.show_chart(chart, ui.bar_summary(bframe, m["einheit"], city, decimals=dec))
         with st.expander(f"Tabelle und Download: {m['kurzname'] or m['name']} {year}"):
-            t = bframe[["sozialraum", "wert_text", "zaehler_text", "nenner_text", "rang_text", "lieferung"]]
-            t.columns = ["Sozialraum", "Wert", "Zähler", "Nenner", "Rang", "Lieferung"]
+            t = bframe[["sozialraum", "wert_text", "zaehler_text", "nenner_text", "rang_text", "lieferung", "umgerechnet"]]
+            t.columns = ["Sozialraum", "Wert", "Zähler", "Nenner", "Rang", "Lieferung", "Umrechnung"]
+            if not (t["Umrechnung"] != "").any():  # nothing re-allocated: no empty column
+                t = t.drop(columns="Umrechnung")
             st.dataframe(t, hide_index=True, width="stretch")
             ui.downloads(ui.export_frame(bframe.assign(indikator_id=iid)), chart, f"vergleich_{iid}_{year}", key=f"v_{iid}")
     st.subheader(f"Alle Werte {year}")

@@ -91,6 +91,7 @@ def _gebietsstand(con, version: int | None) -> int | None:
 
 def cmd_import(args) -> int:
     from quartier import ingest
+    from quartier.ingest import bydate
     from quartier.ingest.planfile import PlanError, plan_json
 
     con = db.connect(args.db)
@@ -130,6 +131,11 @@ def cmd_import(args) -> int:
                                      gebietsstand=gebietsstand)
         except PlanError as exc:
             raise UsageError(str(exc)) from exc
+        if gebietsstand is None:  # Issue 19: an earlier Gebietsstand by the areas and years of the delivery
+            found = bydate.older_version(con, data, path.name, fa, lieferant=args.lieferant, plan_json=plan_obj)
+            if found is not None:
+                say(found.message)
+                fa = found.analysis
         if fa.duplicate:
             out = fa.report("duplicate", fa.duplicate["lieferung_id"])
         elif not fa.readable:

@@ -223,3 +223,28 @@ def display_table(table: pd.DataFrame, result: IndexResult, catalogue: pd.DataFr
         out[labels[iid]] = [num(v) for v in table[f"c_{iid}"]]
     out["Hinweise"] = table["flags"]
     return out
+
+
+def mark_reallocated(display: pd.DataFrame, table: pd.DataFrame, result: IndexResult, catalogue: pd.DataFrame,
+                     marks: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The ranking table for the page (:func:`display_table`) with a "*" after every indicator contribution that
+    rests on a value re-allocated from an earlier Gebietsstand in the index year (Issue 19) and a column
+    "Umrechnung" with its method; ``marks`` from :func:`quartier.values.query.reallocated`. Also returns the methods."""
+    from quartier.values.charts import UMR_MARK
+
+    m = marks[(marks["jahr"].astype(int) == int(result.year)) & marks["indikator_id"].isin(result.indicator_ids)]
+    if m.empty:
+        return display, []
+    labels = indicator_labels(catalogue, result.indicator_ids)
+    out = display.copy()
+    per_area: dict[str, set[str]] = {}
+    for iid, part in m.groupby("indikator_id"):
+        hit = table["id"].isin(set(part["sozialraum_id"])).to_numpy()
+        out.loc[hit, labels[iid]] = out.loc[hit, labels[iid]].astype(str) + f" {UMR_MARK}"
+        for sid, method in zip(part["sozialraum_id"], part["umgerechnet"]):
+            per_area.setdefault(sid, set()).add(method)
+    marked = table["id"].isin(set(per_area)).to_numpy()
+    out.loc[marked, "Indexwert"] = out.loc[marked, "Indexwert"].astype(str) + f" {UMR_MARK}"
+    out.insert(out.columns.get_loc("Indexwert") + 1, "Umrechnung",
+               ["; ".join(sorted(per_area.get(i, ()))) for i in table["id"]])
+    return out, sorted(set(m["umgerechnet"]))

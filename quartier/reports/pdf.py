@@ -18,6 +18,7 @@ import pandas as pd
 
 from quartier import format as fmt
 from quartier.access import Actor
+from quartier.areas import versions
 from quartier.reports.charts import chart_png, chart_spec
 from quartier.reports.scope import ReportError, Scope
 from quartier.reports.summary import Summary, decimals_of, definitions, summary
@@ -321,11 +322,23 @@ def _development_section(d: _Doc) -> None:
                         gd = di[di["gebiet"] == g].set_index("jahr")
                         for y in yrs:  # the value as formatted once (indicator decimals; "–" when incomplete)
                             row.cell(str(gd.loc[y, "wert_text"]) if y in gd.index else fmt.NOTHING)
+        shown = dev.loc[dev["jahr"].isin(yrs), "umgerechnet"] if "umgerechnet" in dev else pd.Series(dtype=str)
+        _realloc_note(d, sorted({m for m in shown.fillna("") if m}))
         incomplete = dev[dev["unvollstaendig"].astype(bool) & dev["jahr"].isin(yrs)] if "unvollstaendig" in dev else dev.iloc[:0]
         if len(incomplete):
             d.para(f"„{fmt.NOTHING}“ bei Stadtbezirk oder Gesamtstadt in "
                    + ", ".join(str(y) for y in sorted(incomplete["jahr"].unique()))
                    + ": unvollständig – nicht alle erwarteten Sozialräume geliefert, daher kein Wert.", size=8)
+
+
+def _realloc_note(d: _Doc, methods: list[str], size: float = 8) -> None:
+    """The note at a table whose values carry the "*" of a re-allocation (Issue 19): "Werte vor JJJJ auf heutige
+    Sozialräume umgerechnet" and the methods."""
+    if methods:
+        notice = versions.change_notice(d.con)
+        d.para((f"{notice}. " if notice else "")
+               + f"„{UMR_MARK}“ = aus einem früheren Gebietsstand auf die heutigen Sozialräume umgerechnet: "
+               + "; ".join(methods) + ".", size=size)
 
 
 def _areas_section(d: _Doc) -> None:
@@ -343,10 +356,7 @@ def _areas_section(d: _Doc) -> None:
         d.para("Jeweils das letzte Berichtsjahr des Indikators (in der Kopfzeile). "
              f"„{fmt.SUPPRESSED}“ = gesperrt (kleine Fallzahl), „{fmt.NOTHING}“ = kein Wert. In Klammern: {INTERVAL_NOTE}.",
                size=8.5)
-        methods = at.attrs.get("umgerechnet") or []
-        if methods:  # values re-allocated from an earlier Gebietsstand (Issue 19)
-            d.para(f"„{UMR_MARK}“ = aus einem früheren Gebietsstand auf die heutigen Sozialräume umgerechnet: "
-                   + "; ".join(methods) + ".", size=8.5)
+        _realloc_note(d, at.attrs.get("umgerechnet") or [], size=8.5)  # re-allocated values (Issue 19)
     per = 4
     for start in range(0, len(ids_all), per):
         chunk = ids_all[start:start + per]

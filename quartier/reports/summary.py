@@ -199,7 +199,21 @@ def need_ranking(con, scope: Scope, year: int | None = None,
             "Gesperrte Werte werden nicht gereiht.")
     mine["klasse"] = None
     cols = ["rang", "sozialraum_id", "sozialraum", "wert", "gesperrt", "wert_text", "rang_stadt", "rang_stadt_text", "jahr", "klasse"]
-    return mine[cols], note
+    return _mark_ranking(con, mine[cols], [iid], y, actor=actor), note
+
+
+def _mark_ranking(con, frame: pd.DataFrame, indicator_ids: list[str], year, *, actor: Actor) -> pd.DataFrame:
+    """``umgerechnet``: the methods by which values of ``indicator_ids`` in ``year`` behind a row were re-allocated
+    from an earlier Gebietsstand (Issue 19), and a "*" after ``wert_text`` for such rows."""
+    out = frame.copy()
+    marks = query.reallocated(con, list(indicator_ids), actor=actor)
+    if year is not None and len(marks):
+        marks = marks[marks["jahr"].astype(int) == int(year)]
+    per = marks.groupby("sozialraum_id")["umgerechnet"].agg(lambda m: "; ".join(sorted(set(m)))) if len(marks) else {}
+    out["umgerechnet"] = [per.get(sid, "") if year is not None else "" for sid in out["sozialraum_id"]]
+    hit = (out["umgerechnet"] != "").to_numpy()
+    out.loc[hit, "wert_text"] = out.loc[hit, "wert_text"].astype(str) + f" {UMR_MARK}"
+    return out
 
 
 def _index_ranking(con, ids, year: int | None, *, actor: Actor) -> tuple[pd.DataFrame, str] | None:
@@ -249,7 +263,7 @@ def _index_ranking(con, ids, year: int | None, *, actor: Actor) -> tuple[pd.Data
                  "und wird nicht gereiht.")
     if protection_note:
         note += " " + protection_note
-    return out, note
+    return _mark_ranking(con, out, list(method.indicator_ids), res["year"], actor=actor), note
 
 
 def development(con, scope: Scope, ids: list[str] | None = None, with_areas: bool = True,
@@ -257,12 +271,15 @@ def development(con, scope: Scope, ids: list[str] | None = None, with_areas: boo
     """Yearly values for charts: the scope, the city, the district (for a Sozialraum), the areas.
 
     Columns: indikator_id, jahr, gebiet, art ('Sozialraum'|'Stadtbezirk'|'Gesamtstadt'), wert,
-    gesperrt, wert_text.
+    gesperrt, wert_text (with "*" when re-allocated from an earlier Gebietsstand), unvollstaendig, umgerechnet
+    (the method of that re-allocation, else "").
     """
     cat = indicators.catalogue(con).set_index("id")
     wanted = [i for i in (ids or chart_ids(con)) if i in cat.index]
     vals = values if values is not None else protected_values(con, wanted, actor=actor)
     areas = indicators.areas(con)
+    marks = query.reallocated(con, wanted, actor=actor)  # values re-allocated from an earlier Gebietsstand
+    marked = {(r[0], r[1], int(r[2])): r[3] for r in marks.itertuples(index=False)}
     frames = []
     for iid in wanted:
         v = vals[vals["indikator_id"] == iid]
@@ -270,20 +287,23 @@ def development(con, scope: Scope, ids: list[str] | None = None, with_areas: boo
             continue
         unit, dec = cat.loc[iid, "einheit"], decimals_of(cat, iid)
 
-        def add(s, name, art, iid=iid, unit=unit, dec=dec):
+        def add(s, name, art, iid=iid, unit=unit, dec=dec, sids=None):
             if s.empty:
                 return
             f = s[["jahr", "wert", "gesperrt"]].copy()
             f["indikator_id"], f["gebiet"], f["art"] = iid, name, art
+            ids = [None] * len(f) if sids is None else ([sids] * len(f) if isinstance(sids, str) else list(sids))
+            f["umgerechnet"] = [marked.get((iid, a, int(y)), "") if a else "" for a, y in zip(ids, f["jahr"])]
             # an incomplete delivery year of a Stadtbezirk or the city: no value ("–"), marked
             f["unvollstaendig"] = ((s["gebiete_geliefert"] < s["gebiete_gesamt"]).fillna(False).to_numpy(dtype=bool)
                                    if "gebiete_gesamt" in s.columns else False)
             f["wert_text"] = [fmt.NOTHING if inc else fmt.value(w, unit, dec, suppressed=g)
                               for w, g, inc in zip(f["wert"], f["gesperrt"], f["unvollstaendig"])]
+            f.loc[f["umgerechnet"] != "", "wert_text"] += f" {UMR_MARK}"  # Issue 19: the visible mark
             frames.append(f)
 
         if scope.kind == "sozialraum":
-            add(series(v, (AREA, scope.id)), scope.name, "Sozialraum")
+            add(series(v, (AREA, scope.id)), scope.name, "Sozialraum", sids=scope.id)
             add(series(v, (DISTRICT, scope.bezirk_id)), f"Bezirk {scope.bezirk_name}", "Stadtbezirk")
         elif scope.kind == "bezirk":
             add(series(v, (DISTRICT, scope.id)), f"Bezirk {scope.name}", "Stadtbezirk")
@@ -297,16 +317,18 @@ def development(con, scope: Scope, ids: list[str] | None = None, with_areas: boo
                     ar = ar.assign(_pos=ar["sozialraum_id"].map(order)).sort_values(["_pos", "jahr"], kind="stable")
                     s_all = ar[["jahr", "wert", "gesperrt"]].copy()
                     s_all["gesperrt"] = s_all["gesperrt"].fillna(False).astype(bool)
-                    add(s_all, ar["sozialraum_id"].map(dict(zip(own["id"], own["name"]))).to_numpy(), "Sozialraum")
+                    add(s_all, ar["sozialraum_id"].map(dict(zip(own["id"], own["name"]))).to_numpy(), "Sozialraum",
+                        sids=ar["sozialraum_id"].to_numpy())
         else:
             for b in indicators.bezirke(con).to_dict("records"):
                 add(series(v, (DISTRICT, b["id"])), f"Bezirk {b['name']}", "Stadtbezirk")
         add(series(v, (CITY, None)), "Gesamtstadt", "Gesamtstadt")
     if not frames:
-        return pd.DataFrame(columns=["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text", "unvollstaendig"])
+        return pd.DataFrame(columns=["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text", "unvollstaendig",
+                                     "umgerechnet"])
     out = pd.concat(frames, ignore_index=True)
     out["jahr"] = out["jahr"].astype(int)
-    return out[["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text", "unvollstaendig"]]
+    return out[["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text", "unvollstaendig", "umgerechnet"]]
 
 
 def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None = None,

@@ -54,8 +54,16 @@ def _analyse(stt: dict, stamp: int, data: bytes, name: str, lieferant: str | Non
     stt.pop("analysis", None)  # free the previous analysis before building the next one
     plans = {k: SheetPlan.from_dict(v) for k, v in json.loads(plans_json).items()} if plans_json else None
     accepted = {tuple(k.split("\x1f", 1)): v for k, v in json.loads(accepted_json).items()}
-    fa = ingest.analyse_file(get_con(), data, name, lieferant=lieferant, plans=plans, accepted=accepted,
-                             plan_json=json.loads(range_json) if range_json else None, gebietsstand=gebietsstand)
+    kw = {"lieferant": lieferant, "plans": plans, "accepted": accepted,
+          "plan_json": json.loads(range_json) if range_json else None}
+    fa = ingest.analyse_file(get_con(), data, name, gebietsstand=gebietsstand, **kw)
+    stt["bydate"] = None
+    if gebietsstand is None:  # Issue 19: delivered on an earlier Gebietsstand, by its areas and years
+        from quartier.ingest import bydate
+
+        found = bydate.older_version(get_con(), data, name, fa, **kw)
+        if found is not None:
+            fa, stt["bydate"] = found.analysis, found.message
     stt["analysis"] = (key, fa)
     return fa
 
@@ -139,6 +147,8 @@ def render_file(uploaded, idx: int, replaced: int = 0) -> None:
                 stt["range"] = None
                 fa = _analyse(stt, stamp, data, uploaded.name, stt.get("lieferant"), stt["plans"], _accepted_json(stt),
                               None, gs)
+        if gs is None and stt.get("bydate"):
+            st.info(md(stt["bydate"]), icon=":material/layers:")
         if fa.duplicate:
             d = fa.duplicate
             st.warning(f"Diese Datei wurde bereits am {d['importiert_am']} von {md(d['importiert_von'])} importiert "

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from quartier import format as fmt
-from quartier.areas import layers
+from quartier.areas import layers, versions
 from quartier.reports import pdf as report_pdf
 from quartier.reports import scope as report_scope
 from quartier.reports import summary as report_summary
@@ -19,6 +19,7 @@ from quartier.reports import svgmap
 from quartier.ui.common import data_stamp, get_con, view_of
 from quartier.ui.text import html_text
 from quartier.values import indicators
+from quartier.values.charts import UMR_MARK
 
 QP_BEZIRK, QP_PRAES, QP_FOLIE, QP_SEIT = "bezirk", "praesentation", "folie", "seit"
 SLIDES = ["Überblick und Karte", "Kennzahlen", "Sozialräume nach Handlungsbedarf", "Entwicklung", "Handlungsempfehlungen"]
@@ -230,7 +231,20 @@ def ranking_table(rank: pd.DataFrame) -> pd.DataFrame:
         "Index (Klasse)" if by_index else "Wert": rank["wert_text"],
         "Rang in der Stadt": rank["rang_stadt_text"],
     })
+    if "umgerechnet" in rank and (rank["umgerechnet"].fillna("") != "").any():  # Issue 19: the method of the "*"
+        out["Umrechnung"] = rank["umgerechnet"].fillna("").to_numpy()
     return out
+
+
+def realloc_note(*frames: pd.DataFrame) -> str | None:
+    """"Werte vor JJJJ auf heutige Sozialräume umgerechnet" and what the "*" in the tables means (Issue 19)."""
+    methods = sorted({m for f in frames if "umgerechnet" in f for part in f["umgerechnet"].fillna("") if part
+                      for m in str(part).split("; ")})
+    if not methods:
+        return None
+    notice = versions.change_notice(get_con())
+    return ((f"{notice}. " if notice else "") + f"„{UMR_MARK}“ = Wert aus einem früheren Gebietsstand auf die heutigen "
+            "Sozialräume umgerechnet: " + "; ".join(methods) + ".")
 
 
 def development_table(dev: pd.DataFrame, indicator_id: str, years: int | None = None) -> pd.DataFrame:

@@ -219,8 +219,10 @@ def bar_frame(comp: pd.DataFrame, indicator_id: str, unit: str | None, decimals:
         "zaehler": c["zaehler"].astype(float), "nenner": c["nenner"].astype(float),
         "rang": c["rang"], "n_rang": c["n_rang"], "wert_stadt": c["wert_stadt"].astype(float),
         "lieferung": c["lieferung"].fillna(""),
+        "umgerechnet": c["umgerechnet"].fillna("").astype(str) if "umgerechnet" in c else "",
     })
     out["wert_text"] = [fmt.value(w, unit, decimals, suppressed=(s == "gesperrt")) for w, s in zip(out["wert"], out["status"])]
+    out.loc[out["umgerechnet"] != "", "wert_text"] += " " + UMR_MARK  # re-allocated (Issue 19): visible mark
     out["zaehler_text"] = [fmt.SUPPRESSED if s == "gesperrt" else _ints(z) for z, s in zip(out["zaehler"], out["status"])]
     out["nenner_text"] = [_ints(n) for n in out["nenner"]]
     out["rang_text"] = [f"{int(a)} von {int(b)}" if pd.notna(a) and pd.notna(b) else fmt.NOTHING
@@ -241,7 +243,7 @@ def bar_chart(frame: pd.DataFrame, title: str, unit: str | None, richtung: str |
     tooltip = [alt.Tooltip("sozialraum:N", title="Sozialraum"), alt.Tooltip("jahr:Q", title="Jahr", format="d"),
                alt.Tooltip("wert_text:N", title="Wert"), alt.Tooltip("zaehler_text:N", title="Zähler"),
                alt.Tooltip("nenner_text:N", title="Nenner"), alt.Tooltip("rang_text:N", title="Rang"),
-               alt.Tooltip("lieferung:N", title="Lieferung")]
+               alt.Tooltip("lieferung:N", title="Lieferung"), alt.Tooltip("umgerechnet:N", title="Umrechnung")]
     base = alt.Chart(frame)
     bars = base.mark_bar(color=PALETTE[0], invalid="filter").encode(x=x, y=y, tooltip=tooltip)
     labels = base.mark_text(align="left", dx=4, fontSize=13).encode(x=alt.X("wert:Q"), y=y, text="wert_text:N")
@@ -296,7 +298,8 @@ def multiples_frame(values: pd.DataFrame, refs: pd.DataFrame, meta: pd.DataFrame
 def small_multiples(frame: pd.DataFrame, columns: int = 3, width: int = 220, height: int = 110) -> alt.FacetChart:
     """One small line chart per indicator (independent y scales): the Sozialraum solid, the city dashed."""
     tooltip = [alt.Tooltip("titel:N", title="Indikator"), alt.Tooltip("reihe:N", title="Reihe"),
-               alt.Tooltip("jahr:Q", title="Jahr", format="d"), alt.Tooltip("wert_text:N", title="Wert")]
+               alt.Tooltip("jahr:Q", title="Jahr", format="d"), alt.Tooltip("wert_text:N", title="Wert"),
+               alt.Tooltip("umgerechnet:N", title="Umrechnung")]
     x = alt.X("jahr:Q", title=None, axis=alt.Axis(format="d", tickCount=4, labelOverlap=True),
               scale=alt.Scale(zero=False, nice=False))
     y = alt.Y("wert:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=",~r", tickCount=4))

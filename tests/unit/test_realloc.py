@@ -131,8 +131,10 @@ def test_cli_import_on_earlier_gebietsstand(tmp_path, capsys):
     capsys.readouterr()
     f = tmp_path / "einwohner-2019.xlsx"
     _xlsx(f, 2019, {"A": 1000, "B": 300, "C": 100, "D": 500})
-    # on today's areas A, B, C are unknown: rejected
-    assert main(["import", str(f), "--db", dbp, "--json"]) == 1
+    # old areas for a year after today's Gebietsstand began (2022): A, B, C unknown, not taken "by date": rejected
+    late = tmp_path / "einwohner-2023-alt.xlsx"
+    _xlsx(late, 2023, {"A": 1000, "B": 300, "C": 100, "D": 500})
+    assert main(["import", str(late), "--db", dbp, "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["status"] == "rejected"
     assert main(["import", str(f), "--db", dbp, "--gebietsstand", "9", "--json"]) == 2
     assert "Gebietsstand 9 gibt es nicht" in capsys.readouterr().err
