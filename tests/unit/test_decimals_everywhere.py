@@ -21,7 +21,7 @@ PLACES = 4  # nothing is shown with 4 decimals by default (p-values have 3): suc
 
 def _many_decimals(text: str) -> list[str]:
     """German numbers with exactly ``PLACES`` decimals in ``text``."""
-    return re.findall(r"(?<![\d,])\d{1,3}(?:\.\d{3})*,\d{%d}(?!\d)" % PLACES, text)
+    return re.findall(r"(?<![\d,])\d{1,3}(?:\.\d{3})*,\d{" + str(PLACES) + r"}(?!\d)", text)
 
 
 def _unit(con, iid: str) -> str | None:
