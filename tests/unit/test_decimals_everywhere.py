@@ -189,3 +189,14 @@ def test_index_cli_refuses_an_incomplete_year(demo_copy, tmp_path, cli, capsys):
     assert INCOMPLETE_TEXT in p.stderr and f"{PARTIAL_YEAR} ist unvollständig" in p.stderr
     ok = cli("index", "--year", str(PARTIAL_YEAR - 1), "--json", "--db", str(demo_copy))
     assert ok.returncode == 0 and json.loads(ok.stdout)["year"] == PARTIAL_YEAR - 1
+
+
+def test_hinweise_table_alt_neu_with_indicator_decimals():
+    from quartier.ui.hinweise import table
+
+    frame = pd.DataFrame({"sozialraum_id": ["M04", "M04", "M04"], "sozialraum": ["Mitte"] * 3,
+                          "indikator": ["q", "ew", "Methode"], "jahr": [2024] * 3, "art": ["Sprung"] * 3,
+                          "alt": [12.34567, 1234.0, "mittel"], "neu": [13.5, 1240.4, "hoch"], "text": ["t"] * 3,
+                          "schlechter": [True, None, True]})
+    show = table(frame, {"q": PLACES, "ew": 0})
+    assert list(show["alt"]) == ["12,3457", "1.234", "mittel"] and list(show["neu"]) == ["13,5000", "1.240", "hoch"]
