@@ -76,6 +76,9 @@ with tab_hist:
                     + (f" · zurückgezogen am {rec['zurueckgezogen_am']:%d.%m.%Y %H:%M} von {md(rec['zurueckgezogen_von'])}"
                        if rec["status"] != "aktiv" else ""))
         findings = [{"Art": "Fehler", **e} for e in rep.get("errors", [])] + [{"Art": "Warnung", **w} for w in rep.get("warnings", [])]
+        if findings:  # the messages as wrapping lines (a table cell cuts them off), the table below for sorting
+            ui.findings_lines([(ingest.ERROR if f["Art"] == "Fehler" else ingest.WARNING, f.get("sheet"), f.get("cell"),
+                                str(f.get("rule") or ""), str(f.get("message") or "")) for f in findings], "Tabelle unten")
         findings = [{**f, "rule": rule_label(str(f.get("rule") or ""))} for f in findings]  # German, not the rule id
         if findings:
             st.dataframe(pd.DataFrame(findings).rename(columns={"sheet": "Blatt", "cell": "Zelle", "column": "Spalte", "value": "Wert",

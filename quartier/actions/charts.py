@@ -51,10 +51,13 @@ def status_bars(long: pd.DataFrame, by: str, label: str) -> alt.Chart:
     return (bars + text).properties(height=max(120, 34 * len(groups)))
 
 
-def indicator_lines(series: pd.DataFrame, name: str, unit: str | None, start_year: int | None = None) -> alt.Chart:
-    """Lines per group (Sozialräume or pooled groups) over the years, dashed/marked differently, start year as a rule."""
+def indicator_lines(series: pd.DataFrame, name: str, unit: str | None, start_year: int | None = None,
+                    decimals: int | None = None) -> alt.Chart:
+    """Lines per group (Sozialräume or pooled groups) over the years, dashed/marked differently, start year as a rule;
+    axis and tooltip with the indicator's ``decimals`` (catalogue ``dezimalstellen``; None = by unit)."""
+    dec = fmt.decimals_for(unit) if decimals is None else int(decimals)
     d = series.dropna(subset=["wert"]).copy()
-    d["wert_text"] = [fmt.value(v, unit) for v in d["wert"]]
+    d["wert_text"] = [fmt.value(v, unit, dec) for v in d["wert"]]
     groups = list(dict.fromkeys(d["gruppe"]))
     d = _plain(d)
     palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
@@ -63,7 +66,8 @@ def indicator_lines(series: pd.DataFrame, name: str, unit: str | None, start_yea
     scale_d = alt.Scale(domain=groups, range=dashes[: len(groups)] or dashes)
     base = alt.Chart(d).encode(
         x=alt.X("jahr:O", title="Jahr"),
-        y=alt.Y("wert:Q", title=f"{name} ({unit})" if unit else name, scale=alt.Scale(zero=False)),
+        y=alt.Y("wert:Q", title=f"{name} ({unit})" if unit else name, scale=alt.Scale(zero=False),
+                axis=alt.Axis(format=fmt.d3_format(dec))),
         color=alt.Color("gruppe:N", scale=scale_c, title=None, legend=alt.Legend(orient="bottom")),
         strokeDash=alt.StrokeDash("gruppe:N", scale=scale_d, legend=None),
         tooltip=[alt.Tooltip("gruppe:N", title="Gebiet"), alt.Tooltip("jahr:O", title="Jahr"),

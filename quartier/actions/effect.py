@@ -54,6 +54,7 @@ def effect(con, rec_id: str, *, actor: Actor, years_before: int = 3) -> dict:
     for iid in rec["indikatoren"]:
         meta = cat.loc[iid]
         unit, direction = meta["einheit"], meta["richtung"]
+        dec = fmt.decimals_for(unit, meta.get("dezimalstellen"))  # catalogue ``dezimalstellen``, else by unit
         v = values[values["indikator_id"] == iid].copy()
         if target and rec["ebene"] != "stadtweit":
             v["gruppe"] = v["sozialraum_id"].map(lambda s: "Ziel-Sozialräume" if s in target else "übrige Stadt")
@@ -77,14 +78,15 @@ def effect(con, rec_id: str, *, actor: Actor, years_before: int = 3) -> dict:
             }
             periods[grp]["veraenderung"] = (None if periods[grp]["vorher"] is None or periods[grp]["nachher"] is None
                                             else periods[grp]["nachher"] - periods[grp]["vorher"])
-        statement = _effect_statement(meta["name"], unit, direction, y0, before_years, after_years, periods, fmt)
+        statement = _effect_statement(meta["name"], unit, direction, y0, before_years, after_years, periods, dec)
         small = [g for g, p in periods.items()
                  if any(b is not None and b < SMALL_BASE for b in (p["basis_vorher"], p["basis_nachher"]))]
         if small:
             statement += (f" Achtung: kleine Basis ({', '.join(small)}: weniger als {SMALL_BASE} Fälle im Nenner je "
                           "Zeitraum) – schon wenige Fälle verschieben den Wert deutlich.")
         out["indikatoren"].append({
-            "id": iid, "name": meta["name"], "kurzname": meta["kurzname"] or meta["name"], "einheit": unit, "richtung": direction, "reihe": series,
+            "id": iid, "name": meta["name"], "kurzname": meta["kurzname"] or meta["name"], "einheit": unit, "dezimalstellen": dec,
+            "richtung": direction, "reihe": series,
             "vorher_jahre": before_years, "nachher_jahre": after_years, "perioden": periods, "aussage": statement,
         })
     return out
@@ -104,7 +106,8 @@ def year_span(years: list[int]) -> str:
     return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
 
 
-def _effect_statement(name, unit, direction, y0, before, after, periods, fmt) -> str:
+def _effect_statement(name, unit, direction, y0, before, after, periods, dec: int | None = None) -> str:
+    """The Wirkungsblick sentence; values with ``dec`` decimals (the indicator's; None = by unit)."""
     if not after:
         return (f"{name}: Für die Jahre nach dem Startjahr {y0} liegen noch keine Werte vor. "
                 "Über eine Entwicklung lässt sich noch nichts sagen.")
@@ -115,8 +118,8 @@ def _effect_statement(name, unit, direction, y0, before, after, periods, fmt) ->
         if p["veraenderung"] is None:
             parts.append(f"{grp}: nicht berechenbar (Werte fehlen oder sind geschützt)")
             continue
-        parts.append(f"{grp} von {fmt.value(p['vorher'], unit)} ({year_span(before)}) auf {fmt.value(p['nachher'], unit)} "
-                     f"({year_span(after)}), {fmt.change(p['veraenderung'], unit)}")
+        parts.append(f"{grp} von {fmt.value(p['vorher'], unit, dec)} ({year_span(before)}) auf {fmt.value(p['nachher'], unit, dec)} "
+                     f"({year_span(after)}), {fmt.change(p['veraenderung'], unit, dec)}")
     text = f"{name}: " + "; ".join(parts)
     text = text if text.endswith(".") else text + "."
     t, r = periods.get("Ziel-Sozialräume"), periods.get("übrige Stadt")
@@ -128,16 +131,16 @@ def _effect_statement(name, unit, direction, y0, before, after, periods, fmt) ->
             text += (" Die Ziel-Sozialräume haben sich etwa wie die übrige Stadt entwickelt "
                      f"(Unterschied unter {fmt.number(SAME_DEVELOPMENT)}).")
         else:
-            amount = fmt.change(abs(diff), unit).lstrip("+")
+            amount = fmt.change(abs(diff), unit, dec).lstrip("+")
             text += (f" Die Ziel-Sozialräume haben sich um {amount} "
                      f"{'günstiger' if better else 'ungünstiger'} entwickelt als die übrige Stadt "
                      "(gemessen an der Richtung des Indikators).")
             if se is not None and abs(diff) < 2 * se:
                 text += (" Der Unterschied liegt innerhalb der Zufallsschwankung, die bei diesen Fallzahlen zu erwarten ist "
-                         f"(grobe Abschätzung: ±{fmt.change(2 * se, unit).lstrip('+')}).")
+                         f"(grobe Abschätzung: ±{fmt.change(2 * se, unit, dec).lstrip('+')}).")
             elif se is not None:
                 text += (" Er ist größer als die bei diesen Fallzahlen zu erwartende Zufallsschwankung (grobe Abschätzung: "
-                         f"±{fmt.change(2 * se, unit).lstrip('+')}) – ein Hinweis, aber kein Beleg für eine Wirkung.")
+                         f"±{fmt.change(2 * se, unit, dec).lstrip('+')}) – ein Hinweis, aber kein Beleg für eine Wirkung.")
             text += " Das ist eine Beschreibung, kein Wirkungsnachweis."
     return text
 

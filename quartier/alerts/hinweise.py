@@ -266,7 +266,7 @@ def _indicator_hinweise(cube: _Cube, i: int, year: int, meta: dict, names: dict)
     richtung = richtung if richtung in ("higher", "lower") else None
     iid = cube.ids[i]
     new, old = cube.at(cube.wert, i, year), cube.at(cube.wert, i, year - 1)
-    d = 0 if units.is_count(unit) else 1
+    d = fmt.decimals_for(unit, meta.get("dezimalstellen"))  # the indicator's decimals (catalogue)
     out: list[Hinweis] = []
     areas = cube.areas
 

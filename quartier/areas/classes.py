@@ -136,6 +136,7 @@ class Classification:
     classes: np.ndarray  # per value, -1 = no class
     unit: str | None
     direction: str | None
+    decimals: int | None = None  # the indicator's (catalogue ``dezimalstellen``); None = by unit
 
     def color_of(self, i: int, suppressed: bool = False) -> list[int]:
         if suppressed:
@@ -145,16 +146,16 @@ class Classification:
 
 def classify(values: pd.Series, unit: str | None, direction: str | None, method: str = "quantile", k: int = 5,
              palette: str = DEFAULT_PALETTE, *, vmin: float | None = None, vmax: float | None = None,
-             breaks: list[float] | None = None) -> Classification:
+             breaks: list[float] | None = None, decimals: int | None = None) -> Classification:
     edges = class_breaks(values.tolist(), method, k, vmin=vmin, vmax=vmax, breaks=breaks)
     n = max(0, len(edges) - 1)
-    return Classification(method, edges, class_colors(n, palette, direction), assign_classes(values, edges), unit, direction)
+    return Classification(method, edges, class_colors(n, palette, direction), assign_classes(values, edges), unit, direction, decimals)
 
 
 def legend(cls: Classification, counts_suppressed: int = 0, counts_missing: int = 0,
            always_special: bool = True) -> list[dict]:
     """Legend entries: the classes (German ranges, unit, count), then "gesperrt" and "keine Daten"."""
-    dec = decimals_for(cls.unit)
+    dec = decimals_for(cls.unit) if cls.decimals is None else int(cls.decimals)
     out = []
     n = len(cls.edges) - 1
     for i in range(n):

@@ -170,6 +170,11 @@ class CorridorResult:
     suppressed_outside: int = 0
     notes: list[str] = field(default_factory=list)
     coverage: tuple[int, int] | None = None  # (Sozialräume delivered, expected) in the year
+    decimals: int | None = None  # the indicator's (catalogue ``dezimalstellen``); None = by unit
+
+    @property
+    def dec(self) -> int:
+        return fmt.decimals_for(self.unit) if self.decimals is None else int(self.decimals)
 
     @property
     def incomplete(self) -> bool:
@@ -210,8 +215,8 @@ def width_text(width_m: float) -> str:
 
 def make_sentence(axis: str, width_m: float, share: float, name: str, unit: str | None, direction: str | None,
                   year: int, inside: dict, outside: dict, n_inside: int, n_total: int,
-                  suppressed: int) -> str:
-    dec = 0 if (unit or "").lower() == "anzahl" else 1
+                  suppressed: int, decimals: int | None = None) -> str:
+    dec = fmt.decimals_for(unit) if decimals is None else int(decimals)
     where = f"Im {width_text(width_m)} um die {axis}"
     crit = f"mindestens {fmt.integer(share * 100)} % ihrer Fläche im Korridor"
     if n_inside == 0:
@@ -255,7 +260,8 @@ def _indicator(con, indicator_id: str) -> dict:
         raise CorridorError(f"Indikator {indicator_id!r} ist nicht bekannt. Verfügbar: {', '.join(cat['id'])}.")
     r = row.iloc[0]
     return {"id": indicator_id, "name": str(r["name"]), "unit": None if pd.isna(r["einheit"]) else str(r["einheit"]),
-            "direction": None if pd.isna(r["richtung"]) else str(r["richtung"])}
+            "direction": None if pd.isna(r["richtung"]) else str(r["richtung"]),
+            "decimals": indicators.decimals(row)[indicator_id]}
 
 
 def compare(members: pd.DataFrame, values_year: pd.DataFrame, unit: str | None) -> tuple[dict, dict, pd.DataFrame, int, int]:
@@ -325,7 +331,7 @@ def analyse(con, indicator_id: str, year: int, width_m: float, share: float = 0.
     diff = None if inside["value"] is None or outside["value"] is None else inside["value"] - outside["value"]
     n_in = int(df["in_corridor"].sum())
     sentence = make_sentence(ax, width_m, share, ind["name"], ind["unit"], ind["direction"], int(year), inside, outside,
-                             n_in, len(df), s_in + s_out)
+                             n_in, len(df), s_in + s_out, ind["decimals"])
     if cov is not None and cov[0] < cov[1]:
         sentence = incomplete_sentence(ind["name"], int(year), cov, sentence if not withheld else None)
     usable = df[~df["gesperrt"] & df["wert"].notna()]
@@ -337,6 +343,7 @@ def analyse(con, indicator_id: str, year: int, width_m: float, share: float = 0.
         unit=ind["unit"], direction=ind["direction"], year=int(year), inside=inside, outside=outside,
         difference=diff, sentence=sentence, areas=df, fit=fit_line(usable["distance_m"], usable["wert"]),
         suppressed_inside=s_in, suppressed_outside=s_out, notes=notes, coverage=cov,
+        decimals=ind["decimals"],
     )
 
 
@@ -393,7 +400,7 @@ def over_years(con, indicator_id: str, width_m: float, share: float = 0.25, axis
 
 def result_tables(res: CorridorResult, years: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The corridor result as sheets for a small .xlsx (German headings)."""
-    dec = 0 if (res.unit or "").lower() == "anzahl" else 1
+    dec = res.dec
     summary = pd.DataFrame([
         {"Angabe": "Achse", "Wert": res.axis},
         {"Angabe": "Korridorbreite (m)", "Wert": fmt.integer(res.width_m)},

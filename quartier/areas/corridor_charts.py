@@ -15,8 +15,9 @@ COLOURS = {INSIDE: "#D55E00", OUTSIDE: "#0072B2"}  # Okabe-Ito: distinguishable 
 SHAPES = {INSIDE: "triangle-up", OUTSIDE: "circle"}
 
 
-def _fmt_axis(unit: str | None) -> str:
-    return ",.0f" if (unit or "").lower() == "anzahl" else ",.1~f"
+def _fmt_axis(unit: str | None, decimals: int | None = None) -> str:
+    """The y axis format: the indicator's decimals (catalogue ``dezimalstellen``), else by unit."""
+    return fmt.d3_format(fmt.decimals_for(unit) if decimals is None else decimals)
 
 
 def unit_title(name: str, unit: str | None) -> str:
@@ -26,7 +27,7 @@ def unit_title(name: str, unit: str | None) -> str:
 
 def scatter_frame(res: CorridorResult) -> pd.DataFrame:
     """Points with a value (suppressed and missing values are not plotted)."""
-    dec = 0 if (res.unit or "").lower() == "anzahl" else 1
+    dec = res.dec
     df = res.areas[~res.areas["gesperrt"] & res.areas["wert"].notna()].copy()
     return pd.DataFrame({
         "sozialraum": df["name"],
@@ -54,7 +55,7 @@ def binned_frame(res: CorridorResult, bins: int = 60) -> pd.DataFrame:
         "n": g.size(),
         "innen": g["in_corridor"].mean(),
     }).reset_index(drop=True)
-    dec = 0 if (res.unit or "").lower() == "anzahl" else 1
+    dec = res.dec
     out["lage"] = (out["innen"] >= 0.5).map({True: INSIDE, False: OUTSIDE})
     out["sozialraum"] = out["n"].map(lambda n: f"{fmt.integer(n)} Sozialräume")
     out["wert_text"] = out["wert"].map(lambda v: fmt.value(v, res.unit, dec))
@@ -83,7 +84,7 @@ def scatter_chart(res: CorridorResult, height: int = 320) -> alt.LayerChart:
     points = base.mark_point(filled=True, size=90, opacity=0.9).encode(
         x=alt.X("abstand_km:Q", title=f"Abstand des Mittelpunkts zur {res.axis} (km)",
                 axis=alt.Axis(format=",.1~f")),
-        y=alt.Y("wert:Q", title=ytitle, axis=alt.Axis(format=_fmt_axis(res.unit))),
+        y=alt.Y("wert:Q", title=ytitle, axis=alt.Axis(format=_fmt_axis(res.unit, res.dec))),
         color=alt.Color("lage:N", title="Lage", scale=alt.Scale(domain=list(COLOURS), range=list(COLOURS.values()))),
         shape=alt.Shape("lage:N", title="Lage", scale=alt.Scale(domain=list(SHAPES), range=list(SHAPES.values()))),
         tooltip=[alt.Tooltip("sozialraum:N", title="Sozialraum"), alt.Tooltip("wert_text:N", title="Wert"),
@@ -109,14 +110,14 @@ def years_frame(years: pd.DataFrame) -> pd.DataFrame:
 
 
 def years_chart(years: pd.DataFrame, name: str, unit: str | None, axis: str, width_m: float,
-                height: int = 280) -> alt.Chart:
+                height: int = 280, decimals: int | None = None) -> alt.Chart:
     """Inside vs outside over the years: two lines that differ in colour AND dash and point shape."""
     df = years_frame(years)
-    dec = 0 if (unit or "").lower() == "anzahl" else 1
+    dec = fmt.decimals_for(unit) if decimals is None else int(decimals)
     df["wert_text"] = df["wert"].map(lambda v: fmt.value(v, unit, dec))
     return alt.Chart(df).mark_line(point=True).encode(
         x=alt.X("jahr:O", title="Jahr"),
-        y=alt.Y("wert:Q", title=unit_title("Wert", unit), axis=alt.Axis(format=_fmt_axis(unit)),
+        y=alt.Y("wert:Q", title=unit_title("Wert", unit), axis=alt.Axis(format=_fmt_axis(unit, dec)),
                 scale=alt.Scale(zero=False)),
         color=alt.Color("lage:N", title="Lage", scale=alt.Scale(domain=list(COLOURS), range=list(COLOURS.values()))),
         strokeDash=alt.StrokeDash("lage:N", title="Lage",

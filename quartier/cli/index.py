@@ -12,6 +12,7 @@ from quartier.need import compute as index_compute
 from quartier.need import export, store
 from quartier.need import method as index_method
 from quartier.need.method import IndexMethod, MethodError
+from quartier.values import coverage
 
 
 def register(sub, common) -> None:
@@ -190,6 +191,13 @@ def _compute(con, args) -> int:
         raise UsageError(f"Für {args.year} liegen keine Werte der Indikatoren dieser Methode vor (Jahre: {span}).")
     if args.public and args.store:
         raise UsageError("--public und --store schließen sich aus: gespeichert wird die Rangfolge der Fachplanung.")
+    gaps = index_compute.incomplete_years(con, list(m.indicator_ids), [int(args.year)]).get(int(args.year))
+    if gaps:  # a ranking would compare areas with and without an indicator (as on the page: not ranked)
+        cat = _catalogue(con)
+        names = dict(zip(cat["id"], cat["name"]))
+        raise Rejected(f"{args.year} ist unvollständig geliefert – keine Rangfolge. "
+                       + "; ".join(f"„{names.get(i, i)}“: " + ("nicht geliefert" if t is None else coverage.text(d, t))
+                                   for i, d, t in gaps) + ".")
     actor = access.PUBLIC if args.public else access.SYSTEM
     try:
         result = index_compute.compute(con, m, args.year, actor=actor)

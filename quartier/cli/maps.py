@@ -56,7 +56,7 @@ def cmd_corridor(args) -> int:
         return 0
     say(res.sentence)
     say(corridor_stats.sentence(test, res.axis))
-    dec = 0 if (res.unit or "").lower() == "anzahl" else 1
+    dec = res.dec  # the indicator's decimals (catalogue ``dezimalstellen``)
     print(f"{'Id':<6} {'Sozialraum':<34} {'Anteil':>7} {'Abstand':>9} {'Wert':>10}  Korridor")
     for r in res.areas.sort_values("distance_m").to_dict("records"):
         print(f"{r['sozialraum_id']:<6} {r['name'][:34]:<34} {fmt.number(r['area_share'] * 100, 0):>5} % "

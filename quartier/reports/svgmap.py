@@ -52,6 +52,7 @@ def map_data(con, scope: Scope, values: pd.DataFrame | None = None, year: int | 
     if iid:
         name = cat.loc[iid, "name"]
         unit = cat.loc[iid, "einheit"]
+        dec = fmt.decimals_for(unit, cat.loc[iid].get("dezimalstellen"))  # the indicator's decimals (catalogue)
         v = values if values is not None else protected_values(con, [iid], actor=actor)
         v = v[(v["ebene"] == AREA) & (v["indikator_id"] == iid)]
         y = year_of(v, year)
@@ -60,7 +61,7 @@ def map_data(con, scope: Scope, values: pd.DataFrame | None = None, year: int | 
         if len(ok) >= 4:
             q = np.quantile(ok["wert"], [0.25, 0.5, 0.75])
             edges = [ok["wert"].min(), *q, ok["wert"].max()]
-            classes = [f"{fmt.number(edges[i])} bis {fmt.number(edges[i + 1])}" for i in range(4)]
+            classes = [f"{fmt.number(edges[i], dec)} bis {fmt.number(edges[i + 1], dec)}" for i in range(4)]
             if cat.loc[iid, "richtung"] == "lower":
                 classes = classes[::-1]
             lower = cat.loc[iid, "richtung"] == "lower"
@@ -78,7 +79,7 @@ def map_data(con, scope: Scope, values: pd.DataFrame | None = None, year: int | 
                 else:
                     k = int(np.searchsorted(q, w, side="right"))
                     kl.append(3 - k if lower else k)
-                txt.append(fmt.value(w, unit, suppressed=locked))
+                txt.append(fmt.value(w, unit, dec, suppressed=locked))
             geo_df["klasse"], geo_df["wert_text"] = kl, txt
             name = f"{name} {y}"
     axes = [(r["name"], geo.to_metric(geo.geom_from_text(r["geometry"])))

@@ -326,6 +326,7 @@ def render_indicators(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> Non
         if iid not in meta.index:
             continue
         m = meta.loc[iid]
+        dec = fmt.decimals_for(m["einheit"], m.get("dezimalstellen"))  # the indicator's decimals (catalogue)
         v = indicators.current_values(con, [iid], actor=actor)
         if v.empty:
             st.markdown(f"{md(m['name'])}: keine Werte.")
@@ -344,10 +345,11 @@ def render_indicators(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> Non
         parts.append(city[["jahr", "wert", "zaehler", "nenner", "gesperrt", "gruppe"]])
         series = pd.concat(parts, ignore_index=True)
         st.markdown(f"**{md(m['name'])}** ({md(m['einheit'])}; {indicators.DIRECTION_LABEL.get(m['richtung'], '')})")
-        st.altair_chart(german(charts.indicator_lines(series, m["kurzname"] or m["name"], m["einheit"], start_year)),
+        st.altair_chart(german(charts.indicator_lines(series, m["kurzname"] or m["name"], m["einheit"], start_year,
+                                                         decimals=dec)),
                         width="stretch",
                         theme=None, height=330)
-        wide = series.assign(txt=[fmt.value(w, m["einheit"], suppressed=bool(g)) for w, g in zip(series["wert"], series["gesperrt"])])
+        wide = series.assign(txt=[fmt.value(w, m["einheit"], dec, suppressed=bool(g)) for w, g in zip(series["wert"], series["gesperrt"])])
         wide = wide.pivot_table(index="jahr", columns="gruppe", values="txt", aggfunc="first").reset_index()
         wide = wide.rename(columns={"jahr": "Jahr"})
         wide["Jahr"] = wide["Jahr"].astype(str)
@@ -370,13 +372,14 @@ def render_effect(rid: str, actor) -> None:
                     f"{eff['start_jahr']} gilt als Übergangsjahr und zählt weder zu vorher noch zu nachher.")
     for item in eff["indikatoren"]:
         st.markdown(f"**{md(item['name'])}**")
-        st.altair_chart(german(charts.indicator_lines(item["reihe"], item["kurzname"], item["einheit"], eff["start_jahr"])),
+        st.altair_chart(german(charts.indicator_lines(item["reihe"], item["kurzname"], item["einheit"], eff["start_jahr"],
+                                                         decimals=item["dezimalstellen"])),
                         width="stretch", theme=None, height=330)
         rows = []
         for grp, p in item["perioden"].items():
-            rows.append({"Gebiet": grp, f"vorher ({effect.year_span(item['vorher_jahre'])})": fmt.value(p["vorher"], item["einheit"]),
-                         f"nachher ({effect.year_span(item['nachher_jahre'])})": fmt.value(p["nachher"], item["einheit"]),
-                         "Veränderung": fmt.change(p["veraenderung"], item["einheit"]),
+            rows.append({"Gebiet": grp, f"vorher ({effect.year_span(item['vorher_jahre'])})": fmt.value(p["vorher"], item["einheit"], item["dezimalstellen"]),
+                         f"nachher ({effect.year_span(item['nachher_jahre'])})": fmt.value(p["nachher"], item["einheit"], item["dezimalstellen"]),
+                         "Veränderung": fmt.change(p["veraenderung"], item["einheit"], item["dezimalstellen"]),
                          "Basis vorher": fmt.integer(p["basis_vorher"]), "Basis nachher": fmt.integer(p["basis_nachher"])})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         st.markdown(md(item["aussage"]))

@@ -14,6 +14,7 @@ from quartier.access import Actor
 from quartier.alerts import hinweise as hw
 from quartier.alerts import store
 from quartier.ui.common import data_stamp, get_con, view_of
+from quartier.values import indicators
 
 TITLE = "Neu seit"   # every section title starts with it: "Neu seit Lieferung Nr. 4", "Neu seit der letzten Sitzung …"
 EXPLAIN = ("Hinweise nach Wichtigkeit: Verschlechterungen zuerst, dann Klassenwechsel im Handlungsbedarf, "
@@ -68,15 +69,25 @@ def load(actor: Actor, lieferung: int | None, bezirk: str | None = None) -> pd.D
     return _hinweise(data_stamp(), view_of(actor), lieferung, bezirk)
 
 
-def table(frame: pd.DataFrame) -> pd.DataFrame:
-    """German display table; the link column opens the Steckbrief (``/sozialraeume?sr=ID``)."""
-    def val(v):
-        return v if isinstance(v, str) else fmt.number(v, 1)
+@st.cache_data(show_spinner=False)
+def _decimals(stamp: int) -> dict[str, int]:
+    """Indicator id -> its decimals (catalogue ``dezimalstellen``, else by unit)."""
+    return indicators.decimals(indicators.catalogue(get_con()))
+
+
+def table(frame: pd.DataFrame, decimals: dict[str, int] | None = None) -> pd.DataFrame:
+    """German display table; the link column opens the Steckbrief (``/sozialraeume?sr=ID``); alt and neu with
+    the indicator's ``decimals`` (id -> places; default: the catalogue's)."""
+    dec = _decimals(data_stamp()) if decimals is None else decimals
+
+    def val(v, iid):
+        return v if isinstance(v, str) else fmt.number(v, dec.get(str(iid), 1))
 
     return pd.DataFrame({
         "Sozialraum": [f"/sozialraeume?sr={s}#{n}" for s, n in zip(frame["sozialraum_id"], frame["sozialraum"])],
         "Art": frame["art"], "Kennzahl": frame["indikator"], "Jahr": frame["jahr"].astype(str),
-        "alt": frame["alt"].map(val), "neu": frame["neu"].map(val),
+        "alt": [val(v, i) for v, i in zip(frame["alt"], frame["indikator"])],
+        "neu": [val(v, i) for v, i in zip(frame["neu"], frame["indikator"])],
         "Bewertung": frame["schlechter"].map({True: "ungünstig", False: "günstig"}).fillna("ohne Richtung"),
         "Hinweis": frame["text"],
     })

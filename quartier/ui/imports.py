@@ -21,6 +21,7 @@ from quartier.ui.common import data_stamp, get_con
 from quartier.ui.session import current_actor
 from quartier.ui.text import md
 from quartier.uploads import read_book
+from quartier.values import indicators
 
 UPLOAD_TYPES = ["xlsx", "xlsm", "xls", "ods", "csv"]
 STATE = "import_state"          # per file (sha256): lieferant, plans, accepted, result
@@ -113,6 +114,22 @@ def _sha(uploaded) -> str:
 def _indicators(stamp: int) -> dict[str, str]:
     rows = get_con().cursor().execute("SELECT id, name FROM indikator ORDER BY sortierung NULLS LAST, id").fetchall()
     return dict(rows)
+
+
+@st.cache_data(show_spinner=False)
+def _decimals(stamp: int) -> dict[str, int]:
+    """Indicator id -> its decimals (catalogue ``dezimalstellen``, else by unit) for the preview."""
+    return indicators.decimals(indicators.catalogue(get_con().cursor()))
+
+
+def changes_table(ch: pd.DataFrame, decimals: dict[str, int]) -> pd.DataFrame:
+    """The changed values of the preview, bisher → neu, each with its indicator's decimals (catalogue
+    ``dezimalstellen``; an indicator not in the catalogue: 1)."""
+    places = [decimals.get(str(i), 1) for i in ch["indikator_id"]]
+    return pd.DataFrame({"Indikator": ch["indikator_id"], "Sozialraum": ch["sozialraum_id"], "Jahr": ch["jahr"],
+                         "bisher": [fmt.number(x, d) for x, d in zip(ch["alt_wert"], places)],
+                         "neu": [fmt.number(x, d) for x, d in zip(ch["wert"], places)],
+                         "aus Lieferung": ch["alt_lieferung"].map(lambda x: f"#{int(x)}")})
 
 
 def template_button(key: str, lieferant: str | None = None) -> None:
@@ -337,9 +354,7 @@ def _preview(fa: ingest.FileAnalysis, data: bytes, sha: str) -> None:
     ch = fa.changes()
     if len(ch):
         with st.expander(f"Geänderte Werte ({fmt.integer(len(ch))}): bisher → neu"):
-            show = pd.DataFrame({"Indikator": ch["indikator_id"], "Sozialraum": ch["sozialraum_id"], "Jahr": ch["jahr"],
-                                 "bisher": ch["alt_wert"].map(lambda x: fmt.number(x)), "neu": ch["wert"].map(lambda x: fmt.number(x)),
-                                 "aus Lieferung": ch["alt_lieferung"].map(lambda x: f"#{int(x)}")})
+            show = changes_table(ch, _decimals(data_stamp()))
             st.dataframe(show.head(500), hide_index=True, width="stretch")
     cov = fa.coverage()
     if not cov.empty:
@@ -376,13 +391,18 @@ def _findings_list(fa: ingest.FileAnalysis) -> None:
 
     Errors first, then warnings, then notes; at most ``MAX_LISTED`` lines, the rest in the table and the Prüfbericht."""
     order = [f for level in (ingest.ERROR, ingest.WARNING, ingest.INFO) for f in fa.findings if f.level == level]
+    findings_lines([(f.level, f.sheet, f.cell, f.rule, f.message) for f in order], "Tabelle unten und Prüfbericht")
+
+
+def findings_lines(rows: list[tuple], rest_where: str) -> None:
+    """Findings ``(level, sheet, cell, rule, message)`` as markdown lines that wrap; at most ``MAX_LISTED``."""
     lines = []
-    for f in order[:MAX_LISTED]:
-        where = ", ".join(x for x in (f"Blatt „{md(f.sheet)}“" if f.sheet else "", f"Zelle {md(f.cell)}" if f.cell else "") if x)
-        lines.append(f"- {FINDING_ICONS[f.level]} **{KIND_LABELS[f.level]}**" + (f" · {where}" if where else "")
-                     + f" · *{md(rule_label(f.rule))}*: {md(f.message)}")
-    if len(order) > MAX_LISTED:
-        lines.append(f"- … und {fmt.integer(len(order) - MAX_LISTED)} weitere (Tabelle unten und Prüfbericht)")
+    for level, sheet, cell, rule, message in rows[:MAX_LISTED]:
+        where = ", ".join(x for x in (f"Blatt „{md(sheet)}“" if sheet else "", f"Zelle {md(cell)}" if cell else "") if x)
+        lines.append(f"- {FINDING_ICONS[level]} **{KIND_LABELS[level]}**" + (f" · {where}" if where else "")
+                     + f" · *{md(rule_label(rule or ''))}*: {md(message or '')}")
+    if len(rows) > MAX_LISTED:
+        lines.append(f"- … und {fmt.integer(len(rows) - MAX_LISTED)} weitere ({rest_where})")
     st.markdown("\n".join(lines))
 
 

@@ -90,11 +90,12 @@ def _corridor_bundle(stamp: int, indicator_id: str, year: int, axis: str, width_
                            values=vals, members=mem, allow_incomplete=allow_incomplete)
     years = corridor.over_years(get_con(), indicator_id, width_m, share, axis, actor=actor, values=vals, members=mem)
     scatter = corridor_charts.scatter_chart(res).to_dict(validate=False)
-    trend = (corridor_charts.years_chart(years, res.indicator_name, res.unit, axis, width_m).to_dict(validate=False)
+    trend = (corridor_charts.years_chart(years, res.indicator_name, res.unit, axis, width_m,
+                                         decimals=res.dec).to_dict(validate=False)
              if len(years) > 1 else None)
     meta = indicator_meta(indicator_id)
     name, unit = meta["name"], meta["einheit"]
-    dec = classes.decimals_for(unit)
+    dec = meta["dezimalstellen"]
     sc = corridor_charts.scatter_frame(res)[["sozialraum", "lage", "abstand_km", "wert"]]
     scatter_table = sc.rename(columns={"sozialraum": "Sozialraum", "lage": "Lage", "abstand_km": "Abstand (km)",
                                        "wert": maps.unit_title(name, unit)})
@@ -170,7 +171,7 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
     pl = payload()
     frame = maps.map_frame(values(indicator_id, actor), areas(), year, unit, direction)
     cls = classes.classify(frame["wert"], unit, direction, method, k, palette, vmin=meta["min_wert"],
-                        vmax=meta["max_wert"], breaks=list(breaks) if breaks else None)
+                        vmax=meta["max_wert"], breaks=list(breaks) if breaks else None, decimals=meta["dezimalstellen"])
     mem = members(axis, width_m, share) if axis else None
     corridor_ids = set(mem.loc[mem["in_corridor"], "sozialraum_id"]) if mem is not None else None
     props = maps.area_properties(frame, cls, name, unit, corridor_ids, decimals=meta["dezimalstellen"])

@@ -290,34 +290,40 @@ def multiples_frame(values: pd.DataFrame, refs: pd.DataFrame, meta: pd.DataFrame
     titles = {i: unit_title(str(meta.loc[i, "kurzname"] if i in meta.index and meta.loc[i, "kurzname"] else i), units[i])
               for i in units}
     out["titel"] = out["indikator_id"].map(titles)
+    out["dezimalstellen"] = out["indikator_id"].map(decs)
     order = {iid: k for k, iid in enumerate(meta.index)}
     out["_o"] = out["indikator_id"].map(order)
     return out.sort_values(["_o", "art", "jahr"]).drop(columns="_o").reset_index(drop=True)
 
 
-def small_multiples(frame: pd.DataFrame, columns: int = 3, width: int = 220, height: int = 110) -> alt.FacetChart:
-    """One small line chart per indicator (independent y scales): the Sozialraum solid, the city dashed."""
+def small_multiples(frame: pd.DataFrame, columns: int = 3, width: int = 220, height: int = 110) -> alt.ConcatChart:
+    """One small line chart per indicator (independent y scales, each axis with the indicator's decimals,
+    catalogue ``dezimalstellen``): the Sozialraum solid, the city dashed."""
     tooltip = [alt.Tooltip("titel:N", title="Indikator"), alt.Tooltip("reihe:N", title="Reihe"),
                alt.Tooltip("jahr:Q", title="Jahr", format="d"), alt.Tooltip("wert_text:N", title="Wert"),
                alt.Tooltip("umgerechnet:N", title="Umrechnung")]
     x = alt.X("jahr:Q", title=None, axis=alt.Axis(format="d", tickCount=4, labelOverlap=True),
               scale=alt.Scale(zero=False, nice=False))
-    y = alt.Y("wert:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=",~r", tickCount=4))
     kinds = ["Sozialraum", "Stadt"]
     dash = alt.StrokeDash("art:N", title="Reihe", scale=alt.Scale(domain=kinds, range=[[1, 0], [6, 3]]),
                           legend=alt.Legend(orient="top", labelExpr="datum.label == 'Stadt' ? 'Gesamtstadt' : 'Sozialraum'"))
     colour = alt.Color("art:N", scale=alt.Scale(domain=kinds, range=[PALETTE[0], REF_COLOUR]), legend=None)
-    base = alt.Chart()
-    line = base.mark_line(invalid="break-paths-filter-domains", point=alt.OverlayMarkDef(size=18)).encode(
-        x=x, y=y, strokeDash=dash, color=colour, tooltip=tooltip)
-    gaps = base.transform_filter(alt.datum.marke != "").mark_text(fontSize=14, baseline="bottom").encode(
-        x=x, y=alt.value(height), text="marke:N", tooltip=[alt.Tooltip("jahr:Q", title="Jahr", format="d"),
-                                                           alt.Tooltip("status_text:N", title="Status")])
-    return alt.layer(line, gaps, data=frame).properties(width=width, height=height).facet(
-        facet=alt.Facet("titel:N", title=None, sort=list(dict.fromkeys(frame["titel"])),
-                        header=alt.Header(labelFontSize=12, labelFontWeight="bold", labelLimit=width)),
-        columns=columns,
-    ).resolve_scale(y="independent")
+    panels = []
+    for titel in dict.fromkeys(frame["titel"]):
+        part = frame[frame["titel"] == titel]
+        dec = part["dezimalstellen"].dropna() if "dezimalstellen" in part.columns else pd.Series(dtype=float)
+        y_format = fmt.d3_format(int(dec.iloc[0])) if len(dec) else ",~r"
+        y = alt.Y("wert:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=y_format, tickCount=4))
+        base = alt.Chart(part)
+        line = base.mark_line(invalid="break-paths-filter-domains", point=alt.OverlayMarkDef(size=18)).encode(
+            x=x, y=y, strokeDash=dash, color=colour, tooltip=tooltip)
+        gaps = base.transform_filter(alt.datum.marke != "").mark_text(fontSize=14, baseline="bottom").encode(
+            x=x, y=alt.value(height), text="marke:N", tooltip=[alt.Tooltip("jahr:Q", title="Jahr", format="d"),
+                                                               alt.Tooltip("status_text:N", title="Status")])
+        panels.append(alt.layer(line, gaps).properties(
+            width=width, height=height,
+            title=alt.TitleParams(str(titel), fontSize=12, fontWeight="bold", limit=width, anchor="middle")))
+    return alt.concat(*panels, columns=columns).resolve_scale(y="independent")
 
 
 # --------------------------------------------------------------------------------------------

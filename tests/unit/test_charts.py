@@ -121,7 +121,9 @@ def test_small_multiples_one_panel_per_indicator_city_only_for_rates():
     assert set(f.loc[f["indikator_id"] == "ew", "art"]) == {"Sozialraum"}
     assert "Stadt" in set(f.loc[f["indikator_id"] == "q", "art"])
     spec = charts.small_multiples(f).to_dict()
-    assert spec["facet"]["field"] == "titel" and spec["resolve"]["scale"]["y"] == "independent"
+    assert [p["title"]["text"] for p in spec["concat"]] == ["Quote (in %)", "Einwohner (Anzahl)"]
+    assert spec["resolve"]["scale"]["y"] == "independent"
+    assert [p["layer"][0]["encoding"]["y"]["axis"]["format"] for p in spec["concat"]] == [",.1f", ",.0f"]
     assert json.dumps(spec).count("break-paths-filter-domains") >= 1
 
 
