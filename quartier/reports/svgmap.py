@@ -12,7 +12,7 @@ from quartier import db
 from quartier import format as fmt
 from quartier.access import Actor
 from quartier.reports.scope import AREA, Scope, protected_values, rank_indicator, year_of
-from quartier.values import indicators
+from quartier.values import indicators, uncertainty
 
 # Said under the map of a city without an axis (the Karte page has the full hint, corridor.NO_AXIS_HINT).
 NO_AXIS_NOTE = ("Für diese Stadt ist keine Achse eingerichtet; eine Achse (z. B. eine Hauptstraße) richtet die "
@@ -48,6 +48,7 @@ def map_data(con, scope: Scope, values: pd.DataFrame | None = None, year: int | 
     classes: list[str] = []
     geo_df["klasse"] = None
     geo_df["wert_text"] = ""
+    geo_df["wert_ki_text"] = ""  # the value with its 95 % interval ("12,4 % (9,8–15,5)"), for tooltips
     name = ""
     if iid:
         name = cat.loc[iid, "name"]
@@ -65,22 +66,25 @@ def map_data(con, scope: Scope, values: pd.DataFrame | None = None, year: int | 
             if cat.loc[iid, "richtung"] == "lower":
                 classes = classes[::-1]
             lower = cat.loc[iid, "richtung"] == "lower"
-            by_id = {sid: (w, bool(g) if not pd.isna(g) else False)
-                     for sid, w, g in zip(v["sozialraum_id"], v["wert"], v["gesperrt"])}
-            kl, txt = [], []
+            lo, hi = uncertainty.interval(v["wert"], v["zaehler"], v["nenner"], unit)  # from the values shown
+            by_id = {sid: (w, bool(g) if not pd.isna(g) else False, a, b)
+                     for sid, w, g, a, b in zip(v["sozialraum_id"], v["wert"], v["gesperrt"], lo, hi)}
+            kl, txt, with_ki = [], [], []
             for sid in geo_df["id"]:
                 if sid not in by_id:
                     kl.append(None)
                     txt.append(fmt.NOTHING)
+                    with_ki.append(fmt.NOTHING)
                     continue
-                w, locked = by_id[sid]
+                w, locked, a, b = by_id[sid]
                 if locked or pd.isna(w):
                     kl.append(None)
                 else:
                     k = int(np.searchsorted(q, w, side="right"))
                     kl.append(3 - k if lower else k)
                 txt.append(fmt.value(w, unit, dec, suppressed=locked))
-            geo_df["klasse"], geo_df["wert_text"] = kl, txt
+                with_ki.append(txt[-1] if locked else uncertainty.text(w, a, b, unit, dec))
+            geo_df["klasse"], geo_df["wert_text"], geo_df["wert_ki_text"] = kl, txt, with_ki
             name = f"{name} {y}"
     axes = [(r["name"], geo.to_metric(geo.geom_from_text(r["geometry"])))
             for r in db.query_df(con, "SELECT name, geometry FROM achse ORDER BY name").to_dict("records")]

@@ -103,6 +103,7 @@ def deck(md: svgmap.MapData, scope: report_scope.Scope, height_px: int = 520, la
     payload = shared_payload()  # one copy of the simplified geometry for all map pages
     klasse = dict(zip(md.areas["id"], md.areas["klasse"]))
     wert_text = dict(zip(md.areas["id"], md.areas["wert_text"]))
+    with_ki = dict(zip(md.areas["id"], md.areas["wert_ki_text"])) if "wert_ki_text" in md.areas else wert_text
     in_scope = set(scope.area_ids)
     props = {}
     for i in payload.ids:
@@ -115,10 +116,11 @@ def deck(md: svgmap.MapData, scope: report_scope.Scope, height_px: int = 520, la
         text = wert_text.get(i, fmt.NOTHING)
         props[i] = {"id": i, "name": payload.names[i], "fill": fill,
                     "label": f"{payload.names[i]}\n{text}" if inside else "",
-                    "wert_text": text, "indikator": md.indicator_name}
+                    "wert_text": with_ki.get(i) or text, "indikator": md.indicator_name}
     bounds = payload.bezirk_bounds.get(scope.id, payload.bounds)
     return layers.build_deck(payload, props, view=layers.view_for_bounds(bounds, 900, height_px), labels=True,
-                             tooltip_html="<b>{name}</b><br/>{indikator}: <b>{wert_text}</b>", label_size=label_size)
+                             tooltip_html="<b>{name}</b><br/>{indikator}: <b>{wert_text}</b>"
+                             "<br/><small>in Klammern: 95-%-Vertrauensbereich</small>", label_size=label_size)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
