@@ -43,13 +43,20 @@ def test_no_raw_values_on_any_page(run_page, role):
             continue
         at = run_page(spec.file, actor=ACTORS[role])
         assert not at.exception, (spec.file, [e.value for e in at.exception])
-        for t in _texts(at):
-            t = _without_css(t)
-            for rx in (BAD_WORDS, NEG_ZERO, ENGLISH_PERCENT):
-                m = rx.search(t)
-                if m:
-                    bad.append((spec.file, t[max(0, m.start() - 60): m.end() + 60]))
+        bad += _findings(spec.file, at)
     assert bad == [], bad
+
+
+def _findings(page_file: str, at) -> list[tuple[str, str]]:
+    """Every text of the page that shows None/nan, a negative zero or an English decimal, with its context."""
+    found = []
+    for t in _texts(at):
+        t = _without_css(t)
+        for rx in (BAD_WORDS, NEG_ZERO, ENGLISH_PERCENT):
+            m = rx.search(t)
+            if m:
+                found.append((page_file, t[max(0, m.start() - 60): m.end() + 60]))
+    return found
 
 
 def test_scan_patterns_catch_what_they_should():
@@ -70,12 +77,7 @@ def test_no_raw_values_after_a_partial_delivery(app_db, run_page, tmp_path, caps
                       session={"filter:indikator": PARTIAL_INDICATOR, "filter:jahr": PARTIAL_YEAR},
                       query={"sr": "M04", "ind": PARTIAL_INDICATOR})
         assert not at.exception, (spec.file, [e.value for e in at.exception])
-        for t in _texts(at):
-            t = _without_css(t)
-            for rx in (BAD_WORDS, NEG_ZERO, ENGLISH_PERCENT):
-                m = rx.search(t)
-                if m:
-                    bad.append((spec.file, t[max(0, m.start() - 60): m.end() + 60]))
+        bad += _findings(spec.file, at)
     assert bad == [], bad
 
 

@@ -5,22 +5,11 @@ from __future__ import annotations
 
 import duckdb
 
-from quartier import db
-from tests.app.test_versions_demo import merge_two
-from tests.app.test_versions_import import SGB, STAFF, XLSX
-from tests.unit.ingest_files import long_rows, xlsx
+from tests.app.test_versions_import import upload_on_earlier_areas
 
 
 def test_import_by_date_without_choice(run_page, app_db, tmp_path):
-    con = db.connect(app_db)
-    a, b = merge_two(con)
-    con.close()
-    path = xlsx(tmp_path / "jobcenter_2019_alt.xlsx", {"Daten": long_rows([
-        (2019, a, SGB, 30, 100, "30,0"), (2019, b, SGB, 10, 100, "10,0")])})
-    at = run_page("views/daten_import.py", actor=STAFF)
-    at.file_uploader[0].set_value((path.name, path.read_bytes(), XLSX))
-    at.run(timeout=120)
-    assert not at.exception, at.exception
+    at, a, b, path = upload_on_earlier_areas(run_page, app_db, tmp_path)
     assert any("nach Datum dem Gebietsstand 1 zugeordnet" in i.value for i in at.info)
     for c in at.checkbox:
         if "Warnung" in c.label:

@@ -15,7 +15,9 @@ SGB = "Minderjährige in SGB-II-Bedarfsgemeinschaften"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def test_import_on_earlier_gebietsstand(run_page, app_db, tmp_path):
+def upload_on_earlier_areas(run_page, app_db, tmp_path):
+    """The demo with two Sozialräume merged (a second Gebietsstand) and a 2019 file on the two earlier areas,
+    dropped on the Daten-Import page; returns the AppTest after the analysis, the two old ids and the file."""
     con = db.connect(app_db)
     a, b = merge_two(con)
     con.close()
@@ -25,6 +27,11 @@ def test_import_on_earlier_gebietsstand(run_page, app_db, tmp_path):
     at.file_uploader[0].set_value((path.name, path.read_bytes(), XLSX))
     at.run(timeout=120)
     assert not at.exception, at.exception
+    return at, a, b, path
+
+
+def test_import_on_earlier_gebietsstand(run_page, app_db, tmp_path):
+    at, a, b, path = upload_on_earlier_areas(run_page, app_db, tmp_path)
     choice = next(s for s in at.selectbox if s.label == "Gebietsstand der Lieferung")
     assert "aktuell" in choice.format_func(choice.value) and choice.value == 2
     choice.set_value(1)
