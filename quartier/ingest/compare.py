@@ -28,7 +28,13 @@ _OLD_SQL = (
 )
 _HIST_SQL = (
     "SELECT a.indikator_id, a.sozialraum_id, a.jahr, a.wert FROM messwert_aktuell a"
-    " WHERE a.wert IS NOT NULL AND a.indikator_id IN (SELECT DISTINCT indikator_id FROM _imp_vals)"
+    " WHERE a.wert IS NOT NULL AND a.indikator_id IN (SELECT unnest(?::VARCHAR[]))"
+)
+# Any stored value (of any delivery, active or not) for the delivered (indicator, year) pairs? Without one, no
+# delivered value has a current value and the join above is skipped (a new year of known indicators, a fresh city).
+_ANY_SQL = (
+    "SELECT count(*) FROM (SELECT 1 FROM messwert m JOIN (SELECT unnest(?::VARCHAR[]) AS i, unnest(?::INTEGER[]) AS j) p"
+    " ON m.indikator_id = p.i AND m.jahr = p.j LIMIT 1)"
 )
 
 
@@ -102,27 +108,49 @@ def _missing(v: pd.DataFrame, areas: list[str]) -> list[tuple[str, int, list[str
     return out
 
 
+def _pairs(v: pd.DataFrame) -> tuple[list[str], list[int]]:
+    """The distinct (indicator, year) pairs of the delivered values, as two parallel lists."""
+    ic, iu = pd.factorize(v["indikator_id"].to_numpy(object))
+    key = np.unique(ic.astype(np.int64) * 100_000 + v["jahr"].to_numpy(np.int64))
+    return [str(x) for x in np.asarray(iu, dtype=object)[key // 100_000]], [int(y) for y in key % 100_000]
+
+
+_ALT = (("alt_wert", "wert"), ("alt_zaehler", "zaehler"), ("alt_nenner", "nenner"), ("alt_lieferung", "lieferung_id"))
+
+
+def _old_values(cur: db.Con, v: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The current value of every delivered key (NaN where none): one join in DuckDB."""
+    cur.register("_imp_vals", v[VALUE_COLUMNS].assign(pos=np.arange(len(v), dtype=np.int64)))
+    try:
+        old = cur.execute(_OLD_SQL).fetchnumpy()
+    finally:
+        cur.unregister("_imp_vals")
+    alt = {k: np.asarray(pd.array(old[c], dtype="Float64").to_numpy(dtype=float, na_value=np.nan)) for k, c in _ALT}
+    return alt, np.asarray(pd.array(old["gesperrt"], dtype="boolean").fillna(False), dtype=bool)
+
+
+def _no_old_values(n: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """No stored value for any delivered (indicator, year): what :func:`_old_values` returns then, without the join."""
+    return {k: np.full(n, np.nan) for k, _c in _ALT}, np.zeros(n, dtype=bool)
+
+
 def compare(con: db.Con, fa: FileAnalysis) -> None:
     """Mark each value new / changed / unchanged against the current values; add the warnings."""
     v = fa.values
     if v.empty:
         return
-    reg = v[VALUE_COLUMNS].assign(pos=np.arange(len(v), dtype=np.int64))
+    pair_ids, pair_years = _pairs(v)
     cur = con.cursor()
     try:
-        cur.register("_imp_vals", reg)
-        old = cur.execute(_OLD_SQL).fetchnumpy()
-        hist = cur.execute(_HIST_SQL).fetchnumpy()
+        stored = int(cur.execute(_ANY_SQL, [pair_ids, pair_years]).fetchall()[0][0])
+        alt, alt_g = _old_values(cur, v) if stored else _no_old_values(len(v))
+        hist = cur.execute(_HIST_SQL, [sorted(set(pair_ids))]).fetchnumpy()
         areas = [r[0] for r in (cur.execute("SELECT id FROM sozialraum ORDER BY id") if fa.gebietsstand is None else
                                 cur.execute("SELECT id FROM sozialraum_version WHERE gebietsstand_id = ? ORDER BY id",
                                             [int(fa.gebietsstand)])).fetchall()]
         fa.state = delivery_state(cur)
-        cur.unregister("_imp_vals")
     finally:
         cur.close()
-    alt = {k: np.asarray(pd.array(old[c], dtype="Float64").to_numpy(dtype=float, na_value=np.nan))
-           for k, c in (("alt_wert", "wert"), ("alt_zaehler", "zaehler"), ("alt_nenner", "nenner"), ("alt_lieferung", "lieferung_id"))}
-    alt_g = np.asarray(pd.array(old["gesperrt"], dtype="boolean").fillna(False), dtype=bool)
     exists = ~np.isnan(alt["alt_lieferung"])
     same = (_same(v["wert"].to_numpy(float), alt["alt_wert"]) & _same(v["zaehler"].to_numpy(float), alt["alt_zaehler"])
             & _same(v["nenner"].to_numpy(float), alt["alt_nenner"]) & (v["gesperrt"].to_numpy(bool) == alt_g))
