@@ -271,21 +271,26 @@ _DIM_RE = re.compile(rb'<dimension[^>]*?ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+
 _ROW_RE = re.compile(rb'<row [^>]*?r="([0-9]+)"')
 _CELL_REF_RE = re.compile(rb'<c r="')
 _WIDE_COL_RE = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
-_SINGLE_COL_RE = {n: re.compile(rb'<c r="[' + bytes([64 + n]) + rb'-Z][0-9]') for n in range(1, 27)}
+# a cell in a column after the n-th: one letter after it, or two or three letters
+_BEYOND_RE = {n: re.compile(rb'<c r="(?:[A-Z]{2,3}|[' + bytes([65 + n]) + rb'-Z])[0-9]') for n in range(26)}
 
 
 def _max_column(body: bytes, known: int) -> int:
-    """The largest column referenced in ``body`` (at least ``known``), without a match object per cell."""
-    wide = _WIDE_COL_RE.findall(body) if known > 26 or _WIDE_COL_RE.search(body) else []
-    if wide:
-        return max(known, max(_col_number(x) for x in set(wide)))
+    """The largest column referenced in ``body`` (at least ``known``), without a match object per cell.
+
+    Columns A–Z: a cell beyond the largest column so far is searched for (one pass over ``body`` when there is
+    none, the usual case: the declared dimension is right); two- and three-letter columns are collected."""
     best = known
     while best < 26:
-        m = _SINGLE_COL_RE[best + 1].search(body)
+        m = _BEYOND_RE[best].search(body)
         if not m:
+            return best
+        letters = m.group()[6:-1]
+        if len(letters) > 1:
             break
-        best = max(best, m.group()[6] - 64)
-    return best
+        best = letters[0] - 64
+    wide = _WIDE_COL_RE.findall(body)
+    return max(best, max(_col_number(x) for x in set(wide))) if wide else best
 
 
 def _col_number(letters: bytes) -> int:
