@@ -88,13 +88,24 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str]) -> tuple[
     return pos[jump], prev[jump], lim[jump], rel[jump]
 
 
-def _missing(v: pd.DataFrame, areas: list[str]) -> list[tuple[str, int, list[str]]]:
+class _Pairs:
+    """The delivered values grouped by (indicator, year): each value's group, and per group its key and size."""
+
+    def __init__(self, v: pd.DataFrame):
+        ic, self.iu = pd.factorize(v["indikator_id"].to_numpy(object))
+        key = ic.astype(np.int64) * 4000 + v["jahr"].to_numpy(np.int64)
+        self.uk, self.inv, self.cnt = np.unique(key, return_inverse=True, return_counts=True)
+
+    def lists(self) -> tuple[list[str], list[int]]:
+        """The distinct (indicator, year) pairs as two parallel lists."""
+        return [str(x) for x in np.asarray(self.iu, dtype=object)[self.uk // 4000]], [int(y) for y in self.uk % 4000]
+
+
+def _missing(v: pd.DataFrame, areas: list[str], pairs: _Pairs) -> list[tuple[str, int, list[str]]]:
     """(indicator, year, missing Sozialräume) for every indicator and year with fewer areas than the city has."""
     if not areas or v.empty:
         return []
-    ic, iu = pd.factorize(v["indikator_id"].to_numpy(object))
-    key = ic.astype(np.int64) * 4000 + v["jahr"].to_numpy(np.int64)
-    uk, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+    iu, uk, inv, cnt = pairs.iu, pairs.uk, pairs.inv, pairs.cnt
     short = np.flatnonzero(cnt < len(areas))
     if not len(short):
         return []
@@ -106,13 +117,6 @@ def _missing(v: pd.DataFrame, areas: list[str]) -> list[tuple[str, int, list[str
         have = set(sr[order[starts[g]:starts[g] + cnt[g]]])
         out.append((iu[uk[g] // 4000], int(uk[g] % 4000), [a for a in areas if a not in have]))
     return out
-
-
-def _pairs(v: pd.DataFrame) -> tuple[list[str], list[int]]:
-    """The distinct (indicator, year) pairs of the delivered values, as two parallel lists."""
-    ic, iu = pd.factorize(v["indikator_id"].to_numpy(object))
-    key = np.unique(ic.astype(np.int64) * 100_000 + v["jahr"].to_numpy(np.int64))
-    return [str(x) for x in np.asarray(iu, dtype=object)[key // 100_000]], [int(y) for y in key % 100_000]
 
 
 _ALT = (("alt_wert", "wert"), ("alt_zaehler", "zaehler"), ("alt_nenner", "nenner"), ("alt_lieferung", "lieferung_id"))
@@ -139,7 +143,8 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
     v = fa.values
     if v.empty:
         return
-    pair_ids, pair_years = _pairs(v)
+    pairs = _Pairs(v)
+    pair_ids, pair_years = pairs.lists()
     cur = con.cursor()
     try:
         stored = int(cur.execute(_ANY_SQL, [pair_ids, pair_years]).fetchall()[0][0])
@@ -185,7 +190,7 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
                 f"{fmt_number(info[i][0])} → {fmt_number(r['wert'])}; üblich sind Änderungen bis etwa ±{_limit_text(info[i][1], info[i][2])}. "
                 "Bitte prüfen.")
     n_areas = len(areas)
-    missing = _missing(v, areas)
+    missing = _missing(v, areas, pairs)
     for n_found, (iid, year, fehlend) in enumerate(missing):
         if n_found >= MAX_PER_RULE:
             fa.findings.append(Finding(WARNING, "sozialraeume_fehlen", "… und weitere "
