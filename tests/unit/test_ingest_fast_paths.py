@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import io
 import random
 import re
+import struct
+import zipfile
 
 import numpy as np
 import pytest
@@ -13,6 +16,7 @@ from quartier import access, ingest, uploads
 from quartier.access import Actor
 from quartier.ingest import block
 from quartier.ingest.match import Matcher
+from tests.unit import ingest_files
 from tests.unit.ingest_files import long_rows, xlsx
 
 EDITOR = Actor("pruefer", access.EDITOR)
@@ -102,3 +106,50 @@ def test_sheet_size_guard_finds_the_largest_column_in_one_pass(seed):
         expected = max([known] + [sum((ord(ch) - 64) * 26 ** k for k, ch in enumerate(reversed(m)))
                                   for m in re.findall(r'<c r="([A-Z]+)', body.decode())])
         assert uploads._max_column(body, known) == expected, (body, known)
+
+
+def _wrong_crc(data: bytes, member: str) -> bytes:
+    """``data`` with the CRC-32 of ``member`` changed in its local header and in the central directory."""
+    out = bytearray(data)
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
+    out[info.header_offset + 14] ^= 0xFF
+    pos = data.find(b"PK\x01\x02")
+    while pos >= 0:
+        n = struct.unpack("<H", data[pos + 28:pos + 30])[0]
+        if data[pos + 46:pos + 46 + n] == member.encode():
+            out[pos + 16] ^= 0xFF
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    return bytes(out)
+
+
+def test_sheet_with_a_wrong_checksum_is_measured_too(tmp_path, monkeypatch):
+    """The guard reads the sheet XML without checking its CRC (calamine does not check it either): a lying dimension
+    plus a wrong checksum must not leave the sheet unmeasured (it was skipped before), so calamine never loads it."""
+    src = ingest_files.huge_dimension(tmp_path / "riesig.xlsx")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            body = zin.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                body = body.replace(b'ref="A1:XFD1048576"', b'ref="A1"')
+            zout.writestr(item, body)
+    data = _wrong_crc(buf.getvalue(), "xl/worksheets/sheet1.xml")
+    with pytest.raises(zipfile.BadZipFile):  # the checksum is really wrong
+        zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    import python_calamine
+
+    def no_load(*_a, **_k):
+        raise AssertionError("Blatt wurde geladen")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "get_sheet_by_name", no_load, raising=False)
+    with pytest.raises(uploads.FileRejected) as err:
+        uploads.read_book(data, "riesig.xlsx")
+    assert err.value.kind == "zu_gross" and "16.384 Spalten" in str(err.value)
+
+
+def test_a_normal_sheet_with_a_wrong_checksum_is_refused_as_before(tmp_path):
+    """Measured by the guard now, then refused as damaged by calamine's own check, as before."""
+    path = xlsx(tmp_path / "d.xlsx", {"D": long_rows([(2025, "M01", "sgb2_u18", 1, 100, 1.0)])})
+    with pytest.raises(uploads.FileRejected) as err:
+        uploads.read_book(_wrong_crc(path.read_bytes(), "xl/worksheets/sheet1.xml"), "d.xlsx")
+    assert err.value.kind == "beschaedigt"
