@@ -215,14 +215,14 @@ def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: 
         return np.repeat(np.array(values, dtype=dtype), m)
 
     areas = _areas(kept, sr_spec, first.get("bezeichnung"))
-    blk = {"sheet": np.full(m * n_g, plan.sheet, dtype=object), "row0": each(kept.rows_abs),
+    blk = {"sheet": _filled(m * n_g, plan.sheet), "row0": each(kept.rows_abs),
            "sr_raw": each(areas["sr_raw"]), "sr_col": each(areas["sr_col"])}
     own_ind = [g_ind is not None or ind_col is None for g_ind, _y, _ms in groups]
     if all(own_ind):
         blk["ind_raw"] = per_group([g_ind if g_ind is not None else plan.indikator_id for g_ind, _y, _ms in groups], object)
         blk["ind_col"] = np.full(m * n_g, -1)
     else:
-        blk["ind_raw"] = np.concatenate([np.full(m, g[0], dtype=object) if own else take(ind_col) for g, own in zip(groups, own_ind)])
+        blk["ind_raw"] = np.concatenate([_filled(m, g[0]) if own else take(ind_col) for g, own in zip(groups, own_ind)])
         blk["ind_col"] = per_group([-1 if own else ind_col.col for own in own_ind], np.int64)  # type: ignore[union-attr]
     own_year = [g_year is not None or year_col is None for _i, g_year, _ms in groups]
     years = [(g_year if g_year is not None else plan.jahr) for _i, g_year, _ms in groups]
@@ -230,7 +230,7 @@ def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: 
         blk["jahr_raw"] = per_group([float(y) if y else None for y in years], object)
         blk["jahr_col"] = np.full(m * n_g, -1)
     else:
-        blk["jahr_raw"] = np.concatenate([np.full(m, float(y) if y else None, dtype=object) if own else take(year_col)
+        blk["jahr_raw"] = np.concatenate([_filled(m, float(y) if y else None) if own else take(year_col)
                                           for y, own in zip(years, own_year)])
         blk["jahr_col"] = per_group([-1 if own else year_col.col for own in own_year], np.int64)  # type: ignore[union-attr]
     supp_spec = first.get("gesperrt") if plan.layout == "lang" else None
@@ -245,6 +245,13 @@ def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: 
     if not has_any.all():  # e.g. an indicator column left empty for one area
         blk = {k: v[has_any] for k, v in blk.items()}
     return blk
+
+
+def _filled(n: int, value: Any) -> np.ndarray:
+    """``n`` times the same object (``np.full(n, "text", dtype=object)`` makes a new string per cell, 40x slower)."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
