@@ -94,7 +94,13 @@ class _Pairs:
     def __init__(self, v: pd.DataFrame):
         ic, self.iu = pd.factorize(v["indikator_id"].to_numpy(object))
         key = ic.astype(np.int64) * 4000 + v["jahr"].to_numpy(np.int64)
-        self.uk, self.inv, self.cnt = np.unique(key, return_inverse=True, return_counts=True)
+        # np.unique(key, return_inverse=True, return_counts=True), by hashing (the few groups sorted, not the values)
+        codes, uniq = pd.factorize(key)
+        order = np.argsort(uniq)
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        self.uk, self.inv = uniq[order], rank[codes]
+        self.cnt = np.bincount(self.inv, minlength=len(order))
 
     def lists(self) -> tuple[list[str], list[int]]:
         """The distinct (indicator, year) pairs as two parallel lists."""
