@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from quartier.errors import QuartierError
 
@@ -328,7 +328,7 @@ def _scan_extent(zf: zipfile.ZipFile, path: str, chunk: int = 1 << 20) -> tuple[
     with zf.open(path) as fh:
         # The extent is all this scan needs: no CRC here (calamine checks it when it reads the sheet), so that a
         # member with a wrong checksum is measured to its end like any other instead of being left unmeasured.
-        fh._expected_crc = None  # zipfile then skips computing the CRC (ZipExtFile._update_crc)
+        cast(Any, fh)._expected_crc = None  # zipfile then skips computing the CRC (ZipExtFile._update_crc)
         while True:
             block = fh.read(chunk)
             if not block:

@@ -225,7 +225,7 @@ def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: 
         blk["ind_raw"] = np.concatenate([_filled(m, g[0]) if own else take(ind_col) for g, own in zip(groups, own_ind)])
         blk["ind_col"] = per_group([-1 if own else ind_col.col for own in own_ind], np.int64)  # type: ignore[union-attr]
     own_year = [g_year is not None or year_col is None for _i, g_year, _ms in groups]
-    years = [(g_year if g_year is not None else plan.jahr) for _i, g_year, _ms in groups]
+    years: list[Any] = [(g_year if g_year is not None else plan.jahr) for _i, g_year, _ms in groups]
     if all(own_year):
         blk["jahr_raw"] = per_group([float(y) if y else None for y in years], object)
         blk["jahr_col"] = np.full(m * n_g, -1)

@@ -153,3 +153,22 @@ def test_a_normal_sheet_with_a_wrong_checksum_is_refused_as_before(tmp_path):
     with pytest.raises(uploads.FileRejected) as err:
         uploads.read_book(_wrong_crc(path.read_bytes(), "xl/worksheets/sheet1.xml"), "d.xlsx")
     assert err.value.kind == "beschaedigt"
+
+
+def test_names_normalise_as_before():
+    """Accents go with the final pattern, NFKD only for non-ASCII text: the same keys as the per-character version."""
+    from quartier.names import normalize
+
+    cases = {"Wehringhausen-Ost": "wehringhausenost", "Straße": "strasse", "Élysée": "elysee", "Ñandú": "nandu",
+             "ﬁle": "file", "Ä Ö Ü": "aeoeue", "B 7": "b7", "x\u0301": "x", "Nr.\u00a012": "nr12", "²": "2", None: "",
+             0: "", 12.0: "120", "  Summe  ": "summe", "İ": "i"}
+    assert {k: normalize(k) for k in cases} == cases
+
+
+def test_text_column_without_empty_cells_is_classified_as_with_them():
+    from quartier.ingest import values as V
+
+    texts = np.array(["a", "", " b", "c"], dtype=object)
+    assert list(V.classify(texts)) == [V.K_STR, V.K_EMPTY, V.K_STR, V.K_STR]
+    with_none = np.array(["a", "", None, float("nan"), "c"], dtype=object)
+    assert list(V.classify(with_none)) == [V.K_STR, V.K_EMPTY, V.K_EMPTY, V.K_EMPTY, V.K_STR]
