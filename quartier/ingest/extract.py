@@ -35,11 +35,18 @@ class _Grid:
         self.grid = np.empty((self.n, self.width), dtype=object)
         self.grid[:] = data
         self.cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.raws: dict[int, np.ndarray] = {}
+
+    def raw(self, c: int) -> np.ndarray:
+        """The raw values of a column, taken out once (kinds only when asked for: :meth:`col`)."""
+        if c not in self.raws:
+            self.raws[c] = np.ascontiguousarray(self.grid[:, c]) if c < self.width else np.full(self.n, None, dtype=object)
+        return self.raws[c]
 
     def col(self, c: int) -> tuple[np.ndarray, np.ndarray]:
         """(raw values, kinds) of a column, computed once."""
         if c not in self.cache:
-            arr = np.ascontiguousarray(self.grid[:, c]) if c < self.width else np.full(self.n, None, dtype=object)
+            arr = self.raw(c)
             self.cache[c] = (arr, V.classify(arr))
         return self.cache[c]
 
@@ -57,7 +64,7 @@ class _Rows:
     def take(self, spec: ColumnSpec | None, what: int = 0) -> np.ndarray:
         if spec is None:
             return np.full(self.m, None, dtype=object) if what == 0 else np.full(self.m, V.K_EMPTY, dtype=np.int8)
-        a = self.g.col(spec.col)[what]
+        a = self.g.raw(spec.col) if what == 0 else self.g.col(spec.col)[1]
         return a if self.every else a[self.idx]
 
 
@@ -117,10 +124,10 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
         if c.role in MEASURES:
             any_value |= g.col(c.col)[1] != V.K_EMPTY
     if "gesperrt" in first and plan.layout == "lang":  # a row that only says "gesperrt" still delivers
-        any_value |= _truthy(g.col(first["gesperrt"].col)[0])
+        any_value |= _truthy(g.raw(first["gesperrt"].col))
     any_text = any_value.copy()
     for c in specs:
-        if c.role not in MEASURES:
+        if c.role not in MEASURES and not any_value.all():  # only rows without values can be notes
             any_text |= g.col(c.col)[1] != V.K_EMPTY
     # total rows ("Stadt … gesamt", "Summe", a Stadtbezirk, an area name repeated) by any label column
     total = np.zeros(n, dtype=bool)
@@ -128,12 +135,12 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
     reasons: dict[int, str] = {}
     for c in specs:
         if c.role in ("sozialraum", "bezeichnung"):
-            codes, uniq = pd.factorize(g.col(c.col)[0])
+            codes, uniq = pd.factorize(g.raw(c.col))
             flags = np.array([word or (kind is not None and sid is None) for _t, sid, kind, word in label_info(uniq, matcher)]
                              + [False], dtype=bool)
             total |= flags[codes]
     if plan.layout != "lang" and "sozialraum" in first:
-        found = find_totals(g.col(first["sozialraum"].col)[0], _count_columns(plan, g, specs, matcher), matcher)
+        found = find_totals(g.raw(first["sozialraum"].col), _count_columns(plan, g, specs, matcher), matcher)
         total |= found.mask
         reasons = found.reasons
         for i, col, stated, got in found.mismatches:
