@@ -48,7 +48,6 @@ _SUPP = {"gesperrt", "sperrvermerk", "geheimhaltung", "gesperrtjanein"}
 _IND = {"kennzahl", "indikator", "indikatorid", "merkmal", "kennziffer", "indikatorname", "kennzahlname", "kennzahlid"}
 
 
-
 @lru_cache(maxsize=65536)
 def _normalize_text(text: str) -> str:
     return _normalize(text)
