@@ -8,6 +8,7 @@ database. Every problem becomes a :class:`FileRejected` with a German message th
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import re
@@ -205,7 +206,7 @@ def read_book(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES, pic
     if kind == "csv":
         return RawBook([RawSheet(_csv_sheet_name(filename), read_csv_rows(data))], kind="csv")
     zf = check_zip(data) if kind == "zip" else None
-    sizes = sheet_sizes(zf) if zf is not None else {}
+    sizes = (sheet_sizes(zf) | ods_sizes(zf)) if zf is not None else {}
     from python_calamine import CalamineWorkbook, PasswordError
 
     try:
@@ -262,67 +263,144 @@ def _too_many_cells(sheet: str, rows_n: int, cols_n: int) -> FileRejected:
         return f"{x:,}".replace(",", ".")
 
     return FileRejected(
-        f"Das Blatt „{sheet}“ ist {n(rows_n)} Zeilen × {n(cols_n)} Spalten groß ({n(rows_n * cols_n)} Zellen); "
+        f"Das Blatt „{sheet}“ ist zu groß: {n(rows_n)} Zeilen × {n(cols_n)} Spalten ({n(rows_n * cols_n)} Zellen); "
         f"erlaubt sind höchstens {n(MAX_CELLS)} Zellen. Die Datei wird aus Sicherheitsgründen nicht geöffnet. Bitte nur "
         "den Bereich mit Daten in eine neue Arbeitsmappe kopieren und erneut liefern.", "zu_gross")
 
 
 _DIM_RE = re.compile(rb'<dimension[^>]*?ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
-_ROW_RE = re.compile(rb'<row [^>]*?r="([0-9]+)"')
-_CELL_REF_RE = re.compile(rb'<c r="')
-_WIDE_COL_RE = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
-# a cell in a column after the n-th: one letter after it, or two or three letters
-_BEYOND_RE = {n: re.compile(rb'<c r="(?:[A-Z]{2,3}|[' + bytes([65 + n]) + rb'-Z])[0-9]') for n in range(26)}
+_LAST_ROW_RE = re.compile(rb'<row r="([0-9]+)"')
+_LAST_CELL_RE = re.compile(rb'<c r="([A-Z]+)')
+_DIGITS = b"0123456789"
+_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# the rest of a start tag after its first attribute: attributes in double quotes, none of them named plain ``r``
+_REST = rb'(?:\s+(?:[A-Za-qs-z_][\w:.-]*|r[\w:.-]+)\s*=\s*"[^"]*")*\s*/?>'
+# every cell and row start tag, in any prefix, attribute order, quoting or spacing (the exact scan)
+_TAG_RE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(c|row)(?=[\s/>])((?:[^>"\']|"[^"]*"|\'[^\']*\')*)>')
+_R_ATTR_RE = re.compile(rb'(?<![\w:.-])r\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+_REF_RE = re.compile(rb'([A-Za-z]*)([0-9]+)')
+_PREFIXED_RE = re.compile(rb':(?:c|row)[\s/>]')
+_MAX_UPDATES = 8  # more references beyond the extent known so far in one chunk: the exact scan reads the chunk
 
 
-def _max_column(body: bytes, known: int, end: int | None = None) -> int:
-    """The largest column referenced in ``body`` (at least ``known``), without a match object per cell.
+def _at_most(text: bytes, alphabet: bytes, first: bytes) -> bytes:
+    """A regular expression for a number written in ``alphabet`` (no leading zero: first digit from ``first``) that is
+    at most ``text``: fewer digits, or as many and not greater digit by digit."""
+    def span(lo: int, hi: int) -> bytes:  # digits alphabet[lo..hi] as a character class
+        return b"[" + alphabet[lo:lo + 1] + b"-" + alphabet[hi:hi + 1] + b"]"
 
-    Columns A–Z: a cell beyond the largest column so far is searched for (one pass over ``body`` when there is
-    none, the usual case: the declared dimension is right); two- and three-letter columns are collected. Only
-    ``body[:end]`` is looked at."""
-    end = len(body) if end is None else end
-    best = known
-    while best < 26:
-        m = _BEYOND_RE[best].search(body, 0, end)
-        if not m:
-            return best
-        letters = m.group()[6:-1]
-        if len(letters) > 1:
-            break
-        best = letters[0] - 64
-    wide = _WIDE_COL_RE.findall(body, 0, end)
-    return max(best, max(_col_number(x) for x in set(wide))) if wide else best
+    k = len(text)
+    alts = [text]
+    for i in range(k):
+        hi = alphabet.index(text[i]) - 1
+        lo = alphabet.index(first[0]) if i == 0 else 0
+        if hi >= lo:
+            alts.append(text[:i] + span(lo, hi) + (span(0, len(alphabet) - 1) + b"{%d}" % (k - i - 1) if k - i > 1 else b""))
+    if k > 1:
+        alts.append(span(alphabet.index(first[0]), len(alphabet) - 1) + span(0, len(alphabet) - 1) + b"{0,%d}" % (k - 2))
+    return b"(?:" + b"|".join(alts) + b")"
+
+
+@functools.lru_cache(maxsize=64)
+def _odd_re(max_row: int, max_col: int) -> re.Pattern[bytes]:
+    """A cell tag the fast scan cannot vouch for: anything but ``<c r="B7" …>`` with the reference as first attribute
+    in double quotes, upper-case, no leading zero, inside ``max_row`` × ``max_col``, and no second ``r`` (nor any
+    attribute ending in ``r``, nor single quotes)."""
+    row = _at_most(str(max_row).encode(), _DIGITS, b"1") if max_row else b"(?!)"
+    col = b"[A-" + _col_letters(max_col) + b"]" if 0 < max_col <= 26 else _at_most(_col_letters(max_col), _LETTERS, b"A") if max_col else b"(?!)"
+    return re.compile(rb'<c(?! r="' + col + row + rb'"[^>"\'r]*+(?:"[^"]*+"[^>"\'r]*+)*+>)[\s/>]')
 
 
 def _col_number(letters: bytes) -> int:
     n = 0
-    for ch in letters:
+    for ch in letters.upper():
         n = n * 26 + ch - 64
     return n
+
+
+def _col_letters(n: int) -> bytes:
+    out = b""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        out = _LETTERS[rest:rest + 1] + out
+    return out
 
 
 def sheet_sizes(zf: zipfile.ZipFile) -> dict[str, tuple[int, int]]:
     """(rows, columns) per worksheet of an xlsx/xlsm, from the sheet XML, streamed in bounded memory.
 
-    The larger of the declared ``<dimension ref=…>`` and the real extent of the cells is used; a sheet
-    beyond :data:`MAX_CELLS` is refused here, before calamine allocates its grid.
+    The larger of the declared ``<dimension ref=…>`` and the extent of every cell and row reference calamine would
+    honour is used; a sheet beyond :data:`MAX_CELLS` is refused here, before calamine allocates its grid.
     """
     out: dict[str, tuple[int, int]] = {}
     for name, path in _sheet_paths(zf).items():
         try:
-            rows_n, cols_n, count = _scan_extent(zf, path)
+            rows_n, cols_n = _scan_extent(zf, path)
         except (KeyError, zipfile.BadZipFile, OSError, EOFError):
             continue
-        if rows_n * cols_n > MAX_CELLS or count > MAX_CELLS:
+        if rows_n * cols_n > MAX_CELLS:
             raise _too_many_cells(_unescape(name), rows_n, cols_n)
         out[_unescape(name)] = (rows_n, cols_n)
     return out
 
 
-def _scan_extent(zf: zipfile.ZipFile, path: str, chunk: int = 1 << 20) -> tuple[int, int, int]:
-    """(rows, columns, cell elements) of one sheet XML: declared dimension and cell references, streamed."""
-    rows_n = cols_n = count = 0
+class _Extent:
+    """Rows and columns seen so far, and where the next cell without a reference would land (row, column)."""
+
+    def __init__(self) -> None:
+        self.rows = self.cols = self.row = self.col = 0
+
+    def fast(self, buf: bytes, end: int) -> bool:
+        """Measure ``buf[:end]`` when every cell is written the usual way; False when it is not.
+
+        Row elements only place cells without ``r`` (which are not usual): the tags after the last usual cell are
+        read one by one, so that the next chunk starts from the right row."""
+        last = _LAST_ROW_RE.search(buf, max(buf.rfind(b'<row r="', 0, end), 0), end)
+        if last:  # a first guess for the row threshold; cells beyond it are found below
+            self.rows = max(self.rows, int(last.group(1)))
+        cell_at = buf.rfind(b'<c r="', 0, end)
+        cell = _LAST_CELL_RE.search(buf, max(cell_at, 0), end)
+        if cell:
+            self.cols = max(self.cols, _col_number(cell.group(1)))
+        pos = 0
+        for _ in range(_MAX_UPDATES):
+            odd = _odd_re(self.rows, self.cols).search(buf, pos, end)
+            if odd is None:
+                if b":" in buf and _PREFIXED_RE.search(buf, 0, end):  # <x:c …>, <x:row …>
+                    return False
+                self.row, self.col = self.rows, self.cols
+                self.exact(buf, end, max(cell_at, 0))
+                return True
+            close = buf.find(b'"', odd.start() + 6, end)
+            ref = _REF_RE.fullmatch(buf, odd.start() + 6, close) if buf.startswith(b'<c r="', odd.start()) else None
+            if ref is None or not ref.group(1).isupper() or ref.group(2).startswith(b"0"):
+                return False
+            self.rows = max(self.rows, int(ref.group(2)))
+            self.cols = max(self.cols, _col_number(ref.group(1)))
+            pos = odd.start()
+        return False
+
+    def exact(self, buf: bytes, end: int, start: int = 0) -> None:
+        """Every cell and row tag of ``buf[start:end]``, as calamine positions them: a cell by its own ``r``, a cell
+        without one next to the previous cell, a row without ``r`` after the largest row so far."""
+        for tag in _TAG_RE.finditer(buf, start, end):
+            refs = [_REF_RE.fullmatch(a or b) for a, b in _R_ATTR_RE.findall(tag.group(2))]
+            ref = max(((int(m.group(2)), _col_number(m.group(1))) for m in refs if m), default=None)
+            if tag.group(1) == b"row":
+                self.row, self.col = (ref[0], 0) if ref else (self.rows + 1, 0)
+            elif ref:
+                self.row, self.col = ref[0], max(ref[1], 1)
+            else:
+                self.col += 1
+            self.rows, self.cols = max(self.rows, self.row), max(self.cols, self.col)
+
+
+def _scan_extent(zf: zipfile.ZipFile, path: str, chunk: int = 1 << 20) -> tuple[int, int]:
+    """(rows, columns) of one sheet XML: declared dimension and every cell and row reference, streamed.
+
+    Usual files (``<c r="B7" …>`` first in double quotes) take one search per chunk for a tag that is written
+    otherwise or reaches beyond the extent known so far; a chunk with such a tag is read tag by tag."""
+    ext = _Extent()
     tail = b""
     first = True
     with zf.open(path) as fh:
@@ -338,17 +416,61 @@ def _scan_extent(zf: zipfile.ZipFile, path: str, chunk: int = 1 << 20) -> tuple[
                 dim = _DIM_RE.search(buf)
                 if dim:
                     last_col, last_row = (dim.group(3), dim.group(4)) if dim.group(3) else (dim.group(1), dim.group(2))
-                    rows_n, cols_n = int(last_row), _col_number(last_col)
+                    ext.rows, ext.cols = int(last_row), _col_number(last_col)
                 first = False
-            cut = buf.rfind(b"<")  # a tag cut at the chunk end is scanned with the next chunk
-            end, tail = (cut, buf[cut:]) if cut > 0 else (len(buf), b"")
-            rows = _ROW_RE.findall(buf, 0, end)
-            if rows:
-                rows_n = max(rows_n, max(map(int, rows)))
-            cols_n = max(cols_n, _max_column(buf, cols_n, end))
-            if not _CELL_REF_RE.search(buf, 0, end):  # cells without a reference: count them
-                count += buf.count(b"<c ", 0, end) + buf.count(b"<c>", 0, end) + buf.count(b"<c/>", 0, end)
-    return rows_n, cols_n, count
+            # a tag cut at the chunk end is scanned with the next chunk (no "<" inside a tag); text without one is skipped
+            cut = buf.rfind(b"<")
+            end, tail = (cut, buf[cut:]) if cut >= 0 else (len(buf), b"")
+            if end and not ext.fast(buf, end):
+                ext.exact(buf, end)
+        if tail:
+            ext.exact(tail, len(tail))
+    return ext.rows, ext.cols
+
+
+_ODS_TAG_RE = re.compile(rb'<(/?)(?:[\w.-]+:)?(table|table-row|table-cell|covered-table-cell)(?=[\s/>])((?:[^>"\']|"[^"]*"|\'[^\']*\')*)>')
+_ODS_REPEAT_RE = re.compile(rb'(?<![\w.-])(?:[\w.-]+:)?number-(rows|columns)-repeated\s*=\s*["\']\s*([0-9]+)')
+_ODS_NAME_RE = re.compile(rb'(?<![\w.-])(?:[\w.-]+:)?name\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+
+
+def ods_sizes(zf: zipfile.ZipFile, chunk: int = 1 << 20) -> dict[str, tuple[int, int]]:
+    """(rows, columns) per table of an OpenDocument spreadsheet, from ``content.xml`` with repetitions expanded.
+
+    calamine expands ``number-rows-repeated`` × ``number-columns-repeated`` of cells with content into its grid, so
+    a few bytes can ask for billions of cells; a table beyond :data:`MAX_CELLS` is refused here. Counted up to the
+    last cell with content or a value type (empty repeated cells, as LibreOffice writes them, do not count)."""
+    if "content.xml" not in zf.namelist():
+        return {}
+    out: dict[str, tuple[int, int]] = {}
+    name, rows_n, cols_n, row, col, rep = "", 0, 0, 0, 0, 1
+    tail = b""
+    with zf.open("content.xml") as fh:
+        while True:
+            block = fh.read(chunk)
+            buf = tail + block
+            cut = buf.rfind(b"<") if block else len(buf)
+            for tag in _ODS_TAG_RE.finditer(buf, 0, max(cut, 0)):
+                closing, kind, attrs = tag.group(1), tag.group(2), tag.group(3)
+                if closing:
+                    continue
+                reps = {k: int(v) for k, v in _ODS_REPEAT_RE.findall(attrs)}
+                if kind == b"table":
+                    named = _ODS_NAME_RE.search(attrs)
+                    name, rows_n, cols_n, row = _unescape((named.group(1) or named.group(2) or b"").decode("utf-8", "replace")) if named else "", 0, 0, 0
+                elif kind == b"table-row":
+                    rep, col = max(reps.get(b"rows", 1), 1), 0
+                    row += rep
+                else:
+                    width = max(reps.get(b"columns", 1), 1)
+                    col += width
+                    if kind == b"table-cell" and (not attrs.endswith(b"/") or b"value-type" in attrs):
+                        rows_n, cols_n = max(rows_n, row), max(cols_n, col)
+                        if rows_n * cols_n > MAX_CELLS:
+                            raise _too_many_cells(name, rows_n, cols_n)
+                out[name] = (rows_n, cols_n)
+            if not block:
+                return out
+            tail = buf[max(cut, 0):] if cut >= 0 else b""
 
 
 def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
