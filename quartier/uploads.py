@@ -280,6 +280,8 @@ _TAG_RE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(c|row)(?=[\s/>])((?:[^>"\']|"[^"
 _R_ATTR_RE = re.compile(rb'(?<![\w:.-])r\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _REF_RE = re.compile(rb'([A-Za-z]*)([0-9]+)')
 _PREFIXED_RE = re.compile(rb':(?:c|row)[\s/>]')
+_TAG_START_RE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(?:c|row)(?=[\s/>])')
+_MAX_TAG = 4 << 20
 _MAX_UPDATES = 8  # more references beyond the extent known so far in one chunk: the exact scan reads the chunk
 
 
@@ -349,6 +351,7 @@ class _Extent:
 
     def __init__(self) -> None:
         self.rows = self.cols = self.row = self.col = 0
+        self.carry: int | None = None
 
     def fast(self, buf: bytes, end: int) -> bool:
         """Measure ``buf[:end]`` when every cell is written the usual way; False when it is not.
@@ -382,8 +385,17 @@ class _Extent:
 
     def exact(self, buf: bytes, end: int, start: int = 0) -> None:
         """Every cell and row tag of ``buf[start:end]``, as calamine positions them: a cell by its own ``r``, a cell
-        without one next to the previous cell, a row without ``r`` after the largest row so far."""
-        for tag in _TAG_RE.finditer(buf, start, end):
+        without one next to the previous cell, a row without ``r`` after the largest row so far. A tag that does not
+        end before ``end`` (cut by the chunk border, or cut by a "<" in a quoted value, which calamine accepts) is left
+        for the next chunk: ``carry`` is where it starts."""
+        self.carry = None
+        pos = start
+        while (start_tag := _TAG_START_RE.search(buf, pos, end)) is not None:
+            tag = _TAG_RE.match(buf, start_tag.start(), end)
+            if tag is None:
+                self.carry = start_tag.start()
+                return
+            pos = tag.end()
             refs = [_REF_RE.fullmatch(a or b) for a, b in _R_ATTR_RE.findall(tag.group(2))]
             ref = max(((int(m.group(2)), _col_number(m.group(1))) for m in refs if m), default=None)
             if tag.group(1) == b"row":
@@ -418,17 +430,23 @@ def _scan_extent(zf: zipfile.ZipFile, path: str, chunk: int = 1 << 20) -> tuple[
                     last_col, last_row = (dim.group(3), dim.group(4)) if dim.group(3) else (dim.group(1), dim.group(2))
                     ext.rows, ext.cols = int(last_row), _col_number(last_col)
                 first = False
-            # a tag cut at the chunk end is scanned with the next chunk (no "<" inside a tag); text without one is skipped
-            cut = buf.rfind(b"<")
-            end, tail = (cut, buf[cut:]) if cut >= 0 else (len(buf), b"")
+            cut = buf.rfind(b"<")  # the last tag is scanned with the next chunk, and so is a cell or row tag cut in two
+            end = cut if cut >= 0 else len(buf)
+            ext.carry = None
             if end and not ext.fast(buf, end):
                 ext.exact(buf, end)
+            keep = end if ext.carry is None else ext.carry
+            if len(buf) - keep > max(4 * chunk, _MAX_TAG):
+                raise FileRejected("Ein Tabellenblatt enthält einen Zelleintrag, der länger als 4 MB ist; die Datei ist "
+                                   "vermutlich beschädigt. Bitte in Excel öffnen, neu speichern und erneut liefern.", "beschaedigt")
+            tail = buf[keep:]
         if tail:
-            ext.exact(tail, len(tail))
+            ext.exact(tail, len(tail))  # a tag never closed at the end is not a cell for calamine either
     return ext.rows, ext.cols
 
 
 _ODS_TAG_RE = re.compile(rb'<(/?)(?:[\w.-]+:)?(table|table-row|table-cell|covered-table-cell)(?=[\s/>])((?:[^>"\']|"[^"]*"|\'[^\']*\')*)>')
+_ODS_START_RE = re.compile(rb'</?(?:[\w.-]+:)?(?:table|table-row|table-cell|covered-table-cell)(?=[\s/>])')
 _ODS_REPEAT_RE = re.compile(rb'(?<![\w.-])(?:[\w.-]+:)?number-(rows|columns)-repeated\s*=\s*["\']\s*([0-9]+)')
 _ODS_NAME_RE = re.compile(rb'(?<![\w.-])(?:[\w.-]+:)?name\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 
@@ -448,8 +466,14 @@ def ods_sizes(zf: zipfile.ZipFile, chunk: int = 1 << 20) -> dict[str, tuple[int,
         while True:
             block = fh.read(chunk)
             buf = tail + block
-            cut = buf.rfind(b"<") if block else len(buf)
-            for tag in _ODS_TAG_RE.finditer(buf, 0, max(cut, 0)):
+            end = max(buf.rfind(b"<"), 0) if block else len(buf)
+            cut, pos = end, 0
+            while (start := _ODS_START_RE.search(buf, pos, end)) is not None:
+                tag = _ODS_TAG_RE.match(buf, start.start(), end)
+                if tag is None:  # cut in two (by the chunk border or a "<" in a value): read with the next chunk
+                    cut = start.start()
+                    break
+                pos = tag.end()
                 closing, kind, attrs = tag.group(1), tag.group(2), tag.group(3)
                 if closing:
                     continue
@@ -470,7 +494,10 @@ def ods_sizes(zf: zipfile.ZipFile, chunk: int = 1 << 20) -> dict[str, tuple[int,
                 out[name] = (rows_n, cols_n)
             if not block:
                 return out
-            tail = buf[max(cut, 0):] if cut >= 0 else b""
+            if len(buf) - cut > _MAX_TAG:
+                raise FileRejected("Die Tabelle enthält einen Eintrag, der länger als 4 MB ist; die Datei ist vermutlich "
+                                   "beschädigt. Bitte neu speichern und erneut liefern.", "beschaedigt")
+            tail = buf[cut:]
 
 
 def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:

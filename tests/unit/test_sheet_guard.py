@@ -202,3 +202,24 @@ def test_pandas_written_ods_passes(tmp_path):
     pd.DataFrame({"Jahr": [2024, 2025], "Wert": [1.5, 2.5]}).to_excel(path, engine="odf", index=False)
     raw = uploads.read_book(path.read_bytes(), path.name)
     assert raw.sheets[0].rows[0] == ["Jahr", "Wert"] and len(raw.sheets[0].rows) == 3
+
+
+@pytest.mark.parametrize("sheet_data", [
+    f'<row r="1">{HEAD}<c r="A2" s="<c t=\'n\'>" r="XFD1048576"><v>2</v></c></row>',
+    '<row r="1"><c r="A1"><v>1</v></c></row><row s="<" r="1048576">' + "<c><v>1</v></c>" * 25 + "</row>",
+])
+def test_a_less_than_sign_in_a_value_at_any_chunk_border_hides_nothing(sheet_data):
+    """calamine accepts "<" inside a quoted attribute value; wherever the chunk border falls, the tag is read whole."""
+    with zipfile.ZipFile(io.BytesIO(book(sheet_data))) as zf:
+        sizes = {uploads._scan_extent(zf, "xl/worksheets/sheet1.xml", chunk=chunk) for chunk in range(3, 90)}
+    assert all(rows * cols > uploads.MAX_CELLS for rows, cols in sizes), sizes
+
+
+def test_ods_tag_cut_by_any_chunk_border_or_a_less_than_sign_is_read_whole():
+    data = ods('<table:table-row table:style-name="<" table:number-rows-repeated="1048576"><table:table-cell '
+               'table:style-name="a<b" table:number-columns-repeated="16384" office:value-type="string"><text:p>x</text:p>'
+               "</table:table-cell></table:table-row>")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for chunk in range(3, 120):
+            with pytest.raises(uploads.FileRejected, match="zu groß"):
+                uploads.ods_sizes(zf, chunk=chunk)
