@@ -226,9 +226,9 @@ def _fit(text: str, value: str, w_box: float, h_box: float, size: int) -> tuple[
 
 
 def map_png(md: MapData, width: int = 900, height: int = 620, scale: float = 2.0, label: str = "name") -> bytes:
-    import vl_convert as vlc
+    from quartier.reports.render import svg_png
 
-    return vlc.svg_to_png(map_svg(md, width, height, label), scale=scale)
+    return svg_png(map_svg(md, width, height, label), scale=scale)
 
 
 def map_text(md: MapData, scope: Scope) -> str:
