@@ -51,4 +51,4 @@ def chart_png(chart, scale: float = 2.0) -> bytes:
     :func:`chart_spec` builds it from Altair's typed classes, and vl-convert rejects an invalid spec anyway."""
     from quartier.reports.render import vegalite_png
 
-    return vegalite_png(chart.to_dict(validate=False), scale=scale, locale="de-DE")
+    return vegalite_png(chart.to_dict(validate=False), scale=scale)

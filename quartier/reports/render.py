@@ -43,10 +43,10 @@ def svg_png(svg: str, scale: float) -> bytes:
     return _remembered(_key("svg", repr(scale), svg), lambda: vlc.svg_to_png(svg, scale=scale))
 
 
-def vegalite_png(spec: dict, scale: float, locale: str = "de-DE") -> bytes:
-    """The Vega-Lite ``spec`` (a dict with its data) as PNG at ``scale``, numbers in ``locale``."""
+def vegalite_png(spec: dict, scale: float) -> bytes:
+    """The Vega-Lite ``spec`` (a dict with its data) as PNG at ``scale``, numbers in German format."""
     import vl_convert as vlc
 
     text = json.dumps(spec, sort_keys=True, default=str)
-    return _remembered(_key("vl", repr(scale), locale, text),
-                       lambda: vlc.vegalite_to_png(spec, scale=scale, format_locale=locale))
+    return _remembered(_key("vl-de", repr(scale), text),
+                       lambda: vlc.vegalite_to_png(spec, scale=scale, format_locale="de-DE"))
