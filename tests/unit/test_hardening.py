@@ -4,6 +4,7 @@ text cell), configuration limits uploads and keeps XSRF on, secrets are ignored 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import tomllib
 from pathlib import Path
@@ -36,6 +37,13 @@ def _is_number(text: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=2)
+def _xlsx_cells(data: bytes) -> tuple[tuple[str, str, str, object], ...]:
+    """(sheet, coordinate, data type, value) of every stored cell, read once per file (both checks use it)."""
+    wb = load_workbook(io.BytesIO(data))
+    return tuple((ws.title, c.coordinate, c.data_type, c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+
+
 def unsafe_cells(data: bytes, name: str) -> list[str]:
     """Cells a spreadsheet would run as a formula."""
     bad = []
@@ -45,12 +53,9 @@ def unsafe_cells(data: bytes, name: str) -> list[str]:
         for row in csv.reader(io.StringIO(text), delimiter=sep):
             bad += [c for c in row if c.startswith(DANGEROUS) and not _is_number(c)]
     else:
-        wb = load_workbook(io.BytesIO(data))
-        for ws in wb.worksheets:
-            for row in ws.iter_rows():
-                for c in row:
-                    if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith(DANGEROUS)):
-                        bad.append(f"{ws.title}!{c.coordinate}: {c.value!r}")
+        for title, coordinate, data_type, value in _xlsx_cells(data):
+            if data_type == "f" or (isinstance(value, str) and value.startswith(DANGEROUS)):
+                bad.append(f"{title}!{coordinate}: {value!r}")
     return bad
 
 
@@ -59,8 +64,7 @@ def poisoned_texts(data: bytes, name: str) -> int:
     if name.endswith(".csv"):
         text = data.decode("utf-8-sig")
     else:
-        wb = load_workbook(io.BytesIO(data))
-        text = "\n".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None)
+        text = "\n".join(str(value) for _, _, _, value in _xlsx_cells(data) if value is not None)
     return sum(text.count("'" + p) for p in POISON.values())
 
 

@@ -274,7 +274,7 @@ def test_ods_xlsm_and_comma_csv(con, tmp_path):
 
 
 # The demo rebuild over existing data (through the importer, with backups) is checked together with
-# `demo --force` in tests/unit/test_demo_cli.py::test_demo_force_on_a_demo_needs_no_confirmation_but_backs_up.
+# `demo --force` in tests/unit/test_demo_cli.py::test_demo_command_json_and_force_on_a_demo_needs_no_confirmation_but_backs_up.
 
 
 def test_sperrvermerk_column_round_trip(con, tmp_path):

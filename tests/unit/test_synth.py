@@ -12,8 +12,15 @@ from quartier import access, db
 from quartier.access import SYSTEM
 from quartier.demo import synth
 from quartier.values import indicators
+from tests.h_cli_fixtures import use_cheap_hashes
 
 ADMIN = access.Actor("test", access.ADMIN, raw_data=True)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashes(monkeypatch):
+    """The demo accounts' hashes with cheap Argon2id parameters (tests/unit/test_auth.py checks the product's)."""
+    use_cheap_hashes(monkeypatch)
 
 
 def _build(path, n=60, k=18, y=4, seed=3):
