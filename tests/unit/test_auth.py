@@ -41,7 +41,7 @@ def test_hash_is_argon2id_and_verifies():
     assert h.startswith("$argon2id$") and PW not in h
     # the product hashes with the library's recommended parameters (64 MiB, 3 passes), also for unknown names
     assert extract_parameters(h) == RFC_9106_LOW_MEMORY
-    assert auth.verify_password(None, PW) is False and extract_parameters(auth._dummy_hash()) == RFC_9106_LOW_MEMORY
+    assert extract_parameters(auth._dummy_hash()) == RFC_9106_LOW_MEMORY
     assert auth.verify_password(h, PW)
     assert not auth.verify_password(h, PW + "x")
     assert not auth.verify_password(None, PW)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 
 from quartier import db
 from quartier.access import ADMIN, Actor
@@ -39,9 +40,26 @@ def _is_number(text: str) -> bool:
 
 @functools.lru_cache(maxsize=2)
 def _xlsx_cells(data: bytes) -> tuple[tuple[str, str, str, object], ...]:
-    """(sheet, coordinate, data type, value) of every stored cell, read once per file (both checks use it)."""
-    wb = load_workbook(io.BytesIO(data))
-    return tuple((ws.title, c.coordinate, c.data_type, c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+    """(sheet, coordinate, "f" for a formula else "v", value) of every non-empty cell, read once per file (both
+    checks use it): values with calamine (as the product reads uploads), formulas from the sheets' XML (``<f>``)."""
+    from openpyxl.utils import get_column_letter
+    from python_calamine import CalamineWorkbook
+
+    out: list[tuple[str, str, str, object]] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                for cell in _CELL.finditer(z.read(name).decode("utf-8")):
+                    if "<f" in (cell.group(2) or ""):
+                        out.append((name, cell.group(1), "f", cell.group(2)))
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    for title in wb.sheet_names:
+        for r, row in enumerate(wb.get_sheet_by_name(title).to_python(skip_empty_area=False), start=1):
+            out += [(title, f"{get_column_letter(c)}{r}", "v", v) for c, v in enumerate(row, start=1) if v not in ("", None)]
+    return tuple(out)
+
+
+_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 
 
 def unsafe_cells(data: bytes, name: str) -> list[str]:
