@@ -152,6 +152,41 @@ def empty_con(_empty_db, tmp_path):
     c.close()
 
 
+_FILLED: dict[str, Path] = {}  # filler function -> the database it filled (per worker)
+
+
+@pytest.fixture
+def filled_con(_empty_db, tmp_path_factory, tmp_path):
+    """``filled_con(fill)`` -> a connection to a private database that ``fill(con)`` filled.
+
+    ``fill`` runs once per worker, on a copy of the migrated empty database; every test then gets its own
+    copy of the result, so tests may write to it. Only for fillers whose result depends on nothing but their
+    code (no ``tmp_path``, no files next to the database, no randomness)."""
+    from quartier import db
+
+    opened = []
+
+    def _filled(fill: Callable[[object], object]) -> object:
+        key = f"{fill.__module__}.{fill.__qualname__}"
+        source = _FILLED.get(key)
+        if source is None:
+            source = tmp_path_factory.mktemp("gefuellt") / "q.duckdb"
+            shutil.copy(_empty_db, source)
+            con = db.connect(source)
+            fill(con)
+            con.close()
+            _FILLED[key] = source
+        target = tmp_path / "q.duckdb"
+        shutil.copy(source, target)
+        con = db.connect(target)
+        opened.append(con)
+        return con
+
+    yield _filled
+    for con in opened:
+        con.close()
+
+
 @pytest.fixture
 def geodata() -> Path:
     if not SHARED_GEODATA.exists():
