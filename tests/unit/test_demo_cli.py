@@ -12,7 +12,7 @@ from quartier import db
 from quartier.access import SYSTEM
 from quartier.demo import hagen as demo
 from quartier.values import indicators
-from tests.h_cli_fixtures import use_cheap_hashes
+from tests.password_hashes import use_cheap_hashes
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ import pytest
 from quartier import db
 from quartier.access import ADMIN, EDITOR, VIEWER, Actor, PermissionDenied
 from quartier.admin import auth, sessions
-from tests.h_cli_fixtures import use_cheap_hashes
+from tests.password_hashes import use_cheap_hashes
 
 ADMIN_ACTOR = Actor("chefin", ADMIN)
 PW = "richtig-langes-passwort"

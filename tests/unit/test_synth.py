@@ -12,7 +12,7 @@ from quartier import access, db
 from quartier.access import SYSTEM
 from quartier.demo import synth
 from quartier.values import indicators
-from tests.h_cli_fixtures import use_cheap_hashes
+from tests.password_hashes import use_cheap_hashes
 
 ADMIN = access.Actor("test", access.ADMIN, raw_data=True)
 
