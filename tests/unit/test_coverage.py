@@ -13,6 +13,9 @@ from quartier import db
 from quartier.access import PUBLIC, SYSTEM
 from tests.coverage_files import INCOMPLETE_TEXT, PARTIAL_INDICATOR, PARTIAL_YEAR, import_partial
 
+# One worker runs the whole module, so that its module fixtures (built reports, imported deliveries) are built once.
+pytestmark = pytest.mark.xdist_group("test_coverage")
+
 
 @pytest.fixture(scope="module")
 def partial(demo_db, tmp_path_factory):

@@ -52,6 +52,10 @@ def test_long_hyphenated_name_wraps_after_hyphens(demo_copy, tmp_path):
     assert LONG in " ".join(_text(out).replace(report_pdf.ZWSP, "").split()) or pieces
 
 
+# One worker runs the whole module, so that its module fixtures (built reports, imported deliveries) are built once.
+pytestmark = pytest.mark.xdist_group("test_pdf_wrap")
+
+
 @pytest.fixture(scope="module")
 def partial_city(demo_db, tmp_path_factory):
     """(database path, city summary for SYSTEM) of the demo with the partial delivery (5 of 23 Sozialräume
