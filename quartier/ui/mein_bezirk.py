@@ -16,6 +16,7 @@ from quartier.reports import pdf as report_pdf
 from quartier.reports import scope as report_scope
 from quartier.reports import summary as report_summary
 from quartier.reports import svgmap
+from quartier.ui import vega
 from quartier.ui.common import data_stamp, get_con, view_of
 from quartier.ui.text import html_text
 from quartier.values import indicators
@@ -80,8 +81,6 @@ def summary(bezirk_id: str, actor, since: dt.date | None) -> report_summary.Summ
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _development_spec(stamp: int, bezirk_id: str, actor, since: dt.date | None, indicator_id: str, big: bool) -> dict:
-    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
-
     from quartier.reports import charts as report_charts
     from quartier.ui.widgets import catalogue
     from quartier.values.charts import GERMAN_LOCALE
@@ -96,7 +95,7 @@ def _development_spec(stamp: int, bezirk_id: str, actor, since: dt.date | None, 
     if big:
         chart = chart.configure_axis(labelFontSize=20, titleFontSize=20).configure_legend(
             labelFontSize=20, symbolSize=250, labelColor="#000000").configure_title(fontSize=24)
-    return _convert_altair_to_vega_lite_spec(chart)  # what st.altair_chart sends, data as Arrow bytes
+    return vega.spec_of(chart)  # what st.altair_chart sends, data as Arrow bytes
 
 
 def development_spec(bezirk_id: str, actor, since: dt.date | None, indicator_id: str, big: bool = False) -> dict:

@@ -12,6 +12,7 @@ from quartier import tables
 from quartier.access import Actor
 from quartier.actions import store
 from quartier.actions.model import STATUS_BY_NAME
+from quartier.ui import vega
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.text import md
 from quartier.ui.widgets import set_shared_bezirk, shared_bezirk
@@ -185,12 +186,15 @@ def downloads(table: pd.DataFrame, chart, name: str, key: str) -> None:
                        on_click="ignore", icon=":material/table:")
     c2.download_button("Daten (.csv)", data=lambda: tables.to_csv_bytes(table), file_name=f"{base}.csv", mime="text/csv",
                        key=f"{key}_csv", on_click="ignore", icon=":material/description:")
-    if chart is not None:
-        exp = charts.german(charts.export_width(chart))
-        c3.download_button("Grafik (.svg)", data=lambda: charts.to_svg(exp).encode("utf-8"), file_name=f"{base}.svg",
-                           mime="image/svg+xml", key=f"{key}_svg", on_click="ignore", icon=":material/image:")
-        c4.download_button("Grafik (.png)", data=lambda: charts.to_png(exp), file_name=f"{base}.png", mime="image/png",
-                           key=f"{key}_png", on_click="ignore", icon=":material/image:")
+    if chart is not None:  # the export chart is built only when a download is clicked (not on every run)
+        def export():
+            return charts.german(charts.export_width(chart))
+
+        c3.download_button("Grafik (.svg)", data=lambda: charts.to_svg(export()).encode("utf-8"),
+                           file_name=f"{base}.svg", mime="image/svg+xml", key=f"{key}_svg", on_click="ignore",
+                           icon=":material/image:")
+        c4.download_button("Grafik (.png)", data=lambda: charts.to_png(export()), file_name=f"{base}.png",
+                           mime="image/png", key=f"{key}_png", on_click="ignore", icon=":material/image:")
 
 
 def line_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -248,7 +252,7 @@ def _dec(r: dict) -> int | None:
 
 
 def show_chart(chart, alt_text: str) -> None:
-    st.altair_chart(charts.german(chart), width="stretch", theme=None, alt=alt_text)
+    vega.altair_chart(charts.german(chart), width="stretch", theme=None, alt=alt_text)
     st.caption(alt_text)
 
 
