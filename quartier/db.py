@@ -83,7 +83,8 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 def apply_migrations(con: Con) -> list[int]:
-    """Apply every migration not yet recorded in ``schema_version``; return the versions applied."""
+    """Apply every migration not yet recorded in ``schema_version``, all in one transaction (a failing one
+    leaves the database as it was, at its old version); return the versions applied."""
     with _WRITE_LOCK:
         cur = con.cursor()
         cur.execute(
@@ -92,20 +93,19 @@ def apply_migrations(con: Con) -> list[int]:
             " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
         )
         done = {r[0] for r in cur.execute("SELECT version FROM schema_version").fetchall()}
-        applied = []
-        for version, name, sql in migrations():
-            if version in done:
-                continue
-            cur.execute("BEGIN TRANSACTION")
-            try:
+        pending = [m for m in migrations() if m[0] not in done]
+        if not pending:
+            return []
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            for version, name, sql in pending:
                 cur.execute(sql)
                 cur.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, name])
-                cur.execute("COMMIT")
-            except Exception:
-                cur.execute("ROLLBACK")
-                raise
-            applied.append(version)
-        return applied
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
+        return [version for version, _, _ in pending]
 
 
 def schema_version(con: Con) -> int:

@@ -8,10 +8,13 @@ import unicodedata
 _UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e"}
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 def normalize(text: object) -> str:
     s = str(text or "").strip().lower()
     for k, v in _UMLAUTS.items():
         s = s.replace(k, v)
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9]+", "", s)
+    if not s.isascii():  # accents apart from their letters (é -> e + accent); the accents go with all other signs below
+        s = unicodedata.normalize("NFKD", s)
+    return _NOT_ALNUM.sub("", s)

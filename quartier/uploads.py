@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from quartier.errors import QuartierError
 
@@ -271,21 +271,28 @@ _DIM_RE = re.compile(rb'<dimension[^>]*?ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+
 _ROW_RE = re.compile(rb'<row [^>]*?r="([0-9]+)"')
 _CELL_REF_RE = re.compile(rb'<c r="')
 _WIDE_COL_RE = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
-_SINGLE_COL_RE = {n: re.compile(rb'<c r="[' + bytes([64 + n]) + rb'-Z][0-9]') for n in range(1, 27)}
+# a cell in a column after the n-th: one letter after it, or two or three letters
+_BEYOND_RE = {n: re.compile(rb'<c r="(?:[A-Z]{2,3}|[' + bytes([65 + n]) + rb'-Z])[0-9]') for n in range(26)}
 
 
-def _max_column(body: bytes, known: int) -> int:
-    """The largest column referenced in ``body`` (at least ``known``), without a match object per cell."""
-    wide = _WIDE_COL_RE.findall(body) if known > 26 or _WIDE_COL_RE.search(body) else []
-    if wide:
-        return max(known, max(_col_number(x) for x in set(wide)))
+def _max_column(body: bytes, known: int, end: int | None = None) -> int:
+    """The largest column referenced in ``body`` (at least ``known``), without a match object per cell.
+
+    Columns A–Z: a cell beyond the largest column so far is searched for (one pass over ``body`` when there is
+    none, the usual case: the declared dimension is right); two- and three-letter columns are collected. Only
+    ``body[:end]`` is looked at."""
+    end = len(body) if end is None else end
     best = known
     while best < 26:
-        m = _SINGLE_COL_RE[best + 1].search(body)
+        m = _BEYOND_RE[best].search(body, 0, end)
         if not m:
+            return best
+        letters = m.group()[6:-1]
+        if len(letters) > 1:
             break
-        best = max(best, m.group()[6] - 64)
-    return best
+        best = letters[0] - 64
+    wide = _WIDE_COL_RE.findall(body, 0, end)
+    return max(best, max(_col_number(x) for x in set(wide))) if wide else best
 
 
 def _col_number(letters: bytes) -> int:
@@ -319,11 +326,14 @@ def _scan_extent(zf: zipfile.ZipFile, path: str, chunk: int = 1 << 20) -> tuple[
     tail = b""
     first = True
     with zf.open(path) as fh:
+        # The extent is all this scan needs: no CRC here (calamine checks it when it reads the sheet), so that a
+        # member with a wrong checksum is measured to its end like any other instead of being left unmeasured.
+        cast(Any, fh)._expected_crc = None  # zipfile then skips computing the CRC (ZipExtFile._update_crc)
         while True:
             block = fh.read(chunk)
             if not block:
                 break
-            buf = tail + block
+            buf = tail + block if tail else block
             if first:
                 dim = _DIM_RE.search(buf)
                 if dim:
@@ -331,13 +341,13 @@ def _scan_extent(zf: zipfile.ZipFile, path: str, chunk: int = 1 << 20) -> tuple[
                     rows_n, cols_n = int(last_row), _col_number(last_col)
                 first = False
             cut = buf.rfind(b"<")  # a tag cut at the chunk end is scanned with the next chunk
-            body, tail = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
-            rows = _ROW_RE.findall(body)
+            end, tail = (cut, buf[cut:]) if cut > 0 else (len(buf), b"")
+            rows = _ROW_RE.findall(buf, 0, end)
             if rows:
                 rows_n = max(rows_n, max(map(int, rows)))
-            cols_n = max(cols_n, _max_column(body, cols_n))
-            if not _CELL_REF_RE.search(body):  # cells without a reference: count them
-                count += body.count(b"<c ") + body.count(b"<c>") + body.count(b"<c/>")
+            cols_n = max(cols_n, _max_column(buf, cols_n, end))
+            if not _CELL_REF_RE.search(buf, 0, end):  # cells without a reference: count them
+                count += buf.count(b"<c ", 0, end) + buf.count(b"<c>", 0, end) + buf.count(b"<c/>", 0, end)
     return rows_n, cols_n, count
 
 

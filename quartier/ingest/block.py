@@ -24,6 +24,7 @@ SCAN_ROWS = 400          # rows looked at to find the area column (the table sta
 MAX_HEADER_ROWS = 8
 _NUMBERS = ("floating", "integer", "mixed-integer-float", "decimal")
 _TYPE = np.frompyfunc(type, 1, 1)
+_FEW = 32               # columns with at most this many candidate cells are matched cell by cell
 _BREAK_RE = re.compile(r"(?<=[a-zäöüß])-\s*\n?\s*(?=[a-zäöüß])")
 
 
@@ -91,14 +92,32 @@ def _area_hits(rows: list[list[Any]], matcher: Matcher) -> dict[int, tuple[int, 
             if not len(rows_of):
                 continue
             col = col[rows_of]
-        codes, uniq = pd.factorize(col)
-        hits = matcher.match_many("sozialraum", uniq)
-        distinct = {h for h in hits if h is not None}
-        if distinct:
-            hit_of = np.array([h is not None for h in hits] + [False])
-            first = int(np.argmax(hit_of[np.where(codes < 0, len(uniq), codes)]))
-            out[c] = (len(distinct), int(rows_of[first]) if rows_of is not None else first)
+        found = _hits_few(col, matcher) if len(col) <= _FEW else _hits_many(col, matcher)
+        if found is not None:
+            n, first = found
+            out[c] = (n, int(rows_of[first]) if rows_of is not None else first)
     return out
+
+
+def _hits_many(col: np.ndarray, matcher: Matcher) -> tuple[int, int] | None:
+    """(distinct known areas, first cell naming one) of a column: each distinct value matched once."""
+    codes, uniq = pd.factorize(col)
+    hits = matcher.match_many("sozialraum", uniq)
+    distinct = {h for h in hits if h is not None}
+    if not distinct:
+        return None
+    hit_of = np.array([h is not None for h in hits] + [False])
+    return len(distinct), int(np.argmax(hit_of[np.where(codes < 0, len(uniq), codes)]))
+
+
+def _hits_few(col: np.ndarray, matcher: Matcher) -> tuple[int, int] | None:
+    """:func:`_hits_many` for a handful of cells (the header texts above a column of numbers), cell by cell:
+    cheaper than factorising; empty cells (None, NaN) name nothing, as there."""
+    hits = matcher.match_many("sozialraum", [None if v is None or (type(v) is float and v != v) else v for v in col.tolist()])
+    distinct = {h for h in hits if h is not None}
+    if not distinct:
+        return None
+    return len(distinct), next(i for i, h in enumerate(hits) if h is not None)
 
 
 def _numeric_cols(row: list[Any]) -> set[int]:

@@ -28,7 +28,13 @@ _OLD_SQL = (
 )
 _HIST_SQL = (
     "SELECT a.indikator_id, a.sozialraum_id, a.jahr, a.wert FROM messwert_aktuell a"
-    " WHERE a.wert IS NOT NULL AND a.indikator_id IN (SELECT DISTINCT indikator_id FROM _imp_vals)"
+    " WHERE a.wert IS NOT NULL AND a.indikator_id IN (SELECT unnest(?::VARCHAR[]))"
+)
+# Any stored value (of any delivery, active or not) for the delivered (indicator, year) pairs? Without one, no
+# delivered value has a current value and the join above is skipped (a new year of known indicators, a fresh city).
+_ANY_SQL = (
+    "SELECT count(*) FROM (SELECT 1 FROM messwert m JOIN (SELECT unnest(?::VARCHAR[]) AS i, unnest(?::INTEGER[]) AS j) p"
+    " ON m.indikator_id = p.i AND m.jahr = p.j LIMIT 1)"
 )
 
 
@@ -82,13 +88,30 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str]) -> tuple[
     return pos[jump], prev[jump], lim[jump], rel[jump]
 
 
-def _missing(v: pd.DataFrame, areas: list[str]) -> list[tuple[str, int, list[str]]]:
+class _Pairs:
+    """The delivered values grouped by (indicator, year): each value's group, and per group its key and size."""
+
+    def __init__(self, v: pd.DataFrame):
+        ic, self.iu = pd.factorize(v["indikator_id"].to_numpy(object))
+        key = ic.astype(np.int64) * 4000 + v["jahr"].to_numpy(np.int64)
+        # np.unique(key, return_inverse=True, return_counts=True), by hashing (the few groups sorted, not the values)
+        codes, uniq = pd.factorize(key)
+        order = np.argsort(uniq)
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        self.uk, self.inv = uniq[order], rank[codes]
+        self.cnt = np.bincount(self.inv, minlength=len(order))
+
+    def lists(self) -> tuple[list[str], list[int]]:
+        """The distinct (indicator, year) pairs as two parallel lists."""
+        return [str(x) for x in np.asarray(self.iu, dtype=object)[self.uk // 4000]], [int(y) for y in self.uk % 4000]
+
+
+def _missing(v: pd.DataFrame, areas: list[str], pairs: _Pairs) -> list[tuple[str, int, list[str]]]:
     """(indicator, year, missing Sozialräume) for every indicator and year with fewer areas than the city has."""
     if not areas or v.empty:
         return []
-    ic, iu = pd.factorize(v["indikator_id"].to_numpy(object))
-    key = ic.astype(np.int64) * 4000 + v["jahr"].to_numpy(np.int64)
-    uk, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+    iu, uk, inv, cnt = pairs.iu, pairs.uk, pairs.inv, pairs.cnt
     short = np.flatnonzero(cnt < len(areas))
     if not len(short):
         return []
@@ -102,27 +125,43 @@ def _missing(v: pd.DataFrame, areas: list[str]) -> list[tuple[str, int, list[str
     return out
 
 
+_ALT = (("alt_wert", "wert"), ("alt_zaehler", "zaehler"), ("alt_nenner", "nenner"), ("alt_lieferung", "lieferung_id"))
+
+
+def _old_values(cur: db.Con, v: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The current value of every delivered key (NaN where none): one join in DuckDB."""
+    cur.register("_imp_vals", v[VALUE_COLUMNS].assign(pos=np.arange(len(v), dtype=np.int64)))
+    try:
+        old = cur.execute(_OLD_SQL).fetchnumpy()
+    finally:
+        cur.unregister("_imp_vals")
+    alt = {k: np.asarray(pd.array(old[c], dtype="Float64").to_numpy(dtype=float, na_value=np.nan)) for k, c in _ALT}
+    return alt, np.asarray(pd.array(old["gesperrt"], dtype="boolean").fillna(False), dtype=bool)
+
+
+def _no_old_values(n: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """No stored value for any delivered (indicator, year): what :func:`_old_values` returns then, without the join."""
+    return {k: np.full(n, np.nan) for k, _c in _ALT}, np.zeros(n, dtype=bool)
+
+
 def compare(con: db.Con, fa: FileAnalysis) -> None:
     """Mark each value new / changed / unchanged against the current values; add the warnings."""
     v = fa.values
     if v.empty:
         return
-    reg = v[VALUE_COLUMNS].assign(pos=np.arange(len(v), dtype=np.int64))
+    pairs = _Pairs(v)
+    pair_ids, pair_years = pairs.lists()
     cur = con.cursor()
     try:
-        cur.register("_imp_vals", reg)
-        old = cur.execute(_OLD_SQL).fetchnumpy()
-        hist = cur.execute(_HIST_SQL).fetchnumpy()
+        stored = int(cur.execute(_ANY_SQL, [pair_ids, pair_years]).fetchall()[0][0])
+        alt, alt_g = _old_values(cur, v) if stored else _no_old_values(len(v))
+        hist = cur.execute(_HIST_SQL, [sorted(set(pair_ids))]).fetchnumpy()
         areas = [r[0] for r in (cur.execute("SELECT id FROM sozialraum ORDER BY id") if fa.gebietsstand is None else
                                 cur.execute("SELECT id FROM sozialraum_version WHERE gebietsstand_id = ? ORDER BY id",
                                             [int(fa.gebietsstand)])).fetchall()]
         fa.state = delivery_state(cur)
-        cur.unregister("_imp_vals")
     finally:
         cur.close()
-    alt = {k: np.asarray(pd.array(old[c], dtype="Float64").to_numpy(dtype=float, na_value=np.nan))
-           for k, c in (("alt_wert", "wert"), ("alt_zaehler", "zaehler"), ("alt_nenner", "nenner"), ("alt_lieferung", "lieferung_id"))}
-    alt_g = np.asarray(pd.array(old["gesperrt"], dtype="boolean").fillna(False), dtype=bool)
     exists = ~np.isnan(alt["alt_lieferung"])
     same = (_same(v["wert"].to_numpy(float), alt["alt_wert"]) & _same(v["zaehler"].to_numpy(float), alt["alt_zaehler"])
             & _same(v["nenner"].to_numpy(float), alt["alt_nenner"]) & (v["gesperrt"].to_numpy(bool) == alt_g))
@@ -157,7 +196,7 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
                 f"{fmt_number(info[i][0])} → {fmt_number(r['wert'])}; üblich sind Änderungen bis etwa ±{_limit_text(info[i][1], info[i][2])}. "
                 "Bitte prüfen.")
     n_areas = len(areas)
-    missing = _missing(v, areas)
+    missing = _missing(v, areas, pairs)
     for n_found, (iid, year, fehlend) in enumerate(missing):
         if n_found >= MAX_PER_RULE:
             fa.findings.append(Finding(WARNING, "sozialraeume_fehlen", "… und weitere "

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from quartier.ingest.match import Matcher
 from quartier.ingest.values import cell_text, col_letter
-from quartier.names import normalize
+from quartier.names import normalize as _normalize
 
 ROLES = ("sozialraum", "bezeichnung", "indikator", "jahr", "wert", "zaehler", "nenner", "gesperrt", "ignorieren")
 ROLE_LABELS = {
@@ -45,6 +46,16 @@ _SR_NAME = {"sozialraum", "sozialraumname", "gebiet", "gebietsname", "quartier",
             "bezeichnung", "name", "stadtteil", "sozialraeume"}
 _SUPP = {"gesperrt", "sperrvermerk", "geheimhaltung", "gesperrtjanein"}
 _IND = {"kennzahl", "indikator", "indikatorid", "merkmal", "kennziffer", "indikatorname", "kennzahlname", "kennzahlid"}
+
+
+@lru_cache(maxsize=65536)
+def _normalize_text(text: str) -> str:
+    return _normalize(text)
+
+
+def normalize(text: Any) -> str:
+    """:func:`quartier.names.normalize`, remembered for texts (the same headers come again on every sheet)."""
+    return _normalize_text(text) if type(text) is str else _normalize(text)
 
 
 def measure_of(label: str) -> str | None:
@@ -272,8 +283,13 @@ def sheet_key(sheet: str) -> str:
 
 def strip_years(text: str) -> str:
     """A header without dates and years: "Einwohner (Dez 2017)" -> "Einwohner"."""
+    return _strip_years(str(text))
+
+
+@lru_cache(maxsize=65536)
+def _strip_years(text: str) -> str:
     t = re.sub(r"\(?\b(\d{1,2}\.\d{1,2}\.|(jan|feb|mär|mar|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?\s*)?"
-               r"(19[89]\d|20\d\d)\b\)?", " ", str(text), flags=re.IGNORECASE)
+               r"(19[89]\d|20\d\d)\b\)?", " ", text, flags=re.IGNORECASE)
     return re.sub(r"\s+", " ", t).strip(" ,;:-")
 
 

@@ -35,11 +35,18 @@ class _Grid:
         self.grid = np.empty((self.n, self.width), dtype=object)
         self.grid[:] = data
         self.cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.raws: dict[int, np.ndarray] = {}
+
+    def raw(self, c: int) -> np.ndarray:
+        """The raw values of a column, taken out once (kinds only when asked for: :meth:`col`)."""
+        if c not in self.raws:
+            self.raws[c] = np.ascontiguousarray(self.grid[:, c]) if c < self.width else np.full(self.n, None, dtype=object)
+        return self.raws[c]
 
     def col(self, c: int) -> tuple[np.ndarray, np.ndarray]:
         """(raw values, kinds) of a column, computed once."""
         if c not in self.cache:
-            arr = np.ascontiguousarray(self.grid[:, c]) if c < self.width else np.full(self.n, None, dtype=object)
+            arr = self.raw(c)
             self.cache[c] = (arr, V.classify(arr))
         return self.cache[c]
 
@@ -57,7 +64,7 @@ class _Rows:
     def take(self, spec: ColumnSpec | None, what: int = 0) -> np.ndarray:
         if spec is None:
             return np.full(self.m, None, dtype=object) if what == 0 else np.full(self.m, V.K_EMPTY, dtype=np.int8)
-        a = self.g.col(spec.col)[what]
+        a = self.g.raw(spec.col) if what == 0 else self.g.col(spec.col)[1]
         return a if self.every else a[self.idx]
 
 
@@ -86,7 +93,7 @@ def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAn
         return None
     kept = _Rows(g, keep, absolute)
     groups = _groups(plan, [c for c in specs if c.role in MEASURES], fa)
-    blocks = [_block(plan, kept, first, grp) for grp in groups]
+    blocks = [_blocks(plan, kept, first, groups)] if groups else []
     fa.headers[plan.sheet] = {c.col: c.header for c in plan.columns}
     if total.any() and plan.layout == "lang":
         _check_totals(plan, fa, groups, g.col, total, keep, absolute, first)
@@ -117,10 +124,10 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
         if c.role in MEASURES:
             any_value |= g.col(c.col)[1] != V.K_EMPTY
     if "gesperrt" in first and plan.layout == "lang":  # a row that only says "gesperrt" still delivers
-        any_value |= _truthy(g.col(first["gesperrt"].col)[0])
+        any_value |= _truthy(g.raw(first["gesperrt"].col))
     any_text = any_value.copy()
     for c in specs:
-        if c.role not in MEASURES:
+        if c.role not in MEASURES and not any_value.all():  # only rows without values can be notes
             any_text |= g.col(c.col)[1] != V.K_EMPTY
     # total rows ("Stadt … gesamt", "Summe", a Stadtbezirk, an area name repeated) by any label column
     total = np.zeros(n, dtype=bool)
@@ -128,12 +135,12 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
     reasons: dict[int, str] = {}
     for c in specs:
         if c.role in ("sozialraum", "bezeichnung"):
-            codes, uniq = pd.factorize(g.col(c.col)[0])
+            codes, uniq = pd.factorize(g.raw(c.col))
             flags = np.array([word or (kind is not None and sid is None) for _t, sid, kind, word in label_info(uniq, matcher)]
                              + [False], dtype=bool)
             total |= flags[codes]
     if plan.layout != "lang" and "sozialraum" in first:
-        found = find_totals(g.col(first["sozialraum"].col)[0], _count_columns(plan, g, specs, matcher), matcher)
+        found = find_totals(g.raw(first["sozialraum"].col), _count_columns(plan, g, specs, matcher), matcher)
         total |= found.mask
         reasons = found.reasons
         for i, col, stated, got in found.mismatches:
@@ -200,37 +207,62 @@ def _groups(plan: SheetPlan, measure_specs: list[ColumnSpec], fa: FileAnalysis) 
     return [(None, None, ms)]
 
 
-def _block(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], group: Group) -> dict[str, np.ndarray]:
-    """The records of one group: raw values, kinds and source columns per field."""
-    g_ind, g_year, ms = group
-    m, take = kept.m, kept.take
+def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: list[Group]) -> dict[str, np.ndarray]:
+    """The records of all groups of one sheet, group after group: raw values, kinds and source columns per field.
+
+    Built once per sheet (the fields shared by all groups repeated, the measure columns of the groups joined) instead
+    of once per group: a yearbook sheet has one group per indicator column."""
+    n_g, m, take = len(groups), kept.m, kept.take
     sr_spec, ind_col, year_col = first.get("sozialraum"), first.get("indikator"), first.get("jahr")
-    blk = {"sheet": np.full(m, plan.sheet, dtype=object), "row0": kept.rows_abs, **_areas(kept, sr_spec, first.get("bezeichnung"))}
-    if g_ind is not None or ind_col is None:
-        blk["ind_raw"] = np.full(m, g_ind if g_ind is not None else plan.indikator_id, dtype=object)
-        blk["ind_col"] = np.full(m, -1)
+
+    def each(a: np.ndarray) -> np.ndarray:  # a field shared by all groups, repeated per group
+        return a if n_g == 1 else np.tile(a, n_g)
+
+    def per_group(values: list[Any], dtype: Any) -> np.ndarray:  # one value per group, spread over its rows
+        return np.repeat(np.array(values, dtype=dtype), m)
+
+    areas = _areas(kept, sr_spec, first.get("bezeichnung"))
+    blk = {"sheet": _filled(m * n_g, plan.sheet), "row0": each(kept.rows_abs),
+           "sr_raw": each(areas["sr_raw"]), "sr_col": each(areas["sr_col"])}
+    own_ind = [g_ind is not None or ind_col is None for g_ind, _y, _ms in groups]
+    if all(own_ind):
+        blk["ind_raw"] = per_group([g_ind if g_ind is not None else plan.indikator_id for g_ind, _y, _ms in groups], object)
+        blk["ind_col"] = np.full(m * n_g, -1)
     else:
-        blk["ind_raw"] = take(ind_col)
-        blk["ind_col"] = np.full(m, ind_col.col)
-    if g_year is not None or year_col is None:
-        y = g_year if g_year is not None else plan.jahr
-        blk["jahr_raw"] = np.full(m, float(y) if y else None, dtype=object)  # type: ignore[arg-type]
-        blk["jahr_col"] = np.full(m, -1)
+        blk["ind_raw"] = np.concatenate([_filled(m, g[0]) if own else take(ind_col) for g, own in zip(groups, own_ind)])
+        blk["ind_col"] = per_group([-1 if own else ind_col.col for own in own_ind], np.int64)  # type: ignore[union-attr]
+    own_year = [g_year is not None or year_col is None for _i, g_year, _ms in groups]
+    years: list[Any] = [(g_year if g_year is not None else plan.jahr) for _i, g_year, _ms in groups]
+    if all(own_year):
+        blk["jahr_raw"] = per_group([float(y) if y else None for y in years], object)
+        blk["jahr_col"] = np.full(m * n_g, -1)
     else:
-        blk["jahr_raw"] = take(year_col)
-        blk["jahr_col"] = np.full(m, year_col.col)
+        blk["jahr_raw"] = np.concatenate([_filled(m, float(y) if y else None) if own else take(year_col)
+                                          for y, own in zip(years, own_year)])
+        blk["jahr_col"] = per_group([-1 if own else year_col.col for own in own_year], np.int64)  # type: ignore[union-attr]
     supp_spec = first.get("gesperrt") if plan.layout == "lang" else None
-    blk["gesperrt_flag"] = _truthy(take(supp_spec)) if supp_spec else np.zeros(m, dtype=bool)
+    blk["gesperrt_flag"] = each(_truthy(take(supp_spec))) if supp_spec else np.zeros(m * n_g, dtype=bool)
     has_any = blk["gesperrt_flag"].copy()
     for meas in MEASURES:
-        spec = ms.get(meas)
-        blk[meas + "_raw"] = take(spec)
-        blk[meas + "_kind"] = take(spec, 1)
-        blk[meas + "_col"] = np.full(m, spec.col if spec else -1)
+        specs = [ms.get(meas) for _i, _y, ms in groups]
+        blk[meas + "_raw"] = _joined([take(spec) for spec in specs])
+        blk[meas + "_kind"] = _joined([take(spec, 1) for spec in specs])
+        blk[meas + "_col"] = per_group([spec.col if spec else -1 for spec in specs], np.int64)
         has_any |= blk[meas + "_kind"] != V.K_EMPTY
     if not has_any.all():  # e.g. an indicator column left empty for one area
         blk = {k: v[has_any] for k, v in blk.items()}
     return blk
+
+
+def _filled(n: int, value: Any) -> np.ndarray:
+    """``n`` times the same object (``np.full(n, "text", dtype=object)`` makes a new string per cell, 40x slower)."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _areas(kept: _Rows, sr_spec: ColumnSpec | None, name_spec: ColumnSpec | None) -> dict[str, np.ndarray]:

@@ -44,9 +44,8 @@ def plan_at(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, 
             spec.role, spec.rolle_quelle = "sozialraum", "inhalt"
         else:
             _classify(spec, own, group, matcher, data)
-        key = remember_key(c, spec.header)
-        if remembered and key in remembered:
-            rem = remembered[key]
+        rem = remembered.get(remember_key(c, spec.header)) if remembered else None  # the key only when anything is remembered
+        if rem is not None:
             spec.role, spec.rolle_quelle = rem["rolle"], "gemerkt"
             if rem.get("indikator_id"):
                 spec.indikator_id, spec.indikator_quelle = rem["indikator_id"], "gemerkt"

@@ -35,6 +35,12 @@ class _Codes:
         """Codes with missing cells pointing at the extra last entry of ``ids_u``."""
         return np.where(self.codes < 0, len(self.uniq), self.codes)
 
+    @property
+    def matched(self) -> np.ndarray:
+        """Per row: the name was matched (``~pd.isna(ids)``, decided once per distinct name)."""
+        out: np.ndarray = np.array([i is not None for i in self.ids_u], dtype=bool)[self.safe_codes]
+        return out
+
 
 @dataclass
 class _Numbers:
@@ -92,7 +98,7 @@ def _unknown(em: Emitter, matcher: Matcher, art: str, m: _Codes, col_field: str,
     """
     fa = em.fa
     bad = np.array([m.ids_u[k] is None for k in range(len(m.uniq) + 1)], dtype=bool)
-    if not bad.any():
+    if not bad[:-1].any() and not (m.codes < 0).any():  # every name known and no cell empty (the last entry)
         return
     safe = m.safe_codes
     counts = np.bincount(safe, minlength=len(m.uniq) + 1)
@@ -224,7 +230,7 @@ def _store(fa: FileAnalysis, em: Emitter, recs: Recs, matcher: Matcher, n: _Numb
     if nothing.any():
         fa.findings.append(Finding(INFO, "ohne_wert", f"{int(nothing.sum())} Zelle(n) mit „–“ oder „x“ (nichts vorhanden / "
                                    "nicht sinnvoll): dafür wird kein Wert gespeichert."))
-    valid = ~pd.isna(sr.ids) & ~pd.isna(ind.ids) & ~n.bad_year & ~nothing
+    valid = sr.matched & ind.matched & ~n.bad_year & ~nothing
     year_i = np.where(n.bad_year, 0, np.nan_to_num(n.y, nan=0)).astype(np.int64)
     _duplicates(em, matcher, valid, year_i, wert, sr, ind)
     keep = np.flatnonzero(valid)

@@ -45,6 +45,29 @@ def _components_scanned_once():
     manifest_scanner.scan_component_manifests = original
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _script_end_awaited_not_polled():
+    """AppTest waits for a page run by waking every millisecond to look through the run's events; each wake
+    takes the interpreter lock from the script thread it is waiting for. Joining the script thread waits for
+    the same moment (the runner emits SHUTDOWN before its thread returns) without the wakes. A run that does
+    not finish in time still fails with AppTest's own error."""
+    from streamlit.testing.v1 import local_script_runner as lsr
+
+    original = lsr.require_widgets_deltas
+
+    def wait_for_script_end(runner, timeout: float = 3) -> None:
+        thread = getattr(runner, "_script_thread", None)
+        if thread is not None:
+            thread.join(timeout)
+        if runner.script_stopped():
+            return
+        original(runner, timeout=0.001)  # not finished: AppTest stops the run and raises its timeout error
+
+    lsr.require_widgets_deltas = wait_for_script_end
+    yield
+    lsr.require_widgets_deltas = original
+
+
 def _content_key(db_file: str) -> str:
     """The bytes of a database file (and its WAL): equal for untouched copies of one fixture database."""
     h = hashlib.blake2b(digest_size=16)

@@ -68,9 +68,7 @@ def test_fit_line_known_answer():
     assert corridor.fit_line([1, 2, 3], [4, 4, 4])["r"] is None  # no spread
 
 
-@pytest.fixture
-def square_city(empty_con):
-    con = empty_con
+def _fill_square_city(con):
     areas = [geo.Area(i, f"Gebiet {i}", "Nord" if i in "ABC" else "Süd", wgs(g)) for i, g in SQUARES.items()]
     replace_geometry(con, areas, wgs(AXIS), "Testachse", city="Teststadt")
     with db.transaction(con) as cur:
@@ -86,6 +84,11 @@ def square_city(empty_con):
         cur.execute("UPDATE messwert SET zaehler = 2, wert = 2 WHERE sozialraum_id = 'B' AND jahr = 2024 AND indikator_id = 'quote'")
         db.audit(cur, "test", "testdaten")
     return con
+
+
+@pytest.fixture
+def square_city(filled_con):
+    return filled_con(_fill_square_city)
 
 
 def test_weighted_inside_outside_by_denominator(square_city):

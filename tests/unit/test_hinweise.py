@@ -30,9 +30,7 @@ K = {2024: {"R6": 40}, 2025: {"R5": 40}}
 AREAS = sorted(Q)
 
 
-@pytest.fixture
-def city(empty_con):
-    con = empty_con
+def _fill_city(con):
     with db.transaction(con) as cur:
         cur.execute("INSERT INTO stadtbezirk (id, nr, name) VALUES ('nord', 1, 'Nord'), ('sued', 2, 'Süd')")
         for sid in AREAS:
@@ -58,6 +56,11 @@ def city(empty_con):
         "dynamics_cutoffs": [-1.0, 1.0], "dynamics_classes": ["Verbesserung", "stabil", "Verschlechterung"],
     }, SYSTEM)
     return con
+
+
+@pytest.fixture
+def city(filled_con):
+    return filled_con(_fill_city)
 
 
 def kinds(items, sid):

@@ -52,10 +52,7 @@ def _put(cur, lid, iid, sid, year, wert=None, zaehler=None, nenner=None, gesperr
     cur.execute("INSERT INTO messwert VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [lid, iid, sid, year, wert, zaehler, nenner, gesperrt])
 
 
-@pytest.fixture
-def hand(empty_con):
-    """A real DuckDB file with the hand example for 2024 (and 2023 for the dynamics)."""
-    con = empty_con
+def _fill_hand(con):
     with db.transaction(con) as cur:
         for sid in AREAS:
             cur.execute("INSERT INTO sozialraum (id, name, geometry) VALUES (?, ?, ?)", [sid, f"Raum {sid[1]}", SQUARE])
@@ -73,6 +70,12 @@ def hand(empty_con):
             _put(cur, lid, "b", sid, 2023, wert=B_VAL[k])
             _put(cur, lid, "c", sid, 2023, zaehler=C_NUM[k], nenner=1000)
     return con
+
+
+@pytest.fixture
+def hand(filled_con):
+    """A real DuckDB file with the hand example for 2024 (and 2023 for the dynamics)."""
+    return filled_con(_fill_hand)
 
 
 def by_id(res):

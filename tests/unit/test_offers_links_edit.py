@@ -20,13 +20,14 @@ from tests.unit.offers_city import ADMIN, E0, N0, add_offer, build, wgs
 VIEWER = access.PUBLIC
 
 
-@pytest.fixture
-def city(tmp_path):
-    path = tmp_path / "q.duckdb"
-    con = db.connect(path)
+def _fill_city(con):
     build(con)
-    yield con, path
-    con.close()
+
+
+@pytest.fixture
+def city(filled_con, tmp_path):
+    """The two-area offers city; its file path for the command line."""
+    return filled_con(_fill_city), tmp_path / "q.duckdb"
 
 
 def _row(res, sid):

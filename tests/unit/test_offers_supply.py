@@ -16,10 +16,14 @@ from tests.unit.offers_city import ADMIN, E0, N0, add_offer, build, wgs
 CIRCLE = math.pi * 100 ** 2 / 1e6  # share of a 1 km² square covered by a 100 m circle
 
 
+def _fill_city(con):
+    build(con)
+    return con
+
+
 @pytest.fixture
-def city(empty_con):
-    build(empty_con)
-    return empty_con
+def city(filled_con):
+    return filled_con(_fill_city)
 
 
 def _row(res, sid):

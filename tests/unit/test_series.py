@@ -24,8 +24,7 @@ AREAS = [("a1", "Aue", "A"), ("a2", "Anger", "A"), ("b1", "Berg", "B"), ("b2", "
 QUOTE = {"a1": (10, 100), "a2": (90, 300), "b1": (5, 50), "b2": (40, 200)}
 
 
-def _build(path) -> object:
-    con = db.connect(path)
+def _fill(con) -> object:
     rows = []
     for sr, _name, _b in AREAS:
         z, n = QUOTE[sr]
@@ -69,10 +68,8 @@ def _build(path) -> object:
 
 
 @pytest.fixture
-def small(tmp_path):
-    con = _build(tmp_path / "klein.duckdb")
-    yield con
-    con.close()
+def small(filled_con):
+    return filled_con(_fill)
 
 
 def _row(df, **kw):

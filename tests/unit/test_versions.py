@@ -53,9 +53,7 @@ def old_rows(year: int, factor: float = 1.0) -> list[tuple]:
     return out
 
 
-@pytest.fixture
-def city(empty_con):
-    con = empty_con
+def _fill_city(con):
     res = replace_geometry(con, V1, city="Teststadt")
     assert res["gebietsstand"] == 1
     with db.transaction(con) as cur:
@@ -66,6 +64,11 @@ def city(empty_con):
     out = versions.create_version(con, V2, dt.date(2022, 1, 1), user="test")
     assert out["id"] == 2 and out["schluessel"] == {"1": "einwohner"}
     return con
+
+
+@pytest.fixture
+def city(filled_con):
+    return filled_con(_fill_city)
 
 
 def _vals(con) -> pd.DataFrame:
