@@ -81,24 +81,33 @@ def to_csv_bytes(df: pd.DataFrame, sep: str = ";") -> bytes:
 
 
 def to_xlsx_bytes(sheets: dict[str, pd.DataFrame], path: str | Path | None = None) -> bytes:
-    """Write one or more frames to an .xlsx (formula-neutralised); return the bytes."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """Write one or more frames to an .xlsx (formula-neutralised); return the bytes.
 
-    wb = Workbook()
-    wb.remove(wb.active)
+    Written row by row (openpyxl's write-only mode: no cell objects kept), so the column widths and the frozen
+    header are set before the first row.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
     for name, df in sheets.items():
         ws = wb.create_sheet(title=str(name)[:31])
         safe = neutralise_frame(df)
-        ws.append([clean_text(str(c)) for c in safe.columns])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in safe.itertuples(index=False):
-            ws.append([None if (v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA) else clean_text(_plain(v)) for v in row])
         for i, col in enumerate(safe.columns, start=1):
             width = max([len(str(col))] + [len(str(v)) for v in safe[col].head(200).tolist()])
-            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(60, max(8, width + 2))
+            ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, width + 2))
         ws.freeze_panes = "A2"
+        header = []
+        for c in safe.columns:
+            cell = WriteOnlyCell(ws, value=clean_text(str(c)))
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        for row in safe.itertuples(index=False):
+            ws.append([None if (v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA) else clean_text(_plain(v)) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     data = buf.getvalue()

@@ -73,13 +73,27 @@ def new_database_file(path: Path) -> Path:
 
 
 def _build_demo(base: Path) -> Path:
-    from quartier import db
-    from quartier.demo import hagen as demo
+    """The demo city, built the way a fresh machine builds it: ``python -m quartier demo --json`` (in-process)
+    into a new, empty database file; its delivery workbooks go next to the database."""
+    import contextlib
+    import functools
+    import io
+    import json
+
+    from quartier.cli import main
+    from quartier.demo import hagen
 
     path = new_database_file(base / "demo.duckdb")
-    con = db.connect(path)
-    demo.build(con, out_dir=base / "lieferungen")
-    con.close()
+    out = io.StringIO()
+    original = hagen.build
+    hagen.build = functools.partial(original, out_dir=base / "lieferungen")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            code = main(["demo", "--db", str(path), "--json"])
+    finally:
+        hagen.build = original
+    res = json.loads(out.getvalue())
+    assert code == 0 and res["sozialraeume"] > 0 and res["werte"] > 0 and res["lieferungen"] > 0, res
     return path
 
 

@@ -5,8 +5,6 @@ import datetime as dt
 import streamlit as st
 
 from quartier.access import VIEWER, Actor
-from quartier.reports import charts as report_charts
-from quartier.reports import summary as report_summary
 from quartier.reports import svgmap
 from quartier.ui import hinweise as hinweise_ui
 from quartier.ui import mein_bezirk as mb
@@ -15,7 +13,6 @@ from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.ui.text import md
 from quartier.ui.widgets import catalogue, persist, set_shared_bezirk, shared_bezirk
-from quartier.values.charts import GERMAN_LOCALE
 
 actor = current_actor()
 qp = st.query_params
@@ -167,16 +164,10 @@ def show_development(big: bool = False, part: int = 0) -> None:
         st.markdown(f"**{cat.loc[iid, 'name']}**")
         st.markdown(mb.html_table(table, numeric=tuple(c for c in table.columns if c != "Gebiet")), unsafe_allow_html=True)
         return
-    chart = report_charts.chart_spec(sm.development, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"],
-                                     width=900 if big else 620, height=270 if big else 300, legend_orient="right",
-                                     decimals=report_summary.decimals_of(cat, iid))
-    chart = chart.configure(locale=GERMAN_LOCALE)
-    if big:
-        chart = chart.configure_axis(labelFontSize=20, titleFontSize=20).configure_legend(
-            labelFontSize=20, symbolSize=250, labelColor="#000000").configure_title(fontSize=24)
-    st.altair_chart(chart, width="content", height=(270 if big else 300) + 80,
-                    alt=f"Liniendiagramm {cat.loc[iid, 'name']} über die Jahre; die Werte stehen in der Tabelle"
-                        + (" auf der nächsten Folie." if big else "."))
+    st.vega_lite_chart(spec=mb.development_spec(bezirk_id, actor, since, iid, big), width="content",
+                       height=(270 if big else 300) + 80,
+                       alt=f"Liniendiagramm {cat.loc[iid, 'name']} über die Jahre; die Werte stehen in der Tabelle"
+                           + (" auf der nächsten Folie." if big else "."))
     if not big:
         with st.expander("Tabelle: Werte je Jahr", expanded=False):
             st.dataframe(table, hide_index=True, width="stretch")

@@ -97,13 +97,12 @@ def steckbrief() -> None:
     st.markdown("#### Kennzahlen")
     ui.profile_cards(prof, meta)
     st.markdown("#### Entwicklung aller Kennzahlen")
-    mframe = charts.multiples_frame(pdata.values, pdata.refs, pdata.meta, city=city)
-    mchart = charts.small_multiples(mframe)
-    ui.show_chart(mchart, f"Kleine Liniendiagramme je Kennzahl für {row['name']} (durchgezogen) und die Gesamtstadt "
-                          f"{city} (gestrichelt, nur bei Quoten). Die Werte stehen in der Tabelle darunter.")
+    mframe, mspec = ui.steckbrief_chart(actor, sr, city)
+    ui.show_chart(None, f"Kleine Liniendiagramme je Kennzahl für {row['name']} (durchgezogen) und die Gesamtstadt "
+                        f"{city} (gestrichelt, nur bei Quoten). Die Werte stehen in der Tabelle darunter.", spec=mspec)
     with st.expander("Tabelle und Download: alle Kennzahlen"):
         st.dataframe(ui.profile_table(prof), hide_index=True, width="stretch")
-        ui.downloads(ui.export_frame(mframe), mchart, f"steckbrief_{sr}", key=f"p_{sr}")
+        ui.downloads(ui.export_frame(mframe), lambda: charts.small_multiples(mframe), f"steckbrief_{sr}", key=f"p_{sr}")
     ui.recommendations_block(sr, actor)
     similar_ui.block(sr, actor)
     ui.offers_block(sr, actor)

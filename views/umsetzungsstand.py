@@ -10,6 +10,7 @@ from quartier.access import ADMIN, EDITOR, PermissionDenied
 from quartier.actions import charts, model, snapshots, store
 from quartier.tables import to_xlsx_bytes
 from quartier.ui import actions as cu
+from quartier.ui import vega
 from quartier.ui.common import get_con
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
@@ -66,7 +67,8 @@ def _rollup(by: str, label: str, title: str, districts: dict[str, str] | None = 
     st.subheader(title)
     long = store.rollup(df, by, districts)
     n_groups = long[by].nunique()
-    st.altair_chart(german(charts.status_bars(long, by, label)), width="stretch", theme=None, height=34 * n_groups + 130)
+    vega.altair_chart(german(charts.status_bars(long, by, label)), width="stretch", theme=None,
+                      height=34 * n_groups + 130)
     wide = store.rollup_wide(df, by, districts).rename(columns={by: label, "gesamt": "gesamt"})
     with st.expander(f"Tabelle: {title}"):
         st.dataframe(wide, hide_index=True, width="stretch")

@@ -38,7 +38,7 @@ DEMO_ACCOUNTS = (
     ("admin", ADMIN, "demo-administration"),
 )
 _HASHER = PasswordHasher()  # Argon2id with the library's recommended parameters
-_DUMMY_HASH = _HASHER.hash("kein-konto-vorhanden")
+_DUMMY_HASH: str | None = None  # checked for unknown or locked names; made on the first login, not at import
 _HASH_SLOTS = threading.BoundedSemaphore(max(1, min(4, os.cpu_count() or 1)))
 
 
@@ -76,9 +76,16 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
     # core; twenty simultaneous logins would otherwise need 1.3 GB at once and finish no sooner.
     with _HASH_SLOTS:
         try:
-            return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+            return _HASHER.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _HASHER.hash("kein-konto-vorhanden")
+    return _DUMMY_HASH
 
 
 def _limits(con) -> tuple[int, int]:

@@ -22,7 +22,10 @@ Moran's I and LISA
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -97,12 +100,37 @@ class _DistanceRaster:
         self.nx, self.ny = nx, ny
 
     def within(self, xy: np.ndarray, width: float) -> np.ndarray:
-        ix = np.floor((xy[:, 0] - self.x0) / self.cell).astype(np.int64)
-        iy = np.floor((xy[:, 1] - self.y0) / self.cell).astype(np.int64)
+        return self.within_xy(xy[:, 0], xy[:, 1], width)
+
+    def within_xy(self, x: np.ndarray, y: np.ndarray, width: float) -> np.ndarray:
+        """Points (coordinate arrays of any equal shape) at most ``width`` from the axis."""
+        ix = np.floor((x - self.x0) / self.cell).astype(np.int64)
+        iy = np.floor((y - self.y0) / self.cell).astype(np.int64)
         ok = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
-        out = np.zeros(len(xy), dtype=bool)
+        out = np.zeros(x.shape, dtype=bool)
         out[ok] = self.dist[iy[ok], ix[ok]] <= width
         return out
+
+
+_BLOCK = 1_000_000  # sample points moved at once (placements x points): bounds the memory of a large city
+
+
+def _moved_inside(xy: np.ndarray, owner: np.ndarray, n_pts: np.ndarray, raster: _DistanceRaster, c: np.ndarray,
+                  theta: np.ndarray, q: np.ndarray, width_m: float, share: float) -> np.ndarray:
+    """For each placement (rotation ``theta`` about the axis centre ``c``, sample point ``q`` moved onto it):
+    which areas have at least ``share`` of their sample points within ``width_m`` of the axis (placements x
+    areas). Several placements at once, with the same arithmetic per point as one at a time."""
+    ct = np.array([np.cos(-t) for t in theta])
+    st_ = np.array([np.sin(-t) for t in theta])
+    dx = xy[None, :, 0] - q[:, 0, None]
+    dy = xy[None, :, 1] - q[:, 1, None]
+    x = (ct[:, None] * dx - st_[:, None] * dy) + c[0]
+    y = (st_[:, None] * dx + ct[:, None] * dy) + c[1]
+    near = raster.within_xy(x, y, width_m)
+    n_areas = len(n_pts)
+    idx = owner[None, :] + n_areas * np.arange(len(theta))[:, None]
+    counts = np.bincount(idx.ravel(), weights=near.ravel(), minlength=n_areas * len(theta))
+    return counts.reshape(len(theta), n_areas) / n_pts >= share - 1e-9
 
 
 def _statistic(inside: np.ndarray, num: np.ndarray, den: np.ndarray | None, factor: float) -> np.ndarray:
@@ -115,13 +143,35 @@ def _statistic(inside: np.ndarray, num: np.ndarray, den: np.ndarray | None, fact
         return (ins @ num / (ins @ den) - out @ num / (out @ den)) * factor
 
 
-def permutation_test(areas_m: list, axis_m, width_m: float, share: float, observed_inside: np.ndarray,
-                     num: np.ndarray, den: np.ndarray | None, factor: float = 1.0,
-                     permutations: int = PERMUTATIONS, seed: int = SEED) -> tuple[float | None, int, float | None]:
-    """(p-value, placements used, observed statistic) for usable areas (``num``/``den`` per area, no NaN)."""
-    obs = float(_statistic(observed_inside[None, :], num, den, factor)[0])
-    if not np.isfinite(obs) or observed_inside.all() or not observed_inside.any():
-        return None, 0, None
+_PLACEMENTS: OrderedDict[bytes, np.ndarray] = OrderedDict()  # the last few placement sets (read-only arrays)
+_PLACEMENTS_LOCK = threading.Lock()
+
+
+def placements(areas_m: list, axis_m, width_m: float, share: float, permutations: int = PERMUTATIONS,
+               seed: int = SEED) -> np.ndarray:
+    """The moved and rotated corridors of the test (placements x areas: area inside?), placements with no area
+    inside or none outside drawn again. They depend on the areas, the axis, width, share and seed only, not on
+    the values: the last few are kept (keyed by the geometry's bytes), so switching the indicator on the
+    same areas does not draw them again."""
+    h = hashlib.blake2b(digest_size=20)
+    for wkb in shapely.to_wkb(np.array([axis_m, *areas_m], dtype=object)):
+        h.update(wkb)
+    h.update(repr((float(width_m), float(share), int(permutations), int(seed))).encode())
+    key = h.digest()
+    with _PLACEMENTS_LOCK:
+        if key in _PLACEMENTS:
+            _PLACEMENTS.move_to_end(key)
+            return _PLACEMENTS[key]
+    rows = _draw_placements(areas_m, axis_m, width_m, share, permutations, seed)
+    rows.flags.writeable = False
+    with _PLACEMENTS_LOCK:
+        _PLACEMENTS[key] = rows
+        while len(_PLACEMENTS) > 8:
+            _PLACEMENTS.popitem(last=False)
+    return rows
+
+
+def _draw_placements(areas_m: list, axis_m, width_m: float, share: float, permutations: int, seed: int) -> np.ndarray:
     xy, owner = sample_points(areas_m)
     n_pts = np.bincount(owner, minlength=len(areas_m)).astype(float)
     raster = _DistanceRaster(axis_m, width_m)
@@ -134,19 +184,26 @@ def permutation_test(areas_m: list, axis_m, width_m: float, share: float, observ
         tries += batch
         theta = rng.uniform(0, 2 * np.pi, batch)
         q = xy[rng.integers(0, len(xy), batch)]
-        for t, qq in zip(theta, q):
-            ct, st_ = np.cos(-t), np.sin(-t)
-            d = xy - qq
-            moved = np.column_stack([ct * d[:, 0] - st_ * d[:, 1], st_ * d[:, 0] + ct * d[:, 1]]) + c
-            frac = np.bincount(owner, weights=raster.within(moved, width_m), minlength=len(areas_m)) / n_pts
-            ins = frac >= share - 1e-9
-            if ins.any() and not ins.all():
-                rows.append(ins)
-                if len(rows) == permutations:
-                    break
-    if not rows:
+        block = max(1, _BLOCK // len(xy))
+        for a in range(0, batch, block):
+            ins = _moved_inside(xy, owner, n_pts, raster, c, theta[a:a + block], q[a:a + block], width_m, share)
+            rows.extend(ins[ins.any(axis=1) & ~ins.all(axis=1)][:permutations - len(rows)])
+            if len(rows) == permutations:
+                break
+    return np.array(rows, dtype=bool).reshape(len(rows), len(areas_m))
+
+
+def permutation_test(areas_m: list, axis_m, width_m: float, share: float, observed_inside: np.ndarray,
+                     num: np.ndarray, den: np.ndarray | None, factor: float = 1.0,
+                     permutations: int = PERMUTATIONS, seed: int = SEED) -> tuple[float | None, int, float | None]:
+    """(p-value, placements used, observed statistic) for usable areas (``num``/``den`` per area, no NaN)."""
+    obs = float(_statistic(observed_inside[None, :], num, den, factor)[0])
+    if not np.isfinite(obs) or observed_inside.all() or not observed_inside.any():
+        return None, 0, None
+    rows = placements(areas_m, axis_m, width_m, share, permutations, seed)
+    if not len(rows):
         return None, 0, obs
-    T = _statistic(np.array(rows), num, den, factor)
+    T = _statistic(rows, num, den, factor)
     T = T[np.isfinite(T)]
     p = (1.0 + float((np.abs(T) >= abs(obs) - 1e-12).sum())) / (1.0 + len(T))
     return p, int(len(T)), obs

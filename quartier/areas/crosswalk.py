@@ -26,7 +26,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely.geometry import shape
-from tobler.area_weighted import _area_tables_binning, area_interpolate
 
 from quartier import db, units
 from quartier.areas import geometry as geo
@@ -60,6 +59,8 @@ def _frame(cur: db.Con, version_id: int) -> gpd.GeoDataFrame:
 
 def overlap(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> pd.DataFrame:
     """Intersection area (m²) of every old with every new area: alt_id, neu_id, flaeche (tobler's table)."""
+    from tobler.area_weighted import _area_tables_binning  # imported here: tobler loads statsmodels (~2 s at start)
+
     table = _area_tables_binning(old, new, "auto").tocoo()
     out = pd.DataFrame({"alt_id": old["id"].to_numpy()[table.row], "neu_id": new["id"].to_numpy()[table.col],
                         "flaeche": table.data.astype("float64")})
@@ -115,6 +116,8 @@ def _grid_weights(pieces: pd.DataFrame, old: gpd.GeoDataFrame, new: gpd.GeoDataF
     parts = gpd.overlay(old[["id", "geometry"]].rename(columns={"id": "alt_id"}),
                         new[["id", "geometry"]].rename(columns={"id": "neu_id"}), how="intersection", keep_geom_type=True)
     cells = grid.to_crs(geo.METRIC_CRS)[["einwohner", "geometry"]]
+    from tobler.area_weighted import area_interpolate
+
     est = area_interpolate(cells, parts, extensive_variables=["einwohner"], allocate_total=False)
     parts["einwohner"] = est["einwohner"].to_numpy(dtype=float)
     sums = parts.groupby(["alt_id", "neu_id"], as_index=False)["einwohner"].sum()

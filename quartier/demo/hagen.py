@@ -255,6 +255,8 @@ def _write_wide_by_indicator(v: pd.DataFrame, names: dict[str, str], ind: pd.Dat
     from openpyxl.styles import Alignment, Font
 
     # Einwohnerwesen and Gesundheitsamt: wide by indicator, one sheet per year, merged headers.
+    unit = dict(zip(ind["id"], ind["einheit"]))
+    cells = {(r["indikator_id"], r["jahr"], r["sozialraum_id"]): r for r in v.to_dict("records")}
     for lieferant, title in (("Einwohnerwesen", "Bevölkerung nach Sozialräumen, Stand 31.12.{y}"),
                              ("Gesundheitsamt", "Schuleingangsuntersuchung {y} – Ergebnisse nach Sozialräumen")):
         fname, ids = LIEFERANTEN[lieferant]
@@ -268,7 +270,7 @@ def _write_wide_by_indicator(v: pd.DataFrame, names: dict[str, str], ind: pd.Dat
             ws.append([])
             top, sub = ["Nr.", "Sozialraum"], ["", ""]
             for iid in ids:
-                if ind.set_index("id").loc[iid, "einheit"] == "Anzahl":
+                if unit[iid] == "Anzahl":
                     top.append(iname[iid])
                     sub.append("Anzahl")
                 else:
@@ -278,7 +280,7 @@ def _write_wide_by_indicator(v: pd.DataFrame, names: dict[str, str], ind: pd.Dat
             ws.append(sub)
             col = 3
             for iid in ids:
-                if ind.set_index("id").loc[iid, "einheit"] != "Anzahl":
+                if unit[iid] != "Anzahl":
                     ws.merge_cells(start_row=4, start_column=col, end_row=4, end_column=col + 2)
                     ws.cell(row=4, column=col).alignment = Alignment(horizontal="center", wrap_text=True)
                     col += 3
@@ -287,13 +289,11 @@ def _write_wide_by_indicator(v: pd.DataFrame, names: dict[str, str], ind: pd.Dat
             for row in (4, 5):
                 for c in ws[row]:
                     c.font = Font(bold=True)
-            part = v[(v["jahr"] == y) & v["indikator_id"].isin(ids)]
-            wide = {iid: part[part["indikator_id"] == iid].set_index("sozialraum_id") for iid in ids}
             for sid in sorted(names):
                 line = [sid, names[sid]]
                 for iid in ids:
-                    r = wide[iid].loc[sid]
-                    if ind.set_index("id").loc[iid, "einheit"] == "Anzahl":
+                    r = cells[(iid, y, sid)]
+                    if unit[iid] == "Anzahl":
                         line.append(_num(r["wert"]))
                     else:
                         line += [_num(r["zaehler"]), _num(r["nenner"]), r["wert"]]
@@ -310,6 +310,7 @@ def _write_schulverwaltung(v: pd.DataFrame, names: dict[str, str], ind: pd.DataF
 
     # Schulverwaltung: wide by year, one sheet per indicator, years as merged headers.
     fname, ids = LIEFERANTEN["Schulverwaltung"]
+    cells = {(r["indikator_id"], r["jahr"], r["sozialraum_id"]): r for r in v.to_dict("records")}
     wb = Workbook()
     wb.remove(wb.active)
     for iid in ids:
@@ -325,11 +326,10 @@ def _write_schulverwaltung(v: pd.DataFrame, names: dict[str, str], ind: pd.DataF
         ws.append(sub)
         for k in range(len(YEARS)):
             ws.merge_cells(start_row=3, start_column=2 + 3 * k, end_row=3, end_column=4 + 3 * k)
-        part = v[v["indikator_id"] == iid].set_index(["sozialraum_id", "jahr"])
         for sid in sorted(names):
             line = [names[sid]]
             for y in YEARS:
-                r = part.loc[(sid, y)]
+                r = cells[(iid, y, sid)]
                 line += [_num(r["zaehler"]), _num(r["nenner"]), r["wert"]]
             ws.append(line)
     paths["Schulverwaltung"] = out_dir / fname

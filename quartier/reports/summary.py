@@ -12,6 +12,7 @@ import importlib.util
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from quartier import db, units
@@ -354,27 +355,46 @@ def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None
     marks = query.reallocated(con, wanted, actor=actor)  # values re-allocated from an earlier Gebietsstand
     marked = {(r[0], r[1], int(r[2])): r[3] for r in marks.itertuples(index=False)}
     methods: set[str] = set()
+    ind = vals["indikator_id"].to_numpy()
     for iid in wanted:
-        v = vals[vals["indikator_id"] == iid]
+        v = vals[ind == iid]
         unit = cat.loc[iid, "einheit"]
         y = year_of(v, year)
         dec = decimals_of(cat, iid)
+        cells = _cells_of_year(v, y, [g[2] for g in groups])
+        with np.errstate(all="ignore"):  # the intervals of all cells at once (:func:`with_interval` per cell)
+            lo, hi = uncertainty.interval([c[0] for c in cells], [c[2] for c in cells], [c[3] for c in cells], unit)
         texts, with_ki = [], []
-        for sid, _name, members in groups:
-            s = series(v, members)
-            w, prot = value_at(s, y)
+        for (sid, _name, _members), (w, prot, _k, _n), a, b in zip(groups, cells, lo, hi):
             method = marked.get((iid, sid, int(y))) if sid and y is not None else None
             mark = f" {UMR_MARK}" if method else ""  # re-allocated from an earlier Gebietsstand (Issue 19)
             if method:
                 methods.add(method)
-            texts.append(fmt.value(w, unit, dec, suppressed=prot) + mark)
-            ki = with_interval(s, y, unit, dec)
+            text = fmt.value(w, unit, dec, suppressed=prot)
+            texts.append(text + mark)
+            ki = text if prot or w is None else uncertainty.text(w, a, b, unit, dec)
             with_ki.append(ki + mark if ki else ki)
         out[iid] = texts
         out[f"jahr_{iid}"] = y
         out[f"ki_{iid}"] = with_ki
     out.attrs["umgerechnet"] = sorted(methods)  # the methods behind the marks, for the note under the table
     return out
+
+
+def _cells_of_year(v: pd.DataFrame, year: int | None, keys: list[tuple]) -> list[tuple]:
+    """(value or None, protected, numerator, denominator) of each cell ``keys`` ((level, id) as for
+    :func:`series`) of one indicator's protected table ``v`` in ``year``, as :func:`value_at` reads it."""
+    empty = (None, False, None, None)
+    if year is None:
+        return [empty] * len(keys)
+    vy = v[v["jahr"].to_numpy() == year]
+    found: dict[tuple, tuple] = {}
+    for level, sid, bid, w, prot, k, n in zip(vy["ebene"], vy["sozialraum_id"], vy["stadtbezirk_id"], vy["wert"],
+                                              vy["gesperrt"], vy["zaehler"], vy["nenner"]):
+        key = (level, sid if level == AREA else bid if level == DISTRICT else None)
+        if key not in found:
+            found[key] = (None if pd.isna(w) else float(w), False if pd.isna(prot) else bool(prot), k, n)
+    return [found.get(key, empty) for key in keys]
 
 
 def _table_exists(con, name: str) -> bool:

@@ -13,6 +13,7 @@ from quartier.access import SYSTEM, PermissionDenied
 from quartier.actions import charts, effect, model, snapshots, store
 from quartier.actions import excel as cio
 from quartier.offers import store as offer_store
+from quartier.ui import vega
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.text import html_text, md
 from quartier.values import indicators
@@ -345,10 +346,9 @@ def render_indicators(rec, actor, areas: pd.DataFrame, ind: pd.DataFrame) -> Non
         parts.append(city[["jahr", "wert", "zaehler", "nenner", "gesperrt", "gruppe"]])
         series = pd.concat(parts, ignore_index=True)
         st.markdown(f"**{md(m['name'])}** ({md(m['einheit'])}; {indicators.DIRECTION_LABEL.get(m['richtung'], '')})")
-        st.altair_chart(german(charts.indicator_lines(series, m["kurzname"] or m["name"], m["einheit"], start_year,
-                                                         decimals=dec)),
-                        width="stretch",
-                        theme=None, height=330)
+        vega.altair_chart(german(charts.indicator_lines(series, m["kurzname"] or m["name"], m["einheit"], start_year,
+                                                           decimals=dec)),
+                          width="stretch", theme=None, height=330)
         wide = series.assign(txt=[fmt.value(w, m["einheit"], dec, suppressed=bool(g)) for w, g in zip(series["wert"], series["gesperrt"])])
         wide = wide.pivot_table(index="jahr", columns="gruppe", values="txt", aggfunc="first").reset_index()
         wide = wide.rename(columns={"jahr": "Jahr"})
@@ -372,9 +372,9 @@ def render_effect(rid: str, actor) -> None:
                     f"{eff['start_jahr']} gilt als Übergangsjahr und zählt weder zu vorher noch zu nachher.")
     for item in eff["indikatoren"]:
         st.markdown(f"**{md(item['name'])}**")
-        st.altair_chart(german(charts.indicator_lines(item["reihe"], item["kurzname"], item["einheit"], eff["start_jahr"],
-                                                         decimals=item["dezimalstellen"])),
-                        width="stretch", theme=None, height=330)
+        vega.altair_chart(german(charts.indicator_lines(item["reihe"], item["kurzname"], item["einheit"], eff["start_jahr"],
+                                                           decimals=item["dezimalstellen"])),
+                          width="stretch", theme=None, height=330)
         rows = []
         for grp, p in item["perioden"].items():
             rows.append({"Gebiet": grp, f"vorher ({effect.year_span(item['vorher_jahre'])})": fmt.value(p["vorher"], item["einheit"], item["dezimalstellen"]),

@@ -345,7 +345,8 @@ def key_figures(sid: str, frame: pd.DataFrame, members: pd.DataFrame | None, uni
 def _corridor_test(stamp: int, indicator_id: str, year: int, axis: str, width_m: float, share: float, actor):
     from quartier.areas import corridor_stats
 
-    res = _corridor_bundle(stamp, indicator_id, year, axis, width_m, share, actor).result
+    # the bundle of the page (same arguments, spelled out: a default left out would be another cache key)
+    res = _corridor_bundle(stamp, indicator_id, year, axis, width_m, share, actor, False).result
     t = corridor_stats.for_result(geometry(), res)
     names = dict(zip(res.areas["sozialraum_id"], res.areas["name"]))
     lisa = t.lisa.assign(Sozialraum=t.lisa["sozialraum_id"].map(names) if len(t.lisa) else [])

@@ -16,6 +16,7 @@ from quartier.reports import pdf as report_pdf
 from quartier.reports import scope as report_scope
 from quartier.reports import summary as report_summary
 from quartier.reports import svgmap
+from quartier.ui import vega
 from quartier.ui.common import data_stamp, get_con, view_of
 from quartier.ui.text import html_text
 from quartier.values import indicators
@@ -76,6 +77,31 @@ def _summary(stamp: int, bezirk_id: str, actor, since: dt.date | None) -> report
 
 def summary(bezirk_id: str, actor, since: dt.date | None) -> report_summary.Summary:
     return _summary(data_stamp(), bezirk_id, view_of(actor), since)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _development_spec(stamp: int, bezirk_id: str, actor, since: dt.date | None, indicator_id: str, big: bool) -> dict:
+    from quartier.reports import charts as report_charts
+    from quartier.ui.widgets import catalogue
+    from quartier.values.charts import GERMAN_LOCALE
+
+    dev = _summary(stamp, bezirk_id, actor, since).development
+    cat = catalogue().set_index("id")
+    chart = report_charts.chart_spec(dev, indicator_id, str(cat.loc[indicator_id, "name"]),
+                                     cat.loc[indicator_id, "einheit"], width=900 if big else 620,
+                                     height=270 if big else 300, legend_orient="right",
+                                     decimals=report_summary.decimals_of(cat, indicator_id))
+    chart = chart.configure(locale=GERMAN_LOCALE)
+    if big:
+        chart = chart.configure_axis(labelFontSize=20, titleFontSize=20).configure_legend(
+            labelFontSize=20, symbolSize=250, labelColor="#000000").configure_title(fontSize=24)
+    return vega.spec_of(chart)  # what st.altair_chart sends, data as Arrow bytes
+
+
+def development_spec(bezirk_id: str, actor, since: dt.date | None, indicator_id: str, big: bool = False) -> dict:
+    """The Vega-Lite spec of the development chart of one indicator (the summary's development), built once
+    per data stamp instead of on every run (building and validating the Altair chart is most of a warm run)."""
+    return _development_spec(data_stamp(), bezirk_id, view_of(actor), since, indicator_id, bool(big))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import FunctionType
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +13,7 @@ from quartier import tables
 from quartier.access import Actor
 from quartier.actions import store
 from quartier.actions.model import STATUS_BY_NAME
+from quartier.ui import vega
 from quartier.ui.common import data_stamp, get_con
 from quartier.ui.text import md
 from quartier.ui.widgets import set_shared_bezirk, shared_bezirk
@@ -67,6 +69,19 @@ def _bezirke(stamp: int) -> pd.DataFrame:
 @st.cache_data(show_spinner=False)
 def _catalogue(stamp: int) -> pd.DataFrame:
     return indicators.catalogue(get_con())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _steckbrief_chart(stamp: int, actor_key: tuple, sozialraum_id: str, city: str) -> tuple[pd.DataFrame, dict]:
+    _, pdata = _profile(stamp, actor_key, sozialraum_id)
+    mframe = charts.multiples_frame(pdata.values, pdata.refs, pdata.meta, city=city)
+    return mframe, vega.spec_of(charts.german(charts.small_multiples(mframe)))
+
+
+def steckbrief_chart(actor: Actor, sozialraum_id: str, city: str) -> tuple[pd.DataFrame, dict]:
+    """(frame, Vega-Lite spec) of the small multiples of a Steckbrief, built once per data stamp (building the
+    Altair chart of all indicators is most of a Steckbrief run); rebuild the chart from the frame for exports."""
+    return _steckbrief_chart(data_stamp(), _actor_key(actor), sozialraum_id, city)
 
 
 def load_series(actor: Actor, indicator_ids: list[str], sozialraum_ids: list[str]) -> series.SeriesData:
@@ -177,7 +192,8 @@ def safe_name(text: str) -> str:
 
 
 def downloads(table: pd.DataFrame, chart, name: str, key: str) -> None:
-    """Download buttons: data as .xlsx/.csv (formula-neutralised), chart as SVG/PNG (built on click)."""
+    """Download buttons: data as .xlsx/.csv (formula-neutralised), chart as SVG/PNG (built on click;
+    ``chart``: the Altair chart, or a function building it)."""
     base = safe_name(name)
     c1, c2, c3, c4 = st.columns(4)
     c1.download_button("Daten (.xlsx)", data=lambda: tables.to_xlsx_bytes({"Daten": table}), file_name=f"{base}.xlsx",
@@ -185,12 +201,15 @@ def downloads(table: pd.DataFrame, chart, name: str, key: str) -> None:
                        on_click="ignore", icon=":material/table:")
     c2.download_button("Daten (.csv)", data=lambda: tables.to_csv_bytes(table), file_name=f"{base}.csv", mime="text/csv",
                        key=f"{key}_csv", on_click="ignore", icon=":material/description:")
-    if chart is not None:
-        exp = charts.german(charts.export_width(chart))
-        c3.download_button("Grafik (.svg)", data=lambda: charts.to_svg(exp).encode("utf-8"), file_name=f"{base}.svg",
-                           mime="image/svg+xml", key=f"{key}_svg", on_click="ignore", icon=":material/image:")
-        c4.download_button("Grafik (.png)", data=lambda: charts.to_png(exp), file_name=f"{base}.png", mime="image/png",
-                           key=f"{key}_png", on_click="ignore", icon=":material/image:")
+    if chart is not None:  # the export chart is built only when a download is clicked (not on every run)
+        def export():
+            return charts.german(charts.export_width(chart() if isinstance(chart, FunctionType) else chart))
+
+        c3.download_button("Grafik (.svg)", data=lambda: charts.to_svg(export()).encode("utf-8"),
+                           file_name=f"{base}.svg", mime="image/svg+xml", key=f"{key}_svg", on_click="ignore",
+                           icon=":material/image:")
+        c4.download_button("Grafik (.png)", data=lambda: charts.to_png(export()), file_name=f"{base}.png",
+                           mime="image/png", key=f"{key}_png", on_click="ignore", icon=":material/image:")
 
 
 def line_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -247,8 +266,12 @@ def _dec(r: dict) -> int | None:
     return None if d is None or pd.isna(d) else int(d)
 
 
-def show_chart(chart, alt_text: str) -> None:
-    st.altair_chart(charts.german(chart), width="stretch", theme=None, alt=alt_text)
+def show_chart(chart, alt_text: str, spec: dict | None = None) -> None:
+    """The chart (or its ready ``spec``, see :func:`steckbrief_chart`) with its text alternative below."""
+    if spec is None:
+        vega.altair_chart(charts.german(chart), width="stretch", theme=None, alt=alt_text)
+    else:
+        st.vega_lite_chart(spec=spec, width="stretch", theme=None, alt=alt_text)
     st.caption(alt_text)
 
 

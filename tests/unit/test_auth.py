@@ -12,9 +12,18 @@ from quartier import db
 from quartier.access import ADMIN, EDITOR, VIEWER, Actor, PermissionDenied
 from quartier.admin import auth
 from quartier.cli.base import main
+from tests.password_hashes import use_cheap_hashes
 
 ADMIN_ACTOR = Actor("chefin", ADMIN)
 PW = "richtig-langes-passwort"
+STRONG_HASH_TESTS = {"test_hash_is_argon2id_and_verifies"}  # these run with the product's own parameters
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashes(request, monkeypatch):
+    """Logins, lockouts and user commands are not about the hash parameters: cheap Argon2id for them."""
+    if request.node.originalname not in STRONG_HASH_TESTS:
+        use_cheap_hashes(monkeypatch)
 
 
 def audit_rows(con, action=None):
@@ -25,8 +34,14 @@ def audit_rows(con, action=None):
 
 
 def test_hash_is_argon2id_and_verifies():
+    from argon2 import extract_parameters
+    from argon2.profiles import RFC_9106_LOW_MEMORY
+
     h = auth.hash_password(PW)
     assert h.startswith("$argon2id$") and PW not in h
+    # the product hashes with the library's recommended parameters (64 MiB, 3 passes), also for unknown names
+    assert extract_parameters(h) == RFC_9106_LOW_MEMORY
+    assert extract_parameters(auth._dummy_hash()) == RFC_9106_LOW_MEMORY
     assert auth.verify_password(h, PW)
     assert not auth.verify_password(h, PW + "x")
     assert not auth.verify_password(None, PW)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 
 import pytest
@@ -12,12 +13,19 @@ from quartier import db
 from quartier.access import PUBLIC, SYSTEM
 from tests.coverage_files import INCOMPLETE_TEXT, PARTIAL_INDICATOR, PARTIAL_YEAR, import_partial
 
+# One worker runs the whole module, so that its module fixtures (built reports, imported deliveries) are built once.
+pytestmark = pytest.mark.xdist_group("test_coverage")
 
-@pytest.fixture
-def partial(demo_copy, tmp_path, capsys):
-    import_partial(demo_copy, tmp_path)
-    capsys.readouterr()
-    return demo_copy
+
+@pytest.fixture(scope="module")
+def partial(demo_db, tmp_path_factory):
+    """The demo with the partial delivery imported, once for this module: the tests only read it (the CLI
+    commands write their files elsewhere)."""
+    base = tmp_path_factory.mktemp("teillieferung")
+    target = base / "demo.duckdb"
+    shutil.copy(demo_db, target)
+    import_partial(target, base)
+    return target
 
 
 def test_coverage_counts_expected_areas(partial):

@@ -4,12 +4,14 @@ text cell), configuration limits uploads and keeps XSRF on, secrets are ignored 
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import re
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 
 from quartier import db
 from quartier.access import ADMIN, Actor
@@ -36,6 +38,30 @@ def _is_number(text: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=2)
+def _xlsx_cells(data: bytes) -> tuple[tuple[str, str, str, object], ...]:
+    """(sheet, coordinate, "f" for a formula else "v", value) of every non-empty cell, read once per file (both
+    checks use it): values with calamine (as the product reads uploads), formulas from the sheets' XML (``<f>``)."""
+    from openpyxl.utils import get_column_letter
+    from python_calamine import CalamineWorkbook
+
+    out: list[tuple[str, str, str, object]] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                for cell in _CELL.finditer(z.read(name).decode("utf-8")):
+                    if "<f" in (cell.group(2) or ""):
+                        out.append((name, cell.group(1), "f", cell.group(2)))
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    for title in wb.sheet_names:
+        for r, row in enumerate(wb.get_sheet_by_name(title).to_python(skip_empty_area=False), start=1):
+            out += [(title, f"{get_column_letter(c)}{r}", "v", v) for c, v in enumerate(row, start=1) if v not in ("", None)]
+    return tuple(out)
+
+
+_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+
+
 def unsafe_cells(data: bytes, name: str) -> list[str]:
     """Cells a spreadsheet would run as a formula."""
     bad = []
@@ -45,12 +71,9 @@ def unsafe_cells(data: bytes, name: str) -> list[str]:
         for row in csv.reader(io.StringIO(text), delimiter=sep):
             bad += [c for c in row if c.startswith(DANGEROUS) and not _is_number(c)]
     else:
-        wb = load_workbook(io.BytesIO(data))
-        for ws in wb.worksheets:
-            for row in ws.iter_rows():
-                for c in row:
-                    if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith(DANGEROUS)):
-                        bad.append(f"{ws.title}!{c.coordinate}: {c.value!r}")
+        for title, coordinate, data_type, value in _xlsx_cells(data):
+            if data_type == "f" or (isinstance(value, str) and value.startswith(DANGEROUS)):
+                bad.append(f"{title}!{coordinate}: {value!r}")
     return bad
 
 
@@ -59,8 +82,7 @@ def poisoned_texts(data: bytes, name: str) -> int:
     if name.endswith(".csv"):
         text = data.decode("utf-8-sig")
     else:
-        wb = load_workbook(io.BytesIO(data))
-        text = "\n".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None)
+        text = "\n".join(str(value) for _, _, _, value in _xlsx_cells(data) if value is not None)
     return sum(text.count("'" + p) for p in POISON.values())
 
 

@@ -273,12 +273,8 @@ def test_ods_xlsm_and_comma_csv(con, tmp_path):
         assert fa.values[["indikator_id", "sozialraum_id", "jahr", "wert"]].values.tolist() == [["kita_u3", "M04", 2026, 31.5]]
 
 
-def test_demo_rebuild_over_existing_data_goes_through_importer_with_backups(con, tmp_path):
-    # regression: a half-read cursor in build() kept a transaction open and the backup's CHECKPOINT failed
-    res = demo.build(con, force=True, out_dir=tmp_path / "lieferungen")
-    assert res["lieferungen"] == 5
-    rows = con.cursor().execute("SELECT count(*), count(DISTINCT sha256), min(status), max(status) FROM lieferung").fetchall()[0]
-    assert rows == (5, 5, "aktiv", "aktiv")
+# The demo rebuild over existing data (through the importer, with backups) is checked together with
+# `demo --force` in tests/unit/test_demo_cli.py::test_demo_command_json_and_force_on_a_demo_needs_no_confirmation_but_backs_up.
 
 
 def test_sperrvermerk_column_round_trip(con, tmp_path):

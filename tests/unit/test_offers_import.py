@@ -135,7 +135,12 @@ def test_cli_import_contract_and_exit_codes(city, tmp_path, capsys):
     assert any("C2" in str(dv.sqref) for dv in ws.data_validations.dataValidation)
 
 
-def test_cli_versorgung_both_forms(city, capsys):
+def test_cli_versorgung_both_forms(city, capsys, monkeypatch):
+    from quartier.offers import locate
+
+    # the command-line contract, not the solver's scale (solve_mclp: tests/unit/test_offers_supply.py): a grid of
+    # about 40 candidate sites instead of 300 (spopt builds its model densely: demand points x candidates)
+    monkeypatch.setattr(locate, "MAX_CANDIDATES", 40)
     con, path = city
     importer.commit(con, importer.analyse(con, _xlsx_bytes(), "x.csv"), actor=ADMIN)
     con.close()

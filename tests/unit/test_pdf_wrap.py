@@ -3,12 +3,16 @@ table shows "–" for an incomplete year."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+
+import pytest
 
 from quartier import db
 from quartier.access import SYSTEM, VIEWER, Actor
 from quartier.reports import pdf as report_pdf
 from quartier.reports import scope as report_scope
+from quartier.reports import summary
 
 # no space at all, many hyphens: wider than the name columns of the ranking and the Sozialraum tables
 LONG = "Altenhagen-Eckesey-Süd-Boelerheide-Vorhalle-Kuhlerkamp-Cunosiedlung"
@@ -48,18 +52,36 @@ def test_long_hyphenated_name_wraps_after_hyphens(demo_copy, tmp_path):
     assert LONG in " ".join(_text(out).replace(report_pdf.ZWSP, "").split()) or pieces
 
 
-def test_development_table_incomplete_year_is_a_dash(demo_copy, tmp_path):
-    from tests.coverage_files import PARTIAL_YEAR, import_partial
+# One worker runs the whole module, so that its module fixtures (built reports, imported deliveries) are built once.
+pytestmark = pytest.mark.xdist_group("test_pdf_wrap")
 
-    import_partial(demo_copy, tmp_path)
-    con = db.connect(demo_copy)
+
+@pytest.fixture(scope="module")
+def partial_city(demo_db, tmp_path_factory):
+    """(database path, city summary for SYSTEM) of the demo with the partial delivery (5 of 23 Sozialräume
+    for a new year), imported once for this module; the tests only read it."""
+    from tests.coverage_files import import_partial
+
+    base = tmp_path_factory.mktemp("teillieferung")
+    target = base / "demo.duckdb"
+    shutil.copy(demo_db, target)
+    import_partial(target, base)
+    con = db.connect(target, read_only=True)
+    try:
+        sm = summary.summary(con, report_scope.city_scope(con), actor=SYSTEM)
+    finally:
+        con.close()
+    return target, sm
+
+
+def test_development_table_incomplete_year_is_a_dash(partial_city, tmp_path):
+    from tests.coverage_files import PARTIAL_YEAR
+
+    path, sm = partial_city
+    con = db.connect(path, read_only=True)
     try:
         out = tmp_path / "stadt.pdf"
-        sc = report_scope.city_scope(con)
-        report_pdf.build_pdf(con, sc, out, actor=SYSTEM)
-        from quartier.reports import summary
-
-        sm = summary.summary(con, sc, actor=SYSTEM)
+        report_pdf.build_pdf(con, report_scope.city_scope(con), out, summ=sm, actor=SYSTEM)
     finally:
         con.close()
     dev = sm.development
@@ -69,15 +91,9 @@ def test_development_table_incomplete_year_is_a_dash(demo_copy, tmp_path):
     assert f"„–“ bei Stadtbezirk oder Gesamtstadt in {PARTIAL_YEAR}: unvollständig" in flat
 
 
-def test_report_ranking_skips_an_incomplete_year(demo_copy, tmp_path):
-    from quartier.reports import summary
-    from tests.coverage_files import PARTIAL_YEAR, import_partial
+def test_report_ranking_skips_an_incomplete_year(partial_city):
+    from tests.coverage_files import PARTIAL_YEAR
 
-    import_partial(demo_copy, tmp_path)
-    con = db.connect(demo_copy)
-    try:
-        sm = summary.summary(con, report_scope.city_scope(con), actor=SYSTEM)
-    finally:
-        con.close()
+    sm = partial_city[1]
     assert set(sm.ranking["jahr"]) == {PARTIAL_YEAR - 1}
     assert f"{PARTIAL_YEAR} ist unvollständig geliefert und wird nicht gereiht" in sm.ranking_note

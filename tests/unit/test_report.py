@@ -42,6 +42,10 @@ def page_count(path: Path) -> int:
     return int(next(line.split()[-1] for line in out.splitlines() if line.startswith("Pages:")))
 
 
+# One worker runs the whole module, so that its module fixtures (built reports, imported deliveries) are built once.
+pytestmark = pytest.mark.xdist_group("test_report")
+
+
 @pytest.fixture(scope="module")
 def ro(demo_db):
     con = db.connect(demo_db, read_only=True)

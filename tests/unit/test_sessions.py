@@ -10,10 +10,17 @@ import pytest
 from quartier import db
 from quartier.access import ADMIN, EDITOR, VIEWER, Actor, PermissionDenied
 from quartier.admin import auth, sessions
+from tests.password_hashes import use_cheap_hashes
 
 ADMIN_ACTOR = Actor("chefin", ADMIN)
 PW = "richtig-langes-passwort"
 T0 = datetime(2026, 12, 4, 8, 0)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashes(monkeypatch):
+    """Sessions are not about the hash parameters (tests/unit/test_auth.py checks the product's)."""
+    use_cheap_hashes(monkeypatch)
 
 
 @pytest.fixture

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import shapely
@@ -15,9 +12,15 @@ from quartier import access, db
 from quartier.access import SYSTEM
 from quartier.demo import synth
 from quartier.values import indicators
+from tests.password_hashes import use_cheap_hashes
 
-ROOT = Path(__file__).resolve().parents[2]
 ADMIN = access.Actor("test", access.ADMIN, raw_data=True)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashes(monkeypatch):
+    """The demo accounts' hashes with cheap Argon2id parameters (tests/unit/test_auth.py checks the product's)."""
+    use_cheap_hashes(monkeypatch)
 
 
 def _build(path, n=60, k=18, y=4, seed=3):
@@ -139,14 +142,14 @@ def test_refuses_to_overwrite_and_needs_admin(tmp_path):
     assert con.cursor().execute("SELECT count(*) FROM messwert").fetchone()[0] == res["werte"] == 25 * 4 * 2
 
 
-def test_cli_json_and_usage_errors(tmp_path):
-    path = tmp_path / "cli.duckdb"
-    run = [sys.executable, "-m", "quartier", "synth", "--db", str(path)]
-    out = subprocess.run(run + ["--areas", "30", "--indicators", "5", "--years", "2", "--json"],
-                         cwd=ROOT, capture_output=True, text=True, check=True)
+def test_cli_json_and_usage_errors(tmp_path, cli):
+    """In-process (``python -m quartier`` as a real process: tests/unit/test_demo_cli.py)."""
+    run = ["synth", "--db", str(tmp_path / "cli.duckdb")]
+    out = cli(*run, "--areas", "30", "--indicators", "5", "--years", "2", "--json")
+    assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)
     assert res["sozialraeume"] == 30 and res["werte"] == 300
-    bad = subprocess.run(run + ["--areas", "2"], cwd=ROOT, capture_output=True, text=True)
+    bad = cli(*run, "--areas", "2")
     assert bad.returncode == 2 and "--areas" in bad.stderr and "Traceback" not in bad.stderr
-    again = subprocess.run(run + ["--areas", "30"], cwd=ROOT, capture_output=True, text=True)
+    again = cli(*run, "--areas", "30")
     assert again.returncode == 2 and "--force" in again.stderr
