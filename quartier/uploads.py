@@ -11,6 +11,7 @@ import csv
 import functools
 import io
 import os
+import posixpath
 import re
 import stat
 import zipfile
@@ -273,8 +274,6 @@ _LAST_ROW_RE = re.compile(rb'<row r="([0-9]+)"')
 _LAST_CELL_RE = re.compile(rb'<c r="([A-Z]+)')
 _DIGITS = b"0123456789"
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-# the rest of a start tag after its first attribute: attributes in double quotes, none of them named plain ``r``
-_REST = rb'(?:\s+(?:[A-Za-qs-z_][\w:.-]*|r[\w:.-]+)\s*=\s*"[^"]*")*\s*/?>'
 # every cell and row start tag, in any prefix, attribute order, quoting or spacing (the exact scan)
 _TAG_RE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(c|row)(?=[\s/>])((?:[^>"\']|"[^"]*"|\'[^\']*\')*)>')
 _R_ATTR_RE = re.compile(rb'(?<![\w:.-])r\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
@@ -286,8 +285,7 @@ _MAX_UPDATES = 8  # more references beyond the extent known so far in one chunk:
 
 
 def _at_most(text: bytes, alphabet: bytes, first: bytes) -> bytes:
-    """A regular expression for a number written in ``alphabet`` (no leading zero: first digit from ``first``) that is
-    at most ``text``: fewer digits, or as many and not greater digit by digit."""
+    """A pattern for a number in ``alphabet`` (first digit from ``first``) at most ``text``, digit by digit."""
     def span(lo: int, hi: int) -> bytes:  # digits alphabet[lo..hi] as a character class
         return b"[" + alphabet[lo:lo + 1] + b"-" + alphabet[hi:hi + 1] + b"]"
 
@@ -305,9 +303,8 @@ def _at_most(text: bytes, alphabet: bytes, first: bytes) -> bytes:
 
 @functools.lru_cache(maxsize=64)
 def _odd_re(max_row: int, max_col: int) -> re.Pattern[bytes]:
-    """A cell tag the fast scan cannot vouch for: anything but ``<c r="B7" …>`` with the reference as first attribute
-    in double quotes, upper-case, no leading zero, inside ``max_row`` × ``max_col``, and no second ``r`` (nor any
-    attribute ending in ``r``, nor single quotes)."""
+    """A cell tag the fast scan cannot vouch for: anything but ``<c r="B7" …>`` (reference first, double quotes, upper
+    case, no leading zero, inside ``max_row`` × ``max_col``; no other attribute ending in ``r``, no single quotes)."""
     row = _at_most(str(max_row).encode(), _DIGITS, b"1") if max_row else b"(?!)"
     col = b"[A-" + _col_letters(max_col) + b"]" if 0 < max_col <= 26 else _at_most(_col_letters(max_col), _LETTERS, b"A") if max_col else b"(?!)"
     return re.compile(rb'<c(?! r="' + col + row + rb'"[^>"\'r]*+(?:"[^"]*+"[^>"\'r]*+)*+>)[\s/>]')
@@ -384,10 +381,9 @@ class _Extent:
         return False
 
     def exact(self, buf: bytes, end: int, start: int = 0) -> None:
-        """Every cell and row tag of ``buf[start:end]``, as calamine positions them: a cell by its own ``r``, a cell
-        without one next to the previous cell, a row without ``r`` after the largest row so far. A tag that does not
-        end before ``end`` (cut by the chunk border, or cut by a "<" in a quoted value, which calamine accepts) is left
-        for the next chunk: ``carry`` is where it starts."""
+        """Every cell and row tag of ``buf[start:end]`` placed as calamine does: by its own ``r``, else next to the previous
+        cell / after the largest row. A tag not ending before ``end`` (chunk border, or a "<" in a quoted value, which
+        calamine accepts) is left for the next chunk: ``carry`` is where it starts."""
         self.carry = None
         pos = start
         while (start_tag := _TAG_START_RE.search(buf, pos, end)) is not None:
@@ -409,7 +405,6 @@ class _Extent:
 
 def _scan_extent(zf: zipfile.ZipFile, path: str, chunk: int = 1 << 20) -> tuple[int, int]:
     """(rows, columns) of one sheet XML: declared dimension and every cell and row reference, streamed.
-
     Usual files (``<c r="B7" …>`` first in double quotes) take one search per chunk for a tag that is written
     otherwise or reaches beyond the extent known so far; a chunk with such a tag is read tag by tag."""
     ext = _Extent()
@@ -452,8 +447,7 @@ _ODS_NAME_RE = re.compile(rb'(?<![\w.-])(?:[\w.-]+:)?name\s*=\s*(?:"([^"]*)"|\'(
 
 
 def ods_sizes(zf: zipfile.ZipFile, chunk: int = 1 << 20) -> dict[str, tuple[int, int]]:
-    """(rows, columns) per table of an OpenDocument spreadsheet, from ``content.xml`` with repetitions expanded.
-
+    """(rows, columns) per table of an OpenDocument spreadsheet, from ``content.xml`` with repetitions expanded:
     calamine expands ``number-rows-repeated`` × ``number-columns-repeated`` of cells with content into its grid, so
     a few bytes can ask for billions of cells; a table beyond :data:`MAX_CELLS` is refused here. Counted up to the
     last cell with content or a value type (empty repeated cells, as LibreOffice writes them, do not count)."""
@@ -508,16 +502,20 @@ def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
     except (KeyError, zipfile.BadZipFile, OSError):
         return {}
     target = {}
-    for m in _REL_RE.finditer(rels):
-        rid, tgt = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        t = tgt.decode("utf-8", "replace").lstrip("/")
-        target[rid] = t if t.startswith("xl/") else "xl/" + t
+    for rel in map(_attrs, _REL_RE.findall(rels)):  # attributes in any order, either quote, any prefix
+        t = rel.get(b"target", b"").decode("utf-8", "replace").lstrip("/")
+        target[rel.get(b"id")] = posixpath.normpath(t if t.startswith("xl/") else "xl/" + t)
     out = {}
-    for m in _SHEET_RE.finditer(wbxml):
-        path = target.get(m.group(2))
+    for sheet in map(_attrs, _SHEET_RE.findall(wbxml)):
+        path = target.get(sheet.get(b"id"))
         if path:
-            out[m.group(1).decode("utf-8", "replace")] = path
+            out[sheet.get(b"name", b"").decode("utf-8", "replace")] = path
     return out
+
+
+def _attrs(tag: bytes) -> dict[bytes, bytes]:
+    """A start tag's attributes by lower-case local name (``r:id`` -> ``id``)."""
+    return {k.rsplit(b":", 1)[-1].lower(): a or b for k, a, b in _ATTR_RE.findall(tag)}
 
 
 def _csv_sheet_name(filename: str) -> str:
@@ -550,8 +548,9 @@ def read_csv_rows(data: bytes) -> list[list[Any]]:
     return [r + [""] * (width - len(r)) for r in rows]
 
 
-_SHEET_RE = re.compile(rb'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"')
-_REL_RE = re.compile(rb'<Relationship [^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"|<Relationship [^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
+_SHEET_RE = re.compile(rb'<(?:[\w.-]+:)?sheet(?=[\s/>])((?:[^>"\']|"[^"]*"|\'[^\']*\')*)>')
+_REL_RE = re.compile(rb'<(?:[\w.-]+:)?Relationship(?=[\s/>])((?:[^>"\']|"[^"]*"|\'[^\']*\')*)>')
+_ATTR_RE = re.compile(rb'([\w.:-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _VALUE_RE = re.compile(rb"<v(?: [^>]*)?>[^<]+</v>")
 _CELL_F_RE = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*>((?:(?!</c>).)*?<f[ >/](?:(?!</c>).)*?)</c>', re.S)
 

@@ -223,3 +223,14 @@ def test_ods_tag_cut_by_any_chunk_border_or_a_less_than_sign_is_read_whole():
         for chunk in range(3, 120):
             with pytest.raises(uploads.FileRejected, match="zu groß"):
                 uploads.ods_sizes(zf, chunk=chunk)
+
+
+@pytest.mark.parametrize("sheet_tag", ['<sheet r:id="rId1" name="Daten" sheetId="1"/>', "<sheet name='Daten' sheetId='1' r:id='rId1'/>",
+                                       '<x:sheet xmlns:x="' + NS + '" name="Daten" sheetId="1" r:id="rId1"/>'])
+def test_sheet_found_however_workbook_xml_writes_it(sheet_tag, monkeypatch, no_calamine):
+    """A sheet the guard cannot find in workbook.xml would be loaded unmeasured."""
+    workbook = _FIXED["xl/workbook.xml"].replace('<sheet name="Daten" sheetId="1" r:id="rId1"/>', sheet_tag)
+    assert sheet_tag in workbook
+    monkeypatch.setitem(_FIXED, "xl/workbook.xml", workbook)
+    with pytest.raises(uploads.FileRejected, match="zu groß"):
+        uploads.read_book(book(BYPASSES["r_nicht_erstes_attribut"]), "mappe.xlsx")
