@@ -275,11 +275,10 @@ _LAST_CELL_RE = re.compile(rb'<c r="([A-Z]+)')
 _DIGITS = b"0123456789"
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # every cell and row start tag, in any prefix, attribute order, quoting or spacing (the exact scan)
-_TAG_RE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(c|row)(?=[\s/>])((?:[^>"\']|"[^"]*"|\'[^\']*\')*)>')
-_R_ATTR_RE = re.compile(rb'(?<![\w:.-])r\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+_TAG_RE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(c|row)(?=[\s/>])(?:((?:[^>"\']|"[^"]*"|\'[^\']*\')*)>)?')
+_R_ATTR_RE = re.compile(rb'(?<![\w:.-])r\s*=\s*(?:"([A-Za-z]*)([0-9]+)"|\'([A-Za-z]*)([0-9]+)\')')  # else calamine fails
 _REF_RE = re.compile(rb'([A-Za-z]*)([0-9]+)')
 _PREFIXED_RE = re.compile(rb':(?:c|row)[\s/>]')
-_TAG_START_RE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(?:c|row)(?=[\s/>])')
 _MAX_TAG = 4 << 20
 _MAX_UPDATES = 8  # more references beyond the extent known so far in one chunk: the exact scan reads the chunk
 
@@ -385,19 +384,18 @@ class _Extent:
         cell / after the largest row. A tag not ending before ``end`` (chunk border, or a "<" in a quoted value, which
         calamine accepts) is left for the next chunk: ``carry`` is where it starts."""
         self.carry = None
-        pos = start
-        while (start_tag := _TAG_START_RE.search(buf, pos, end)) is not None:
-            tag = _TAG_RE.match(buf, start_tag.start(), end)
-            if tag is None:
-                self.carry = start_tag.start()
+        for tag in _TAG_RE.finditer(buf, start, end):
+            if tag.group(2) is None:  # the tag does not end before ``end``
+                self.carry = tag.start()
                 return
-            pos = tag.end()
-            refs = [_REF_RE.fullmatch(a or b) for a, b in _R_ATTR_RE.findall(tag.group(2))]
-            ref = max(((int(m.group(2)), _col_number(m.group(1))) for m in refs if m), default=None)
+            row = col = 0
+            for letters, digits, letters2, digits2 in _R_ATTR_RE.findall(tag.group(2)):
+                # with a second r calamine takes one of them: count the largest row and column of all
+                row, col = max(row, int(digits or digits2)), max(col, _col_number(letters or letters2))
             if tag.group(1) == b"row":
-                self.row, self.col = (ref[0], 0) if ref else (self.rows + 1, 0)
-            elif ref:
-                self.row, self.col = ref[0], max(ref[1], 1)
+                self.row, self.col = row or self.rows + 1, 0
+            elif row:
+                self.row, self.col = row, max(col, 1)
             else:
                 self.col += 1
             self.rows, self.cols = max(self.rows, self.row), max(self.cols, self.col)

@@ -60,6 +60,7 @@ BYPASSES = {
     "fuehrende_null": f'<row r="1">{HEAD}<c r="XFD01048576"><v>2</v></c></row>',
     "vier_buchstaben": f'<row r="1">{HEAD}<c r="AAAA2000"><v>2</v></c></row>',
     "zweites_r": f'<row r="1">{HEAD}<c r="A2" r="XFD1048576"><v>2</v></c></row>',
+    "zweites_r_mit_der_spalte": f'<row r="1">{HEAD}<c r="A1048576" r="XFD1"><v>2</v></c><c r="A1048576"><v>3</v></c></row>',
     "groesser_zeichen_im_wert": f'<row r="1">{HEAD}<c s=">" r="XFD1048576"><v>2</v></c></row>',
     "zellen_ohne_r": '<row r="1048576">' + "<c><v>1</v></c>" * 25 + "</row>",
     "ohne_r_nach_zelle_mit_r": f'<row r="1">{HEAD}<c r="XFD1048570"><v>1</v></c><c><v>2</v></c></row>',
