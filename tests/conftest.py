@@ -202,6 +202,18 @@ def filled_con(_empty_db, tmp_path_factory, tmp_path):
 
 
 @pytest.fixture
+def no_calamine(monkeypatch):
+    """calamine must not even open the workbook: a refusal has to come from the file's XML alone."""
+    import python_calamine
+
+    def refuse(*a, **k):
+        raise AssertionError("calamine wurde aufgerufen")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", refuse)
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "get_sheet_by_name", refuse, raising=False)
+
+
+@pytest.fixture
 def geodata() -> Path:
     if not SHARED_GEODATA.exists():
         pytest.skip("../shared/geodata fehlt")

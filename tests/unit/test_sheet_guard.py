@@ -67,18 +67,6 @@ BYPASSES = {
 }
 
 
-@pytest.fixture()
-def no_calamine(monkeypatch):
-    """calamine must not even open the workbook: the refusal has to come from the sheet XML alone."""
-    import python_calamine
-
-    def refuse(*a, **k):
-        raise AssertionError("calamine wurde aufgerufen")
-
-    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", refuse)
-    monkeypatch.setattr(python_calamine.CalamineWorkbook, "get_sheet_by_name", refuse, raising=False)
-
-
 @pytest.mark.parametrize("case", sorted(BYPASSES))
 def test_every_written_form_of_a_far_cell_is_refused_before_calamine(case, no_calamine):
     with pytest.raises(uploads.FileRejected) as err:
