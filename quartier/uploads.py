@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from quartier import biff
 from quartier.errors import QuartierError
 
 ALLOWED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
@@ -207,7 +208,9 @@ def read_book(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES, pic
     if kind == "csv":
         return RawBook([RawSheet(_csv_sheet_name(filename), read_csv_rows(data))], kind="csv")
     zf = check_zip(data) if kind == "zip" else None
-    sizes = (sheet_sizes(zf) | ods_sizes(zf)) if zf is not None else {}
+    sizes = (sheet_sizes(zf) | ods_sizes(zf)) if zf is not None else biff.sheet_extents(data)
+    if (far := next(((s, r, c) for s, (r, c) in sizes.items() if r * c > MAX_CELLS), None)) is not None:
+        raise _too_many_cells(*far)  # before calamine opens the file (an .xls is parsed when opened)
     from python_calamine import CalamineWorkbook, PasswordError
 
     try:
