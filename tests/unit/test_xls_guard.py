@@ -85,19 +85,21 @@ def test_a_far_cell_is_refused_before_calamine(far, no_calamine):
     assert err.value.kind == "zu_gross" and "Blatt „Daten“" in str(err.value)
 
 
-def test_an_ordinary_xls_goes_on_to_calamine(monkeypatch):
-    import python_calamine
+def test_an_ordinary_xls_is_read_by_calamine():
+    book = uploads.read_book(cfb(biff_stream(_filler())), "alt.xls")
+    assert book.kind == "xls" and [s.name for s in book.sheets] == ["Daten"]
+    assert [r[0] for r in book.sheets[0].rows] == [float(r) for r in range(300)]
 
-    opened = []
 
-    def record_open(*a, **k):
-        opened.append(True)
-        raise ValueError("nicht weiter lesen")
+def test_calamine_builds_a_dense_grid_up_to_the_farthest_cell():
+    """Why the guard is needed: 301 cells, one of them at row 2,000 and column 200, give a 2,001 × 201 grid."""
+    import io
 
-    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", record_open)
-    with pytest.raises(uploads.FileRejected) as err:
-        uploads.read_book(cfb(biff_stream(_filler())), "alt.xls")
-    assert opened and err.value.kind == "beschaedigt"
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(cfb(biff_stream([*_filler(), _number(2000, 200, 1.0)]))))
+    rows = wb.get_sheet_by_name("Daten").to_python()
+    assert (len(rows), len(rows[0])) == (2001, 201)
 
 
 def test_no_compound_file_or_an_encrypted_one_is_left_to_calamine():
