@@ -210,7 +210,7 @@ def read_book(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES, pic
     zf = check_zip(data) if kind == "zip" else None
     sizes = (sheet_sizes(zf) | ods_sizes(zf)) if zf is not None else biff.sheet_extents(data)
     if (far := next(((s, r, c) for s, (r, c) in sizes.items() if r * c > MAX_CELLS), None)) is not None:
-        raise _too_many_cells(*far)  # before calamine opens the file (an .xls is parsed when opened)
+        raise _too_many_cells(*far)  # before calamine opens the file at all
     from python_calamine import CalamineWorkbook, PasswordError
 
     try:
