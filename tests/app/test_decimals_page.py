@@ -9,9 +9,9 @@ from tests.unit.test_decimals import _headline_rate, _set_places
 
 
 def test_two_decimals_on_steckbrief_and_overview(run_page, app_db, tmp_path):
+    iid = _headline_rate(app_db)
     con = db.connect(app_db)
     try:
-        iid = _headline_rate(con)
         unit = con.execute("SELECT einheit FROM indikator WHERE id = ?", [iid]).fetchone()[0]
         w = con.execute("SELECT wert FROM messwert_aktuell WHERE indikator_id = ? AND sozialraum_id = 'M04'"
                         " AND wert IS NOT NULL ORDER BY jahr DESC LIMIT 1", [iid]).fetchone()[0]

@@ -15,6 +15,23 @@ SGB = "Minderjährige in SGB-II-Bedarfsgemeinschaften"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def take_over(at, app_db, path) -> tuple[int, int]:
+    """Accept the warnings, take the delivery over; return (Lieferung id, its Gebietsstand)."""
+    for c in at.checkbox:
+        if "Warnung" in c.label:
+            c.check()
+    at.run(timeout=120)
+    next(bt for bt in at.button if bt.label == "Lieferung übernehmen").click()
+    at.run(timeout=120)
+    assert not at.exception, at.exception
+    con = duckdb.connect(str(app_db))
+    try:
+        return con.execute("SELECT l.id, x.gebietsstand_id FROM lieferung l JOIN lieferung_gebietsstand x"
+                           " ON x.lieferung_id = l.id WHERE l.dateiname = ?", [path.name]).fetchone()
+    finally:
+        con.close()
+
+
 def upload_on_earlier_areas(run_page, app_db, tmp_path):
     """The demo with two Sozialräume merged (a second Gebietsstand) and a 2019 file on the two earlier areas,
     dropped on the Daten-Import page; returns the AppTest after the analysis, the two old ids and the file."""
@@ -37,16 +54,8 @@ def test_import_on_earlier_gebietsstand(run_page, app_db, tmp_path):
     choice.set_value(1)
     at.run(timeout=120)
     assert not at.exception, at.exception
-    for c in at.checkbox:
-        if "Warnung" in c.label:
-            c.check()
-    at.run(timeout=120)
-    next(bt for bt in at.button if bt.label == "Lieferung übernehmen").click()
-    at.run(timeout=120)
-    assert not at.exception, at.exception
+    lid, gs = take_over(at, app_db, path)
     con = duckdb.connect(str(app_db))
-    lid, gs = con.execute("SELECT l.id, x.gebietsstand_id FROM lieferung l JOIN lieferung_gebietsstand x"
-                          " ON x.lieferung_id = l.id WHERE l.dateiname = ?", [path.name]).fetchone()
     merged = con.execute("SELECT zaehler, nenner, wert, umgerechnet FROM messwert_umgerechnet WHERE sozialraum_id = ?"
                          " AND jahr = 2019 AND lieferung_id = ?", [f"{a}+{b}", lid]).fetchall()
     con.close()

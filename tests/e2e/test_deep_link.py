@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_LOGINS, assert_no_exception, submit_login, wait_for_app
+from tests.e2e.conftest import assert_no_exception, submit_login, wait_for_app
 
 # Records, from the first byte of the document on, whether Streamlit's "Page not found" dialog (or any other
 # "not found" text) ever showed, and every address the app put into the location bar.
@@ -45,10 +45,7 @@ def test_deep_link_to_mein_bezirk_logs_in_and_lands_on_haspe(server, browser):
         expect(pg.get_by_role("heading", name="Anmeldung")).to_be_visible()
         assert urlparse(pg.url).path == "/mein-bezirk" and parse_qs(urlparse(pg.url).query)["bezirk"] == ["haspe"]
         assert pg.evaluate("window.__notFound") == []
-        pg.get_by_label("Benutzername").fill("betrachtung")
-        pg.get_by_label("Passwort", exact=True).fill(DEMO_LOGINS["betrachtung"])
-        expect(pg.get_by_label("Passwort", exact=True)).to_have_value(DEMO_LOGINS["betrachtung"])
-        pg.get_by_role("button", name="Anmelden").click()
+        submit_login(pg, "betrachtung")
         # straight to Mein Bezirk with Haspe selected (the page names the district in its heading)
         expect(pg.get_by_role("heading", name="Mein Bezirk – Haspe")).to_be_visible(timeout=60_000)
         wait_for_app(pg)
@@ -74,10 +71,7 @@ def test_unknown_address_answers_in_german_without_streamlit_dialog(server, brow
         pg.goto(f"{server['url']}/gibtsnicht")
         wait_for_app(pg)
         expect(pg.get_by_role("heading", name="Anmeldung")).to_be_visible()
-        pg.get_by_label("Benutzername").fill("betrachtung")
-        pg.get_by_label("Passwort", exact=True).fill(DEMO_LOGINS["betrachtung"])
-        expect(pg.get_by_label("Passwort", exact=True)).to_have_value(DEMO_LOGINS["betrachtung"])
-        pg.get_by_role("button", name="Anmelden").click()
+        submit_login(pg, "betrachtung")
         expect(pg.get_by_role("heading", name="Seite nicht gefunden")).to_be_visible(timeout=60_000)
         wait_for_app(pg)
         assert_no_exception(pg)

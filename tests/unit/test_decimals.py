@@ -44,15 +44,18 @@ def _set_places(db_path, tmp_path, iid: str, places) -> None:
         con.close()
 
 
-def _headline_rate(con) -> str:
-    cat = indicators.catalogue(con).set_index("id")
-    return next(i for i in indicators.headline_ids(con) if cat.loc[i, "einheit"] == "%")
+def _headline_rate(db_path) -> str:
+    """A headline indicator measured in %."""
+    con = db.connect(db_path)
+    try:
+        cat = indicators.catalogue(con).set_index("id")
+        return next(i for i in indicators.headline_ids(con) if cat.loc[i, "einheit"] == "%")
+    finally:
+        con.close()
 
 
 def test_catalogue_field_round_trip(demo_copy, tmp_path):
-    con = db.connect(demo_copy)
-    iid = _headline_rate(con)
-    con.close()
+    iid = _headline_rate(demo_copy)
     _set_places(demo_copy, tmp_path, iid, 2)
     con = db.connect(demo_copy)
     try:
@@ -69,9 +72,7 @@ def test_catalogue_field_round_trip(demo_copy, tmp_path):
 
 
 def test_catalogue_rejects_bad_places(demo_copy, tmp_path):
-    con = db.connect(demo_copy)
-    iid = _headline_rate(con)
-    con.close()
+    iid = _headline_rate(demo_copy)
     with pytest.raises(indicators.CatalogueError, match="dezimalstellen"):
         _set_places(demo_copy, tmp_path, iid, "1,5")
     with pytest.raises(indicators.CatalogueError, match="dezimalstellen"):
@@ -84,9 +85,7 @@ def test_two_decimals_in_charts_and_pdf(demo_copy, tmp_path, cli):
     from quartier.reports import summary
     from quartier.values import charts, series
 
-    con = db.connect(demo_copy)
-    iid = _headline_rate(con)
-    con.close()
+    iid = _headline_rate(demo_copy)
     _set_places(demo_copy, tmp_path, iid, 2)
     con = db.connect(demo_copy)
     try:
