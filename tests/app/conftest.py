@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 from pathlib import Path
 
 import pytest
@@ -77,45 +76,42 @@ def _content_key(db_file: str) -> str:
     return h.hexdigest()
 
 
-_CACHES: dict[str, str | None] = {"content": None}  # the database content the page caches were filled from
-
-
-@pytest.fixture(autouse=True)
-def _page_caches_follow_the_content(request):
+@pytest.fixture(autouse=True, scope="session")
+def _stamps_name_the_content():
     """Page caches are keyed by the data stamp (the newest audit entry): unique for the one database a server
-    uses, but not across the many databases a test worker opens. Untouched copies of one fixture database have
-    the same content, so their tests share the caches (each page computed once per worker, not once per test);
-    a database with other content, or one a test wrote to, empties them before the next page run."""
-    opened: list[str] = []
-    if "run_page" not in request.fixturenames:  # runs AppTest its own way: always from empty caches
-        import streamlit as st
+    uses, but not across the many databases a test worker opens (two copies that were written differently can
+    reach the same audit id). In the tests the stamp therefore names the database content: when a database shows
+    an audit id for the first time, the bytes of its file are hashed, and equal contents get equal stamps. So the
+    tests on untouched copies of one fixture database share the page caches (each page is computed once per
+    worker), a test that writes gets new stamps, and no cache is ever emptied between tests.
 
-        st.cache_data.clear()
-        _CACHES["content"] = None
-    yield opened
-    for db_file in opened:
-        if _content_key(db_file) != _CACHES["content"]:
-            _CACHES["content"] = None  # written during the test: the next page run starts with empty caches
+    Stamps still only grow along one database's writes (new content, higher number), as the product's do."""
+    from quartier import db
+    from quartier.ui import common
 
+    original = common._query_stamp  # noqa: SLF001 - the one seam between the audit log and the page caches
+    seen: dict[tuple[str, int], int] = {}  # (database file, audit id) -> stamp
+    numbers: dict[str, int] = {}  # content -> stamp
 
-def _caches_for(db_file: str) -> None:
-    import streamlit as st
+    def stamp_of_content() -> int:
+        path = str(db.db_path())
+        key = (path, original())
+        if key not in seen:
+            content = _content_key(path)
+            seen[key] = numbers.setdefault(content, len(numbers) + 1)
+        return seen[key]
 
-    key = _content_key(db_file)
-    if key != _CACHES["content"]:
-        st.cache_data.clear()
-        _CACHES["content"] = key
+    common._query_stamp = stamp_of_content  # noqa: SLF001
+    yield
+    common._query_stamp = original  # noqa: SLF001
 
 
 @pytest.fixture
-def run_page(app_db, _page_caches_follow_the_content):
+def run_page(app_db):
     """Return a function that runs app.py, switches to ``page_file`` and returns the AppTest."""
 
     def _run(page_file: str, query: dict | None = None, session: dict | None = None, actor=TEST_ADMIN) -> AppTest:
         """``actor``: who is logged in (default an administrator; ``None`` = nobody, the login page shows)."""
-        db_file = os.environ["QUARTIER_DB"]
-        _caches_for(db_file)
-        _page_caches_follow_the_content.append(db_file)
         at = AppTest.from_file(str(APP), default_timeout=60)
         if actor is not None:
             at.session_state[ACTOR_KEY] = actor
