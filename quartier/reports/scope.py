@@ -131,25 +131,37 @@ def rank_indicator(con) -> str | None:
     return indicators.default_indicator(con)
 
 
-def scope_values(con, ids: list[str], scope: Scope, *, actor: Actor) -> pd.DataFrame:
-    """:func:`protected_values` for a district or Sozialraum view: one indicator at a time, keeping the
-    Sozialraum rows of the scope's areas only (all areas of the ranking indicator, :func:`rank_indicator`,
-    which ranks against the city), and every Stadtbezirk and city row.
+# Sozialraum rows per protected_table call in a district or Sozialraum view (areas x indicators): small cities
+# load all their indicators in one call (each call has a fixed cost of a few queries), 10,000 areas one at a time.
+AREA_CELLS_PER_CALL = 2_000
 
-    The protection is computed per indicator and year anyway, so the kept cells are the same as in
-    the whole table; at 10,000 Sozialräume the district view then holds a few MB instead of 170 MB,
-    and the peak while loading is a seventh.
+
+def scope_values(con, ids: list[str], scope: Scope, *, actor: Actor) -> pd.DataFrame:
+    """:func:`protected_values` for a district or Sozialraum view, keeping the Sozialraum rows of the scope's
+    areas only (all areas of the ranking indicator, :func:`rank_indicator`, which ranks against the city), and
+    every Stadtbezirk and city row; rows per indicator in the order of ``ids``.
+
+    The protection is computed per indicator and year anyway, so the kept cells are the same as in the whole
+    table. The indicators are loaded in groups of at most :data:`AREA_CELLS_PER_CALL` Sozialraum rows: at 10,000
+    Sozialräume one indicator at a time (the district view then holds a few MB instead of 170 MB, and the peak
+    while loading is a seventh), in a small city all at once.
     """
+    if not ids:
+        return protected_values(con, [], actor=actor)
     keep = set(scope.area_ids)
     rank = rank_indicator(con)
+    n_areas = int(con.execute("SELECT count(*) FROM sozialraum").fetchone()[0])
+    step = max(1, AREA_CELLS_PER_CALL // max(n_areas, 1))
     parts = []
-    for iid in ids:
-        t = protected_values(con, [iid], actor=actor)
-        if iid != rank:
-            t = t[(t["ebene"] != AREA) | t["sozialraum_id"].isin(keep)]
-        parts.append(t)
-    if not parts:
-        return protected_values(con, [], actor=actor)
+    for start in range(0, len(ids), step):
+        group = ids[start:start + step]
+        table = protected_values(con, group, actor=actor)
+        by_id = table["indikator_id"].to_numpy()
+        for iid in group:
+            t = table[by_id == iid] if len(group) > 1 else table
+            if iid != rank:
+                t = t[(t["ebene"] != AREA) | t["sozialraum_id"].isin(keep)]
+            parts.append(t)
     return pd.concat(parts, ignore_index=True)
 
 

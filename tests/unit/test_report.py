@@ -356,10 +356,13 @@ def test_cli_report_protects_small_numbers_by_default(demo_db, tmp_path, ro):
     assert hits(raw) - hits(plain) >= 1
 
 
+@pytest.mark.parametrize("cells", [1, report_scope.AREA_CELLS_PER_CALL], ids=["one-at-a-time", "grouped"])
 @pytest.mark.parametrize("actor", [VIEWER_ACTOR, ADMIN_ACTOR], ids=["viewer", "admin"])
-def test_scope_values_keep_exactly_the_cells_of_the_whole_table(ro, actor):
-    """The district view loads one indicator at a time and keeps only its own areas: every kept cell
-    (value, protection) is the cell of the whole protected table, and no total is lost."""
+def test_scope_values_keep_exactly_the_cells_of_the_whole_table(ro, actor, cells, monkeypatch):
+    """The district view loads the indicators in groups (one at a time in a large city) and keeps only its
+    own areas: every kept cell (value, protection) is the cell of the whole protected table, no total is
+    lost, and the rows come per indicator in the order asked for."""
+    monkeypatch.setattr(report_scope, "AREA_CELLS_PER_CALL", cells)
     scope = report_scope.bezirk_scope(ro, "Haspe")
     rank = report_scope.rank_indicator(ro)
     # the page's indicators plus one with small counts, so that protected cells are covered
@@ -379,6 +382,7 @@ def test_scope_values_keep_exactly_the_cells_of_the_whole_table(ro, actor):
     # the district view built from it equals the one built from the whole table
     full = report_summary.headline(ro, scope, values=whole, actor=actor)
     assert report_summary.headline(ro, scope, values=part, actor=actor).equals(full)
+    assert list(part["indikator_id"].drop_duplicates()) == ids
 
 
 def test_need_and_reports_do_not_import_the_demo():
