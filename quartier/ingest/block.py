@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -67,10 +68,10 @@ def _area_hits(rows: list[list[Any]], matcher: Matcher) -> dict[int, tuple[int, 
     numbers only is skipped at once when no known id is a number.
     """
     width = max(map(len, rows))
-    grid = np.empty((len(rows), width), dtype=object)
-    if all(len(r) == width for r in rows):
-        grid[:] = rows
+    if all(len(r) == width for r in rows):  # one pass in C (``grid[:] = rows`` first works out the nested shape)
+        grid = np.fromiter(chain.from_iterable(rows), dtype=object, count=len(rows) * width).reshape(len(rows), width)
     else:
+        grid = np.empty((len(rows), width), dtype=object)
         for i, r in enumerate(rows):
             grid[i, : len(r)] = r
     out: dict[int, tuple[int, int]] = {}

@@ -58,7 +58,8 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str]) -> tuple[
     ic, iu = pd.factorize(ind)
     sc, _ = pd.factorize(sr)
     key = (ic.astype(np.int64) * (int(sc.max()) + 1) + sc) * 4000 + year
-    order = np.lexsort((pos < 0, key))            # per key the delivered value first
+    # per key the delivered value first; with no stored values (all pos >= 0) that is a stable sort by key alone
+    order = np.lexsort((pos < 0, key)) if (pos < 0).any() else np.argsort(key, kind="stable")
     ks = key[order]
     sel = order[np.r_[True, ks[1:] != ks[:-1]]]   # sorted by indicator, Sozialraum, year
     pair, yr, w, pos, ic = key[sel] // 4000, key[sel] % 4000, w[sel], pos[sel], ic[sel]

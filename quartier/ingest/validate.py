@@ -233,7 +233,7 @@ def _store(fa: FileAnalysis, em: Emitter, recs: Recs, matcher: Matcher, n: _Numb
     valid = sr.matched & ind.matched & ~n.bad_year & ~nothing
     year_i = np.where(n.bad_year, 0, np.nan_to_num(n.y, nan=0)).astype(np.int64)
     _duplicates(em, matcher, valid, year_i, wert, sr, ind)
-    keep = np.flatnonzero(valid)
+    keep: Any = slice(None) if valid.all() else np.flatnonzero(valid)  # every record kept: no copy per column
     fa.values = pd.DataFrame({
         "indikator_id": pd.Series(ind.ids[keep], dtype=object), "sozialraum_id": pd.Series(sr.ids[keep], dtype=object),
         "jahr": year_i[keep],
