@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from quartier import access, db
@@ -40,9 +41,11 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
                              "übernommen wird.")
     lieferant = lieferant or fa.lieferant or "unbekannt"
     _backup(con, f"Import {fa.filename}")
-    vals = fa.values[VALUE_COLUMNS].copy()
-    vals["jahr"] = vals["jahr"].astype("int64")
-    vals["gesperrt"] = vals["gesperrt"].astype(bool)
+    vals = fa.values[VALUE_COLUMNS]  # a new frame (selecting columns copies): converted only where the type differs
+    if vals["jahr"].dtype != np.int64:
+        vals = vals.assign(jahr=vals["jahr"].astype("int64"))
+    if vals["gesperrt"].dtype != bool:
+        vals = vals.assign(gesperrt=vals["gesperrt"].astype(bool))
     with db.transaction(con) as cur:
         rows = cur.execute("SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? "
                            "AND status = 'aktiv' ORDER BY id LIMIT 1", [fa.sha256]).fetchall()
