@@ -44,7 +44,7 @@ class _Grid:
         :func:`values.classify` gives such a column number/empty cell by cell, so the kinds are the same; with any
         other cell (text, a date, " ") nothing is done here and :meth:`col` classifies column by column as before."""
         todo = [c for c in dict.fromkeys(cols) if c < self.width and c not in self.cache]
-        if len(todo) < 2:
+        if len(todo) < 2 or self.n * len(todo) > 20_000:  # long columns: one inference per column costs no more
             return
         block = self.grid[:, todo]
         blank = pd.isna(block) | (block == "")
@@ -154,7 +154,7 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
     reasons: dict[int, str] = {}
     for c in specs:
         if c.role in ("sozialraum", "bezeichnung"):
-            codes, uniq = pd.factorize(g.raw(c.col))
+            codes, uniq = matcher.factorize(g.raw(c.col))
             flags = np.array([word or (kind is not None and sid is None) for _t, sid, kind, word in label_info(uniq, matcher)]
                              + [False], dtype=bool)
             total |= flags[codes]

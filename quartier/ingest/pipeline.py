@@ -118,6 +118,7 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
         return fa
     fa.matcher = matcher
     validate(fa, recs, matcher)
+    matcher.forget()
     _finish(fa, con, matcher, lieferant)
     return fa
 

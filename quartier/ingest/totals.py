@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from quartier.ingest import values as V
 from quartier.ingest.match import Matcher, normalize
@@ -65,7 +64,7 @@ def find_totals(labels: np.ndarray, counts: list[tuple[int, np.ndarray, np.ndarr
     """
     n = len(labels)
     out = Totals(np.zeros(n, dtype=bool))
-    codes, uniq = pd.factorize(labels)
+    codes, uniq = matcher.factorize(labels)
     info = label_info(uniq, matcher)
     row_vals = list(zip(*(v.tolist() for _c, v, _st in counts))) or [()] * n
     row_ok = list(zip(*((st == V.OK).tolist() for _c, _v, st in counts))) or [()] * n

@@ -70,7 +70,7 @@ class _Attrs:
 
 def _match_codes(matcher: Matcher, art: str, raw: np.ndarray) -> _Codes:
     """Factorise raw names once; return (codes, ids per unique, uniques, ids per row)."""
-    codes, uniq = pd.factorize(raw)
+    codes, uniq = matcher.factorize(raw)
     ids_u = np.array([matcher.match(art, V.cell_text(u)) for u in uniq] + [None], dtype=object)
     return _Codes(codes, ids_u, list(uniq), ids_u[codes])
 
