@@ -52,12 +52,12 @@ def classify(values: Any) -> np.ndarray:
     n = len(arr)
     if n == 0:
         return np.zeros(0, dtype=np.int8)
-    if pd.api.types.infer_dtype(arr, skipna=False) == "string":  # text only, not one None/NaN: no missing-value test
-        return np.where(arr == "", K_EMPTY, K_STR).astype(np.int8)
     inferred = pd.api.types.infer_dtype(arr, skipna=True)
     if inferred in NUMERIC_TYPES:  # numbers and NaN/None only
         return np.where(pd.isna(arr), K_EMPTY, K_NUM).astype(np.int8)
     if inferred == "string":        # text and NaN/None only
+        if pd.api.types.infer_dtype(arr, skipna=False) == "string":  # text only, not one None/NaN: no missing-value test
+            return np.where(arr == "", K_EMPTY, K_STR).astype(np.int8)
         return np.where(pd.isna(arr) | (arr == ""), K_EMPTY, K_STR).astype(np.int8)
     if inferred == "empty":
         return np.full(n, K_EMPTY, dtype=np.int8)
