@@ -12,6 +12,7 @@ pages, the PDF and the exports say :func:`text` instead of a value.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from quartier import db
@@ -21,41 +22,73 @@ LOOKBACK = 3
 COLUMNS = ["indikator_id", "jahr", "stadtbezirk_id", "gebiete_geliefert", "gebiete_gesamt"]
 
 
-def coverage(con: db.Con, indicator_ids: list[str] | None = None, years: list[int] | None = None) -> pd.DataFrame:
+def coverage(con: db.Con, indicator_ids: list[str] | None = None, years: list[int] | None = None, *,
+             source: str | None = None) -> pd.DataFrame:
     """Coverage per indicator, year and Stadtbezirk, plus one city row per indicator and year (``COLUMNS``).
 
-    Counts of areas only (no values), so it needs no actor: the same for everybody who looks.
+    Counts of areas only (no values), so it needs no actor: the same for everybody who looks. ``source``:
+    :func:`query.current_source` when the caller has asked it already.
     """
-    src = query.current_source(con)  # values on today's areas (re-allocated from earlier Gebietsstände)
-    params = [list(indicator_ids) if indicator_ids else None, [int(y) for y in years] if years else None, LOOKBACK]
-    df = db.query_df(
-        con,
-        f"WITH d AS (SELECT DISTINCT indikator_id, jahr, sozialraum_id FROM {src}"  # noqa: S608 - current_source is a fixed name
-        "  WHERE ($1 IS NULL OR list_contains($1, indikator_id))),"
-        " iy AS (SELECT DISTINCT indikator_id, jahr FROM d WHERE $2 IS NULL OR list_contains($2, jahr)),"
-        " prev AS (SELECT DISTINCT iy.indikator_id, iy.jahr, d.sozialraum_id FROM iy JOIN d"
-        "  ON d.indikator_id = iy.indikator_id AND d.jahr BETWEEN iy.jahr - $3 AND iy.jahr - 1),"
-        " fresh AS (SELECT indikator_id, jahr FROM iy EXCEPT SELECT DISTINCT indikator_id, jahr FROM prev),"
-        " u AS (SELECT indikator_id, jahr, sozialraum_id FROM prev"
-        "  UNION SELECT f.indikator_id, f.jahr, s.id FROM fresh f CROSS JOIN sozialraum s"
-        "  UNION SELECT d.indikator_id, d.jahr, d.sozialraum_id FROM d JOIN iy USING (indikator_id, jahr))"
-        " SELECT u.indikator_id, u.jahr, s.bezirk_id AS stadtbezirk_id, grouping(s.bezirk_id) AS g,"
-        "  count(*) AS gebiete_gesamt, count(d.sozialraum_id) AS gebiete_geliefert"
-        " FROM u JOIN sozialraum s ON s.id = u.sozialraum_id"
-        " LEFT JOIN d ON d.indikator_id = u.indikator_id AND d.jahr = u.jahr AND d.sozialraum_id = u.sozialraum_id"
-        " GROUP BY GROUPING SETS ((u.indikator_id, u.jahr, s.bezirk_id), (u.indikator_id, u.jahr))"
-        " ORDER BY 1, 2, 4 DESC, 3",
-        params,
-    )
-    if df.empty:
-        return pd.DataFrame(columns=COLUMNS)
-    district = df["g"] == 0
-    df = df[~district | df["stadtbezirk_id"].notna()].copy()  # areas without a Stadtbezirk: only in the city row
-    df["stadtbezirk_id"] = df["stadtbezirk_id"].astype(object).where(df["g"] == 0, None)
-    df["jahr"] = df["jahr"].astype(int)
-    for c in ("gebiete_geliefert", "gebiete_gesamt"):
-        df[c] = df[c].astype(int)
-    return df[COLUMNS].reset_index(drop=True)
+    src = source or query.current_source(con)  # values on today's areas (re-allocated from earlier Gebietsstände)
+    df = _counts(con, src, indicator_ids, years)
+    return pd.DataFrame(columns=COLUMNS) if df is None else df
+
+
+def _counts(con: db.Con, src: str, indicator_ids: list[str] | None, years: list[int] | None) -> pd.DataFrame | None:
+    """The rows of :func:`coverage` from two plain reads (delivered areas, areas with their Stadtbezirk), counted
+    with integer keys: (indicator, year) pair * areas + area. None when nothing is expected."""
+    cur = con.cursor()
+    try:
+        d = cur.execute(f"SELECT DISTINCT indikator_id, jahr, sozialraum_id FROM {src}"  # noqa: S608 - fixed name
+                        " WHERE $1 IS NULL OR list_contains($1, indikator_id)",
+                        [list(indicator_ids) if indicator_ids else None]).fetchnumpy()
+        soz = cur.execute("SELECT id, bezirk_id FROM sozialraum").fetchall()
+    finally:
+        cur.close()
+    yr = np.asarray(d["jahr"], dtype=np.int64)
+    if not len(yr) or not soz:
+        return None
+    ic, iids = pd.factorize(np.asarray(d["indikator_id"], dtype=object), sort=True)
+    s_codes, _ = pd.factorize(np.concatenate([np.asarray(d["sozialraum_id"], dtype=object),
+                                              np.array([r[0] for r in soz], dtype=object)]))
+    n_s = int(s_codes.max()) + 1
+    sc, soz_sc = s_codes[:len(yr)], s_codes[len(yr):]
+    y0 = int(yr.min()) - LOOKBACK
+    n_y = int(yr.max()) - y0 + LOOKBACK + 1
+    pair = ic.astype(np.int64) * n_y + (yr - y0)
+    key = pair * n_s + sc
+    iy = np.unique(pair if not years else pair[np.isin(yr, [int(y) for y in years])])
+    prev = np.concatenate([(pair + lag) * n_s + sc for lag in range(1, LOOKBACK + 1)])
+    prev = prev[np.isin(prev // n_s, iy)]
+    fresh = iy[~np.isin(iy, prev // n_s)]
+    u = np.unique(np.concatenate([prev, (fresh[:, None] * n_s + soz_sc[None, :]).ravel(), key[np.isin(pair, iy)]]))
+    b_codes, bez = pd.factorize(np.array([r[1] for r in soz], dtype=object), sort=True)
+    b_of = np.full(n_s, -2, dtype=np.int64)  # -2: no Sozialraum (left out), -1: Sozialraum without Stadtbezirk
+    b_of[soz_sc] = b_codes
+    u = u[b_of[u % n_s] > -2]
+    if not len(u):
+        return None
+    got = np.isin(u, key).astype(np.int64)
+    pairs, p_idx = np.unique(u // n_s, return_inverse=True)
+    b = b_of[u % n_s]
+    n_b = max(len(bez), 1)
+    dk = p_idx[b >= 0] * n_b + b[b >= 0]
+    size = len(pairs) * n_b
+    d_tot = np.bincount(dk, minlength=size)
+    d_got = np.bincount(dk, weights=got[b >= 0], minlength=size).astype(np.int64)
+    d_rows = np.flatnonzero(d_tot)
+    p_all = np.concatenate([np.arange(len(pairs)), d_rows // n_b])
+    b_all = np.concatenate([np.full(len(pairs), -1), d_rows % n_b])
+    order = np.lexsort((b_all, p_all))
+    bez_obj = np.array([None, *bez], dtype=object)
+    return pd.DataFrame({
+        "indikator_id": iids[(pairs // n_y)[p_all[order]]],
+        "jahr": (pairs % n_y + y0)[p_all[order]].astype(int),
+        "stadtbezirk_id": pd.Series(bez_obj[b_all[order] + 1], dtype=object),
+        "gebiete_geliefert": np.concatenate([np.bincount(p_idx, weights=got, minlength=len(pairs)).astype(np.int64),
+                                             d_got[d_rows]])[order].astype(int),
+        "gebiete_gesamt": np.concatenate([np.bincount(p_idx, minlength=len(pairs)), d_tot[d_rows]])[order].astype(int),
+    })
 
 
 def is_complete(delivered, total) -> bool:
@@ -96,39 +129,49 @@ def attach(frame: pd.DataFrame, cov: pd.DataFrame, *, level_col: str, city_level
            district_col: str, value_cols: list[str]) -> pd.DataFrame:
     """Add ``gebiete_geliefert``/``gebiete_gesamt`` to the city and Stadtbezirk rows of ``frame`` and empty
     ``value_cols`` where coverage is incomplete (other rows keep NA coverage)."""
+    return _attach(frame, cov, level_col, city_level, district_level, district_col, value_cols)[0]
+
+
+def _attach(frame: pd.DataFrame, cov: pd.DataFrame, level_col: str, city_level: str, district_level: str,
+            district_col: str, value_cols: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`attach` and the mask of its incomplete rows (looked up per total row, no index built)."""
     out = frame.copy()
-    out["gebiete_geliefert"] = pd.array([pd.NA] * len(out), dtype="Int64")
-    out["gebiete_gesamt"] = pd.array([pd.NA] * len(out), dtype="Int64")
-    if out.empty or cov.empty:
-        return out
-    key = cov.assign(_b=_keys(cov["stadtbezirk_id"], cov["stadtbezirk_id"].isna().to_numpy()))
-    key = key.set_index(["indikator_id", "jahr", "_b"])
-    level = out[level_col].to_numpy()
-    is_tot = (level == city_level) | (level == district_level)
-    b = _keys(out[district_col], level == city_level)
-    idx = pd.MultiIndex.from_arrays([out["indikator_id"].astype(object), out["jahr"].astype(int), b])
-    got = key.reindex(idx)
-    deliv = pd.array(got["gebiete_geliefert"].to_numpy(), dtype="Int64")
-    total = pd.array(got["gebiete_gesamt"].to_numpy(), dtype="Int64")
-    out.loc[is_tot, "gebiete_geliefert"] = deliv[is_tot]
-    out.loc[is_tot, "gebiete_gesamt"] = total[is_tot]
-    incomplete = is_tot & (out["gebiete_geliefert"] < out["gebiete_gesamt"]).fillna(False).to_numpy(dtype=bool)
+    n = len(out)
+    deliv = np.zeros(n, dtype=np.int64)
+    total = np.zeros(n, dtype=np.int64)
+    missing = np.ones(n, dtype=bool)
+    if n and not cov.empty:
+        found = dict(zip(zip(cov["indikator_id"].tolist(), cov["jahr"].tolist(),
+                             _keys(cov["stadtbezirk_id"], cov["stadtbezirk_id"].isna().to_numpy())),
+                         zip(cov["gebiete_geliefert"].tolist(), cov["gebiete_gesamt"].tolist())))
+        level = out[level_col].to_numpy()
+        is_city = level == city_level
+        rows = np.flatnonzero(is_city | (level == district_level))
+        b = _keys(out[district_col].iloc[rows], is_city[rows])
+        iids = out["indikator_id"].iloc[rows].astype(object).tolist()
+        years = out["jahr"].iloc[rows].astype(int).tolist()
+        for r, key in zip(rows.tolist(), zip(iids, years, b)):
+            hit = found.get(key)
+            if hit is not None:
+                deliv[r], total[r] = hit
+                missing[r] = False
+    out["gebiete_geliefert"] = pd.arrays.IntegerArray(deliv, missing.copy())
+    out["gebiete_gesamt"] = pd.arrays.IntegerArray(total, missing.copy())
+    incomplete = ~missing & (deliv < total)
     if incomplete.any():
         out.loc[incomplete, value_cols] = float("nan")
-    return out
+    return out, incomplete
 
 
 TABLE_EXTRA = ["gebiete_geliefert", "gebiete_gesamt"]
 
 
 def apply_to_table(con: db.Con, table: pd.DataFrame, indicator_ids: list[str] | None, years: list[int] | None, *,
-                   city_level: str, district_level: str) -> pd.DataFrame:
+                   city_level: str, district_level: str, source: str | None = None) -> pd.DataFrame:
     """The protected table with coverage on its city and Stadtbezirk rows: an incomplete total keeps no
     value, numerator or denominator, is not marked protected and says why (:func:`text`) in ``sperrgrund``."""
-    cov = coverage(con, indicator_ids, years)
-    out = attach(table, cov, level_col="ebene", city_level=city_level, district_level=district_level,
-                 district_col="stadtbezirk_id", value_cols=["wert", "zaehler", "nenner"])
-    bad = (out["gebiete_geliefert"] < out["gebiete_gesamt"]).fillna(False).to_numpy(dtype=bool)
+    cov = coverage(con, indicator_ids, years, source=source)
+    out, bad = _attach(table, cov, "ebene", city_level, district_level, "stadtbezirk_id", ["wert", "zaehler", "nenner"])
     if bad.any():
         out.loc[bad, "gesperrt"] = False
         out.loc[bad, "sperrgrund"] = [text(d, t) for d, t in

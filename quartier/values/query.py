@@ -53,11 +53,13 @@ def year_span(con: db.Con, indicator_ids: list[str] | None = None) -> dict[str, 
     return {str(r[0]): (int(r[1]), int(r[2])) for r in con.cursor().execute(sql, params).fetchall()}
 
 
-def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] | None, *, actor: Actor) -> pd.DataFrame:
+def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] | None, *, actor: Actor,
+                source: str | None = None) -> pd.DataFrame:
     """Raw current values on today's areas with area and Lieferung columns; raises PermissionDenied for viewers.
 
     ``umgerechnet`` names the method for values re-allocated from an earlier Gebietsstand (else empty);
-    ``umrechnung_grund`` says why such a value stayed empty."""
+    ``umrechnung_grund`` says why such a value stayed empty. ``source``: :func:`current_source` when the caller
+    has asked it already (one fingerprint query instead of two)."""
     if not actor.can_see_raw:
         raise PermissionDenied(f"{actor.name} darf Rohwerte unterhalb der Mindestfallzahl nicht sehen.")
     where: list[str] = []
@@ -70,7 +72,7 @@ def current_raw(con: db.Con, indicator_ids: list[str] | None, years: list[int] |
     if years:
         where.append("list_contains(?, v.jahr)")
         params.append([int(y) for y in years])
-    source = current_source(con)
+    source = source or current_source(con)
     extra = ("v.umgerechnet, v.umrechnung_grund" if source != "messwert_aktuell"
              else "NULL::VARCHAR AS umgerechnet, NULL::VARCHAR AS umrechnung_grund")
     sql = (
