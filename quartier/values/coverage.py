@@ -159,7 +159,13 @@ def _attach(frame: pd.DataFrame, cov: pd.DataFrame, level_col: str, city_level: 
     out["gebiete_gesamt"] = pd.arrays.IntegerArray(total, missing.copy())
     incomplete = ~missing & (deliv < total)
     if incomplete.any():
-        out.loc[incomplete, value_cols] = float("nan")
+        for c in value_cols:
+            if out[c].dtype == np.float64:  # the common case, without pandas' indexer for a list of columns
+                vals = out[c].to_numpy(copy=True)
+                vals[incomplete] = np.nan
+                out[c] = vals
+            else:
+                out.loc[incomplete, c] = float("nan")
     return out, incomplete
 
 

@@ -61,10 +61,16 @@ protect_table_cells = suppression.protect_table_cells
 
 
 def settings(con: db.Con) -> tuple[int, int]:
-    """(minimum case count, minimum denominator) from the settings registry."""
-    from quartier import settings as registry
-
-    return registry.read_int(con, SETTING_MIN_CASES), registry.read_int(con, SETTING_MIN_DENOMINATOR)
+    """(minimum case count, minimum denominator) from the settings registry (``settings.read_int`` of both, one read)."""
+    keys = (SETTING_MIN_CASES, SETTING_MIN_DENOMINATOR)
+    cur = con.cursor()
+    try:
+        stored = dict(cur.execute("SELECT schluessel, wert FROM einstellung WHERE list_contains(?, schluessel)",
+                                  [list(keys)]).fetchall())
+    finally:
+        cur.close()
+    low, den = (_registry.clamp(k, stored.get(k, str(_registry.spec(k).default))) for k in keys)
+    return low, den
 
 
 _factor = units.rate_factor
@@ -269,10 +275,18 @@ def protect_values(values: pd.DataFrame, min_cases: int, min_denominator: int = 
     if out.empty:
         return out
     res = _protect_all(out, min_cases, min_denominator, units)
-    hide = (res.area_code != 0) & (res.table >= 0)
-    out.loc[hide, "gesperrt"] = True
-    out.loc[out["gesperrt"], ["wert", "zaehler"]] = np.nan
-    out.loc[out["gesperrt"], "sperrgrund"] = PUBLIC_REASON
+    hide = out["gesperrt"].to_numpy(dtype=bool) | ((res.area_code != 0) & (res.table >= 0))
+    out["gesperrt"] = hide
+    for c in ("wert", "zaehler"):
+        if out[c].dtype == np.float64:  # numpy instead of pandas' indexer (same values)
+            vals = out[c].to_numpy(copy=True)
+            vals[hide] = np.nan
+            out[c] = vals
+        else:
+            out.loc[hide, c] = np.nan
+    reason = np.full(len(out), None, dtype=object)
+    reason[hide] = PUBLIC_REASON
+    out["sperrgrund"] = pd.Series(reason, index=out.index, dtype=object)
     return out
 
 
@@ -356,7 +370,10 @@ def protected_table(con: db.Con, indicator_ids: list[str] | None = None, years: 
         reason = np.full(len(code), None, dtype=object)
         reason[code == _R_UNKNOWN] = REASON_UNKNOWN
         reason[gesperrt] = PUBLIC_REASON
-    out.loc[blank, ["wert", "zaehler"]] = np.nan
+    for c in ("wert", "zaehler"):  # float columns (areas and totals alike)
+        vals = out[c].to_numpy(dtype=float, copy=True)
+        vals[blank] = np.nan
+        out[c] = vals
     out["gesperrt"] = gesperrt
     out["sperrgrund"] = reason.tolist()
     # coverage: a total over an incomplete delivery is no total (values/coverage.py)
