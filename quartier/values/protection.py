@@ -149,9 +149,10 @@ def _protect_all(values: pd.DataFrame, min_cases: int, min_den: int, units: Mapp
     w, z, d, s = wert[rows], zaehler[rows], nenner[rows], src[rows]
     no_den = np.bincount(T[~np.isnan(d)], minlength=n_tab) == 0
     no_z = np.bincount(T[~np.isnan(z)], minlength=n_tab) == 0
-    t_count = np.array([bool(_is_count_unit(u) or (nd and nz and u is None)) for u, nd, nz in zip(t_unit, no_den, no_z)],
+    kind = {u: (_is_count_unit(u), _factor(u)) for u in set(t_unit)}
+    t_count = np.array([bool(kind[u][0] or (nd and nz and u is None)) for u, nd, nz in zip(t_unit, no_den, no_z)],
                        dtype=bool)
-    t_factor = np.array([_factor(u) for u in t_unit], dtype=float)
+    t_factor = np.array([kind[u][1] for u in t_unit], dtype=float)
     cnt = t_count[T]
     with np.errstate(all="ignore"):
         derived = np.round(w * d / t_factor[T])
@@ -220,7 +221,8 @@ def _sums(T: npt.NDArray[np.int64], g: npt.NDArray[np.int64], n_g: int, num: npt
     key = T[in_d] * n_g + g[in_d]
     size = n_tab * n_g
     present = np.flatnonzero(np.bincount(key, minlength=size) > 0)
-    n_dist = np.bincount(present // n_g if n_g else present, minlength=n_tab)
+    d_tab = present // n_g if n_g else present  # table of each Stadtbezirk total
+    n_dist = np.bincount(d_tab, minlength=n_tab)
     m = n_dist + 1
     starts = np.concatenate([[0], np.cumsum(m)[:-1]])
     tab_of = np.repeat(np.arange(n_tab), m)
@@ -229,8 +231,8 @@ def _sums(T: npt.NDArray[np.int64], g: npt.NDArray[np.int64], n_g: int, num: npt
     out: dict[str, Any] = {"tab": tab_of, "pos": pos, "is_city": is_city, "m": m, "starts": starts,
                            "g": present % n_g if n_g else present}
     lone = np.bincount(T[~in_d], minlength=n_tab)  # areas directly below the city
-    lone_end = np.cumsum(lone)
-    d_end = np.cumsum(n_dist)
+    lone_end, d_end = np.cumsum(lone).tolist(), np.cumsum(n_dist).tolist()
+    lone_n, d_n = lone.tolist(), n_dist.tolist()
     for name, arr in (("num", num), ("den", den)):
         vals = arr[in_d]
         fin = np.isfinite(vals)
@@ -238,11 +240,14 @@ def _sums(T: npt.NDArray[np.int64], g: npt.NDArray[np.int64], n_g: int, num: npt
         bad = np.bincount(key[~fin], minlength=size) > 0
         dsum = np.where(bad, np.nan, sums)[present]
         lone_vals = arr[~in_d]
+        unknown = (np.bincount(T[~in_d][~np.isfinite(lone_vals)], minlength=n_tab)
+                   + np.bincount(d_tab[~np.isfinite(dsum)], minlength=n_tab))
         city = np.full(n_tab, np.nan)
-        for k in range(n_tab):
-            kids = np.concatenate([lone_vals[lone_end[k] - lone[k]:lone_end[k]], dsum[d_end[k] - n_dist[k]:d_end[k]]])
-            if len(kids) and np.isfinite(kids).all():
-                city[k] = kids.sum()
+        for k in np.flatnonzero((unknown == 0) & (lone + n_dist > 0)).tolist():
+            kids = dsum[d_end[k] - d_n[k]:d_end[k]]
+            if lone_n[k]:
+                kids = np.concatenate([lone_vals[lone_end[k] - lone_n[k]:lone_end[k]], kids])
+            city[k] = kids.sum()  # the parts in _Table's order, summed as there
         total = np.full(len(pos), np.nan)
         total[~is_city] = dsum
         total[is_city] = city
