@@ -7,6 +7,7 @@ charts with Altair (:mod:`quartier.reports.charts`), both rendered to PNG by vl-
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -45,10 +46,12 @@ def _font_paths() -> tuple[Path, Path]:
     return regular, bold
 
 
-def _glyphs(font_path: Path) -> set[int]:
+@functools.lru_cache(maxsize=4)
+def _glyphs(font_path: Path) -> frozenset[int]:
+    """The characters the font has (read once per font file and process)."""
     from fontTools.ttLib import TTFont
 
-    return set(TTFont(str(font_path), lazy=True).getBestCmap())
+    return frozenset(TTFont(str(font_path), lazy=True).getBestCmap())
 
 
 ZWSP = "\u200b"   # zero width space: fpdf2 may break a line there (and drops it at the break)
@@ -87,7 +90,7 @@ class _Doc:
     sm: Summary
     cat: pd.DataFrame
     actor: Actor
-    glyphs: set[int]
+    glyphs: frozenset[int]
     title: str
     today: str
     year: int | None = None

@@ -238,7 +238,10 @@ def _index_ranking(con, ids, year: int | None, *, actor: Actor) -> tuple[pd.Data
         if not all_yrs:
             return None
         # an incompletely delivered year is not ranked (as on the page Handlungsbedarf): the latest complete one
-        gaps = index_compute.incomplete_years(con, method.indicator_ids, all_yrs)
+        # (the latest year alone is asked first: usually it is complete and the earlier years do not matter)
+        gaps = index_compute.incomplete_years(con, method.indicator_ids, all_yrs[-1:])
+        if gaps:
+            gaps = index_compute.incomplete_years(con, method.indicator_ids, all_yrs)
         yrs = [y for y in all_yrs if y not in gaps] or all_yrs
         skipped = [y for y in all_yrs if y > yrs[-1]]
         result = index_compute.compute(con, method, yrs[-1], with_robustness=False, actor=actor)

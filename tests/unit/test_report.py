@@ -393,3 +393,61 @@ def test_need_and_reports_do_not_import_the_demo():
         mods = {pkg} | graph.find_descendants(pkg)
         bad = [(m, i) for m in mods for i in graph.find_modules_directly_imported_by(m) if i.startswith("quartier.demo")]
         assert bad == [], bad
+
+
+# ------------------------------------------------------------------------------------ re-use of work
+
+def test_embedded_png_is_parsed_once_and_the_pdf_stays_the_same(monkeypatch):
+    """render.embed hands fpdf2 the image it parsed for an earlier document: same PDF bytes as pdf.image."""
+    import io
+
+    from fpdf import FPDF
+    from fpdf import image_parsing
+
+    from quartier.reports import render
+
+    img = Image.new("RGB", (60, 40), (200, 30, 30))
+    img.paste((10, 90, 200), (0, 0, 30, 40))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    png = buf.getvalue()
+    render._parsed.clear()
+
+    def doc(embed: bool) -> bytes:
+        pdf = FPDF()
+        pdf.set_creation_date(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+        pdf.add_page()
+        for y in (10, 60):  # twice in one document: one image object
+            if embed:
+                render.embed(pdf, png, x=10, y=y, w=50)
+            else:
+                pdf.image(io.BytesIO(png), x=10, y=y, w=50)
+        return bytes(pdf.output())
+
+    plain = doc(False)
+    parsed = []
+    real = image_parsing.get_img_info
+    monkeypatch.setattr(image_parsing, "get_img_info", lambda *a, **k: parsed.append(1) or real(*a, **k))
+    assert doc(True) == plain
+    assert doc(True) == plain
+    assert len(parsed) == 1  # the second document took the parsed image
+
+
+def test_report_charts_are_drawn_once_per_data(ro, monkeypatch):
+    """The development charts are remembered by their data and titles: the same again is not drawn, a changed
+    value or title is."""
+    from quartier.reports import render
+
+    s = report_summary.district_summary(ro, "haspe", with_table=False, actor=VIEWER_ACTOR)
+    dev = s.development
+    charts = [(iid, f"Titel {iid}", "%", 1) for iid in dict.fromkeys(dev["indikator_id"])]
+    drawn = []
+    monkeypatch.setattr(report_pdf, "chart_png", lambda chart: drawn.append(chart) or b"png-%d" % len(drawn))
+    monkeypatch.setattr(render, "_cache", render.OrderedDict())
+    first = report_pdf._charts_png(dev, charts)
+    assert report_pdf._charts_png(dev.copy(), charts) == first == b"png-1"
+    changed = dev.copy()
+    changed.loc[changed.index[0], "wert"] = changed["wert"].iloc[0] + 1
+    assert report_pdf._charts_png(changed, charts) == b"png-2"
+    assert report_pdf._charts_png(dev, [(i, t + " ", u, d) for i, t, u, d in charts]) == b"png-3"
+    assert report_pdf._charts_png(dev, charts) == b"png-1"
