@@ -401,8 +401,7 @@ def test_embedded_png_is_parsed_once_and_the_pdf_stays_the_same(monkeypatch):
     """render.embed hands fpdf2 the image it parsed for an earlier document: same PDF bytes as pdf.image."""
     import io
 
-    from fpdf import FPDF
-    from fpdf import image_parsing
+    from fpdf import FPDF, image_parsing
 
     from quartier.reports import render
 
@@ -415,7 +414,7 @@ def test_embedded_png_is_parsed_once_and_the_pdf_stays_the_same(monkeypatch):
 
     def doc(embed: bool) -> bytes:
         pdf = FPDF()
-        pdf.set_creation_date(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+        pdf.set_creation_date(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
         pdf.add_page()
         for y in (10, 60):  # twice in one document: one image object
             if embed:
