@@ -181,7 +181,7 @@ def _title_section(d: _Doc) -> None:
     pdf.multi_cell(0, 6, f"{sub}\nErstellt am {d.today} für die Jugendhilfeplanung"
                    + (f"; Änderungen seit {d.since.strftime('%d.%m.%Y')}" if d.since else ""), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    md = map_data(d.con, scope, values=sm.values, year=d.year, actor=d.actor)
+    md = map_data(d.con, scope, values=sm.values, year=d.year, actor=d.actor, cat=d.cat)
     png = map_png(md, height=860, label="id" if scope.kind == "stadt" else "name")
     alt_map = map_text(md, scope)
     embed(pdf, png, x=pdf.l_margin, w=d.epw, alt_text=alt_map, title=f"Karte {scope.label}")
@@ -448,7 +448,7 @@ def _definitions_section(d: _Doc) -> None:
     pdf = d.pdf
     pdf.add_page()
     d.h1("Anhang: Indikatoren und Definitionen")
-    for r in definitions(d.con).to_dict("records"):
+    for r in definitions(d.con, cat=d.cat).to_dict("records"):
         d.need_space(22)
         pdf.set_font("DejaVu", "B", 9)
         pdf.multi_cell(0, 5, f"{r['name']} ({r['einheit'] or 'ohne Einheit'})", new_x="LMARGIN", new_y="NEXT")

@@ -477,8 +477,10 @@ def recommendations(con, scope: Scope, since: dt.date | None = None, *, actor: A
     return df[cols].sort_values("id").reset_index(drop=True), None
 
 
-def definitions(con, ids: list[str] | None = None) -> pd.DataFrame:
-    cat = indicators.catalogue(con)
+def definitions(con, ids: list[str] | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The catalogue's definitions (of ``ids``, else all) in catalogue order; ``cat``: the catalogue indexed by
+    id, if already read."""
+    cat = indicators.catalogue(con) if cat is None else cat.reset_index()
     if ids:
         cat = cat[cat["id"].isin(ids)]
     return cat[["id", "name", "einheit", "lieferant", "richtung", "definition", "zaehler_def", "nenner_def", "handlungsfeld"]]
