@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -67,14 +68,15 @@ def _area_hits(rows: list[list[Any]], matcher: Matcher) -> dict[int, tuple[int, 
     numbers only is skipped at once when no known id is a number.
     """
     width = max(map(len, rows))
-    grid = np.empty((len(rows), width), dtype=object)
-    if all(len(r) == width for r in rows):
-        grid[:] = rows
+    if min(map(len, rows)) == width:  # every row as wide: one pass in C (``grid[:] = rows`` first works out the nested shape)
+        grid = np.fromiter(chain.from_iterable(rows), dtype=object, count=len(rows) * width).reshape(len(rows), width)
     else:
+        grid = np.empty((len(rows), width), dtype=object)
         for i, r in enumerate(rows):
             grid[i, : len(r)] = r
     out: dict[int, tuple[int, int]] = {}
     numeric = matcher.numeric_keys("sozialraum")
+    can_name: np.ndarray | None = None   # per cell: text (or a number when some id is one), for the whole grid at once
     for c in range(width):
         col = grid[:, c]
         inferred = pd.api.types.infer_dtype(col, skipna=True)
@@ -84,11 +86,12 @@ def _area_hits(rows: list[list[Any]], matcher: Matcher) -> dict[int, tuple[int, 
         if inferred not in ("string", *_NUMBERS):
             # mixed (header texts above numbers): only text cells, and numbers when some id is a number, can name an
             # area; booleans never do (True == 1 when hashed)
-            types = _TYPE(col)
-            keep = np.asarray(types == str, dtype=bool)  # noqa: E721 - numpy, element-wise per cell
-            if numeric:
-                keep |= np.asarray((types == int) | (types == float), dtype=bool)  # noqa: E721
-            rows_of = np.flatnonzero(keep)
+            if can_name is None:
+                types = _TYPE(grid)
+                can_name = np.asarray(types == str, dtype=bool)  # noqa: E721 - numpy, element-wise per cell
+                if numeric:
+                    can_name |= np.asarray((types == int) | (types == float), dtype=bool)  # noqa: E721
+            rows_of = np.flatnonzero(can_name[:, c])
             if not len(rows_of):
                 continue
             col = col[rows_of]

@@ -38,7 +38,8 @@ _ANY_SQL = (
 )
 
 
-def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
+           delivered: tuple[np.ndarray, Any] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Positions in ``v`` whose change against the previous year exceeds the usual spread of the indicator.
 
     The usual spread is the standard deviation of year-on-year changes of that indicator over all
@@ -52,13 +53,19 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str]) -> tuple[
     w = np.concatenate([v["wert"].to_numpy(float), np.asarray(hist["wert"], dtype=float)])
     pos = np.concatenate([np.arange(nv), np.full(len(year) - nv, -1)])
     ok = ~np.isnan(w)
-    ind, sr, year, w, pos = ind[ok], sr[ok], year[ok], w[ok], pos[ok]
+    every = bool(ok.all())
+    only_delivered = len(w) == nv and every
+    if not every:
+        ind, sr, year, w, pos = ind[ok], sr[ok], year[ok], w[ok], pos[ok]
     if len(w) < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
-    ic, iu = pd.factorize(ind)
+    # ``delivered``: the indicator ids of ``v`` factorised already (:class:`_Pairs`); the same array when every
+    # delivered value is a number and nothing is stored
+    ic, iu = delivered if delivered is not None and only_delivered else pd.factorize(ind)
     sc, _ = pd.factorize(sr)
     key = (ic.astype(np.int64) * (int(sc.max()) + 1) + sc) * 4000 + year
-    order = np.lexsort((pos < 0, key))            # per key the delivered value first
+    # per key the delivered value first; with no stored values (all pos >= 0) that is a stable sort by key alone
+    order = np.lexsort((pos < 0, key)) if (pos < 0).any() else np.argsort(key, kind="stable")
     ks = key[order]
     sel = order[np.r_[True, ks[1:] != ks[:-1]]]   # sorted by indicator, Sozialraum, year
     pair, yr, w, pos, ic = key[sel] // 4000, key[sel] % 4000, w[sel], pos[sel], ic[sel]
@@ -93,6 +100,7 @@ class _Pairs:
 
     def __init__(self, v: pd.DataFrame):
         ic, self.iu = pd.factorize(v["indikator_id"].to_numpy(object))
+        self.ic = ic
         key = ic.astype(np.int64) * 4000 + v["jahr"].to_numpy(np.int64)
         # np.unique(key, return_inverse=True, return_counts=True), by hashing (the few groups sorted, not the values)
         codes, uniq = pd.factorize(key)
@@ -186,7 +194,7 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
             f"{fmt_number(r['alt_wert'])} → {fmt_number(r['wert'])} (bisher aus Lieferung #{int(r['alt_lieferung'])}). Bitte bestätigen, "
             "dass die Korrektur gewollt ist.")
     count_ids = {i for i, u in (matcher.units.items() if matcher else []) if (u or "").strip().lower() == "anzahl"}
-    pos, prev, lim, rel = _jumps(v, hist, count_ids)
+    pos, prev, lim, rel = _jumps(v, hist, count_ids, (pairs.ic, pairs.iu))
     if len(pos):
         info = {int(p): (float(pv), float(li), bool(re)) for p, pv, li, re in zip(pos, prev, lim, rel)}
         mask = np.zeros(len(v), dtype=bool)

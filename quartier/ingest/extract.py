@@ -6,6 +6,7 @@ Also the total rows ("Stadt insgesamt", "Summe"): skipped, and compared with the
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -32,10 +33,27 @@ class _Grid:
         self.width = max(widths)
         if len(widths) > 1:
             data = [list(r) + [None] * (self.width - len(r)) for r in data]
-        self.grid = np.empty((self.n, self.width), dtype=object)
-        self.grid[:] = data
+        # one pass over all cells in C (``grid[:] = data`` first works out the shape of the nested lists: 1.6x slower)
+        self.grid = np.fromiter(chain.from_iterable(data), dtype=object, count=self.n * self.width).reshape(self.n, self.width)
         self.cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.raws: dict[int, np.ndarray] = {}
+
+    def classify(self, cols: list[int]) -> None:
+        """Kinds of several columns at once when together they hold only numbers and empty cells (None, NaN, "": the
+        value columns of a yearbook sheet): one type inference instead of one per column. Every path of
+        :func:`values.classify` gives such a column number/empty cell by cell, so the kinds are the same; with any
+        other cell (text, a date, " ") nothing is done here and :meth:`col` classifies column by column as before."""
+        todo = [c for c in dict.fromkeys(cols) if c < self.width and c not in self.cache]
+        if len(todo) < 2 or self.n * len(todo) > 20_000:  # long columns: one inference per column costs no more
+            return
+        block = self.grid[:, todo]
+        blank = pd.isna(block) | (block == "")
+        rest = block[~blank]
+        if len(rest) and pd.api.types.infer_dtype(rest, skipna=False) not in V.NUMERIC_TYPES:
+            return
+        kinds = np.where(blank, V.K_EMPTY, V.K_NUM).astype(np.int8)
+        for k, c in enumerate(todo):
+            self.cache[c] = (self.raw(c), np.ascontiguousarray(kinds[:, k]))
 
     def raw(self, c: int) -> np.ndarray:
         """The raw values of a column, taken out once (kinds only when asked for: :meth:`col`)."""
@@ -119,6 +137,7 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
                fa: FileAnalysis, matcher: Matcher) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(total rows, rows to keep, absolute row numbers); total rows and note rows are reported as infos."""
     n = g.n
+    g.classify([c.col for c in specs if c.role in MEASURES])
     any_value = np.zeros(n, dtype=bool)
     for c in specs:
         if c.role in MEASURES:
@@ -135,7 +154,7 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
     reasons: dict[int, str] = {}
     for c in specs:
         if c.role in ("sozialraum", "bezeichnung"):
-            codes, uniq = pd.factorize(g.raw(c.col))
+            codes, uniq = matcher.factorize(g.raw(c.col))
             flags = np.array([word or (kind is not None and sid is None) for _t, sid, kind, word in label_info(uniq, matcher)]
                              + [False], dtype=bool)
             total |= flags[codes]
@@ -245,6 +264,11 @@ def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: 
     has_any = blk["gesperrt_flag"].copy()
     for meas in MEASURES:
         specs = [ms.get(meas) for _i, _y, ms in groups]
+        if all(spec is None for spec in specs):  # e.g. no Zähler/Nenner columns: one filled array, not one per group
+            blk[meas + "_raw"] = _filled(m * n_g, None)
+            blk[meas + "_kind"] = np.full(m * n_g, V.K_EMPTY, dtype=np.int8)
+            blk[meas + "_col"] = np.full(m * n_g, -1, dtype=np.int64)
+            continue
         blk[meas + "_raw"] = _joined([take(spec) for spec in specs])
         blk[meas + "_kind"] = _joined([take(spec, 1) for spec in specs])
         blk[meas + "_col"] = per_group([spec.col if spec else -1 for spec in specs], np.int64)

@@ -7,6 +7,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from quartier import db
 from quartier.names import normalize as _normalize
 
@@ -67,6 +70,21 @@ class Matcher:
         self._seen: dict[str, dict[Any, str | None]] = {art: {} for art in ARTS}
         # label of a row -> (text, area id, 'stadt'/'bezirk'/None, says "total"): see quartier.ingest.totals.label_info
         self.label_cache: dict[Any, tuple[str, str | None, str | None, bool]] = {}
+        self._factorized: dict[int, tuple[np.ndarray, np.ndarray, Any]] = {}
+
+    def factorize(self, values: np.ndarray) -> tuple[np.ndarray, Any]:
+        """``pd.factorize(values)``, remembered for the same array object while a file is analysed: the area column of
+        a sheet is factorised for the total rows, for their sums and (long layout) again for the validation. The
+        codes are shared: callers only read them. :meth:`forget` drops the arrays when the analysis is done."""
+        hit = self._factorized.get(id(values))
+        if hit is not None and hit[0] is values:
+            return hit[1], hit[2]
+        codes, uniq = pd.factorize(values)
+        self._factorized[id(values)] = (values, codes, uniq)
+        return codes, uniq
+
+    def forget(self) -> None:
+        self._factorized.clear()
 
     def _add(self, art: str, text: str, ziel: str) -> None:
         k = normalize(text)

@@ -7,6 +7,7 @@ with the current values. :mod:`quartier.ingest.store` writes it.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import hashlib
 import json
@@ -118,6 +119,7 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
         return fa
     fa.matcher = matcher
     validate(fa, recs, matcher)
+    matcher.forget()
     _finish(fa, con, matcher, lieferant)
     return fa
 
@@ -228,7 +230,30 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3   # glibc mallopt parameters
+_allocator_set = False
+
+
+def _allocator_steady_state() -> None:
+    """Set glibc's allocator once per process to the state it reaches by itself once it has freed a block of 32 MB:
+    blocks up to 32 MB from the heap, up to 64 MB kept free at its top (malloc's dynamic mmap threshold rises to the
+    largest freed block, at most 32 MB, the trim threshold to twice that). An import allocates and frees many arrays of a few MB; from a fresh process each
+    was a new mapping whose pages fault in again (long file: 38,000 -> 25,000 page faults, ~0.04 s less system time).
+    Process-wide, like glibc's own adjustment; no-op without glibc."""
+    global _allocator_set
+    if _allocator_set:
+        return
+    _allocator_set = True
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):  # not glibc (macOS, Windows): leave the allocator alone
+        return
+    mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+    mallopt(_M_TRIM_THRESHOLD, 64 << 20)
+
+
 def analyse_and_compare(con: db.Con, data: bytes, filename: str, **kw: Any) -> FileAnalysis:
+    _allocator_steady_state()
     with _gc_paused():
         fa = analyse(con, data, filename, **kw)
         compare(con, fa)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from quartier import access, db
@@ -40,9 +41,7 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
                              "übernommen wird.")
     lieferant = lieferant or fa.lieferant or "unbekannt"
     _backup(con, f"Import {fa.filename}")
-    vals = fa.values[VALUE_COLUMNS].copy()
-    vals["jahr"] = vals["jahr"].astype("int64")
-    vals["gesperrt"] = vals["gesperrt"].astype(bool)
+    vals = _value_frame(fa)
     with db.transaction(con) as cur:
         rows = cur.execute("SELECT id, importiert_am, importiert_von, dateiname FROM lieferung WHERE sha256 = ? "
                            "AND status = 'aktiv' ORDER BY id LIMIT 1", [fa.sha256]).fetchall()
@@ -101,6 +100,17 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
     report["lieferung_id"] = lid
     report["lieferant"] = lieferant
     return report
+
+
+def _value_frame(fa: FileAnalysis) -> pd.DataFrame:
+    """The columns written to ``messwert``: a new frame (selecting columns copies), converted only where the type
+    differs (the analysis already gives int64 years and boolean flags)."""
+    vals = fa.values[VALUE_COLUMNS]
+    if vals["jahr"].dtype != np.int64:
+        vals = vals.assign(jahr=vals["jahr"].astype("int64"))
+    if vals["gesperrt"].dtype != bool:
+        vals = vals.assign(gesperrt=vals["gesperrt"].astype(bool))
+    return vals
 
 
 def _store_version(cur: db.Con, fa: FileAnalysis, lid: int, was_fresh: bool) -> None:

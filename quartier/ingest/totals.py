@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from quartier.ingest import values as V
 from quartier.ingest.match import Matcher, normalize
@@ -60,14 +59,37 @@ def find_totals(labels: np.ndarray, counts: list[tuple[int, np.ndarray, np.ndarr
 
     Each distinct label is matched once; the sum of the area rows since the last total is kept running per count
     column (plain floats), so testing "values = sum of the rows above" costs a comparison per row, not a sum.
+    The walk is one loop over plain lists (per row a tuple of its counts and a tuple of "is a number"), with the
+    running state in local variables: a yearbook has 23 sheets of 300 rows with 7 count columns each.
     """
     n = len(labels)
     out = Totals(np.zeros(n, dtype=bool))
-    codes, uniq = pd.factorize(labels)
+    codes, uniq = matcher.factorize(labels)
     info = label_info(uniq, matcher)
-    run = _Running(counts)
+    row_vals = list(zip(*(v.tolist() for _c, v, _st in counts))) or [()] * n
+    row_ok = list(zip(*((st == V.OK).tolist() for _c, _v, st in counts))) or [()] * n
+    nk = len(counts)
+    vals = np.array([v for _c, v, _st in counts], dtype=float).reshape(nk, n)
+    cols = [c for c, _v, _st in counts]
     seen: set[str] = set()
     areas: list[int] = []
+    areas_ok = [True] * nk              # every area row so far a number, per count column (for the city total)
+    run: list[int] = []                 # the area rows since the last total
+    sums, all_ok = [0.0] * nk, [True] * nk
+
+    def equals_sum(i: int) -> bool:
+        """At least two area rows above, and every count of row ``i`` that can be checked equals their sum (not 0)."""
+        if len(run) < 2:
+            return False
+        tested = False
+        for val, ok, total, every in zip(row_vals[i], row_ok[i], sums, all_ok):
+            if not ok or not every:
+                continue
+            if abs(total - val) > TOLERANCE or val == 0:
+                return False
+            tested = True
+        return tested
+
     for i, code in enumerate(codes.tolist()):
         if code < 0:
             continue
@@ -79,66 +101,44 @@ def find_totals(labels: np.ndarray, counts: list[tuple[int, np.ndarray, np.ndarr
             reason, kind = "als Summe bezeichnet", kind or "stadt"
         elif sid is None:
             reason = {"stadt": "Name der Stadt", "bezirk": "Name eines Stadtbezirks"}.get(kind or "")
-            if reason is None and run.equals_sum(i):  # "Bezirk 3" unknown as a name
+            if reason is None and equals_sum(i):  # "Bezirk 3" unknown as a name
                 reason = "Werte = Summe der Zeilen darüber"
         elif sid in seen:
             reason = "Name kommt schon weiter oben vor"
-        elif run.equals_sum(i):
+        elif equals_sum(i):
             reason = "Werte = Summe der Zeilen darüber"
         if reason is None:
             if sid is not None:
                 seen.add(sid)
-                run.add(i)
+                run.append(i)
                 areas.append(i)
+                for k, (val, ok) in enumerate(zip(row_vals[i], row_ok[i])):
+                    if ok:
+                        sums[k] += val
+                    else:
+                        all_ok[k] = areas_ok[k] = False
             continue
         out.mask[i] = True
         out.reasons[i] = reason
-        _check(out, i, areas if kind == "stadt" else run.rows, counts)
-        run.reset()
+        city = kind == "stadt"
+        _check(out, i, areas if city else run, areas_ok if city else all_ok, (row_vals[i], row_ok[i]), vals, cols)
+        run = []
+        sums, all_ok = [0.0] * nk, [True] * nk
     return out
 
 
-class _Running:
-    """The area rows since the last total and, per count column, their running sum and whether all were numbers."""
-
-    def __init__(self, counts: list[tuple[int, np.ndarray, np.ndarray]]):
-        self.vals = [v.tolist() for _c, v, _st in counts]
-        self.ok = [(st == V.OK).tolist() for _c, _v, st in counts]
-        self.reset()
-
-    def reset(self) -> None:
-        self.rows: list[int] = []
-        self.sums = [0.0] * len(self.vals)
-        self.all_ok = [True] * len(self.vals)
-
-    def add(self, i: int) -> None:
-        self.rows.append(i)
-        for k, (vals, ok) in enumerate(zip(self.vals, self.ok)):
-            if ok[i]:
-                self.sums[k] += vals[i]
-            else:
-                self.all_ok[k] = False
-
-    def equals_sum(self, i: int) -> bool:
-        """At least two area rows above, and every count of row ``i`` that can be checked equals their sum (not 0)."""
-        if len(self.rows) < 2:
-            return False
-        tested = False
-        for k, (vals, ok) in enumerate(zip(self.vals, self.ok)):
-            if not ok[i] or not self.all_ok[k]:
-                continue
-            if abs(self.sums[k] - vals[i]) > TOLERANCE or vals[i] == 0:
-                return False
-            tested = True
-        return tested
-
-
-def _check(out: Totals, i: int, parts: list[int], counts: list[tuple[int, np.ndarray, np.ndarray]]) -> None:
+def _check(out: Totals, i: int, parts: list[int], parts_ok: list[bool], row: tuple[tuple[float, ...], tuple[bool, ...]],
+           vals: np.ndarray, cols: list[int]) -> None:
+    """Compare the counts of total row ``i`` with the sums of its ``parts`` (only columns where the total and every
+    part are numbers: ``parts_ok``). ``vals`` holds one count column per row; each sum is numpy's sum of that
+    column's parts, as before (a contiguous row of ``vals[:, parts]`` sums exactly like ``column[parts]``)."""
     if not parts:
         return
-    for c, vals, st in counts:
-        if st[i] != V.OK or (st[parts] != V.OK).any():
-            continue  # suppressed or missing parts: the sum cannot be checked
-        got = float(vals[parts].sum())
-        if abs(got - float(vals[i])) > TOLERANCE:
-            out.mismatches.append((i, c, float(vals[i]), got))
+    cand = [k for k, (ok, every) in enumerate(zip(row[1], parts_ok)) if ok and every]
+    if not cand:
+        return  # suppressed or missing parts: the sum cannot be checked
+    sub = vals[:, parts]
+    for k in cand:
+        got = float(sub[k].sum())
+        if abs(got - row[0][k]) > TOLERANCE:
+            out.mismatches.append((i, cols[k], row[0][k], got))

@@ -70,7 +70,7 @@ class _Attrs:
 
 def _match_codes(matcher: Matcher, art: str, raw: np.ndarray) -> _Codes:
     """Factorise raw names once; return (codes, ids per unique, uniques, ids per row)."""
-    codes, uniq = pd.factorize(raw)
+    codes, uniq = matcher.factorize(raw)
     ids_u = np.array([matcher.match(art, V.cell_text(u)) for u in uniq] + [None], dtype=object)
     return _Codes(codes, ids_u, list(uniq), ids_u[codes])
 
@@ -233,7 +233,7 @@ def _store(fa: FileAnalysis, em: Emitter, recs: Recs, matcher: Matcher, n: _Numb
     valid = sr.matched & ind.matched & ~n.bad_year & ~nothing
     year_i = np.where(n.bad_year, 0, np.nan_to_num(n.y, nan=0)).astype(np.int64)
     _duplicates(em, matcher, valid, year_i, wert, sr, ind)
-    keep = np.flatnonzero(valid)
+    keep: Any = slice(None) if valid.all() else np.flatnonzero(valid)  # every record kept: no copy per column
     fa.values = pd.DataFrame({
         "indikator_id": pd.Series(ind.ids[keep], dtype=object), "sozialraum_id": pd.Series(sr.ids[keep], dtype=object),
         "jahr": year_i[keep],
@@ -249,6 +249,8 @@ def _duplicates(em: Emitter, matcher: Matcher, valid: np.ndarray, year_i: np.nda
     ind_num = _id_numbers(ind.ids_u)[ind.safe_codes]
     key = (ind_num * (len(sr.ids_u) + 1) + sr_num) * 4000 + year_i
     vidx = np.flatnonzero(valid)
+    if not _may_repeat(ind_num[vidx], sr_num[vidx], year_i[vidx]):
+        return
     order = vidx[np.argsort(key[vidx], kind="stable")]
     ks = key[order]
     dup_later = order[1:][ks[1:] == ks[:-1]] if len(order) > 1 else np.zeros(0, dtype=np.int64)
@@ -270,6 +272,20 @@ def _duplicates(em: Emitter, matcher: Matcher, valid: np.ndarray, year_i: np.nda
                                       f"{_looks_like_total(wert, first_of[i], i, f0, r)}Bitte eine der Zeilen löschen oder ausschließen.",
                                       r["sheet"], cell, em.header(r["sheet"], c), fmt_number(wert[i])))
     valid[dup_later] = False
+
+
+def _may_repeat(ind_num: np.ndarray, sr_num: np.ndarray, year: np.ndarray) -> bool:
+    """False when no (indicator, Sozialraum, year) occurs twice, found by counting keys in a compact range (no sort);
+    True when some key repeats, or the range is too large to count in (then the sort decides)."""
+    if len(year) < 2:
+        return False
+    y0 = int(year.min())
+    span = int(year.max()) - y0 + 1
+    n_sr = int(sr_num.max()) + 1
+    size = (int(ind_num.max()) + 1) * n_sr * span
+    if size > 4 * len(year) + 4096:
+        return True
+    return bool(np.bincount((ind_num * n_sr + sr_num) * span + (year - y0), minlength=1).max() > 1)
 
 
 def _looks_like_total(wert: np.ndarray, a: int, b: int, ra: dict[str, Any], rb: dict[str, Any]) -> str:

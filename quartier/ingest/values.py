@@ -39,7 +39,7 @@ def _kind(v: Any) -> int:
     return K_OTHER
 
 
-_NUMERIC_TYPES = ("floating", "integer", "mixed-integer-float", "decimal")
+NUMERIC_TYPES = ("floating", "integer", "mixed-integer-float", "decimal")
 
 
 def classify(values: Any) -> np.ndarray:
@@ -52,18 +52,18 @@ def classify(values: Any) -> np.ndarray:
     n = len(arr)
     if n == 0:
         return np.zeros(0, dtype=np.int8)
-    if pd.api.types.infer_dtype(arr, skipna=False) == "string":  # text only, not one None/NaN: no missing-value test
-        return np.where(arr == "", K_EMPTY, K_STR).astype(np.int8)
     inferred = pd.api.types.infer_dtype(arr, skipna=True)
-    if inferred in _NUMERIC_TYPES:  # numbers and NaN/None only
+    if inferred in NUMERIC_TYPES:  # numbers and NaN/None only
         return np.where(pd.isna(arr), K_EMPTY, K_NUM).astype(np.int8)
     if inferred == "string":        # text and NaN/None only
+        if pd.api.types.infer_dtype(arr, skipna=False) == "string":  # text only, not one None/NaN: no missing-value test
+            return np.where(arr == "", K_EMPTY, K_STR).astype(np.int8)
         return np.where(pd.isna(arr) | (arr == ""), K_EMPTY, K_STR).astype(np.int8)
     if inferred == "empty":
         return np.full(n, K_EMPTY, dtype=np.int8)
     blank = pd.isna(arr) | (arr == "")
     rest = arr[~blank]
-    if pd.api.types.infer_dtype(rest, skipna=False) in _NUMERIC_TYPES:  # numbers with empty text cells
+    if pd.api.types.infer_dtype(rest, skipna=False) in NUMERIC_TYPES:  # numbers with empty text cells
         return np.where(blank, K_EMPTY, K_NUM).astype(np.int8)
     return np.fromiter(map(_kind, arr), dtype=np.int8, count=n)
 

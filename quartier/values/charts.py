@@ -314,13 +314,13 @@ def small_multiples(frame: pd.DataFrame, columns: int = 3, width: int = 220, hei
         dec = part["dezimalstellen"].dropna() if "dezimalstellen" in part.columns else pd.Series(dtype=float)
         y_format = fmt.d3_format(int(dec.iloc[0])) if len(dec) else ",~r"
         y = alt.Y("wert:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=y_format, tickCount=4))
-        base = alt.Chart(part)
+        base = alt.Chart()  # the data goes on the layer: Altair would otherwise hash the frame's text to hoist it
         line = base.mark_line(invalid="break-paths-filter-domains", point=alt.OverlayMarkDef(size=18)).encode(
             x=x, y=y, strokeDash=dash, color=colour, tooltip=tooltip)
         gaps = base.transform_filter(alt.datum.marke != "").mark_text(fontSize=14, baseline="bottom").encode(
-            x=x, y=alt.value(height), text="marke:N", tooltip=[alt.Tooltip("jahr:Q", title="Jahr", format="d"),
-                                                               alt.Tooltip("status_text:N", title="Status")])
-        panels.append(alt.layer(line, gaps).properties(
+            x=x, y=alt.YValue(height), text=alt.Text("marke:N"),
+            tooltip=[alt.Tooltip("jahr:Q", title="Jahr", format="d"), alt.Tooltip("status_text:N", title="Status")])
+        panels.append(alt.layer(line, gaps, data=part).properties(
             width=width, height=height,
             title=alt.TitleParams(str(titel), fontSize=12, fontWeight="bold", limit=width, anchor="middle")))
     return alt.concat(*panels, columns=columns).resolve_scale(y="independent")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,14 @@ def url_path(page_file: str) -> str:
 def app_db(demo_copy, monkeypatch):
     monkeypatch.setenv("QUARTIER_DB", str(demo_copy))
     return demo_copy
+
+
+@pytest.fixture
+def partial_app_db(app_db, partial_demo_db):
+    """The pages' database after the partial delivery (tests/coverage_files.py), copied from the one import
+    per test run; equal copies also share the page caches."""
+    shutil.copy(partial_demo_db, app_db)
+    return app_db
 
 
 @pytest.fixture(autouse=True, scope="session")

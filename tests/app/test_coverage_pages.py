@@ -6,16 +6,14 @@ import pytest
 
 from quartier.access import VIEWER, Actor
 from tests.app.conftest import TEST_ADMIN
-from tests.coverage_files import INCOMPLETE_TEXT, PARTIAL_INDICATOR, PARTIAL_YEAR, import_partial
+from tests.coverage_files import INCOMPLETE_TEXT, PARTIAL_INDICATOR, PARTIAL_YEAR
 
 VIEWER_ACTOR = Actor("test-gast", VIEWER)
 
 
 @pytest.fixture
-def partial_db(app_db, tmp_path, capsys):
-    import_partial(app_db, tmp_path)
-    capsys.readouterr()
-    return app_db
+def partial_db(partial_app_db):
+    return partial_app_db
 
 
 def _text(at) -> str:

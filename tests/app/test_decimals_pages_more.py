@@ -3,18 +3,10 @@ Wirkungsblick; the Lieferungen page lists findings as wrapping lines (a table ce
 
 from __future__ import annotations
 
-import streamlit as st
-
 from quartier import db, ingest
 from quartier.ui.text import md
-from tests.coverage_files import import_partial
 from tests.unit.test_decimals import _set_places
 from tests.unit.test_decimals_everywhere import PLACES, _many_decimals
-
-
-def _fresh_caches() -> None:
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def test_karte_legend_and_corridor_sentence(run_page, app_db, tmp_path):
@@ -29,7 +21,6 @@ def test_karte_legend_and_corridor_sentence(run_page, app_db, tmp_path):
     legend = next(m.value for m in before.markdown if "Legende" in m.value)
     assert " bis unter " in legend and not _many_decimals(legend)
     _set_places(app_db, tmp_path, iid, PLACES)
-    _fresh_caches()
     at = run_page("views/karte.py", session=session)
     assert not at.exception, [e.value for e in at.exception]
     legend = next(m.value for m in at.markdown if "Legende" in m.value)
@@ -46,7 +37,6 @@ def test_wirkungsblick_table_and_statement(run_page, app_db, tmp_path):
     finally:
         con.close()
     _set_places(app_db, tmp_path, iid, PLACES)
-    _fresh_caches()
     at = run_page("views/wirkungsblick.py", query={"id": rid})
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value
@@ -55,10 +45,8 @@ def test_wirkungsblick_table_and_statement(run_page, app_db, tmp_path):
     assert _many_decimals("\n".join(m.value for m in at.markdown if "Ziel-Sozialräume von" in m.value))
 
 
-def test_lieferungen_findings_wrap(run_page, app_db, tmp_path, capsys):
-    import_partial(app_db, tmp_path)
-    capsys.readouterr()
-    con = db.connect(app_db)
+def test_lieferungen_findings_wrap(run_page, partial_app_db):
+    con = db.connect(partial_app_db)
     try:
         lid = con.execute("SELECT max(id) FROM lieferung").fetchone()[0]
         rep = ingest.report_of(con, lid)
@@ -66,7 +54,6 @@ def test_lieferungen_findings_wrap(run_page, app_db, tmp_path, capsys):
         con.close()
     messages = [w["message"] for w in rep.get("warnings", []) + rep.get("errors", [])]
     assert messages and max(len(m) for m in messages) > 80  # long enough for a table cell to cut it
-    _fresh_caches()
     at = run_page("views/lieferungen.py", session={"lief_sel": int(lid)})
     assert not at.exception, [e.value for e in at.exception]
     lines = "\n".join(m.value for m in at.markdown)

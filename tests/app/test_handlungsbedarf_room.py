@@ -10,7 +10,7 @@ from quartier.need import charts as hc
 from quartier.need import compute, explain
 from quartier.ui.session import ACTOR_KEY
 from tests.app.test_handlungsbedarf import PAGE, STAFF, _core
-from tests.coverage_files import PARTIAL_YEAR, import_partial
+from tests.coverage_files import PARTIAL_YEAR
 
 
 def test_contributions_chart_one_labelled_bar_per_indicator(app_db):
@@ -79,9 +79,8 @@ def test_link_opens_the_steckbrief(run_page):
     assert any(s.value.startswith("Steckbrief ") and "(M04)" in s.value for s in at.subheader)
 
 
-def test_incomplete_year_is_not_ranked(run_page, app_db, tmp_path):
-    import_partial(app_db, tmp_path)
-    con = db.connect(app_db)
+def test_incomplete_year_is_not_ranked(run_page, partial_app_db):
+    con = db.connect(partial_app_db)
     try:
         from quartier.demo import hagen
         from quartier.need import method as index_method
@@ -104,8 +103,7 @@ def test_incomplete_year_is_not_ranked(run_page, app_db, tmp_path):
     assert not at.dataframe and not at.tabs
 
 
-def test_viewer_sees_the_same_year_rule(run_page, app_db, tmp_path):
-    import_partial(app_db, tmp_path)
+def test_viewer_sees_the_same_year_rule(run_page, partial_app_db):
     viewer = {ACTOR_KEY: access.Actor("gast", access.VIEWER, raw_data=False)}
     at = run_page(PAGE, session=viewer)
     assert not at.exception

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import numpy as np
 import pytest
@@ -28,11 +29,22 @@ def merge_two(con) -> tuple[str, str]:
     return a, b
 
 
-@pytest.fixture
-def merged_db(demo_copy):
-    con = db.connect(demo_copy)
+@pytest.fixture(scope="module")
+def merged_template(demo_db, tmp_path_factory):
+    """The demo with the merge, made once per module (the new Gebietsstand re-allocates every delivery)."""
+    path = tmp_path_factory.mktemp("merged") / "merged.duckdb"
+    shutil.copy(demo_db, path)
+    con = db.connect(path)
     ab = merge_two(con)
     con.close()
+    return path, ab
+
+
+@pytest.fixture
+def merged_db(demo_copy, merged_template):
+    """A private copy of the merged demo, at the path the pages open (``demo_copy``)."""
+    template, ab = merged_template
+    shutil.copy(template, demo_copy)
     return demo_copy, ab
 
 

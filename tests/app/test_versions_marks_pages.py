@@ -4,7 +4,7 @@ with "*", name the method and say "Werte vor 2024 auf heutige Sozialräume umger
 from __future__ import annotations
 
 from quartier import access, db
-from tests.app.test_versions_demo import merged_db, run_merged  # noqa: F401 - fixtures
+from tests.app.test_versions_demo import merged_db, merged_template, run_merged  # noqa: F401 - fixtures
 
 NOTICE = "Werte vor 2024 auf heutige Sozialräume umgerechnet"
 

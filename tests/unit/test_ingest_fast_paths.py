@@ -170,3 +170,40 @@ def test_text_column_without_empty_cells_is_classified_as_with_them():
     assert list(V.classify(texts)) == [V.K_STR, V.K_EMPTY, V.K_STR, V.K_STR]
     with_none = np.array(["a", "", None, float("nan"), "c"], dtype=object)
     assert list(V.classify(with_none)) == [V.K_STR, V.K_EMPTY, V.K_EMPTY, V.K_EMPTY, V.K_STR]
+
+
+def test_value_columns_classified_together_as_one_by_one():
+    """A sheet's value columns holding only numbers and empty cells get one type inference for all; kinds as per column."""
+    from datetime import date
+
+    from quartier.ingest import extract
+    from quartier.ingest import values as V
+
+    nan = float("nan")
+    rows = [[1, 2.5, "", None, "x", " ", True, date(2025, 1, 1)],
+            [3, "", 4, nan, "", 5, 1, 2],
+            [2.0, 7, "", "", "y", "", 0, ""]]
+    numeric = [0, 1, 2, 3]       # numbers, "", None, NaN: together in one pass
+    g = extract._Grid(rows)
+    g.classify(numeric)
+    assert sorted(g.cache) == numeric
+    for c in numeric:
+        assert list(g.cache[c][1]) == list(V.classify(extract._Grid(rows).raw(c))), c
+    assert [list(g.cache[c][1]) for c in numeric] == [[V.K_NUM] * 3, [V.K_NUM, V.K_EMPTY, V.K_NUM],
+                                                      [V.K_EMPTY, V.K_NUM, V.K_EMPTY], [V.K_EMPTY] * 3]
+    for other in (4, 5, 6, 7):  # text, " ", booleans, a date next to numbers: left to the per-column path
+        g2 = extract._Grid(rows)
+        g2.classify([0, other])
+        assert g2.cache == {}
+        assert list(g2.col(other)[1]) == list(V.classify(g2.raw(other)))
+
+
+def test_duplicate_keys_are_found_by_counting_before_any_sort():
+    from quartier.ingest import validate
+
+    ind, sr, year = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([2024, 2024, 2024, 2025])
+    assert not validate._may_repeat(ind, sr, year)
+    assert not validate._may_repeat(ind, sr, np.full(4, 2024))
+    assert validate._may_repeat(np.array([0, 0]), np.array([1, 1]), np.array([2024, 2024]))
+    assert validate._may_repeat(np.array([0, 5000]), np.array([0, 5000]), np.array([1990, 2025]))  # range too large: sort
+    assert not validate._may_repeat(np.array([0]), np.array([0]), np.array([2024]))
