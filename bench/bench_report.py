@@ -1,7 +1,8 @@
 """Reports (PDF) and the district view on the demo city.
 
 ``district_summary_ms``   ``reports.summary.district_summary`` for Haspe as a viewer (protected table, index ranking,
-                          development, recommendations) – what the page "Mein Bezirk" computes uncached;
+                          development, recommendations, the table of all indicators) – what a district PDF computes;
+``district_view_ms``      the same with ``with_table=False`` – what the page "Mein Bezirk" computes uncached;
 ``pdf_bezirk_ms``, ``pdf_stadt_ms``, ``pdf_sozialraum_ms``   ``reports.pdf.build_pdf`` for Haspe, the city and M04
                           (map SVG -> PNG and the charts through vl-convert included);
 ``pdf_bezirk_kb``         size of the district PDF.
@@ -50,6 +51,8 @@ def run() -> dict:
         report_pdf.build_pdf(con, haspe, out, actor=actor)  # warm-up
         res = {
             "district_summary_ms": _median_ms(lambda: report_summary.district_summary(con, "haspe", actor=actor)),
+            "district_view_ms": _median_ms(lambda: report_summary.district_summary(con, "haspe", with_table=False,
+                                                                                   actor=actor)),
             "pdf_bezirk_ms": _median_ms(lambda: report_pdf.build_pdf(con, haspe, out, actor=actor)),
             "pdf_stadt_ms": _median_ms(lambda: report_pdf.build_pdf(con, city, out, actor=actor)),
             "pdf_sozialraum_ms": _median_ms(lambda: report_pdf.build_pdf(con, m04, out, actor=actor)),

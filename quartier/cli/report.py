@@ -45,11 +45,6 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def cmd_report(args) -> int:
-    from quartier.access import VIEWER, Actor, cli_actor
-    from quartier.cli.base import default_user
-    from quartier.reports import pdf as report_pdf
-    from quartier.reports import scope as report_scope
-
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":
         raise UsageError(f"{out}: Der Bericht wird als PDF geschrieben; bitte eine Datei mit der Endung .pdf angeben.")
@@ -60,6 +55,18 @@ def cmd_report(args) -> int:
     if not path.exists():
         raise UsageError(f"Datenbank {path} existiert nicht. Erst `python -m quartier demo` oder `init` ausführen.")
     con = db.connect(path, read_only=True)
+    try:
+        return _write_report(con, args, out, since)
+    finally:
+        con.close()  # at once: a test or caller opening the same file next must not find it still open
+
+
+def _write_report(con, args, out: Path, since) -> int:
+    from quartier.access import VIEWER, Actor, cli_actor
+    from quartier.cli.base import default_user
+    from quartier.reports import pdf as report_pdf
+    from quartier.reports import scope as report_scope
+
     user = default_user()
     # Reports go to council bodies: small numbers are protected unless raw values are asked for.
     actor = cli_actor(user) if args.rohwerte else Actor(user, VIEWER)

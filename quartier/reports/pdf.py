@@ -7,7 +7,7 @@ charts with Altair (:mod:`quartier.reports.charts`), both rendered to PNG by vl-
 from __future__ import annotations
 
 import datetime as dt
-import io
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ from quartier import format as fmt
 from quartier.access import Actor
 from quartier.areas import versions
 from quartier.reports.charts import chart_png, chart_spec
+from quartier.reports.render import embed, remembered
 from quartier.reports.scope import ReportError, Scope
 from quartier.reports.summary import Summary, decimals_of, definitions, summary
 from quartier.reports.svgmap import map_data, map_png, map_text
@@ -45,10 +46,12 @@ def _font_paths() -> tuple[Path, Path]:
     return regular, bold
 
 
-def _glyphs(font_path: Path) -> set[int]:
+@functools.lru_cache(maxsize=4)
+def _glyphs(font_path: Path) -> frozenset[int]:
+    """The characters the font has (read once per font file and process)."""
     from fontTools.ttLib import TTFont
 
-    return set(TTFont(str(font_path), lazy=True).getBestCmap())
+    return frozenset(TTFont(str(font_path), lazy=True).getBestCmap())
 
 
 ZWSP = "\u200b"   # zero width space: fpdf2 may break a line there (and drops it at the break)
@@ -87,7 +90,7 @@ class _Doc:
     sm: Summary
     cat: pd.DataFrame
     actor: Actor
-    glyphs: set[int]
+    glyphs: frozenset[int]
     title: str
     today: str
     year: int | None = None
@@ -178,10 +181,10 @@ def _title_section(d: _Doc) -> None:
     pdf.multi_cell(0, 6, f"{sub}\nErstellt am {d.today} für die Jugendhilfeplanung"
                    + (f"; Änderungen seit {d.since.strftime('%d.%m.%Y')}" if d.since else ""), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    md = map_data(d.con, scope, values=sm.values, year=d.year, actor=d.actor)
+    md = map_data(d.con, scope, values=sm.values, year=d.year, actor=d.actor, cat=d.cat)
     png = map_png(md, height=860, label="id" if scope.kind == "stadt" else "name")
     alt_map = map_text(md, scope)
-    pdf.image(io.BytesIO(png), x=pdf.l_margin, w=d.epw, alt_text=alt_map, title=f"Karte {scope.label}")
+    embed(pdf, png, x=pdf.l_margin, w=d.epw, alt_text=alt_map, title=f"Karte {scope.label}")
     pdf.ln(1)
     d.para(alt_map, size=8.5)
 
@@ -283,16 +286,12 @@ def _development_section(d: _Doc) -> None:
                            "die Stadtbezirke") + " und die Gesamtstadt (gestrichelt). Gesperrte Jahre fehlen. "
              "Die Werte stehen in der Tabelle unter den Grafiken.", size=8.5)
         ids = list(dict.fromkeys(dev["indikator_id"]))
-        charts = [chart_spec(dev, iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"],
-                             decimals=decimals_of(cat, iid)) for iid in ids]
-        if charts:
-            import altair as alt
-
-            grid = alt.concat(*charts, columns=2).resolve_scale(color="shared")
-            img = chart_png(grid)
+        if ids:
+            img = _charts_png(dev, [(iid, str(cat.loc[iid, "name"]), cat.loc[iid, "einheit"], decimals_of(cat, iid))
+                                    for iid in ids])
             names = ", ".join(str(cat.loc[i, "name"]) for i in ids)
-            pdf.image(io.BytesIO(img), x=pdf.l_margin, w=d.epw,
-                      alt_text=f"Liniendiagramme: {names}; die Werte stehen in der Tabelle „Entwicklung als Tabelle“.")
+            embed(pdf, img, x=pdf.l_margin, w=d.epw,
+                  alt_text=f"Liniendiagramme: {names}; die Werte stehen in der Tabelle „Entwicklung als Tabelle“.")
             pdf.ln(3)
         # table alternative: focus series and city, last 6 years
         focus_art = {"stadt": "Gesamtstadt", "bezirk": "Stadtbezirk", "sozialraum": "Sozialraum"}[scope.kind]
@@ -329,6 +328,19 @@ def _development_section(d: _Doc) -> None:
             d.para(f"„{fmt.NOTHING}“ bei Stadtbezirk oder Gesamtstadt in "
                    + ", ".join(str(y) for y in sorted(incomplete["jahr"].unique()))
                    + ": unvollständig – nicht alle erwarteten Sozialräume geliefert, daher kein Wert.", size=8)
+
+
+def _charts_png(dev: pd.DataFrame, charts: list[tuple]) -> bytes:
+    """The development charts (``charts``: indicator id, title, unit, decimals) side by side as one PNG; the same
+    data and titles again give the PNG remembered by :func:`quartier.reports.render.remembered` (no spec built)."""
+    def draw() -> bytes:
+        import altair as alt
+
+        specs = [chart_spec(dev, iid, title, unit, decimals=dec) for iid, title, unit, dec in charts]
+        return chart_png(alt.concat(*specs, columns=2).resolve_scale(color="shared"))
+
+    data = pd.util.hash_pandas_object(dev, index=False).to_numpy().tobytes().hex()
+    return remembered(("report-charts", repr(charts), repr(list(dev.columns)), repr(list(map(str, dev.dtypes))), data), draw)
 
 
 def _realloc_note(d: _Doc, methods: list[str], size: float = 8) -> None:
@@ -436,7 +448,7 @@ def _definitions_section(d: _Doc) -> None:
     pdf = d.pdf
     pdf.add_page()
     d.h1("Anhang: Indikatoren und Definitionen")
-    for r in definitions(d.con).to_dict("records"):
+    for r in definitions(d.con, cat=d.cat).to_dict("records"):
         d.need_space(22)
         pdf.set_font("DejaVu", "B", 9)
         pdf.multi_cell(0, 5, f"{r['name']} ({r['einheit'] or 'ohne Einheit'})", new_x="LMARGIN", new_y="NEXT")

@@ -124,11 +124,12 @@ def coverage_at(series: pd.DataFrame, year: int | None) -> tuple[int, int] | Non
     return (d, t) if d < t else None
 
 
-def rank_indicator(con) -> str | None:
-    """The indicator reports rank and map by without a saved index method: from the catalogue, never fixed in code."""
+def rank_indicator(con, cat: pd.DataFrame | None = None) -> str | None:
+    """The indicator reports rank and map by without a saved index method: from the catalogue, never fixed in code.
+    ``cat``: the catalogue already read (indexed by id, as the report's functions hold it), else read here."""
     from quartier.values import indicators
 
-    return indicators.default_indicator(con)
+    return indicators.default_indicator(con, cat=None if cat is None else cat.reset_index())
 
 
 # Sozialraum rows per protected_table call in a district or Sozialraum view (areas x indicators): small cities
@@ -136,7 +137,7 @@ def rank_indicator(con) -> str | None:
 AREA_CELLS_PER_CALL = 2_000
 
 
-def scope_values(con, ids: list[str], scope: Scope, *, actor: Actor) -> pd.DataFrame:
+def scope_values(con, ids: list[str], scope: Scope, *, actor: Actor, cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """:func:`protected_values` for a district or Sozialraum view, keeping the Sozialraum rows of the scope's
     areas only (all areas of the ranking indicator, :func:`rank_indicator`, which ranks against the city), and
     every Stadtbezirk and city row; rows per indicator in the order of ``ids``.
@@ -144,12 +145,12 @@ def scope_values(con, ids: list[str], scope: Scope, *, actor: Actor) -> pd.DataF
     The protection is computed per indicator and year anyway, so the kept cells are the same as in the whole
     table. The indicators are loaded in groups of at most :data:`AREA_CELLS_PER_CALL` Sozialraum rows: at 10,000
     Sozialräume one indicator at a time (the district view then holds a few MB instead of 170 MB, and the peak
-    while loading is a seventh), in a small city all at once.
+    while loading is a seventh), in a small city all at once. ``cat``: the catalogue already read (indexed by id).
     """
     if not ids:
         return protected_values(con, [], actor=actor)
     keep = set(scope.area_ids)
-    rank = rank_indicator(con)
+    rank = rank_indicator(con, cat)
     n_areas = int(con.execute("SELECT count(*) FROM sozialraum").fetchone()[0])
     step = max(1, AREA_CELLS_PER_CALL // max(n_areas, 1))
     parts = []

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from quartier import db, units
 from quartier import format as fmt
+from quartier import units
 from quartier.access import Actor
 from quartier.need import compute as index_compute
 from quartier.need import method as index_method
@@ -42,15 +42,22 @@ from quartier.values.charts import UMR_MARK
 CHART_COUNT = 4
 
 
-def headline_ids(con) -> list[str]:
-    """The report's headline indicators: the catalogue's ``leitindikator`` flags (else its first indicators)."""
-    return indicators.headline_ids(con)
+def catalogue(con, cat: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The indicator catalogue indexed by id: ``cat`` when the caller read it already (a summary reads it once
+    and hands it to every part), else read now."""
+    return indicators.catalogue(con).set_index("id") if cat is None else cat
 
 
-def chart_ids(con) -> list[str]:
+def headline_ids(con, cat: pd.DataFrame | None = None) -> list[str]:
+    """The report's headline indicators: the catalogue's ``leitindikator`` flags (else its first indicators).
+    ``cat``: the catalogue indexed by id, if already read."""
+    return indicators.headline_ids(con, cat=None if cat is None else cat.reset_index())
+
+
+def chart_ids(con, cat: pd.DataFrame | None = None) -> list[str]:
     """The indicators charted over the years: the headline rates (counts are shown in the table), else the headlines."""
-    cat = indicators.catalogue(con).set_index("id")
-    heads = headline_ids(con)
+    cat = catalogue(con, cat)
+    heads = headline_ids(con, cat)
     rates = [i for i in heads if i in cat.index and not units.is_count(cat.loc[i, "einheit"])]
     return (rates or heads)[:CHART_COUNT]
 
@@ -70,15 +77,15 @@ def trend_meaning(change: float | None, direction: str | None) -> tuple[str, str
 
 
 def headline(con, scope: Scope, year: int | None = None, ids: list[str] | None = None,
-             values: pd.DataFrame | None = None, *, actor: Actor) -> pd.DataFrame:
+             values: pd.DataFrame | None = None, *, actor: Actor, cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """Headline figures of the scope against the city (and, for a Sozialraum, its district).
 
     One row per indicator: value in the latest year (or ``year``), change to the year before, the
     trend's arrow/word and its meaning by the indicator's direction, and the reference values, all
-    also as formatted German text (``*_text``).
+    also as formatted German text (``*_text``). ``cat``: the catalogue indexed by id, if already read.
     """
-    cat = indicators.catalogue(con).set_index("id")
-    wanted = [i for i in (ids or headline_ids(con)) if i in cat.index]
+    cat = catalogue(con, cat)
+    wanted = [i for i in (ids or headline_ids(con, cat)) if i in cat.index]
     vals = values if values is not None else protected_values(con, wanted, actor=actor)
     bez_ids = scope.kind == "sozialraum" and bool(scope.bezirk_id)
     rows = []
@@ -151,8 +158,8 @@ def _trend_text(arrow: str, word: str, judgement: str | None, protected: bool) -
     return f"{arrow} {word}" + (f" ({judgement})" if judgement else "")
 
 
-def need_ranking(con, scope: Scope, year: int | None = None,
-                 values: pd.DataFrame | None = None, *, actor: Actor) -> tuple[pd.DataFrame, str]:
+def need_ranking(con, scope: Scope, year: int | None = None, values: pd.DataFrame | None = None, *, actor: Actor,
+                 cat: pd.DataFrame | None = None) -> tuple[pd.DataFrame, str]:
     """The Sozialräume of the scope ranked by need (rank 1 = most need) and a sentence on the method.
 
     Uses the saved Handlungsbedarf method (:mod:`quartier.need`) when one is saved; otherwise ranks
@@ -166,8 +173,8 @@ def need_ranking(con, scope: Scope, year: int | None = None,
     by_index = _index_ranking(con, ids, year, actor=actor)
     if by_index is not None:
         return by_index
-    cat = indicators.catalogue(con).set_index("id")
-    iid = rank_indicator(con)
+    cat = catalogue(con, cat)
+    iid = rank_indicator(con, cat)
     if iid is not None and pd.isna(cat.loc[iid, "richtung"]):
         iid = None
     if iid is None:
@@ -231,7 +238,10 @@ def _index_ranking(con, ids, year: int | None, *, actor: Actor) -> tuple[pd.Data
         if not all_yrs:
             return None
         # an incompletely delivered year is not ranked (as on the page Handlungsbedarf): the latest complete one
-        gaps = index_compute.incomplete_years(con, method.indicator_ids, all_yrs)
+        # (the latest year alone is asked first: usually it is complete and the earlier years do not matter)
+        gaps = index_compute.incomplete_years(con, method.indicator_ids, all_yrs[-1:])
+        if gaps:
+            gaps = index_compute.incomplete_years(con, method.indicator_ids, all_yrs)
         yrs = [y for y in all_yrs if y not in gaps] or all_yrs
         skipped = [y for y in all_yrs if y > yrs[-1]]
         result = index_compute.compute(con, method, yrs[-1], with_robustness=False, actor=actor)
@@ -267,77 +277,88 @@ def _index_ranking(con, ids, year: int | None, *, actor: Actor) -> tuple[pd.Data
     return _mark_ranking(con, out, list(method.indicator_ids), res["year"], actor=actor), note
 
 
+DEVELOPMENT_COLUMNS = ["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text", "unvollstaendig", "umgerechnet"]
+
+
 def development(con, scope: Scope, ids: list[str] | None = None, with_areas: bool = True,
-                values: pd.DataFrame | None = None, *, actor: Actor) -> pd.DataFrame:
+                values: pd.DataFrame | None = None, *, actor: Actor, cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """Yearly values for charts: the scope, the city, the district (for a Sozialraum), the areas.
 
     Columns: indikator_id, jahr, gebiet, art ('Sozialraum'|'Stadtbezirk'|'Gesamtstadt'), wert,
     gesperrt, wert_text (with "*" when re-allocated from an earlier Gebietsstand), unvollstaendig, umgerechnet
-    (the method of that re-allocation, else "").
+    (the method of that re-allocation, else ""). ``cat``: the catalogue indexed by id, if already read.
+
+    Rows per indicator (in the order of ``ids``), then per line (:func:`_development_lines`), then by year; all
+    indicators and lines are cut out of ``values`` at once (a frame per indicator and line cost a tenth of a second).
     """
-    cat = indicators.catalogue(con).set_index("id")
-    wanted = [i for i in (ids or chart_ids(con)) if i in cat.index]
+    cat = catalogue(con, cat)
+    wanted = [i for i in (ids or chart_ids(con, cat)) if i in cat.index]
     vals = values if values is not None else protected_values(con, wanted, actor=actor)
-    areas = indicators.areas(con)
     marks = query.reallocated(con, wanted, actor=actor)  # values re-allocated from an earlier Gebietsstand
     marked = {(r[0], r[1], int(r[2])): r[3] for r in marks.itertuples(index=False)}
-    frames = []
-    for iid in wanted:
-        v = vals[vals["indikator_id"] == iid]
-        if v.empty:
+    order = {iid: k for k, iid in enumerate(wanted)}
+    vals = vals[vals["indikator_id"].isin(list(order)).to_numpy()]
+    parts = []
+    for k, (mask, name, art, sids, pos, coverage_applies) in enumerate(_development_lines(con, scope, with_areas, vals)):
+        rows = vals[mask]
+        if rows.empty:
             continue
-        unit, dec = cat.loc[iid, "einheit"], decimals_of(cat, iid)
-
-        def add(s, name, art, iid=iid, unit=unit, dec=dec, sids=None):
-            if s.empty:
-                return
-            f = s[["jahr", "wert", "gesperrt"]].copy()
-            f["indikator_id"], f["gebiet"], f["art"] = iid, name, art
-            ids = [None] * len(f) if sids is None else ([sids] * len(f) if isinstance(sids, str) else list(sids))
-            f["umgerechnet"] = [marked.get((iid, a, int(y)), "") if a else "" for a, y in zip(ids, f["jahr"])]
-            # an incomplete delivery year of a Stadtbezirk or the city: no value ("–"), marked
-            f["unvollstaendig"] = ((s["gebiete_geliefert"] < s["gebiete_gesamt"]).fillna(False).to_numpy(dtype=bool)
-                                   if "gebiete_gesamt" in s.columns else False)
-            f["wert_text"] = [fmt.NOTHING if inc else fmt.value(w, unit, dec, suppressed=g)
-                              for w, g, inc in zip(f["wert"], f["gesperrt"], f["unvollstaendig"])]
-            f.loc[f["umgerechnet"] != "", "wert_text"] += f" {UMR_MARK}"  # Issue 19: the visible mark
-            frames.append(f)
-
-        if scope.kind == "sozialraum":
-            add(series(v, (AREA, scope.id)), scope.name, "Sozialraum", sids=scope.id)
-            add(series(v, (DISTRICT, scope.bezirk_id)), f"Bezirk {scope.bezirk_name}", "Stadtbezirk")
-        elif scope.kind == "bezirk":
-            add(series(v, (DISTRICT, scope.id)), f"Bezirk {scope.name}", "Stadtbezirk")
-            if with_areas:
-                # all Sozialräume of the district at once, in the order of ``areas`` and by year (what
-                # ``_series`` per area gave; filtering all rows once per area took seconds at 500 areas)
-                own = areas[areas["bezirk_id"] == scope.id]
-                order = {a: k for k, a in enumerate(own["id"])}
-                ar = v[(v["ebene"].to_numpy() == AREA) & v["sozialraum_id"].isin(list(order)).to_numpy()]
-                if len(ar):
-                    ar = ar.assign(_pos=ar["sozialraum_id"].map(order)).sort_values(["_pos", "jahr"], kind="stable")
-                    s_all = ar[["jahr", "wert", "gesperrt"]].copy()
-                    s_all["gesperrt"] = s_all["gesperrt"].fillna(False).astype(bool)
-                    add(s_all, ar["sozialraum_id"].map(dict(zip(own["id"], own["name"]))).to_numpy(), "Sozialraum",
-                        sids=ar["sozialraum_id"].to_numpy())
-        else:
-            for b in indicators.bezirke(con).to_dict("records"):
-                add(series(v, (DISTRICT, b["id"])), f"Bezirk {b['name']}", "Stadtbezirk")
-        add(series(v, (CITY, None)), "Gesamtstadt", "Gesamtstadt")
-    if not frames:
-        return pd.DataFrame(columns=["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text", "unvollstaendig",
-                                     "umgerechnet"])
-    out = pd.concat(frames, ignore_index=True)
+        f = pd.DataFrame({"_i": rows["indikator_id"].map(order).to_numpy(), "_g": k,
+                          "_p": 0 if pos is None else pos[mask], "jahr": rows["jahr"].to_numpy(),
+                          "wert": rows["wert"].to_numpy(),
+                          "gesperrt": rows["gesperrt"].fillna(False).astype(bool).to_numpy(),
+                          "indikator_id": rows["indikator_id"].to_numpy(),
+                          "gebiet": name if isinstance(name, str) else name[mask], "art": art,
+                          "_sid": sids if sids is None or isinstance(sids, str) else sids[mask]})
+        # an incomplete delivery year of a Stadtbezirk or the city: no value ("–"), marked
+        f["unvollstaendig"] = ((rows["gebiete_geliefert"] < rows["gebiete_gesamt"]).fillna(False).to_numpy(dtype=bool)
+                               if coverage_applies and "gebiete_gesamt" in rows.columns else False)
+        parts.append(f)
+    if not parts:
+        return pd.DataFrame(columns=DEVELOPMENT_COLUMNS)
+    out = pd.concat(parts, ignore_index=True).sort_values(["_i", "_g", "_p", "jahr"], kind="stable", ignore_index=True)
+    out["umgerechnet"] = [marked.get((iid, a, int(y)), "") if a else ""
+                          for iid, a, y in zip(out["indikator_id"], out["_sid"], out["jahr"])]
+    units_ = {iid: (cat.loc[iid, "einheit"], decimals_of(cat, iid)) for iid in wanted}
+    out["wert_text"] = [(fmt.NOTHING if inc else fmt.value(w, *units_[iid], suppressed=g)) + (f" {UMR_MARK}" if m else "")
+                        for iid, w, g, inc, m in zip(out["indikator_id"], out["wert"], out["gesperrt"], out["unvollstaendig"],
+                                                     out["umgerechnet"])]
     out["jahr"] = out["jahr"].astype(int)
-    return out[["indikator_id", "jahr", "gebiet", "art", "wert", "gesperrt", "wert_text", "unvollstaendig", "umgerechnet"]]
+    return out[DEVELOPMENT_COLUMNS]
+
+
+def _development_lines(con, scope: Scope, with_areas: bool, vals: pd.DataFrame) -> list[tuple]:
+    """The lines of :func:`development` in their order: (row mask of ``vals``, gebiet (text or per row), art, the
+    Sozialraum id for re-allocation marks (None, text or per row), position within the line (None or per row),
+    whether the coverage columns apply)."""
+    level, sid, bid = (vals[c].to_numpy() for c in ("ebene", "sozialraum_id", "stadtbezirk_id"))
+    lines: list[tuple] = []
+    if scope.kind == "sozialraum":
+        lines.append(((level == AREA) & (sid == scope.id), scope.name, "Sozialraum", scope.id, None, True))
+        lines.append(((level == DISTRICT) & (bid == scope.bezirk_id), f"Bezirk {scope.bezirk_name}", "Stadtbezirk", None,
+                      None, True))
+    elif scope.kind == "bezirk":
+        lines.append(((level == DISTRICT) & (bid == scope.id), f"Bezirk {scope.name}", "Stadtbezirk", None, None, True))
+        if with_areas:
+            # all Sozialräume of the district at once, in the order of ``areas`` and by year
+            areas = indicators.areas(con)
+            own = areas[areas["bezirk_id"] == scope.id]
+            pos = pd.Series(sid).map({a: k for k, a in enumerate(own["id"])})
+            names = pd.Series(sid).map(dict(zip(own["id"], own["name"]))).to_numpy()
+            lines.append(((level == AREA) & pos.notna().to_numpy(), names, "Sozialraum", sid, pos.to_numpy(), False))
+    else:
+        for b in indicators.bezirke(con).to_dict("records"):
+            lines.append(((level == DISTRICT) & (bid == b["id"]), f"Bezirk {b['name']}", "Stadtbezirk", None, None, True))
+    lines.append((level == CITY, "Gesamtstadt", "Gesamtstadt", None, None, True))
+    return lines
 
 
 def area_table(con, scope: Scope, year: int | None = None, ids: list[str] | None = None,
-               values: pd.DataFrame | None = None, *, actor: Actor) -> pd.DataFrame:
+               values: pd.DataFrame | None = None, *, actor: Actor, cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """Formatted values of every Sozialraum in the scope (rows) per indicator (columns by id),
     followed by the district and city rows. Column ``jahr_<id>`` holds each indicator's year, ``ki_<id>``
-    the value with its 95 % interval (:func:`with_interval`)."""
-    cat = indicators.catalogue(con).set_index("id")
+    the value with its 95 % interval (:func:`with_interval`). ``cat``: the catalogue indexed by id, if already read."""
+    cat = catalogue(con, cat)
     wanted = [i for i in (ids or list(cat.index)) if i in cat.index]
     vals = values if values is not None else protected_values(con, wanted, actor=actor)
     areas = indicators.areas(con)
@@ -456,8 +477,10 @@ def recommendations(con, scope: Scope, since: dt.date | None = None, *, actor: A
     return df[cols].sort_values("id").reset_index(drop=True), None
 
 
-def definitions(con, ids: list[str] | None = None) -> pd.DataFrame:
-    cat = indicators.catalogue(con)
+def definitions(con, ids: list[str] | None = None, cat: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The catalogue's definitions (of ``ids``, else all) in catalogue order; ``cat``: the catalogue indexed by
+    id, if already read."""
+    cat = indicators.catalogue(con) if cat is None else cat.reset_index()
     if ids:
         cat = cat[cat["id"].isin(ids)]
     return cat[["id", "name", "einheit", "lieferant", "richtung", "definition", "zaehler_def", "nenner_def", "handlungsfeld"]]
@@ -487,30 +510,36 @@ def summary(con, scope: Scope, year: int | None = None, since: dt.date | None = 
             with_table: bool = True, *, actor: Actor) -> Summary:
     """Everything a view or report of ``scope`` shows. ``with_table=False`` skips the table of all
     indicators per Sozialraum (the PDF needs it, the page does not) and loads only the indicators
-    shown on the page."""
-    cat_ids = list(indicators.catalogue(con)["id"])
-    rank = rank_indicator(con)
-    wanted = None if with_table else [i for i in dict.fromkeys(headline_ids(con) + chart_ids(con) + ([rank] if rank else []))
+    shown on the page. The catalogue and the settings are read once and handed to every part."""
+    cat = catalogue(con)
+    cat_ids = list(cat.index)
+    rank = rank_indicator(con, cat)
+    wanted = None if with_table else [i for i in dict.fromkeys(headline_ids(con, cat) + chart_ids(con, cat) + ([rank] if rank else []))
                                       if i in cat_ids]
     vals = protected_values(con, wanted, actor=actor) if with_table or scope.kind == "stadt" else \
-        scope_values(con, wanted, scope, actor=actor)
-    head = headline(con, scope, year, values=vals, actor=actor)
-    rank, note = need_ranking(con, scope, year, values=vals, actor=actor)
-    dev = development(con, scope, values=vals, actor=actor)
-    table = area_table(con, scope, year, ids=cat_ids, values=vals, actor=actor) if with_table else pd.DataFrame()
+        scope_values(con, wanted, scope, actor=actor, cat=cat)
+    head = headline(con, scope, year, values=vals, actor=actor, cat=cat)
+    rank, note = need_ranking(con, scope, year, values=vals, actor=actor, cat=cat)
+    dev = development(con, scope, values=vals, actor=actor, cat=cat)
+    table = area_table(con, scope, year, ids=cat_ids, values=vals, actor=actor, cat=cat) if with_table else pd.DataFrame()
     recs, rec_note = recommendations(con, scope, since, actor=actor)
+    # "demo": the database holds the demo city (the setting ``python -m quartier demo`` writes; read here so that
+    # a report does not depend on the demo package)
+    setting = _settings(con, ("stadt", "attribution", "demo"))
     return Summary(
-        scope=scope, city=db.get_setting(con, "stadt", "Stadt") or "Stadt", demo=_is_demo(con),
-        attribution=db.get_setting(con, "attribution"), headline=head, ranking=rank, ranking_note=note,
+        scope=scope, city=setting.get("stadt", "Stadt") or "Stadt", demo=setting.get("demo", "0") == "1",
+        attribution=setting.get("attribution"), headline=head, ranking=rank, ranking_note=note,
         development=dev, areas=table, recommendations=recs, recommendations_note=rec_note,
         status=overview.delivery_status(con), since=since, year=year, values=vals,
     )
 
 
-def _is_demo(con) -> bool:
-    """The database holds the demo city (the setting ``python -m quartier demo`` writes; read here so that a
-    report does not depend on the demo package)."""
-    return db.get_setting(con, "demo", "0") == "1"
+def _settings(con, keys: tuple[str, ...]) -> dict[str, str | None]:
+    """The stored settings among ``keys`` in one query (:func:`quartier.db.get_setting` for several keys; a key
+    without a row is missing from the result)."""
+    rows = con.cursor().execute("SELECT schluessel, wert FROM einstellung WHERE list_contains(?, schluessel)",
+                                [list(keys)]).fetchall()
+    return {str(k): v for k, v in rows}
 
 
 def district_summary(con, bezirk_id: str, year: int | None = None, since: dt.date | None = None,

@@ -30,9 +30,11 @@ class MapData:
     indicator_name: str
 
 
-def map_data(con, scope: Scope, values: pd.DataFrame | None = None, year: int | None = None, *, actor: Actor) -> MapData:
+def map_data(con, scope: Scope, values: pd.DataFrame | None = None, year: int | None = None, *, actor: Actor,
+             cat: pd.DataFrame | None = None) -> MapData:
     """Geometry (ETRS89/UTM 32N) of the scope's surroundings, need classes of the scope's areas
-    (quartiles of the ranking indicator over the whole city), and the axes (if the city has any)."""
+    (quartiles of the ranking indicator over the whole city), and the axes (if the city has any).
+    ``cat``: the catalogue indexed by id, if the caller read it already."""
     from quartier.areas import geometry as geo
 
     geo_df = db.query_df(con, "SELECT id, name, bezirk_id, geometry FROM sozialraum ORDER BY id")
@@ -43,8 +45,8 @@ def map_data(con, scope: Scope, values: pd.DataFrame | None = None, year: int | 
     geo_df["geom"] = list(to_metric_many(shapely.from_geojson(geo_df["geometry"].tolist())))
     geo_df = geo_df.drop(columns="geometry")
     geo_df["in_scope"] = geo_df["id"].isin(scope.area_ids)
-    cat = indicators.catalogue(con).set_index("id")
-    iid = rank_indicator(con)
+    cat = indicators.catalogue(con).set_index("id") if cat is None else cat
+    iid = rank_indicator(con, cat)
     classes: list[str] = []
     geo_df["klasse"] = None
     geo_df["wert_text"] = ""

@@ -188,22 +188,25 @@ def decimals(cat: pd.DataFrame) -> dict[str, int]:
     return {str(i): fmt.decimals_for(u, p) for i, u, p in zip(frame["id"], frame["einheit"], places)}
 
 
-def headline_ids(con, n: int = HEADLINE_COUNT) -> list[str]:
-    """The headline indicators: those flagged ``leitindikator`` in catalogue order; without flags the first ``n``."""
-    cat = catalogue(con)
+def headline_ids(con, n: int = HEADLINE_COUNT, cat: pd.DataFrame | None = None) -> list[str]:
+    """The headline indicators: those flagged ``leitindikator`` in catalogue order; without flags the first ``n``.
+    ``cat``: the :func:`catalogue` already read (by a caller that needs it anyway), else read here."""
+    cat = catalogue(con) if cat is None else cat
     flagged = cat[cat["leitindikator"].map(lambda v: not pd.isna(v) and bool(v))]
     return list((flagged if len(flagged) else cat.head(n))["id"])
 
 
-def default_indicator(con) -> str | None:
+def default_indicator(con, cat: pd.DataFrame | None = None) -> str | None:
     """The indicator a map or ranking starts with: the first headline rate with a direction, else any with a direction.
 
     Never an id written in code; the saved index method, where there is one, is the caller's first choice.
+    ``cat``: the :func:`catalogue` already read, else read here.
     """
-    cat = catalogue(con).set_index("id")
+    frame = catalogue(con) if cat is None else cat
+    cat = frame.set_index("id")
     if cat.empty:
         return None
-    heads = [i for i in headline_ids(con) if i in cat.index]
+    heads = [i for i in headline_ids(con, cat=frame) if i in cat.index]
     directed = [i for i in cat.index if pd.notna(cat.loc[i, "richtung"])]
     for pool in ([i for i in heads if i in directed and not units.is_count(cat.loc[i, "einheit"])],
                  [i for i in heads if i in directed], directed, heads, list(cat.index)):

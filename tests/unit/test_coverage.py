@@ -11,20 +11,19 @@ import pytest
 
 from quartier import db
 from quartier.access import PUBLIC, SYSTEM
-from tests.coverage_files import INCOMPLETE_TEXT, PARTIAL_INDICATOR, PARTIAL_YEAR, import_partial
+from tests.coverage_files import INCOMPLETE_TEXT, PARTIAL_INDICATOR, PARTIAL_YEAR
 
 # One worker runs the whole module, so that its module fixtures (built reports, imported deliveries) are built once.
 pytestmark = pytest.mark.xdist_group("test_coverage")
 
 
 @pytest.fixture(scope="module")
-def partial(demo_db, tmp_path_factory):
-    """The demo with the partial delivery imported, once for this module: the tests only read it (the CLI
-    commands write their files elsewhere)."""
-    base = tmp_path_factory.mktemp("teillieferung")
-    target = base / "demo.duckdb"
-    shutil.copy(demo_db, target)
-    import_partial(target, base)
+def partial(partial_demo_db, tmp_path_factory):
+    """The demo with the partial delivery imported (built once per source state, tests/conftest.py), copied once
+    for this module (test_coverage_counts_expected_areas changes a value at its end; the CLI commands write their
+    files elsewhere)."""
+    target = tmp_path_factory.mktemp("teillieferung") / "demo.duckdb"
+    shutil.copy(partial_demo_db, target)
     return target
 
 

@@ -3,7 +3,6 @@ table shows "–" for an incomplete year."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -57,15 +56,10 @@ pytestmark = pytest.mark.xdist_group("test_pdf_wrap")
 
 
 @pytest.fixture(scope="module")
-def partial_city(demo_db, tmp_path_factory):
+def partial_city(partial_demo_db):
     """(database path, city summary for SYSTEM) of the demo with the partial delivery (5 of 23 Sozialräume
-    for a new year), imported once for this module; the tests only read it."""
-    from tests.coverage_files import import_partial
-
-    base = tmp_path_factory.mktemp("teillieferung")
-    target = base / "demo.duckdb"
-    shutil.copy(demo_db, target)
-    import_partial(target, base)
+    for a new year; built once per source state, tests/conftest.py); the tests only read it."""
+    target = partial_demo_db
     con = db.connect(target, read_only=True)
     try:
         sm = summary.summary(con, report_scope.city_scope(con), actor=SYSTEM)

@@ -6,7 +6,9 @@ The PDFs are rendered with pdftoppm (pages must exist and not be blank) and read
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import re
 import shutil
 import subprocess
@@ -54,13 +56,31 @@ def ro(demo_db):
 
 
 @pytest.fixture(scope="module")
-def pdfs(ro, tmp_path_factory):
+def cli_reports(demo_db, ro, tmp_path_factory):
+    """The reports the command line writes (``python -m quartier report``, in-process), once for this module:
+    {key: (exit code, PDF path, stdout)}. Haspe (with --json) and Wehringhausen also serve as the viewer's
+    reports of the PDF tests (the command line builds them with build_pdf for a viewer, the same as the API);
+    the district of a value protected for viewers plain and with --rohwerte."""
+    out = tmp_path_factory.mktemp("cli")
+    bez = _protected_case(ro)[3]
+    runs = {"haspe": ["--bezirk", "Haspe", "--json"], "m04": ["--sozialraum", "wehringhausen"],
+            "bez": ["--bezirk", bez], "bez_raw": ["--bezirk", bez, "--rohwerte"]}
+    done = {}
+    for key, args in runs.items():
+        path = out / f"{key}.pdf"
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            code = main(["report", "--db", str(demo_db), *args, "--out", str(path)])
+        done[key] = (code, path, buf.getvalue())
+    return done
+
+
+@pytest.fixture(scope="module")
+def pdfs(ro, cli_reports, tmp_path_factory):
+    """The viewer's reports of Haspe, Wehringhausen (M04, both from :func:`cli_reports`) and the city (build_pdf)."""
     out = tmp_path_factory.mktemp("berichte")
-    haspe = report_scope.bezirk_scope(ro, "haspe")
-    scopes = {"haspe": haspe, "stadt": report_scope.city_scope(ro), "m04": report_scope.sozialraum_scope(ro, "M04")}
-    for key, scope in scopes.items():
-        report_pdf.build_pdf(ro, scope, out / f"{key}.pdf", actor=VIEWER_ACTOR)
-    return {key: out / f"{key}.pdf" for key in scopes}
+    report_pdf.build_pdf(ro, report_scope.city_scope(ro), out / "stadt.pdf", actor=VIEWER_ACTOR)
+    return {"haspe": cli_reports["haspe"][1], "stadt": out / "stadt.pdf", "m04": cli_reports["m04"][1]}
 
 
 # ------------------------------------------------------------------------------------ core rules
@@ -224,12 +244,11 @@ def test_city_and_sozialraum_pdfs(pdfs, ro):
 
 
 @needs_poppler
-def test_pdf_hides_protected_value_for_viewer_only(ro, tmp_path):
+def test_pdf_hides_protected_value_for_viewer_only(ro, cli_reports, tmp_path):
     iid, sid, name, bez, _year, raw_text = _protected_case(ro)
     scope = report_scope.bezirk_scope(ro, bez)
-    v = tmp_path / "viewer.pdf"
+    v = cli_reports["bez"][1]  # the viewer's report of that district (the command line's, built for a viewer)
     a = tmp_path / "admin.pdf"
-    report_pdf.build_pdf(ro, scope, v, actor=VIEWER_ACTOR)
     report_pdf.build_pdf(ro, scope, a, actor=ADMIN_ACTOR)
 
     def rows(path):
@@ -313,15 +332,15 @@ def test_missing_font_gives_german_error(ro, tmp_path, monkeypatch):
 # ------------------------------------------------------------------------------------------ CLI
 
 @needs_poppler
-def test_cli_report(demo_db, tmp_path, capsys):
-    out = tmp_path / "haspe.pdf"
-    assert main(["report", "--db", str(demo_db), "--bezirk", "Haspe", "--out", str(out), "--json"]) == 0
+def test_cli_report(cli_reports):
+    code, out, stdout = cli_reports["haspe"]  # report --bezirk Haspe --json
+    assert code == 0
     assert out.exists() and out.read_bytes()[:5] == b"%PDF-"
-    assert '"scope": "bezirk"' in capsys.readouterr().out
+    assert '"scope": "bezirk"' in stdout
     assert "Bezirksbericht Haspe" in pdf_text(out)
 
-    out2 = tmp_path / "soz.pdf"
-    assert main(["report", "--db", str(demo_db), "--sozialraum", "wehringhausen", "--out", str(out2)]) == 0
+    code, out2, _ = cli_reports["m04"]  # report --sozialraum wehringhausen
+    assert code == 0
     assert "Sozialraumbericht Wehringhausen" in pdf_text(out2)
 
 
@@ -341,13 +360,12 @@ def test_cli_report_usage_errors(demo_db, tmp_path, capsys):
     assert exc.value.code == 2
 
 
-def test_cli_report_protects_small_numbers_by_default(demo_db, tmp_path, ro):
+def test_cli_report_protects_small_numbers_by_default(cli_reports, ro):
     if shutil.which("pdftotext") is None:
         pytest.skip("poppler-utils fehlt")
     iid, sid, name, bez, _year, raw_text = _protected_case(ro)
-    plain, raw = tmp_path / "p.pdf", tmp_path / "r.pdf"
-    assert main(["report", "--db", str(demo_db), "--bezirk", bez, "--out", str(plain)]) == 0
-    assert main(["report", "--db", str(demo_db), "--bezirk", bez, "--out", str(raw), "--rohwerte"]) == 0
+    (code, plain, _), (code_raw, raw, _) = cli_reports["bez"], cli_reports["bez_raw"]  # --bezirk BEZ [--rohwerte]
+    assert code == 0 and code_raw == 0
 
     def hits(p):
         return sum(ln.count(raw_text) for ln in pdf_text(p, layout=True).splitlines()
@@ -393,3 +411,58 @@ def test_need_and_reports_do_not_import_the_demo():
         mods = {pkg} | graph.find_descendants(pkg)
         bad = [(m, i) for m in mods for i in graph.find_modules_directly_imported_by(m) if i.startswith("quartier.demo")]
         assert bad == [], bad
+
+
+# ------------------------------------------------------------------------------------ re-use of work
+
+def test_embedded_png_is_parsed_once_and_the_pdf_stays_the_same(monkeypatch):
+    """render.embed hands fpdf2 the image it parsed for an earlier document: same PDF bytes as pdf.image."""
+    from fpdf import FPDF, image_parsing
+
+    from quartier.reports import render
+
+    img = Image.new("RGB", (60, 40), (200, 30, 30))
+    img.paste((10, 90, 200), (0, 0, 30, 40))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    png = buf.getvalue()
+    render._parsed.clear()
+
+    def doc(embed: bool) -> bytes:
+        pdf = FPDF()
+        pdf.set_creation_date(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        pdf.add_page()
+        for y in (10, 60):  # twice in one document: one image object
+            if embed:
+                render.embed(pdf, png, x=10, y=y, w=50)
+            else:
+                pdf.image(io.BytesIO(png), x=10, y=y, w=50)
+        return bytes(pdf.output())
+
+    plain = doc(False)
+    parsed = []
+    real = image_parsing.get_img_info
+    monkeypatch.setattr(image_parsing, "get_img_info", lambda *a, **k: parsed.append(1) or real(*a, **k))
+    assert doc(True) == plain
+    assert doc(True) == plain
+    assert len(parsed) == 1  # the second document took the parsed image
+
+
+def test_report_charts_are_drawn_once_per_data(ro, monkeypatch):
+    """The development charts are remembered by their data and titles: the same again is not drawn, a changed
+    value or title is."""
+    from quartier.reports import render
+
+    s = report_summary.district_summary(ro, "haspe", with_table=False, actor=VIEWER_ACTOR)
+    dev = s.development
+    charts = [(iid, f"Titel {iid}", "%", 1) for iid in dict.fromkeys(dev["indikator_id"])]
+    drawn = []
+    monkeypatch.setattr(report_pdf, "chart_png", lambda chart: drawn.append(chart) or b"png-%d" % len(drawn))
+    monkeypatch.setattr(render, "_cache", render.OrderedDict())
+    first = report_pdf._charts_png(dev, charts)
+    assert report_pdf._charts_png(dev.copy(), charts) == first == b"png-1"
+    changed = dev.copy()
+    changed.loc[changed.index[0], "wert"] = changed["wert"].iloc[0] + 1
+    assert report_pdf._charts_png(changed, charts) == b"png-2"
+    assert report_pdf._charts_png(dev, [(i, t + " ", u, d) for i, t, u, d in charts]) == b"png-3"
+    assert report_pdf._charts_png(dev, charts) == b"png-1"
