@@ -39,12 +39,14 @@ def _counts(con: db.Con, src: str, indicator_ids: list[str] | None, years: list[
     with integer keys: (indicator, year) pair * areas + area. None when nothing is expected."""
     cur = con.cursor()
     try:
+        cur.execute("BEGIN TRANSACTION")  # both reads from one snapshot: a write in between cannot split them
         d = cur.execute(f"SELECT DISTINCT indikator_id, jahr, sozialraum_id FROM {src}"  # noqa: S608 - fixed name
                         " WHERE $1 IS NULL OR list_contains($1, indikator_id)",
                         [list(indicator_ids) if indicator_ids else None]).fetchnumpy()
         soz = cur.execute("SELECT id, bezirk_id FROM sozialraum").fetchall()
+        cur.execute("COMMIT")
     finally:
-        cur.close()
+        cur.close()  # closing a cursor with its transaction still open rolls it back
     yr = np.asarray(d["jahr"], dtype=np.int64)
     if not len(yr) or not soz:
         return None
