@@ -86,6 +86,7 @@ class _DistanceRaster:
 
     def __init__(self, axis_m, reach: float):
         self.cell = float(np.clip(reach / 20.0, 5.0, 100.0))
+        self.reach = float(reach)
         x0, y0, x1, y1 = axis_m.bounds
         self.x0, self.y0 = x0 - reach - 2 * self.cell, y0 - reach - 2 * self.cell
         nx = int(np.ceil((x1 - x0 + 2 * reach + 4 * self.cell) / self.cell)) + 1
@@ -116,21 +117,74 @@ _BLOCK = 1_000_000  # sample points moved at once (placements x points): bounds 
 
 
 def _moved_inside(xy: np.ndarray, owner: np.ndarray, n_pts: np.ndarray, raster: _DistanceRaster, c: np.ndarray,
-                  theta: np.ndarray, q: np.ndarray, width_m: float, share: float) -> np.ndarray:
+                  theta: np.ndarray, q: np.ndarray, width_m: float, share: float,
+                  reach: _Reach | None = None) -> np.ndarray:
     """For each placement (rotation ``theta`` about the axis centre ``c``, sample point ``q`` moved onto it):
     which areas have at least ``share`` of their sample points within ``width_m`` of the axis (placements x
-    areas). Several placements at once, with the same arithmetic per point as one at a time."""
+    areas). Several placements at once, with the same arithmetic per point as one at a time.
+
+    With ``reach`` (:class:`_Reach`) the points of an area that cannot be near (:meth:`_Reach.far`) are not
+    moved at all; the others get exactly the same arithmetic, so the result is the same."""
     ct = np.array([np.cos(-t) for t in theta])
     st_ = np.array([np.sin(-t) for t in theta])
-    dx = xy[None, :, 0] - q[:, 0, None]
-    dy = xy[None, :, 1] - q[:, 1, None]
-    x = (ct[:, None] * dx - st_[:, None] * dy) + c[0]
-    y = (st_[:, None] * dx + ct[:, None] * dy) + c[1]
-    near = raster.within_xy(x, y, width_m)
     n_areas = len(n_pts)
-    idx = owner[None, :] + n_areas * np.arange(len(theta))[:, None]
-    counts = np.bincount(idx.ravel(), weights=near.ravel(), minlength=n_areas * len(theta))
+    if reach is None:
+        bi = np.repeat(np.arange(len(theta)), len(xy))
+        pi = np.tile(np.arange(len(xy)), len(theta))
+    else:
+        bi, pi = reach.pairs(~reach.far(raster, c, ct, st_, q, width_m))
+    dx = xy[pi, 0] - q[bi, 0]
+    dy = xy[pi, 1] - q[bi, 1]
+    x = (ct[bi] * dx - st_[bi] * dy) + c[0]
+    y = (st_[bi] * dx + ct[bi] * dy) + c[1]
+    near = raster.within_xy(x, y, width_m)
+    counts = np.bincount(owner[pi] + n_areas * bi, weights=near, minlength=n_areas * len(theta))
     return counts.reshape(len(theta), n_areas) / n_pts >= share - 1e-9
+
+
+class _Reach:
+    """Per area the centre of its sample points, their largest distance from it and where they are in the list.
+
+    The raster distance (:class:`_DistanceRaster`, in cells an exact Euclidean distance transform, so it changes by
+    at most one cell per cell) of a point is at least that of its area's moved centre minus the radius minus √2
+    cells (the two points' cells); off the raster, a centre is at least its distance to the raster's edge plus
+    the reach from the axis. An area whose moved centre is farther than that from ``width`` has no point near."""
+
+    def __init__(self, xy: np.ndarray, owner: np.ndarray, n_areas: int):
+        n = np.bincount(owner, minlength=n_areas)
+        self.centre = np.column_stack([np.bincount(owner, weights=xy[:, k], minlength=n_areas) / np.fmax(n, 1)
+                                       for k in (0, 1)])
+        d = np.hypot(xy[:, 0] - self.centre[owner, 0], xy[:, 1] - self.centre[owner, 1])
+        self.radius = np.zeros(n_areas)
+        np.maximum.at(self.radius, owner, d)
+        self.order = np.argsort(owner, kind="stable")  # the points area by area
+        self.start = np.concatenate([[0], np.cumsum(n)[:-1]])
+        self.count = n
+
+    def far(self, raster: _DistanceRaster, c: np.ndarray, ct: np.ndarray, st_: np.ndarray, q: np.ndarray,
+            width: float) -> np.ndarray:
+        """Placements x areas: no sample point of the area can be within ``width`` of the axis."""
+        cx = self.centre[None, :, 0] - q[:, 0, None]
+        cy = self.centre[None, :, 1] - q[:, 1, None]
+        mx = (ct[:, None] * cx - st_[:, None] * cy) + c[0]
+        my = (st_[:, None] * cx + ct[:, None] * cy) + c[1]
+        ux, uy = (mx - raster.x0) / raster.cell, (my - raster.y0) / raster.cell
+        ix, iy = np.floor(ux).astype(np.int64), np.floor(uy).astype(np.int64)
+        on = (ix >= 0) & (ix < raster.nx) & (iy >= 0) & (iy < raster.ny)
+        lower = np.empty(mx.shape)
+        lower[on] = raster.dist[iy[on], ix[on]] - np.sqrt(2.0) * raster.cell
+        off = ~on  # outside: the distance to the raster plus the margin around the axis inside it
+        gap = np.hypot(np.fmax(np.fmax(-ux, ux - raster.nx), 0.0), np.fmax(np.fmax(-uy, uy - raster.ny), 0.0))
+        lower[off] = gap[off] * raster.cell + raster.reach - 4.0 * raster.cell
+        return lower - self.radius[None, :] > width + 1.0  # + 1 m for rounding
+
+    def pairs(self, maybe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(placement, point) index pairs of the areas marked in ``maybe`` (placements x areas)."""
+        bi_a, ka = np.nonzero(maybe)
+        reps = self.count[ka]
+        total = int(reps.sum())
+        first = np.repeat(self.start[ka] - (np.cumsum(reps) - reps), reps)  # offset of each pair's run
+        return np.repeat(bi_a, reps), self.order[first + np.arange(total)]
 
 
 def _statistic(inside: np.ndarray, num: np.ndarray, den: np.ndarray | None, factor: float) -> np.ndarray:
@@ -176,6 +230,7 @@ def _draw_placements(areas_m: list, axis_m, width_m: float, share: float, permut
     n_pts = np.bincount(owner, minlength=len(areas_m)).astype(float)
     raster = _DistanceRaster(axis_m, width_m)
     c = np.array(axis_m.centroid.coords[0])
+    reach = _Reach(xy, owner, len(areas_m))
     rng = np.random.default_rng(seed)
     rows: list[np.ndarray] = []
     tries = 0
@@ -186,7 +241,7 @@ def _draw_placements(areas_m: list, axis_m, width_m: float, share: float, permut
         q = xy[rng.integers(0, len(xy), batch)]
         block = max(1, _BLOCK // len(xy))
         for a in range(0, batch, block):
-            ins = _moved_inside(xy, owner, n_pts, raster, c, theta[a:a + block], q[a:a + block], width_m, share)
+            ins = _moved_inside(xy, owner, n_pts, raster, c, theta[a:a + block], q[a:a + block], width_m, share, reach)
             rows.extend(ins[ins.any(axis=1) & ~ins.all(axis=1)][:permutations - len(rows)])
             if len(rows) == permutations:
                 break

@@ -103,6 +103,30 @@ def build_parser() -> GermanArgumentParser:
     return parser
 
 
+_PARSERS: dict[tuple[str, tuple[str, ...]], GermanArgumentParser] = {}
+
+
+def _parser() -> GermanArgumentParser:
+    """The parser, built once per process and reused (building it costs ~9 ms of CPU, parsing 0.05 ms; tests run
+    hundreds of commands in one process). Its only input besides the command modules is the default user of
+    the ``--user`` options (``QUARTIER_USER``), so both are part of the key."""
+    key = (default_user(), tuple(COMMAND_MODULES))
+    parser = _PARSERS.get(key)
+    if parser is None:
+        parser = _PARSERS[key] = build_parser()
+    return parser
+
+
+def parse(argv: list[str] | None, parser: GermanArgumentParser | None = None) -> argparse.Namespace:
+    """The arguments of one command; every list in them is its own (a command may change it, the reused
+    parser's defaults stay as they are)."""
+    args = (parser or _parser()).parse_args(argv)
+    for key, value in vars(args).items():
+        if isinstance(value, list):
+            setattr(args, key, list(value))
+    return args
+
+
 def emit_json(obj) -> None:
     """JSON on stdout, UTF-8, umlauts as they are."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
@@ -118,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")
         sys.stderr.reconfigure(encoding="utf-8")
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    parser = _parser()
+    args = parse(argv, parser)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -138,4 +138,13 @@ def test_large_district_spec_has_no_row_limit():
     assert lines[0]["encoding"]["color"] == {"value": "#8c8c8c"}
     # the spec must render (no reference to a selection that only exists with a legend)
     assert "hervorheben" not in json.dumps(spec)
-    assert "<svg" in charts.to_svg(charts.german(charts.export_width(charts.line_chart(f, "Testquote", "%"))))
+    # rendered with the areas just past the legend's limit: the same spec shape (grey, no legend), a fiftieth of
+    # the rows for the renderer (the 500 areas' spec is checked above; rendering it took a second)
+    past = charts.MAX_LEGEND + 1
+    few = many[many["sozialraum_id"].isin([f"X{i:03d}" for i in range(past)])]
+    g = charts.line_frame(few, refs, "q", "%")
+    assert g["reihe"].nunique() > past
+    small = charts.german(charts.export_width(charts.line_chart(g, "Testquote", "%")))
+    small_spec = charts.spec(small)
+    assert [lyr["encoding"].get("color") for lyr in small_spec["layer"]] == [lyr["encoding"].get("color") for lyr in spec["layer"]]
+    assert "<svg" in charts.to_svg(small)

@@ -170,3 +170,23 @@ def test_demo_command_json_and_force_on_a_demo_needs_no_confirmation_but_backs_u
     rows = con.execute("SELECT count(*), count(DISTINCT sha256), min(status), max(status) FROM lieferung").fetchall()[0]
     con.close()
     assert rows == (5, 5, "aktiv", "aktiv")
+
+
+def test_cli_parser_is_reused_but_follows_the_default_user(monkeypatch):
+    """main() reuses one parser per process (building it costs more than most commands' checks); the default of
+    --user comes from QUARTIER_USER when the parser is built, so another user gets another parser, and every
+    command gets its own copy of the list options (changing them must not change the next command's defaults)."""
+    from quartier.cli import base
+
+    monkeypatch.setenv("QUARTIER_USER", "erste")
+    first = base._parser()
+    assert base._parser() is first
+    assert base.parse(["indicators", "load", "k.csv"]).user == "erste"
+    monkeypatch.setenv("QUARTIER_USER", "zweite")
+    assert base._parser() is not first
+    assert base.parse(["indicators", "load", "k.csv"]).user == "zweite"
+    argv = ["versorgung", "--kategorie", "Kita", "--radius", "500"]
+    args = base.parse(argv)
+    assert args.neu == []
+    args.neu.append("7.4,51.3")
+    assert base.parse(argv).neu == []

@@ -47,6 +47,21 @@ def test_placements_are_the_ones_drawn_one_at_a_time(width, share):
     assert np.array_equal(got, _one_at_a_time(BOXES, AXIS, width, share, 99, 7))
 
 
+def test_placements_on_irregular_areas_and_a_bent_axis_are_the_ones_drawn_one_at_a_time():
+    """Areas of different sizes, some far off the axis's raster, and a bent axis: the areas that cannot reach a
+    moved corridor are skipped (corridor_stats._Reach), the placements stay the same."""
+    rng = np.random.default_rng(5)
+    cells = shapely.voronoi_polygons(shapely.MultiPoint(rng.uniform(0, 8000, (60, 2)).tolist()))
+    disc = shapely.Point(4000, 4000).buffer(4000)
+    areas = [g.intersection(disc) for g in cells.geoms if not g.intersection(disc).is_empty]
+    areas += [shapely.box(20000.0, 20000.0, 20040.0, 20030.0), shapely.box(-9000.0, 3000.0, -6000.0, 5000.0)]
+    axis = shapely.LineString([(0, 1000), (2000, 3000), (3000, 3500), (5000, 3000), (8000, 6000)])
+    for width, share in ((150, 0.1), (600, 0.5)):
+        cs._PLACEMENTS.clear()
+        got = cs.placements(areas, axis, width, share, permutations=99, seed=11)
+        assert len(got) == 99 and np.array_equal(got, _one_at_a_time(areas, axis, width, share, 99, 11))
+
+
 def test_placements_are_kept_per_geometry_and_parameters(monkeypatch):
     cs._PLACEMENTS.clear()
     first = cs.placements(BOXES, AXIS, 600, 0.25, permutations=99)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import shapely
@@ -23,10 +24,22 @@ def _cheap_hashes(monkeypatch):
     use_cheap_hashes(monkeypatch)
 
 
-def _build(path, n=60, k=18, y=4, seed=3):
-    con = db.connect(path)
-    res = synth.build(con, n, k, y, seed, actor=ADMIN)
-    return con, res
+@pytest.fixture
+def build(_empty_db):
+    """``build(path, n, k, y, seed)`` -> (connection, result): synth into a copy of the migrated empty database
+    (tests/conftest.py), the same database as a new file after its migrations, without running them per build
+    (the command-line test builds into a new file)."""
+    opened = []
+
+    def _build(path, n=60, k=18, y=4, seed=3):
+        shutil.copy(_empty_db, path)
+        con = db.connect(path)
+        opened.append(con)
+        return con, synth.build(con, n, k, y, seed, actor=ADMIN)
+
+    yield _build
+    for con in opened:
+        con.close()
 
 
 def _dump(con):
@@ -39,17 +52,17 @@ def _dump(con):
     )
 
 
-def test_same_seed_same_city_other_seed_other_city(tmp_path):
-    a, _ = _build(tmp_path / "a.duckdb")
-    b, _ = _build(tmp_path / "b.duckdb")
-    c, _ = _build(tmp_path / "c.duckdb", seed=4)
+def test_same_seed_same_city_other_seed_other_city(tmp_path, build):
+    a, _ = build(tmp_path / "a.duckdb")
+    b, _ = build(tmp_path / "b.duckdb")
+    c, _ = build(tmp_path / "c.duckdb", seed=4)
     assert _dump(a) == _dump(b)
     assert _dump(a)[1] != _dump(c)[1]
     assert _dump(a)[0] != _dump(c)[0]
 
 
-def test_counts_and_catalogue(tmp_path):
-    con, res = _build(tmp_path / "s.duckdb", n=60, k=18, y=4)
+def test_counts_and_catalogue(tmp_path, build):
+    con, res = build(tmp_path / "s.duckdb", n=60, k=18, y=4)
     cur = con.cursor()
     assert res["werte"] == 60 * 18 * 4
     assert cur.execute("SELECT count(*) FROM sozialraum").fetchone()[0] == 60
@@ -77,8 +90,8 @@ def test_counts_and_catalogue(tmp_path):
     assert db.get_setting(con, "demo") == "1"  # invented data carry the "Beispieldaten" notice
 
 
-def test_geometry_valid_tiles_extent_and_axis_crosses(tmp_path):
-    con, _ = _build(tmp_path / "g.duckdb", n=80)
+def test_geometry_valid_tiles_extent_and_axis_crosses(tmp_path, build):
+    con, _ = build(tmp_path / "g.duckdb", n=80)
     cur = con.cursor()
     geoms = [shape(json.loads(g)) for (g,) in cur.execute("SELECT geometry FROM sozialraum").fetchall()]
     assert all(g.is_valid and g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty for g in geoms)
@@ -102,8 +115,8 @@ def test_geometry_valid_tiles_extent_and_axis_crosses(tmp_path):
     assert geo.to_metric(g).area / 1e6 == pytest.approx(row[3], rel=0.01)
 
 
-def test_values_in_range_with_numerators_and_suppression(tmp_path):
-    con, res = _build(tmp_path / "v.duckdb", n=150, k=15, y=3)
+def test_values_in_range_with_numerators_and_suppression(tmp_path, build):
+    con, res = build(tmp_path / "v.duckdb", n=150, k=15, y=3)
     cur = con.cursor()
     bad_rate = cur.execute(
         "SELECT count(*) FROM messwert m JOIN indikator i ON i.id = m.indikator_id WHERE i.einheit <> 'Anzahl' AND ("
@@ -132,8 +145,8 @@ def test_values_in_range_with_numerators_and_suppression(tmp_path):
     assert len(v) == 150 and v["bezirk"].notna().all()
 
 
-def test_refuses_to_overwrite_and_needs_admin(tmp_path):
-    con, _ = _build(tmp_path / "r.duckdb", n=20, k=3, y=1)
+def test_refuses_to_overwrite_and_needs_admin(tmp_path, build):
+    con, _ = build(tmp_path / "r.duckdb", n=20, k=3, y=1)
     with pytest.raises(db.DatabaseError, match="--force"):
         synth.build(con, 20, 3, 1, actor=ADMIN)
     with pytest.raises(access.PermissionDenied):
