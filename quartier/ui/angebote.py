@@ -244,10 +244,8 @@ def legend_html(cats: pd.DataFrame, need_order: list[str], need_source: str) -> 
 _NO_DATA = "\x00daten"  # stands for the rows in the cached chart template
 
 
-@functools.lru_cache(maxsize=32)
-def _need_supply_template(order: tuple[str, ...]) -> str:
-    """The need x supply chart without its rows, as JSON: Altair builds it once per need classification."""
-    chart = alt.Chart(alt.InlineData(values=_NO_DATA)).mark_point(filled=True, size=90).encode(
+def _need_supply_altair(order: tuple[str, ...], values) -> dict:
+    chart = alt.Chart(alt.InlineData(values=values)).mark_point(filled=True, size=90).encode(
         x=alt.X("plaetze_je_100:Q", title="Plätze je 100 der Zielgruppe", axis=alt.Axis(format=",.1f")),
         y=alt.Y("erreichbar_prozent:Q", title="Fläche in Reichweite (%)", scale=alt.Scale(domain=[0, 100])),
         color=alt.Color("bedarf:N", title="Handlungsbedarf", sort=list(order),
@@ -259,11 +257,19 @@ def _need_supply_template(order: tuple[str, ...]) -> str:
                  alt.Tooltip("erreichbar_prozent:Q", title="in Reichweite (%)", format=",.0f"),
                  alt.Tooltip("angebote:Q", title="Angebote")],
     ).properties(height=320)
-    spec = german(chart).to_dict(validate=False)
-    name = spec["data"]["name"]
-    if spec.get("datasets") != {name: _NO_DATA}:  # the rows must sit where need_supply_chart puts them
-        raise RuntimeError("unerwarteter Aufbau des Diagramms")
-    return json.dumps(spec)
+    return german(chart).to_dict(validate=False)
+
+
+_NO_DATA = "\x00daten"  # stands for the rows in the cached chart template
+
+
+@functools.lru_cache(maxsize=32)
+def _need_supply_template(order: tuple[str, ...]) -> str | None:
+    """The need x supply chart without its rows, as JSON: Altair builds it once per need classification
+    (None if Altair placed the rows elsewhere than expected: then every chart is built in full)."""
+    spec = _need_supply_altair(order, _NO_DATA)
+    name = (spec.get("data") or {}).get("name")
+    return json.dumps(spec) if name and spec.get("datasets") == {name: _NO_DATA} else None
 
 
 def _dataset_name(values: list[dict]) -> str:
@@ -278,9 +284,12 @@ def need_supply_chart(res: supply.Supply) -> dict:
     t = res.table.assign(erreichbar_prozent=res.table["erreichbar_anteil"] * 100,
                          bedarf=res.table["bedarf_klasse"].fillna("ohne Klasse"))
     t = t[["name", "plaetze_je_100", "erreichbar_prozent", "bedarf", "angebote"]]
-    order = res_need_order(res) + ["ohne Klasse"]
+    order = tuple(res_need_order(res) + ["ohne Klasse"])
     records = t.astype(object).where(t.notna(), None).to_dict("records")  # inline values: no row limit (10,000 areas)
-    spec = json.loads(_need_supply_template(tuple(order)))  # a fresh copy: the caller's own dict
+    template = _need_supply_template(order)
+    if template is None:
+        return _need_supply_altair(order, records)
+    spec = json.loads(template)  # a fresh copy: the caller's own dict
     name = _dataset_name(records)
     spec["data"] = {"name": name}
     spec["datasets"] = {name: records}
