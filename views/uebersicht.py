@@ -8,7 +8,7 @@ from quartier.ui.common import arrow, attribution, city_name, data_stamp, get_co
 from quartier.ui.guard import page_header
 from quartier.ui.session import current_actor
 from quartier.ui.text import md
-from quartier.values import overview
+from quartier.values import indicators, overview
 
 LIST_LIMIT = 300  # up to this many Sozialräume, each district lists its areas by name
 
@@ -19,7 +19,9 @@ def _load(stamp: int, city: str, looking):
     at once each only render it: the grouping, German number formatting and the conversion of the
     tables are not repeated). Shared between sessions: read-only."""
     con = get_con()
-    pop, head, status = overview.latest_population(con), overview.headline(con, actor=looking), overview.delivery_status(con)
+    cat = indicators.catalogue(con)  # read once for the population count and the headline figures
+    pop = overview.latest_population(con, cat)
+    head, status = overview.headline(con, actor=looking, cat=cat), overview.delivery_status(con)
     if pop.empty:
         return None
     cards, notes = [], []

@@ -161,14 +161,30 @@ def lisa_frame(indicator_id: str, year: int, actor) -> pd.DataFrame:
     return _lisa(data_stamp(), indicator_id, int(year), view_of(actor))
 
 
+class _MapData(NamedTuple):
+    """The part of the map block that does not depend on what the map highlights or where it looks."""
+    frame: pd.DataFrame
+    cls: classes.Classification
+    members: pd.DataFrame | None
+    props: dict             # feature properties per Sozialraum (read-only: shared by the decks)
+    corridor_ids: set | None
+    tooltip: str
+    city: dict
+    table: pd.DataFrame
+    table_arrow: pa.Table   # all rows
+    summary: str
+    legend_html: str
+    lisa_table: pd.DataFrame | None
+
+
 @st.cache_resource(show_spinner=False, max_entries=24)
-def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: int, palette: str,
+def _map_data(stamp: int, indicator_id: str, year: int, actor, method: str, k: int, palette: str,
               breaks: tuple | None, axis: str | None, width_m: float | None, share: float | None,
-              show_corridor: bool, selected: str | None, bezirk: str, basemap: str | None,
-              layer: str = LAYER_VALUES, similar: tuple = ()):
+              layer: str = LAYER_VALUES) -> _MapData:
+    """Values, classes, corridor membership, city value, table, text alternative and legend of one map: a
+    new selection, district, basemap or outline only draws another deck (:func:`_map_view`) from these."""
     meta = indicator_meta(indicator_id)
     unit, direction, name = meta["einheit"], meta["richtung"], meta["name"]
-    pl = payload()
     frame = maps.map_frame(values(indicator_id, actor), areas(), year, unit, direction)
     cls = classes.classify(frame["wert"], unit, direction, method, k, palette, vmin=meta["min_wert"],
                         vmax=meta["max_wert"], breaks=list(breaks) if breaks else None, decimals=meta["dezimalstellen"])
@@ -181,14 +197,6 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
         lisa = lisa_frame(indicator_id, year, actor)
         props = overlays.lisa_properties(props, lisa)
         tooltip += "<br/>Lokales Muster (LISA): <b>{lisa}</b>"
-    view = layers.view_for_bounds(pl.bounds if bezirk not in pl.bezirk_bounds else pl.bezirk_bounds[bezirk])
-    only = district_only(pl, bezirk)
-    deck = layers.build_deck(
-        pl, props, axis=axis, selected=selected, only=only,
-        highlight=sorted(corridor_ids) if (show_corridor and corridor_ids) else (),
-        corridor=corridor_band(axis, width_m) if (show_corridor and axis) else None,
-        view=view, basemap=basemap, tooltip_html=tooltip, similar=similar,
-    ).freeze()
     city = city_value(indicator_id, year, actor, unit)
     table = maps.map_table(frame, cls, mem)
     summary = maps.summary_text(frame, name, unit, year, city["wert"], city["gesperrt"], direction,
@@ -200,7 +208,6 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
               "Dunkler = mehr Bedarf (niedrigerer Wert)." if direction == "lower" else "Dunkler = höherer Wert.")
         + f" Klassen: {classes.METHODS[method].split(' (')[0]}.",
     )
-    shown = table if only is None else table[table["sozialraum_id"].isin(only)]  # downloads keep all rows
     lisa_tab = None
     if lisa is not None:
         ids = frame["sozialraum_id"].astype(str).tolist()
@@ -210,7 +217,28 @@ def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: i
                                           f"Hot Spots und Cold Spots: {name}", note=LISA_NOTE)
         summary = overlays.lisa_summary(lisa, names, name, year, len(ids))
         lisa_tab = overlays.lisa_table(lisa, names, ids)
-    return MapView(frame, cls, mem, deck, city, table, arrow(shown), summary, legend_html, lisa_tab)
+    return _MapData(frame, cls, mem, props, corridor_ids, tooltip, city, table, arrow(table), summary, legend_html,
+                    lisa_tab)
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _map_view(stamp: int, indicator_id: str, year: int, actor, method: str, k: int, palette: str,
+              breaks: tuple | None, axis: str | None, width_m: float | None, share: float | None,
+              show_corridor: bool, selected: str | None, bezirk: str, basemap: str | None,
+              layer: str = LAYER_VALUES, similar: tuple = ()):
+    d = _map_data(stamp, indicator_id, year, actor, method, k, palette, breaks, axis, width_m, share, layer)
+    pl = payload()
+    view = layers.view_for_bounds(pl.bounds if bezirk not in pl.bezirk_bounds else pl.bezirk_bounds[bezirk])
+    only = district_only(pl, bezirk)
+    deck = layers.build_deck(
+        pl, d.props, axis=axis, selected=selected, only=only,
+        highlight=sorted(d.corridor_ids) if (show_corridor and d.corridor_ids) else (),
+        corridor=corridor_band(axis, width_m) if (show_corridor and axis) else None,
+        view=view, basemap=basemap, tooltip_html=d.tooltip, similar=similar,
+    ).freeze()
+    # the rows shown: those of the map (one district of a large city); downloads keep all rows
+    shown = d.table_arrow if only is None else arrow(d.table[d.table["sozialraum_id"].isin(only)])
+    return MapView(d.frame, d.cls, d.members, deck, d.city, d.table, shown, d.summary, d.legend_html, d.lisa_table)
 
 
 DISTRICT_MAP_FROM = 2000  # from this many Sozialräume a district view sends only its own areas

@@ -9,10 +9,11 @@ from quartier.access import Actor
 from quartier.values import coverage, indicators, protection, query
 
 
-def latest_population(con) -> pd.DataFrame:
+def latest_population(con, cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """Sozialräume with their Stadtbezirk and the latest delivered population (the catalogue's population
-    count, :func:`indicators.population_ids`; ``einwohner`` empty without one)."""
-    total = indicators.population_ids(indicators.catalogue(con))[0]
+    count, :func:`indicators.population_ids`; ``einwohner`` empty without one). ``cat``: the
+    :func:`indicators.catalogue` already read, else read here."""
+    total = indicators.population_ids(indicators.catalogue(con) if cat is None else cat)[0]
     return db.query_df(
         con,
         "WITH pop AS (SELECT sozialraum_id, wert, jahr, row_number() OVER (PARTITION BY sozialraum_id ORDER BY jahr DESC) rn"  # noqa: S608 - fixed relation name
@@ -25,15 +26,18 @@ def latest_population(con) -> pd.DataFrame:
     )
 
 
-def headline(con, ids: list[str] | None = None, *, actor: Actor) -> pd.DataFrame:
+def headline(con, ids: list[str] | None = None, *, actor: Actor, cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """City values of headline indicators for the latest complete year (every expected Sozialraum
     delivered) and the change to the year before; ``unvollstaendig`` names a later incomplete year
-    ("unvollständig: 5 von 23 Sozialräumen geliefert" for 2026) when there is one."""
-    cat = indicators.catalogue(con).set_index("id")
-    wanted = [i for i in (ids or indicators.headline_ids(con)) if i in cat.index]
+    ("unvollständig: 5 von 23 Sozialräumen geliefert" for 2026) when there is one. ``cat``: the
+    :func:`indicators.catalogue` already read (read once here otherwise)."""
+    full = indicators.catalogue(con) if cat is None else cat
+    cat = full.set_index("id")
+    wanted = [i for i in (ids or indicators.headline_ids(con, cat=full)) if i in cat.index]
     if not wanted:
         wanted = list(cat.index[:6])
-    by_year = city_by_year(con, wanted) if actor.can_see_raw else _public_city_by_year(con, wanted, actor=actor)
+    by_year = city_by_year(con, wanted, cat=full) if actor.can_see_raw else _public_city_by_year(con, wanted, actor=actor)
+    places = indicators.decimals(cat.loc[wanted])
     rows = []
     for iid in wanted:
         agg = by_year[by_year["indikator_id"] == iid].sort_values("jahr")
@@ -49,19 +53,20 @@ def headline(con, ids: list[str] | None = None, *, actor: Actor) -> pd.DataFrame
         rows.append({
             "indikator_id": iid, "name": cat.loc[iid, "name"], "kurzname": cat.loc[iid, "kurzname"],
             "einheit": cat.loc[iid, "einheit"], "richtung": cat.loc[iid, "richtung"],
-            "dezimalstellen": indicators.decimals(cat.loc[[iid]])[iid], "jahr": int(last["jahr"]),
+            "dezimalstellen": places[iid], "jahr": int(last["jahr"]),
             "wert": float(last["wert"]), "vorjahr": float(prev["wert"].iloc[0]) if len(prev) else None,
             "zaehler": last.get("zaehler"), "nenner": last.get("nenner"), "unvollstaendig": note,
         })
     return pd.DataFrame(rows)
 
 
-def city_by_year(con, ids: list[str]) -> pd.DataFrame:
+def city_by_year(con, ids: list[str], cat: pd.DataFrame | None = None) -> pd.DataFrame:
     """City values per indicator and year, aggregated in SQL (same rules as :func:`indicators.aggregate`).
 
     Rates from summed numerators and denominators (NaN when any area lacks its denominator), counts
     summed. Aggregating in DuckDB instead of loading every area's values keeps the start page fast
-    with thousands of Sozialräume (10,000 areas x 20 years: 4 s -> well under a second).
+    with thousands of Sozialräume (10,000 areas x 20 years: 4 s -> well under a second). ``cat``: the
+    :func:`indicators.catalogue` already read, else read here.
     """
     df = db.query_df(
         con,
@@ -75,7 +80,7 @@ def city_by_year(con, ids: list[str]) -> pd.DataFrame:
     )
     if df.empty:
         return df.assign(wert=pd.Series(dtype=float))
-    units = indicators.catalogue(con).set_index("id")["einheit"]
+    units = (indicators.catalogue(con) if cat is None else cat).set_index("id")["einheit"]
     factor = df["indikator_id"].map(lambda i: indicators.rate_factor(units.get(i)))
     has_den = df["has_den"].astype(bool)
     rate = (df["zaehler"] / df["nenner"] * factor).where((df["fehlend"] == 0) & (df["nenner"] > 0))
