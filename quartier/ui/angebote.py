@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import html
-import json
 
 import altair as alt
 import numpy as np
@@ -241,59 +238,25 @@ def legend_html(cats: pd.DataFrame, need_order: list[str], need_source: str) -> 
     return "<div role='list' aria-label='Legende'>" + items + "</div>"
 
 
-_NO_DATA = "\x00daten"  # stands for the rows in the cached chart template
-
-
-def _need_supply_altair(order: tuple[str, ...], values) -> dict:
-    chart = alt.Chart(alt.InlineData(values=values)).mark_point(filled=True, size=90).encode(
-        x=alt.X("plaetze_je_100:Q", title="Plätze je 100 der Zielgruppe", axis=alt.Axis(format=",.1f")),
-        y=alt.Y("erreichbar_prozent:Q", title="Fläche in Reichweite (%)", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("bedarf:N", title="Handlungsbedarf", sort=list(order),
-                        scale=alt.Scale(domain=list(order),
-                                        range=["#fbb4b9", "#f768a1", "#c51b8a", "#7a0177", "#999999"][-len(order):]
-                                        if len(order) <= 5 else None)),
-        shape=alt.Shape("bedarf:N", sort=list(order), legend=None),
-        tooltip=[alt.Tooltip("name:N", title="Sozialraum"), alt.Tooltip("plaetze_je_100:Q", title="Plätze je 100", format=",.1f"),
-                 alt.Tooltip("erreichbar_prozent:Q", title="in Reichweite (%)", format=",.0f"),
-                 alt.Tooltip("angebote:Q", title="Angebote")],
-    ).properties(height=320)
-    return german(chart).to_dict(validate=False)
-
-
-_NO_DATA = "\x00daten"  # stands for the rows in the cached chart template
-
-
-@functools.lru_cache(maxsize=32)
-def _need_supply_template(order: tuple[str, ...]) -> str | None:
-    """The need x supply chart without its rows, as JSON: Altair builds it once per need classification
-    (None if Altair placed the rows elsewhere than expected: then every chart is built in full)."""
-    spec = _need_supply_altair(order, _NO_DATA)
-    name = (spec.get("data") or {}).get("name")
-    return json.dumps(spec) if name and spec.get("datasets") == {name: _NO_DATA} else None
-
-
-def _dataset_name(values: list[dict]) -> str:
-    """The name Altair gives inline rows (a hash of their JSON), so the spec equals Altair's own."""
-    if values == [{}]:
-        return "empty"
-    return "data-" + hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:32]
-
-
 def need_supply_chart(res: supply.Supply) -> dict:
     """Scatter: places per 100 (x) against the share within reach (y), colour = need class. Vega-Lite dict."""
     t = res.table.assign(erreichbar_prozent=res.table["erreichbar_anteil"] * 100,
                          bedarf=res.table["bedarf_klasse"].fillna("ohne Klasse"))
     t = t[["name", "plaetze_je_100", "erreichbar_prozent", "bedarf", "angebote"]]
-    order = tuple(res_need_order(res) + ["ohne Klasse"])
+    order = res_need_order(res) + ["ohne Klasse"]
     records = t.astype(object).where(t.notna(), None).to_dict("records")  # inline values: no row limit (10,000 areas)
-    template = _need_supply_template(order)
-    if template is None:
-        return _need_supply_altair(order, records)
-    spec = json.loads(template)  # a fresh copy: the caller's own dict
-    name = _dataset_name(records)
-    spec["data"] = {"name": name}
-    spec["datasets"] = {name: records}
-    return spec
+    chart = alt.Chart(alt.InlineData(values=records)).mark_point(filled=True, size=90).encode(
+        x=alt.X("plaetze_je_100:Q", title="Plätze je 100 der Zielgruppe", axis=alt.Axis(format=",.1f")),
+        y=alt.Y("erreichbar_prozent:Q", title="Fläche in Reichweite (%)", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("bedarf:N", title="Handlungsbedarf", sort=order,
+                        scale=alt.Scale(domain=order, range=["#fbb4b9", "#f768a1", "#c51b8a", "#7a0177", "#999999"][-len(order):]
+                                        if len(order) <= 5 else None)),
+        shape=alt.Shape("bedarf:N", sort=order, legend=None),
+        tooltip=[alt.Tooltip("name:N", title="Sozialraum"), alt.Tooltip("plaetze_je_100:Q", title="Plätze je 100", format=",.1f"),
+                 alt.Tooltip("erreichbar_prozent:Q", title="in Reichweite (%)", format=",.0f"),
+                 alt.Tooltip("angebote:Q", title="Angebote")],
+    ).properties(height=320)
+    return german(chart).to_dict(validate=False)
 
 
 def display_table(res: supply.Supply) -> pd.DataFrame:
