@@ -33,6 +33,17 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(request, monkeypatch):
+    """Cheap Argon2id parameters for every test (tests/password_hashes.py): a product hash costs 0.1 s of CPU and
+    64 MiB by design, which a test about logins or accounts does not need. A test about the hash parameters
+    themselves is marked ``strong_hashes`` and runs with the product's own."""
+    if request.node.get_closest_marker("strong_hashes") is None:
+        from tests.password_hashes import use_cheap_hashes
+
+        use_cheap_hashes(monkeypatch)
+
+
 def _worker_exit(config) -> None:
     """A test worker has reported every result to the controller when it gets here; tearing down its interpreter
     (a heap of a few GB, object by object, and a hundred DuckDB databases) took 1.5-3 s that the controller
@@ -53,11 +64,12 @@ SHARED_GEODATA = ROOT.parent / "shared" / "geodata"
 
 def _source_key() -> str:
     """A fingerprint of everything a fixture database is built from (the package, its schema and data, the
-    second city's script, the partial delivery): the cached build is reused only while none of it changed."""
+    second city's script, the partial delivery, the build steps in this file): the cached build is reused only
+    while none of it changed."""
     h = hashlib.sha256()
     files = [*sorted((ROOT / "quartier").rglob("*")), *sorted((ROOT / "data" / "geo").glob("*")),
              *sorted((ROOT / "data" / "demo").glob("*.csv")), ROOT / "tests" / "city2.py",
-             ROOT / "tests" / "coverage_files.py"]
+             ROOT / "tests" / "coverage_files.py", ROOT / "tests" / "password_hashes.py", Path(__file__)]
     for f in files:
         if f.is_file() and f.suffix not in (".pyc", ".duckdb", ".wal"):
             h.update(str(f.relative_to(ROOT)).encode())
@@ -109,6 +121,18 @@ def new_database_file(path: Path) -> Path:
     return path
 
 
+def _cheaply(build: Callable[[Path], Path]) -> Callable[[Path], Path]:
+    """A fixture database's accounts hashed with cheap Argon2id parameters (every login of a test verifies one)."""
+
+    def run(base: Path) -> Path:
+        from tests.password_hashes import cheap_hashes
+
+        with cheap_hashes():
+            return build(base)
+
+    return run
+
+
 def _build_demo(base: Path) -> Path:
     """The demo city, built the way a fresh machine builds it: ``python -m quartier demo --json`` (in-process)
     into a new, empty database file; its delivery workbooks go next to the database."""
@@ -151,7 +175,7 @@ def _build_empty(base: Path) -> Path:
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """A demo database (read it, do not write: use ``demo_copy`` for that)."""
-    return _built_once("demo", _build_demo, tmp_path_factory)
+    return _built_once("demo", _cheaply(_build_demo), tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -183,7 +207,7 @@ def demo_copy(demo_db, tmp_path) -> Path:
 def city2_db(tmp_path_factory) -> Path:
     """A second city (tests/city2.py: "Musterstadt", 40 grid areas, own catalogue, no axis, no index method),
     set up through the command line; read it, do not write: use ``city2_copy`` for that."""
-    return _built_once("city2", _build_city2, tmp_path_factory)
+    return _built_once("city2", _cheaply(_build_city2), tmp_path_factory)
 
 
 @pytest.fixture

@@ -8,11 +8,22 @@ parameters are asserted in tests/unit/test_auth.py (``test_product_hashes_with_t
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 from argon2 import PasswordHasher
 
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 _CHEAP_DUMMY = CHEAP_HASHER.hash("kein-konto-vorhanden")
+
+
+@contextlib.contextmanager
+def cheap_hashes() -> Iterator[None]:
+    """:func:`use_cheap_hashes` for a block (e.g. building a fixture database in a session fixture)."""
+    with pytest.MonkeyPatch.context() as mp:
+        use_cheap_hashes(mp)
+        yield
 
 
 def use_cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:

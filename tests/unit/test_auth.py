@@ -12,19 +12,9 @@ from quartier import db
 from quartier.access import ADMIN, EDITOR, VIEWER, Actor, PermissionDenied
 from quartier.admin import auth
 from quartier.cli.base import main
-from tests.password_hashes import use_cheap_hashes
 
 ADMIN_ACTOR = Actor("chefin", ADMIN)
 PW = "richtig-langes-passwort"
-STRONG_HASH_TESTS = {"test_hash_is_argon2id_and_verifies"}  # these run with the product's own parameters
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashes(request, monkeypatch):
-    """Logins, lockouts and user commands are not about the hash parameters: cheap Argon2id for them."""
-    if request.node.originalname not in STRONG_HASH_TESTS:
-        use_cheap_hashes(monkeypatch)
-
 
 def audit_rows(con, action=None):
     sql = "SELECT benutzer, aktion, objekt, coalesce(details, '') FROM audit_log"
@@ -33,6 +23,7 @@ def audit_rows(con, action=None):
     return con.cursor().execute(sql + " ORDER BY id").fetchall()
 
 
+@pytest.mark.strong_hashes  # with the product's own parameters (every other test runs with cheap ones: tests/conftest.py)
 def test_hash_is_argon2id_and_verifies():
     from argon2 import extract_parameters
     from argon2.profiles import RFC_9106_LOW_MEMORY
