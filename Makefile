@@ -2,7 +2,7 @@
 #   make run    installiert die Laufzeit, baut die Demo-Stadt (falls nötig) und startet die App
 #   make test   installiert die Testwerkzeuge (auch Debians chromium, als root) und führt alle Tests aus
 # Für die Entwicklung:
-#   make check  ruff + import-linter + mypy + Unit- und AppTest-Tests (ohne Browser); Ziel unter 90 s, derzeit etwa 130 s (2 Kerne)
+#   make check  ruff + import-linter + mypy + Unit- und AppTest-Tests (ohne Browser); unter 90 s auf 2 Kernen (zuletzt 85 s, 87 s nach einer Quelländerung)
 #   make e2e    nur die Browser-Tests (Playwright + Chromium + axe-core)
 
 PYTHON ?= python3
