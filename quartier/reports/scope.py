@@ -151,7 +151,11 @@ def scope_values(con, ids: list[str], scope: Scope, *, actor: Actor, cat: pd.Dat
         return protected_values(con, [], actor=actor)
     keep = set(scope.area_ids)
     rank = rank_indicator(con, cat)
-    n_areas = int(con.execute("SELECT count(*) FROM sozialraum").fetchone()[0])
+    cur = con.cursor()  # never on the shared connection itself: the app's threads use it at the same time
+    try:
+        n_areas = int(cur.execute("SELECT count(*) FROM sozialraum").fetchone()[0])
+    finally:
+        cur.close()
     step = max(1, AREA_CELLS_PER_CALL // max(n_areas, 1))
     parts = []
     for start in range(0, len(ids), step):
