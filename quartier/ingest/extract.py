@@ -16,7 +16,7 @@ from quartier.ingest import values as V
 from quartier.ingest.analysis import ERROR, INFO, WARNING, FileAnalysis, Finding, fmt_number
 from quartier.ingest.detect import MEASURES, ROLE_LABELS, ColumnSpec, SheetPlan
 from quartier.ingest.match import Matcher, normalize
-from quartier.ingest.totals import find_totals, label_info
+from quartier.ingest.totals import find_totals, label_flags
 
 _TRUE = {"1", "ja", "j", "x", "true", "wahr", "gesperrt", "yes"}
 
@@ -155,9 +155,8 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
     for c in specs:
         if c.role in ("sozialraum", "bezeichnung"):
             codes, uniq = matcher.factorize(g.raw(c.col))
-            flags = np.array([word or (kind is not None and sid is None) for _t, sid, kind, word in label_info(uniq, matcher)]
-                             + [False], dtype=bool)
-            total |= flags[codes]
+            f = label_flags(uniq, matcher)
+            total |= (f.word | ((f.city | f.district) & (f.sid < 0)))[codes]
     if plan.layout != "lang" and "sozialraum" in first:
         found = find_totals(g.raw(first["sozialraum"].col), _count_columns(plan, g, specs, matcher), matcher)
         total |= found.mask

@@ -70,6 +70,7 @@ class Matcher:
         self._seen: dict[str, dict[Any, str | None]] = {art: {} for art in ARTS}
         # label of a row -> (text, area id, 'stadt'/'bezirk'/None, says "total"): see quartier.ingest.totals.label_info
         self.label_cache: dict[Any, tuple[str, str | None, str | None, bool]] = {}
+        self.label_sets: dict[Any, Any] = {}   # the same per list of distinct labels: quartier.ingest.totals.label_flags
         self._factorized: dict[int, tuple[np.ndarray, np.ndarray, Any]] = {}
 
     def factorize(self, values: np.ndarray) -> tuple[np.ndarray, Any]:

@@ -54,18 +54,141 @@ class Totals:
     mismatches: list[tuple[int, int, float, float]] = field(default_factory=list)  # (row, column, stated, sum)
 
 
-def find_totals(labels: np.ndarray, counts: list[tuple[int, np.ndarray, np.ndarray]], matcher: Matcher) -> Totals:
-    """Walk the rows of a one-row-per-area table; ``counts`` are (column, values, status) of count columns.
+@dataclass
+class LabelFlags:
+    """Per distinct label (one more entry at the end for an empty cell, code -1): has text, area number (-1: none;
+    one number per area id), names the city, names a Stadtbezirk, says "total"."""
 
-    Each distinct label is matched once; the sum of the area rows since the last total is kept running per count
-    column (plain floats), so testing "values = sum of the rows above" costs a comparison per row, not a sum.
-    The walk is one loop over plain lists (per row a tuple of its counts and a tuple of "is a number"), with the
-    running state in local variables: a yearbook has 23 sheets of 300 rows with 7 count columns each.
-    """
-    n = len(labels)
-    out = Totals(np.zeros(n, dtype=bool))
-    codes, uniq = matcher.factorize(labels)
+    has_text: np.ndarray
+    sid: np.ndarray
+    city: np.ndarray
+    district: np.ndarray
+    word: np.ndarray
+
+
+def label_flags(uniq: Any, matcher: Matcher) -> LabelFlags:
+    """:func:`label_info` of the distinct labels of a column as arrays, once per file for the same list of labels
+    (every sheet of a yearbook has the same area column); keyed by the labels and their types, as ``label_info``."""
+    key = (tuple(map(type, uniq)), tuple(uniq))
+    hit = matcher.label_sets.get(key)
+    if hit is not None:
+        return hit
     info = label_info(uniq, matcher)
+    sid_num: dict[str, int] = {}
+    flags = LabelFlags(
+        has_text=np.array([bool(t) for t, _s, _k, _w in info] + [False], dtype=bool),
+        sid=np.array([sid_num.setdefault(s, len(sid_num)) if s is not None else -1 for _t, s, _k, _w in info] + [-1],
+                     dtype=np.int64),
+        city=np.array([k == "stadt" for _t, _s, k, _w in info] + [False], dtype=bool),
+        district=np.array([k == "bezirk" for _t, _s, k, _w in info] + [False], dtype=bool),
+        word=np.array([w for _t, _s, _k, w in info] + [False], dtype=bool))
+    matcher.label_sets[key] = flags
+    return flags
+
+
+def find_totals(labels: np.ndarray, counts: list[tuple[int, np.ndarray, np.ndarray]], matcher: Matcher) -> Totals:
+    """The total rows of a one-row-per-area table; ``counts`` are (column, values, status) of count columns.
+
+    Each distinct label is matched once. When every count is a whole number (sums exact in any order) the rows are
+    decided all at once by :func:`_settle`; otherwise, or when that does not settle, :func:`_walk` goes row by row.
+    """
+    codes, uniq = matcher.factorize(labels)
+    nk, n = len(counts), len(labels)
+    vals = np.array([v for _c, v, _st in counts], dtype=float).reshape(nk, n)
+    ok = np.array([st == V.OK for _c, _v, st in counts], dtype=bool).reshape(nk, n)
+    x = np.where(ok, vals, 0.0)
+    if np.isfinite(x).all() and (x == np.round(x)).all() and float(np.abs(x).sum()) < 2.0 ** 52:
+        out = _settle(codes, label_flags(uniq, matcher), vals, ok, x, [c for c, _v, _st in counts])
+        if out is not None:
+            return out
+    return _walk(codes, label_info(uniq, matcher), counts)
+
+
+_REASONS = ("als Summe bezeichnet", "Name der Stadt", "Name eines Stadtbezirks", "Name kommt schon weiter oben vor",
+            "Werte = Summe der Zeilen darüber")
+
+
+def _settle(codes: np.ndarray, f: LabelFlags, vals: np.ndarray, ok: np.ndarray, x: np.ndarray, cols: list[int]) -> Totals | None:
+    """The result of :func:`_walk`, computed for all rows at once (``x``: the counts, 0 where not a number, whole numbers).
+
+    Whether row i is a total depends only on which rows before it are totals. So a guess of the total rows that
+    reproduces itself when every row is judged against it (:func:`_judge`) is exactly what the walk finds: by
+    induction over the rows, both agree on each row. The guess starts with every row that is no area (the sums then
+    restart at each of them: a Stadtbezirk after its areas) and is replaced by its judgement until it settles; None
+    when it does not within a few rounds (the walk decides then). Sums of whole numbers below 2**52 are exact in any
+    order, so differences of running sums equal the walk's sums and numpy's sums of the parts bit for bit.
+    """
+    c = np.where(codes < 0, len(f.word) - 1, codes)
+    has, sid = f.has_text[c], f.sid[c]
+    area, other = has & (sid >= 0), has & (sid < 0)
+    word = other & f.word[c]
+    named = other & ~word & (f.city[c] | f.district[c])
+    open_ = other & ~word & ~named           # no area, no total by its name: a total when its counts equal the sum
+    guess = other
+    for _round in range(4):
+        judged = _judge(guess, word | named, open_, area, sid, vals, ok, x)
+        if (judged[0] == guess).all():
+            break
+        guess = judged[0]
+    else:
+        return None
+    total, dup, run, (got, n_parts, bad) = judged
+    out = Totals(total)
+    ti = np.flatnonzero(total)
+    why = np.select([word[ti], named[ti] & f.city[c[ti]], named[ti], dup[ti]], [0, 1, 2, 3], 4)
+    out.reasons = {i: _REASONS[w] for i, w in zip(ti.tolist(), why.tolist())}
+    city = f.city[c] | (word & ~f.district[c])   # a row called "Summe" is checked against all areas above
+    lo = np.where(city[ti], 0, run[ti])
+    sums = got[:, ti] - got[:, lo]
+    parts_ok = (bad[:, ti] - bad[:, lo]) == 0
+    with np.errstate(invalid="ignore"):
+        wrong = ok[:, ti] & parts_ok & ((n_parts[ti] - n_parts[lo]) > 0) & (np.abs(sums - vals[:, ti]) > TOLERANCE)
+    for t, k in np.argwhere(wrong.T).tolist():
+        out.mismatches.append((int(ti[t]), cols[k], float(vals[k, ti[t]]), float(sums[k, t])))
+    return out
+
+
+def run_sums(x: np.ndarray, parts: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Prefix sums with a leading 0 over the ``parts`` rows: counts per column, number of rows, counts not a number."""
+    nk, n = x.shape
+    got = np.zeros((nk, n + 1))
+    np.cumsum(x * parts, axis=1, out=got[:, 1:])
+    n_parts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(parts, out=n_parts[1:])
+    bad = np.zeros((nk, n + 1), dtype=np.int64)
+    np.cumsum(parts & ~ok, axis=1, out=bad[:, 1:])
+    return got, n_parts, bad
+
+
+def _judge(guess: np.ndarray, by_name: np.ndarray, open_: np.ndarray, area: np.ndarray, sid: np.ndarray, vals: np.ndarray,
+           ok: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each row judged as :func:`_walk` would with the total rows before it as in ``guess``: (total, area name seen
+    before, first row of the run of area rows since the last total, :func:`run_sums` of the area rows)."""
+    n = len(guess)
+    idx = np.arange(n)
+    parts = area & ~guess
+    run = np.zeros(n, dtype=np.int64)   # per row the first row after the last total above it
+    np.maximum.accumulate(np.where(guess[:-1], idx[1:], 0), out=run[1:])
+    got, n_parts, bad = run_sums(x, parts, ok)
+    sums = got[:, idx] - got[:, run]
+    every = (bad[:, idx] - bad[:, run]) == 0
+    tested = ok & every
+    with np.errstate(invalid="ignore"):
+        fails = tested & ((np.abs(sums - vals) > TOLERANCE) | (vals == 0))
+    eq = (n_parts[idx] - n_parts[run] >= 2) & tested.any(axis=0) & ~fails.any(axis=0)
+    first = np.full(int(sid.max(initial=-1)) + 2, n)
+    np.minimum.at(first, sid[parts], idx[parts])
+    dup = area & (first[sid] < idx)
+    return by_name | (open_ & eq) | (area & (dup | eq)), dup, run, (got, n_parts, bad)
+
+
+def _walk(codes: np.ndarray, info: list[tuple[str, str | None, str | None, bool]],
+          counts: list[tuple[int, np.ndarray, np.ndarray]]) -> Totals:
+    """Walk the rows one by one (``info``: the matched label per code). The sum of the area rows since the last total
+    is kept running per count column (plain floats), so testing "values = sum of the rows above" costs a comparison
+    per row, not a sum. One loop over plain lists, the running state in local variables."""
+    n = len(codes)
+    out = Totals(np.zeros(n, dtype=bool))
     row_vals = list(zip(*(v.tolist() for _c, v, _st in counts))) or [()] * n
     row_ok = list(zip(*((st == V.OK).tolist() for _c, _v, st in counts))) or [()] * n
     nk = len(counts)
