@@ -109,6 +109,7 @@ class FileAnalysis:
     row_counts: dict[str, int] | None = field(default=None, repr=False)
     matcher: Matcher | None = field(default=None, repr=False)
     gebietsstand: int | None = None   # delivered on the areas of this (earlier) Gebietsstand; None: the current one
+    codes: ValueCodes | None = field(default=None, repr=False)   # numbers of the ids in ``values``, for the comparison
 
     @property
     def errors(self) -> list[Finding]:
@@ -167,6 +168,18 @@ class FileAnalysis:
                         "indikator_id": p.indikator_id, "jahr": p.jahr} for p in self.plans],
             **({"duplicate_of": self.duplicate} if self.duplicate else {}),
         }
+
+
+@dataclass
+class ValueCodes:
+    """The indicator and area ids of ``FileAnalysis.values`` as small numbers (``ind_ids[ind]`` is the indicator of each
+    row), set by the validation so that the comparison need not factorise the id strings again. Valid only for the
+    very frame they were made for (``frame``): the comparison checks that."""
+
+    frame: pd.DataFrame
+    ind: np.ndarray
+    ind_ids: np.ndarray
+    sr: np.ndarray
 
 
 class Emitter:

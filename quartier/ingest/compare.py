@@ -17,6 +17,7 @@ from quartier.ingest.analysis import (
     Emitter,
     FileAnalysis,
     Finding,
+    ValueCodes,
     fmt_number,
 )
 
@@ -39,7 +40,7 @@ _ANY_SQL = (
 
 
 def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
-           delivered: tuple[np.ndarray, Any] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+           delivered: tuple[np.ndarray, Any, np.ndarray | None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Positions in ``v`` whose change against the previous year exceeds the usual spread of the indicator.
 
     The usual spread is the standard deviation of year-on-year changes of that indicator over all
@@ -59,10 +60,15 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
         ind, sr, year, w, pos = ind[ok], sr[ok], year[ok], w[ok], pos[ok]
     if len(w) < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
-    # ``delivered``: the indicator ids of ``v`` factorised already (:class:`_Pairs`); the same array when every
-    # delivered value is a number and nothing is stored
-    ic, iu = delivered if delivered is not None and only_delivered else pd.factorize(ind)
-    sc, _ = pd.factorize(sr)
+    # ``delivered``: the indicator ids of ``v`` factorised already (:class:`_Pairs`) and its area numbers (from the
+    # validation, or None); the same arrays when every delivered value is a number and nothing is stored
+    sc = None
+    if delivered is not None and only_delivered:
+        ic, iu, sc = delivered
+    else:
+        ic, iu = pd.factorize(ind)
+    if sc is None:
+        sc, _ = pd.factorize(sr)
     key = (ic.astype(np.int64) * (int(sc.max()) + 1) + sc) * 4000 + year
     # per key the delivered value first; with no stored values (all pos >= 0) that is a stable sort by key alone
     order = np.lexsort((pos < 0, key)) if (pos < 0).any() else np.argsort(key, kind="stable")
@@ -98,8 +104,12 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
 class _Pairs:
     """The delivered values grouped by (indicator, year): each value's group, and per group its key and size."""
 
-    def __init__(self, v: pd.DataFrame):
-        ic, self.iu = pd.factorize(v["indikator_id"].to_numpy(object))
+    def __init__(self, v: pd.DataFrame, codes: ValueCodes | None = None):
+        if codes is not None:  # numbered as first met in ``v``, as factorising the ids would (the order of the messages)
+            ic, first = pd.factorize(codes.ind)
+            self.iu = codes.ind_ids[first]
+        else:
+            ic, self.iu = pd.factorize(v["indikator_id"].to_numpy(object))
         self.ic = ic
         key = ic.astype(np.int64) * 4000 + v["jahr"].to_numpy(np.int64)
         # np.unique(key, return_inverse=True, return_counts=True), by hashing (the few groups sorted, not the values)
@@ -157,7 +167,8 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
     v = fa.values
     if v.empty:
         return
-    pairs = _Pairs(v)
+    codes = fa.codes if fa.codes is not None and fa.codes.frame is v and len(fa.codes.ind) == len(v) else None
+    pairs = _Pairs(v, codes)
     pair_ids, pair_years = pairs.lists()
     cur = con.cursor()
     try:
@@ -194,7 +205,7 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
             f"{fmt_number(r['alt_wert'])} → {fmt_number(r['wert'])} (bisher aus Lieferung #{int(r['alt_lieferung'])}). Bitte bestätigen, "
             "dass die Korrektur gewollt ist.")
     count_ids = {i for i, u in (matcher.units.items() if matcher else []) if (u or "").strip().lower() == "anzahl"}
-    pos, prev, lim, rel = _jumps(v, hist, count_ids, (pairs.ic, pairs.iu))
+    pos, prev, lim, rel = _jumps(v, hist, count_ids, (pairs.ic, pairs.iu, codes.sr if codes is not None else None))
     if len(pos):
         info = {int(p): (float(pv), float(li), bool(re)) for p, pv, li, re in zip(pos, prev, lim, rel)}
         mask = np.zeros(len(v), dtype=bool)

@@ -111,7 +111,7 @@ def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAn
         return None
     kept = _Rows(g, keep, absolute)
     groups = _groups(plan, [c for c in specs if c.role in MEASURES], fa)
-    blocks = [_blocks(plan, kept, first, groups)] if groups else []
+    blocks = [_blocks(plan, kept, first, groups, matcher)] if groups else []
     fa.headers[plan.sheet] = {c.col: c.header for c in plan.columns}
     if total.any() and plan.layout == "lang":
         _check_totals(plan, fa, groups, g.col, total, keep, absolute, first)
@@ -225,7 +225,7 @@ def _groups(plan: SheetPlan, measure_specs: list[ColumnSpec], fa: FileAnalysis) 
     return [(None, None, ms)]
 
 
-def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: list[Group]) -> dict[str, np.ndarray]:
+def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: list[Group], matcher: Matcher) -> dict[str, np.ndarray]:
     """The records of all groups of one sheet, group after group: raw values, kinds and source columns per field.
 
     Built once per sheet (the fields shared by all groups repeated, the measure columns of the groups joined) instead
@@ -239,15 +239,20 @@ def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: 
     def per_group(values: list[Any], dtype: Any) -> np.ndarray:  # one value per group, spread over its rows
         return np.repeat(np.array(values, dtype=dtype), m)
 
-    areas = _areas(kept, sr_spec, first.get("bezeichnung"))
+    areas = _areas(kept, sr_spec, first.get("bezeichnung"), matcher)
     blk = {"sheet": _filled(m * n_g, plan.sheet), "row0": each(kept.rows_abs),
-           "sr_raw": each(areas["sr_raw"]), "sr_col": each(areas["sr_col"])}
+           "sr_raw": each(areas["sr_raw"]), "sr_col": each(areas["sr_col"]), "sr_code": each(areas["sr_code"])}
     own_ind = [g_ind is not None or ind_col is None for g_ind, _y, _ms in groups]
+    inds = matcher.interned["indikator"]
     if all(own_ind):
-        blk["ind_raw"] = per_group([g_ind if g_ind is not None else plan.indikator_id for g_ind, _y, _ms in groups], object)
+        named = [g_ind if g_ind is not None else plan.indikator_id for g_ind, _y, _ms in groups]
+        blk["ind_raw"] = per_group(named, object)
+        blk["ind_code"] = per_group([inds.code(i) for i in named], np.int64)
         blk["ind_col"] = np.full(m * n_g, -1)
     else:
+        col_codes = _codes(kept, ind_col, matcher, "indikator")
         blk["ind_raw"] = np.concatenate([_filled(m, g[0]) if own else take(ind_col) for g, own in zip(groups, own_ind)])
+        blk["ind_code"] = np.concatenate([np.full(m, inds.code(g[0])) if own else col_codes for g, own in zip(groups, own_ind)])
         blk["ind_col"] = per_group([-1 if own else ind_col.col for own in own_ind], np.int64)  # type: ignore[union-attr]
     own_year = [g_year is not None or year_col is None for _i, g_year, _ms in groups]
     years: list[Any] = [(g_year if g_year is not None else plan.jahr) for _i, g_year, _ms in groups]
@@ -288,17 +293,29 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def _areas(kept: _Rows, sr_spec: ColumnSpec | None, name_spec: ColumnSpec | None) -> dict[str, np.ndarray]:
-    """The area of each row (raw cell and its column): where the area column is empty, the name next to it counts
-    (an area given by name with an empty id column is matched by its name)."""
+def _areas(kept: _Rows, sr_spec: ColumnSpec | None, name_spec: ColumnSpec | None, matcher: Matcher) -> dict[str, np.ndarray]:
+    """The area of each row (raw cell, its column and number in :class:`~quartier.ingest.match.Interner`): where the
+    area column is empty, the name next to it counts (an area given by name with an empty id column is matched by
+    its name)."""
     raw = kept.take(sr_spec)
     col = np.full(kept.m, sr_spec.col if sr_spec else -1)
+    code = _codes(kept, sr_spec, matcher, "sozialraum")
     if sr_spec is not None and name_spec is not None:
         empty = (kept.take(sr_spec, 1) == V.K_EMPTY) & (kept.take(name_spec, 1) != V.K_EMPTY)
         if empty.any():
             raw = np.where(empty, kept.take(name_spec), raw)
             col = np.where(empty, name_spec.col, col)
-    return {"sr_raw": raw, "sr_col": col}
+            code = np.where(empty, _codes(kept, name_spec, matcher, "sozialraum"), code)
+    return {"sr_raw": raw, "sr_col": col, "sr_code": code}
+
+
+def _codes(kept: _Rows, spec: ColumnSpec | None, matcher: Matcher, art: str) -> np.ndarray:
+    """The :class:`~quartier.ingest.match.Interner` numbers of a column's kept cells (the column factorised once)."""
+    if spec is None:
+        return np.full(kept.m, -1, dtype=np.int64)
+    codes, uniq = matcher.factorize(kept.g.raw(spec.col))
+    out: np.ndarray = matcher.interned[art].codes(uniq)[codes]
+    return out if kept.every else out[kept.idx]
 
 
 def _check_totals(plan: SheetPlan, fa: FileAnalysis, groups: list[Group], col: Callable[[int], tuple[np.ndarray, np.ndarray]],
@@ -343,7 +360,12 @@ def _truthy(raw: np.ndarray) -> np.ndarray:
 
 
 def concat(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The records of all sheets, field by field. Empties ``blocks``: each field of the sheets is freed as soon as it
+    is joined, so the memory is there again for the next field and the validation (a process that grows its heap
+    pays a page fault per new 4 KB page: the yearbook's records are 25 MB)."""
     if len(blocks) == 1:
-        return blocks[0]
-    return {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
+        return blocks.pop()
+    out = {k: np.concatenate([b.pop(k) for b in blocks]) for k in list(blocks[0])}
+    blocks.clear()
+    return out
 

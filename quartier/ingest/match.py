@@ -23,6 +23,35 @@ ARTS = ("sozialraum", "indikator")
 _MISS = object()
 
 
+class Interner:
+    """The distinct raw cells naming an area or indicator in one file, numbered as first met; equal as
+    ``pd.factorize`` takes them (Python equality; None and NaN are missing: -1). The records carry these numbers from
+    the extraction to the validation, which matches each distinct cell once instead of factorising every record."""
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+        self.values: list[Any] = []
+        self._lists: dict[Any, np.ndarray] = {}
+
+    def code(self, v: Any) -> int:
+        if v is None or (isinstance(v, float) and v != v):
+            return -1
+        c = self.index.get(v)
+        if c is None:
+            c = self.index[v] = len(self.values)
+            self.values.append(v)
+        return c
+
+    def codes(self, uniq: Any) -> np.ndarray:
+        """The numbers of the uniques of ``pd.factorize`` plus -1 at the end (for its code -1), once per list of
+        uniques (every sheet of a yearbook has the same area column)."""
+        key = (tuple(map(type, uniq)), tuple(uniq))
+        hit = self._lists.get(key)
+        if hit is None:
+            hit = self._lists[key] = np.array([self.code(u) for u in uniq] + [-1], dtype=np.int64)
+        return hit
+
+
 class Matcher:
     """Known ids, names and aliases of Sozialräume and indicators, normalised for tolerant matching."""
 
@@ -72,6 +101,7 @@ class Matcher:
         self.label_cache: dict[Any, tuple[str, str | None, str | None, bool]] = {}
         self.label_sets: dict[Any, Any] = {}   # the same per list of distinct labels: quartier.ingest.totals.label_flags
         self._factorized: dict[int, tuple[np.ndarray, np.ndarray, Any]] = {}
+        self.interned: dict[str, Interner] = {art: Interner() for art in ARTS}
 
     def factorize(self, values: np.ndarray) -> tuple[np.ndarray, Any]:
         """``pd.factorize(values)``, remembered for the same array object while a file is analysed: the area column of
@@ -86,6 +116,7 @@ class Matcher:
 
     def forget(self) -> None:
         self._factorized.clear()
+        self.interned = {art: Interner() for art in ARTS}
 
     def _add(self, art: str, text: str, ziel: str) -> None:
         k = normalize(text)

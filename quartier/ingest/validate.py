@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from quartier.ingest import values as V
-from quartier.ingest.analysis import ERROR, INFO, MAX_PER_RULE, Emitter, FileAnalysis, Finding, fmt_number
+from quartier.ingest.analysis import ERROR, INFO, MAX_PER_RULE, Emitter, FileAnalysis, Finding, ValueCodes, fmt_number
 from quartier.ingest.match import Matcher
 from quartier.values.indicators import rate_factor
 
@@ -68,9 +68,13 @@ class _Attrs:
     hi: np.ndarray
 
 
-def _match_codes(matcher: Matcher, art: str, raw: np.ndarray) -> _Codes:
-    """Factorise raw names once; return (codes, ids per unique, uniques, ids per row)."""
-    codes, uniq = matcher.factorize(raw)
+def _match_codes(matcher: Matcher, art: str, raw: np.ndarray, codes: np.ndarray | None = None) -> _Codes:
+    """Match each distinct raw name once: by the numbers the extraction gave them (``codes``, see
+    :class:`~quartier.ingest.match.Interner`), else by factorising the raw names."""
+    if codes is None:
+        codes, uniq = matcher.factorize(raw)
+    else:
+        uniq = matcher.interned[art].values
     ids_u = np.array([matcher.match(art, V.cell_text(u)) for u in uniq] + [None], dtype=object)
     return _Codes(codes, ids_u, list(uniq), ids_u[codes])
 
@@ -78,8 +82,8 @@ def _match_codes(matcher: Matcher, art: str, raw: np.ndarray) -> _Codes:
 def validate(fa: FileAnalysis, recs: Recs, matcher: Matcher) -> None:
     em = Emitter(fa, recs)
     # --- matching (per distinct spelling: one finding with the first cell and the count)
-    sr = _match_codes(matcher, "sozialraum", recs["sr_raw"])
-    ind = _match_codes(matcher, "indikator", recs["ind_raw"])
+    sr = _match_codes(matcher, "sozialraum", recs["sr_raw"], recs.get("sr_code"))
+    ind = _match_codes(matcher, "indikator", recs["ind_raw"], recs.get("ind_code"))
     _unknown(em, matcher, "sozialraum", sr, "sr_col", "Sozialraum")
     _unknown(em, matcher, "indikator", ind, "ind_col", "Indikator")
     num = _parse(em, recs)
@@ -98,10 +102,10 @@ def _unknown(em: Emitter, matcher: Matcher, art: str, m: _Codes, col_field: str,
     """
     fa = em.fa
     bad = np.array([m.ids_u[k] is None for k in range(len(m.uniq) + 1)], dtype=bool)
-    if not bad[:-1].any() and not (m.codes < 0).any():  # every name known and no cell empty (the last entry)
-        return
     safe = m.safe_codes
     counts = np.bincount(safe, minlength=len(m.uniq) + 1)
+    if not (bad & (counts > 0)).any():  # every name in the records known and no cell empty (the last entry)
+        return
     codes, first = np.unique(safe, return_index=True)
     keep = bad[codes]
     codes, first = codes[keep], first[keep]
@@ -232,21 +236,26 @@ def _store(fa: FileAnalysis, em: Emitter, recs: Recs, matcher: Matcher, n: _Numb
                                    "nicht sinnvoll): dafür wird kein Wert gespeichert."))
     valid = sr.matched & ind.matched & ~n.bad_year & ~nothing
     year_i = np.where(n.bad_year, 0, np.nan_to_num(n.y, nan=0)).astype(np.int64)
-    _duplicates(em, matcher, valid, year_i, wert, sr, ind)
+    ind_ids_u, ind_num = _id_numbers(ind.ids_u)
+    sr_num = _id_numbers(sr.ids_u)[1][sr.safe_codes]
+    ind_num = ind_num[ind.safe_codes]
+    _duplicates(em, matcher, valid, year_i, wert, sr, ind, (ind_num, sr_num))
     keep: Any = slice(None) if valid.all() else np.flatnonzero(valid)  # every record kept: no copy per column
+    # copy=False: the columns are new arrays already (a copy into blocks of one dtype costs 5 ms on the yearbook)
     fa.values = pd.DataFrame({
         "indikator_id": pd.Series(ind.ids[keep], dtype=object), "sozialraum_id": pd.Series(sr.ids[keep], dtype=object),
         "jahr": year_i[keep],
         "wert": wert[keep], "zaehler": zaehler[keep], "nenner": nenner[keep], "gesperrt": n.gesperrt[keep],
         "sheet": pd.Series(recs["sheet"][keep], dtype=object), "row0": recs["row0"][keep], "wert_col": recs["wert_col"][keep],
-    })
+    }, copy=False)
+    fa.codes = ValueCodes(fa.values, ind_num[keep], ind_ids_u, sr_num[keep])
 
 
 def _duplicates(em: Emitter, matcher: Matcher, valid: np.ndarray, year_i: np.ndarray, wert: np.ndarray,
-                sr: _Codes, ind: _Codes) -> None:
-    """Report every later (indicator, Sozialraum, year) duplicate and drop it from ``valid`` (integer keys)."""
-    sr_num = _id_numbers(sr.ids_u)[sr.safe_codes]
-    ind_num = _id_numbers(ind.ids_u)[ind.safe_codes]
+                sr: _Codes, ind: _Codes, nums: tuple[np.ndarray, np.ndarray]) -> None:
+    """Report every later (indicator, Sozialraum, year) duplicate and drop it from ``valid`` (integer keys:
+    ``nums`` are the indicator and area numbers of :func:`_id_numbers` per record)."""
+    ind_num, sr_num = nums
     key = (ind_num * (len(sr.ids_u) + 1) + sr_num) * 4000 + year_i
     vidx = np.flatnonzero(valid)
     if not _may_repeat(ind_num[vidx], sr_num[vidx], year_i[vidx]):
@@ -299,10 +308,11 @@ def _looks_like_total(wert: np.ndarray, a: int, b: int, ra: dict[str, Any], rb: 
     return f"Zeile {int(row['row0']) + 1} sieht wie eine Summenzeile aus ({why}). "
 
 
-def _id_numbers(ids_u: np.ndarray) -> np.ndarray:
-    """A small integer per distinct id (None -> -1), aligned with ``ids_u``."""
+def _id_numbers(ids_u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct ids, a small integer per entry of ``ids_u`` numbering them: None -> -1)."""
     num: dict[Any, int] = {}
-    return np.array([num.setdefault(i, len(num)) if i is not None else -1 for i in ids_u], dtype=np.int64)
+    out = np.array([num.setdefault(i, len(num)) if i is not None else -1 for i in ids_u], dtype=np.int64)
+    return np.array(list(num), dtype=object), out
 
 
 def _bound(matcher: Matcher, iid: Any, key: str, default: float) -> float:
