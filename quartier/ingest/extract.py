@@ -225,44 +225,24 @@ def _groups(plan: SheetPlan, measure_specs: list[ColumnSpec], fa: FileAnalysis) 
     return [(None, None, ms)]
 
 
+_I = np.int32   # rows, columns and numbers in the records: half the memory of int64 (fa.values gets int64 again)
+
+
 def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: list[Group], matcher: Matcher) -> dict[str, np.ndarray]:
     """The records of all groups of one sheet, group after group: raw values, kinds and source columns per field.
 
     Built once per sheet (the fields shared by all groups repeated, the measure columns of the groups joined) instead
     of once per group: a yearbook sheet has one group per indicator column."""
     n_g, m, take = len(groups), kept.m, kept.take
-    sr_spec, ind_col, year_col = first.get("sozialraum"), first.get("indikator"), first.get("jahr")
 
     def each(a: np.ndarray) -> np.ndarray:  # a field shared by all groups, repeated per group
         return a if n_g == 1 else np.tile(a, n_g)
 
-    def per_group(values: list[Any], dtype: Any) -> np.ndarray:  # one value per group, spread over its rows
-        return np.repeat(np.array(values, dtype=dtype), m)
-
-    areas = _areas(kept, sr_spec, first.get("bezeichnung"), matcher)
-    blk = {"sheet": _filled(m * n_g, plan.sheet), "row0": each(kept.rows_abs),
+    areas = _areas(kept, first.get("sozialraum"), first.get("bezeichnung"), matcher)
+    blk = {"sheet": _filled(m * n_g, plan.sheet), "row0": each(kept.rows_abs.astype(_I)),
            "sr_raw": each(areas["sr_raw"]), "sr_col": each(areas["sr_col"]), "sr_code": each(areas["sr_code"])}
-    own_ind = [g_ind is not None or ind_col is None for g_ind, _y, _ms in groups]
-    inds = matcher.interned["indikator"]
-    if all(own_ind):
-        named = [g_ind if g_ind is not None else plan.indikator_id for g_ind, _y, _ms in groups]
-        blk["ind_raw"] = per_group(named, object)
-        blk["ind_code"] = per_group([inds.code(i) for i in named], np.int64)
-        blk["ind_col"] = np.full(m * n_g, -1)
-    else:
-        col_codes = _codes(kept, ind_col, matcher, "indikator")
-        blk["ind_raw"] = np.concatenate([_filled(m, g[0]) if own else take(ind_col) for g, own in zip(groups, own_ind)])
-        blk["ind_code"] = np.concatenate([np.full(m, inds.code(g[0])) if own else col_codes for g, own in zip(groups, own_ind)])
-        blk["ind_col"] = per_group([-1 if own else ind_col.col for own in own_ind], np.int64)  # type: ignore[union-attr]
-    own_year = [g_year is not None or year_col is None for _i, g_year, _ms in groups]
-    years: list[Any] = [(g_year if g_year is not None else plan.jahr) for _i, g_year, _ms in groups]
-    if all(own_year):
-        blk["jahr_raw"] = per_group([float(y) if y else None for y in years], object)
-        blk["jahr_col"] = np.full(m * n_g, -1)
-    else:
-        blk["jahr_raw"] = np.concatenate([_filled(m, float(y) if y else None) if own else take(year_col)
-                                          for y, own in zip(years, own_year)])
-        blk["jahr_col"] = per_group([-1 if own else year_col.col for own in own_year], np.int64)  # type: ignore[union-attr]
+    blk.update(_indicators(plan, kept, first.get("indikator"), groups, matcher))
+    blk.update(_years(plan, kept, first.get("jahr"), groups))
     supp_spec = first.get("gesperrt") if plan.layout == "lang" else None
     blk["gesperrt_flag"] = each(_truthy(take(supp_spec))) if supp_spec else np.zeros(m * n_g, dtype=bool)
     has_any = blk["gesperrt_flag"].copy()
@@ -271,15 +251,52 @@ def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: 
         if all(spec is None for spec in specs):  # e.g. no Zähler/Nenner columns: one filled array, not one per group
             blk[meas + "_raw"] = _filled(m * n_g, None)
             blk[meas + "_kind"] = np.full(m * n_g, V.K_EMPTY, dtype=np.int8)
-            blk[meas + "_col"] = np.full(m * n_g, -1, dtype=np.int64)
+            blk[meas + "_col"] = np.full(m * n_g, -1, dtype=_I)
             continue
         blk[meas + "_raw"] = _joined([take(spec) for spec in specs])
         blk[meas + "_kind"] = _joined([take(spec, 1) for spec in specs])
-        blk[meas + "_col"] = per_group([spec.col if spec else -1 for spec in specs], np.int64)
+        blk[meas + "_col"] = _per_group([spec.col if spec else -1 for spec in specs], _I, m)
         has_any |= blk[meas + "_kind"] != V.K_EMPTY
     if not has_any.all():  # e.g. an indicator column left empty for one area
         blk = {k: v[has_any] for k, v in blk.items()}
     return blk
+
+
+def _per_group(values: list[Any], dtype: Any, m: int) -> np.ndarray:
+    """One value per group, spread over the group's ``m`` rows."""
+    return np.repeat(np.array(values, dtype=dtype), m)
+
+
+def _indicators(plan: SheetPlan, kept: _Rows, ind_col: ColumnSpec | None, groups: list[Group],
+                matcher: Matcher) -> dict[str, np.ndarray]:
+    """The indicator fields of a sheet's records: the group's own indicator (a wide layout), else the indicator column."""
+    m, n_g, inds = kept.m, len(groups), matcher.interned["indikator"]
+    own = [g_ind is not None or ind_col is None for g_ind, _y, _ms in groups]
+    if all(own):
+        named = [g_ind if g_ind is not None else plan.indikator_id for g_ind, _y, _ms in groups]
+        return {"ind_raw": _per_group(named, object, m), "ind_code": _per_group([inds.code(i) for i in named], _I, m),
+                "ind_col": np.full(m * n_g, -1, dtype=_I)}
+    assert ind_col is not None
+    col_codes = _codes(kept, ind_col, matcher, "indikator")
+    return {"ind_raw": np.concatenate([_filled(m, g[0]) if o else kept.take(ind_col) for g, o in zip(groups, own)]),
+            "ind_code": np.concatenate([np.full(m, inds.code(g[0]), dtype=_I) if o else col_codes for g, o in zip(groups, own)]),
+            "ind_col": _per_group([-1 if o else ind_col.col for o in own], _I, m)}
+
+
+def _years(plan: SheetPlan, kept: _Rows, year_col: ColumnSpec | None, groups: list[Group]) -> dict[str, np.ndarray]:
+    """The year fields of a sheet's records: the group's own year (column header, else the sheet's), else the year
+    column. The kinds of the own years as the validation would find them, so it need not classify every record."""
+    m, n_g = kept.m, len(groups)
+    own = [g_year is not None or year_col is None for _i, g_year, _ms in groups]
+    years = [float(y) if y else None for y in [(g_year if g_year is not None else plan.jahr) for _i, g_year, _ms in groups]]
+    kinds = V.classify(np.array(years, dtype=object))
+    if all(own):
+        return {"jahr_raw": _per_group(years, object, m), "jahr_kind": np.repeat(kinds, m),
+                "jahr_col": np.full(m * n_g, -1, dtype=_I)}
+    assert year_col is not None
+    return {"jahr_raw": np.concatenate([_filled(m, y) if o else kept.take(year_col) for y, o in zip(years, own)]),
+            "jahr_kind": np.concatenate([np.full(m, k, dtype=np.int8) if o else kept.take(year_col, 1) for k, o in zip(kinds, own)]),
+            "jahr_col": _per_group([-1 if o else year_col.col for o in own], _I, m)}
 
 
 def _filled(n: int, value: Any) -> np.ndarray:
@@ -298,7 +315,7 @@ def _areas(kept: _Rows, sr_spec: ColumnSpec | None, name_spec: ColumnSpec | None
     area column is empty, the name next to it counts (an area given by name with an empty id column is matched by
     its name)."""
     raw = kept.take(sr_spec)
-    col = np.full(kept.m, sr_spec.col if sr_spec else -1)
+    col = np.full(kept.m, sr_spec.col if sr_spec else -1, dtype=_I)
     code = _codes(kept, sr_spec, matcher, "sozialraum")
     if sr_spec is not None and name_spec is not None:
         empty = (kept.take(sr_spec, 1) == V.K_EMPTY) & (kept.take(name_spec, 1) != V.K_EMPTY)
@@ -312,7 +329,7 @@ def _areas(kept: _Rows, sr_spec: ColumnSpec | None, name_spec: ColumnSpec | None
 def _codes(kept: _Rows, spec: ColumnSpec | None, matcher: Matcher, art: str) -> np.ndarray:
     """The :class:`~quartier.ingest.match.Interner` numbers of a column's kept cells (the column factorised once)."""
     if spec is None:
-        return np.full(kept.m, -1, dtype=np.int64)
+        return np.full(kept.m, -1, dtype=_I)
     codes, uniq = matcher.factorize(kept.g.raw(spec.col))
     out: np.ndarray = matcher.interned[art].codes(uniq)[codes]
     return out if kept.every else out[kept.idx]

@@ -48,7 +48,7 @@ class Interner:
         key = (tuple(map(type, uniq)), tuple(uniq))
         hit = self._lists.get(key)
         if hit is None:
-            hit = self._lists[key] = np.array([self.code(u) for u in uniq] + [-1], dtype=np.int64)
+            hit = self._lists[key] = np.array([self.code(u) for u in uniq] + [-1], dtype=np.int32)
         return hit
 
 

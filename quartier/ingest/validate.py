@@ -137,7 +137,7 @@ def _parse(em: Emitter, recs: Recs) -> _Numbers:
     w, w_st = V.parse_numbers(recs["wert_raw"], recs["wert_kind"])
     z, z_st = V.parse_numbers(recs["zaehler_raw"], recs["zaehler_kind"])
     d, d_st = V.parse_numbers(recs["nenner_raw"], recs["nenner_kind"])
-    y, y_st = V.parse_numbers(recs["jahr_raw"])
+    y, y_st = V.parse_numbers(recs["jahr_raw"], recs.get("jahr_kind"))
     for st, name in ((w_st, "wert"), (z_st, "zaehler"), (d_st, "nenner")):
         em.emit(st == V.INVALID, ERROR, "keine_zahl", f"{name}_col", f"{name}_raw",
                 _not_a_number(name))
@@ -246,8 +246,8 @@ def _store(fa: FileAnalysis, em: Emitter, recs: Recs, matcher: Matcher, n: _Numb
         "indikator_id": pd.Series(ind.ids[keep], dtype=object), "sozialraum_id": pd.Series(sr.ids[keep], dtype=object),
         "jahr": year_i[keep],
         "wert": wert[keep], "zaehler": zaehler[keep], "nenner": nenner[keep], "gesperrt": n.gesperrt[keep],
-        "sheet": pd.Series(recs["sheet"][keep], dtype=object), "row0": recs["row0"][keep], "wert_col": recs["wert_col"][keep],
-    }, copy=False)
+        "sheet": pd.Series(recs["sheet"][keep], dtype=object), "row0": recs["row0"][keep].astype(np.int64),
+        "wert_col": recs["wert_col"][keep].astype(np.int64)}, copy=False)
     fa.codes = ValueCodes(fa.values, ind_num[keep], ind_ids_u, sr_num[keep])
 
 
