@@ -71,7 +71,7 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
         sc, _ = pd.factorize(sr)
     key = (ic.astype(np.int64) * (int(sc.max()) + 1) + sc) * 4000 + year
     # per key the delivered value first; with no stored values (all pos >= 0) that is a stable sort by key alone
-    order = np.lexsort((pos < 0, key)) if (pos < 0).any() else np.argsort(key, kind="stable")
+    order = np.lexsort((pos < 0, key)) if (pos < 0).any() else _key_order(ic, sc, year, key)
     ks = key[order]
     sel = order[np.r_[True, ks[1:] != ks[:-1]]]   # sorted by indicator, Sozialraum, year
     pair, yr, w, pos, ic = key[sel] // 4000, key[sel] % 4000, w[sel], pos[sel], ic[sel]
@@ -99,6 +99,22 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
     with np.errstate(invalid="ignore"):
         jump = (pos >= 0) & have & (lim > 0) & (np.abs(diff) > lim)
     return pos[jump], prev[jump], lim[jump], rel[jump]
+
+
+def _key_order(ic: np.ndarray, sc: np.ndarray, year: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")`` for key = (indicator, area, year): by placing each row in a slot of the
+    compact (indicator, area, year) range when the keys are distinct and the range small (the delivered values of a
+    yearbook: no sort of 100,000 keys); else by sorting."""
+    y0 = int(year.min())
+    n_sr, span = int(sc.max()) + 1, int(year.max()) - y0 + 1
+    size = (int(ic.max()) + 1) * n_sr * span
+    if size <= 4 * len(key) + 4096:
+        slot = np.full(size, -1, dtype=np.int32)
+        slot[(ic.astype(np.int64) * n_sr + sc) * span + (year - y0)] = np.arange(len(key), dtype=np.int32)
+        order = slot[slot >= 0]
+        if len(order) == len(key):  # distinct keys: every row in its own slot, the slots in key order
+            return order.astype(np.int64)
+    return np.argsort(key, kind="stable")
 
 
 class _Pairs:

@@ -294,7 +294,9 @@ def _may_repeat(ind_num: np.ndarray, sr_num: np.ndarray, year: np.ndarray) -> bo
     size = (int(ind_num.max()) + 1) * n_sr * span
     if size > 4 * len(year) + 4096:
         return True
-    return bool(np.bincount((ind_num * n_sr + sr_num) * span + (year - y0), minlength=1).max() > 1)
+    seen = np.zeros(size, dtype=bool)   # a flag per key, not a count: an eighth of the memory of np.bincount
+    seen[(ind_num * n_sr + sr_num) * span + (year - y0)] = True
+    return int(np.count_nonzero(seen)) < len(year)
 
 
 def _looks_like_total(wert: np.ndarray, a: int, b: int, ra: dict[str, Any], rb: dict[str, Any]) -> str:
