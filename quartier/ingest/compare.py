@@ -33,10 +33,16 @@ _HIST_SQL = (
 )
 # Any stored value (of any delivery, active or not) for the delivered (indicator, year) pairs? Without one, no
 # delivered value has a current value and the join above is skipped (a new year of known indicators, a fresh city).
+# And any for the delivered indicators in any year? Without one there is no history either (messwert_aktuell is made
+# of messwert rows of the same indicator) and the query for it is skipped (a fresh city).
 _ANY_SQL = (
-    "SELECT count(*) FROM (SELECT 1 FROM messwert m JOIN (SELECT unnest(?::VARCHAR[]) AS i, unnest(?::INTEGER[]) AS j) p"
-    " ON m.indikator_id = p.i AND m.jahr = p.j LIMIT 1)"
+    "SELECT (SELECT count(*) FROM (SELECT 1 FROM messwert m JOIN (SELECT unnest(?::VARCHAR[]) AS i, unnest(?::INTEGER[]) AS j) p"
+    " ON m.indikator_id = p.i AND m.jahr = p.j LIMIT 1)),"
+    " (SELECT count(*) FROM (SELECT 1 FROM messwert WHERE indikator_id IN (SELECT unnest(?::VARCHAR[])) LIMIT 1))"
 )
+
+
+_NO_HISTORY: dict[str, Any] = {"indikator_id": (), "sozialraum_id": (), "jahr": (), "wert": ()}
 
 
 def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
@@ -188,9 +194,10 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
     pair_ids, pair_years = pairs.lists()
     cur = con.cursor()
     try:
-        stored = int(cur.execute(_ANY_SQL, [pair_ids, pair_years]).fetchall()[0][0])
+        ind_ids = sorted(set(pair_ids))
+        stored, any_year = cur.execute(_ANY_SQL, [pair_ids, pair_years, ind_ids]).fetchall()[0]
         alt, alt_g = _old_values(cur, v) if stored else _no_old_values(len(v))
-        hist = cur.execute(_HIST_SQL, [sorted(set(pair_ids))]).fetchnumpy()
+        hist = cur.execute(_HIST_SQL, [ind_ids]).fetchnumpy() if any_year else _NO_HISTORY
         areas = [r[0] for r in (cur.execute("SELECT id FROM sozialraum ORDER BY id") if fa.gebietsstand is None else
                                 cur.execute("SELECT id FROM sozialraum_version WHERE gebietsstand_id = ? ORDER BY id",
                                             [int(fa.gebietsstand)])).fetchall()]
@@ -198,7 +205,7 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
     finally:
         cur.close()
     exists = ~np.isnan(alt["alt_lieferung"])
-    same = (_same(v["wert"].to_numpy(float), alt["alt_wert"]) & _same(v["zaehler"].to_numpy(float), alt["alt_zaehler"])
+    same = np.zeros(len(v), dtype=bool) if not stored else (_same(v["wert"].to_numpy(float), alt["alt_wert"]) & _same(v["zaehler"].to_numpy(float), alt["alt_zaehler"])
             & _same(v["nenner"].to_numpy(float), alt["alt_nenner"]) & (v["gesperrt"].to_numpy(bool) == alt_g))
     for k, arr in alt.items():
         v[k] = arr
