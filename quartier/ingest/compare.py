@@ -54,8 +54,6 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
     counts (unit "Anzahl") are compared as relative changes. Returns (positions, previous, limit, relative).
     """
     nv = len(v)
-    ind = np.concatenate([v["indikator_id"].to_numpy(object), np.asarray(hist["indikator_id"], dtype=object)])
-    sr = np.concatenate([v["sozialraum_id"].to_numpy(object), np.asarray(hist["sozialraum_id"], dtype=object)])
     year = np.concatenate([v["jahr"].to_numpy(np.int64), np.asarray(hist["jahr"], dtype=np.int64)])
     w = np.concatenate([v["wert"].to_numpy(float), np.asarray(hist["wert"], dtype=float)])
     pos = np.concatenate([np.arange(nv), np.full(len(year) - nv, -1)])
@@ -63,18 +61,23 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
     every = bool(ok.all())
     only_delivered = len(w) == nv and every
     if not every:
-        ind, sr, year, w, pos = ind[ok], sr[ok], year[ok], w[ok], pos[ok]
+        year, w, pos = year[ok], w[ok], pos[ok]
     if len(w) < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+
+    def ids(col: str) -> np.ndarray:  # the ids of the delivered and stored values, only when they are factorised
+        out = np.concatenate([v[col].to_numpy(object), np.asarray(hist[col], dtype=object)])
+        return out if every else out[ok]
+
     # ``delivered``: the indicator ids of ``v`` factorised already (:class:`_Pairs`) and its area numbers (from the
     # validation, or None); the same arrays when every delivered value is a number and nothing is stored
     sc = None
     if delivered is not None and only_delivered:
         ic, iu, sc = delivered
     else:
-        ic, iu = pd.factorize(ind)
+        ic, iu = pd.factorize(ids("indikator_id"))
     if sc is None:
-        sc, _ = pd.factorize(sr)
+        sc, _ = pd.factorize(ids("sozialraum_id"))
     key = (ic.astype(np.int64) * (int(sc.max()) + 1) + sc) * 4000 + year
     # per key the delivered value first; with no stored values (all pos >= 0) that is a stable sort by key alone
     order = np.lexsort((pos < 0, key)) if (pos < 0).any() else _key_order(ic, sc, year, key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -30,9 +31,9 @@ class _Codes:
     uniq: list[Any]
     ids: np.ndarray
 
-    @property
+    @cached_property
     def safe_codes(self) -> np.ndarray:
-        """Codes with missing cells pointing at the extra last entry of ``ids_u``."""
+        """Codes with missing cells pointing at the extra last entry of ``ids_u`` (computed once: read five times)."""
         return np.where(self.codes < 0, len(self.uniq), self.codes)
 
     @property
@@ -225,17 +226,16 @@ def _plausibility(em: Emitter, matcher: Matcher, n: _Numbers, a: _Attrs, ind_ids
 
 def _store(fa: FileAnalysis, em: Emitter, recs: Recs, matcher: Matcher, n: _Numbers, sr: _Codes, ind: _Codes) -> None:
     """The values as they would be stored (``fa.values``), without empty cells and later duplicates."""
-    w_ok, z_ok, d_ok = n.w_st == V.OK, n.z_st == V.OK, n.d_st == V.OK
+    w_ok = n.w_st == V.OK
     wert = np.where(n.gesperrt & ~w_ok, np.nan, n.w)
-    zaehler = np.where(z_ok, n.z, np.nan)
-    nenner = np.where(d_ok, n.d, np.nan)
+    zaehler, nenner = n.z, n.d   # NaN wherever the status is not OK already (parse_numbers; the count rule empties both)
     invalid = (n.w_st == V.INVALID) | (n.z_st == V.INVALID) | (n.d_st == V.INVALID)
     nothing = ~n.gesperrt & np.isnan(wert) & np.isnan(zaehler) & np.isnan(nenner) & ~invalid
     if nothing.any():
         fa.findings.append(Finding(INFO, "ohne_wert", f"{int(nothing.sum())} Zelle(n) mit „–“ oder „x“ (nichts vorhanden / "
                                    "nicht sinnvoll): dafür wird kein Wert gespeichert."))
     valid = sr.matched & ind.matched & ~n.bad_year & ~nothing
-    year_i = np.where(n.bad_year, 0, np.nan_to_num(n.y, nan=0)).astype(np.int64)
+    year_i = np.where(n.bad_year, 0.0, n.y).astype(np.int64)   # a year that is not bad is a whole finite number
     ind_ids_u, ind_num = _id_numbers(ind.ids_u)
     sr_num = _id_numbers(sr.ids_u)[1][sr.safe_codes]
     ind_num = ind_num[ind.safe_codes]
@@ -256,10 +256,13 @@ def _duplicates(em: Emitter, matcher: Matcher, valid: np.ndarray, year_i: np.nda
     """Report every later (indicator, Sozialraum, year) duplicate and drop it from ``valid`` (integer keys:
     ``nums`` are the indicator and area numbers of :func:`_id_numbers` per record)."""
     ind_num, sr_num = nums
-    key = (ind_num * (len(sr.ids_u) + 1) + sr_num) * 4000 + year_i
-    vidx = np.flatnonzero(valid)
-    if not _may_repeat(ind_num[vidx], sr_num[vidx], year_i[vidx]):
+    every = bool(valid.all())   # then no copies of the keys for the check below
+    vidx = None if every else np.flatnonzero(valid)
+    if not (_may_repeat(ind_num, sr_num, year_i) if every else _may_repeat(ind_num[vidx], sr_num[vidx], year_i[vidx])):
         return
+    if vidx is None:
+        vidx = np.arange(len(valid))
+    key = (ind_num * (len(sr.ids_u) + 1) + sr_num) * 4000 + year_i
     order = vidx[np.argsort(key[vidx], kind="stable")]
     ks = key[order]
     dup_later = order[1:][ks[1:] == ks[:-1]] if len(order) > 1 else np.zeros(0, dtype=np.int64)
