@@ -239,26 +239,27 @@ def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: 
         return a if n_g == 1 else np.tile(a, n_g)
 
     areas = _areas(kept, first.get("sozialraum"), first.get("bezeichnung"), matcher)
-    blk = {"sheet": _filled(m * n_g, plan.sheet), "row0": each(kept.rows_abs.astype(_I)),
+    blk = {"sheet": _const(m * n_g, plan.sheet), "row0": each(kept.rows_abs.astype(_I)),
            "sr_raw": each(areas["sr_raw"]), "sr_col": each(areas["sr_col"]), "sr_code": each(areas["sr_code"])}
     blk.update(_indicators(plan, kept, first.get("indikator"), groups, matcher))
     blk.update(_years(plan, kept, first.get("jahr"), groups))
     supp_spec = first.get("gesperrt") if plan.layout == "lang" else None
-    blk["gesperrt_flag"] = each(_truthy(take(supp_spec))) if supp_spec else np.zeros(m * n_g, dtype=bool)
+    blk["gesperrt_flag"] = each(_truthy(take(supp_spec))) if supp_spec else _const(m * n_g, False, bool)
     has_any = blk["gesperrt_flag"].copy()
     for meas in MEASURES:
         specs = [ms.get(meas) for _i, _y, ms in groups]
         if all(spec is None for spec in specs):  # e.g. no Zähler/Nenner columns: one filled array, not one per group
-            blk[meas + "_raw"] = _filled(m * n_g, None)
-            blk[meas + "_kind"] = np.full(m * n_g, V.K_EMPTY, dtype=np.int8)
-            blk[meas + "_col"] = np.full(m * n_g, -1, dtype=_I)
+            blk[meas + "_raw"] = _const(m * n_g, None)
+            blk[meas + "_kind"] = _const(m * n_g, V.K_EMPTY, np.int8)
+            blk[meas + "_col"] = _const(m * n_g, -1, _I)
             continue
         blk[meas + "_raw"] = _joined([take(spec) for spec in specs])
         blk[meas + "_kind"] = _joined([take(spec, 1) for spec in specs])
         blk[meas + "_col"] = _per_group([spec.col if spec else -1 for spec in specs], _I, m)
         has_any |= blk[meas + "_kind"] != V.K_EMPTY
     if not has_any.all():  # e.g. an indicator column left empty for one area
-        blk = {k: v[has_any] for k, v in blk.items()}
+        n_kept = int(has_any.sum())
+        blk = {k: _const(n_kept, v[0], v.dtype) if _is_const(v) else v[has_any] for k, v in blk.items()}
     return blk
 
 
@@ -275,7 +276,7 @@ def _indicators(plan: SheetPlan, kept: _Rows, ind_col: ColumnSpec | None, groups
     if all(own):
         named = [g_ind if g_ind is not None else plan.indikator_id for g_ind, _y, _ms in groups]
         return {"ind_raw": _per_group(named, object, m), "ind_code": _per_group([inds.code(i) for i in named], _I, m),
-                "ind_col": np.full(m * n_g, -1, dtype=_I)}
+                "ind_col": _const(m * n_g, -1, _I)}
     assert ind_col is not None
     col_codes = _codes(kept, ind_col, matcher, "indikator")
     return {"ind_raw": np.concatenate([_filled(m, g[0]) if o else kept.take(ind_col) for g, o in zip(groups, own)]),
@@ -292,11 +293,24 @@ def _years(plan: SheetPlan, kept: _Rows, year_col: ColumnSpec | None, groups: li
     kinds = V.classify(np.array(years, dtype=object))
     if all(own):
         return {"jahr_raw": _per_group(years, object, m), "jahr_kind": np.repeat(kinds, m),
-                "jahr_col": np.full(m * n_g, -1, dtype=_I)}
+                "jahr_col": _const(m * n_g, -1, _I)}
     assert year_col is not None
     return {"jahr_raw": np.concatenate([_filled(m, y) if o else kept.take(year_col) for y, o in zip(years, own)]),
             "jahr_kind": np.concatenate([np.full(m, k, dtype=np.int8) if o else kept.take(year_col, 1) for k, o in zip(kinds, own)]),
             "jahr_col": _per_group([-1 if o else year_col.col for o in own], _I, m)}
+
+
+def _const(n: int, value: Any, dtype: Any = object) -> np.ndarray:
+    """``n`` times the same value as a read-only view of one element: a field that is the same in every record of a
+    sheet (its name; the columns of a measure the sheet does not have) costs no memory per record. :func:`concat`
+    keeps it so when it is the same in all sheets; readers of the records never write into them."""
+    one = np.empty(1, dtype=dtype)
+    one[0] = value
+    return np.broadcast_to(one, (n,))
+
+
+def _is_const(a: np.ndarray) -> bool:
+    return a.strides == (0,) and len(a) > 0
 
 
 def _filled(n: int, value: Any) -> np.ndarray:
@@ -382,7 +396,21 @@ def concat(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     pays a page fault per new 4 KB page: the yearbook's records are 25 MB)."""
     if len(blocks) == 1:
         return blocks.pop()
-    out = {k: np.concatenate([b.pop(k) for b in blocks]) for k in list(blocks[0])}
+    out = {k: _join([b.pop(k) for b in blocks]) for k in list(blocks[0])}
     blocks.clear()
     return out
+
+
+def _join(parts: list[np.ndarray]) -> np.ndarray:
+    """One field of all sheets: a value the same in every sheet stays one value (:func:`_const`), one value per
+    sheet (its name) is spread by ``np.repeat``, anything else concatenated."""
+    if not all(map(_is_const, parts)):
+        return np.concatenate(parts)
+    firsts = [p[0] for p in parts]
+    dtype = parts[0].dtype
+    if all((f is firsts[0]) if dtype.hasobject else (f == firsts[0]) for f in firsts):
+        return _const(sum(map(len, parts)), firsts[0], dtype)
+    values = np.empty(len(firsts), dtype=dtype)
+    values[:] = firsts
+    return np.repeat(values, [len(p) for p in parts])
 

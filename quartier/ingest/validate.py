@@ -246,7 +246,7 @@ def _store(fa: FileAnalysis, em: Emitter, recs: Recs, matcher: Matcher, n: _Numb
         "indikator_id": pd.Series(ind.ids[keep], dtype=object), "sozialraum_id": pd.Series(sr.ids[keep], dtype=object),
         "jahr": year_i[keep],
         "wert": wert[keep], "zaehler": zaehler[keep], "nenner": nenner[keep], "gesperrt": n.gesperrt[keep],
-        "sheet": pd.Series(recs["sheet"][keep], dtype=object), "row0": recs["row0"][keep].astype(np.int64),
+        "sheet": pd.Series(np.ascontiguousarray(recs["sheet"][keep]), dtype=object), "row0": recs["row0"][keep].astype(np.int64),
         "wert_col": recs["wert_col"][keep].astype(np.int64)}, copy=False)
     fa.codes = ValueCodes(fa.values, ind_num[keep], ind_ids_u, sr_num[keep])
 
