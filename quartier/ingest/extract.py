@@ -240,7 +240,7 @@ def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: 
 
     areas = _areas(kept, first.get("sozialraum"), first.get("bezeichnung"), matcher)
     blk = {"sheet": _const(m * n_g, plan.sheet), "row0": each(kept.rows_abs.astype(_I)),
-           "sr_raw": each(areas["sr_raw"]), "sr_col": each(areas["sr_col"]), "sr_code": each(areas["sr_code"])}
+           "sr_col": each(areas["sr_col"]), "sr_code": each(areas["sr_code"])}
     blk.update(_indicators(plan, kept, first.get("indikator"), groups, matcher))
     blk.update(_years(plan, kept, first.get("jahr"), groups))
     supp_spec = first.get("gesperrt") if plan.layout == "lang" else None
@@ -275,12 +275,11 @@ def _indicators(plan: SheetPlan, kept: _Rows, ind_col: ColumnSpec | None, groups
     own = [g_ind is not None or ind_col is None for g_ind, _y, _ms in groups]
     if all(own):
         named = [g_ind if g_ind is not None else plan.indikator_id for g_ind, _y, _ms in groups]
-        return {"ind_raw": _per_group(named, object, m), "ind_code": _per_group([inds.code(i) for i in named], _I, m),
+        return {"ind_code": _per_group([inds.code(i) for i in named], _I, m),
                 "ind_col": _const(m * n_g, -1, _I)}
     assert ind_col is not None
     col_codes = _codes(kept, ind_col, matcher, "indikator")
-    return {"ind_raw": np.concatenate([_filled(m, g[0]) if o else kept.take(ind_col) for g, o in zip(groups, own)]),
-            "ind_code": np.concatenate([np.full(m, inds.code(g[0]), dtype=_I) if o else col_codes for g, o in zip(groups, own)]),
+    return {"ind_code": np.concatenate([np.full(m, inds.code(g[0]), dtype=_I) if o else col_codes for g, o in zip(groups, own)]),
             "ind_col": _per_group([-1 if o else ind_col.col for o in own], _I, m)}
 
 
@@ -325,19 +324,17 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def _areas(kept: _Rows, sr_spec: ColumnSpec | None, name_spec: ColumnSpec | None, matcher: Matcher) -> dict[str, np.ndarray]:
-    """The area of each row (raw cell, its column and number in :class:`~quartier.ingest.match.Interner`): where the
-    area column is empty, the name next to it counts (an area given by name with an empty id column is matched by
-    its name)."""
-    raw = kept.take(sr_spec)
+    """The area of each row (its column and the number of its cell in :class:`~quartier.ingest.match.Interner`; the
+    validation matches each distinct cell once): where the area column is empty, the name next to it counts (an area
+    given by name with an empty id column is matched by its name)."""
     col = np.full(kept.m, sr_spec.col if sr_spec else -1, dtype=_I)
     code = _codes(kept, sr_spec, matcher, "sozialraum")
     if sr_spec is not None and name_spec is not None:
         empty = (kept.take(sr_spec, 1) == V.K_EMPTY) & (kept.take(name_spec, 1) != V.K_EMPTY)
         if empty.any():
-            raw = np.where(empty, kept.take(name_spec), raw)
             col = np.where(empty, name_spec.col, col)
             code = np.where(empty, _codes(kept, name_spec, matcher, "sozialraum"), code)
-    return {"sr_raw": raw, "sr_col": col, "sr_code": code}
+    return {"sr_col": col, "sr_code": code}
 
 
 def _codes(kept: _Rows, spec: ColumnSpec | None, matcher: Matcher, art: str) -> np.ndarray:

@@ -69,13 +69,10 @@ class _Attrs:
     hi: np.ndarray
 
 
-def _match_codes(matcher: Matcher, art: str, raw: np.ndarray, codes: np.ndarray | None = None) -> _Codes:
-    """Match each distinct raw name once: by the numbers the extraction gave them (``codes``, see
-    :class:`~quartier.ingest.match.Interner`), else by factorising the raw names."""
-    if codes is None:
-        codes, uniq = matcher.factorize(raw)
-    else:
-        uniq = matcher.interned[art].values
+def _match_codes(matcher: Matcher, art: str, codes: np.ndarray) -> _Codes:
+    """Match each distinct raw name once: the records carry its number (see :class:`~quartier.ingest.match.Interner`),
+    not the cell (100,000 records of a yearbook name 300 areas)."""
+    uniq = matcher.interned[art].values
     ids_u = np.array([matcher.match(art, V.cell_text(u)) for u in uniq] + [None], dtype=object)
     return _Codes(codes, ids_u, list(uniq), ids_u[codes])
 
@@ -83,8 +80,8 @@ def _match_codes(matcher: Matcher, art: str, raw: np.ndarray, codes: np.ndarray 
 def validate(fa: FileAnalysis, recs: Recs, matcher: Matcher) -> None:
     em = Emitter(fa, recs)
     # --- matching (per distinct spelling: one finding with the first cell and the count)
-    sr = _match_codes(matcher, "sozialraum", recs["sr_raw"], recs.get("sr_code"))
-    ind = _match_codes(matcher, "indikator", recs["ind_raw"], recs.get("ind_code"))
+    sr = _match_codes(matcher, "sozialraum", recs["sr_code"])
+    ind = _match_codes(matcher, "indikator", recs["ind_code"])
     _unknown(em, matcher, "sozialraum", sr, "sr_col", "Sozialraum")
     _unknown(em, matcher, "indikator", ind, "ind_col", "Indikator")
     num = _parse(em, recs)
