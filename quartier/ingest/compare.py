@@ -52,10 +52,24 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
     The usual spread is the standard deviation of year-on-year changes of that indicator over all
     Sozialräume in the values already stored (or, with fewer than 20 such changes, including this delivery);
     counts (unit "Anzahl") are compared as relative changes. Returns (positions, previous, limit, relative).
+    ``delivered``: the indicator ids of ``v`` factorised already (:class:`_Pairs`) and its area numbers (from the
+    validation, or None).
     """
     nv = len(v)
+    w = v["wert"].to_numpy(float)
+    if nv >= 2 and len(hist["jahr"]) == 0 and delivered is not None and delivered[2] is not None and not np.isnan(w).any():
+        # nothing stored, every value a number, distinct keys (validated values): in key order without sorting or
+        # copying the records (the order is the same as below, so are the sums)
+        ic, iu, sc = delivered
+        year = v["jahr"].to_numpy(np.int64)
+        order = _distinct_order(ic, sc, year)
+        if order is not None:
+            ic, sc = ic[order], sc[order]
+            same_pair = (ic[1:] == ic[:-1]) & (sc[1:] == sc[:-1])
+            del sc
+            return _beyond_spread(ic, iu, same_pair, year[order], w[order], order, count_ids)
     year = np.concatenate([v["jahr"].to_numpy(np.int64), np.asarray(hist["jahr"], dtype=np.int64)])
-    w = np.concatenate([v["wert"].to_numpy(float), np.asarray(hist["wert"], dtype=float)])
+    w = np.concatenate([w, np.asarray(hist["wert"], dtype=float)])
     pos = np.concatenate([np.arange(nv), np.full(len(year) - nv, -1)])
     ok = ~np.isnan(w)
     every = bool(ok.all())
@@ -69,8 +83,6 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
         out = np.concatenate([v[col].to_numpy(object), np.asarray(hist[col], dtype=object)])
         return out if every else out[ok]
 
-    # ``delivered``: the indicator ids of ``v`` factorised already (:class:`_Pairs`) and its area numbers (from the
-    # validation, or None); the same arrays when every delivered value is a number and nothing is stored
     sc = None
     if delivered is not None and only_delivered:
         ic, iu, sc = delivered
@@ -80,50 +92,73 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
         sc, _ = pd.factorize(ids("sozialraum_id"))
     key = (ic.astype(np.int64) * (int(sc.max()) + 1) + sc) * 4000 + year
     # per key the delivered value first; with no stored values (all pos >= 0) that is a stable sort by key alone
-    order = np.lexsort((pos < 0, key)) if (pos < 0).any() else _key_order(ic, sc, year, key)
+    order = np.lexsort((pos < 0, key)) if (pos < 0).any() else np.argsort(key, kind="stable")
     ks = key[order]
     sel = order[np.r_[True, ks[1:] != ks[:-1]]]   # sorted by indicator, Sozialraum, year
-    pair, yr, w, pos, ic = key[sel] // 4000, key[sel] % 4000, w[sel], pos[sel], ic[sel]
-    consecutive = np.r_[False, (pair[1:] == pair[:-1]) & (yr[1:] - yr[:-1] == 1)]
+    pair = key[sel] // 4000
+    return _beyond_spread(ic[sel], iu, pair[1:] == pair[:-1], key[sel] % 4000, w[sel], pos[sel], count_ids)
+
+
+def _beyond_spread(ic: np.ndarray, iu: Any, same_pair: np.ndarray, yr: np.ndarray, w: np.ndarray, pos: np.ndarray,
+                   count_ids: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_jumps` on the values sorted by (indicator ``ic``, area, year ``yr``), one per key (``same_pair``: each
+    value has the indicator and area of the one before); ``pos``: the position in the delivery, -1 for a stored value.
+    The changes are computed in place (the same operations per value as a nested ``np.where``: less memory)."""
+    consecutive = np.r_[False, same_pair & (yr[1:] - yr[:-1] == 1)]
     prev = np.r_[np.nan, w[:-1]]
     rel = np.array([i in count_ids for i in iu], dtype=bool)[ic]
     with np.errstate(invalid="ignore", divide="ignore"):
-        diff = np.where(consecutive, np.where(rel, (w - prev) / np.abs(prev), w - prev), np.nan)
+        diff = w - prev
+        if rel.any():
+            np.divide(diff, np.abs(prev), out=diff, where=rel)
+    del w, yr   # the sorted copies (memory for the sums below)
+    diff[~consecutive] = np.nan
     diff[~np.isfinite(diff)] = np.nan
     k = len(iu)
     have = ~np.isnan(diff)
 
     def spread(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cnt = np.bincount(ic[mask], minlength=k).astype(float)
-        s1 = np.bincount(ic[mask], weights=diff[mask], minlength=k)
-        s2 = np.bincount(ic[mask], weights=diff[mask] ** 2, minlength=k)
+        of, d = ic[mask], diff[mask]
+        cnt = np.bincount(of, minlength=k).astype(float)
+        s1 = np.bincount(of, weights=d, minlength=k)
+        s2 = np.bincount(of, weights=d ** 2, minlength=k)
         with np.errstate(invalid="ignore", divide="ignore"):
             var = (s2 - s1 ** 2 / cnt) / (cnt - 1)
         return cnt, np.sqrt(np.clip(np.nan_to_num(var, nan=0.0), 0, None))
 
-    old_cnt, old_sd = spread(have & (pos < 0) & np.r_[False, pos[:-1] < 0])
     _, all_sd = spread(have)
-    sd = np.where(old_cnt >= 20, old_sd, all_sd)
+    stored = pos < 0
+    if stored.any():
+        old_cnt, old_sd = spread(have & stored & np.r_[False, stored[:-1]])
+        sd = np.where(old_cnt >= 20, old_sd, all_sd)
+    else:  # no change between stored values: the spread of all changes
+        sd = all_sd
     lim = JUMP_SPREADS * sd[ic]
     with np.errstate(invalid="ignore"):
-        jump = (pos >= 0) & have & (lim > 0) & (np.abs(diff) > lim)
+        jump = ~stored & have & (lim > 0) & (np.abs(diff) > lim)
     return pos[jump], prev[jump], lim[jump], rel[jump]
 
 
-def _key_order(ic: np.ndarray, sc: np.ndarray, year: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """``np.argsort(key, kind="stable")`` for key = (indicator, area, year): by placing each row in a slot of the
-    compact (indicator, area, year) range when the keys are distinct and the range small (the delivered values of a
-    yearbook: no sort of 100,000 keys); else by sorting."""
+def _distinct_order(ic: np.ndarray, sc: np.ndarray, year: np.ndarray) -> np.ndarray | None:
+    """The positions in (indicator, area, year) order, as ``np.argsort`` of the key would give them, by placing each
+    value in a slot of the compact (indicator, area, year) range (no sort of 100,000 keys); None when two values
+    share a key or the range is too large."""
     y0 = int(year.min())
     n_sr, span = int(sc.max()) + 1, int(year.max()) - y0 + 1
     size = (int(ic.max()) + 1) * n_sr * span
-    if size <= 4 * len(key) + 4096:
-        slot = np.full(size, -1, dtype=np.int32)
-        slot[(ic.astype(np.int64) * n_sr + sc) * span + (year - y0)] = np.arange(len(key), dtype=np.int32)
-        order = slot[slot >= 0]
-        if len(order) == len(key):  # distinct keys: every row in its own slot, the slots in key order
-            return order.astype(np.int64)
-    return np.argsort(key, kind="stable")
+    if size > 4 * len(year) + 4096:
+        return None
+    key = ic.astype(np.int64)   # (ic * n_sr + sc) * span + year - y0, in place
+    key *= n_sr
+    key += sc
+    key *= span
+    key += year
+    key -= y0
+    slot = np.full(size, -1, dtype=np.int32)
+    slot[key] = np.arange(len(year), dtype=np.int32)
+    del key
+    order = slot[slot >= 0]
+    return order if len(order) == len(year) else None
 
 
 class _Pairs:

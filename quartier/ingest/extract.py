@@ -35,15 +35,17 @@ class _Grid:
             data = [list(r) + [None] * (self.width - len(r)) for r in data]
         # one pass over all cells in C (``grid[:] = data`` first works out the shape of the nested lists: 1.6x slower)
         self.grid = np.fromiter(chain.from_iterable(data), dtype=object, count=self.n * self.width).reshape(self.n, self.width)
-        self.cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.kinds: dict[int, np.ndarray] = {}
         self.raws: dict[int, np.ndarray] = {}
+        self.block_pos: dict[int, int] = {}                  # column -> its place in block_kinds (see classify)
+        self.block_kinds = np.zeros((self.n, 0), dtype=np.int8)
 
     def classify(self, cols: list[int]) -> None:
         """Kinds of several columns at once when together they hold only numbers and empty cells (None, NaN, "": the
         value columns of a yearbook sheet): one type inference instead of one per column. Every path of
         :func:`values.classify` gives such a column number/empty cell by cell, so the kinds are the same; with any
         other cell (text, a date, " ") nothing is done here and :meth:`col` classifies column by column as before."""
-        todo = [c for c in dict.fromkeys(cols) if c < self.width and c not in self.cache]
+        todo = [c for c in dict.fromkeys(cols) if c < self.width and c not in self.kinds]
         if len(todo) < 2 or self.n * len(todo) > 20_000:  # long columns: one inference per column costs no more
             return
         block = self.grid[:, todo]
@@ -52,8 +54,9 @@ class _Grid:
         if len(rest) and pd.api.types.infer_dtype(rest, skipna=False) not in V.NUMERIC_TYPES:
             return
         kinds = np.where(blank, V.K_EMPTY, V.K_NUM).astype(np.int8)
+        self.block_pos, self.block_kinds = {c: k for k, c in enumerate(todo)}, kinds
         for k, c in enumerate(todo):
-            self.cache[c] = (self.raw(c), np.ascontiguousarray(kinds[:, k]))
+            self.kinds[c] = kinds[:, k]
 
     def raw(self, c: int) -> np.ndarray:
         """The raw values of a column, taken out once (kinds only when asked for: :meth:`col`)."""
@@ -63,10 +66,21 @@ class _Grid:
 
     def col(self, c: int) -> tuple[np.ndarray, np.ndarray]:
         """(raw values, kinds) of a column, computed once."""
-        if c not in self.cache:
-            arr = self.raw(c)
-            self.cache[c] = (arr, V.classify(arr))
-        return self.cache[c]
+        if c not in self.kinds:
+            self.kinds[c] = V.classify(self.raw(c))
+        return self.raw(c), self.kinds[c]
+
+    def any_filled(self, cols: list[int]) -> np.ndarray:
+        """Per row: some of ``cols`` is not empty (one test of the classified block when it holds them all)."""
+        inside = [c for c in cols if c < self.width]   # a column beyond the last is empty
+        if inside and all(c in self.block_pos for c in inside):
+            pos = sorted({self.block_pos[c] for c in inside})
+            out: np.ndarray = (self.block_kinds[:, pos] != V.K_EMPTY).any(axis=1)
+            return out
+        filled = np.zeros(self.n, dtype=bool)
+        for c in cols:
+            filled |= self.col(c)[1] != V.K_EMPTY
+        return filled
 
 
 class _Rows:
@@ -78,6 +92,20 @@ class _Rows:
         self.idx = None if self.every else np.flatnonzero(keep)
         self.rows_abs = absolute if self.every else absolute[self.idx]
         self.m = len(self.rows_abs)
+
+    def joined(self, cols: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The raw values and kinds of several columns one after the other (each column's kept rows), taken from the
+        grid at once; None when a column lies beyond the grid."""
+        g = self.g
+        if max(cols) >= g.width:
+            return None
+        rows: Any = slice(None) if self.every else self.idx
+        raw = g.grid[:, cols] if self.every else g.grid[np.ix_(self.idx, cols)]
+        if all(c in g.block_pos for c in cols):
+            kinds = g.block_kinds[rows][:, [g.block_pos[c] for c in cols]]
+        else:
+            kinds = np.stack([g.col(c)[1][rows] for c in cols], axis=1)
+        return raw.T.ravel(), kinds.T.ravel()
 
     def take(self, spec: ColumnSpec | None, what: int = 0) -> np.ndarray:
         if spec is None:
@@ -137,11 +165,9 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
                fa: FileAnalysis, matcher: Matcher) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(total rows, rows to keep, absolute row numbers); total rows and note rows are reported as infos."""
     n = g.n
-    g.classify([c.col for c in specs if c.role in MEASURES])
-    any_value = np.zeros(n, dtype=bool)
-    for c in specs:
-        if c.role in MEASURES:
-            any_value |= g.col(c.col)[1] != V.K_EMPTY
+    measure_cols = [c.col for c in specs if c.role in MEASURES]
+    g.classify(measure_cols)
+    any_value = g.any_filled(measure_cols)
     if "gesperrt" in first and plan.layout == "lang":  # a row that only says "gesperrt" still delivers
         any_value |= _truthy(g.raw(first["gesperrt"].col))
     any_text = any_value.copy()
@@ -253,8 +279,12 @@ def _blocks(plan: SheetPlan, kept: _Rows, first: dict[str, ColumnSpec], groups: 
             blk[meas + "_kind"] = _const(m * n_g, V.K_EMPTY, np.int8)
             blk[meas + "_col"] = _const(m * n_g, -1, _I)
             continue
-        blk[meas + "_raw"] = _joined([take(spec) for spec in specs])
-        blk[meas + "_kind"] = _joined([take(spec, 1) for spec in specs])
+        both = kept.joined([spec.col for spec in specs]) if n_g > 1 and None not in specs else None  # type: ignore[union-attr]
+        if both is not None:
+            blk[meas + "_raw"], blk[meas + "_kind"] = both
+        else:
+            blk[meas + "_raw"] = _joined([take(spec) for spec in specs])
+            blk[meas + "_kind"] = _joined([take(spec, 1) for spec in specs])
         blk[meas + "_col"] = _per_group([spec.col if spec else -1 for spec in specs], _I, m)
         has_any |= blk[meas + "_kind"] != V.K_EMPTY
     if not has_any.all():  # e.g. an indicator column left empty for one area

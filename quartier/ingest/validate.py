@@ -60,13 +60,21 @@ class _Numbers:
 
 @dataclass
 class _Attrs:
-    """Per-record attributes of the matched indicator: unit, rate factor, count flag and plausible bounds."""
+    """Attributes of the matched indicator: unit, rate factor and plausible bounds per distinct spelling (``codes``
+    per record points into them; spread over the records only where a test needs them, so that they do not stay in
+    memory), the count flag per record."""
 
-    units: np.ndarray
-    factor: np.ndarray
+    codes: np.ndarray
+    units: list[str]
+    factor_u: np.ndarray
+    lo_u: np.ndarray
+    hi_u: np.ndarray
     is_count: np.ndarray
-    lo: np.ndarray
-    hi: np.ndarray
+
+    @property
+    def factor(self) -> np.ndarray:
+        out: np.ndarray = self.factor_u[self.codes]
+        return out
 
 
 def _match_codes(matcher: Matcher, art: str, codes: np.ndarray) -> _Codes:
@@ -160,18 +168,12 @@ def _not_a_number(name: str) -> Callable[[dict[str, Any], int], str]:
 def _indicator_attrs(matcher: Matcher, ind: _Codes) -> _Attrs:
     """Per-indicator attributes looked up once per distinct spelling, then spread by code."""
     codes = ind.safe_codes
-
-    def attr(fn: Callable[[Any], float], dtype: type) -> np.ndarray:
-        out: np.ndarray = np.array([fn(i) for i in ind.ids_u], dtype=dtype)[codes]
-        return out
-
     unit_u = [(matcher.units.get(i) or "") if isinstance(i, str) else "" for i in ind.ids_u]
     return _Attrs(
-        units=np.array(unit_u, dtype=object)[codes],
-        factor=np.array([rate_factor(u) for u in unit_u], dtype=float)[codes],
-        is_count=np.array([u.strip().lower() == "anzahl" for u in unit_u], dtype=bool)[codes],
-        lo=attr(lambda i: _bound(matcher, i, "min_wert", -np.inf), float),
-        hi=attr(lambda i: _bound(matcher, i, "max_wert", np.inf), float))
+        codes=codes, units=unit_u, factor_u=np.array([rate_factor(u) for u in unit_u], dtype=float),
+        lo_u=np.array([_bound(matcher, i, "min_wert", -np.inf) for i in ind.ids_u], dtype=float),
+        hi_u=np.array([_bound(matcher, i, "max_wert", np.inf) for i in ind.ids_u], dtype=float),
+        is_count=np.array([u.strip().lower() == "anzahl" for u in unit_u], dtype=bool)[codes])
 
 
 def _count_and_derive(fa: FileAnalysis, n: _Numbers, a: _Attrs) -> None:
@@ -192,10 +194,11 @@ def _count_and_derive(fa: FileAnalysis, n: _Numbers, a: _Attrs) -> None:
 
 
 def _plausibility(em: Emitter, matcher: Matcher, n: _Numbers, a: _Attrs, ind_ids: np.ndarray) -> None:
-    w, z, d, lo, hi, is_count = n.w, n.z, n.d, a.lo, a.hi, a.is_count
+    w, z, d, is_count, code = n.w, n.z, n.d, a.is_count, a.codes
+    lo_u, hi_u = a.lo_u, a.hi_u
     with np.errstate(invalid="ignore", divide="ignore"):
         z_ok, d_ok, w_ok = n.z_st == V.OK, n.d_st == V.OK, n.w_st == V.OK
-        signed = lo < 0   # a balance (Wanderungssaldo): the catalogue allows negative values
+        signed = (lo_u < 0)[code]   # a balance (Wanderungssaldo): the catalogue allows negative values
         # one message per cause: a numerator above its denominator also makes the value implausible and
         # contradictory; those follow-up messages are left out for the same row
         z_gt_d = z_ok & d_ok & (z > d)
@@ -208,10 +211,10 @@ def _plausibility(em: Emitter, matcher: Matcher, n: _Numbers, a: _Attrs, ind_ids
                 lambda r, i: f"Negative Anzahl {fmt_number(d[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
         em.emit(is_count & w_ok & (w < 0) & ~signed, ERROR, "negative_anzahl", "wert_col", "wert_raw",
                 lambda r, i: f"Negative Anzahl {fmt_number(w[i])}: Anzahlen können nicht negativ sein. Bitte korrigieren.")
-        out_of_range = ~np.isnan(w) & ((w < lo) | (w > hi)) & ~(is_count & (w < 0) & ~signed) & ~z_gt_d
+        out_of_range = ~np.isnan(w) & ((w < lo_u[code]) | (w > hi_u[code])) & ~(is_count & (w < 0) & ~signed) & ~z_gt_d
         em.emit(out_of_range, ERROR, "unplausibel", "wert_col", "wert_raw",
-                lambda r, i: f"Der Wert {fmt_number(w[i])} liegt außerhalb des plausiblen Bereichs {fmt_number(lo[i])} bis "
-                f"{fmt_number(hi[i])} ({a.units[i]}) für „{matcher.label('indikator', ind_ids[i])}“. Bitte prüfen "
+                lambda r, i: f"Der Wert {fmt_number(w[i])} liegt außerhalb des plausiblen Bereichs {fmt_number(lo_u[code[i]])} "
+                f"bis {fmt_number(hi_u[code[i]])} ({a.units[code[i]]}) für „{matcher.label('indikator', ind_ids[i])}“. Bitte prüfen "
                 "(Anteil 0,125 statt 12,5 %?).")
         both = ~is_count & w_ok & z_ok & d_ok & (d > 0)
         calc = np.where(both, z / np.where(d > 0, d, 1) * a.factor, np.nan)
@@ -242,7 +245,8 @@ def _store(fa: FileAnalysis, em: Emitter, recs: Recs, matcher: Matcher, n: _Numb
     fa.values = pd.DataFrame({
         "indikator_id": pd.Series(ind.ids[keep], dtype=object), "sozialraum_id": pd.Series(sr.ids[keep], dtype=object),
         "jahr": year_i[keep],
-        "wert": wert[keep], "zaehler": zaehler[keep], "nenner": nenner[keep], "gesperrt": n.gesperrt[keep],
+        "wert": wert[keep], "zaehler": np.ascontiguousarray(zaehler[keep]),
+        "nenner": np.ascontiguousarray(nenner[keep]), "gesperrt": n.gesperrt[keep],
         "sheet": pd.Series(np.ascontiguousarray(recs["sheet"][keep]), dtype=object), "row0": recs["row0"][keep].astype(np.int64),
         "wert_col": recs["wert_col"][keep].astype(np.int64)}, copy=False)
     fa.codes = ValueCodes(fa.values, ind_num[keep], ind_ids_u, sr_num[keep])

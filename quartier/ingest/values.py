@@ -72,6 +72,9 @@ def parse_numbers(values: Any, kind: np.ndarray | None = None) -> tuple[np.ndarr
     """Return (float values, status codes) for a sequence of raw cell values."""
     arr = values if isinstance(values, np.ndarray) and values.dtype == object else np.array(list(values), dtype=object)
     n = len(arr)
+    if n and kind is not None and kind.strides == (0,) and kind[0] == K_EMPTY:
+        # a field no record has (kinds given as one value viewed n times): one read-only NaN / EMPTY viewed n times
+        return np.broadcast_to(np.float64(np.nan), (n,)), np.broadcast_to(np.int8(EMPTY), (n,))
     out = np.full(n, np.nan)
     status = np.full(n, EMPTY, dtype=np.int8)
     if n == 0:

@@ -186,15 +186,16 @@ def test_value_columns_classified_together_as_one_by_one():
     numeric = [0, 1, 2, 3]       # numbers, "", None, NaN: together in one pass
     g = extract._Grid(rows)
     g.classify(numeric)
-    assert sorted(g.cache) == numeric
+    assert sorted(g.kinds) == numeric
     for c in numeric:
-        assert list(g.cache[c][1]) == list(V.classify(extract._Grid(rows).raw(c))), c
-    assert [list(g.cache[c][1]) for c in numeric] == [[V.K_NUM] * 3, [V.K_NUM, V.K_EMPTY, V.K_NUM],
+        assert list(g.kinds[c]) == list(V.classify(extract._Grid(rows).raw(c))), c
+    assert (g.any_filled(numeric) == [True, True, True]).all()
+    assert [list(g.kinds[c]) for c in numeric] == [[V.K_NUM] * 3, [V.K_NUM, V.K_EMPTY, V.K_NUM],
                                                       [V.K_EMPTY, V.K_NUM, V.K_EMPTY], [V.K_EMPTY] * 3]
     for other in (4, 5, 6, 7):  # text, " ", booleans, a date next to numbers: left to the per-column path
         g2 = extract._Grid(rows)
         g2.classify([0, other])
-        assert g2.cache == {}
+        assert g2.kinds == {}
         assert list(g2.col(other)[1]) == list(V.classify(g2.raw(other)))
 
 
