@@ -49,7 +49,9 @@ class _Grid:
         if len(todo) < 2 or self.n * len(todo) > 20_000:  # long columns: one inference per column costs no more
             return
         block = self.grid[:, todo]
-        blank = pd.isna(block) | (block == "")
+        blank = pd.isna(block)
+        maybe = ~block.astype(bool) & ~blank   # only a falsy cell ("", 0, False) can be "": compared one by one
+        blank[maybe] = block[maybe] == ""
         rest = block[~blank]
         if len(rest) and pd.api.types.infer_dtype(rest, skipna=False) not in V.NUMERIC_TYPES:
             return
@@ -372,7 +374,7 @@ def _codes(kept: _Rows, spec: ColumnSpec | None, matcher: Matcher, art: str) -> 
     if spec is None:
         return np.full(kept.m, -1, dtype=_I)
     codes, uniq = matcher.factorize(kept.g.raw(spec.col))
-    out: np.ndarray = matcher.interned[art].codes(uniq)[codes]
+    out: np.ndarray = matcher.interned[art].codes(uniq, matcher.uniques_key(uniq))[codes]
     return out if kept.every else out[kept.idx]
 
 

@@ -42,10 +42,10 @@ class Interner:
             self.values.append(v)
         return c
 
-    def codes(self, uniq: Any) -> np.ndarray:
+    def codes(self, uniq: Any, key: Any = None) -> np.ndarray:
         """The numbers of the uniques of ``pd.factorize`` plus -1 at the end (for its code -1), once per list of
-        uniques (every sheet of a yearbook has the same area column)."""
-        key = (tuple(map(type, uniq)), tuple(uniq))
+        uniques (every sheet of a yearbook has the same area column); ``key``: :meth:`Matcher.uniques_key`."""
+        key = key if key is not None else (tuple(map(type, uniq)), tuple(uniq))
         hit = self._lists.get(key)
         if hit is None:
             hit = self._lists[key] = np.array([self.code(u) for u in uniq] + [-1], dtype=np.int32)
@@ -101,6 +101,7 @@ class Matcher:
         self.label_cache: dict[Any, tuple[str, str | None, str | None, bool]] = {}
         self.label_sets: dict[Any, Any] = {}   # the same per list of distinct labels: quartier.ingest.totals.label_flags
         self._factorized: dict[int, tuple[np.ndarray, np.ndarray, Any]] = {}
+        self._keys: dict[int, tuple[Any, Any]] = {}
         self.interned: dict[str, Interner] = {art: Interner() for art in ARTS}
 
     def factorize(self, values: np.ndarray) -> tuple[np.ndarray, Any]:
@@ -114,8 +115,19 @@ class Matcher:
         self._factorized[id(values)] = (values, codes, uniq)
         return codes, uniq
 
+    def uniques_key(self, uniq: Any) -> Any:
+        """A key for a list of distinct cells, equal for equal lists (the labels and their types), made once per
+        list object of :meth:`factorize` (the area column of a sheet is looked up for its totals and its numbers)."""
+        hit = self._keys.get(id(uniq))
+        if hit is not None and hit[0] is uniq:
+            return hit[1]
+        key = (tuple(map(type, uniq)), tuple(uniq))
+        self._keys[id(uniq)] = (uniq, key)
+        return key
+
     def forget(self) -> None:
         self._factorized.clear()
+        self._keys.clear()
         self.interned = {art: Interner() for art in ARTS}
 
     def _add(self, art: str, text: str, ziel: str) -> None:
