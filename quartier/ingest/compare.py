@@ -245,10 +245,15 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
     exists = ~np.isnan(alt["alt_lieferung"])
     same = np.zeros(len(v), dtype=bool) if not stored else (_same(v["wert"].to_numpy(float), alt["alt_wert"]) & _same(v["zaehler"].to_numpy(float), alt["alt_zaehler"])
             & _same(v["nenner"].to_numpy(float), alt["alt_nenner"]) & (v["gesperrt"].to_numpy(bool) == alt_g))
-    for k, arr in alt.items():
-        v[k] = arr
-    v["alt_gesperrt"] = alt_g
-    v["status"] = pd.Categorical.from_codes(np.where(~exists, 0, np.where(same, 2, 1)), categories=["neu", "geaendert", "unveraendert"])
+    added = {**alt, "alt_gesperrt": alt_g, "status": pd.Categorical.from_codes(
+        np.where(~exists, 0, np.where(same, 2, 1)), categories=["neu", "geaendert", "unveraendert"])}
+    if any(k in v.columns for k in added):  # compared before: the columns replaced
+        for k, arr in added.items():
+            v[k] = arr
+    else:  # one frame joined instead of six insertions (each copies its column into the frame: 3 ms on a yearbook)
+        v = fa.values = pd.concat([v, pd.DataFrame(added, copy=False)], axis=1)
+        if codes is not None:
+            codes.frame = v
     n_new, n_same = int((~exists).sum()), int((exists & same).sum())
     fa.row_counts = {"new": n_new, "changed": len(v) - n_new - n_same, "unchanged": n_same,
                      "suppressed": int(v["gesperrt"].to_numpy(bool).sum())}
