@@ -199,8 +199,11 @@ class Emitter:
     def emit(self, mask: np.ndarray, level: str, rule: str, col_field: str, raw_field: str | None,
              message: Callable[[dict[str, Any], int], str]) -> int:
         idx = np.flatnonzero(mask)
-        for i in idx[:MAX_PER_RULE]:
-            r = self.row(i)
+        shown = idx[:MAX_PER_RULE]
+        # the shown records taken out field by field at once, as Python values (not 200 x 20 numpy scalars)
+        fields = {k: v[shown].tolist() for k, v in self.recs.items()} if len(shown) else {}
+        for j, i in enumerate(shown.tolist()):
+            r = {k: col[j] for k, col in fields.items()}
             c = int(r[col_field]) if col_field else -1
             cell = V.cell_address(int(r["row0"]), c) if c >= 0 else f"Zeile {int(r['row0']) + 1}"
             raw = V.cell_text(r[raw_field]) if raw_field else ""
