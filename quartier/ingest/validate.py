@@ -96,6 +96,8 @@ def validate(fa: FileAnalysis, recs: Recs, matcher: Matcher) -> None:
     attrs = _indicator_attrs(matcher, ind)
     _count_and_derive(fa, num, attrs)
     _plausibility(em, matcher, num, attrs, ind.ids)
+    for k in [k for k in recs if k.endswith(("_raw", "_kind"))]:
+        del recs[k]   # the cells are read: their memory is there again for the value frame (fewer page faults)
     _store(fa, em, recs, matcher, num, sr, ind)
 
 
@@ -227,7 +229,8 @@ def _plausibility(em: Emitter, matcher: Matcher, n: _Numbers, a: _Attrs, ind_ids
 def _store(fa: FileAnalysis, em: Emitter, recs: Recs, matcher: Matcher, n: _Numbers, sr: _Codes, ind: _Codes) -> None:
     """The values as they would be stored (``fa.values``), without empty cells and later duplicates."""
     w_ok = n.w_st == V.OK
-    wert = np.where(n.gesperrt & ~w_ok, np.nan, n.w)
+    hidden = n.gesperrt & ~w_ok
+    wert = np.where(hidden, np.nan, n.w) if hidden.any() else n.w
     zaehler, nenner = n.z, n.d   # NaN wherever the status is not OK already (parse_numbers; the count rule empties both)
     invalid = (n.w_st == V.INVALID) | (n.z_st == V.INVALID) | (n.d_st == V.INVALID)
     nothing = ~n.gesperrt & np.isnan(wert) & np.isnan(zaehler) & np.isnan(nenner) & ~invalid
@@ -235,7 +238,8 @@ def _store(fa: FileAnalysis, em: Emitter, recs: Recs, matcher: Matcher, n: _Numb
         fa.findings.append(Finding(INFO, "ohne_wert", f"{int(nothing.sum())} Zelle(n) mit „–“ oder „x“ (nichts vorhanden / "
                                    "nicht sinnvoll): dafür wird kein Wert gespeichert."))
     valid = sr.matched & ind.matched & ~n.bad_year & ~nothing
-    year_i = np.where(n.bad_year, 0.0, n.y).astype(np.int64)   # a year that is not bad is a whole finite number
+    # a year that is not bad is a whole finite number
+    year_i = (np.where(n.bad_year, 0.0, n.y) if n.bad_year.any() else n.y).astype(np.int64)
     ind_ids_u, ind_num = _id_numbers(ind.ids_u)
     sr_num = _id_numbers(sr.ids_u)[1][sr.safe_codes]
     ind_num = ind_num[ind.safe_codes]
@@ -245,7 +249,7 @@ def _store(fa: FileAnalysis, em: Emitter, recs: Recs, matcher: Matcher, n: _Numb
     fa.values = pd.DataFrame({
         "indikator_id": pd.Series(ind.ids[keep], dtype=object), "sozialraum_id": pd.Series(sr.ids[keep], dtype=object),
         "jahr": year_i[keep],
-        "wert": wert[keep], "zaehler": np.ascontiguousarray(zaehler[keep]),
+        "wert": np.ascontiguousarray(wert[keep]), "zaehler": np.ascontiguousarray(zaehler[keep]),
         "nenner": np.ascontiguousarray(nenner[keep]), "gesperrt": n.gesperrt[keep],
         "sheet": pd.Series(np.ascontiguousarray(recs["sheet"][keep]), dtype=object), "row0": recs["row0"][keep].astype(np.int64),
         "wert_col": recs["wert_col"][keep].astype(np.int64)}, copy=False)
@@ -263,7 +267,7 @@ def _duplicates(em: Emitter, matcher: Matcher, valid: np.ndarray, year_i: np.nda
         return
     if vidx is None:
         vidx = np.arange(len(valid))
-    key = (ind_num * (len(sr.ids_u) + 1) + sr_num) * 4000 + year_i
+    key = (ind_num.astype(np.int64) * (len(sr.ids_u) + 1) + sr_num) * 4000 + year_i
     order = vidx[np.argsort(key[vidx], kind="stable")]
     ks = key[order]
     dup_later = order[1:][ks[1:] == ks[:-1]] if len(order) > 1 else np.zeros(0, dtype=np.int64)
@@ -317,7 +321,7 @@ def _looks_like_total(wert: np.ndarray, a: int, b: int, ra: dict[str, Any], rb: 
 def _id_numbers(ids_u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the distinct ids, a small integer per entry of ``ids_u`` numbering them: None -> -1)."""
     num: dict[Any, int] = {}
-    out = np.array([num.setdefault(i, len(num)) if i is not None else -1 for i in ids_u], dtype=np.int64)
+    out = np.array([num.setdefault(i, len(num)) if i is not None else -1 for i in ids_u], dtype=np.int32)
     return np.array(list(num), dtype=object), out
 
 
