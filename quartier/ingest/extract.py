@@ -101,13 +101,15 @@ class _Rows:
         g = self.g
         if max(cols) >= g.width:
             return None
-        rows: Any = slice(None) if self.every else self.idx
-        raw = g.grid[:, cols] if self.every else g.grid[np.ix_(self.idx, cols)]
+        rows = np.arange(g.n) if self.every else self.idx
+        # one gather per field: the flat positions of the cells, column after column
+        raw = g.grid.ravel()[(np.asarray(cols)[:, None] + rows[None, :] * g.width).ravel()]
         if all(c in g.block_pos for c in cols):
-            kinds = g.block_kinds[rows][:, [g.block_pos[c] for c in cols]]
+            pos = np.array([g.block_pos[c] for c in cols])
+            kinds = g.block_kinds.ravel()[(pos[:, None] + rows[None, :] * g.block_kinds.shape[1]).ravel()]
         else:
-            kinds = np.stack([g.col(c)[1][rows] for c in cols], axis=1)
-        return raw.T.ravel(), kinds.T.ravel()
+            kinds = np.concatenate([g.col(c)[1][rows] for c in cols])
+        return raw, kinds
 
     def take(self, spec: ColumnSpec | None, what: int = 0) -> np.ndarray:
         if spec is None:
@@ -321,7 +323,7 @@ def _years(plan: SheetPlan, kept: _Rows, year_col: ColumnSpec | None, groups: li
     m, n_g = kept.m, len(groups)
     own = [g_year is not None or year_col is None for _i, g_year, _ms in groups]
     years = [float(y) if y else None for y in [(g_year if g_year is not None else plan.jahr) for _i, g_year, _ms in groups]]
-    kinds = V.classify(np.array(years, dtype=object))
+    kinds = np.array([V.kind_of(y) for y in years], dtype=np.int8)
     if all(own):
         return {"jahr_raw": _per_group(years, object, m), "jahr_kind": np.repeat(kinds, m),
                 "jahr_col": _const(m * n_g, -1, _I)}

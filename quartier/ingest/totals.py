@@ -135,8 +135,9 @@ def _settle(codes: np.ndarray, f: LabelFlags, vals: np.ndarray, ok: np.ndarray, 
     total, dup, run, (got, n_parts, bad) = judged
     out = Totals(total)
     ti = np.flatnonzero(total)
-    why = np.select([word[ti], named[ti] & f.city[c[ti]], named[ti], dup[ti]], [0, 1, 2, 3], 4)
-    out.reasons = {i: _REASONS[w] for i, w in zip(ti.tolist(), why.tolist())}
+    for i, is_word, is_named, is_city, is_dup in zip(ti.tolist(), word[ti].tolist(), named[ti].tolist(),
+                                                      f.city[c[ti]].tolist(), dup[ti].tolist()):
+        out.reasons[i] = _REASONS[0 if is_word else 1 if is_named and is_city else 2 if is_named else 3 if is_dup else 4]
     city = f.city[c] | (word & ~f.district[c])   # a row called "Summe" is checked against all areas above
     lo = np.where(city[ti], 0, run[ti])
     sums = got[:, ti] - got[:, lo]
@@ -170,12 +171,12 @@ def _judge(guess: np.ndarray, by_name: np.ndarray, open_: np.ndarray, area: np.n
     run = np.zeros(n, dtype=np.int64)   # per row the first row after the last total above it
     np.maximum.accumulate(np.where(guess[:-1], idx[1:], 0), out=run[1:])
     got, n_parts, bad = run_sums(x, parts, ok)
-    sums = got[:, idx] - got[:, run]
-    every = (bad[:, idx] - bad[:, run]) == 0
+    sums = got[:, :n] - got[:, run]   # per row the sum of the parts since the last total, before the row
+    every = (bad[:, :n] - bad[:, run]) == 0
     tested = ok & every
     with np.errstate(invalid="ignore"):
         fails = tested & ((np.abs(sums - vals) > TOLERANCE) | (vals == 0))
-    eq = (n_parts[idx] - n_parts[run] >= 2) & tested.any(axis=0) & ~fails.any(axis=0)
+    eq = (n_parts[:n] - n_parts[run] >= 2) & tested.any(axis=0) & ~fails.any(axis=0)
     first = np.full(int(sid.max(initial=-1)) + 2, n)
     np.minimum.at(first, sid[parts], idx[parts])
     dup = area & (first[sid] < idx)

@@ -39,6 +39,8 @@ def _kind(v: Any) -> int:
     return K_OTHER
 
 
+kind_of = _kind   # the kind of one cell, as :func:`classify` finds it cell by cell
+
 NUMERIC_TYPES = ("floating", "integer", "mixed-integer-float", "decimal")
 
 
