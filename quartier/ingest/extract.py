@@ -325,7 +325,8 @@ def _years(plan: SheetPlan, kept: _Rows, year_col: ColumnSpec | None, groups: li
     years = [float(y) if y else None for y in [(g_year if g_year is not None else plan.jahr) for _i, g_year, _ms in groups]]
     kinds = np.array([V.kind_of(y) for y in years], dtype=np.int8)
     if all(own):
-        return {"jahr_raw": _per_group(years, object, m), "jahr_kind": np.repeat(kinds, m),
+        # floats, not objects: parsed by a copy (cell_text of a float is the same as of the cell)
+        return {"jahr_raw": _per_group([np.nan if y is None else y for y in years], float, m), "jahr_kind": np.repeat(kinds, m),
                 "jahr_col": _const(m * n_g, -1, _I)}
     assert year_col is not None
     return {"jahr_raw": np.concatenate([_filled(m, y) if o else kept.take(year_col) for y, o in zip(years, own)]),

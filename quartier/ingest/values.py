@@ -71,7 +71,10 @@ def classify(values: Any) -> np.ndarray:
 
 
 def parse_numbers(values: Any, kind: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Return (float values, status codes) for a sequence of raw cell values."""
+    """Return (float values, status codes) for a sequence of raw cell values (or floats: NaN is an empty cell)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":  # numbers already (e.g. the years of a sheet)
+        floats = values.astype(float)
+        return floats, np.where(np.isnan(floats), EMPTY, OK).astype(np.int8)
     arr = values if isinstance(values, np.ndarray) and values.dtype == object else np.array(list(values), dtype=object)
     n = len(arr)
     if n and kind is not None and kind.strides == (0,) and kind[0] == K_EMPTY:
