@@ -57,13 +57,13 @@ def _jumps(v: pd.DataFrame, hist: dict[str, Any], count_ids: set[str],
     """
     nv = len(v)
     w = v["wert"].to_numpy(float)
-    if nv >= 2 and len(hist["jahr"]) == 0 and delivered is not None and delivered[2] is not None and not np.isnan(w).any():
+    if nv >= 2 and len(hist["jahr"]) == 0 and delivered is not None and not np.isnan(w).any():
         # nothing stored, every value a number, distinct keys (validated values): in key order without sorting or
         # copying the records (the order is the same as below, so are the sums)
         ic, iu, sc = delivered
         year = v["jahr"].to_numpy(np.int64)
-        order = _distinct_order(ic, sc, year)
-        if order is not None:
+        order = _distinct_order(ic, sc, year) if sc is not None else None
+        if order is not None and sc is not None:
             ic, sc = ic[order], sc[order]
             same_pair = (ic[1:] == ic[:-1]) & (sc[1:] == sc[:-1])
             del sc
@@ -173,11 +173,11 @@ class _Pairs:
         self.ic = ic
         key = ic.astype(np.int64) * 4000 + v["jahr"].to_numpy(np.int64)
         # np.unique(key, return_inverse=True, return_counts=True), by hashing (the few groups sorted, not the values)
-        codes, uniq = pd.factorize(key)
+        kc, uniq = pd.factorize(key)
         order = np.argsort(uniq)
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
-        self.uk, self.inv = uniq[order], rank[codes]
+        self.uk, self.inv = uniq[order], rank[kc]
         self.cnt = np.bincount(self.inv, minlength=len(order))
 
     def lists(self) -> tuple[list[str], list[int]]:

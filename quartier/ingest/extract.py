@@ -101,7 +101,7 @@ class _Rows:
         g = self.g
         if max(cols) >= g.width:
             return None
-        rows = np.arange(g.n) if self.every else self.idx
+        rows = np.arange(g.n) if self.idx is None else self.idx
         # one gather per field: the flat positions of the cells, column after column
         raw = g.grid.ravel()[(np.asarray(cols)[:, None] + rows[None, :] * g.width).ravel()]
         if all(c in g.block_pos for c in cols):
@@ -322,7 +322,8 @@ def _years(plan: SheetPlan, kept: _Rows, year_col: ColumnSpec | None, groups: li
     column. The kinds of the own years as the validation would find them, so it need not classify every record."""
     m, n_g = kept.m, len(groups)
     own = [g_year is not None or year_col is None for _i, g_year, _ms in groups]
-    years = [float(y) if y else None for y in [(g_year if g_year is not None else plan.jahr) for _i, g_year, _ms in groups]]
+    given: list[Any] = [(g_year if g_year is not None else plan.jahr) for _i, g_year, _ms in groups]
+    years = [float(y) if y else None for y in given]
     kinds = np.array([V.kind_of(y) for y in years], dtype=np.int8)
     if all(own):
         # floats, not objects: parsed by a copy (cell_text of a float is the same as of the cell)

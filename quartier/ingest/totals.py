@@ -70,7 +70,7 @@ def label_flags(uniq: Any, matcher: Matcher) -> LabelFlags:
     """:func:`label_info` of the distinct labels of a column as arrays, once per file for the same list of labels
     (every sheet of a yearbook has the same area column); keyed by the labels and their types, as ``label_info``."""
     key = matcher.uniques_key(uniq)
-    hit = matcher.label_sets.get(key)
+    hit: LabelFlags | None = matcher.label_sets.get(key)
     if hit is not None:
         return hit
     info = label_info(uniq, matcher)
