@@ -171,7 +171,17 @@ class _Pairs:
         else:
             ic, self.iu = pd.factorize(v["indikator_id"].to_numpy(object))
         self.ic = ic
-        key = ic.astype(np.int64) * 4000 + v["jahr"].to_numpy(np.int64)
+        year = v["jahr"].to_numpy(np.int64)
+        y0, span = int(year.min()), int(year.max()) - int(year.min()) + 1
+        if len(self.iu) * span <= 4 * len(year) + 4096:  # few (indicator, year) slots: counted, not hashed or sorted
+            slot = ic.astype(np.int64) * span + (year - y0)
+            counts = np.bincount(slot, minlength=len(self.iu) * span)
+            used = np.flatnonzero(counts)
+            self.uk = used // span * 4000 + used % span + y0
+            self.inv = (np.cumsum(counts > 0) - 1)[slot]
+            self.cnt = counts[used]
+            return
+        key = ic.astype(np.int64) * 4000 + year
         # np.unique(key, return_inverse=True, return_counts=True), by hashing (the few groups sorted, not the values)
         kc, uniq = pd.factorize(key)
         order = np.argsort(uniq)
@@ -236,9 +246,12 @@ def compare(con: db.Con, fa: FileAnalysis) -> None:
         stored, any_year = cur.execute(_ANY_SQL, [pair_ids, pair_years, ind_ids]).fetchall()[0]
         alt, alt_g = _old_values(cur, v) if stored else _no_old_values(len(v))
         hist = cur.execute(_HIST_SQL, [ind_ids]).fetchnumpy() if any_year else _NO_HISTORY
-        areas = [r[0] for r in (cur.execute("SELECT id FROM sozialraum ORDER BY id") if fa.gebietsstand is None else
-                                cur.execute("SELECT id FROM sozialraum_version WHERE gebietsstand_id = ? ORDER BY id",
-                                            [int(fa.gebietsstand)])).fetchall()]
+        if fa.matcher is not None:  # read just now by the analysis, ordered by id: the same query
+            areas = list(fa.matcher.labels["sozialraum"])
+        else:
+            areas = [r[0] for r in (cur.execute("SELECT id FROM sozialraum ORDER BY id") if fa.gebietsstand is None else
+                                    cur.execute("SELECT id FROM sozialraum_version WHERE gebietsstand_id = ? ORDER BY id",
+                                                [int(fa.gebietsstand)])).fetchall()]
         fa.state = delivery_state(cur)
     finally:
         cur.close()
