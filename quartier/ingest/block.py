@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress
 from typing import Any
 
 import numpy as np
@@ -31,8 +31,10 @@ _BREAK_RE = re.compile(r"(?<=[a-zäöüß])-\s*\n?\s*(?=[a-zäöüß])")
 
 def unbreak(text: str) -> str:
     """A header as one line, words broken for print joined again ("Migrations-\\nhintergrund", "Migrations-hintergrund")."""
-    t = _BREAK_RE.sub("", str(text))
-    return re.sub(r"\s+", " ", t).strip()
+    t = str(text)
+    if "-" in t:  # most headers have no hyphen: no regular expression for them
+        t = _BREAK_RE.sub("", t)
+    return " ".join(t.split())  # whitespace runs as one space, as re.sub(r"\s+", " ", t).strip(): same whitespace set
 
 
 @dataclass
@@ -43,12 +45,16 @@ class Block:
     title: str
 
 
-def find_block(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher) -> Block | None:
-    """The area column (most distinct known areas), the first data row and the header rows above it."""
+def find_block(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher,
+               known: dict[str, str | None] | None = None) -> Block | None:
+    """The area column (most distinct known areas), the first data row and the header rows above it.
+
+    ``known``: the area each cell text names, kept by the caller for the sheets of one file (the same names stand
+    on every sheet), filled here."""
     limit = min(len(rows), SCAN_ROWS)
     if limit == 0:
         return None
-    stats = _area_hits(rows[:limit], matcher)
+    stats = _area_hits(rows[:limit], matcher, {} if known is None else known)
     if not stats:
         return None
     best = max(stats, key=lambda c: (stats[c][0], -c))
@@ -61,11 +67,48 @@ def find_block(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], m
     return Block(best, first, top, title)
 
 
-def _area_hits(rows: list[list[Any]], matcher: Matcher) -> dict[int, tuple[int, int]]:
+def _area_hits(rows: list[list[Any]], matcher: Matcher, known: dict[str, str | None]) -> dict[int, tuple[int, int]]:
     """Per column that names known areas: (how many distinct areas, first row naming one).
 
-    Each distinct cell value is matched once per file (:meth:`Matcher.match_many`), not once per cell; a column of
-    numbers only is skipped at once when no known id is a number.
+    When no known id is a number only text cells can name an area: they are found in one pass over the whole grid
+    (:func:`_text_hits`). Otherwise column by column (:func:`_column_hits`), numbers included.
+    """
+    if not matcher.numeric_keys("sozialraum"):
+        return _text_hits(rows, matcher, known)
+    return _column_hits(rows, matcher)
+
+
+def _text_hits(rows: list[list[Any]], matcher: Matcher, known: dict[str, str | None]) -> dict[int, tuple[int, int]]:
+    """:func:`_column_hits` when only text cells can name an area (no known id is a number), for the whole grid at
+    once: one type test per cell in C instead of a type inference and a few array operations per column (a yearbook
+    sheet has 16 columns of 300 rows), and each distinct text matched once per file (``known``). Cells of another
+    type (None, NaN, numbers, booleans, dates) never name an area there either (:meth:`Matcher.match_many`)."""
+    width = max(map(len, rows))
+    cells = chain.from_iterable(rows if min(map(len, rows)) == width else (r + [None] * (width - len(r)) for r in rows))
+    flat = list(cells)
+    at = (np.fromiter(map(type, flat), dtype=object, count=len(flat)) == str).nonzero()[0]  # noqa: E721 - numpy, element-wise
+    texts = [flat[i] for i in at.tolist()]
+    new = set(texts).difference(known)
+    if new:
+        known.update(zip(new, matcher.match_many("sozialraum", list(new))))
+    hits = list(map(known.__getitem__, texts))
+    named = [h is not None for h in hits]
+    if not any(named):
+        return {}
+    at, ids = at[np.array(named)], list(compress(hits, named))
+    cols = at % width
+    out: dict[int, tuple[int, int]] = {}
+    for c in sorted(set(cols.tolist())):
+        here = cols == c
+        # cells in row order: the first one of the column is its first row naming an area
+        out[c] = (len(set(compress(ids, here.tolist()))), int(at[here.argmax()]) // width)
+    return out
+
+
+def _column_hits(rows: list[list[Any]], matcher: Matcher) -> dict[int, tuple[int, int]]:
+    """:func:`_area_hits` column by column, when a number can name an area.
+
+    Each distinct cell value is matched once per file (:meth:`Matcher.match_many`), not once per cell.
     """
     width = max(map(len, rows))
     if min(map(len, rows)) == width:  # every row as wide: one pass in C (``grid[:] = rows`` first works out the nested shape)
@@ -187,9 +230,13 @@ def column_texts(rows: list[list[Any]], merged: list[tuple[int, int, int, int]],
     """Per column: its header texts from top to bottom (merged cells spread; repeated vertical merges once)."""
     grid: list[list[HeaderText | None]] = []
     for r in range(top, first):
-        row = list(rows[r]) + [None] * width
-        grid.append([HeaderText(unbreak(cell_text(row[c])), False, r, row[c]) if cell_text(row[c]).strip() else None
-                     for c in range(width)])
+        row = rows[r]
+        line: list[HeaderText | None] = [None] * width
+        for c, v in enumerate(row[:width]):
+            text = cell_text(v)
+            if text.strip():
+                line[c] = HeaderText(unbreak(text), False, r, v)
+        grid.append(line)
     for r0, c0, r1, c1 in merged:
         for r in range(max(r0, top), min(r1, first - 1) + 1):
             src = grid[r0 - top][c0] if r0 >= top else None

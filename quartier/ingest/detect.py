@@ -38,6 +38,7 @@ LAYOUT_LABELS = {
 MEASURES = ("wert", "zaehler", "nenner")
 HEADER_SCAN_ROWS = 40
 _YEAR_RE = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
+_YEAR_ONLY_RE = re.compile(r"(19[89]\d|20\d\d)")
 
 _JAHR = {"jahr", "berichtsjahr", "stichjahr", "year", "erhebungsjahr", "jahrgang", "schuljahr"}
 _SR_ID = {"nr", "nummer", "id", "sozialraumnr", "sozialraumnummer", "sozialraumid", "srnr", "sr", "srid", "gebietsnr",
@@ -78,7 +79,7 @@ def year_of(v: Any) -> int | None:
         return int(v)
     if isinstance(v, str):
         t = v.strip()
-        if re.fullmatch(r"(19[89]\d|20\d\d)", t):
+        if _YEAR_ONLY_RE.fullmatch(t):
             return int(t)
     return None
 
