@@ -63,8 +63,13 @@ def find_block(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], m
     first_hit = stats[best][1]
     first = _unknown_areas_above(rows, best, first_hit)
     top = _header_top(rows, merged, first)
-    title = " ".join(cell_text(v).strip() for r in rows[:top] for v in r if cell_text(v).strip())
+    title = " ".join([t for r in rows[:top] for t in _stripped(r) if t])
     return Block(best, first, top, title)
+
+
+def _stripped(row: list[Any]) -> list[str]:
+    """``cell_text(v).strip()`` per cell; text cells, nearly all cells of a header, without a call."""
+    return [v.strip() if type(v) is str else cell_text(v).strip() for v in row]
 
 
 def _area_hits(rows: list[list[Any]], matcher: Matcher, known: dict[str, str | None]) -> dict[int, tuple[int, int]]:
@@ -194,7 +199,7 @@ def _unknown_areas_above(rows: list[list[Any]], area_col: int, first: int) -> in
 
 
 def _row_empty(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], r: int) -> bool:
-    if any(cell_text(v).strip() for v in rows[r]):
+    if any(_stripped(rows[r])):
         return False
     return not any(r0 < r <= r1 for r0, _c0, r1, _c1 in merged)   # covered by a vertical merge from above
 
@@ -210,7 +215,7 @@ def _header_top(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], 
 
 
 def _is_title_row(row: list[Any], merged: list[tuple[int, int, int, int]], r: int) -> bool:
-    cells = [c for c, v in enumerate(row) if cell_text(v).strip()]
+    cells = [c for c, t in enumerate(_stripped(row)) if t]
     if len(cells) != 1 or cells[0] != 0:
         return False
     # a title stands alone in column A; the area column's header merged down over the header rows is no title
@@ -233,8 +238,8 @@ def column_texts(rows: list[list[Any]], merged: list[tuple[int, int, int, int]],
         row = rows[r]
         line: list[HeaderText | None] = [None] * width
         for c, v in enumerate(row[:width]):
-            text = cell_text(v)
-            if text.strip():
+            text = v if type(v) is str else cell_text(v)
+            if text and text.strip():
                 line[c] = HeaderText(unbreak(text), False, r, v)
         grid.append(line)
     for r0, c0, r1, c1 in merged:

@@ -287,11 +287,14 @@ def strip_years(text: str) -> str:
     return _strip_years(str(text))
 
 
+_DATE_RE = re.compile(r"\(?\b(\d{1,2}\.\d{1,2}\.|(jan|feb|mär|mar|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?\s*)?"
+                      r"(19[89]\d|20\d\d)\b\)?", re.IGNORECASE)
+_SPACES_RE = re.compile(r"\s+")
+
+
 @lru_cache(maxsize=65536)
 def _strip_years(text: str) -> str:
-    t = re.sub(r"\(?\b(\d{1,2}\.\d{1,2}\.|(jan|feb|mär|mar|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?\s*)?"
-               r"(19[89]\d|20\d\d)\b\)?", " ", text, flags=re.IGNORECASE)
-    return re.sub(r"\s+", " ", t).strip(" ,;:-")
+    return _SPACES_RE.sub(" ", _DATE_RE.sub(" ", text)).strip(" ,;:-")
 
 
 def finish_plan(plan: SheetPlan, matcher: Matcher) -> None:
