@@ -46,15 +46,14 @@ class Block:
 
 
 def find_block(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher,
-               known: dict[str, str | None] | None = None) -> Block | None:
+               cells: TextCells | None = None) -> Block | None:
     """The area column (most distinct known areas), the first data row and the header rows above it.
 
-    ``known``: the area each cell text names, kept by the caller for the sheets of one file (the same names stand
-    on every sheet), filled here."""
+    ``cells``: what the sheets of the file scanned so far tell about this one (:class:`TextCells`)."""
     limit = min(len(rows), SCAN_ROWS)
     if limit == 0:
         return None
-    stats = _area_hits(rows[:limit], matcher, {} if known is None else known)
+    stats = _area_hits(rows[:limit], matcher, TextCells() if cells is None else cells)
     if not stats:
         return None
     best = max(stats, key=lambda c: (stats[c][0], -c))
@@ -72,31 +71,85 @@ def _stripped(row: list[Any]) -> list[str]:
     return [v.strip() if type(v) is str else cell_text(v).strip() for v in row]
 
 
-def _area_hits(rows: list[list[Any]], matcher: Matcher, known: dict[str, str | None]) -> dict[int, tuple[int, int]]:
+class TextCells:
+    """The text cells of the sheets of one file, for :func:`find_block` (one per analysed file, dropped with it).
+
+    ``names``: the area each distinct text names (matched once per file: the same names stand on every sheet).
+    The positions of the text cells of the last sheet scanned: a sheet of the same size whose other cells are all
+    numbers has its text cells exactly there, which one sum in C shows (:meth:`at_same_cells`) without a type
+    test per cell; and with the same areas at the same cells it has the same area columns as that sheet."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str | None] = {}
+        self.shape: tuple[int, int] | None = None
+        self.inside: list[bool] = []           # per cell of the last sheet scanned: a text cell
+        self.outside: list[bool] = []
+        self.at: np.ndarray = np.zeros(0, dtype=np.intp)   # the text cells' positions (row * width + column)
+        self.hits: list[str | None] = []       # the area each of them names
+        self.stats: dict[int, tuple[int, int]] = {}
+
+    def at_same_cells(self, rows: list[list[Any]], width: int) -> list[str] | None:
+        """The texts of the cells that were text cells of the last sheet, when exactly those are text cells here."""
+        if self.shape != (len(rows), width):
+            return None
+        try:  # every other cell a number (or a boolean): adds up in C; a text, None or a date cannot be added to a float
+            sum(compress(chain.from_iterable(rows), self.outside), 0.0)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        texts = list(compress(chain.from_iterable(rows), self.inside))
+        return texts if set(map(type, texts)) <= {str} else None
+
+    def remember(self, shape: tuple[int, int], is_text: np.ndarray, at: np.ndarray, hits: list[str | None],
+                 stats: dict[int, tuple[int, int]]) -> None:
+        self.shape, self.at, self.hits, self.stats = shape, at, hits, stats
+        self.inside = is_text.tolist()
+        self.outside = (~is_text).tolist()
+
+    def areas_of(self, texts: list[str], matcher: Matcher) -> list[str | None]:
+        """The area each text names; texts not met before in the file are matched (``matcher``: the file's)."""
+        new = set(texts).difference(self.names)
+        if new:
+            self.names.update(zip(new, matcher.match_many("sozialraum", list(new))))
+        return list(map(self.names.__getitem__, texts))
+
+
+def _area_hits(rows: list[list[Any]], matcher: Matcher, cells: TextCells) -> dict[int, tuple[int, int]]:
     """Per column that names known areas: (how many distinct areas, first row naming one).
 
-    When no known id is a number only text cells can name an area: they are found in one pass over the whole grid
+    When no known id is a number only text cells can name an area: they are found for the whole grid at once
     (:func:`_text_hits`). Otherwise column by column (:func:`_column_hits`), numbers included.
     """
     if not matcher.numeric_keys("sozialraum"):
-        return _text_hits(rows, matcher, known)
+        return _text_hits(rows, matcher, cells)
     return _column_hits(rows, matcher)
 
 
-def _text_hits(rows: list[list[Any]], matcher: Matcher, known: dict[str, str | None]) -> dict[int, tuple[int, int]]:
-    """:func:`_column_hits` when only text cells can name an area (no known id is a number), for the whole grid at
-    once: one type test per cell in C instead of a type inference and a few array operations per column (a yearbook
-    sheet has 16 columns of 300 rows), and each distinct text matched once per file (``known``). Cells of another
-    type (None, NaN, numbers, booleans, dates) never name an area there either (:meth:`Matcher.match_many`)."""
+def _text_hits(rows: list[list[Any]], matcher: Matcher, cells: TextCells) -> dict[int, tuple[int, int]]:
+    """:func:`_column_hits` when only text cells can name an area (no known id is a number): a type test per cell
+    in C instead of a type inference and a few array operations per column (a yearbook sheet has 16 columns of 300
+    rows), none when the text cells are those of the sheet before (:meth:`TextCells.at_same_cells`). Cells of
+    another type (None, NaN, numbers, booleans, dates) never name an area there either (:meth:`Matcher.match_many`)."""
     width = max(map(len, rows))
-    cells = chain.from_iterable(rows if min(map(len, rows)) == width else (r + [None] * (width - len(r)) for r in rows))
-    flat = list(cells)
-    at = (np.fromiter(map(type, flat), dtype=object, count=len(flat)) == str).nonzero()[0]  # noqa: E721 - numpy, element-wise
+    rect = min(map(len, rows)) == width
+    texts = cells.at_same_cells(rows, width) if rect else None
+    if texts is not None:
+        hits = cells.areas_of(texts, matcher)
+        if hits != cells.hits:  # else: the same areas at the same cells as on the sheet before, the same columns
+            cells.hits, cells.stats = hits, _columns_of(hits, cells.at, width)
+        return dict(cells.stats)
+    flat = list(chain.from_iterable(rows if rect else (r + [None] * (width - len(r)) for r in rows)))
+    is_text = np.fromiter(map(type, flat), dtype=object, count=len(flat)) == str  # noqa: E721 - numpy, element-wise
+    at = is_text.nonzero()[0]
     texts = [flat[i] for i in at.tolist()]
-    new = set(texts).difference(known)
-    if new:
-        known.update(zip(new, matcher.match_many("sozialraum", list(new))))
-    hits = list(map(known.__getitem__, texts))
+    hits = cells.areas_of(texts, matcher)
+    stats = _columns_of(hits, at, width)
+    if rect:
+        cells.remember((len(rows), width), is_text, at, hits, stats)
+    return dict(stats)
+
+
+def _columns_of(hits: list[str | None], at: np.ndarray, width: int) -> dict[int, tuple[int, int]]:
+    """(distinct areas, first row naming one) per column, from the area each text cell names (``at``: its position)."""
     named = [h is not None for h in hits]
     if not any(named):
         return {}

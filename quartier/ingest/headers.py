@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from quartier.ingest.block import Block, HeaderText, column_texts, find_block
+from quartier.ingest.block import Block, HeaderText, TextCells, column_texts, find_block
 from quartier.ingest.detect import ColumnSpec, SheetPlan, key_role, measure_of, remember_key, strip_years, year_in_text, year_of
 from quartier.ingest.match import Matcher
 from quartier.ingest.values import cell_text
@@ -29,7 +29,7 @@ class Detection:
 
     def __init__(self, matcher: Matcher) -> None:
         self.matcher = matcher
-        self.areas: dict[str, str | None] = {}
+        self.cells = TextCells()
         self._own: dict[tuple[Any, ...], _Own] = {}
         self._group: dict[tuple[Any, ...], _Group] = {}
 
@@ -66,7 +66,7 @@ class _Group:
 def plan_from_block(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher,
                     remembered: dict[str, dict[str, Any]] | None = None, detection: Detection | None = None) -> SheetPlan | None:
     memo = detection if detection is not None and detection.matcher is matcher else Detection(matcher)
-    blk = find_block(rows, merged, matcher, memo.areas)
+    blk = find_block(rows, merged, matcher, memo.cells)
     if blk is None:
         return None
     return plan_at(name, rows, merged, matcher, blk, remembered, memo)
