@@ -284,8 +284,11 @@ class HeaderText:
 
 
 def column_texts(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], top: int, first: int,
-                 width: int) -> list[list[HeaderText]]:
-    """Per column: its header texts from top to bottom (merged cells spread; repeated vertical merges once)."""
+                 width: int, unbroken: dict[str, str] | None = None) -> list[list[HeaderText]]:
+    """Per column: its header texts from top to bottom (merged cells spread; repeated vertical merges once).
+
+    ``unbroken``: :func:`unbreak` of the header texts met so far in the file (the same headers stand on every sheet)."""
+    known = {} if unbroken is None else unbroken
     grid: list[list[HeaderText | None]] = []
     for r in range(top, first):
         row = rows[r]
@@ -293,7 +296,10 @@ def column_texts(rows: list[list[Any]], merged: list[tuple[int, int, int, int]],
         for c, v in enumerate(row[:width]):
             text = v if type(v) is str else cell_text(v)
             if text and text.strip():
-                line[c] = HeaderText(unbreak(text), False, r, v)
+                one = known.get(text)
+                if one is None:
+                    one = known[text] = unbreak(text)
+                line[c] = HeaderText(one, False, r, v)
         grid.append(line)
     for r0, c0, r1, c1 in merged:
         for r in range(max(r0, top), min(r1, first - 1) + 1):
@@ -303,9 +309,10 @@ def column_texts(rows: list[list[Any]], merged: list[tuple[int, int, int, int]],
                 src = HeaderText(unbreak(cell_text(raw)), c1 > c0, r0, raw) if cell_text(raw).strip() else None
             if src is None:
                 continue
+            spread = HeaderText(src.text, c1 > c0, r, src.raw)  # one for all its columns: header texts are never changed
             for c in range(c0, min(c1, width - 1) + 1):
                 if grid[r - top][c] is None or (r, c) == (r0, c0):
-                    grid[r - top][c] = HeaderText(src.text, c1 > c0, r, src.raw)
+                    grid[r - top][c] = spread
     _carry_right(grid, rows, first, width)
     out: list[list[HeaderText]] = []
     for c in range(width):

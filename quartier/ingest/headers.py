@@ -30,22 +30,28 @@ class Detection:
     def __init__(self, matcher: Matcher) -> None:
         self.matcher = matcher
         self.cells = TextCells()
+        self.unbroken: dict[str, str] = {}
         self._own: dict[tuple[Any, ...], _Own] = {}
         self._group: dict[tuple[Any, ...], _Group] = {}
 
-    def own(self, own: list[HeaderText]) -> _Own:
-        key = tuple([(t.text, type(t.raw), t.raw) for t in own])  # text and cell: year_of reads the cell
-        hit = self._own.get(key)
-        if hit is None:
-            hit = self._own[key] = _read_own(own, self.matcher)
-        return hit
+    def readings(self, here: list[HeaderText]) -> tuple[_Own, _Group]:
+        """What a column's own header texts and its group header texts say, each worked out once per file.
 
-    def group(self, group: list[HeaderText]) -> _Group:
-        key = tuple([(t.text, type(t.raw), t.raw) for t in group])
-        hit = self._group.get(key)
-        if hit is None:
-            hit = self._group[key] = _Group(_year_in(group), _group_indicator(group, self.matcher))
-        return hit
+        Keyed by text and cell: a cell matters only by the year it is (:func:`year_of`), a text cell as itself."""
+        own = tuple([(t.text, t.raw if type(t.raw) is str else (year_of(t.raw),)) for t in here if not t.group])
+        mine = self._own.get(own)
+        if mine is None:
+            mine = self._own[own] = _read_own([t for t in here if not t.group], self.matcher)
+        if mine.role is not None or (mine.jahr is not None and mine.indicator is not None):
+            return mine, _NO_GROUP  # the group header has nothing left to say
+        group = tuple([(t.text, t.raw if type(t.raw) is str else (year_of(t.raw),)) for t in here if t.group])
+        if not group:
+            return mine, _NO_GROUP
+        theirs = self._group.get(group)
+        if theirs is None:
+            texts = [t for t in here if t.group]
+            theirs = self._group[group] = _Group(_year_in(texts), _group_indicator(texts, self.matcher))
+        return mine, theirs
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class _Group:
     indicator: tuple[str, str] | None
 
 
+_NO_GROUP = _Group(None, None)
+
+
 def plan_from_block(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher,
                     remembered: dict[str, dict[str, Any]] | None = None, detection: Detection | None = None) -> SheetPlan | None:
     memo = detection if detection is not None and detection.matcher is matcher else Detection(matcher)
@@ -78,7 +87,7 @@ def plan_at(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, 
     memo = detection if detection is not None and detection.matcher is matcher else Detection(matcher)
     first, top = blk.first_data_row, blk.header_top
     width = max(map(len, rows[top:first + DATA_SCAN]), default=0)
-    texts = column_texts(rows, merged, top, first, width)
+    texts = column_texts(rows, merged, top, first, width, memo.unbroken)
     data = rows[first:first + DATA_SCAN]
     cols: list[ColumnSpec] = []
     for c in range(width):
@@ -89,7 +98,7 @@ def plan_at(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, 
         if c == blk.area_col:
             spec.role, spec.rolle_quelle = "sozialraum", "inhalt"
         else:
-            _classify(spec, [t for t in here if not t.group], [t for t in here if t.group], memo, data)
+            _classify(spec, here, memo, data)
         rem = remembered.get(remember_key(c, spec.header)) if remembered else None  # the key only when anything is remembered
         if rem is not None:
             spec.role, spec.rolle_quelle = rem["rolle"], "gemerkt"
@@ -99,22 +108,17 @@ def plan_at(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, 
     return SheetPlan(name, top, first - top, "lang", cols, title=blk.title, data_row=first, area_col=blk.area_col)
 
 
-_NO_GROUP = _Group(None, None)
-
-
-def _classify(spec: ColumnSpec, own: list[HeaderText], group: list[HeaderText], memo: Detection,
-              data: list[list[Any]]) -> None:
+def _classify(spec: ColumnSpec, here: list[HeaderText], memo: Detection, data: list[list[Any]]) -> None:
     """Role, year and indicator of a column: a key word in its own header decides; else the year and the indicator
     from its own header texts, then from its group header; the measure from a short own text."""
-    if not own and not group:  # no header at all: a column of area names is a label
+    if not here:  # no header at all: a column of area names is a label
         if _names_areas(data, spec.col, memo.matcher):
             spec.role, spec.rolle_quelle = "bezeichnung", "inhalt"
         return
-    mine = memo.own(own)
+    mine, theirs = memo.readings(here)
     if mine.role is not None:
         spec.role, spec.rolle_quelle = mine.role, "spaltenkopf"
         return
-    theirs = memo.group(group) if group and (mine.jahr is None or mine.indicator is None) else _NO_GROUP
     if mine.jahr is not None:
         spec.jahr, spec.jahr_quelle = mine.jahr, "spaltenkopf"
     elif theirs.jahr is not None:
