@@ -284,22 +284,25 @@ class HeaderText:
 
 
 def column_texts(rows: list[list[Any]], merged: list[tuple[int, int, int, int]], top: int, first: int,
-                 width: int, unbroken: dict[str, str] | None = None) -> list[list[HeaderText]]:
+                 width: int, made: dict[tuple[int, str], HeaderText] | None = None) -> list[list[HeaderText]]:
     """Per column: its header texts from top to bottom (merged cells spread; repeated vertical merges once).
 
-    ``unbroken``: :func:`unbreak` of the header texts met so far in the file (the same headers stand on every sheet)."""
-    known = {} if unbroken is None else unbroken
+    ``made``: the header texts of text cells met so far in the file by row and text (the same headers stand on
+    every sheet; header texts are never changed)."""
+    made = {} if made is None else made
     grid: list[list[HeaderText | None]] = []
     for r in range(top, first):
         row = rows[r]
         line: list[HeaderText | None] = [None] * width
         for c, v in enumerate(row[:width]):
-            text = v if type(v) is str else cell_text(v)
-            if text and text.strip():
-                one = known.get(text)
-                if one is None:
-                    one = known[text] = unbreak(text)
-                line[c] = HeaderText(one, False, r, v)
+            if type(v) is str:
+                if v:
+                    h = made.get((r, v))
+                    if h is None and v.strip():
+                        h = made[(r, v)] = HeaderText(unbreak(v), False, r, v)
+                    line[c] = h
+            elif (text := cell_text(v)).strip():
+                line[c] = HeaderText(unbreak(text), False, r, v)
         grid.append(line)
     for r0, c0, r1, c1 in merged:
         for r in range(max(r0, top), min(r1, first - 1) + 1):

@@ -30,28 +30,50 @@ class Detection:
     def __init__(self, matcher: Matcher) -> None:
         self.matcher = matcher
         self.cells = TextCells()
-        self.unbroken: dict[str, str] = {}
+        self.header_cells: dict[tuple[int, str], HeaderText] = {}
         self._own: dict[tuple[Any, ...], _Own] = {}
         self._group: dict[tuple[Any, ...], _Group] = {}
 
-    def readings(self, here: list[HeaderText]) -> tuple[_Own, _Group]:
-        """What a column's own header texts and its group header texts say, each worked out once per file.
+    def classify(self, spec: ColumnSpec, here: list[HeaderText], data: list[list[Any]]) -> None:
+        """Role, year and indicator of a column: a key word in its own header decides; else the year and the indicator
+        from its own header texts, then from its group header; the measure from a short own text.
 
-        Keyed by text and cell: a cell matters only by the year it is (:func:`year_of`), a text cell as itself."""
+        What the own texts say and what the group texts say is worked out once per file each, keyed by text and
+        cell: a cell matters only by the year it is (:func:`year_of`), a text cell as itself."""
+        if not here:  # no header at all: a column of area names is a label
+            if _names_areas(data, spec.col, self.matcher):
+                spec.role, spec.rolle_quelle = "bezeichnung", "inhalt"
+            return
         own = tuple([(t.text, t.raw if type(t.raw) is str else (year_of(t.raw),)) for t in here if not t.group])
         mine = self._own.get(own)
         if mine is None:
             mine = self._own[own] = _read_own([t for t in here if not t.group], self.matcher)
-        if mine.role is not None or (mine.jahr is not None and mine.indicator is not None):
-            return mine, _NO_GROUP  # the group header has nothing left to say
-        group = tuple([(t.text, t.raw if type(t.raw) is str else (year_of(t.raw),)) for t in here if t.group])
-        if not group:
-            return mine, _NO_GROUP
-        theirs = self._group.get(group)
-        if theirs is None:
-            texts = [t for t in here if t.group]
-            theirs = self._group[group] = _Group(_year_in(texts), _group_indicator(texts, self.matcher))
-        return mine, theirs
+        if mine.role is not None:
+            spec.role, spec.rolle_quelle = mine.role, "spaltenkopf"
+            return
+        theirs = _NO_GROUP
+        if mine.jahr is None or mine.indicator is None:  # else the group header has nothing left to say
+            group = tuple([(t.text, t.raw if type(t.raw) is str else (year_of(t.raw),)) for t in here if t.group])
+            read = self._group.get(group) if group else _NO_GROUP
+            if read is None:
+                texts = [t for t in here if t.group]
+                read = self._group[group] = _Group(_year_in(texts), _group_indicator(texts, self.matcher))
+            theirs = read
+        if mine.jahr is not None:
+            spec.jahr, spec.jahr_quelle = mine.jahr, "spaltenkopf"
+        elif theirs.jahr is not None:
+            spec.jahr, spec.jahr_quelle = theirs.jahr, "gruppenkopf"
+        indicator = mine.indicator or theirs.indicator
+        if indicator is not None:
+            spec.indikator_id, spec.indikator_quelle = indicator
+        measure = mine.measure
+        if spec.indikator_id or spec.jahr is not None:
+            units = self.matcher.units
+            if measure == "zaehler" and spec.indikator_id and (units.get(spec.indikator_id) or "").lower() == "anzahl":
+                measure = "wert"
+            spec.role, spec.rolle_quelle = measure or "wert", "spaltenkopf"
+        elif measure:
+            spec.role, spec.rolle_quelle = measure, "spaltenkopf"
 
 
 @dataclass(frozen=True)
@@ -87,7 +109,7 @@ def plan_at(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, 
     memo = detection if detection is not None and detection.matcher is matcher else Detection(matcher)
     first, top = blk.first_data_row, blk.header_top
     width = max(map(len, rows[top:first + DATA_SCAN]), default=0)
-    texts = column_texts(rows, merged, top, first, width, memo.unbroken)
+    texts = column_texts(rows, merged, top, first, width, memo.header_cells)
     data = rows[first:first + DATA_SCAN]
     cols: list[ColumnSpec] = []
     for c in range(width):
@@ -98,7 +120,7 @@ def plan_at(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, 
         if c == blk.area_col:
             spec.role, spec.rolle_quelle = "sozialraum", "inhalt"
         else:
-            _classify(spec, here, memo, data)
+            memo.classify(spec, here, data)
         rem = remembered.get(remember_key(c, spec.header)) if remembered else None  # the key only when anything is remembered
         if rem is not None:
             spec.role, spec.rolle_quelle = rem["rolle"], "gemerkt"
@@ -106,34 +128,6 @@ def plan_at(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, 
                 spec.indikator_id, spec.indikator_quelle = rem["indikator_id"], "gemerkt"
         cols.append(spec)
     return SheetPlan(name, top, first - top, "lang", cols, title=blk.title, data_row=first, area_col=blk.area_col)
-
-
-def _classify(spec: ColumnSpec, here: list[HeaderText], memo: Detection, data: list[list[Any]]) -> None:
-    """Role, year and indicator of a column: a key word in its own header decides; else the year and the indicator
-    from its own header texts, then from its group header; the measure from a short own text."""
-    if not here:  # no header at all: a column of area names is a label
-        if _names_areas(data, spec.col, memo.matcher):
-            spec.role, spec.rolle_quelle = "bezeichnung", "inhalt"
-        return
-    mine, theirs = memo.readings(here)
-    if mine.role is not None:
-        spec.role, spec.rolle_quelle = mine.role, "spaltenkopf"
-        return
-    if mine.jahr is not None:
-        spec.jahr, spec.jahr_quelle = mine.jahr, "spaltenkopf"
-    elif theirs.jahr is not None:
-        spec.jahr, spec.jahr_quelle = theirs.jahr, "gruppenkopf"
-    indicator = mine.indicator or theirs.indicator
-    if indicator is not None:
-        spec.indikator_id, spec.indikator_quelle = indicator
-    measure = mine.measure
-    if spec.indikator_id or spec.jahr is not None:
-        units = memo.matcher.units
-        if measure == "zaehler" and spec.indikator_id and (units.get(spec.indikator_id) or "").lower() == "anzahl":
-            measure = "wert"
-        spec.role, spec.rolle_quelle = measure or "wert", "spaltenkopf"
-    elif measure:
-        spec.role, spec.rolle_quelle = measure, "spaltenkopf"
 
 
 def _read_own(own: list[HeaderText], matcher: Matcher) -> _Own:
