@@ -82,8 +82,8 @@ class TextCells:
     def __init__(self) -> None:
         self.names: dict[str, str | None] = {}
         self.shape: tuple[int, int] | None = None
-        self.inside: list[bool] = []           # per cell of the last sheet scanned: a text cell
-        self.outside: list[bool] = []
+        self.inside = b""                      # per cell of the last sheet scanned: 1 for a text cell (a byte a cell)
+        self.outside = b""                     # 1 for any other cell
         self.at: np.ndarray = np.zeros(0, dtype=np.intp)   # the text cells' positions (row * width + column)
         self.hits: list[str | None] = []       # the area each of them names
         self.stats: dict[int, tuple[int, int]] = {}
@@ -102,8 +102,7 @@ class TextCells:
     def remember(self, shape: tuple[int, int], is_text: np.ndarray, at: np.ndarray, hits: list[str | None],
                  stats: dict[int, tuple[int, int]]) -> None:
         self.shape, self.at, self.hits, self.stats = shape, at, hits, stats
-        self.inside = is_text.tolist()
-        self.outside = (~is_text).tolist()
+        self.inside, self.outside = is_text.tobytes(), (~is_text).tobytes()  # bool arrays: one byte, 0 or 1, a cell
 
     def areas_of(self, texts: list[str], matcher: Matcher) -> list[str | None]:
         """The area each text names; texts not met before in the file are matched (``matcher``: the file's)."""
