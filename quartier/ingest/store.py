@@ -87,6 +87,7 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
         cur.execute("INSERT INTO messwert (lieferung_id, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt)"
                     " SELECT ?, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt FROM _imp_commit", [lid])
         cur.unregister("_imp_commit")
+        _refuse_repeated_keys(cur, fa.filename, lid)
         _store_version(cur, fa, lid, was_fresh)
         for (art, text), ziel in fa.accepted.items():
             if (art, text) in fa.remember:  # only after the second confirmation "gilt für alle künftigen Dateien"
@@ -100,6 +101,19 @@ def commit(con: db.Con, fa: FileAnalysis, actor: access.Actor, *, confirm_warnin
     report["lieferung_id"] = lid
     report["lieferant"] = lieferant
     return report
+
+
+def _refuse_repeated_keys(cur: db.Con, filename: str, lid: int) -> None:
+    """The database's own guarantee that a Lieferung holds one value per indicator, Sozialraum and year
+    (``messwert`` has no primary-key index since migration 020): checked on the new Lieferung's rows inside the
+    write transaction, so a repeated key rolls the whole import back. The analysis already refuses such files
+    ("doppelt"); this is the backstop for any other way in."""
+    rows = cur.execute("SELECT indikator_id, sozialraum_id, jahr, count(*) FROM messwert WHERE lieferung_id = ?"
+                       " GROUP BY indikator_id, sozialraum_id, jahr HAVING count(*) > 1 LIMIT 1", [lid]).fetchall()
+    if rows:
+        ind, area, year, n = rows[0]
+        raise ImportRejected(f"{filename}: Kennzahl {ind}, Sozialraum {area}, Jahr {year} kommt {n}-mal vor. "
+                             "Es wurde nichts geändert: bitte die Datei prüfen lassen und erneut liefern.")
 
 
 def _value_frame(fa: FileAnalysis) -> pd.DataFrame:
