@@ -26,7 +26,8 @@ MAX_HEADER_ROWS = 8
 _NUMBERS = ("floating", "integer", "mixed-integer-float", "decimal")
 _TYPE = np.frompyfunc(type, 1, 1)
 _FEW = 32               # columns with at most this many candidate cells are matched cell by cell
-_BREAK_RE = re.compile(r"(?<=[a-zäöüß])-\s*\n?\s*(?=[a-zäöüß])")
+# not before "und"/"oder"/"bzw": "Lohn- und Einkommensteuerpflichtige" keeps its hyphen (a word left out, not broken)
+_BREAK_RE = re.compile(r"(?<=[a-zäöüß])-(?![ \t]+(?:und|oder|bzw|sowie)\b)\s*(?=[a-zäöüß])")
 
 
 def unbreak(text: str) -> str:

@@ -7,6 +7,7 @@ Year, most specific first: the column's own header ("(Dez 2017)", "Juni 2017", "
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from quartier.ingest.block import Block, HeaderText, column_texts, find_block
@@ -16,6 +17,7 @@ from quartier.ingest.values import cell_text
 
 SHORT = 24           # a sub-header naming the measure ("Anzahl", "%", "Basis") is short
 DATA_SCAN = 60       # data rows looked at to decide whether a header-less column holds anything
+_PERCENT = re.compile(r"\s*(?:\((?:in\s*)?%\)|in\s*%|in\s+prozent)$", re.IGNORECASE)  # "Anteil … in %"
 
 
 def plan_from_block(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher,
@@ -91,7 +93,7 @@ def _indicator(spec: ColumnSpec, own: list[HeaderText], group: list[HeaderText],
     named = [t for t in own if year_of(t.raw) is None and strip_years(t.text)]
     for i, t in enumerate(named):
         text = strip_years(t.text)
-        hit = matcher.match("indikator", text) or matcher.match("indikator", t.text)
+        hit = matcher.match("indikator", text) or matcher.match("indikator", t.text) or _percent_match(text, matcher)
         if hit is None and i > 0:
             hit = matcher.match_description(text)
         if hit:
@@ -107,6 +109,13 @@ def _indicator(spec: ColumnSpec, own: list[HeaderText], group: list[HeaderText],
         if hit:
             spec.indikator_id, spec.indikator_quelle = hit, "gruppenkopf"
             return
+
+
+def _percent_match(text: str, matcher: Matcher) -> str | None:
+    """"Anteil der unter 18-Jährigen in %" is the catalogue's "Anteil der unter 18-Jährigen" when that is kept in %
+    (never a count: "Arbeitslose in %" is not the number of Arbeitslose)."""
+    hit = matcher.match("indikator", _PERCENT.sub("", text)) if _PERCENT.search(text) else None
+    return hit if hit and "%" in (matcher.units.get(hit) or "") else None
 
 
 def _names_areas(data: list[list[Any]], c: int, matcher: Matcher) -> bool:

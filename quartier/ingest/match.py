@@ -43,8 +43,11 @@ class Matcher:
             self._add("sozialraum", name, sid)
         # Stadtbezirke and the city: their names are totals, never an area suggestion ("Hamburg" is not "Harburg")
         self.district_names: set[str] = set()
-        for (bname,) in cur.execute("SELECT name FROM stadtbezirk").fetchall():
+        self.district_ids: dict[str, str] = {}   # normalised Stadtbezirk name -> id (its total is checked against its areas)
+        for bid, bname in cur.execute("SELECT id, name FROM stadtbezirk").fetchall():
             self.district_names.add(normalize(bname))
+            self.district_ids[normalize(bname)] = bid
+        self.area_district: dict[str, str] = dict(cur.execute("SELECT id, bezirk_id FROM sozialraum").fetchall())
         city = db.get_setting(con, "stadt", "") or ""
         self.city_names: set[str] = {normalize(city), normalize(f"Stadt {city}")} - {""}
         self.descriptions: dict[str, str] = {}
@@ -125,6 +128,18 @@ class Matcher:
 
     def total_kind(self, text: Any) -> str | None:
         """'stadt' or 'bezirk' when the text names the city or a Stadtbezirk ("Bezirk Altona", "Hamburg insgesamt")."""
+        k = self._total_key(text)
+        if k and k in self.city_names:
+            return "stadt"
+        if k and k in self.district_names:
+            return "bezirk"
+        return None
+
+    def district_of(self, text: Any) -> str | None:
+        """The id of the Stadtbezirk a total row names ("Bezirk Altona" -> its id), else None."""
+        return self.district_ids.get(self._total_key(text))
+
+    def _total_key(self, text: Any) -> str:
         k = normalize(text)
         for prefix in ("stadtbezirk", "bezirk"):
             if k.startswith(prefix) and k != prefix:
@@ -132,11 +147,7 @@ class Matcher:
         for suffix in ("insgesamt", "gesamt"):
             if k.endswith(suffix) and k != suffix:
                 k = k[: -len(suffix)]
-        if k and k in self.city_names:
-            return "stadt"
-        if k and k in self.district_names:
-            return "bezirk"
-        return None
+        return k
 
     def match_description(self, text: Any) -> str | None:
         """An indicator from a long description cell ("Anzahl der Kinder … unter 18 Jahren"): definition or name."""
