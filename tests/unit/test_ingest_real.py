@@ -1,0 +1,242 @@
+"""Real published workbooks, imported as a new city would (issue 15, part 1).
+
+The files are the statistical offices' own, as committed to public repositories (sources, commits and licences in
+tests/data/published/README.md). They are not part of this repository: they live in the shared data folder next
+to it (``../shared/published``, or ``QUARTIER_PUBLISHED``); without them those tests are skipped. The tests at the
+end rebuild, cell by cell, what the real files showed the importer getting wrong, and run without the files.
+
+Every city here is built from the file's own areas (names as published, ids by position) with a small catalogue
+whose ids share nothing with the demo; the expected values were read off the published cells by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from quartier import db, ingest
+from tests.unit.ingest_files import xlsx
+
+PUBLISHED = Path(os.environ.get("QUARTIER_PUBLISHED") or Path(__file__).resolve().parents[3] / "shared" / "published")
+HH17 = PUBLISHED / "hamburg_stadtteilprofile_2017.xlsx"
+HH14 = PUBLISHED / "hamburg_stadtteilprofile_2014.xlsx"
+HRO = PUBLISHED / "rostock_bewegung_gesamt_2017.xlsx"
+
+
+def needs(path: Path):
+    return pytest.mark.skipif(not path.is_file(), reason=f"{path.name} fehlt (siehe tests/data/published/README.md)")
+
+
+# Hamburg's Bezirke, each with the first of its Stadtteile in the published order (the table lists them Bezirk by Bezirk)
+HH_DISTRICTS = [("mitte", "Hamburg-Mitte", "Hamburg-Altstadt"), ("altona", "Altona", "Altona-Altstadt"),
+                ("eimsb", "Eimsbüttel", "Eimsbüttel"), ("nord", "Hamburg-Nord", "Hoheluft-Ost"),
+                ("wandsbek", "Wandsbek", "Eilbek"), ("bergedorf", "Bergedorf", "Lohbrügge"), ("harburg", "Harburg", "Harburg")]
+HH17_CATALOGUE = [  # id, name, einheit, min
+    ("hh_einwohner", "Bevölkerung", "Anzahl", 0), ("hh_minderjaehrige", "Unter 18-Jährige", "Anzahl", 0),
+    ("hh_anteil_minderjaehrige", "Anteil der unter 18-Jährigen", "%", 0),
+    ("hh_migration", "Bevölkerung mit Migrationshintergrund", "Anzahl", 0),
+    ("hh_wanderung", "Wanderungssaldo", "Anzahl", -1_000_000), ("hh_preis_etw", "Preise für Eigentumswohnungen in EUR/m²", "EUR/m²", 0),
+]
+HH14_CATALOGUE = [
+    ("hh_einwohner", "Bevölkerung", "Anzahl", 0), ("hh_minderjaehrige", "Unter 18-Jährige", "Anzahl", 0),
+    ("hh_arbeitslose", "Arbeitslose", "Anzahl", 0), ("hh_sgb2", "Leistungsempfänger/-innen nach SGB II", "Anzahl", 0),
+    ("hh_preis_etw", "Preise für Eigentumswohnungen in EUR/m²", "EUR/m²", 0),
+]
+
+
+def build_city(con, city: str, districts, areas, catalogue) -> None:
+    with db.transaction(con) as cur:
+        db.set_setting(cur, "stadt", city)
+        for nr, (bid, name, *_first) in enumerate(districts, start=1):
+            cur.execute("INSERT INTO stadtbezirk (id, nr, name) VALUES (?, ?, ?)", [bid, nr, name])
+        for sid, name, bid in areas:
+            cur.execute("INSERT INTO sozialraum (id, name, bezirk_id, geometry) VALUES (?, ?, ?, '{}')", [sid, name, bid])
+        for k, (iid, name, unit, lo) in enumerate(catalogue):
+            cur.execute("INSERT INTO indikator (id, name, einheit, min_wert, lieferant, sortierung) VALUES (?, ?, ?, ?, ?, ?)",
+                        [iid, name, unit, lo, "Statistisches Amt", k])
+
+
+def hamburg_areas(path: Path) -> list[tuple[str, str, str]]:
+    """The Stadtteile as the file lists them (rows 5 to 103), each in the Bezirk whose first Stadtteil came last."""
+    names = [r[0] for r in openpyxl.load_workbook(path, read_only=True).worksheets[0].iter_rows(min_row=5, max_row=103, values_only=True)]
+    firsts, out, bezirk = {first: bid for bid, _n, first in HH_DISTRICTS}, [], ""
+    for k, name in enumerate(names, start=1):
+        bezirk = firsts.get(name, bezirk)
+        out.append((f"{k:03d}", name, bezirk))
+    return out
+
+
+@pytest.fixture
+def hamburg(empty_con):
+    def _city(path: Path, catalogue) -> tuple[object, dict[str, str]]:
+        areas = hamburg_areas(path)
+        build_city(empty_con, "Hamburg", HH_DISTRICTS, areas, catalogue)
+        return empty_con, {name: sid for sid, name, _b in areas}
+    return _city
+
+
+def val(fa, iid, sid):
+    v = fa.values[(fa.values["indikator_id"] == iid) & (fa.values["sozialraum_id"] == sid)]
+    assert len(v) == 1, (iid, sid, v)
+    return v.iloc[0]
+
+
+@needs(HH17)
+def test_hamburg_stadtteil_profile_2017_as_published(hamburg):
+    con, ids = hamburg(HH17, HH17_CATALOGUE)
+    assert len(ids) == 99
+    fa = ingest.analyse_file(con, HH17.read_bytes(), HH17.name)
+    assert not fa.errors, fa.findings_frame().to_string()
+    p = fa.plans[0]
+    # the area column by its content; its header "Stadtgebiet" is merged over the three header rows A2:A4
+    assert (p.area_col, p.header_row, p.header_rows, p.first_data_row) == (0, 1, 3, 4)
+    assert (p.columns[0].header, p.columns[0].role, p.columns[0].rolle_quelle) == ("Stadtgebiet", "sozialraum", "inhalt")
+    cols = {c.letter: c for c in p.columns}
+    got = {k: (cols[k].indikator_id, cols[k].indikator_quelle, cols[k].jahr, cols[k].jahr_quelle) for k in "B D I AA BD".split()}
+    assert got == {"B": ("hh_einwohner", "name", 2017, "gruppenkopf"),           # "Bevölkerung und Haushalte 31.12.2017"
+                   "D": ("hh_anteil_minderjaehrige", "name", 2017, "gruppenkopf"),  # "Anteil der unter 18-Jährigen in %"
+                   "I": ("hh_migration", "name", 2017, "gruppenkopf"),           # "Bevölkerung mit Migrations-hintergrund"
+                   "AA": ("hh_wanderung", "name", 2017, "gruppenkopf"),          # "Bevölkerungsbewegung 2017"
+                   "BD": ("hh_preis_etw", "name", 2018, "spaltenkopf")}          # "… in EUR/m² (Jan 2018)"
+    assert "Migrationshintergrund" in cols["I"].header and "Lohn- und Einkommensteuerpflichtige" in cols["AO"].header
+    # the seven Bezirk totals and the city after the last Stadtteil: never areas, whatever their name
+    info = " ".join(f.message for f in fa.infos if f.rule == "summenzeile")
+    assert "8 Summenzeile(n)" in info and "Name kommt schon weiter oben vor" in info and "Name der Stadt" in info
+    assert all(len(fa.values[fa.values["indikator_id"] == iid]) == 99 for iid, *_ in HH17_CATALOGUE)
+    assert val(fa, "hh_einwohner", ids["Eimsbüttel"])["wert"] == 57541       # Stadtteil, not the Bezirk's 263710
+    assert val(fa, "hh_einwohner", ids["Harburg"])["wert"] == 25860          # Stadtteil, not the Bezirk's 165889
+    assert val(fa, "hh_einwohner", ids["Hamburg-Altstadt"])["wert"] == 2305
+    assert val(fa, "hh_minderjaehrige", ids["HafenCity"])["wert"] == 756
+    assert val(fa, "hh_anteil_minderjaehrige", ids["Hamburg-Altstadt"])["wert"] == pytest.approx(12.0173535791757)
+    assert val(fa, "hh_migration", ids["Eißendorf"])["wert"] == 9431
+    assert val(fa, "hh_wanderung", ids["Eimsbüttel"])["wert"] == -182         # a negative balance is no error
+    assert val(fa, "hh_wanderung", ids["Hamburg-Altstadt"])["wert"] == 1
+    assert val(fa, "hh_preis_etw", ids["Hamburg-Altstadt"])["wert"] == 5710
+    sealed = val(fa, "hh_preis_etw", ids["Neuallermöhe"])                    # ".    " (a dot and four spaces)
+    assert bool(sealed["gesperrt"]) and np.isnan(sealed["wert"])
+    assert int(fa.values[fa.values["indikator_id"] == "hh_preis_etw"]["gesperrt"].sum()) == 21
+    assert not fa.suggestions
+
+
+@needs(HH17)
+def test_hamburg_district_totals_checked_against_their_own_stadtteile(hamburg):
+    """Bezirke Altona … Harburg equal the sums of their Stadtteile; Hamburg-Mitte and the city do not, as the office
+    notes (Neuwerk and the seafarers count only there): only those are reported, with the Bezirk's own sum."""
+    con, _ids = hamburg(HH17, HH17_CATALOGUE)
+    fa = ingest.analyse_file(con, HH17.read_bytes(), HH17.name)
+    by_cell = {f.cell: f.message for f in fa.warnings if f.rule == "summe_abweichend"}
+    assert "302.667" in by_cell["B104"] and "294.771" in by_cell["B104"]    # Hamburg-Mitte vs its 16 Stadtteile
+    assert "1.880.997" in by_cell["B111"] and "1.873.101" in by_cell["B111"]  # the city vs all 99
+    assert not [c for c in by_cell if c.startswith("B") and c[1:].isdigit() and 105 <= int(c[1:]) <= 110]
+
+
+@needs(HH14)
+def test_hamburg_2014_years_from_the_group_header_and_the_columns_own(hamburg):
+    con, ids = hamburg(HH14, HH14_CATALOGUE)
+    fa = ingest.analyse_file(con, HH14.read_bytes(), HH14.name)
+    assert not fa.errors, fa.findings_frame().to_string()
+    cols = {c.indikator_id: c for c in fa.plans[0].columns if c.indikator_id}
+    assert {k: (c.letter, c.jahr, c.jahr_quelle) for k, c in cols.items()} == {
+        "hh_einwohner": ("B", 2013, "gruppenkopf"), "hh_minderjaehrige": ("C", 2013, "gruppenkopf"),  # "… 31.12.2013"
+        "hh_arbeitslose": ("AF", 2013, "spaltenkopf"), "hh_sgb2": ("AL", 2013, "spaltenkopf"),      # "(Dez 2013)"
+        "hh_preis_etw": ("BF", 2014, "spaltenkopf")}                                                 # "(Jan 2014)"
+    assert val(fa, "hh_einwohner", ids["Eimsbüttel"])["wert"] == 56097
+    assert val(fa, "hh_arbeitslose", ids["HafenCity"])["wert"] == 14
+    assert val(fa, "hh_sgb2", ids["Harburg"])["wert"] == 4121
+    assert bool(val(fa, "hh_preis_etw", ids["Hamburg-Altstadt"])["gesperrt"])   # "."
+    assert val(fa, "hh_preis_etw", ids["HafenCity"])["wert"] == 6465
+    assert set(fa.values.loc[fa.values["indikator_id"] == "hh_einwohner", "jahr"]) == {2013}
+
+
+@needs(HH17)
+def test_hamburg_cli_show_mapping_and_apply_it_unchanged(hamburg, tmp_path, cli):
+    con, _ids = hamburg(HH17, HH17_CATALOGUE)
+    dbp = tmp_path / "empty.duckdb"   # the file behind empty_con
+    con.close()
+    shown = cli("import", HH17, "--show-mapping", "--json", "--db", dbp)
+    assert shown.returncode == 0, shown.stderr
+    plan = json.loads(shown.stdout)
+    sheet = plan["sheets"][0]
+    assert (sheet["header_rows"], sheet["first_data_row"], sheet["area_column"]) == ([2, 3, 4], 5, "A")
+    aa = next(c for c in sheet["columns"] if c["column"] == "AA")
+    assert (aa["indicator"], aa["year"], aa["year_source"], aa["role"]) == ("hh_wanderung", 2017, "gruppenkopf", "wert")
+    pf = tmp_path / "plan.json"
+    pf.write_text(shown.stdout, encoding="utf-8")
+    detected = json.loads(cli("import", HH17, "--dry-run", "--json", "--db", dbp).stdout)
+    applied = json.loads(cli("import", HH17, "--dry-run", "--json", "--mapping", pf, "--db", dbp).stdout)
+    assert detected["status"] == applied["status"] == "dry-run"
+    assert detected["rows"] == applied["rows"] and detected["rows"]["new"] == 6 * 99
+
+
+@needs(HRO)
+def test_rostock_export_without_a_year_says_so_and_a_corrected_plan_imports_it(empty_con, tmp_path, cli):
+    """Rostock's open-data export names no year anywhere (sheet "sql_statement", no title): the importer asks for
+    it; the plan printed by --show-mapping, with the year and the balance column set, then imports signed counts."""
+    rows = list(openpyxl.load_workbook(HRO, read_only=True).worksheets[0].iter_rows(min_row=2, values_only=True))
+    build_city(empty_con, "Rostock", [("hro", "Rostock gesamt")], [(r[0], r[1], "hro") for r in rows],
+               [("hro_veraenderung", "Bestandsveränderung", "Anzahl", -100_000)])
+    dbp = tmp_path / "empty.duckdb"
+    empty_con.close()
+    shown = cli("import", HRO, "--show-mapping", "--json", "--db", dbp)
+    plan = json.loads(shown.stdout)
+    sheet = plan["sheets"][0]
+    assert (sheet["area_column"], sheet["year"]) == ("A", None)
+    rejected = json.loads(cli("import", HRO, "--dry-run", "--json", "--db", dbp).stdout)
+    assert rejected["status"] == "rejected" and "Das Jahr ist weder als Spalte" in json.dumps(rejected, ensure_ascii=False)
+    col = next(c for c in sheet["columns"] if c["column"] == "C")      # "abs_bestandsveraenderung"
+    col.update(indicator="hro_veraenderung", role="wert", year=2017)
+    pf = tmp_path / "plan.json"
+    pf.write_text(json.dumps(plan), encoding="utf-8")
+    r = cli("import", HRO, "--json", "--mapping", pf, "--db", dbp)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert json.loads(r.stdout)["rows"]["new"] == len(rows) == 21
+    con = db.connect(dbp, read_only=True)
+    got = dict(con.execute("SELECT sozialraum_id, wert FROM messwert WHERE indikator_id = 'hro_veraenderung' AND jahr = 2017").fetchall())
+    con.close()
+    assert got["I"] == 33 and got["J"] == -15 and got["P"] == 0   # Hansaviertel, Gartenstadt/Stadtweide, Dierkow-Neu
+
+
+# --------------------------------------------------------------------- what the real files showed (run without them)
+
+
+def test_all_district_totals_after_all_areas_each_checked_against_its_own_areas(empty_con, tmp_path):
+    """The Hamburg layout: every Stadtteil first, then every Bezirk total, then the city. The first Bezirk total
+    was compared with the sum of all Stadtteile above it (a false "Summe weicht ab"), the others with nothing."""
+    build_city(empty_con, "Hansestadt", [("n", "Nordbezirk"), ("s", "Südbezirk")],
+               [("11", "Alsterufer", "n"), ("12", "Brookdeich", "n"), ("21", "Heidberg", "s"), ("22", "Moorwisch", "s")],
+               [("xe", "Einwohner", "Anzahl", 0)])
+    rows = [["Einwohner 2017"], ["Stadtgebiet", "Einwohner"], ["Alsterufer", 100], ["Brookdeich", 50], ["Heidberg", 30],
+            ["Moorwisch", 20], ["Nordbezirk", 150], ["Südbezirk", 51], ["Hansestadt", 200]]
+    fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "t.xlsx", {"T": rows}).read_bytes(), "t.xlsx")
+    assert not fa.errors, fa.findings_frame().to_string()
+    bad = [(f.cell, f.message) for f in fa.warnings if f.rule == "summe_abweichend"]
+    assert len(bad) == 1 and bad[0][0] == "B8" and "nennt 51" in bad[0][1] and "zusammen 50" in bad[0][1], bad
+    assert sorted(fa.values["sozialraum_id"]) == ["11", "12", "21", "22"]
+
+
+def test_hyphen_of_a_word_left_out_stays_when_broken_words_are_joined(empty_con, tmp_path):
+    build_city(empty_con, "Hansestadt", [("n", "Nordbezirk")], [("11", "Alsterufer", "n"), ("12", "Brookdeich", "n")],
+               [("xs", "Lohn- und Einkommensteuerpflichtige", "Anzahl", 0), ("xw", "Wohnungen in Einund Zweifamilienhäusern", "Anzahl", 0)])
+    rows = [["Tabelle 2017"], ["Stadtteil", "Lohn- und Einkommen-steuerpflichtige (2013)", "Ein- bzw Zwei-familienhäuser"],
+            ["Alsterufer", 10, 3], ["Brookdeich", 20, 4]]
+    fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "h.xlsx", {"T": rows}).read_bytes(), "h.xlsx")
+    cols = {c.letter: c for c in fa.plans[0].columns}
+    assert cols["B"].header == "Lohn- und Einkommensteuerpflichtige (2013)"   # not "Lohnund Einkommensteuerpflichtige"
+    assert cols["C"].header == "Ein- bzw Zweifamilienhäuser"
+    assert (cols["B"].indikator_id, cols["B"].jahr) == ("xs", 2013)          # matching ignores the hyphen either way
+
+
+def test_share_in_percent_matches_the_percent_indicator_never_the_count(empty_con, tmp_path):
+    build_city(empty_con, "Hansestadt", [("n", "Nordbezirk")], [("11", "Alsterufer", "n"), ("12", "Brookdeich", "n")],
+               [("xa", "Anteil der unter 18-Jährigen", "%", 0), ("xl", "Arbeitslose", "Anzahl", 0)])
+    rows = [["Tabelle 2017"], ["Stadtteil", "Anteil der unter 18-Jährigen in %", "Arbeitslose in %", "Arbeitslose"],
+            ["Alsterufer", 12.5, 4.1, 40], ["Brookdeich", 20.25, 6.0, 65]]
+    fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "p.xlsx", {"T": rows}).read_bytes(), "p.xlsx")
+    cols = {c.letter: c.indikator_id for c in fa.plans[0].columns}
+    assert cols["B"] == "xa" and cols["C"] is None and cols["D"] == "xl"
+    assert val(fa, "xa", "12")["wert"] == 20.25 and val(fa, "xl", "12")["wert"] == 65
