@@ -258,8 +258,7 @@ def plan_sheet(name: str, rows: list[list[Any]], merged: list[tuple[int, int, in
             spec.role = m
         elif m_top := measure_of(top):
             spec.role = m_top
-        if remembered and remember_key(c, header) in remembered:
-            rem = remembered[remember_key(c, header)]
+        if remembered and (rem := remembered.get(remember_key(c, header)) or remembered.get(moved_key(header))):
             spec.role, spec.indikator_id, spec.jahr = rem["rolle"], rem.get("indikator_id"), rem.get("jahr")
         cols.append(spec)
     # With a Sozialraum number column the name column is a label only; without, the name is the key.
@@ -274,6 +273,11 @@ def plan_sheet(name: str, rows: list[list[Any]], merged: list[tuple[int, int, in
 def remember_key(col: int, header: str) -> str:
     """What stays the same next year: the column position and its header without years ("(Dez 2017)")."""
     return f"{col_letter(col)}:{normalize(strip_years(header))}"
+
+
+def moved_key(header: str) -> str:
+    """The key of a remembered column found by its header alone, wherever it stands now (see remembered_mapping)."""
+    return "*:" + normalize(strip_years(header))
 
 
 def sheet_key(sheet: str) -> str:

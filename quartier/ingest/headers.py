@@ -11,7 +11,17 @@ import re
 from typing import Any
 
 from quartier.ingest.block import Block, HeaderText, column_texts, find_block
-from quartier.ingest.detect import ColumnSpec, SheetPlan, key_role, measure_of, remember_key, strip_years, year_in_text, year_of
+from quartier.ingest.detect import (
+    ColumnSpec,
+    SheetPlan,
+    key_role,
+    measure_of,
+    moved_key,
+    remember_key,
+    strip_years,
+    year_in_text,
+    year_of,
+)
 from quartier.ingest.match import Matcher
 from quartier.ingest.values import cell_text
 
@@ -46,7 +56,7 @@ def plan_at(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, 
             spec.role, spec.rolle_quelle = "sozialraum", "inhalt"
         else:
             _classify(spec, own, group, matcher, data)
-        rem = remembered.get(remember_key(c, spec.header)) if remembered else None  # the key only when anything is remembered
+        rem = (remembered.get(remember_key(c, spec.header)) or remembered.get(moved_key(spec.header))) if remembered else None
         if rem is not None:
             spec.role, spec.rolle_quelle = rem["rolle"], "gemerkt"
             if rem.get("indikator_id"):

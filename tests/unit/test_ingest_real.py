@@ -19,9 +19,10 @@ import numpy as np
 import openpyxl
 import pytest
 
-from quartier import db, ingest
+from quartier import access, db, ingest
 from tests.unit.ingest_files import xlsx
 
+EDITOR = access.Actor("pruefer", access.EDITOR)
 PUBLISHED = Path(os.environ.get("QUARTIER_PUBLISHED") or Path(__file__).resolve().parents[3] / "shared" / "published")
 HH17 = PUBLISHED / "hamburg_stadtteilprofile_2017.xlsx"
 HH14 = PUBLISHED / "hamburg_stadtteilprofile_2014.xlsx"
@@ -153,6 +154,30 @@ def test_hamburg_2014_years_from_the_group_header_and_the_columns_own(hamburg):
     assert set(fa.values.loc[fa.values["indikator_id"] == "hh_einwohner", "jahr"]) == {2013}
 
 
+@needs(HH14)
+@needs(HH17)
+def test_hamburg_mapping_confirmed_for_2014_applies_to_2017_although_columns_moved(hamburg):
+    """Between the two years the office dropped two columns of "Bevölkerungsbewegung": "Unter 15-Jährige in
+    Mindestsicherung" moved from AN to AL. A mapping confirmed on the 2014 file must still find it."""
+    con, ids = hamburg(HH14, [("hh_einwohner", "Bevölkerung", "Anzahl", 0),
+                              ("hh_u18_zuwanderung", "Minderjährige mit Zuwanderungsgeschichte", "Anzahl", 0),
+                              ("hh_u15_mindestsicherung", "Kinder in Mindestsicherung", "Anzahl", 0)])
+    fa = ingest.analyse_file(con, HH14.read_bytes(), HH14.name, lieferant="Statistikamt Nord")
+    plan = fa.plans[0]
+    cols = {c.letter: c for c in plan.columns}
+    cols["K"].indikator_id, cols["K"].role = "hh_u18_zuwanderung", "wert"       # same place in both years
+    cols["AN"].indikator_id, cols["AN"].role = "hh_u15_mindestsicherung", "wert"
+    fa = ingest.analyse_file(con, HH14.read_bytes(), HH14.name, lieferant="Statistikamt Nord", plans={plan.sheet: plan})
+    ingest.commit(con, fa, EDITOR, confirm_warnings=True, lieferant="Statistikamt Nord")
+    fa17 = ingest.analyse_file(con, HH17.read_bytes(), HH17.name, lieferant="Statistikamt Nord")
+    assert not fa17.errors, fa17.findings_frame().to_string()
+    got = {c.indikator_id: (c.letter, c.indikator_quelle, c.jahr) for c in fa17.plans[0].columns if c.indikator_id}
+    assert got == {"hh_einwohner": ("B", "gemerkt", 2017), "hh_u18_zuwanderung": ("K", "gemerkt", 2017),
+                   "hh_u15_mindestsicherung": ("AL", "gemerkt", 2017)}
+    assert val(fa17, "hh_u15_mindestsicherung", ids["Billstedt"])["wert"] == 4459   # AL14 of the 2017 file
+    assert val(fa17, "hh_u18_zuwanderung", ids["HafenCity"])["wert"] == 512     # K6
+
+
 @needs(HH17)
 def test_hamburg_cli_show_mapping_and_apply_it_unchanged(hamburg, tmp_path, cli):
     con, _ids = hamburg(HH17, HH17_CATALOGUE)
@@ -240,3 +265,25 @@ def test_share_in_percent_matches_the_percent_indicator_never_the_count(empty_co
     cols = {c.letter: c.indikator_id for c in fa.plans[0].columns}
     assert cols["B"] == "xa" and cols["C"] is None and cols["D"] == "xl"
     assert val(fa, "xa", "12")["wert"] == 20.25 and val(fa, "xl", "12")["wert"] == 65
+
+
+def test_remembered_column_found_by_its_header_when_columns_before_it_were_dropped(empty_con, tmp_path):
+    build_city(empty_con, "Hansestadt", [("n", "Nordbezirk")], [("11", "Alsterufer", "n"), ("12", "Brookdeich", "n")],
+               [("xk", "Kinder in Mindestsicherung", "Anzahl", 0)])
+
+    def table(path, year, extra):
+        head = ["Stadtteil", *(["Zuzüge", "Fortzüge"] if extra else []), f"Unter 15-Jährige in Mindestsicherung (Dez {year})"]
+        return xlsx(path, {"T": [[f"Stadtteil-Profile {year}"], head, ["Alsterufer", *([1, 2] if extra else []), 30],
+                                 ["Brookdeich", *([3, 4] if extra else []), 40]]})
+
+    p14 = table(tmp_path / "p14.xlsx", 2014, extra=True)
+    fa = ingest.analyse_file(empty_con, p14.read_bytes(), p14.name, lieferant="Amt")
+    plan = fa.plans[0]
+    col = next(c for c in plan.columns if c.letter == "D")
+    col.indikator_id, col.role = "xk", "wert"
+    fa = ingest.analyse_file(empty_con, p14.read_bytes(), p14.name, lieferant="Amt", plans={plan.sheet: plan})
+    ingest.commit(empty_con, fa, EDITOR, confirm_warnings=True, lieferant="Amt")
+    p17 = table(tmp_path / "p17.xlsx", 2017, extra=False)                    # the column is now B, not D
+    fa17 = ingest.analyse_file(empty_con, p17.read_bytes(), p17.name, lieferant="Amt")
+    assert not fa17.errors, fa17.findings_frame().to_string()
+    assert val(fa17, "xk", "12")["wert"] == 40 and set(fa17.values["jahr"]) == {2017}
