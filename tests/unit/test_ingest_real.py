@@ -134,6 +134,8 @@ def test_hamburg_district_totals_checked_against_their_own_stadtteile(hamburg):
     assert "302.667" in by_cell["B104"] and "294.771" in by_cell["B104"]    # Hamburg-Mitte vs its 16 Stadtteile
     assert "1.880.997" in by_cell["B111"] and "1.873.101" in by_cell["B111"]  # the city vs all 99
     assert not [c for c in by_cell if c.startswith("B") and c[1:].isdigit() and 105 <= int(c[1:]) <= 110]
+    # columns the catalogue does not take (Haushalte, Sterbefälle, Wohngebäude, PKW …) are not the user's to check
+    assert {c.rstrip("0123456789") for c in by_cell} == {"B", "C", "AA"}   # I (Migrationshintergrund) adds up
 
 
 @needs(HH14)
@@ -287,3 +289,13 @@ def test_remembered_column_found_by_its_header_when_columns_before_it_were_dropp
     fa17 = ingest.analyse_file(empty_con, p17.read_bytes(), p17.name, lieferant="Amt")
     assert not fa17.errors, fa17.findings_frame().to_string()
     assert val(fa17, "xk", "12")["wert"] == 40 and set(fa17.values["jahr"]) == {2017}
+
+
+def test_sum_of_a_column_no_indicator_is_read_from_is_not_reported(empty_con, tmp_path):
+    build_city(empty_con, "Hansestadt", [("n", "Nordbezirk")], [("11", "Alsterufer", "n"), ("12", "Brookdeich", "n")],
+               [("xe", "Einwohner", "Anzahl", 0)])
+    rows = [["Tabelle 2017"], ["Stadtteil", "Einwohner", "Haushalte"], [None, "Anzahl", "Anzahl"],
+            ["Alsterufer", 100, 60], ["Brookdeich", 50, 30], ["Hansestadt", 151, 91]]
+    fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "s.xlsx", {"T": rows}).read_bytes(), "s.xlsx")
+    assert [f.cell for f in fa.warnings if f.rule == "summe_abweichend"] == ["B6"]   # not C6: Haushalte are not read
+    assert sorted(fa.values["sozialraum_id"]) == ["11", "12"]
