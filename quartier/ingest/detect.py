@@ -17,6 +17,7 @@ from typing import Any
 from quartier.ingest.match import Matcher
 from quartier.ingest.values import cell_text, col_letter
 from quartier.names import normalize as _normalize
+from quartier.units import is_count
 
 ROLES = ("sozialraum", "bezeichnung", "indikator", "jahr", "wert", "zaehler", "nenner", "gesperrt", "ignorieren")
 ROLE_LABELS = {
@@ -253,7 +254,7 @@ def plan_sheet(name: str, rows: list[list[Any]], merged: list[tuple[int, int, in
         elif ind:
             spec.indikator_id = ind
             m = measure_of(sub) or "wert"
-            if m == "zaehler" and (matcher.units.get(ind) or "").lower() == "anzahl":
+            if m == "zaehler" and is_count(matcher.units.get(ind)):
                 m = "wert"
             spec.role = m
         elif m_top := measure_of(top):

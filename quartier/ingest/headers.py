@@ -24,6 +24,7 @@ from quartier.ingest.detect import (
 )
 from quartier.ingest.match import Matcher
 from quartier.ingest.values import cell_text
+from quartier.units import is_count
 
 SHORT = 24           # a sub-header naming the measure ("Anzahl", "%", "Basis") is short
 DATA_SCAN = 60       # data rows looked at to decide whether a header-less column holds anything
@@ -83,7 +84,7 @@ def _classify(spec: ColumnSpec, own: list[HeaderText], group: list[HeaderText], 
     _indicator(spec, own, group, matcher)
     measure = next((m for t in reversed(own) if len(t.text) <= SHORT and (m := measure_of(t.text))), None)
     if spec.indikator_id or spec.jahr is not None:
-        if measure == "zaehler" and spec.indikator_id and (matcher.units.get(spec.indikator_id) or "").lower() == "anzahl":
+        if measure == "zaehler" and spec.indikator_id and is_count(matcher.units.get(spec.indikator_id)):  # "Anzahl der …"
             measure = "wert"
         spec.role, spec.rolle_quelle = measure or "wert", "spaltenkopf"
     elif measure:

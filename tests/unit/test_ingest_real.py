@@ -45,7 +45,7 @@ HH17_CATALOGUE = [  # id, name, einheit, min
 ]
 HH14_CATALOGUE = [
     ("hh_einwohner", "Bevölkerung", "Anzahl", 0), ("hh_minderjaehrige", "Unter 18-Jährige", "Anzahl", 0),
-    ("hh_arbeitslose", "Arbeitslose", "Anzahl", 0), ("hh_sgb2", "Leistungsempfänger/-innen nach SGB II", "Anzahl", 0),
+    ("hh_arbeitslose", "Arbeitslose", "Personen", 0), ("hh_sgb2", "Leistungsempfänger/-innen nach SGB II", "Anzahl", 0),
     ("hh_preis_etw", "Preise für Eigentumswohnungen in EUR/m²", "EUR/m²", 0),
 ]
 
@@ -299,3 +299,14 @@ def test_sum_of_a_column_no_indicator_is_read_from_is_not_reported(empty_con, tm
     fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "s.xlsx", {"T": rows}).read_bytes(), "s.xlsx")
     assert [f.cell for f in fa.warnings if f.rule == "summe_abweichend"] == ["B6"]   # not C6: Haushalte are not read
     assert sorted(fa.values["sozialraum_id"]) == ["11", "12"]
+
+
+def test_count_in_personen_described_as_anzahl_is_the_value(empty_con, tmp_path):
+    """The description row "Anzahl der Arbeitslosen" made the column a Zähler; for a count kept in "Personen" (a
+    count unit like "Anzahl") the value was then stored without a Wert."""
+    build_city(empty_con, "Hansestadt", [("n", "Nordbezirk")], [("11", "Alsterufer", "n"), ("12", "Brookdeich", "n")],
+               [("xa", "Arbeitslose", "Personen", 0)])
+    rows = [["Tabelle"], ["Stadtteil", "Arbeitslose (Dez 2017)"], [None, "Anzahl der Arbeitslosen"], ["Alsterufer", 14], ["Brookdeich", 71]]
+    fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "a.xlsx", {"T": rows}).read_bytes(), "a.xlsx")
+    assert not fa.errors, fa.findings_frame().to_string()
+    assert val(fa, "xa", "12")["wert"] == 71
