@@ -84,9 +84,16 @@ def year_of(v: Any) -> int | None:
     return None
 
 
+_DEADLINE_RE = re.compile(r"\b(?:bis|ab|seit)\s+(?:(?:ende|anfang)\s+)?$", re.IGNORECASE)
+
+
 def year_in_text(text: str) -> int | None:
-    hits = _YEAR_RE.findall(str(text or ""))
-    return int(hits[-1]) if hits else None
+    """The last year in a text; not a lone deadline ("Bindungsauslauf bis 2023" is no data year; "2013 bis 2016" is 2016)."""
+    t = str(text or "")
+    hits = list(_YEAR_RE.finditer(t))
+    if len(hits) == 1 and _DEADLINE_RE.search(t[:hits[0].start()]):
+        return None
+    return int(hits[-1].group(1)) if hits else None
 
 
 def key_role(label: Any) -> str | None:

@@ -138,6 +138,20 @@ def test_hamburg_district_totals_checked_against_their_own_stadtteile(hamburg):
     assert {c.rstrip("0123456789") for c in by_cell} == {"B", "C", "AA"}   # I (Migrationshintergrund) adds up
 
 
+@needs(HH17)
+def test_hamburg_a_deadline_in_the_header_is_no_data_year(hamburg):
+    """"Sozialwohnungen mit Bindungsauslauf bis 2023" (its description says "bis 2022"): the values were filed under
+    2022; the column names no data year, so the sheet's ("Stadtteilprofile 2017") applies."""
+    con, ids = hamburg(HH17, [("hh_bindungsauslauf", "Sozialwohnungen mit Bindungsauslauf bis 2023", "Anzahl", 0)])
+    fa = ingest.analyse_file(con, HH17.read_bytes(), HH17.name)
+    assert not fa.errors, fa.findings_frame().to_string()
+    az = next(c for c in fa.plans[0].columns if c.letter == "AZ")
+    assert (az.indikator_id, az.jahr, fa.plans[0].jahr, fa.plans[0].jahr_quelle) == ("hh_bindungsauslauf", None, 2017, "blattname")
+    assert set(fa.values["jahr"]) == {2017} and val(fa, "hh_bindungsauslauf", ids["Billstedt"])["wert"] == 2564
+    zero = val(fa, "hh_bindungsauslauf", ids["HafenCity"])                   # a real 0 stays 0
+    assert zero["wert"] == 0 and not bool(zero["gesperrt"])
+
+
 @needs(HH14)
 def test_hamburg_2014_years_from_the_group_header_and_the_columns_own(hamburg):
     con, ids = hamburg(HH14, HH14_CATALOGUE)
@@ -310,3 +324,15 @@ def test_count_in_personen_described_as_anzahl_is_the_value(empty_con, tmp_path)
     fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "a.xlsx", {"T": rows}).read_bytes(), "a.xlsx")
     assert not fa.errors, fa.findings_frame().to_string()
     assert val(fa, "xa", "12")["wert"] == 71
+
+
+def test_a_lone_deadline_year_is_no_data_year_but_a_period_end_is(empty_con, tmp_path):
+    build_city(empty_con, "Hansestadt", [("n", "Nordbezirk")], [("11", "Alsterufer", "n"), ("12", "Brookdeich", "n")],
+               [("xb", "Bindungsauslauf bis 2023", "Anzahl", 0)])
+    rows = [["Profile"], ["Stadtteil", "Bindungsauslauf bis 2023", "Veränderung der Einwohner 2013 bis 2016"],
+            ["Alsterufer", 5, -3], ["Brookdeich", 7, 4]]
+    fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "b.xlsx", {"Stand 2017": rows}).read_bytes(), "b.xlsx")
+    assert not fa.errors, fa.findings_frame().to_string()
+    cols = {c.letter: c for c in fa.plans[0].columns}
+    assert (cols["B"].jahr, cols["C"].jahr, fa.plans[0].jahr) == (None, 2016, 2017)
+    assert val(fa, "xb", "12")["jahr"] == 2017 and val(fa, "xb", "12")["wert"] == 7
