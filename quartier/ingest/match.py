@@ -20,6 +20,19 @@ def normalize(text: Any) -> str:
     return _normalize(text)
 
 ARTS = ("sozialraum", "indikator")
+# titles before a city's name ("Freie und Hansestadt Hamburg", "Hanse- und Universitätsstadt Rostock"): tables say "Hamburg"
+_CITY_TITLES = {"freie", "und", "hanse", "hansestadt", "universitaetsstadt", "landeshauptstadt", "stadt", "kreisfreie",
+                "bundesstadt", "grosse", "kreisstadt", "wissenschaftsstadt"}
+
+
+def city_keys(city: str) -> set[str]:
+    """The ways a table names the city: its name as set, with "Stadt", and without its titles ("Hamburg, Freie und
+    Hansestadt" and "Freie und Hansestadt Hamburg" -> "hamburg")."""
+    words = [w for w in re.split(r"[\s-]+", city.split(",")[0]) if w]
+    while len(words) > 1 and normalize(words[0]) in _CITY_TITLES:
+        words = words[1:]
+    base = " ".join(words)
+    return {normalize(city), normalize(f"Stadt {city}"), normalize(base), normalize(f"Stadt {base}")} - {""}
 _MISS = object()
 
 
@@ -48,8 +61,7 @@ class Matcher:
             self.district_names.add(normalize(bname))
             self.district_ids[normalize(bname)] = bid
         self.area_district: dict[str, str] = dict(cur.execute("SELECT id, bezirk_id FROM sozialraum").fetchall())
-        city = db.get_setting(con, "stadt", "") or ""
-        self.city_names: set[str] = {normalize(city), normalize(f"Stadt {city}")} - {""}
+        self.city_names: set[str] = city_keys(db.get_setting(con, "stadt", "") or "")
         self.descriptions: dict[str, str] = {}
         cols = ["id", "name", "kurzname", "einheit", "lieferant", "min_wert", "max_wert", "definition"]
         for row in cur.execute(f"SELECT {', '.join(cols)} FROM indikator ORDER BY sortierung NULLS LAST, id").fetchall():  # noqa: S608

@@ -139,6 +139,19 @@ def test_hamburg_district_totals_checked_against_their_own_stadtteile(hamburg):
 
 
 @needs(HH17)
+@pytest.mark.parametrize("official", ["Freie und Hansestadt Hamburg", "Hamburg, Freie und Hansestadt"])
+def test_hamburg_city_set_up_under_its_official_name(hamburg, official):
+    """A city set up as "Freie und Hansestadt Hamburg": the table's last row "Hamburg" is the city's total, not an
+    unknown Sozialraum with "Meinten Sie Harburg?"."""
+    con, _ids = hamburg(HH17, HH17_CATALOGUE)
+    with db.transaction(con) as cur:
+        db.set_setting(cur, "stadt", official)
+    fa = ingest.analyse_file(con, HH17.read_bytes(), HH17.name)
+    assert not fa.errors and not fa.suggestions, fa.findings_frame().to_string()
+    assert "111 (Name der Stadt)" in " ".join(f.message for f in fa.infos if f.rule == "summenzeile")
+
+
+@needs(HH17)
 def test_hamburg_a_deadline_in_the_header_is_no_data_year(hamburg):
     """"Sozialwohnungen mit Bindungsauslauf bis 2023" (its description says "bis 2022"): the values were filed under
     2022; the column names no data year, so the sheet's ("Stadtteilprofile 2017") applies."""
@@ -336,3 +349,14 @@ def test_a_lone_deadline_year_is_no_data_year_but_a_period_end_is(empty_con, tmp
     cols = {c.letter: c for c in fa.plans[0].columns}
     assert (cols["B"].jahr, cols["C"].jahr, fa.plans[0].jahr) == (None, 2016, 2017)
     assert val(fa, "xb", "12")["jahr"] == 2017 and val(fa, "xb", "12")["wert"] == 7
+
+
+@pytest.mark.parametrize("official", ["Hansestadt Alsterhafen", "Hanse- und Universitätsstadt Alsterhafen", "Alsterhafen, Stadt"])
+def test_total_row_with_the_city_name_without_its_title(empty_con, tmp_path, official):
+    build_city(empty_con, official, [("n", "Nordbezirk")], [("11", "Alsterhausen", "n"), ("12", "Brookdeich", "n")],
+               [("xe", "Einwohner", "Anzahl", 0)])
+    rows = [["Einwohner 2017"], ["Stadtteil", "Einwohner"], ["Alsterhausen", 100], ["Brookdeich", 50], ["Alsterhafen", 155]]
+    fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "c.xlsx", {"T": rows}).read_bytes(), "c.xlsx")
+    assert not fa.errors and not fa.suggestions, fa.findings_frame().to_string()   # not "Meinten Sie Alsterhausen?"
+    assert "Name der Stadt" in " ".join(f.message for f in fa.infos if f.rule == "summenzeile")
+    assert sorted(fa.values["sozialraum_id"]) == ["11", "12"]
