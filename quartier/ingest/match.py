@@ -25,6 +25,16 @@ _CITY_TITLES = {"freie", "und", "hanse", "hansestadt", "universitaetsstadt", "la
                 "bundesstadt", "grosse", "kreisstadt", "wissenschaftsstadt"}
 
 
+def district_key(name: Any) -> str:
+    """A Stadtbezirk's name without "Bezirk"/"Stadtbezirk"/"Bezirksamt" and its number ("Stadtbezirk 1 Altona" ->
+    "altona"); a bare number stays as it is ("Bezirk 3" -> "3")."""
+    k = normalize(name)
+    for prefix in ("stadtbezirksamt", "stadtbezirk", "bezirksamt", "bezirk"):
+        if k.startswith(prefix) and k != prefix:
+            return k[len(prefix):].lstrip("0123456789") or k[len(prefix):]
+    return k
+
+
 def city_keys(city: str) -> set[str]:
     """The ways a table names the city: its name as set, with "Stadt", and without its titles ("Hamburg, Freie und
     Hansestadt" and "Freie und Hansestadt Hamburg" -> "hamburg")."""
@@ -58,8 +68,11 @@ class Matcher:
         self.district_names: set[str] = set()
         self.district_ids: dict[str, str] = {}   # normalised Stadtbezirk name -> id (its total is checked against its areas)
         for bid, bname in cur.execute("SELECT id, name FROM stadtbezirk").fetchall():
-            self.district_names.add(normalize(bname))
-            self.district_ids[normalize(bname)] = bid
+            for k in {normalize(bname), district_key(bname)} - {""}:   # "Bezirk Altona" is "Altona" in a table
+                if k.isdigit():  # "Bezirk 3": a bare 3 in the area column stays a (wrong) area, not a silent total
+                    continue
+                self.district_names.add(k)
+                self.district_ids.setdefault(k, bid)
         self.area_district: dict[str, str] = dict(cur.execute("SELECT id, bezirk_id FROM sozialraum").fetchall())
         self.city_names: set[str] = city_keys(db.get_setting(con, "stadt", "") or "")
         self.descriptions: dict[str, str] = {}
@@ -152,10 +165,7 @@ class Matcher:
         return self.district_ids.get(self._total_key(text))
 
     def _total_key(self, text: Any) -> str:
-        k = normalize(text)
-        for prefix in ("stadtbezirk", "bezirk"):
-            if k.startswith(prefix) and k != prefix:
-                k = k[len(prefix):]
+        k = district_key(text)
         for suffix in ("insgesamt", "gesamt"):
             if k.endswith(suffix) and k != suffix:
                 k = k[: -len(suffix)]

@@ -152,6 +152,19 @@ def test_hamburg_city_set_up_under_its_official_name(hamburg, official):
 
 
 @needs(HH17)
+@pytest.mark.parametrize("pattern", ["Bezirk {}", "Bezirksamt {}", "Stadtbezirk {nr} {}"])
+def test_hamburg_bezirke_set_up_with_a_prefix(empty_con, pattern):
+    """Bezirke named "Bezirk Altona" in the city's geodata; the table says "Altona": its total, not an unknown
+    Sozialraum with "Meinten Sie Altona-Nord?"."""
+    districts = [(bid, pattern.format(name, nr=nr), first) for nr, (bid, name, first) in enumerate(HH_DISTRICTS, start=1)]
+    build_city(empty_con, "Hamburg", districts, hamburg_areas(HH17), HH17_CATALOGUE)
+    fa = ingest.analyse_file(empty_con, HH17.read_bytes(), HH17.name)
+    assert not fa.errors and not fa.suggestions, fa.findings_frame().to_string()
+    assert "8 Summenzeile(n)" in " ".join(f.message for f in fa.infos if f.rule == "summenzeile")
+    assert not [f for f in fa.warnings if f.rule == "summe_abweichend" and f.cell in ("B105", "B106", "B110")]
+
+
+@needs(HH17)
 def test_hamburg_a_deadline_in_the_header_is_no_data_year(hamburg):
     """"Sozialwohnungen mit Bindungsauslauf bis 2023" (its description says "bis 2022"): the values were filed under
     2022; the column names no data year, so the sheet's ("Stadtteilprofile 2017") applies."""
@@ -360,3 +373,14 @@ def test_total_row_with_the_city_name_without_its_title(empty_con, tmp_path, off
     assert not fa.errors and not fa.suggestions, fa.findings_frame().to_string()   # not "Meinten Sie Alsterhausen?"
     assert "Name der Stadt" in " ".join(f.message for f in fa.infos if f.rule == "summenzeile")
     assert sorted(fa.values["sozialraum_id"]) == ["11", "12"]
+
+
+def test_total_row_of_a_bezirk_set_up_as_bezirk_name(empty_con, tmp_path):
+    build_city(empty_con, "Hansestadt", [("n", "Stadtbezirk 1 Nordstadt"), ("s", "Bezirksamt Südstadt")],
+               [("11", "Nordstadt-Ost", "n"), ("12", "Brookdeich", "n"), ("21", "Südstadt-West", "s"), ("22", "Moorwisch", "s")],
+               [("xe", "Einwohner", "Anzahl", 0)])
+    rows = [["Einwohner 2017"], ["Stadtteil", "Einwohner"], ["Nordstadt-Ost", 100], ["Brookdeich", 50], ["Nordstadt", 150],
+            ["Südstadt-West", 30], ["Moorwisch", 20], ["Südstadt", 51]]
+    fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "d.xlsx", {"T": rows}).read_bytes(), "d.xlsx")
+    assert not fa.errors and not fa.suggestions, fa.findings_frame().to_string()   # not "Meinten Sie Nordstadt-Ost?"
+    assert [f.cell for f in fa.warnings if f.rule == "summe_abweichend"] == ["B8"]   # Südstadt 51 vs 30 + 20
