@@ -144,8 +144,9 @@ def _unknown_areas_above(rows: list[list[Any]], area_col: int, first: int) -> in
         if not cell_text(label).strip() or any(isinstance(v, str) and (key_role(v) or measure_of(v)) for v in row):
             break
         nums = _numeric_cols(row) - {area_col}
-        if len(nums & ref) * 2 < len(ref) or any(year_of(row[c]) is not None and year_of(rows[first][c]) is None
-                                                 for c in nums if c < len(rows[first])):
+        # a row of years ("2023 2024 2025") heads the data; one count between 1980 and 2100 in a data row does not
+        years = [c for c in nums if c < len(rows[first]) and year_of(row[c]) is not None and year_of(rows[first][c]) is None]
+        if len(nums & ref) * 2 < len(ref) or len(years) * 2 > len(nums):
             break
         r -= 1
     return r

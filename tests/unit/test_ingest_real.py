@@ -165,6 +165,22 @@ def test_hamburg_bezirke_set_up_with_a_prefix(empty_con, pattern):
 
 
 @needs(HH17)
+def test_hamburg_table_on_a_city_of_one_bezirk(empty_con):
+    """A Jugendamt of one Bezirk (Eimsbüttel, 9 Stadtteile) imports the Hamburg-wide table: the header stays rows 2-4
+    (Iserbrook's 2076 minors, three rows above Eimsbüttel, looked like a year: rows 25-32 were taken as the header
+    and nothing was matched), its 9 Stadtteile are read and every other
+    Stadtteil is an unknown Sozialraum, named with its cell."""
+    areas = [a for a in hamburg_areas(HH17) if a[2] == "eimsb"]
+    build_city(empty_con, "Hamburg", [d for d in HH_DISTRICTS if d[0] == "eimsb"], areas, HH17_CATALOGUE)
+    fa = ingest.analyse_file(empty_con, HH17.read_bytes(), HH17.name)
+    p = fa.plans[0]
+    assert (p.area_col, p.header_row, p.header_rows, p.first_data_row) == (0, 1, 3, 4)
+    assert len(fa.values) == 6 * 9 and val(fa, "hh_einwohner", "031")["wert"] == 57541
+    unknown = {f.cell for f in fa.errors if f.rule == "unbekannt_sozialraum"}
+    assert {"A5", "A34", "A44", "A103"} <= unknown and "A35" not in unknown   # Hamburg-Altstadt, Rissen, Hoheluft-Ost, Cranz
+
+
+@needs(HH17)
 def test_hamburg_a_deadline_in_the_header_is_no_data_year(hamburg):
     """"Sozialwohnungen mit Bindungsauslauf bis 2023" (its description says "bis 2022"): the values were filed under
     2022; the column names no data year, so the sheet's ("Stadtteilprofile 2017") applies."""
@@ -384,3 +400,15 @@ def test_total_row_of_a_bezirk_set_up_as_bezirk_name(empty_con, tmp_path):
     fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "d.xlsx", {"T": rows}).read_bytes(), "d.xlsx")
     assert not fa.errors and not fa.suggestions, fa.findings_frame().to_string()   # not "Meinten Sie Nordstadt-Ost?"
     assert [f.cell for f in fa.warnings if f.rule == "summe_abweichend"] == ["B8"]   # Südstadt 51 vs 30 + 20
+
+
+def test_a_count_between_1980_and_2100_above_the_first_known_area_is_data(empty_con, tmp_path):
+    build_city(empty_con, "Hansestadt", [("n", "Nordbezirk")], [("11", "Alsterufer", "n"), ("12", "Brookdeich", "n")],
+               [("xe", "Einwohner", "Anzahl", 0), ("xh", "Haushalte", "Anzahl", 0)])
+    rows = [["Einwohner 2017"], ["Stadtteil", "Einwohner", "Haushalte"], ["Iserbrook", 4100, 2017], ["Alsterufer", 100, 60],
+            ["Brookdeich", 50, 30]]
+    fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "y.xlsx", {"T": rows}).read_bytes(), "y.xlsx")
+    p = fa.plans[0]
+    assert (p.header_row, p.first_data_row) == (1, 2)                     # not: row 3 read as a header row
+    assert [f.cell for f in fa.errors] == ["A3"] and fa.errors[0].rule == "unbekannt_sozialraum"
+    assert val(fa, "xh", "12")["wert"] == 30
