@@ -43,6 +43,8 @@ def city_keys(city: str) -> set[str]:
         words = words[1:]
     base = " ".join(words)
     return {normalize(city), normalize(f"Stadt {city}"), normalize(base), normalize(f"Stadt {base}")} - {""}
+
+
 _MISS = object()
 
 
