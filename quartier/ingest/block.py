@@ -26,7 +26,8 @@ MAX_HEADER_ROWS = 8
 _NUMBERS = ("floating", "integer", "mixed-integer-float", "decimal")
 _TYPE = np.frompyfunc(type, 1, 1)
 _FEW = 32               # columns with at most this many candidate cells are matched cell by cell
-_BREAK_RE = re.compile(r"(?<=[a-zäöüß])-\s*\n?\s*(?=[a-zäöüß])")
+# not before "und"/"oder"/"bzw": "Lohn- und Einkommensteuerpflichtige" keeps its hyphen (a word left out, not broken)
+_BREAK_RE = re.compile(r"(?<=[a-zäöüß])-(?![ \t]+(?:und|oder|bzw|sowie)\b)\s*(?=[a-zäöüß])")
 
 
 def unbreak(text: str) -> str:
@@ -243,8 +244,9 @@ def _unknown_areas_above(rows: list[list[Any]], area_col: int, first: int) -> in
         if not cell_text(label).strip() or any(isinstance(v, str) and (key_role(v) or measure_of(v)) for v in row):
             break
         nums = _numeric_cols(row) - {area_col}
-        if len(nums & ref) * 2 < len(ref) or any(year_of(row[c]) is not None and year_of(rows[first][c]) is None
-                                                 for c in nums if c < len(rows[first])):
+        # a row of years ("2023 2024 2025") heads the data; one count between 1980 and 2100 in a data row does not
+        years = [c for c in nums if c < len(rows[first]) and year_of(row[c]) is not None and year_of(rows[first][c]) is None]
+        if len(nums & ref) * 2 < len(ref) or len(years) * 2 > len(nums):
             break
         r -= 1
     return r

@@ -17,6 +17,7 @@ from typing import Any
 from quartier.ingest.match import Matcher
 from quartier.ingest.values import cell_text, col_letter
 from quartier.names import normalize as _normalize
+from quartier.units import is_count
 
 ROLES = ("sozialraum", "bezeichnung", "indikator", "jahr", "wert", "zaehler", "nenner", "gesperrt", "ignorieren")
 ROLE_LABELS = {
@@ -84,9 +85,16 @@ def year_of(v: Any) -> int | None:
     return None
 
 
+_DEADLINE_RE = re.compile(r"\b(?:bis|ab|seit)\s+(?:(?:ende|anfang)\s+)?$", re.IGNORECASE)
+
+
 def year_in_text(text: str) -> int | None:
-    hits = _YEAR_RE.findall(str(text or ""))
-    return int(hits[-1]) if hits else None
+    """The last year in a text; not a lone deadline ("Bindungsauslauf bis 2023" is no data year; "2013 bis 2016" is 2016)."""
+    t = str(text or "")
+    hits = list(_YEAR_RE.finditer(t))
+    if len(hits) == 1 and _DEADLINE_RE.search(t[:hits[0].start()]):
+        return None
+    return int(hits[-1].group(1)) if hits else None
 
 
 def key_role(label: Any) -> str | None:
@@ -254,13 +262,12 @@ def plan_sheet(name: str, rows: list[list[Any]], merged: list[tuple[int, int, in
         elif ind:
             spec.indikator_id = ind
             m = measure_of(sub) or "wert"
-            if m == "zaehler" and (matcher.units.get(ind) or "").lower() == "anzahl":
+            if m == "zaehler" and is_count(matcher.units.get(ind)):
                 m = "wert"
             spec.role = m
         elif m_top := measure_of(top):
             spec.role = m_top
-        if remembered and remember_key(c, header) in remembered:
-            rem = remembered[remember_key(c, header)]
+        if remembered and (rem := remembered.get(remember_key(c, header)) or remembered.get(moved_key(header))):
             spec.role, spec.indikator_id, spec.jahr = rem["rolle"], rem.get("indikator_id"), rem.get("jahr")
         cols.append(spec)
     # With a Sozialraum number column the name column is a label only; without, the name is the key.
@@ -275,6 +282,11 @@ def plan_sheet(name: str, rows: list[list[Any]], merged: list[tuple[int, int, in
 def remember_key(col: int, header: str) -> str:
     """What stays the same next year: the column position and its header without years ("(Dez 2017)")."""
     return f"{col_letter(col)}:{normalize(strip_years(header))}"
+
+
+def moved_key(header: str) -> str:
+    """The key of a remembered column found by its header alone, wherever it stands now (see remembered_mapping)."""
+    return "*:" + normalize(strip_years(header))
 
 
 def sheet_key(sheet: str) -> str:

@@ -7,16 +7,29 @@ Year, most specific first: the column's own header ("(Dez 2017)", "Juni 2017", "
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from quartier.ingest.block import Block, HeaderText, TextCells, column_texts, find_block
-from quartier.ingest.detect import ColumnSpec, SheetPlan, key_role, measure_of, remember_key, strip_years, year_in_text, year_of
+from quartier.ingest.detect import (
+    ColumnSpec,
+    SheetPlan,
+    key_role,
+    measure_of,
+    moved_key,
+    remember_key,
+    strip_years,
+    year_in_text,
+    year_of,
+)
 from quartier.ingest.match import Matcher
 from quartier.ingest.values import cell_text
+from quartier.units import is_count
 
 SHORT = 24           # a sub-header naming the measure ("Anzahl", "%", "Basis") is short
 DATA_SCAN = 60       # data rows looked at to decide whether a header-less column holds anything
+_PERCENT = re.compile(r"\s*(?:\((?:in\s*)?%\)|in\s*%|in\s+prozent)$", re.IGNORECASE)  # "Anteil … in %"
 
 
 class Detection:
@@ -68,9 +81,8 @@ class Detection:
             spec.indikator_id, spec.indikator_quelle = indicator
         measure = mine.measure
         if spec.indikator_id or spec.jahr is not None:
-            units = self.matcher.units
-            if measure == "zaehler" and spec.indikator_id and (units.get(spec.indikator_id) or "").lower() == "anzahl":
-                measure = "wert"
+            if measure == "zaehler" and spec.indikator_id and is_count(self.matcher.units.get(spec.indikator_id)):
+                measure = "wert"  # "Anzahl der …" over a count indicator is its value
             spec.role, spec.rolle_quelle = measure or "wert", "spaltenkopf"
         elif measure:
             spec.role, spec.rolle_quelle = measure, "spaltenkopf"
@@ -121,7 +133,7 @@ def plan_at(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, 
             spec.role, spec.rolle_quelle = "sozialraum", "inhalt"
         else:
             memo.classify(spec, here, data)
-        rem = remembered.get(remember_key(c, spec.header)) if remembered else None  # the key only when anything is remembered
+        rem = (remembered.get(remember_key(c, spec.header)) or remembered.get(moved_key(spec.header))) if remembered else None
         if rem is not None:
             spec.role, spec.rolle_quelle = rem["rolle"], "gemerkt"
             if rem.get("indikator_id"):
@@ -155,7 +167,7 @@ def _own_indicator(own: list[HeaderText], matcher: Matcher) -> tuple[str, str] |
     named = [t for t in own if year_of(t.raw) is None and strip_years(t.text)]
     for i, t in enumerate(named):
         text = strip_years(t.text)
-        hit = matcher.match("indikator", text) or matcher.match("indikator", t.text)
+        hit = matcher.match("indikator", text) or matcher.match("indikator", t.text) or _percent_match(text, matcher)
         if hit is None and i > 0:
             hit = matcher.match_description(text)
         if hit:
@@ -173,6 +185,13 @@ def _group_indicator(group: list[HeaderText], matcher: Matcher) -> tuple[str, st
         if hit:
             return hit, "gruppenkopf"
     return None
+
+
+def _percent_match(text: str, matcher: Matcher) -> str | None:
+    """"Anteil der unter 18-Jährigen in %" is the catalogue's "Anteil der unter 18-Jährigen" when that is kept in %
+    (never a count: "Arbeitslose in %" is not the number of Arbeitslose)."""
+    hit = matcher.match("indikator", _PERCENT.sub("", text)) if _PERCENT.search(text) else None
+    return hit if hit and "%" in (matcher.units.get(hit) or "") else None
 
 
 def _names_areas(data: list[list[Any]], c: int, matcher: Matcher) -> bool:

@@ -11,6 +11,7 @@ import ctypes
 import gc
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,7 +50,11 @@ def remembered_mapping(con: db.Con, lieferant: str | None) -> dict[str, dict[str
         return {}
     rows = con.cursor().execute(
         "SELECT kopf_norm, rolle, indikator_id, jahr, kopf FROM import_spaltenzuordnung WHERE lieferant = ?", [lieferant]).fetchall()
-    return {r[0]: {"rolle": r[1], "indikator_id": r[2], "jahr": r[3], "kopf": r[4]} for r in rows}
+    out = {r[0]: {"rolle": r[1], "indikator_id": r[2], "jahr": r[3], "kopf": r[4]} for r in rows}
+    # a column that moved (next year's table lost or gained columns before it) is found by its header alone, if unique
+    heads = Counter(k.split(":", 1)[1] for k in out if not k.startswith("@"))
+    out.update({"*:" + h: out[k] for k in list(out) if not k.startswith("@") and (h := k.split(":", 1)[1]) and heads[h] == 1})
+    return out
 
 
 def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = None, plans: dict[str, SheetPlan] | None = None,
