@@ -17,6 +17,7 @@ from typing import Any
 from quartier.ingest.match import Matcher
 from quartier.ingest.values import cell_text, col_letter
 from quartier.names import normalize as _normalize
+from quartier.units import is_count
 
 ROLES = ("sozialraum", "bezeichnung", "indikator", "jahr", "wert", "zaehler", "nenner", "gesperrt", "ignorieren")
 ROLE_LABELS = {
@@ -38,6 +39,7 @@ LAYOUT_LABELS = {
 MEASURES = ("wert", "zaehler", "nenner")
 HEADER_SCAN_ROWS = 40
 _YEAR_RE = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
+_YEAR_ONLY_RE = re.compile(r"(19[89]\d|20\d\d)")
 
 _JAHR = {"jahr", "berichtsjahr", "stichjahr", "year", "erhebungsjahr", "jahrgang", "schuljahr"}
 _SR_ID = {"nr", "nummer", "id", "sozialraumnr", "sozialraumnummer", "sozialraumid", "srnr", "sr", "srid", "gebietsnr",
@@ -78,14 +80,21 @@ def year_of(v: Any) -> int | None:
         return int(v)
     if isinstance(v, str):
         t = v.strip()
-        if re.fullmatch(r"(19[89]\d|20\d\d)", t):
+        if _YEAR_ONLY_RE.fullmatch(t):
             return int(t)
     return None
 
 
+_DEADLINE_RE = re.compile(r"\b(?:bis|ab|seit)\s+(?:(?:ende|anfang)\s+)?$", re.IGNORECASE)
+
+
 def year_in_text(text: str) -> int | None:
-    hits = _YEAR_RE.findall(str(text or ""))
-    return int(hits[-1]) if hits else None
+    """The last year in a text; not a lone deadline ("Bindungsauslauf bis 2023" is no data year; "2013 bis 2016" is 2016)."""
+    t = str(text or "")
+    hits = list(_YEAR_RE.finditer(t))
+    if len(hits) == 1 and _DEADLINE_RE.search(t[:hits[0].start()]):
+        return None
+    return int(hits[-1].group(1)) if hits else None
 
 
 def key_role(label: Any) -> str | None:
@@ -253,13 +262,12 @@ def plan_sheet(name: str, rows: list[list[Any]], merged: list[tuple[int, int, in
         elif ind:
             spec.indikator_id = ind
             m = measure_of(sub) or "wert"
-            if m == "zaehler" and (matcher.units.get(ind) or "").lower() == "anzahl":
+            if m == "zaehler" and is_count(matcher.units.get(ind)):
                 m = "wert"
             spec.role = m
         elif m_top := measure_of(top):
             spec.role = m_top
-        if remembered and remember_key(c, header) in remembered:
-            rem = remembered[remember_key(c, header)]
+        if remembered and (rem := remembered.get(remember_key(c, header)) or remembered.get(moved_key(header))):
             spec.role, spec.indikator_id, spec.jahr = rem["rolle"], rem.get("indikator_id"), rem.get("jahr")
         cols.append(spec)
     # With a Sozialraum number column the name column is a label only; without, the name is the key.
@@ -276,6 +284,11 @@ def remember_key(col: int, header: str) -> str:
     return f"{col_letter(col)}:{normalize(strip_years(header))}"
 
 
+def moved_key(header: str) -> str:
+    """The key of a remembered column found by its header alone, wherever it stands now (see remembered_mapping)."""
+    return "*:" + normalize(strip_years(header))
+
+
 def sheet_key(sheet: str) -> str:
     """The key of a remembered sheet layout: the sheet name without years ("Tabelle 2017" and "Tabelle 2018" alike)."""
     return "@blatt:" + normalize(strip_years(sheet))
@@ -286,11 +299,14 @@ def strip_years(text: str) -> str:
     return _strip_years(str(text))
 
 
+_DATE_RE = re.compile(r"\(?\b(\d{1,2}\.\d{1,2}\.|(jan|feb|mär|mar|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?\s*)?"
+                      r"(19[89]\d|20\d\d)\b\)?", re.IGNORECASE)
+_SPACES_RE = re.compile(r"\s+")
+
+
 @lru_cache(maxsize=65536)
 def _strip_years(text: str) -> str:
-    t = re.sub(r"\(?\b(\d{1,2}\.\d{1,2}\.|(jan|feb|mär|mar|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?\s*)?"
-               r"(19[89]\d|20\d\d)\b\)?", " ", text, flags=re.IGNORECASE)
-    return re.sub(r"\s+", " ", t).strip(" ,;:-")
+    return _SPACES_RE.sub(" ", _DATE_RE.sub(" ", text)).strip(" ,;:-")
 
 
 def finish_plan(plan: SheetPlan, matcher: Matcher) -> None:

@@ -191,7 +191,8 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
         found = find_totals(g.raw(first["sozialraum"].col), _count_columns(plan, g, specs, matcher), matcher)
         total |= found.mask
         reasons = found.reasons
-        for i, col, stated, got in found.mismatches:
+        unread = {c.col for c in specs if plan.layout == "breit_indikator" and not c.indikator_id}  # helps find totals only
+        for i, col, stated, got in (m for m in found.mismatches if m[1] not in unread):
             fa.findings.append(Finding(
                 WARNING, "summe_abweichend", f"Die Summenzeile {int(absolute[i]) + 1} nennt {fmt_number(stated)}, die "
                 f"Sozialräume darüber ergeben zusammen {fmt_number(got)}. Bitte prüfen, ob Sozialräume fehlen oder doppelt sind.",

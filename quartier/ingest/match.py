@@ -20,6 +20,31 @@ def normalize(text: Any) -> str:
     return _normalize(text)
 
 ARTS = ("sozialraum", "indikator")
+# titles before a city's name ("Freie und Hansestadt Hamburg", "Hanse- und Universitätsstadt Rostock"): tables say "Hamburg"
+_CITY_TITLES = {"freie", "und", "hanse", "hansestadt", "universitaetsstadt", "landeshauptstadt", "stadt", "kreisfreie",
+                "bundesstadt", "grosse", "kreisstadt", "wissenschaftsstadt"}
+
+
+def district_key(name: Any) -> str:
+    """A Stadtbezirk's name without "Bezirk"/"Stadtbezirk"/"Bezirksamt" and its number ("Stadtbezirk 1 Altona" ->
+    "altona"); a bare number stays as it is ("Bezirk 3" -> "3")."""
+    k = normalize(name)
+    for prefix in ("stadtbezirksamt", "stadtbezirk", "bezirksamt", "bezirk"):
+        if k.startswith(prefix) and k != prefix:
+            return k[len(prefix):].lstrip("0123456789") or k[len(prefix):]
+    return k
+
+
+def city_keys(city: str) -> set[str]:
+    """The ways a table names the city: its name as set, with "Stadt", and without its titles ("Hamburg, Freie und
+    Hansestadt" and "Freie und Hansestadt Hamburg" -> "hamburg")."""
+    words = [w for w in re.split(r"[\s-]+", city.split(",")[0]) if w]
+    while len(words) > 1 and normalize(words[0]) in _CITY_TITLES:
+        words = words[1:]
+    base = " ".join(words)
+    return {normalize(city), normalize(f"Stadt {city}"), normalize(base), normalize(f"Stadt {base}")} - {""}
+
+
 _MISS = object()
 
 
@@ -72,10 +97,15 @@ class Matcher:
             self._add("sozialraum", name, sid)
         # Stadtbezirke and the city: their names are totals, never an area suggestion ("Hamburg" is not "Harburg")
         self.district_names: set[str] = set()
-        for (bname,) in cur.execute("SELECT name FROM stadtbezirk").fetchall():
-            self.district_names.add(normalize(bname))
-        city = db.get_setting(con, "stadt", "") or ""
-        self.city_names: set[str] = {normalize(city), normalize(f"Stadt {city}")} - {""}
+        self.district_ids: dict[str, str] = {}   # normalised Stadtbezirk name -> id (its total is checked against its areas)
+        for bid, bname in cur.execute("SELECT id, name FROM stadtbezirk").fetchall():
+            for k in {normalize(bname), district_key(bname)} - {""}:   # "Bezirk Altona" is "Altona" in a table
+                if k.isdigit():  # "Bezirk 3": a bare 3 in the area column stays a (wrong) area, not a silent total
+                    continue
+                self.district_names.add(k)
+                self.district_ids.setdefault(k, bid)
+        self.area_district: dict[str, str] = dict(cur.execute("SELECT id, bezirk_id FROM sozialraum").fetchall())
+        self.city_names: set[str] = city_keys(db.get_setting(con, "stadt", "") or "")
         self.descriptions: dict[str, str] = {}
         cols = ["id", "name", "kurzname", "einheit", "lieferant", "min_wert", "max_wert", "definition"]
         for row in cur.execute(f"SELECT {', '.join(cols)} FROM indikator ORDER BY sortierung NULLS LAST, id").fetchall():  # noqa: S608
@@ -169,18 +199,23 @@ class Matcher:
 
     def total_kind(self, text: Any) -> str | None:
         """'stadt' or 'bezirk' when the text names the city or a Stadtbezirk ("Bezirk Altona", "Hamburg insgesamt")."""
-        k = normalize(text)
-        for prefix in ("stadtbezirk", "bezirk"):
-            if k.startswith(prefix) and k != prefix:
-                k = k[len(prefix):]
-        for suffix in ("insgesamt", "gesamt"):
-            if k.endswith(suffix) and k != suffix:
-                k = k[: -len(suffix)]
+        k = self._total_key(text)
         if k and k in self.city_names:
             return "stadt"
         if k and k in self.district_names:
             return "bezirk"
         return None
+
+    def district_of(self, text: Any) -> str | None:
+        """The id of the Stadtbezirk a total row names ("Bezirk Altona" -> its id), else None."""
+        return self.district_ids.get(self._total_key(text))
+
+    def _total_key(self, text: Any) -> str:
+        k = district_key(text)
+        for suffix in ("insgesamt", "gesamt"):
+            if k.endswith(suffix) and k != suffix:
+                k = k[: -len(suffix)]
+        return k
 
     def match_description(self, text: Any) -> str | None:
         """An indicator from a long description cell ("Anzahl der Kinder … unter 18 Jahren"): definition or name."""

@@ -11,6 +11,7 @@ import ctypes
 import gc
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,7 +27,7 @@ from quartier.ingest.block import Block
 from quartier.ingest.compare import compare, delivery_state
 from quartier.ingest.detect import SheetPlan, finish_plan, plan_sheet, sheet_key
 from quartier.ingest.extract import concat, extract
-from quartier.ingest.headers import plan_at, plan_from_block
+from quartier.ingest.headers import Detection, plan_at, plan_from_block
 from quartier.ingest.match import Matcher, normalize
 from quartier.ingest.template import template_help_sheets
 from quartier.ingest.validate import validate
@@ -49,7 +50,11 @@ def remembered_mapping(con: db.Con, lieferant: str | None) -> dict[str, dict[str
         return {}
     rows = con.cursor().execute(
         "SELECT kopf_norm, rolle, indikator_id, jahr, kopf FROM import_spaltenzuordnung WHERE lieferant = ?", [lieferant]).fetchall()
-    return {r[0]: {"rolle": r[1], "indikator_id": r[2], "jahr": r[3], "kopf": r[4]} for r in rows}
+    out = {r[0]: {"rolle": r[1], "indikator_id": r[2], "jahr": r[3], "kopf": r[4]} for r in rows}
+    # a column that moved (next year's table lost or gained columns before it) is found by its header alone, if unique
+    heads = Counter(k.split(":", 1)[1] for k in out if not k.startswith("@"))
+    out.update({"*:" + h: out[k] for k in list(out) if not k.startswith("@") and (h := k.split(":", 1)[1]) and heads[h] == 1})
+    return out
 
 
 def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = None, plans: dict[str, SheetPlan] | None = None,
@@ -79,6 +84,7 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
     help_sheets = _book_infos(fa, book)
     frames: list[dict[str, np.ndarray]] = []
     given = planfile.check(plan_json) if plan_json is not None else None
+    detection = Detection(matcher)  # what the sheets share is worked out once for the file
     if given is not None:
         missing = sorted(set(given) - {sh.name for sh in book.sheets})
         if missing:
@@ -90,7 +96,7 @@ def analyse(con: db.Con, data: bytes, filename: str, *, lieferant: str | None = 
             fa.findings.append(Finding(INFO, "nicht_im_plan", f"Blatt „{sheet.name}“ steht nicht im Plan und wird nicht gelesen.",
                                        sheet.name))
             continue
-        plan = _plan_for(sheet.name, sheet.rows, sheet.merged, matcher, remembered,
+        plan = _plan_for(sheet.name, sheet.rows, sheet.merged, detection, remembered,
                          (plans or {}).get(sheet.name), (given or {}).get(sheet.name))
         if plan is None:
             if any(V.cell_text(v).strip() for r in sheet.rows for v in r):
@@ -151,9 +157,10 @@ def _book_infos(fa: FileAnalysis, book: RawBook) -> set[str]:
     return help_sheets
 
 
-def _plan_for(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, int]], matcher: Matcher,
+def _plan_for(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int, int]], detection: Detection,
               remembered: dict[str, dict[str, Any]], plan: SheetPlan | None, given: dict[str, Any] | None) -> SheetPlan | None:
     """The plan of one sheet: set on the page, from a plan file, remembered for the Lieferant, or detected."""
+    matcher = detection.matcher
     if plan is not None:
         finish_plan(plan, matcher)
         return plan
@@ -170,10 +177,11 @@ def _plan_for(name: str, rows: list[list[Any]], merged: list[tuple[int, int, int
             lay = None
         if lay is not None and first < len(rows):
             title = " ".join(V.cell_text(v).strip() for r in rows[:top] for v in r if V.cell_text(v).strip())
-            plan = plan_at(name, rows, merged, matcher, Block(area if area is not None else -1, first, top, title), remembered)
+            plan = plan_at(name, rows, merged, matcher, Block(area if area is not None else -1, first, top, title), remembered,
+                           detection)
             finish_plan(plan, matcher)
             return plan
-    plan = plan_from_block(name, rows, merged, matcher, remembered)
+    plan = plan_from_block(name, rows, merged, matcher, remembered, detection)
     if plan is not None:
         finish_plan(plan, matcher)
         return plan

@@ -197,6 +197,7 @@ def _walk(codes: np.ndarray, info: list[tuple[str, str | None, str | None, bool]
     cols = [c for c, _v, _st in counts]
     seen: set[str] = set()
     areas: list[int] = []
+    area_sid: dict[int, str] = {}       # area row -> its id (a Stadtbezirk's total is checked against its own areas)
     areas_ok = [True] * nk              # every area row so far a number, per count column (for the city total)
     run: list[int] = []                 # the area rows since the last total
     sums, all_ok = [0.0] * nk, [True] * nk
@@ -236,6 +237,7 @@ def _walk(codes: np.ndarray, info: list[tuple[str, str | None, str | None, bool]
                 seen.add(sid)
                 run.append(i)
                 areas.append(i)
+                area_sid[i] = sid
                 for k, (val, ok) in enumerate(zip(row_vals[i], row_ok[i])):
                     if ok:
                         sums[k] += val
@@ -245,7 +247,12 @@ def _walk(codes: np.ndarray, info: list[tuple[str, str | None, str | None, bool]
         out.mask[i] = True
         out.reasons[i] = reason
         city = kind == "stadt"
-        _check(out, i, areas if city else run, areas_ok if city else all_ok, (row_vals[i], row_ok[i]), vals, cols)
+        parts, parts_ok = (areas, areas_ok) if city else (run, all_ok)
+        bid = matcher.district_of(text) if kind == "bezirk" else None
+        if bid is not None:  # not the rows since the last total: all district totals may follow all areas (Hamburg)
+            parts = [r for r in areas if matcher.area_district.get(area_sid[r]) == bid]
+            parts_ok = [all(row_ok[r][k] for r in parts) for k in range(nk)]
+        _check(out, i, parts, parts_ok, (row_vals[i], row_ok[i]), vals, cols)
         run = []
         sums, all_ok = [0.0] * nk, [True] * nk
     return out
