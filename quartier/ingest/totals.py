@@ -57,13 +57,16 @@ class Totals:
 @dataclass
 class LabelFlags:
     """Per distinct label (one more entry at the end for an empty cell, code -1): has text, area number (-1: none;
-    one number per area id), names the city, names a Stadtbezirk, says "total"."""
+    one number per area id), names the city, names a Stadtbezirk, says "total"; and as numbers (-1: none) the
+    Stadtbezirk an area belongs to and the one a district total names (its total is checked against its own areas)."""
 
     has_text: np.ndarray
     sid: np.ndarray
     city: np.ndarray
     district: np.ndarray
     word: np.ndarray
+    area_bezirk: np.ndarray
+    total_bezirk: np.ndarray
 
 
 def label_flags(uniq: Any, matcher: Matcher) -> LabelFlags:
@@ -75,13 +78,22 @@ def label_flags(uniq: Any, matcher: Matcher) -> LabelFlags:
         return hit
     info = label_info(uniq, matcher)
     sid_num: dict[str, int] = {}
+    bz_num: dict[str, int] = {}
+
+    def bezirk(bid: str | None) -> int:
+        return -1 if bid is None else bz_num.setdefault(bid, len(bz_num))
+
     flags = LabelFlags(
         has_text=np.array([bool(t) for t, _s, _k, _w in info] + [False], dtype=bool),
         sid=np.array([sid_num.setdefault(s, len(sid_num)) if s is not None else -1 for _t, s, _k, _w in info] + [-1],
                      dtype=np.int64),
         city=np.array([k == "stadt" for _t, _s, k, _w in info] + [False], dtype=bool),
         district=np.array([k == "bezirk" for _t, _s, k, _w in info] + [False], dtype=bool),
-        word=np.array([w for _t, _s, _k, w in info] + [False], dtype=bool))
+        word=np.array([w for _t, _s, _k, w in info] + [False], dtype=bool),
+        area_bezirk=np.array([bezirk(matcher.area_district.get(s)) if s is not None else -1 for _t, s, _k, _w in info] + [-1],
+                             dtype=np.int64),
+        total_bezirk=np.array([bezirk(matcher.district_of(t)) if k == "bezirk" else -1 for t, _s, k, _w in info] + [-1],
+                              dtype=np.int64))
     matcher.label_sets[key] = flags
     return flags
 
@@ -101,7 +113,7 @@ def find_totals(labels: np.ndarray, counts: list[tuple[int, np.ndarray, np.ndarr
         out = _settle(codes, label_flags(uniq, matcher), vals, ok, x, [c for c, _v, _st in counts])
         if out is not None:
             return out
-    return _walk(codes, label_info(uniq, matcher), counts)
+    return _walk(codes, label_info(uniq, matcher), counts, matcher)
 
 
 _REASONS = ("als Summe bezeichnet", "Name der Stadt", "Name eines Stadtbezirks", "Name kommt schon weiter oben vor",
@@ -142,11 +154,26 @@ def _settle(codes: np.ndarray, f: LabelFlags, vals: np.ndarray, ok: np.ndarray, 
     lo = np.where(city[ti], 0, run[ti])
     sums = got[:, ti] - got[:, lo]
     parts_ok = (bad[:, ti] - bad[:, lo]) == 0
+    n_in = n_parts[ti] - n_parts[lo]
+    _own_district(ti, f.total_bezirk[c[ti]], f.area_bezirk[c], area & ~total, x, ok, (sums, parts_ok, n_in))
     with np.errstate(invalid="ignore"):
-        wrong = ok[:, ti] & parts_ok & ((n_parts[ti] - n_parts[lo]) > 0) & (np.abs(sums - vals[:, ti]) > TOLERANCE)
+        wrong = ok[:, ti] & parts_ok & (n_in > 0) & (np.abs(sums - vals[:, ti]) > TOLERANCE)
     for t, k in np.argwhere(wrong.T).tolist():
         out.mismatches.append((int(ti[t]), cols[k], float(vals[k, ti[t]]), float(sums[k, t])))
     return out
+
+
+def _own_district(ti: np.ndarray, named: np.ndarray, area_bezirk: np.ndarray, parts: np.ndarray, x: np.ndarray,
+                  ok: np.ndarray, into: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """A total naming a known Stadtbezirk (``named`` >= 0) is checked against the area rows above it of that district,
+    not the rows since the last total (all district totals may follow all areas: Hamburg), as :func:`_walk` does."""
+    sums, parts_ok, n_in = into
+    for t in np.flatnonzero(named >= 0).tolist():
+        i = int(ti[t])
+        sel = np.flatnonzero(parts[:i] & (area_bezirk[:i] == named[t]))
+        sums[:, t] = x[:, sel].sum(axis=1)
+        parts_ok[:, t] = ok[:, sel].all(axis=1)
+        n_in[t] = len(sel)
 
 
 def run_sums(x: np.ndarray, parts: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -184,7 +211,7 @@ def _judge(guess: np.ndarray, by_name: np.ndarray, open_: np.ndarray, area: np.n
 
 
 def _walk(codes: np.ndarray, info: list[tuple[str, str | None, str | None, bool]],
-          counts: list[tuple[int, np.ndarray, np.ndarray]]) -> Totals:
+          counts: list[tuple[int, np.ndarray, np.ndarray]], matcher: Matcher) -> Totals:
     """Walk the rows one by one (``info``: the matched label per code). The sum of the area rows since the last total
     is kept running per count column (plain floats), so testing "values = sum of the rows above" costs a comparison
     per row, not a sum. One loop over plain lists, the running state in local variables."""
