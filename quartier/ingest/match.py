@@ -87,11 +87,14 @@ class Matcher:
         self.keys: dict[str, dict[str, str]] = {"sozialraum": {}, "indikator": {}}
         self.units: dict[str, str | None] = {}
         self.indicators: dict[str, dict[str, Any]] = {}
-        areas_sql, areas_params = "SELECT id, name FROM sozialraum ORDER BY id", []
+        # today's areas with their Stadtbezirk in one query (area_district below: always today's areas)
+        areas_sql, areas_params = "SELECT id, name, bezirk_id FROM sozialraum ORDER BY id", []
         if gebietsstand is not None:
-            areas_sql = "SELECT id, name FROM sozialraum_version WHERE gebietsstand_id = ? ORDER BY id"
+            areas_sql = "SELECT id, name, NULL FROM sozialraum_version WHERE gebietsstand_id = ? ORDER BY id"
             areas_params = [int(gebietsstand)]
-        for sid, name in cur.execute(areas_sql, areas_params).fetchall():
+        today: dict[str, str] = {}
+        for sid, name, bezirk in cur.execute(areas_sql, areas_params).fetchall():
+            today[sid] = bezirk
             self.labels["sozialraum"][sid] = name
             self._add("sozialraum", sid, sid)
             self._add("sozialraum", name, sid)
@@ -104,7 +107,8 @@ class Matcher:
                     continue
                 self.district_names.add(k)
                 self.district_ids.setdefault(k, bid)
-        self.area_district: dict[str, str] = dict(cur.execute("SELECT id, bezirk_id FROM sozialraum").fetchall())
+        self.area_district: dict[str, str] = (
+            today if gebietsstand is None else dict(cur.execute("SELECT id, bezirk_id FROM sozialraum").fetchall()))
         self.city_names: set[str] = city_keys(db.get_setting(con, "stadt", "") or "")
         self.descriptions: dict[str, str] = {}
         cols = ["id", "name", "kurzname", "einheit", "lieferant", "min_wert", "max_wert", "definition"]
