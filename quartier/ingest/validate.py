@@ -86,6 +86,8 @@ def _match_codes(matcher: Matcher, art: str, codes: np.ndarray) -> _Codes:
 
 
 def validate(fa: FileAnalysis, recs: Recs, matcher: Matcher) -> None:
+    """Match, parse and check the records; ``fa.values`` and ``fa.codes`` are the result. Takes the raw cells and
+    their kinds out of ``recs`` once they are read (the caller has no further use for them)."""
     em = Emitter(fa, recs)
     # --- matching (per distinct spelling: one finding with the first cell and the count)
     sr = _match_codes(matcher, "sozialraum", recs["sr_code"])
