@@ -39,6 +39,7 @@ class _Grid:
         self.raws: dict[int, np.ndarray] = {}
         self.block_pos: dict[int, int] = {}                  # column -> its place in block_kinds (see classify)
         self.block_kinds = np.zeros((self.n, 0), dtype=np.int8)
+        self.block_floats = np.zeros((self.n, 0))               # the same columns as numbers (NaN: empty)
 
     def classify(self, cols: list[int]) -> None:
         """Kinds of several columns at once when together they hold only numbers and empty cells (None, NaN, "": the
@@ -57,6 +58,9 @@ class _Grid:
             return
         kinds = np.where(blank, V.K_EMPTY, V.K_NUM).astype(np.int8)
         self.block_pos, self.block_kinds = {c: k for k, c in enumerate(todo)}, kinds
+        floats = np.full(block.shape, np.nan)
+        floats[~blank] = rest.astype(float)   # numbers only (checked above); int cells give the same text as floats
+        self.block_floats = floats
         for k, c in enumerate(todo):
             self.kinds[c] = kinds[:, k]
 
@@ -102,14 +106,13 @@ class _Rows:
         if max(cols) >= g.width:
             return None
         rows = np.arange(g.n) if self.idx is None else self.idx
+        if all(c in g.block_pos for c in cols):  # numbers and empty cells: as floats (parsed by a copy, no objects)
+            pos = np.array([g.block_pos[c] for c in cols])
+            flat = (pos[:, None] + rows[None, :] * g.block_kinds.shape[1]).ravel()
+            return g.block_floats.ravel()[flat], g.block_kinds.ravel()[flat]
         # one gather per field: the flat positions of the cells, column after column
         raw = g.grid.ravel()[(np.asarray(cols)[:, None] + rows[None, :] * g.width).ravel()]
-        if all(c in g.block_pos for c in cols):
-            pos = np.array([g.block_pos[c] for c in cols])
-            kinds = g.block_kinds.ravel()[(pos[:, None] + rows[None, :] * g.block_kinds.shape[1]).ravel()]
-        else:
-            kinds = np.concatenate([g.col(c)[1][rows] for c in cols])
-        return raw, kinds
+        return raw, np.concatenate([g.col(c)[1][rows] for c in cols])
 
     def take(self, spec: ColumnSpec | None, what: int = 0) -> np.ndarray:
         if spec is None:
