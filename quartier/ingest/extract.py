@@ -39,7 +39,7 @@ class _Grid:
         self.raws: dict[int, np.ndarray] = {}
         self.block_pos: dict[int, int] = {}                  # column -> its place in block_kinds (see classify)
         self.block_kinds = np.zeros((self.n, 0), dtype=np.int8)
-        self.block_floats = np.zeros((self.n, 0))               # the same columns as numbers (NaN: empty)
+        self.block_floats: np.ndarray = np.zeros((self.n, 0))   # the same columns as numbers (NaN: empty)
 
     def classify(self, cols: list[int]) -> None:
         """Kinds of several columns at once when together they hold only numbers and empty cells (None, NaN, "": the
