@@ -45,6 +45,7 @@ RULE_LABELS = {
     "zuordnung": "Spaltenzuordnung unvollständig",
     "spalte_doppelt": "Spalte doppelt zugeordnet",
     "spalte_nicht_zugeordnet": "Spalte nicht zugeordnet",
+    "spalte_ohne_kennzahl": "Spalten ohne Kennzahl des Katalogs",
     "formel_ohne_wert": "Formel ohne berechneten Wert",
     "frueher_zurueckgezogen": "Früher zurückgezogene Datei",
     "nicht_im_plan": "Blatt nicht im Plan",

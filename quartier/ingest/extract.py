@@ -136,6 +136,7 @@ def extract(plan: SheetPlan, rows: list[list[Any]], matcher: Matcher, fa: FileAn
     specs = [c for c in plan.columns if c.role != "ignorieren"]
     if not fa.user_plans:  # numbers under a header nobody recognised: never drop them silently
         _unmapped_numbers(plan, g, matcher, fa)
+        _outside_catalogue(plan, g, fa)
     first: dict[str, ColumnSpec] = {}
     for c in specs:
         first.setdefault(c.role, c)
@@ -217,6 +218,28 @@ def _row_flags(plan: SheetPlan, g: _Grid, specs: list[ColumnSpec], first: dict[s
         fa.findings.append(Finding(INFO, "anmerkung", f"Blatt „{plan.sheet}“: {int(notes.sum())} Zeile(n) ohne Werte "
                                    f"(Anmerkungen, Fußnoten oder leere Sozialräume) nicht gelesen (Zeile {shown}).", plan.sheet))
     return total, any_value & ~total & ~excluded, absolute
+
+
+def _outside_catalogue(plan: SheetPlan, g: _Grid, fa: FileAnalysis) -> None:
+    """A yearbook table has many more columns than a city's catalogue takes (the Stadtteil-Profile: 66, a catalogue
+    perhaps 8). Columns whose header names a year or a measure but no indicator of the catalogue are not read; they
+    are named in one note per sheet (not one warning each to confirm), so nothing is dropped without a word."""
+    if plan.layout != "breit_indikator":
+        return
+    cols = [c for c in plan.columns if c.role in MEASURES and not c.indikator_id and c.col < g.width
+            and (g.col(c.col)[1] == V.K_NUM).any()]
+    if cols:
+        shown = ", ".join(f"{c.letter} „{_name_part(c.header)}“" if c.header else c.letter for c in cols[:6])
+        fa.findings.append(Finding(INFO, "spalte_ohne_kennzahl", f"Blatt „{plan.sheet}“: {len(cols)} Spalte(n) mit Zahlen "
+                                   f"gehören zu keiner Kennzahl des Katalogs und werden nicht übernommen ({shown}"
+                                   f"{more(len(cols), 6)}). Wenn eine davon gebraucht wird: die Kennzahl im Katalog anlegen "
+                                   "oder in der Spaltenzuordnung wählen.", plan.sheet))
+
+
+def _name_part(header: str) -> str:
+    """The indicator-name row of a header block ("Gruppe | Name | lange Beschreibung" -> "Name")."""
+    parts = header.split(" | ")
+    return parts[1] if len(parts) >= 3 else parts[-1]
 
 
 def more(n: int, shown: int) -> str:

@@ -412,3 +412,21 @@ def test_a_count_between_1980_and_2100_above_the_first_known_area_is_data(empty_
     assert (p.header_row, p.first_data_row) == (1, 2)                     # not: row 3 read as a header row
     assert [f.cell for f in fa.errors] == ["A3"] and fa.errors[0].rule == "unbekannt_sozialraum"
     assert val(fa, "xh", "12")["wert"] == 30
+
+
+def test_columns_outside_the_catalogue_are_named_in_one_note_not_dropped_silently(empty_con, tmp_path):
+    """The Stadtteil-Profile have 66 columns, a city's catalogue takes a few: the others (a year from the group header,
+    no indicator) were dropped without a word. Now one note per sheet names them; nothing to confirm."""
+    build_city(empty_con, "Hansestadt", [("n", "Nordbezirk")], [("11", "Alsterufer", "n"), ("12", "Brookdeich", "n")],
+               [("xe", "Einwohner", "Anzahl", 0)])
+    extra = [f"Merkmal {k}" for k in range(8)]
+    rows = [["Stadtteilprofile 2017"], ["Stadtteil", "Bevölkerung 31.12.2017"] + [None] * 8,
+            [None, "Einwohner", *extra, "Bemerkung"], ["Alsterufer", 100, *range(8), "neu"], ["Brookdeich", 50, *range(8), None]]
+    fa = ingest.analyse_file(empty_con, xlsx(tmp_path / "o.xlsx", {"T": rows}, merged={"T": ["A2:A3", "B2:J2"]}).read_bytes(), "o.xlsx")
+    assert not fa.errors and not fa.warnings, fa.findings_frame().to_string()
+    notes = [f.message for f in fa.infos if f.rule == "spalte_ohne_kennzahl"]
+    assert len(notes) == 1, fa.findings_frame().to_string()
+    assert notes[0].startswith("Blatt „T“: 8 Spalte(n) mit Zahlen gehören zu keiner Kennzahl des Katalogs")
+    assert "C „Merkmal 0“" in notes[0] and "H „Merkmal 5“" in notes[0] and "… und 2 weitere" in notes[0]
+    assert "Bemerkung" not in notes[0]                      # a column of text is no value that got lost
+    assert sorted(fa.values["indikator_id"]) == ["xe", "xe"] and set(fa.values["jahr"]) == {2017}
