@@ -19,6 +19,22 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 TEST_ADMIN = Actor("test-admin", ADMIN, raw_data=True)  # logged in for every page unless a test says otherwise
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def upload_on_import_page(path: Path, actor: Actor) -> AppTest:
+    """The Daten-Import page as ``actor`` (on the database ``QUARTIER_DB`` names) after dropping ``path`` on it."""
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state[ACTOR_KEY] = actor
+    at.run()
+    at.switch_page("views/daten_import.py")
+    at.run()
+    at.file_uploader[0].set_value((path.name, path.read_bytes(), XLSX))
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def url_path(page_file: str) -> str:
     """The address ``st.navigation`` gives a page file (its hash names the page, also for the start page)."""
     for spec in PAGES:

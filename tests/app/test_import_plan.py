@@ -9,13 +9,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from quartier.access import EDITOR, Actor
-from quartier.ui.session import ACTOR_KEY
 from tests import city2
+from tests.app.conftest import upload_on_import_page
 from tests.unit.ingest_files import xlsx
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 STAFF = Actor("pruefer", EDITOR)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
@@ -23,15 +21,7 @@ def upload(city2_copy, monkeypatch):
     monkeypatch.setenv("QUARTIER_DB", str(city2_copy))
 
     def _upload(path: Path) -> AppTest:
-        at = AppTest.from_file(str(APP), default_timeout=120)
-        at.session_state[ACTOR_KEY] = STAFF
-        at.run()
-        at.switch_page("views/daten_import.py")
-        at.run()
-        at.file_uploader[0].set_value((path.name, path.read_bytes(), XLSX))
-        at.run()
-        assert not at.exception, at.exception
-        return at
+        return upload_on_import_page(path, STAFF)
 
     return _upload
 

@@ -4,16 +4,9 @@ rows) and the values to import. The file lives in ../shared/published (tests/dat
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
-
 from quartier.access import EDITOR, Actor
-from quartier.ui.session import ACTOR_KEY
+from tests.app.conftest import upload_on_import_page
 from tests.unit.test_ingest_real import HH17, HH17_CATALOGUE, HH_DISTRICTS, build_city, hamburg_areas, needs
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @needs(HH17)
@@ -21,14 +14,7 @@ def test_stadtteil_profile_on_the_import_page(empty_con, tmp_path, monkeypatch):
     build_city(empty_con, "Hamburg", HH_DISTRICTS, hamburg_areas(HH17), HH17_CATALOGUE)
     empty_con.close()
     monkeypatch.setenv("QUARTIER_DB", str(tmp_path / "empty.duckdb"))
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.session_state[ACTOR_KEY] = Actor("pruefer", EDITOR)
-    at.run()
-    at.switch_page("views/daten_import.py")
-    at.run()
-    at.file_uploader[0].set_value((HH17.name, HH17.read_bytes(), XLSX))
-    at.run()
-    assert not at.exception, at.exception
+    at = upload_on_import_page(HH17, Actor("pruefer", EDITOR))
     numbers = {w.label: w.value for w in at.number_input}
     assert (numbers["Erste Kopfzeile"], numbers["Letzte Kopfzeile"], numbers["Erste Datenzeile"]) == (2, 4, 5)
     assert {m.label: m.value for m in at.metric}["Werte neu"] == "594"          # 6 indicators x 99 Stadtteile
