@@ -7,7 +7,8 @@
 -- write transaction and writes nothing if a key repeats (a Lieferung's id is new, so keys unique among its own rows
 -- are unique in the table).
 -- DuckDB cannot drop a primary key with ALTER TABLE, so the table is rebuilt; the views that read it
--- (messwert_aktuell, messwert_heute, ...) refer to it by name and keep working. Rows are written in key order.
+-- (messwert_aktuell, messwert_heute, ...) refer to it by name and keep working. The rows keep their order (by
+-- Lieferung, as they were written); sorting them cost 2.6 times the memory (4.8 million values: 260 MB → 690 MB).
 CREATE TABLE messwert_neu (
     lieferung_id INTEGER NOT NULL,
     indikator_id VARCHAR NOT NULL,
@@ -20,6 +21,6 @@ CREATE TABLE messwert_neu (
 );
 INSERT INTO messwert_neu
 SELECT lieferung_id, indikator_id, sozialraum_id, jahr, wert, zaehler, nenner, gesperrt
-FROM messwert ORDER BY lieferung_id, indikator_id, sozialraum_id, jahr;
+FROM messwert;
 DROP TABLE messwert;
 ALTER TABLE messwert_neu RENAME TO messwert;
